@@ -1,0 +1,146 @@
+"""Conformance resources by canonical URL: the validator's single source of definitions.
+
+A :class:`Registry` holds the embedded R4 core definitions plus whatever a user loads (FHIR
+packages, loose StructureDefinitions/ValueSets/CodeSystems/Questionnaires; see ``_package``).
+Look-ups take a canonical URL with an optional ``|version`` (FHIR R4 §2.24.0.5, "canonical
+URLs"): without a version the newest loaded version wins; user resources shadow core ones.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from ._core import FHIR_VERSION, CoreDefinitions, core_definitions
+
+__all__ = ["CONFORMANCE_TYPES", "Registry", "split_canonical"]
+
+CONFORMANCE_TYPES = frozenset({
+    "StructureDefinition", "ValueSet", "CodeSystem", "Questionnaire", "ConceptMap",
+    "SearchParameter", "OperationDefinition", "CapabilityStatement", "ImplementationGuide",
+    "MessageDefinition", "NamingSystem", "Measure", "Library", "TestScript", "ActivityDefinition",
+    "PlanDefinition", "GraphDefinition", "CompartmentDefinition", "StructureMap",
+})
+CORE_BASE = "http://hl7.org/fhir/StructureDefinition/"
+
+
+def split_canonical(canonical: str) -> tuple[str, str | None]:
+    """Split ``url|version`` (and drop a ``#fragment``) into its parts."""
+    url, _, version = canonical.partition("|")
+    url = url.split("#", 1)[0]
+    return url, (version or None)
+
+
+def _version_key(version: str) -> tuple[tuple[int, int | str], ...]:
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"[.\-+]", version))
+
+
+class Registry:
+    """Canonical resources known to a validation run.
+
+    >>> reg = Registry()
+    >>> reg.structure_definition("http://hl7.org/fhir/StructureDefinition/Patient")["type"]
+    'Patient'
+    >>> reg.add({"resourceType": "ValueSet", "url": "http://example.org/vs", "version": "1"})
+    >>> reg.get("http://example.org/vs|1")["version"]
+    '1'
+    """
+
+    def __init__(self, *, core: CoreDefinitions | None = None) -> None:
+        self.core = core if core is not None else core_definitions()
+        self.fhir_version = FHIR_VERSION
+        self._by_url: dict[str, list[dict[str, Any]]] = {}
+        self._sources: dict[int, str] = {}
+        self._by_id: dict[tuple[str, str], dict[str, Any]] = {}
+        self.packages: list[str] = []
+        self.generation = 0  # bumped on every change, so caches can tell they are stale
+
+    # -- loading -------------------------------------------------------------------------
+    def add(self, resource: Mapping[str, Any], *, source: str | None = None) -> None:
+        """Register one conformance resource (anything with a ``url``; others by id)."""
+        res = dict(resource)
+        rt = res.get("resourceType")
+        if isinstance(rt, str) and isinstance(res.get("id"), str):
+            self._by_id[(rt, res["id"])] = res
+        url = res.get("url")
+        if not isinstance(url, str) or not url:
+            return
+        versions = self._by_url.setdefault(url, [])
+        versions[:] = [v for v in versions if v.get("version") != res.get("version")]
+        versions.append(res)
+        versions.sort(key=lambda r: _version_key(str(r.get("version") or "")))
+        if source:
+            self._sources[id(res)] = source
+        self.generation += 1
+
+    def add_all(self, resources: Iterable[Mapping[str, Any]], *, source: str | None = None) -> None:
+        for resource in resources:
+            self.add(resource, source=source)
+
+    # -- look-up -------------------------------------------------------------------------
+    def get(self, canonical: str, resource_type: str | None = None) -> dict[str, Any] | None:
+        """Return the resource a canonical names, or None when nothing loaded matches."""
+        url, version = split_canonical(canonical)
+        for candidate in reversed(self._by_url.get(url, ())):
+            if resource_type and candidate.get("resourceType") != resource_type:
+                continue
+            if version is None or _version_matches(str(candidate.get("version") or ""), version):
+                return candidate
+        core = self.core.load(url)
+        if core is None or (resource_type and core.get("resourceType") != resource_type):
+            return None
+        if version is not None and not _version_matches(str(core.get("version") or ""), version):
+            return None
+        return core
+
+    def __contains__(self, canonical: object) -> bool:
+        return isinstance(canonical, str) and self.get(canonical) is not None
+
+    def by_id(self, resource_type: str, resource_id: str) -> dict[str, Any] | None:
+        """A user-loaded resource by type and id (for relative references to definitions)."""
+        return self._by_id.get((resource_type, resource_id))
+
+    def source_of(self, resource: Mapping[str, Any]) -> str | None:
+        """Where a user-loaded resource came from (file or package), if known."""
+        return self._sources.get(id(resource))
+
+    def structure_definition(self, canonical: str) -> dict[str, Any] | None:
+        found = self.get(canonical, "StructureDefinition")
+        if found is None and "/" not in canonical:
+            found = self.get(CORE_BASE + canonical, "StructureDefinition")
+        return found
+
+    def type_definition(self, type_code: str) -> dict[str, Any] | None:
+        """The core definition of a resource or datatype by name (``Patient``, ``HumanName``)."""
+        return self.get(CORE_BASE + type_code, "StructureDefinition")
+
+    def value_set(self, canonical: str) -> dict[str, Any] | None:
+        return self.get(canonical, "ValueSet")
+
+    def code_system(self, canonical: str) -> dict[str, Any] | None:
+        return self.get(canonical, "CodeSystem")
+
+    def questionnaire(self, canonical: str) -> dict[str, Any] | None:
+        return self.get(canonical, "Questionnaire")
+
+    def user_resources(self, resource_type: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every user-loaded canonical resource (newest version of each URL)."""
+        for versions in self._by_url.values():
+            latest = versions[-1]
+            if resource_type is None or latest.get("resourceType") == resource_type:
+                yield latest
+
+    def is_resource_type(self, name: str) -> bool:
+        entry = self.core.entries.get(CORE_BASE + name)
+        return entry is not None and entry.kind == "resource" and entry.derivation == "specialization"
+
+    def is_type(self, name: str) -> bool:
+        """True for every R4 resource and datatype name."""
+        entry = self.core.entries.get(CORE_BASE + name)
+        return entry is not None and entry.derivation == "specialization"
+
+
+def _version_matches(actual: str, wanted: str) -> bool:
+    # FHIR allows partial versions in canonicals: "4.0" matches "4.0.1" (R4 §2.24.0.5).
+    return actual == wanted or actual.startswith(wanted + ".")

