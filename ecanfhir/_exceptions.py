@@ -4,7 +4,8 @@ Invalid FHIR data is never an exception: it is a :class:`~ecanfhir.ValidationRes
 
     EcanfhirError
     ├── PackageError          a package or conformance resource cannot be loaded
-    │   └── ProfileNotFound   a canonical URL names nothing that is loaded
+    │   ├── ProfileNotFound   a canonical URL names nothing that is loaded
+    │   └── SnapshotMissing   a StructureDefinition has no snapshot and none can be generated
     └── ValidationFailed      raised by ValidationResult.raise_for_errors() (opt-in)
 """
 
@@ -15,7 +16,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .validation._issue import ValidationResult
 
-__all__ = ["EcanfhirError", "PackageError", "ProfileNotFound", "ValidationFailed"]
+__all__ = ["EcanfhirError", "PackageError", "ProfileNotFound", "SnapshotMissing",
+           "ValidationFailed"]
 
 
 class EcanfhirError(Exception):
@@ -28,6 +30,10 @@ class PackageError(EcanfhirError):
 
 class ProfileNotFound(PackageError):
     """A canonical URL (or file) given as a profile resolves to no StructureDefinition."""
+
+
+class SnapshotMissing(PackageError):
+    """A StructureDefinition carries no snapshot (and none could be generated)."""
 
 
 class ValidationFailed(EcanfhirError):

@@ -1,0 +1,92 @@
+"""Validation reports for people and for CI: text, OperationOutcome JSON, JUnit XML.
+
+This is an edge of the library: results become OperationOutcomes (or XML) only here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from .validation._issue import ValidationResult, to_operation_outcome
+
+__all__ = ["render_json", "render_junit", "render_text"]
+
+SOURCE_EXT = "https://ecanfhir.example/fhir/StructureDefinition/validation-source"
+COLOURS = {"fatal": "bold red", "error": "red", "warning": "yellow", "information": "cyan"}
+
+
+def _outcome(result: ValidationResult) -> dict[str, Any]:
+    outcome = to_operation_outcome(result.issues)
+    if result.source:
+        outcome["extension"] = [{"url": SOURCE_EXT, "valueString": result.source}]
+    return outcome
+
+
+def render_json(results: Sequence[ValidationResult]) -> str:
+    """One OperationOutcome, or a collection Bundle of them for several inputs."""
+    if len(results) == 1:
+        body: dict[str, Any] = _outcome(results[0])
+    else:
+        body = {"resourceType": "Bundle", "type": "collection",
+                "entry": [{"resource": _outcome(r)} for r in results]}
+    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_junit(results: Sequence[ValidationResult]) -> str:
+    """JUnit XML: one testcase per input, failing when it has errors."""
+    failures = sum(1 for r in results if not r.ok)
+    suite = ET.Element("testsuite", name="ecanfhir validate", tests=str(len(results)),
+                       failures=str(failures), errors="0", skipped="0")
+    for r in results:
+        case = ET.SubElement(suite, "testcase", classname="ecanfhir.validate",
+                             name=r.source or "resource")
+        if not r.ok:
+            lines = [f"{i.severity} {i.code} {i.expression}: {i.message}" for i in r.errors]
+            failure = ET.SubElement(case, "failure", type="invalid",
+                                    message=f"{len(r.errors)} error(s)")
+            failure.text = "\n".join(lines)
+        others = [f"{i.severity} {i.code} {i.expression}: {i.message}" for i in r.issues
+                  if not i.is_error]
+        if others:
+            ET.SubElement(case, "system-out").text = "\n".join(others)
+    ET.indent(suite)
+    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def render_text(results: Sequence[ValidationResult], *, colour: bool = False,
+                width: int = 100) -> str:
+    """Grouped per file, severity first, with the FHIRPath location of each issue."""
+    from rich.console import Console  # noqa: PLC0415 - only the text report needs rich
+
+    console = Console(record=True, force_terminal=colour, no_color=not colour, width=width,
+                      highlight=False, soft_wrap=True)
+    with console.capture():
+        for r in results:
+            verdict = "[green]valid[/]" if r.ok else "[red]invalid[/]"
+            counts = _counts(r)
+            console.print(f"[bold]{_escape(r.source or 'resource')}[/]: {verdict}{counts}")
+            for issue in r.issues:
+                style = COLOURS.get(issue.severity, "")
+                where = f" [bold]{_escape(issue.expression)}[/]:" if issue.expression else ""
+                console.print(f"  [{style}]{issue.severity:<11}[/] {issue.code:<13}{where} "
+                              f"{_escape(issue.message)}")
+        if len(results) > 1:
+            bad = sum(1 for r in results if not r.ok)
+            console.print(f"\n{len(results)} resource(s) checked: {len(results) - bad} valid, "
+                          f"{bad} invalid")
+    return console.export_text(styles=colour)
+
+
+def _counts(r: ValidationResult) -> str:
+    e, w = len(r.errors), len(r.warnings)
+    parts = [f"{e} error(s)"] if e else []
+    if w:
+        parts.append(f"{w} warning(s)")
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", r"\[")

@@ -1,0 +1,354 @@
+"""StructureDefinition snapshots compiled into trees of element nodes.
+
+A snapshot is a flat, ordered list of ElementDefinitions (FHIR R4 §2.27 ElementDefinition);
+validation wants a tree: which JSON properties an object may carry, with which types and
+cardinalities. :class:`Schema` compiles each StructureDefinition once (per registry
+generation) into an :class:`ElementNode` tree. Complex-typed elements have no children in the
+snapshot; their children come from the type's own definition (``Schema.children``).
+
+Slices (``Extension.extension:foo``) are kept on the sliced node, in snapshot order, for the
+profile checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._exceptions import ProfileNotFound, SnapshotMissing
+from ._registry import Registry
+
+__all__ = [
+    "Binding",
+    "CompiledStructure",
+    "Constraint",
+    "ElementNode",
+    "JsonProperty",
+    "Schema",
+    "Slicing",
+    "TypeRef",
+]
+
+FHIR_TYPE_EXT = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type"
+BEST_PRACTICE_EXT = "http://hl7.org/fhir/StructureDefinition/elementdefinition-bestpractice"
+REGEX_EXT = "http://hl7.org/fhir/StructureDefinition/structuredefinition-regex"
+SYSTEM_TYPES = {
+    "http://hl7.org/fhirpath/System.String": "string",
+    "http://hl7.org/fhirpath/System.Boolean": "boolean",
+    "http://hl7.org/fhirpath/System.Integer": "integer",
+    "http://hl7.org/fhirpath/System.Decimal": "decimal",
+    "http://hl7.org/fhirpath/System.Date": "date",
+    "http://hl7.org/fhirpath/System.DateTime": "dateTime",
+    "http://hl7.org/fhirpath/System.Time": "time",
+}
+PRIMITIVES = frozenset({
+    "boolean", "integer", "string", "decimal", "uri", "url", "canonical", "base64Binary",
+    "instant", "date", "dateTime", "time", "code", "oid", "id", "markdown", "unsignedInt",
+    "positiveInt", "uuid", "xhtml",
+})
+
+
+@dataclass(frozen=True, slots=True)
+class TypeRef:
+    code: str
+    profiles: tuple[str, ...] = ()
+    target_profiles: tuple[str, ...] = ()
+
+    @property
+    def is_primitive(self) -> bool:
+        return self.code in PRIMITIVES
+
+    @property
+    def target_types(self) -> tuple[str, ...]:
+        """Resource type names a Reference may point to (empty: any)."""
+        return tuple(p.rsplit("/", 1)[-1] for p in self.target_profiles
+                     if p.startswith("http://hl7.org/fhir/StructureDefinition/"))
+
+
+@dataclass(frozen=True, slots=True)
+class Constraint:
+    key: str
+    severity: str  # "error" | "warning"
+    human: str
+    expression: str
+    best_practice: bool = False
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    strength: str
+    value_set: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Slicing:
+    discriminators: tuple[tuple[str, str], ...]  # (type, path)
+    rules: str  # closed | open | openAtEnd
+    ordered: bool = False
+
+
+@dataclass(eq=False, slots=True)
+class ElementNode:
+    """One ElementDefinition, with its children by name (``value[x]`` is ``value``)."""
+
+    id: str
+    path: str
+    name: str
+    min: int
+    max: int | None  # None is "*"
+    types: tuple[TypeRef, ...]
+    choice: bool = False
+    content_reference: str | None = None
+    binding: Binding | None = None
+    constraints: tuple[Constraint, ...] = ()
+    fixed: tuple[str, Any] | None = None  # ("fixedCode", "x")
+    pattern: tuple[str, Any] | None = None
+    max_length: int | None = None
+    min_value: tuple[str, Any] | None = None
+    max_value: tuple[str, Any] | None = None
+    is_modifier: bool = False
+    must_support: bool = False
+    slice_name: str | None = None
+    slicing: Slicing | None = None
+    children: dict[str, ElementNode] = field(default_factory=dict)
+    slices: list[ElementNode] = field(default_factory=list)
+    definition: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    structure: CompiledStructure | None = field(default=None, repr=False)
+
+    @property
+    def repeats(self) -> bool:
+        return self.max is None or self.max > 1
+
+    def type_codes(self) -> tuple[str, ...]:
+        return tuple(t.code for t in self.types)
+
+
+@dataclass(frozen=True, slots=True)
+class JsonProperty:
+    """How one JSON property name maps onto an element: ``valueQuantity`` → value[x], Quantity."""
+
+    element: ElementNode
+    type: TypeRef | None
+    primitive_extension: bool = False  # the ``_name`` companion of a primitive
+
+
+@dataclass(eq=False, slots=True)
+class CompiledStructure:
+    url: str
+    type: str
+    kind: str
+    root: ElementNode
+    by_id: dict[str, ElementNode]
+    derivation: str
+    abstract: bool
+    definition: Mapping[str, Any] = field(repr=False)
+
+
+def _type_refs(element: Mapping[str, Any]) -> tuple[TypeRef, ...]:
+    refs = []
+    for t in element.get("type", ()):
+        code = t.get("code", "")
+        if code in SYSTEM_TYPES or code.startswith("http://hl7.org/fhirpath/"):
+            fhir_type = next((e.get("valueUrl") or e.get("valueUri") for e in t.get("extension", ())
+                              if e.get("url") == FHIR_TYPE_EXT), None)
+            code = fhir_type or SYSTEM_TYPES.get(code, "string")
+        refs.append(TypeRef(code, tuple(t.get("profile", ())), tuple(t.get("targetProfile", ()))))
+    return tuple(refs)
+
+
+def _choice_value(element: Mapping[str, Any], prefix: str) -> tuple[str, Any] | None:
+    for key, value in element.items():
+        if key.startswith(prefix) and key != prefix:
+            return key, value
+    return None
+
+
+def _node(element: Mapping[str, Any]) -> ElementNode:
+    path = element["path"]
+    name = path.rsplit(".", 1)[-1]
+    choice = name.endswith("[x]")
+    raw_max = element.get("max", "*")
+    binding = element.get("binding")
+    slicing = element.get("slicing")
+    return ElementNode(
+        id=element.get("id") or path,
+        path=path,
+        name=name[:-3] if choice else name,
+        min=int(element.get("min", 0)),
+        max=None if raw_max == "*" else int(raw_max),
+        types=_type_refs(element),
+        choice=choice,
+        content_reference=element.get("contentReference"),
+        binding=Binding(binding.get("strength", ""), binding.get("valueSet")) if binding else None,
+        constraints=tuple(
+            Constraint(
+                c["key"], c.get("severity", "error"), c.get("human", ""), c.get("expression", ""),
+                any(e.get("url") == BEST_PRACTICE_EXT and e.get("valueBoolean")
+                    for e in c.get("extension", ())),
+                c.get("source", ""),
+            )
+            for c in element.get("constraint", ())
+            if c.get("expression")
+        ),
+        fixed=_choice_value(element, "fixed"),
+        pattern=_choice_value(element, "pattern"),
+        max_length=element.get("maxLength"),
+        min_value=_choice_value(element, "minValue"),
+        max_value=_choice_value(element, "maxValue"),
+        is_modifier=bool(element.get("isModifier")),
+        must_support=bool(element.get("mustSupport")),
+        slice_name=element.get("sliceName"),
+        slicing=Slicing(
+            tuple((d.get("type", ""), d.get("path", "")) for d in slicing.get("discriminator", ())),
+            slicing.get("rules", "open"),
+            bool(slicing.get("ordered")),
+        ) if slicing else None,
+        definition=element,
+    )
+
+
+def _id_segments(element_id: str) -> list[str]:
+    """Split an element id on '.', keeping dots inside slice names (``ext:a.b``) intact."""
+    segments: list[str] = []
+    for part in element_id.split("."):
+        if segments and ":" in segments[-1] and ":" not in part and not part[:1].islower() \
+                and "/" in segments[-1]:
+            segments[-1] += "." + part
+        else:
+            segments.append(part)
+    return segments
+
+
+def compile_structure(sd: Mapping[str, Any]) -> CompiledStructure:
+    """Compile a StructureDefinition's snapshot into an element tree."""
+    elements = sd.get("snapshot", {}).get("element") or []
+    if not elements:
+        raise SnapshotMissing(f"StructureDefinition {sd.get('url')} has no snapshot")
+    root = _node(elements[0])
+    by_id: dict[str, ElementNode] = {root.id: root}
+    for element in elements[1:]:
+        node = _node(element)
+        by_id[node.id] = node
+        segments = _id_segments(node.id)
+        last = segments[-1]
+        parent_id = ".".join(segments[:-1])
+        if ":" in last:
+            # A slice (or a re-slice): attach to the sliced element, which shares the path.
+            base_id = ".".join([*segments[:-1], last.rsplit(":", 1)[0]])
+            sliced = by_id.get(base_id)
+            if sliced is not None:
+                sliced.slices.append(node)
+                continue
+        parent = by_id.get(parent_id)
+        if parent is None:
+            # Ids missing or odd: fall back to the path.
+            parent = by_id.get(node.path.rsplit(".", 1)[0], root)
+        parent.children.setdefault(node.name, node)
+    structure = CompiledStructure(
+        url=sd.get("url", ""),
+        type=sd.get("type", root.path),
+        kind=sd.get("kind", ""),
+        root=root,
+        by_id=by_id,
+        derivation=sd.get("derivation", "specialization"),
+        abstract=bool(sd.get("abstract")),
+        definition=sd,
+    )
+    for node in by_id.values():
+        node.structure = structure
+    return structure
+
+
+class Schema:
+    """Compiled StructureDefinitions of one registry, each compiled once."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self._compiled: dict[str, CompiledStructure] = {}
+        self._generation = registry.generation
+        self._json_props: dict[int, dict[str, JsonProperty]] = {}
+
+    def _check_generation(self) -> None:
+        if self._generation != self.registry.generation:
+            self._compiled.clear()
+            self._json_props.clear()
+            self._generation = self.registry.generation
+
+    def structure(self, canonical: str) -> CompiledStructure:
+        """The compiled StructureDefinition a canonical (or type name) names.
+
+        Raises:
+            ProfileNotFound: nothing loaded has that URL.
+        """
+        self._check_generation()
+        hit = self._compiled.get(canonical)
+        if hit is not None:
+            return hit
+        sd = self.registry.structure_definition(canonical)
+        if sd is None:
+            raise ProfileNotFound(f"no StructureDefinition '{canonical}' is loaded")
+        compiled = compile_structure(sd)
+        self._compiled[canonical] = compiled
+        return compiled
+
+    def find(self, canonical: str) -> CompiledStructure | None:
+        try:
+            return self.structure(canonical)
+        except ProfileNotFound:
+            return None
+
+    def type_root(self, type_code: str) -> ElementNode | None:
+        """The root node of a datatype or resource's core definition."""
+        found = self.find(type_code)
+        return found.root if found else None
+
+    def children(self, node: ElementNode, type_code: str | None = None) -> dict[str, ElementNode]:
+        """The child elements of a node: inline (backbone), by contentReference, or its type's."""
+        if node.children:
+            return node.children
+        if node.content_reference:
+            target = self._content_target(node)
+            if target is not None:
+                return target.children
+        code = type_code or (node.types[0].code if len(node.types) == 1 else None)
+        if code:
+            root = self.type_root(code)
+            if root is not None:
+                return root.children
+        return {}
+
+    def _content_target(self, node: ElementNode) -> ElementNode | None:
+        ref = node.content_reference or ""
+        url, _, element_id = ref.partition("#")
+        structure = node.structure if not url else self.find(url)
+        return structure.by_id.get(element_id) if structure else None
+
+    def json_properties(self, node: ElementNode,
+                        type_code: str | None = None) -> dict[str, JsonProperty]:
+        """Every JSON property name an object of this node may carry (R4 JSON §2.6.2)."""
+        self._check_generation()
+        key = id(node) if type_code is None else hash((id(node), type_code))
+        hit = self._json_props.get(key)
+        if hit is not None:
+            return hit
+        props: dict[str, JsonProperty] = {}
+        for child in self.children(node, type_code).values():
+            types = child.types
+            if child.content_reference and not types:
+                target = self._content_target(child)
+                types = target.types if target else ()
+            if child.choice:
+                for t in types:
+                    name = child.name + t.code[0].upper() + t.code[1:]
+                    props[name] = JsonProperty(child, t)
+                    if t.is_primitive:
+                        props["_" + name] = JsonProperty(child, t, primitive_extension=True)
+            else:
+                t = types[0] if len(types) == 1 else None
+                props[child.name] = JsonProperty(child, t)
+                if t is not None and t.is_primitive:
+                    props["_" + child.name] = JsonProperty(child, t, primitive_extension=True)
+        self._json_props[key] = props
+        return props

@@ -1,0 +1,79 @@
+"""State carried through one validation run: issues, resource frames, pending references.
+
+A *frame* is one resource being walked: the top resource, a contained resource, or a Bundle
+entry's resource. Frames give FHIRPath its ``%resource`` / ``%rootResource`` and give
+reference resolution its scope (contained resources, the enclosing Bundle).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .._fhirpath import EvalEnv
+from ._issue import Issue
+
+if TYPE_CHECKING:
+    from .._schema import Schema, TypeRef
+    from .._terminology import Terminology
+    from ._options import ValidationOptions
+
+__all__ = ["BundleScope", "Frame", "PendingReference", "Run"]
+
+
+@dataclass(slots=True)
+class BundleScope:
+    """The entries of a Bundle, indexed for reference resolution (R4 §3.3.1.4.2)."""
+
+    bundle: Mapping[str, Any]
+    path: str
+    by_full_url: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    by_type_id: dict[tuple[str, str], list[Mapping[str, Any]]] = field(default_factory=dict)
+    full_url_of: dict[int, str] = field(default_factory=dict)  # id(resource) -> entry.fullUrl
+
+
+@dataclass(slots=True)
+class Frame:
+    resource: Mapping[str, Any]
+    path: str
+    resource_type: str
+    parent: Frame | None = None
+    contained: bool = False
+    bundle: BundleScope | None = None  # the Bundle this resource is an entry of
+    full_url: str | None = None
+    env: EvalEnv | None = None
+    scope: BundleScope | None = None  # set on a Bundle's own frame: its entries, indexed
+
+    @property
+    def root(self) -> Frame:
+        frame = self
+        while frame.parent is not None:
+            frame = frame.parent
+        return frame
+
+    def container(self) -> Frame:
+        """The resource whose ``contained`` list holds this one (itself when not contained)."""
+        return self.parent if self.contained and self.parent is not None else self
+
+
+@dataclass(frozen=True, slots=True)
+class PendingReference:
+    path: str
+    reference: str
+    type_ref: TypeRef
+    frame: Frame
+
+
+@dataclass(slots=True)
+class Run:
+    """Everything one ``validate()`` call accumulates."""
+
+    schema: Schema
+    terminology: Terminology
+    options: ValidationOptions
+    issues: list[Issue] = field(default_factory=list)
+    references: list[PendingReference] = field(default_factory=list)
+    external_systems: set[str] = field(default_factory=set)
+    unknown_profiles: set[str] = field(default_factory=set)
+    depth: int = 0

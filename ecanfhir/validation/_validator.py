@@ -1,0 +1,129 @@
+"""The validator: JSON in, :class:`ValidationResult` out, never an exception for bad data.
+
+``Validator`` binds a :class:`~ecanfhir.Registry` (core definitions plus loaded packages) with
+its compiled schema and terminology; ``validate()`` walks the resource once, resolves the
+references it collected, and reports profiles it could not check.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+from .._registry import Registry
+from .._schema import Schema
+from .._terminology import EXTERNAL_SYSTEMS, Terminology
+from ._context import Run
+from ._issue import Issue, ValidationResult, sort_issues
+from ._options import ValidationOptions
+from ._walk import walk_resource
+from .checks.reference import check_references
+
+__all__ = ["Validator", "parse_json", "validate"]
+
+
+class Validator:
+    """Validates FHIR R4 JSON resources against core definitions and loaded profiles.
+
+    >>> v = Validator()
+    >>> v.validate({"resourceType": "Patient", "gender": "mal"}).errors[0].expression
+    'Patient.gender'
+    """
+
+    def __init__(self, registry: Registry | None = None, *,
+                 options: ValidationOptions | None = None) -> None:
+        self.registry = registry if registry is not None else Registry()
+        self.options = options or ValidationOptions()
+        self.schema = Schema(self.registry)
+        self.terminology = Terminology(self.registry)
+
+    def validate(self, resource: Any, *, profiles: Sequence[str] = (),
+                 source: str | None = None) -> ValidationResult:
+        """Validate one resource (a dict, or JSON text/bytes).
+
+        Args:
+            resource: the resource; text or bytes are parsed as JSON first.
+            profiles: canonical URLs of profiles the resource must also conform to.
+            source: a label for reports (a file name).
+
+        Returns:
+            The issues found; ``result.ok`` is True when none is an error.
+        """
+        if isinstance(resource, (str, bytes, bytearray)):
+            parsed, problem = parse_json(resource)
+            if problem is not None:
+                return ValidationResult((problem,), source)
+            resource = parsed
+        run = Run(self.schema, self.terminology, self.options)
+        if not isinstance(resource, dict):
+            kind = "an array" if isinstance(resource, list) else type(resource).__name__
+            run.issues.append(Issue("fatal", "structure", "", f"expected a FHIR resource (a JSON "
+                                    f"object), found {kind}", "json-form"))
+            return ValidationResult(tuple(run.issues), source)
+        frame = walk_resource(run, resource, resource.get("resourceType") or "Resource")
+        if frame is not None and self.options.resolve_references:
+            run.issues.extend(check_references(run))
+        run.issues.extend(self._profile_notes(resource, profiles))
+        run.issues.extend(_external_note(run.external_systems))
+        return ValidationResult(sort_issues(run.issues), source)
+
+    def _profile_notes(self, resource: Mapping[str, Any],
+                       profiles: Iterable[str]) -> list[Issue]:
+        """Profiles named in meta.profile or asked for, that are not loaded (R4 §2.36.0.4)."""
+        out = []
+        rt = resource.get("resourceType", "Resource")
+        meta = resource.get("meta")
+        claimed = meta.get("profile") if isinstance(meta, Mapping) else None
+        for i, url in enumerate(claimed if isinstance(claimed, list) else []):
+            if isinstance(url, str) and self.registry.structure_definition(url) is None:
+                out.append(Issue.warning("not-found", f"{rt}.meta.profile[{i}]", f"profile '{url}' "
+                                         "is not loaded, so the resource was not checked against "
+                                         "it (load its package with --ig)", "profile-unknown"))
+        for url in profiles:
+            if self.registry.structure_definition(url) is None:
+                out.append(Issue.error("not-found", str(rt), f"profile '{url}' is not loaded",
+                                       "profile-unknown"))
+        return out
+
+
+def _external_note(systems: set[str]) -> list[Issue]:
+    if not systems:
+        return []
+    names = ", ".join(f"{EXTERNAL_SYSTEMS.get(s, s)} ({s})" for s in sorted(systems))
+    return [Issue.information("informational", "", f"codes from {names} were checked for syntax "
+                              "only: these code systems are not available offline", "tx-offline")]
+
+
+def parse_json(text: str | bytes | bytearray) -> tuple[Any, Issue | None]:
+    """Parse JSON text; a syntax error becomes a fatal issue naming line and column."""
+    try:
+        return json.loads(text), None
+    except UnicodeDecodeError as exc:
+        return None, Issue("fatal", "structure", "", f"the input is not UTF-8 text ({exc.reason} "
+                           f"at byte {exc.start})", "json-syntax")
+    except json.JSONDecodeError as exc:
+        return None, Issue("fatal", "structure", "", f"the input is not valid JSON: {exc.msg} at "
+                           f"line {exc.lineno}, column {exc.colno}", "json-syntax")
+    except RecursionError:
+        return None, Issue("fatal", "structure", "", "the JSON is nested too deeply to read",
+                           "json-syntax")
+
+
+@lru_cache(maxsize=1)
+def _default_validator() -> Validator:
+    return Validator()
+
+
+def validate(resource: Any, *, registry: Registry | None = None,
+             profiles: Sequence[str] = (), options: ValidationOptions | None = None
+             ) -> ValidationResult:
+    """Validate a FHIR R4 resource; see :class:`Validator` to reuse one over many resources.
+
+    >>> validate({"resourceType": "Patient", "birthDate": "1970-13-45"}).ok
+    False
+    """
+    if registry is None and options is None:
+        return _default_validator().validate(resource, profiles=profiles)
+    return Validator(registry, options=options).validate(resource, profiles=profiles)

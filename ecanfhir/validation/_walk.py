@@ -1,0 +1,306 @@
+"""The walker: one pass over a JSON resource against compiled StructureDefinitions.
+
+It follows FHIR's JSON representation (R4 §2.6.2, http://hl7.org/fhir/R4/json.html): each
+property is an element of the parent's definition; repeating elements are arrays and only they
+are; a primitive ``name`` may have a ``_name`` companion carrying its id and extensions, with
+``null`` keeping the two arrays aligned; resources inside resources carry ``resourceType``.
+
+The walker carries the FHIRPath location of each value and hands each value to the checks in
+``checks/``; each check yields issues.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .._schema import ElementNode, JsonProperty, TypeRef
+from ._context import BundleScope, Frame, PendingReference, Run
+from ._issue import Issue
+from .checks.bundle import check_bundle, scope_of
+from .checks.binding import check_binding, check_coding_system
+from .checks.invariant import check_invariants, frame_env
+from .checks.primitive import check_primitive_value
+from .checks.structure import check_cardinality
+
+__all__ = ["walk_resource"]
+
+RESOURCE_TYPES = ("Resource",)
+
+
+def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = None,
+                  contained: bool = False, bundle: BundleScope | None = None,
+                  full_url: str | None = None) -> Frame | None:
+    """Validate a resource (top-level, contained or a Bundle entry's) and return its frame."""
+    if not isinstance(resource, dict):
+        run.issues.append(Issue.error("structure", path, f"expected a resource (a JSON object), "
+                                      f"found {_json_kind(resource)}", "json-form"))
+        return None
+    rt = resource.get("resourceType")
+    if not isinstance(rt, str) or not rt:
+        run.issues.append(Issue.error("required", path, "the resource has no resourceType "
+                                      "property, so its type is unknown", "json-form"))
+        return None
+    if not run.schema.registry.is_resource_type(rt):
+        run.issues.append(Issue.error("structure", path, f"unknown resourceType '{rt}': not a "
+                                      "FHIR R4 resource", "json-form"))
+        return None
+    root_path = rt if parent is None else path
+    frame = Frame(resource, root_path, rt, parent=parent, contained=contained, bundle=bundle,
+                  full_url=full_url)
+    frame.env = frame_env(run, frame)
+    structure = run.schema.structure(rt)
+    if run.depth > run.options.max_depth:
+        run.issues.append(Issue.error("structure", root_path, "resources are nested deeper than "
+                                      f"{run.options.max_depth} levels", "json-form"))
+        return frame
+    run.depth += 1
+    try:
+        _walk_object(run, resource, structure.root, None, root_path, frame, is_resource=True)
+        run.issues.extend(check_invariants(run, structure.root.constraints, resource, frame,
+                                           root_path, type_hint=rt))
+        if rt == "Bundle":
+            scope_of(frame)
+            run.issues.extend(check_bundle(run, frame))
+    finally:
+        run.depth -= 1
+    return frame
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"the string '{shown}'"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code: str | None,
+                 path: str, frame: Frame, *, is_resource: bool = False) -> None:
+    """Check one JSON object's properties against the children of ``node``."""
+    props = run.schema.json_properties(node, type_code)
+    present: dict[int, tuple[ElementNode, list[tuple[str, JsonProperty, Any]]]] = {}
+    for key, value in obj.items():
+        if key == "resourceType" and is_resource:
+            continue
+        prop = props.get(key)
+        if prop is None:
+            run.issues.append(_unknown_property(key, value, path, props))
+            continue
+        slot = present.setdefault(id(prop.element), (prop.element, []))
+        slot[1].append((key, prop, value))
+    for element, occurrences in present.values():
+        _walk_element(run, element, occurrences, path, frame)
+    # Required elements that are missing altogether.
+    for child in run.schema.children(node, type_code).values():
+        if child.min > 0 and id(child) not in present:
+            run.issues.extend(check_cardinality(child, 0, f"{path}.{child.name}"))
+
+
+def _unknown_property(key: str, value: Any, path: str, props: Mapping[str, JsonProperty]) -> Issue:
+    if key == "resourceType":
+        return Issue.error("structure", f"{path}.resourceType", "resourceType is only allowed on "
+                           "a resource, not inside a datatype or backbone element", "json-form")
+    hint = ""
+    base = key[1:] if key.startswith("_") else key
+    if base in props and key.startswith("_"):
+        hint = f" ('{base}' is not a primitive, so it has no '_{base}' companion)"
+    elif any(p.startswith(base) and p[len(base):][:1].isupper() for p in props):
+        choices = sorted(p for p in props if p.startswith(base) and p[len(base):][:1].isupper()
+                         and not p.startswith("_"))
+        hint = f" ('{base}' is a choice element: use one of {', '.join(choices[:6])}" + (
+            ", ..." if len(choices) > 6 else "") + ")"
+    return Issue.error("structure", f"{path}.{key}", f"unrecognised property '{key}'{hint}",
+                       "unknown-element")
+
+
+def _walk_element(run: Run, element: ElementNode,
+                  occurrences: list[tuple[str, JsonProperty, Any]], path: str,
+                  frame: Frame) -> None:
+    """All JSON properties that belong to one element (``value[x]`` may show up twice)."""
+    values = [o for o in occurrences if not o[1].primitive_extension]
+    companions = {o[1].type.code if o[1].type else "": o for o in occurrences
+                  if o[1].primitive_extension}
+    if element.choice:
+        keys = sorted({o[0].lstrip("_") for o in occurrences})
+        if len(keys) > 1:
+            run.issues.append(Issue.error(
+                "structure", f"{path}.{element.name}",
+                f"{element.name}[x] has several values ({', '.join(keys)}); only one is allowed",
+                "choice-type"))
+            return
+    # Pair each typed value with its `_x` companion (by type, for choice elements).
+    pairs: list[tuple[str, TypeRef | None, Any, Any]] = []
+    for key, prop, value in values:
+        code = prop.type.code if prop.type else ""
+        companion = companions.pop(code, None)
+        pairs.append((key, prop.type, value, companion[2] if companion else None))
+    for key, prop, value in companions.values():
+        pairs.append((key.lstrip("_"), prop.type, None, value))
+    count = 0
+    for key, type_ref, value, ext in pairs:
+        elem_path = f"{path}.{element.name}"
+        if element.choice and type_ref is not None:
+            elem_path = f"{path}.{element.name}.ofType({type_ref.code})"
+        count += _walk_values(run, element, type_ref, key, value, ext, elem_path, frame)
+    run.issues.extend(check_cardinality(element, count, f"{path}.{element.name}"))
+
+
+def _walk_values(run: Run, element: ElementNode, type_ref: TypeRef | None, key: str, value: Any,
+                 ext: Any, path: str, frame: Frame) -> int:
+    """Walk the value(s) of one JSON property (and its ``_`` companion); return the count."""
+    repeats = element.repeats
+    if type_ref is not None and type_ref.is_primitive:
+        items = _align_primitive(run, element, key, value, ext, path)
+    else:
+        if isinstance(value, list) and not repeats:
+            run.issues.append(Issue.error("structure", path, f"'{key}' must be a single value, "
+                                          "not an array (its maximum cardinality is 1)",
+                                          "json-form"))
+            items = [(f"{path}[{i}]", v, None) for i, v in enumerate(value)]
+        elif isinstance(value, list):
+            items = [(f"{path}[{i}]", v, None) for i, v in enumerate(value)]
+            if not value:
+                run.issues.append(Issue.error("structure", path, f"'{key}' is an empty array: "
+                                              "leave the property out instead", "json-form"))
+        else:
+            if repeats:
+                run.issues.append(Issue.error("structure", path, f"'{key}' must be an array "
+                                              "(the element repeats), found " + _json_kind(value),
+                                              "json-form"))
+            items = [(f"{path}[0]" if repeats else path, value, None)]
+    count = 0
+    for item_path, item, item_ext in items:
+        count += 1
+        _walk_value(run, element, type_ref, item, item_ext, item_path, frame)
+    return count
+
+
+def _align_primitive(run: Run, element: ElementNode, key: str, value: Any, ext: Any,
+                     path: str) -> list[tuple[str, Any, Any]]:
+    """Zip a primitive array with its ``_name`` companion (R4 JSON §2.6.2.3)."""
+    repeats = element.repeats
+    if not repeats:
+        for v, label in ((value, key), (ext, "_" + key)):
+            if isinstance(v, list):
+                run.issues.append(Issue.error("structure", path, f"'{label}' must be a single "
+                                              "value, not an array (its maximum cardinality is 1)",
+                                              "json-form"))
+                return []
+        return [(path, value, ext)]
+    values = value if isinstance(value, list) else ([] if value is None else [value])
+    exts = ext if isinstance(ext, list) else ([] if ext is None else [ext])
+    for v, label in ((value, key), (ext, "_" + key)):
+        if v is not None and not isinstance(v, list):
+            run.issues.append(Issue.error("structure", path, f"'{label}' must be an array (the "
+                                          "element repeats), found " + _json_kind(v), "json-form"))
+        elif isinstance(v, list) and not v:
+            run.issues.append(Issue.error("structure", path, f"'{label}' is an empty array: "
+                                          "leave the property out instead", "json-form"))
+    if values and exts and len(values) != len(exts):
+        run.issues.append(Issue.error("structure", path, f"'{key}' has {len(values)} item(s) but "
+                                      f"'_{key}' has {len(exts)}: the arrays must align",
+                                      "json-form"))
+    out = []
+    for i in range(max(len(values), len(exts))):
+        v = values[i] if i < len(values) else None
+        e = exts[i] if i < len(exts) else None
+        at = f"{path}[{i}]"
+        if v is None and e is None:
+            run.issues.append(Issue.error("structure", at, "null is only allowed in a primitive "
+                                          "array where the '_' companion has content at the same "
+                                          "position", "json-form"))
+            continue
+        out.append((at, v, e))
+    return out
+
+
+def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value: Any, ext: Any,
+                path: str, frame: Frame) -> None:
+    code = type_ref.code if type_ref is not None else None
+    if type_ref is not None and type_ref.is_primitive:
+        if value is not None:
+            run.issues.extend(check_primitive_value(run, element, type_ref, value, path))
+        if ext is not None:
+            _walk_primitive_extension(run, type_ref, ext, path, frame)
+        if element.binding is not None and isinstance(value, str):
+            run.issues.extend(check_binding(run, element, code or "", value, path))
+        if element.constraints:
+            run.issues.extend(check_invariants(run, element.constraints, (value, ext), frame,
+                                               path, type_hint=code, primitive=True))
+        return
+    if code in RESOURCE_TYPES or (code is None and element.types and
+                                  element.types[0].code in RESOURCE_TYPES):
+        _walk_inline_resource(run, element, value, path, frame)
+        return
+    if not isinstance(value, dict):
+        run.issues.append(Issue.error("structure", path, f"expected an object ({code or 'element'})"
+                                      f", found {_json_kind(value)}", "json-form"))
+        return
+    if not value:
+        run.issues.append(Issue.error("structure", path, "empty object: an element must have a "
+                                      "value, children or extensions (ele-1)", "ele-1"))
+        return
+    if run.depth > run.options.max_depth:
+        run.issues.append(Issue.error("structure", path, "elements are nested deeper than "
+                                      f"{run.options.max_depth} levels", "json-form"))
+        return
+    run.depth += 1
+    try:
+        _walk_object(run, value, element, code if not element.children else None, path, frame)
+    finally:
+        run.depth -= 1
+    constraints = element.constraints
+    if code and not element.children and not element.content_reference:
+        type_root = run.schema.type_root(code)
+        if type_root is not None and type_root.constraints:
+            keys = {c.key for c in constraints}
+            constraints = constraints + tuple(c for c in type_root.constraints if c.key not in keys)
+    if constraints:
+        run.issues.extend(check_invariants(run, constraints, value, frame, path,
+                                           type_hint=code or element.path))
+    if code in ("Coding", "CodeableConcept", "Quantity"):
+        if element.binding is not None:
+            run.issues.extend(check_binding(run, element, code, value, path))
+        run.issues.extend(check_coding_system(run, code, value, path))
+    elif code == "Reference":
+        reference = value.get("reference")
+        if isinstance(reference, str) and reference and type_ref is not None:
+            run.references.append(PendingReference(f"{path}.reference", reference, type_ref,
+                                                   frame))
+
+
+def _walk_primitive_extension(run: Run, type_ref: TypeRef, ext: Any, path: str,
+                              frame: Frame) -> None:
+    if not isinstance(ext, dict):
+        run.issues.append(Issue.error("structure", path, "the '_' companion of a primitive must be "
+                                      f"an object with id and/or extension, found {_json_kind(ext)}",
+                                      "json-form"))
+        return
+    if not ext:
+        run.issues.append(Issue.error("structure", path, "empty object: an element must have a "
+                                      "value, children or extensions (ele-1)", "ele-1"))
+        return
+    root = run.schema.type_root(type_ref.code)
+    if root is not None:
+        _walk_object(run, ext, root, None, path, frame)
+
+
+def _walk_inline_resource(run: Run, element: ElementNode, value: Any, path: str,
+                          frame: Frame) -> None:
+    """``contained``, ``Bundle.entry.resource``, ``Parameters.parameter.resource``..."""
+    contained = element.path.count(".") == 1 and element.path.endswith(".contained")
+    bundle = None
+    full_url = None
+    if frame.resource_type == "Bundle" and element.path == "Bundle.entry.resource":
+        bundle = scope_of(frame)
+        full_url = bundle.full_url_of.get(id(value))
+    walk_resource(run, value, path, parent=frame, contained=contained, bundle=bundle,
+                  full_url=full_url)

@@ -1,0 +1,91 @@
+"""Invariants: ElementDefinition.constraint evaluated with FHIRPath (R4 §2.27.0.1 constraint).
+
+Each constraint is compiled once (``_fhirpath.compile_expression`` caches); hot core
+invariants run as exact native equivalents. A constraint passes when it evaluates to true or
+to an empty collection, as the HL7 validator does. Best-practice constraints (dom-6) follow
+``ValidationOptions.best_practice``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..._exceptions import EcanfhirError
+from ..._fhirpath import EvalEnv, compile_expression
+from ..._schema import Constraint
+from .._issue import Issue
+from .reference import resolver_for
+
+if TYPE_CHECKING:
+    from .._context import Frame, Run
+
+__all__ = ["check_invariants", "frame_env"]
+
+
+def frame_env(run: Run, frame: Frame) -> EvalEnv:
+    """The FHIRPath environment of a resource: %resource, %rootResource, resolve()."""
+    return EvalEnv(
+        resource=frame.resource,
+        root_resource=frame.root.resource,
+        resolve=resolver_for(frame),
+        member_of=lambda value, url: _member_of(run, value, url),
+    )
+
+
+def _member_of(run: Run, value: Any, url: str) -> bool | None:
+    if isinstance(value, str):
+        check = run.terminology.check_code(url, system=None, code=value)
+        return None if check.outcome == "unknown" else check.outcome == "member"
+    if isinstance(value, Mapping):
+        codings = value.get("coding") if "coding" in value else [value]
+        outcomes = []
+        for coding in codings if isinstance(codings, list) else []:
+            if isinstance(coding, Mapping) and isinstance(coding.get("code"), str):
+                system = coding.get("system") if isinstance(coding.get("system"), str) else None
+                outcomes.append(run.terminology.check_code(url, system=system,
+                                                           code=coding["code"]).outcome)
+        if "member" in outcomes:
+            return True
+        if outcomes and all(o == "not-member" for o in outcomes):
+            return False
+    return None
+
+
+def check_invariants(run: Run, constraints: Sequence[Constraint], focus: Any, frame: Frame,
+                     at: str, *, type_hint: str | None = None,
+                     primitive: bool = False) -> Iterator[Issue]:
+    """Evaluate each constraint on ``focus``; yield an issue for each one that fails."""
+    env = frame.env
+    if env is None:
+        return
+    for constraint in constraints:
+        severity = constraint.severity
+        if constraint.best_practice:
+            severity = run.options.best_practice
+            if severity == "ignore":
+                continue
+        try:
+            compiled = compile_expression(constraint.expression, type_hint=type_hint)
+            passed = compiled.test(_focus(focus, primitive), env)
+        except EcanfhirError as exc:
+            yield Issue.warning("processing", at, f"invariant {constraint.key} could not be "
+                                f"evaluated: {exc}", constraint.key)
+            continue
+        except Exception as exc:  # noqa: BLE001 - a FHIRPath engine failure must not stop validation
+            yield Issue.warning("processing", at, f"invariant {constraint.key} could not be "
+                                f"evaluated ({type(exc).__name__}: {exc})", constraint.key)
+            continue
+        if not passed:
+            yield Issue(severity if severity in ("error", "warning") else "error",  # type: ignore[arg-type]
+                        "invariant", at, f"constraint {constraint.key} failed: {constraint.human}",
+                        constraint.key)
+
+
+def _focus(focus: Any, primitive: bool) -> Any:
+    if not primitive:
+        return focus
+    from ..._fhirpath import Primitive  # noqa: PLC0415
+
+    value, ext = focus
+    return Primitive(value, ext)

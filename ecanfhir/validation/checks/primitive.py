@@ -1,0 +1,37 @@
+"""Primitive values: JSON type, the spec's regexes, ranges (R4 §2.24.0.1), and id rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from ..._primitives import check_primitive
+from ..._schema import ElementNode, TypeRef
+from .._issue import Issue
+
+if TYPE_CHECKING:
+    from .._context import Run
+
+__all__ = ["check_primitive_value"]
+
+
+def check_primitive_value(run: Run, element: ElementNode, type_ref: TypeRef, value: Any,
+                          at: str) -> Iterator[Issue]:
+    code = type_ref.code
+    # Resource.id is declared as System.String in the R4 snapshots, but its datatype is `id`
+    # (R4 §2.36.0.1 "Resource.id ... id"), so the id rules apply to it.
+    if element.name == "id" and element.path.count(".") == 1 and code == "string" \
+            and _is_resource_path(run, element.path):
+        code = "id"
+    problem = check_primitive(code, value)
+    if problem is not None:
+        yield Issue(problem.severity, problem.code, at, f"{problem.message}", f"type-{code}")
+        return
+    if element.max_length is not None and isinstance(value, str) \
+            and len(value) > element.max_length:
+        yield Issue.error("too-long", at, f"value is {len(value)} characters long, more than the "
+                          f"maximum length {element.max_length}", "max-length")
+
+
+def _is_resource_path(run: Run, path: str) -> bool:
+    return run.schema.registry.is_resource_type(path.split(".", 1)[0])

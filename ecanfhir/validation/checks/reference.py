@@ -1,0 +1,125 @@
+"""References: resolution inside a Bundle and to contained resources, and target types.
+
+Resolution follows R4 §3.3.1.4.2 (http://hl7.org/fhir/R4/bundle.html#references): an
+absolute reference (``http…``, ``urn:uuid:``, ``urn:oid:``) matches an entry's ``fullUrl``; a
+relative ``Type/id`` is made absolute against the base of the referring entry's RESTful
+fullUrl, or else matched by type and id; ``#id`` points into the container's ``contained``
+(R4 §2.36.0.3 "References to contained resources"), and ``#`` to the container itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from .._issue import Issue
+
+if TYPE_CHECKING:
+    from .._context import BundleScope, Frame, PendingReference, Run
+
+__all__ = ["check_references", "literal_type", "resolve", "resolver_for"]
+
+# [base/]Type/id[/_history/version] (R4 §2.3.0 "Literal references").
+LITERAL = re.compile(
+    r"^(?:(?P<base>(?:https?://|[a-z]+:)[^\s]*?)/)?(?P<type>[A-Z][A-Za-z]+)/(?P<id>[A-Za-z0-9\-.]{1,64})"
+    r"(?:/_history/(?P<version>[A-Za-z0-9\-.]{1,64}))?$"
+)
+
+
+def literal_type(reference: str) -> str | None:
+    """The resource type a literal reference names (``Patient/1`` → ``Patient``)."""
+    m = LITERAL.match(reference)
+    return m.group("type") if m else None
+
+
+def _bundle_frame(frame: Frame) -> Frame | None:
+    """The nearest enclosing frame that is a Bundle entry."""
+    f: Frame | None = frame
+    while f is not None:
+        if f.bundle is not None:
+            return f
+        f = f.parent
+    return None
+
+
+def resolve_in_bundle(scope: BundleScope, reference: str,
+                      full_url: str | None) -> Mapping[str, Any] | None:
+    ref = reference.split("#", 1)[0]
+    m = LITERAL.match(ref)
+    if m and m.group("version"):
+        ref = ref[: ref.index("/_history/")]
+    hit = scope.by_full_url.get(ref)
+    if hit is not None or m is None:
+        return hit
+    if m.group("base") is None:
+        if full_url:
+            fm = LITERAL.match(full_url)
+            if fm and fm.group("base"):
+                hit = scope.by_full_url.get(f"{fm.group('base')}/{ref}")
+                if hit is not None:
+                    return hit
+        candidates = scope.by_type_id.get((m.group("type"), m.group("id")), [])
+        if len(candidates) == 1:
+            return candidates[0]
+    return None
+
+
+def resolve(frame: Frame, reference: str) -> Mapping[str, Any] | None:
+    """The resource a reference points to, seen from ``frame``; None when not found here."""
+    if reference.startswith("#"):
+        container = frame.container()
+        if reference == "#":
+            return container.resource
+        for item in container.resource.get("contained", ()) or ():
+            if isinstance(item, Mapping) and item.get("id") == reference[1:]:
+                return item
+        return None
+    entry = _bundle_frame(frame)
+    if entry is None or entry.bundle is None:
+        return None
+    return resolve_in_bundle(entry.bundle, reference, entry.full_url)
+
+
+def resolver_for(frame: Frame) -> Callable[[str], Mapping[str, Any] | None]:
+    return lambda reference: resolve(frame, reference)
+
+
+def check_references(run: Run) -> Iterator[Issue]:
+    """Resolve every reference the walk collected; yield issues for the ones that fail."""
+    for pending in run.references:
+        yield from _check_reference(pending)
+
+
+def _check_reference(pending: PendingReference) -> Iterator[Issue]:
+    reference, frame, at = pending.reference, pending.frame, pending.path
+    allowed = pending.type_ref.target_types
+    any_type = not allowed or "Resource" in allowed
+    if reference.startswith("#"):
+        target = resolve(frame, reference)
+        if target is None:
+            yield Issue.error("not-found", at, f"the reference '{reference}' does not match the "
+                              "id of any contained resource", "reference-contained")
+            return
+        found_type = target.get("resourceType")
+    else:
+        entry = _bundle_frame(frame)
+        target = resolve(frame, reference) if entry is not None else None
+        found_type = target.get("resourceType") if target is not None else literal_type(reference)
+        if target is None and entry is not None and entry.bundle is not None:
+            yield from _unresolved_in_bundle(entry.bundle, reference, at)
+    if isinstance(found_type, str) and not any_type and found_type not in allowed:
+        yield Issue.error("structure", at, f"the reference points to a {found_type}, which is not "
+                          f"allowed here (allowed: {', '.join(allowed)})", "reference-type")
+
+
+def _unresolved_in_bundle(scope: BundleScope, reference: str, at: str) -> Iterator[Issue]:
+    bundle_type = scope.bundle.get("type")
+    if reference.startswith(("urn:uuid:", "urn:oid:")):
+        # A urn can only be resolved inside the Bundle that uses it (R4 §3.3.1.4.2).
+        yield Issue.error("not-found", at, f"the reference '{reference}' does not resolve to any "
+                          "entry in this Bundle (no entry has that fullUrl)", "reference-bundle")
+    elif bundle_type in ("document", "message") and literal_type(reference) is not None \
+            and not reference.startswith("http"):
+        yield Issue.warning("not-found", at, f"the reference '{reference}' does not resolve to an "
+                            f"entry in this {bundle_type} Bundle", "reference-bundle")

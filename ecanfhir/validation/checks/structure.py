@@ -1,0 +1,20 @@
+"""Cardinality of elements (ElementDefinition.min/max, R4 §2.27.0.1)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..._schema import ElementNode
+from .._issue import Issue
+
+__all__ = ["check_cardinality"]
+
+
+def check_cardinality(node: ElementNode, count: int, at: str) -> Iterator[Issue]:
+    """Yield an issue when ``count`` values fall outside ``node.min..node.max``."""
+    if count < node.min:
+        yield Issue.error("required", at, f"{node.path}: minimum required = {node.min}, but only "
+                          f"found {count}", "cardinality-min")
+    if node.max is not None and count > node.max:
+        yield Issue.error("structure", at, f"{node.path}: maximum allowed = {node.max}, but found "
+                          f"{count}", "cardinality-max")
