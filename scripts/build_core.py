@@ -54,6 +54,7 @@ KEPT_EXTENSIONS = {
     "http://hl7.org/fhir/StructureDefinition/elementdefinition-bestpractice",
     "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type",
     "http://hl7.org/fhir/StructureDefinition/structuredefinition-regex",
+    "http://hl7.org/fhir/StructureDefinition/regex",
     "http://hl7.org/fhir/StructureDefinition/elementdefinition-maxValueSet",
     "http://hl7.org/fhir/StructureDefinition/elementdefinition-minValueSet",
 }
