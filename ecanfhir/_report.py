@@ -61,9 +61,9 @@ def render_text(results: Sequence[ValidationResult], *, colour: bool = False,
     """Grouped per file, severity first, with the FHIRPath location of each issue."""
     from rich.console import Console  # noqa: PLC0415 - only the text report needs rich
 
-    console = Console(record=True, force_terminal=colour, no_color=not colour, width=width,
+    console = Console(force_terminal=colour, no_color=not colour, width=width,
                       highlight=False, soft_wrap=True)
-    with console.capture():
+    with console.capture() as captured:
         for r in results:
             verdict = "[green]valid[/]" if r.ok else "[red]invalid[/]"
             counts = _counts(r)
@@ -77,7 +77,7 @@ def render_text(results: Sequence[ValidationResult], *, colour: bool = False,
             bad = sum(1 for r in results if not r.ok)
             console.print(f"\n{len(results)} resource(s) checked: {len(results) - bad} valid, "
                           f"{bad} invalid")
-    return console.export_text(styles=colour)
+    return captured.get()
 
 
 def _counts(r: ValidationResult) -> str:

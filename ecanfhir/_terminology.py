@@ -805,7 +805,7 @@ def _snomed_syntax(code: str) -> str | None:
 def _loinc_syntax(code: str) -> str | None:
     if re.fullmatch(r"L[PALG]\d+-\d", code):  # parts, answers, answer lists, groups
         return None
-    match = re.fullmatch(r"(\d{1,5})-(\d)", code)
+    match = re.fullmatch(r"(\d{1,7})-(\d)", code)  # 6-digit numbers exist since 2021
     if match is None:
         return f"'{code}' is not a LOINC code: expected digits, a hyphen and a check digit"
     expected = _luhn_digit(match[1])

@@ -265,7 +265,7 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
             constraints = constraints + tuple(c for c in type_root.constraints if c.key not in keys)
     if constraints:
         run.issues.extend(check_invariants(run, constraints, value, frame, path,
-                                           type_hint=code or element.path))
+                                           type_hint=element.path if element.children or not code else code))
     if code in ("Coding", "CodeableConcept", "Quantity"):
         if element.binding is not None:
             run.issues.extend(check_binding(run, element, code, value, path))
