@@ -1,0 +1,340 @@
+"""FHIRPath for invariants: ``ElementDefinition.constraint.expression`` on JSON resources.
+
+FHIR R4 states every invariant as a FHIRPath expression (R4 fhirpath.html and
+conformance-rules.html#constraints). This module compiles such expressions with ``fhirpathpy``
+and its R4 model, so choice elements (``value`` → ``valueString``), ``ofType()``, ``is``/``as``
+on FHIR types and the split ``_x`` representation of primitives work, and adds what fhirpathpy
+lacks from the FHIR flavour of FHIRPath (R4 fhirpath.html, "Additional functions"):
+``hasValue()``, ``getValue()``, ``htmlChecks()``, ``resolve()``, ``conformsTo()``,
+``memberOf()``, plus ``%resource``/``%rootResource`` and the ``%`vs-x```/``%`ext-x``` constants.
+
+The hot R4 core invariants (``ele-1`` sits on every element) are far too slow through a general
+interpreter; :data:`NATIVE_INVARIANTS` (``_fhirpath_native``) holds Python equivalents, keyed by
+exact expression text, that :meth:`CompiledExpression.test` uses automatically.
+
+The focus passed to :meth:`CompiledExpression.evaluate`/:meth:`~CompiledExpression.test` is a
+JSON node: a ``dict`` (resource, datatype or backbone element), a list (a collection), or a
+primitive. A primitive is wrapped in :class:`Primitive` when its ``_x`` sibling matters: JSON
+splits ``"birthDate": "1970"`` and ``"_birthDate": {"extension": [...]}`` (R4
+json.html#primitive), and ``ele-1`` on a primitive needs both halves; a bare value is the same
+as ``Primitive(value)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from antlr4 import (  # type: ignore[import-untyped, unused-ignore]
+    CommonTokenStream,
+    InputStream,
+    ParseTreeWalker,
+)
+from antlr4.error.ErrorListener import (  # type: ignore[import-untyped, unused-ignore]
+    ErrorListener,
+)
+from fhirpathpy import engine
+from fhirpathpy.engine.invocations import constants, invocation_registry
+from fhirpathpy.engine.nodes import TypeInfo
+from fhirpathpy.parser.ASTPathListener import ASTPathListener
+from fhirpathpy.parser.generated.FHIRPathLexer import FHIRPathLexer
+from fhirpathpy.parser.generated.FHIRPathParser import FHIRPathParser
+
+from ._exceptions import EcanfhirError
+from ._fhirpath_functions import FUNCTIONS
+from ._fhirpath_model import (
+    ENV_KEY,
+    R4_MODEL,
+    Primitive,
+    companion_node,
+    get_data,
+    is_companion,
+    make_node,
+)
+from ._fhirpath_native import NATIVE_INVARIANTS
+
+__all__ = [
+    "NATIVE_INVARIANTS",
+    "CompiledExpression",
+    "EvalEnv",
+    "FhirPathError",
+    "FhirPathEvaluationError",
+    "Primitive",
+    "compile_expression",
+]
+
+_CONSTANTS = {
+    # FHIR-defined environment variables (R4 fhirpath.html, "Variables").
+    "ucum": "http://unitsofmeasure.org",
+    "sct": "http://snomed.info/sct",
+    "loinc": "http://loinc.org",
+}
+_VARIABLES = frozenset({"context", "resource", "rootResource", *_CONSTANTS})
+# Typed handles on the unannotated parts of fhirpathpy (see _fhirpath_model).
+_do_eval: Callable[..., list[Any]] = engine.do_eval
+_system_time: Any = constants.constants  # now()/today() are fixed for one evaluation
+_type_info_class: Any = TypeInfo
+_BUILT_INS: Mapping[str, Any] = invocation_registry
+
+
+class FhirPathError(EcanfhirError):
+    """A FHIRPath expression cannot be compiled (syntax error, unknown function or variable)."""
+
+
+class FhirPathEvaluationError(FhirPathError):
+    """A compiled expression failed on a given focus (e.g. ``+`` on a collection of two)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EvalEnv:
+    """What an expression can see beyond its focus.
+
+    Attributes:
+        resource: ``%resource``, the resource holding the focus; for a focus inside a
+            contained resource, the contained resource.
+        root_resource: ``%rootResource``, the container of ``resource`` when it is contained,
+            else ``resource`` itself (R4 fhirpath.html, "Variables"). For a resource inside a
+            Bundle entry that is the entry's resource, as in the HL7 validator.
+        resolve: maps a reference string (``Patient/1``, ``urn:uuid:…``, ``#p1``) to the
+            resource it names, or None; ``resolve()`` drops what this cannot resolve. Without
+            it, ``resolve()`` finds only contained resources (``#id``).
+        member_of: ``(coding, code or CodeableConcept; value set url) -> bool``, None when
+            unknown (then ``memberOf()`` is empty).
+        conforms_to: ``(resource, profile url) -> bool``, None when unknown.
+    """
+
+    resource: Mapping[str, Any]
+    root_resource: Mapping[str, Any]
+    resolve: Callable[[str], Mapping[str, Any] | None] | None = None
+    member_of: Callable[[Any, str], bool | None] | None = None
+    conforms_to: Callable[[Mapping[str, Any], str], bool | None] | None = None
+
+    @classmethod
+    def for_resource(cls, resource: Mapping[str, Any], **kwargs: Any) -> EvalEnv:
+        """The environment of a resource that is not contained (``%rootResource`` is itself)."""
+        return cls(resource, resource, **kwargs)
+
+
+NativeInvariant = Callable[[Any, EvalEnv], bool]
+
+
+class CompiledExpression:
+    """A parsed FHIRPath expression, ready to evaluate on many foci.
+
+    >>> ext1 = compile_expression("extension.exists() != value.exists()", type_hint="Extension")
+    >>> env = EvalEnv.for_resource({"resourceType": "Patient"})
+    >>> ext1.evaluate({"url": "http://x", "valueString": "a"}, env)
+    [True]
+    >>> ext1.test({"url": "http://x"}, env)
+    False
+    """
+
+    __slots__ = ("_ast", "_native", "_type_path", "_vars", "expression", "type_hint")
+
+    def __init__(self, expression: str, *, type_hint: str | None = None) -> None:
+        self.expression = expression
+        self.type_hint = type_hint
+        self._ast = _parse(expression)
+        self._vars = _check_tree(self._ast, expression)
+        self._type_path = _type_path(type_hint)
+        self._native: NativeInvariant | None = NATIVE_INVARIANTS.get(expression)
+
+    def __repr__(self) -> str:
+        return f"CompiledExpression({self.expression!r}, type_hint={self.type_hint!r})"
+
+    def evaluate(self, focus: Any, env: EvalEnv) -> list[Any]:
+        """Evaluate on ``focus``; return the result collection as plain JSON-like values.
+
+        Complex results are the JSON dicts themselves; decimals come back as ``Decimal``;
+        dates and quantities built by the expression as fhirpathpy's ``FP_*`` objects.
+
+        Raises:
+            FhirPathEvaluationError: the expression fails on this focus.
+        """
+        values = (get_data(n) for n in self._run(focus, env) if not is_companion(n))
+        return [value for value in values if value is not None]  # JSON nulls pad arrays only
+
+    def test(self, focus: Any, env: EvalEnv, *, native: bool = True) -> bool:
+        """Evaluate as an invariant: True when it holds.
+
+        A result of ``true`` passes and ``false`` fails. An empty result passes: nothing in
+        the instance contradicts the invariant (``reference.startsWith('#')`` on a
+        Reference without ``reference`` is empty, and ref-1 must not fail there). A single
+        non-Boolean item counts as ``true``, following FHIRPath's singleton evaluation of
+        collections (http://hl7.org/fhirpath/N1/#singleton-evaluation-of-collections); more
+        than one item is an error there, and fails here.
+
+        The R4 core expressions in :data:`NATIVE_INVARIANTS` run as Python, not through
+        fhirpathpy, unless ``focus`` is a list or ``native`` is False. They assume the focus
+        has the type the core declares the constraint on (``ext-1`` an Extension, ``dom-*``
+        a DomainResource) and never raise.
+
+        Raises:
+            FhirPathEvaluationError: the expression fails on this focus.
+        """
+        if native and self._native is not None and not isinstance(focus, list):
+            return self._native(focus, env)
+        result = [n for n in self._run(focus, env)
+                  if not is_companion(n) and get_data(n) is not None]
+        if not result:
+            return True
+        if len(result) > 1:
+            return False
+        value = get_data(result[0])
+        return value if isinstance(value, bool) else True
+
+    def _run(self, focus: Any, env: EvalEnv) -> list[Any]:
+        root = _focus_nodes(focus, self._type_path)
+        ctx: dict[str, Any] = {
+            "dataRoot": root,
+            "vars": {
+                **self._vars,
+                "context": root,
+                "resource": make_node(env.resource),
+                "rootResource": make_node(env.root_resource),
+            },
+            "model": R4_MODEL,
+            "userInvocationTable": FUNCTIONS,
+            "$this": root,
+            ENV_KEY: env,
+        }
+        # fhirpathpy keeps the model for type tests in a class attribute, set by is/as only.
+        _type_info_class.model = R4_MODEL
+        _system_time.reset()
+        try:
+            result = _do_eval(ctx, root, self._ast)
+        except FhirPathError:
+            raise
+        except Exception as exc:  # fhirpathpy raises bare Exceptions for runtime errors
+            raise FhirPathEvaluationError(
+                f"FHIRPath {self.expression!r} failed: {exc}") from exc
+        return result
+
+
+def compile_expression(expression: str, *, type_hint: str | None = None) -> CompiledExpression:
+    """Compile a FHIRPath expression, or return the copy compiled before.
+
+    Args:
+        expression: FHIRPath (N1, with the FHIR additions), e.g. an invariant's ``expression``.
+        type_hint: the FHIR type of the focus: a type name (``Extension``, ``HumanName``,
+            ``dateTime``) or, for a backbone element, its path (``Observation.component``);
+            an element path of a typed element (``Patient.name``) also works. Needed for
+            choice elements: ``value`` on an Extension finds ``valueString`` only when the
+            focus is known to be an Extension. Resources carry their own ``resourceType``.
+
+    Returns:
+        The compiled expression; equal arguments return the same object.
+
+    Raises:
+        FhirPathError: a syntax error, an unknown function or an unknown ``%variable``.
+
+    >>> compile_expression("name.exists()") is compile_expression("name.exists()")
+    True
+    >>> compile_expression("name.frobnicate()")
+    Traceback (most recent call last):
+    ...
+    ecanfhir._fhirpath.FhirPathError: FHIRPath 'name.frobnicate()': unknown function frobnicate()
+    """
+    return _compile(expression, type_hint)
+
+
+@lru_cache(maxsize=8192)
+def _compile(expression: str, type_hint: str | None) -> CompiledExpression:
+    return CompiledExpression(expression, type_hint=type_hint)
+
+
+# -- parsing and compile-time checks ------------------------------------------------------
+
+
+class _RaisingListener(ErrorListener):  # type: ignore[misc]
+    def __init__(self, expression: str) -> None:
+        self.expression = expression
+
+    def syntaxError(self, recognizer: Any, offending: Any, line: int, column: int,
+                    msg: str, e: Any) -> None:
+        raise FhirPathError(f"FHIRPath {self.expression!r}: syntax error at {column}: {msg}")
+
+
+def _parse(expression: str) -> dict[str, Any]:
+    """fhirpathpy's parser, but raising on syntax errors and requiring the whole input."""
+    listener = _RaisingListener(expression)
+    lexer = FHIRPathLexer(InputStream(expression))
+    lexer.removeErrorListeners()
+    lexer.addErrorListener(listener)
+    parser: Any = FHIRPathParser(CommonTokenStream(lexer))
+    parser.buildParseTrees = True
+    parser.removeErrorListeners()
+    parser.addErrorListener(listener)
+    try:
+        tree = parser.entireExpression()  # expression EOF: no silently ignored trailing text
+    except FhirPathError as exc:
+        raise FhirPathError(str(exc)) from None  # hide antlr's internal exception chain
+    ast: Any = ASTPathListener
+    ast = ast()
+    ParseTreeWalker().walk(ast, tree)
+    entire: dict[str, Any] = ast.parentStack[0]["children"][0]
+    node: dict[str, Any] = entire["children"][0]
+    return node
+
+
+def _walk(node: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    yield node
+    for child in node.get("children", ()):
+        yield from _walk(child)
+
+
+def _check_tree(ast: Mapping[str, Any], expression: str) -> dict[str, Any]:
+    """Reject unknown functions and variables; return the ``%`vs-x```-style constants used."""
+    table: Mapping[str, Mapping[str, Any]] = {**_BUILT_INS, **FUNCTIONS}
+    constants_used: dict[str, Any] = dict(_CONSTANTS)
+    for node in _walk(ast):
+        if node["type"] == "Functn":
+            name = node["children"][0]["text"]
+            params = node["children"][1]["children"] if len(node["children"]) > 1 else []
+            entry = table.get(name)
+            if entry is None:
+                raise FhirPathError(f"FHIRPath {expression!r}: unknown function {name}()")
+            arities = entry.get("arity", {0: []})
+            if "variadic" not in entry and len(params) not in arities:
+                raise FhirPathError(
+                    f"FHIRPath {expression!r}: {name}() takes {sorted(arities)} arguments, "
+                    f"not {len(params)}")
+        elif node["type"] == "ExternalConstant":
+            children: list[Mapping[str, Any]] = node.get("children") or [{}]
+            name = str(children[0].get("text", "")).strip("`")
+            if name.startswith("vs-"):  # %`vs-name`: a core value set (R4 fhirpath.html)
+                constants_used[name] = "http://hl7.org/fhir/ValueSet/" + name[3:]
+            elif name.startswith("ext-"):
+                constants_used[name] = "http://hl7.org/fhir/StructureDefinition/" + name[4:]
+            elif name not in _VARIABLES:
+                shown = name or "".join(node["terminalNodeText"])
+                raise FhirPathError(f"FHIRPath {expression!r}: unknown variable %{shown}")
+    return constants_used
+
+
+def _type_path(type_hint: str | None) -> str | None:
+    if type_hint is None:
+        return None
+    hint = type_hint.removesuffix("[x]")
+    typed: str | None = R4_MODEL["path2Type"].get(hint)
+    if typed is not None and typed not in ("Element", "BackboneElement"):
+        return typed
+    elsewhere: str = R4_MODEL["pathsDefinedElsewhere"].get(hint, hint)
+    return elsewhere
+
+
+def _focus_nodes(focus: Any, path: str | None) -> list[Any]:
+    if focus is None:
+        return []
+    if isinstance(focus, list):
+        return [node for item in focus for node in _focus_nodes(item, path)]
+    if isinstance(focus, Primitive):
+        # fhirpathpy models a primitive as up to two nodes: the value and the `_x` object.
+        nodes = [] if focus.value is None else [make_node(focus.value, path)]
+        if focus.element is not None:
+            nodes.append(companion_node(focus.element, path))
+        return nodes
+    return [make_node(focus, path)]
+

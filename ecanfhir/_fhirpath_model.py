@@ -1,0 +1,194 @@
+"""How FHIR JSON looks to fhirpathpy: the R4 model, primitives, navigation.
+
+Shared by the FHIRPath functions (``_fhirpath_functions``) and the native invariants
+(``_fhirpath_native``), which must see the data exactly as fhirpathpy does: JSON splits a
+primitive into ``"x": value`` and ``"_x": {"id": …, "extension": […]}`` (R4
+json.html#primitive), and fhirpathpy turns the two halves into two nodes of the same type; a
+choice element ``value[x]`` is found under ``valueString``, ``valueQuantity``… (R4
+formats.html#choice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from fhirpathpy.engine import util
+from fhirpathpy.engine.nodes import ResourceNode, TypeInfo
+from fhirpathpy.models import models
+
+__all__ = [
+    "ENV_KEY",
+    "R4_MODEL",
+    "CompanionNode",
+    "Primitive",
+    "child_path",
+    "choice",
+    "companion_node",
+    "get_data",
+    "halves",
+    "is_companion",
+    "is_primitive_value",
+    "is_subtype",
+    "make_node",
+    "member",
+    "navigate",
+    "type_info",
+    "type_of_path",
+]
+
+R4_MODEL: Mapping[str, Any] = models["r4"]
+ENV_KEY = "ecanfhir.env"  # where the running evaluation's EvalEnv sits in fhirpathpy's ctx
+
+# fhirpathpy ships py.typed but leaves its functions unannotated; these typed aliases are the
+# only way the rest of ecanfhir calls them.
+get_data: Callable[[Any], Any] = util.get_data  # a node's JSON value (floats as Decimal)
+make_node: Callable[..., Any] = ResourceNode.create_node  # (data, type path) -> node
+type_info: Callable[[Any], Any] = TypeInfo.from_value  # node -> fhirpathpy TypeInfo | None
+_PRIMITIVE_KEYS = frozenset({"id", "extension"})
+
+
+@dataclass(frozen=True, slots=True)
+class Primitive:
+    """A primitive element as a FHIRPath focus: its JSON value and its ``_x`` object.
+
+    ``{"birthDate": "1970", "_birthDate": {"extension": [...]}}`` is one element, the focus
+    ``Primitive("1970", {"extension": [...]})``. Either half may be None (an element with only
+    extensions has no value). A bare JSON value as focus means ``Primitive(value)``.
+
+    >>> Primitive.of({"given": ["Ann", None], "_given": [None, {"id": "g2"}]}, "given", 1)
+    Primitive(value=None, element={'id': 'g2'})
+    """
+
+    value: Any = None
+    element: Mapping[str, Any] | None = None
+
+    @classmethod
+    def of(cls, parent: Mapping[str, Any], name: str, index: int | None = None) -> Primitive:
+        """The primitive ``name`` of a JSON object; ``index`` picks one of a repeating one."""
+        value, element = parent.get(name), parent.get("_" + name)
+        if index is not None:
+            value = value[index] if isinstance(value, list) and index < len(value) else None
+            element = (element[index]
+                       if isinstance(element, list) and index < len(element) else None)
+        return cls(value, element if isinstance(element, Mapping) else None)
+
+
+class CompanionNode(ResourceNode):  # type: ignore[misc, unused-ignore]
+    """The ``_x`` half of a :class:`Primitive` focus, marked so it is never taken as a value."""
+
+
+def companion_node(element: Mapping[str, Any], path: str | None) -> Any:
+    """A node for the ``_x`` half of a primitive focus, of the primitive's type."""
+    factory: Any = CompanionNode
+    return factory(element, path)
+
+
+def is_primitive_value(data: Any) -> bool:
+    return data is not None and not isinstance(data, Mapping | list)
+
+
+def type_of_path(path: str | None) -> str | None:
+    """The FHIR type name fhirpathpy gives a node of this path (as ``get_type_info``)."""
+    if path is None or path.startswith("System."):
+        return path
+    return "BackboneElement" if "." in path else path
+
+
+def is_subtype(path: str | None, base: str) -> bool:
+    """Whether a node of ``path`` passes ``is(base)`` for an unqualified FHIR type ``base``."""
+    name = type_of_path(path)
+    if name is None:
+        return False
+    if name.startswith("System."):
+        return name[7:] == base
+    while name:
+        if name == base:
+            return True
+        name = R4_MODEL["type2Parent"].get(name) or R4_MODEL["path2Type"].get(name)
+    return False
+
+
+def is_companion(node: Any) -> bool:
+    """Whether a node is the ``_x`` half of a primitive (skipped when a value is wanted)."""
+    if isinstance(node, CompanionNode):
+        return True
+    if not isinstance(node, ResourceNode) or not isinstance(node.data, Mapping):
+        return False
+    keys = node.data.keys()
+    if not keys or not keys <= _PRIMITIVE_KEYS:
+        return False
+    name = type_of_path(node.path)
+    if name is None:
+        return list(keys) == ["extension"]  # fhirpathpy's own rule when it knows no type
+    return name.startswith("System.") or name[:1].islower()
+
+
+def child_path(parent: str | None, key: str) -> str | None:
+    """The type path fhirpathpy gives child ``key`` of a node of path ``parent``."""
+    if key == "extension":
+        return "Extension"
+    if parent is None:
+        return None
+    path = f"{parent}.{key}"
+    path = R4_MODEL["pathsDefinedElsewhere"].get(path, path)
+    typed: str = R4_MODEL["path2Type"].get(path, path)
+    return typed
+
+
+# -- navigation on plain JSON, the way fhirpathpy's member invocation does it ------------
+
+
+def halves(focus: Any) -> list[Any]:
+    """The JSON items a focus stands for (a Primitive is up to two: value, then ``_x``)."""
+    if focus is None:
+        return []
+    if isinstance(focus, Primitive):
+        return [half for half in (focus.value, focus.element) if half is not None]
+    if isinstance(focus, list):
+        return [half for item in focus for half in halves(item)]
+    return [focus]
+
+
+def _some(value: Any) -> bool:
+    return value is not None and not (isinstance(value, list) and not value)
+
+
+def _items(value: Any) -> Iterator[Any]:
+    if _some(value):
+        yield from (value if isinstance(value, list) else (value,))
+
+
+def member(data: Any, key: str) -> list[Any]:
+    """``data.key``: the values of ``key`` then those of ``_key`` (list items, nulls kept)."""
+    if not isinstance(data, Mapping):
+        return []
+    return [*_items(data.get(key)), *_items(data.get("_" + key))]
+
+
+def choice(data: Any, key: str, types: tuple[str, ...]) -> list[Any]:
+    """``data.key`` for a choice element: the first ``key<Type>`` (or ``_key<Type>``) present."""
+    if not isinstance(data, Mapping):
+        return []
+    names = _choice_names(key, types)
+    found = [names[name] for name, value in data.items() if name in names and value is not None]
+    if not found:
+        return []
+    name = key + types[min(found)]  # fhirpathpy tries the types in the model's order
+    return [*_items(data.get(name)), *_items(data.get("_" + name))]
+
+
+@cache
+def _choice_names(key: str, types: tuple[str, ...]) -> Mapping[str, int]:
+    return {f"{prefix}{key}{type_name}": rank
+            for rank, type_name in enumerate(types) for prefix in ("", "_")}
+
+
+def navigate(items: Sequence[Any], *keys: str) -> list[Any]:
+    """``items.k1.k2…`` for keys that are not choice elements."""
+    current = list(items)
+    for key in keys:
+        current = [found for item in current for found in member(item, key)]
+    return current

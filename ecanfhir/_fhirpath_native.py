@@ -1,0 +1,253 @@
+"""Python equivalents of the R4 core invariants found on the most elements.
+
+``ele-1`` is on every element of every resource and ``ext-1`` on every extension; through
+fhirpathpy they would dominate validation time. Each function here computes what fhirpathpy
+computes for the exact core expression text it is keyed by (a profile that rewrites an
+expression gets the interpreter), with two deliberate differences: a primitive's value and its
+``_x`` object are one element (fhirpathpy sees two nodes, so ``reference.startsWith('#')``
+fails on a reference that has an extension), and where fhirpathpy would raise on malformed
+data (a list where a string belongs) the native still answers, mostly True, and leaves the
+error to the structural checks. ``tests/unit/test_invariants_native.py`` holds both to agreement.
+
+Each function takes the focus (the caller's convention, see :class:`Primitive`) and the
+:class:`EvalEnv`, and assumes the focus has the type the core declares the constraint on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from ._fhirpath_functions import html_checks
+from ._fhirpath_model import (
+    R4_MODEL,
+    Primitive,
+    child_path,
+    choice,
+    halves,
+    is_primitive_value,
+    is_subtype,
+    member,
+    navigate,
+)
+
+if TYPE_CHECKING:
+    from ._fhirpath import EvalEnv
+
+__all__ = ["NATIVE_INVARIANTS"]
+
+_EXTENSION_VALUE = tuple(R4_MODEL["choiceTypePaths"]["Extension.value"])
+_OBSERVATION_VALUE = tuple(R4_MODEL["choiceTypePaths"]["Observation.value"])
+
+
+def _value(focus: Any) -> Any:
+    """A primitive focus's value (None when it has only an ``_x`` object)."""
+    return focus.value if isinstance(focus, Primitive) else focus
+
+
+def ele_1(focus: Any, env: EvalEnv) -> bool:
+    """``hasValue() or (children().count() > id.count())``: a value, or a child besides id."""
+    if is_primitive_value(_value(focus)):
+        return True
+    items = halves(focus)
+    ids = len(navigate(items, "id"))
+    children = 0
+    for item in items:
+        if not isinstance(item, Mapping):
+            continue
+        for key, value in item.items():
+            if key == "resourceType":  # JSON's type marker, not an element
+                continue
+            if isinstance(value, list):
+                children += sum(1 for child in value if child is not None)
+            elif value is not None:
+                children += 1
+            if children > ids:
+                return True
+    return False
+
+
+def ext_1(focus: Any, env: EvalEnv) -> bool:
+    """``extension.exists() != value.exists()``: an extension has a value or extensions."""
+    items = halves(focus)
+    has_value = any(choice(item, "value", _EXTENSION_VALUE) for item in items)
+    return bool(navigate(items, "extension")) != has_value
+
+
+def _empty(*keys: str) -> Callable[[Any, EvalEnv], bool]:
+    def check(focus: Any, env: EvalEnv) -> bool:
+        return not navigate(halves(focus), *keys)
+    return check
+
+
+def _exists(*paths: tuple[str, ...]) -> Callable[[Any, EvalEnv], bool]:
+    def check(focus: Any, env: EvalEnv) -> bool:
+        items = halves(focus)
+        return any(navigate(items, *path) for path in paths)
+    return check
+
+
+def dom_4(focus: Any, env: EvalEnv) -> bool:
+    meta = navigate(halves(focus), "contained", "meta")
+    return not navigate(meta, "versionId") and not navigate(meta, "lastUpdated")
+
+
+def _descendants(data: Any, path: str | None) -> Iterator[tuple[Any, str | None]]:
+    """``descendants()`` as fhirpathpy walks it: every property, ``_x`` and nulls included."""
+    stack = [(data, path)]
+    while stack:
+        parent, parent_path = stack.pop()
+        if not isinstance(parent, Mapping):
+            continue
+        if isinstance(parent.get("resourceType"), str):
+            parent_path = parent["resourceType"]
+        for key, value in parent.items():
+            key_path = child_path(parent_path, key) if parent_path is not None else ""
+            if key == "extension":
+                key_path = "Extension"
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, Mapping) and isinstance(item.get("resourceType"), str):
+                    yield item, item["resourceType"]
+                else:
+                    yield item, key_path
+                stack.append((item, key_path))
+
+
+def _dom_3(uri_type: str, require_id: bool) -> Callable[[Any, EvalEnv], bool]:
+    """dom-3: each contained resource is referenced from the container, or refers to it."""
+
+    def check(focus: Any, env: EvalEnv) -> bool:
+        contained = navigate(halves(focus), "contained")
+        if not contained:
+            return True
+        targets: set[str] = set()
+        for item, path in _descendants(env.resource, env.resource.get("resourceType")):
+            targets.update(ref for ref in member(item, "reference") if isinstance(ref, str))
+            if isinstance(item, str) and is_subtype(path, "uri"):
+                targets.add(item)
+        for resource in contained:
+            if not isinstance(resource, Mapping):
+                resource = {}
+            resource_id = resource.get("id")
+            if isinstance(resource_id, str):
+                if "#" + resource_id in targets:
+                    continue
+            elif not require_id:
+                continue  # '#'+id is empty, so is the where() criterion: not "unmatched"
+            refers_back = any(
+                member(item, "reference") == ["#"]
+                or (item == "#" and is_subtype(path, uri_type))
+                for item, path in _descendants(resource, resource.get("resourceType")))
+            if not refers_back:
+                return False
+        return True
+
+    return check
+
+
+def ref_1(focus: Any, env: EvalEnv) -> bool:
+    """``#id`` references point at a resource contained in ``%rootResource``."""
+    refs = [ref for ref in member(_value(focus), "reference") if isinstance(ref, str)]
+    if len(refs) != 1 or not refs[0].startswith("#") or len(refs[0]) == 1:
+        return True
+    return refs[0][1:] in navigate(navigate([env.root_resource], "contained"), "id")
+
+
+def txt(focus: Any, env: EvalEnv) -> bool:
+    """``htmlChecks()`` on ``Narrative.div`` (txt-1 and txt-2 share the expression)."""
+    div = _value(focus)
+    return html_checks(div) if isinstance(div, str) else div is None
+
+
+def _name_matches(focus: Any, env: EvalEnv) -> bool:
+    names = [n for n in member(_value(focus), "name") if is_primitive_value(n)]
+    if len(names) != 1 or not isinstance(names[0], str):
+        return True
+    return re.search(r"[A-Z]([A-Za-z0-9_]){0,254}", names[0], re.DOTALL) is not None
+
+
+def obs_6(focus: Any, env: EvalEnv) -> bool:
+    items = halves(focus)
+    has_value = any(choice(item, "value", _OBSERVATION_VALUE) for item in items)
+    return not navigate(items, "dataAbsentReason") or not has_value
+
+
+def obs_7(focus: Any, env: EvalEnv) -> bool:
+    items = halves(focus)
+    if not any(choice(item, "value", _OBSERVATION_VALUE) for item in items):
+        return True
+    resource_codings = navigate([env.resource], "code", "coding")
+    return not any(coding == other
+                   for code in navigate(items, "component", "code")
+                   for coding in member(code, "coding")
+                   for other in resource_codings)
+
+
+def vs_2(focus: Any, env: EvalEnv) -> bool:
+    items = halves(focus)
+    if navigate(items, "component") or navigate(items, "hasMember"):
+        return True
+    return bool(navigate(items, "dataAbsentReason")) or any(
+        choice(item, "value", _OBSERVATION_VALUE) for item in items)
+
+
+def vs_3(focus: Any, env: EvalEnv) -> bool:
+    items = halves(focus)
+    return any(choice(item, "value", _OBSERVATION_VALUE) for item in items) or bool(
+        navigate(items, "dataAbsentReason"))
+
+
+def vs_1(focus: Any, env: EvalEnv) -> bool:
+    """``($this as dateTime).toString().length() >= 8``: a dateTime to the day at least."""
+    value = _value(focus)
+    return len(value) >= 8 if isinstance(value, str) else True
+
+
+def qty_3(focus: Any, env: EvalEnv) -> bool:
+    items = halves(focus)
+    return not navigate(items, "code") or bool(navigate(items, "system"))
+
+
+_DOM_3_R4 = (
+    "contained.where((('#'+id in (%resource.descendants().reference | "
+    "%resource.descendants().as(canonical) | %resource.descendants().as(uri) | "
+    "%resource.descendants().as(url))) or descendants().where(reference = '#').exists() or "
+    "descendants().where(as(canonical) = '#').exists() or "
+    "descendants().where(as(canonical) = '#').exists()).not()).trace('unmatched', id).empty()"
+)
+_DOM_3_LATER = (
+    "contained.where(((id.exists() and ('#'+id in (%resource.descendants().reference | "
+    "%resource.descendants().as(canonical) | %resource.descendants().as(uri) | "
+    "%resource.descendants().as(url)))) or descendants().where(reference = '#').exists() or "
+    "descendants().where(as(canonical) = '#').exists() or "
+    "descendants().where(as(uri) = '#').exists()).not()).trace('unmatched', id).empty()"
+)
+
+NATIVE_INVARIANTS: Mapping[str, Callable[[Any, EvalEnv], bool]] = MappingProxyType({
+    "hasValue() or (children().count() > id.count())": ele_1,  # ele-1
+    "extension.exists() != value.exists()": ext_1,  # ext-1
+    "contained.contained.empty()": _empty("contained", "contained"),  # dom-2
+    _DOM_3_R4: _dom_3("canonical", require_id=False),  # dom-3
+    _DOM_3_LATER: _dom_3("uri", require_id=True),  # dom-3 as SubscriptionStatus states it
+    "contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()": dom_4,
+    "contained.meta.security.empty()": _empty("contained", "meta", "security"),  # dom-5
+    "text.`div`.exists()": _exists(("text", "div")),  # dom-6
+    "htmlChecks()": txt,  # txt-1, txt-2
+    "reference.startsWith('#').not() or "
+    "(reference.substring(1).trace('url') in %rootResource.contained.id.trace('ids'))": ref_1,
+    "name.matches('[A-Z]([A-Za-z0-9_]){0,254}')": _name_matches,  # cpb-0, sdf-0, vsd-0…
+    "dataAbsentReason.empty() or value.empty()": obs_6,
+    "value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists())"
+    ".empty()": obs_7,
+    "low.exists() or high.exists() or text.exists()": _exists(("low",), ("high",), ("text",)),
+    "value.exists() or dataAbsentReason.exists()": vs_3,
+    "code.empty() or system.exists()": qty_3,  # qty-3, vsd-10
+    "(component.empty() and hasMember.empty()) implies "
+    "(dataAbsentReason.exists() or value.exists())": vs_2,
+    "($this as dateTime).toString().length() >= 8": vs_1,
+    "comparator.empty()": _empty("comparator"),  # sqty-1
+    "emptyReason.empty() or entry.empty()": lambda focus, env: (  # cmp-2, lst-1
+        not navigate(halves(focus), "emptyReason") or not navigate(halves(focus), "entry")),
+})
