@@ -28,7 +28,7 @@ class BundleScope:
 
     bundle: Mapping[str, Any]
     path: str
-    by_full_url: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    by_full_url: dict[str, list[Mapping[str, Any]]] = field(default_factory=dict)
     by_type_id: dict[tuple[str, str], list[Mapping[str, Any]]] = field(default_factory=dict)
     full_url_of: dict[int, str] = field(default_factory=dict)  # id(resource) -> entry.fullUrl
 
@@ -77,3 +77,4 @@ class Run:
     external_systems: set[str] = field(default_factory=set)
     unknown_profiles: set[str] = field(default_factory=set)
     depth: int = 0
+    hosts: list[tuple[str, ...]] = field(default_factory=list)  # what extensions are extending

@@ -17,8 +17,9 @@ from typing import Any
 from .._schema import ElementNode, JsonProperty, TypeRef
 from ._context import BundleScope, Frame, PendingReference, Run
 from ._issue import Issue
-from .checks.bundle import check_bundle, scope_of
 from .checks.binding import check_binding, check_coding_system
+from .checks.bundle import check_bundle, scope_of
+from .checks.extension import definition_path, resolve_extension
 from .checks.invariant import check_invariants, frame_env
 from .checks.primitive import check_primitive_value
 from .checks.structure import check_cardinality
@@ -83,7 +84,8 @@ def _json_kind(value: Any) -> str:
 
 
 def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code: str | None,
-                 path: str, frame: Frame, *, is_resource: bool = False) -> None:
+                 path: str, frame: Frame, *, is_resource: bool = False,
+                 hosts: tuple[str, ...] | None = None) -> None:
     """Check one JSON object's properties against the children of ``node``."""
     props = run.schema.json_properties(node, type_code)
     present: dict[int, tuple[ElementNode, list[tuple[str, JsonProperty, Any]]]] = {}
@@ -96,12 +98,38 @@ def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code:
             continue
         slot = present.setdefault(id(prop.element), (prop.element, []))
         slot[1].append((key, prop, value))
-    for element, occurrences in present.values():
-        _walk_element(run, element, occurrences, path, frame)
+    extended = "extension" in obj or "modifierExtension" in obj
+    if extended:
+        run.hosts.append(hosts or _hosts(run, obj, node, type_code, path, frame, is_resource))
+    try:
+        for element, occurrences in present.values():
+            _walk_element(run, element, occurrences, path, frame)
+    finally:
+        if extended:
+            run.hosts.pop()
     # Required elements that are missing altogether.
     for child in run.schema.children(node, type_code).values():
         if child.min > 0 and id(child) not in present:
             run.issues.extend(check_cardinality(child, 0, f"{path}.{child.name}"))
+
+
+def _hosts(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code: str | None,
+           path: str, frame: Frame, is_resource: bool) -> tuple[str, ...]:
+    """What an object is, in the terms of StructureDefinition.context (R4 §2.17.0.4)."""
+    names = [definition_path(path, frame.path, frame.resource_type), node.path]
+    if is_resource:
+        names += ["Resource", "DomainResource", "CanonicalResource"]
+    codes = [type_code] if type_code else list(node.type_codes())
+    for code in codes:
+        names.append(code)
+        base = run.schema.find(code)
+        if base is not None and base.derivation == "constraint":
+            names.append(str(base.definition.get("baseDefinition", "")).rsplit("/", 1)[-1])
+    if node.path == "Extension" or "Extension" in codes:
+        url = obj.get("url")
+        if isinstance(url, str):
+            names.append(url)
+    return tuple(dict.fromkeys(n for n in names if n))
 
 
 def _unknown_property(key: str, value: Any, path: str, props: Mapping[str, JsonProperty]) -> Issue:
@@ -229,7 +257,9 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         if value is not None:
             run.issues.extend(check_primitive_value(run, element, type_ref, value, path))
         if ext is not None:
-            _walk_primitive_extension(run, type_ref, ext, path, frame)
+            hosts = (definition_path(path, frame.path, frame.resource_type), element.path,
+                     type_ref.code)
+            _walk_primitive_extension(run, type_ref, ext, path, frame, hosts)
         if element.binding is not None and isinstance(value, str):
             run.issues.extend(check_binding(run, element, code or "", value, path))
         if element.constraints:
@@ -252,20 +282,22 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         run.issues.append(Issue.error("structure", path, "elements are nested deeper than "
                                       f"{run.options.max_depth} levels", "json-form"))
         return
+    target, target_type = _object_definition(run, element, type_ref, value, path)
     run.depth += 1
     try:
-        _walk_object(run, value, element, code if not element.children else None, path, frame)
+        _walk_object(run, value, target, target_type, path, frame)
     finally:
         run.depth -= 1
     constraints = element.constraints
-    if code and not element.children and not element.content_reference:
-        type_root = run.schema.type_root(code)
-        if type_root is not None and type_root.constraints:
-            keys = {c.key for c in constraints}
-            constraints = constraints + tuple(c for c in type_root.constraints if c.key not in keys)
+    type_root = target if target is not element else (
+        run.schema.type_root(code) if code and not element.children
+        and not element.content_reference else None)
+    if type_root is not None and type_root.constraints:
+        keys = {c.key for c in constraints}
+        constraints = constraints + tuple(c for c in type_root.constraints if c.key not in keys)
     if constraints:
-        run.issues.extend(check_invariants(run, constraints, value, frame, path,
-                                           type_hint=element.path if element.children or not code else code))
+        hint = element.path if element.children or not code else code
+        run.issues.extend(check_invariants(run, constraints, value, frame, path, type_hint=hint))
     if code in ("Coding", "CodeableConcept", "Quantity"):
         if element.binding is not None:
             run.issues.extend(check_binding(run, element, code, value, path))
@@ -277,12 +309,37 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
                                                    frame))
 
 
+def _object_definition(run: Run, element: ElementNode, type_ref: TypeRef | None, value: Any,
+                       path: str) -> tuple[ElementNode, str | None]:
+    """The node whose children an object is checked against (and the type, if by type).
+
+    Inline children (backbone elements, unfolded profiles) come first; an Extension is checked
+    against its own definition when it can be resolved; a datatype with a profile against that
+    profile; everything else against its type's core definition.
+    """
+    code = type_ref.code if type_ref is not None else None
+    if element.children:
+        return element, None
+    if code == "Extension":
+        structure, issues = resolve_extension(
+            run, value, modifier=element.name == "modifierExtension",
+            hosts=run.hosts[-1] if run.hosts else (), at=path)
+        run.issues.extend(issues)
+        if structure is not None:
+            return structure.root, None
+    elif type_ref is not None and type_ref.profiles:
+        profile = run.schema.find(type_ref.profiles[0])
+        if profile is not None:
+            return profile.root, None
+    return element, code
+
+
 def _walk_primitive_extension(run: Run, type_ref: TypeRef, ext: Any, path: str,
-                              frame: Frame) -> None:
+                              frame: Frame, hosts: tuple[str, ...]) -> None:
     if not isinstance(ext, dict):
-        run.issues.append(Issue.error("structure", path, "the '_' companion of a primitive must be "
-                                      f"an object with id and/or extension, found {_json_kind(ext)}",
-                                      "json-form"))
+        run.issues.append(Issue.error("structure", path, "the '_' companion of a primitive must "
+                                      "be an object with id and/or extension, found "
+                                      f"{_json_kind(ext)}", "json-form"))
         return
     if not ext:
         run.issues.append(Issue.error("structure", path, "empty object: an element must have a "
@@ -290,7 +347,7 @@ def _walk_primitive_extension(run: Run, type_ref: TypeRef, ext: Any, path: str,
         return
     root = run.schema.type_root(type_ref.code)
     if root is not None:
-        _walk_object(run, ext, root, None, path, frame)
+        _walk_object(run, ext, root, None, path, frame, hosts=hosts)
 
 
 def _walk_inline_resource(run: Run, element: ElementNode, value: Any, path: str,

@@ -73,7 +73,7 @@ def check_binding(run: Run, element: ElementNode, type_code: str, value: Any,
     if any(v.outcome == "member" for _, v in verdicts):
         return
     decided = [(c, v) for c, v in verdicts if v.outcome == "not-member"]
-    if not decided or len(decided) < len(verdicts) and type_code == "CodeableConcept":
+    if not decided or (len(decided) < len(verdicts) and type_code == "CodeableConcept"):
         return  # some coding could not be judged here: it may be the one in the value set
     shown = ", ".join(f"{c.get('system', '')}#{c['code']}" for c, _ in decided)
     yield Issue(severity, "code-invalid", at,  # type: ignore[arg-type]

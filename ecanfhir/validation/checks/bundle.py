@@ -32,7 +32,7 @@ def scope_of(frame: Frame) -> BundleScope:
             continue
         full_url = entry.get("fullUrl")
         if isinstance(full_url, str):
-            scope.by_full_url.setdefault(full_url, resource)
+            scope.by_full_url.setdefault(full_url, []).append(resource)
             scope.full_url_of[id(resource)] = full_url
         rt, rid = resource.get("resourceType"), resource.get("id")
         if isinstance(rt, str) and isinstance(rid, str):
@@ -67,10 +67,13 @@ def check_bundle(run: Run, frame: Frame) -> Iterator[Issue]:
         seen.setdefault(key, i)
         if not isinstance(resource, Mapping):
             continue
+        if ":" not in full_url:
+            yield Issue.error("invalid", f"{at}.fullUrl", f"the fullUrl must be an absolute URL "
+                              f"(not '{full_url}')", "bundle-fullurl-absolute")
         m = LITERAL.match(full_url)
         if m and full_url.startswith("http"):
             rt, rid = resource.get("resourceType"), resource.get("id")
             if isinstance(rid, str) and (m.group("id") != rid or m.group("type") != rt):
-                yield Issue.error("invalid", f"{at}.fullUrl", f"fullUrl '{full_url}' does not match "
-                                  f"the resource ({rt}/{rid}): a RESTful fullUrl ends with the "
-                                  "resource's type and id", "bundle-fullurl-id")
+                yield Issue.error("invalid", f"{at}.fullUrl", f"fullUrl '{full_url}' does not "
+                                  f"match the resource ({rt}/{rid}): a RESTful fullUrl ends with "
+                                  "the resource's type and id", "bundle-fullurl-id")

@@ -72,7 +72,7 @@ def check_invariants(run: Run, constraints: Sequence[Constraint], focus: Any, fr
             yield Issue.warning("processing", at, f"invariant {constraint.key} could not be "
                                 f"evaluated: {exc}", constraint.key)
             continue
-        except Exception as exc:  # noqa: BLE001 - a FHIRPath engine failure must not stop validation
+        except Exception as exc:
             yield Issue.warning("processing", at, f"invariant {constraint.key} could not be "
                                 f"evaluated ({type(exc).__name__}: {exc})", constraint.key)
             continue
@@ -85,7 +85,7 @@ def check_invariants(run: Run, constraints: Sequence[Constraint], focus: Any, fr
 def _focus(focus: Any, primitive: bool) -> Any:
     if not primitive:
         return focus
-    from ..._fhirpath import Primitive  # noqa: PLC0415
+    from ..._fhirpath import Primitive
 
     value, ext = focus
     return Primitive(value, ext)

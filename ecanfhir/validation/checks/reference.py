@@ -44,25 +44,29 @@ def _bundle_frame(frame: Frame) -> Frame | None:
 
 
 def resolve_in_bundle(scope: BundleScope, reference: str,
-                      full_url: str | None) -> Mapping[str, Any] | None:
+                      full_url: str | None) -> list[Mapping[str, Any]]:
+    """Every entry a reference may point to (more than one is an ambiguity)."""
     ref = reference.split("#", 1)[0]
     m = LITERAL.match(ref)
-    if m and m.group("version"):
+    version = m.group("version") if m else None
+    if version:
         ref = ref[: ref.index("/_history/")]
-    hit = scope.by_full_url.get(ref)
-    if hit is not None or m is None:
-        return hit
-    if m.group("base") is None:
+    hits = scope.by_full_url.get(ref, [])
+    if not hits and m is not None and m.group("base") is None:
         if full_url:
             fm = LITERAL.match(full_url)
             if fm and fm.group("base"):
-                hit = scope.by_full_url.get(f"{fm.group('base')}/{ref}")
-                if hit is not None:
-                    return hit
-        candidates = scope.by_type_id.get((m.group("type"), m.group("id")), [])
-        if len(candidates) == 1:
-            return candidates[0]
-    return None
+                hits = scope.by_full_url.get(f"{fm.group('base')}/{ref}", [])
+        if not hits:
+            hits = scope.by_type_id.get((m.group("type"), m.group("id")), [])
+    if version and len(hits) > 1:
+        hits = [h for h in hits if _version_of(h) == version]
+    return hits
+
+
+def _version_of(resource: Mapping[str, Any]) -> Any:
+    meta = resource.get("meta")
+    return meta.get("versionId") if isinstance(meta, Mapping) else None
 
 
 def resolve(frame: Frame, reference: str) -> Mapping[str, Any] | None:
@@ -78,7 +82,8 @@ def resolve(frame: Frame, reference: str) -> Mapping[str, Any] | None:
     entry = _bundle_frame(frame)
     if entry is None or entry.bundle is None:
         return None
-    return resolve_in_bundle(entry.bundle, reference, entry.full_url)
+    hits = resolve_in_bundle(entry.bundle, reference, entry.full_url)
+    return hits[0] if len(hits) == 1 else None
 
 
 def resolver_for(frame: Frame) -> Callable[[str], Mapping[str, Any] | None]:
@@ -104,9 +109,15 @@ def _check_reference(pending: PendingReference) -> Iterator[Issue]:
         found_type = target.get("resourceType")
     else:
         entry = _bundle_frame(frame)
-        target = resolve(frame, reference) if entry is not None else None
+        hits = (resolve_in_bundle(entry.bundle, reference, entry.full_url)
+                if entry is not None and entry.bundle is not None else [])
+        target = hits[0] if len(hits) == 1 else None
         found_type = target.get("resourceType") if target is not None else literal_type(reference)
-        if target is None and entry is not None and entry.bundle is not None:
+        if len(hits) > 1:
+            yield Issue.error("multiple-matches", at, f"the reference '{reference}' matches "
+                              f"{len(hits)} entries of the Bundle: it must identify one",
+                              "reference-ambiguous")
+        elif target is None and entry is not None and entry.bundle is not None:
             yield from _unresolved_in_bundle(entry.bundle, reference, at)
     if isinstance(found_type, str) and not any_type and found_type not in allowed:
         yield Issue.error("structure", at, f"the reference points to a {found_type}, which is not "

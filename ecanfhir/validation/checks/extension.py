@@ -1,0 +1,90 @@
+"""Extensions: resolved by URL, used where their context allows, modifier or not as defined.
+
+R4 §2.17 (http://hl7.org/fhir/R4/extensibility.html): an extension's ``url`` names its
+StructureDefinition; ``StructureDefinition.context`` says which elements it may extend; an
+extension whose definition is a modifier (``isModifier`` on its root element) SHALL be sent as
+a ``modifierExtension`` and a regular one SHALL NOT. Like the HL7 validator, an extension whose
+definition cannot be found is an error (it cannot be checked), except for example URLs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..._schema import CompiledStructure
+from .._issue import Issue
+
+if TYPE_CHECKING:
+    from .._context import Run
+
+__all__ = ["definition_path", "resolve_extension"]
+
+EXAMPLE_URL = re.compile(r"^https?://([^/]*\.)?example\.(org|com|net)(/|$)|^urn:example:")
+INDEX = re.compile(r"\[\d+\]|\.ofType\([A-Za-z]+\)")
+
+
+def definition_path(location: str, resource_path: str, resource_type: str) -> str:
+    """``Bundle.entry[0].resource.name[1].family`` → ``Patient.name.family``."""
+    relative = location[len(resource_path):] if location.startswith(resource_path) else ""
+    return resource_type + INDEX.sub("", relative)
+
+
+def resolve_extension(run: Run, extension: Mapping[str, Any], *, modifier: bool,
+                      hosts: Sequence[str], at: str
+                      ) -> tuple[CompiledStructure | None, list[Issue]]:
+    """The definition of an extension instance, and the issues about its use here."""
+    url = extension.get("url")
+    if not isinstance(url, str) or not url:
+        return None, []  # Extension.url 1..1 reports it
+    structure = run.schema.find(url.split("|", 1)[0]) if "|" not in url else run.schema.find(url)
+    if structure is None:
+        if EXAMPLE_URL.match(url):
+            return None, []
+        return None, [Issue.error("structure", at, f"the extension '{url}' could not be found, so "
+                                  "it is not allowed here (load its package with --ig)",
+                                  "extension-unknown")]
+    if structure.type != "Extension":
+        return None, [Issue.error("structure", at, f"'{url}' is a {structure.type} definition, not "
+                                  "an extension", "extension-not-extension")]
+    return structure, list(_use_issues(structure, modifier=modifier, hosts=hosts, at=at,
+                                       url=url))
+
+
+def _use_issues(structure: CompiledStructure, *, modifier: bool, hosts: Sequence[str], at: str,
+                url: str) -> Iterator[Issue]:
+    is_modifier = structure.root.is_modifier
+    if is_modifier and not modifier:
+        yield Issue.error("structure", at, f"the extension '{url}' is a modifier extension, so it "
+                          "must be sent as a modifierExtension", "extension-modifier")
+    elif modifier and not is_modifier:
+        yield Issue.error("structure", at, f"the extension '{url}' is not a modifier extension, so "
+                          "it must not be sent as a modifierExtension", "extension-modifier")
+    contexts = structure.definition.get("context") or []
+    if not contexts or not hosts:
+        return
+    allowed = []
+    for context in contexts:
+        expression = str(context.get("expression", ""))
+        kind = context.get("type")
+        allowed.append(expression)
+        if kind in ("element", "extension") and _context_matches(expression, hosts):
+            return
+        if kind == "fhirpath":
+            return  # FHIRPath contexts are not evaluated here; accept rather than guess
+    message = (f"the extension '{url}' is not allowed here (this is {', '.join(hosts[:2])}; its "
+               f"context allows {', '.join(allowed)})")
+    if any(_context_matches(a.rsplit(".", 1)[0], hosts) for a in allowed if "." in a):
+        # The context names a child of this element: R4's own definitions do this (e.g.
+        # structuredefinition-fhir-type on ElementDefinition.type), so it is only a warning.
+        yield Issue.warning("structure", at, message, "extension-context")
+    else:
+        yield Issue.error("structure", at, message, "extension-context")
+
+
+def _context_matches(expression: str, hosts: Sequence[str]) -> bool:
+    expression = expression.replace("[x]", "")
+    if expression in ("Element", "Base"):
+        return True
+    return expression in hosts
