@@ -133,7 +133,8 @@ class Registry:
 
     def is_resource_type(self, name: str) -> bool:
         entry = self.core.entries.get(CORE_BASE + name)
-        return entry is not None and entry.kind == "resource" and entry.derivation == "specialization"
+        return (entry is not None and entry.kind == "resource"
+                and entry.derivation == "specialization")
 
     def is_type(self, name: str) -> bool:
         """True for every R4 resource and datatype name."""

@@ -59,7 +59,7 @@ def render_junit(results: Sequence[ValidationResult]) -> str:
 def render_text(results: Sequence[ValidationResult], *, colour: bool = False,
                 width: int = 100) -> str:
     """Grouped per file, severity first, with the FHIRPath location of each issue."""
-    from rich.console import Console  # noqa: PLC0415 - only the text report needs rich
+    from rich.console import Console
 
     console = Console(force_terminal=colour, no_color=not colour, width=width,
                       highlight=False, soft_wrap=True)

@@ -294,9 +294,10 @@ class Schema:
         return compiled
 
     def find(self, canonical: str) -> CompiledStructure | None:
+        """Like :meth:`structure`, but None when it is not loaded or has no usable snapshot."""
         try:
             return self.structure(canonical)
-        except ProfileNotFound:
+        except (ProfileNotFound, SnapshotMissing):
             return None
 
     def type_root(self, type_code: str) -> ElementNode | None:

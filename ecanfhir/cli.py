@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from . import __version__  # noqa: PLC0415
+    from . import __version__
 
     return __version__
 
@@ -98,7 +98,7 @@ def _hidden(relative: Path) -> bool:
 
 
 def _registry(args: argparse.Namespace) -> tuple[Registry, list[str]]:
-    from ._package import load_conformance, load_ig  # noqa: PLC0415 - only when asked
+    from ._package import load_conformance, load_ig
 
     registry = Registry()
     for spec in args.ig:
@@ -119,7 +119,7 @@ def _registry(args: argparse.Namespace) -> tuple[Registry, list[str]]:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .validation._options import ValidationOptions  # noqa: PLC0415
+    from .validation._options import ValidationOptions
 
     files = _input_files(args.paths)
     registry, profiles = _registry(args)
@@ -153,7 +153,7 @@ def _run_all(validator: Validator, files: Sequence[Path], profiles: Sequence[str
         for f in files:
             yield _validate_file(validator, f, profiles)
         return
-    from rich.progress import Progress  # noqa: PLC0415
+    from rich.progress import Progress
 
     with Progress(transient=True) as bar:
         task = bar.add_task("validating", total=len(files))

@@ -8,7 +8,7 @@ references it collected, and reports profiles it could not check.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -62,30 +62,12 @@ class Validator:
             run.issues.append(Issue("fatal", "structure", "", f"expected a FHIR resource (a JSON "
                                     f"object), found {kind}", "json-form"))
             return ValidationResult(tuple(run.issues), source)
-        frame = walk_resource(run, resource, resource.get("resourceType") or "Resource")
+        frame = walk_resource(run, resource, resource.get("resourceType") or "Resource",
+                              profiles=profiles)
         if frame is not None and self.options.resolve_references:
             run.issues.extend(check_references(run))
-        run.issues.extend(self._profile_notes(resource, profiles))
         run.issues.extend(_external_note(run.external_systems))
         return ValidationResult(sort_issues(run.issues), source)
-
-    def _profile_notes(self, resource: Mapping[str, Any],
-                       profiles: Iterable[str]) -> list[Issue]:
-        """Profiles named in meta.profile or asked for, that are not loaded (R4 §2.36.0.4)."""
-        out = []
-        rt = resource.get("resourceType", "Resource")
-        meta = resource.get("meta")
-        claimed = meta.get("profile") if isinstance(meta, Mapping) else None
-        for i, url in enumerate(claimed if isinstance(claimed, list) else []):
-            if isinstance(url, str) and self.registry.structure_definition(url) is None:
-                out.append(Issue.warning("not-found", f"{rt}.meta.profile[{i}]", f"profile '{url}' "
-                                         "is not loaded, so the resource was not checked against "
-                                         "it (load its package with --ig)", "profile-unknown"))
-        for url in profiles:
-            if self.registry.structure_definition(url) is None:
-                out.append(Issue.error("not-found", str(rt), f"profile '{url}' is not loaded",
-                                       "profile-unknown"))
-        return out
 
 
 def _external_note(systems: set[str]) -> list[Issue]:

@@ -11,17 +11,21 @@ The walker carries the FHIRPath location of each value and hands each value to t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._schema import ElementNode, JsonProperty, TypeRef
+from .._schema import CompiledStructure, ElementNode, JsonProperty, TypeRef
 from ._context import BundleScope, Frame, PendingReference, Run
 from ._issue import Issue
 from .checks.binding import check_binding, check_coding_system
 from .checks.bundle import check_bundle, scope_of
 from .checks.extension import definition_path, resolve_extension
 from .checks.invariant import check_invariants, frame_env
+from .checks.pattern import check_fixed_pattern, check_min_max
+from .checks.observation import vital_signs_profiles
 from .checks.primitive import check_primitive_value
+from .checks.reference import resolver_for
+from .checks.slicing import SliceMatcher, assign_slices, check_slices
 from .checks.structure import check_cardinality
 
 __all__ = ["walk_resource"]
@@ -31,8 +35,12 @@ RESOURCE_TYPES = ("Resource",)
 
 def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = None,
                   contained: bool = False, bundle: BundleScope | None = None,
-                  full_url: str | None = None) -> Frame | None:
-    """Validate a resource (top-level, contained or a Bundle entry's) and return its frame."""
+                  full_url: str | None = None, profiles: Sequence[str] = ()) -> Frame | None:
+    """Validate a resource (top-level, contained or a Bundle entry's) and return its frame.
+
+    The resource is checked against its type's core definition, and against every profile it
+    claims in ``meta.profile`` or is asked to conform to (``profiles``) that is loaded.
+    """
     if not isinstance(resource, dict):
         run.issues.append(Issue.error("structure", path, f"expected a resource (a JSON object), "
                                       f"found {_json_kind(resource)}", "json-form"))
@@ -50,22 +58,52 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
     frame = Frame(resource, root_path, rt, parent=parent, contained=contained, bundle=bundle,
                   full_url=full_url)
     frame.env = frame_env(run, frame)
-    structure = run.schema.structure(rt)
+    structures = [run.schema.structure(rt), *_profiles_of(run, resource, root_path, profiles)]
     if run.depth > run.options.max_depth:
         run.issues.append(Issue.error("structure", root_path, "resources are nested deeper than "
                                       f"{run.options.max_depth} levels", "json-form"))
         return frame
     run.depth += 1
     try:
-        _walk_object(run, resource, structure.root, None, root_path, frame, is_resource=True)
-        run.issues.extend(check_invariants(run, structure.root.constraints, resource, frame,
-                                           root_path, type_hint=rt))
+        for structure in structures:
+            if structure.type != rt:
+                run.issues.append(Issue.error(
+                    "structure", root_path, f"the profile {structure.url} is for {structure.type} "
+                    f"resources, not {rt}", "profile-type"))
+                continue
+            _walk_object(run, resource, structure.root, None, root_path, frame, is_resource=True)
+            run.issues.extend(check_invariants(run, structure.root.constraints, resource, frame,
+                                               root_path, type_hint=rt))
         if rt == "Bundle":
             scope_of(frame)
             run.issues.extend(check_bundle(run, frame))
     finally:
         run.depth -= 1
     return frame
+
+
+def _profiles_of(run: Run, resource: Mapping[str, Any], at: str,
+                 asked: Sequence[str]) -> list[CompiledStructure]:
+    """The loaded profiles a resource must conform to; unknown ones are reported (R4 §2.36.0.4)."""
+    meta = resource.get("meta")
+    claimed = meta.get("profile") if isinstance(meta, Mapping) else None
+    urls = [(u, f"{at}.meta.profile[{i}]") for i, u in
+            enumerate(claimed if isinstance(claimed, list) else []) if isinstance(u, str)]
+    implied = [(u, at) for u in vital_signs_profiles(resource)]
+    found: list[CompiledStructure] = []
+    for url, where in [*((u, at) for u in asked), *urls, *implied]:
+        structure = run.schema.find(url)
+        if structure is None:
+            if where == at:
+                run.issues.append(Issue.error("not-found", at, f"profile '{url}' is not loaded",
+                                              "profile-unknown"))
+            else:
+                run.issues.append(Issue.warning(
+                    "not-found", where, f"profile '{url}' is not loaded, so the resource was not "
+                    "checked against it (load its package with --ig)", "profile-unknown"))
+        elif structure.derivation == "constraint" and structure not in found:
+            found.append(structure)
+    return found
 
 
 def _json_kind(value: Any) -> str:
@@ -204,11 +242,40 @@ def _walk_values(run: Run, element: ElementNode, type_ref: TypeRef | None, key: 
                                               "(the element repeats), found " + _json_kind(value),
                                               "json-form"))
             items = [(f"{path}[0]" if repeats else path, value, None)]
-    count = 0
-    for item_path, item, item_ext in items:
-        count += 1
-        _walk_value(run, element, type_ref, item, item_ext, item_path, frame)
-    return count
+    nodes: list[ElementNode | None] = [element] * len(items)
+    if element.slices and items:
+        nodes = _slice_items(run, element, type_ref, items, path, frame)
+    for (item_path, item, item_ext), node in zip(items, nodes, strict=True):
+        _walk_value(run, node or element, type_ref, item, item_ext, item_path, frame)
+    return len(items)
+
+
+def _slice_items(run: Run, element: ElementNode, type_ref: TypeRef | None,
+                 items: list[tuple[str, Any, Any]], path: str,
+                 frame: Frame) -> list[ElementNode | None]:
+    """Assign each value of a sliced element to its slice and check the slicing rules."""
+    matcher = SliceMatcher(run, resolver_for(frame),
+                           lambda value, url, kind: _conforms(run, frame, value, url, kind))
+    chosen, issues = assign_slices(matcher, element,
+                                   [(at, value, type_ref) for at, value, _ in items])
+    run.issues.extend(issues)
+    run.issues.extend(check_slices(element, chosen, [at for at, _, _ in items], path))
+    return chosen
+
+
+def _conforms(run: Run, frame: Frame, value: Any, url: str, kind: str | None) -> bool:
+    """Does a value conform to a profile? (for ``profile`` discriminators)."""
+    structure = run.schema.find(url)
+    if structure is None:
+        return False
+    trial = Run(run.schema, run.terminology, run.options, depth=run.depth)
+    if isinstance(value, Mapping) and "resourceType" in value:
+        walk_resource(trial, value, frame.path, parent=frame, profiles=(url,))
+    elif isinstance(value, Mapping):
+        _walk_object(trial, value, structure.root, None, frame.path, frame)
+    else:
+        return False
+    return not any(issue.is_error for issue in trial.issues)
 
 
 def _align_primitive(run: Run, element: ElementNode, key: str, value: Any, ext: Any,
@@ -253,6 +320,10 @@ def _align_primitive(run: Run, element: ElementNode, key: str, value: Any, ext: 
 def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value: Any, ext: Any,
                 path: str, frame: Frame) -> None:
     code = type_ref.code if type_ref is not None else None
+    if element.fixed is not None or element.pattern is not None:
+        run.issues.extend(check_fixed_pattern(element, value, path))
+    if element.min_value is not None or element.max_value is not None:
+        run.issues.extend(check_min_max(element, value, path))
     if type_ref is not None and type_ref.is_primitive:
         if value is not None:
             run.issues.extend(check_primitive_value(run, element, type_ref, value, path))

@@ -60,6 +60,9 @@ def check_binding(run: Run, element: ElementNode, type_code: str, value: Any,
         if not isinstance(value, dict) or "code" not in value:
             return
         codings = [{"system": value.get("system"), "code": value.get("code")}]
+        # A unit outside a bound unit value set is a warning, as the HL7 validator reports it:
+        # units are convertible, so another UCUM unit is usually still a correct value.
+        severity = "warning"
     coded = [c for c in codings if isinstance(c.get("code"), str)]
     if not coded:
         if type_code == "CodeableConcept" and binding.strength == "required":

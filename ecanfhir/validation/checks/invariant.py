@@ -27,7 +27,9 @@ def frame_env(run: Run, frame: Frame) -> EvalEnv:
     """The FHIRPath environment of a resource: %resource, %rootResource, resolve()."""
     return EvalEnv(
         resource=frame.resource,
-        root_resource=frame.root.resource,
+        # R4 fhirpath.html §2.9.1.1.1: %rootResource is the container of a contained resource,
+        # otherwise %resource itself (so a Bundle entry is its own root).
+        root_resource=frame.container().resource,
         resolve=resolver_for(frame),
         member_of=lambda value, url: _member_of(run, value, url),
     )

@@ -1,0 +1,97 @@
+"""fixed[x] and pattern[x], min/maxValue (R4 §2.27.0.1 ElementDefinition.fixed/pattern).
+
+``fixed`` means exactly equal (every element, no more, no less); ``pattern`` means the instance
+has at least what the pattern has: every property of the pattern with the same value, and for
+arrays, every item of the pattern matched by some item of the instance.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ..._schema import ElementNode
+from .._issue import Issue
+
+__all__ = ["check_fixed_pattern", "check_min_max", "matches_pattern", "same_value"]
+
+
+def same_value(instance: Any, fixed: Any) -> bool:
+    """Exact equality as FHIR means it (numbers compare by value, booleans are not numbers)."""
+    if isinstance(fixed, bool) or isinstance(instance, bool):
+        return instance is fixed
+    if isinstance(fixed, (int, float)) and isinstance(instance, (int, float)):
+        return Decimal(str(instance)) == Decimal(str(fixed))
+    if isinstance(fixed, Mapping) and isinstance(instance, Mapping):
+        return fixed.keys() == instance.keys() and all(same_value(instance[k], fixed[k])
+                                                       for k in fixed)
+    if isinstance(fixed, list) and isinstance(instance, list):
+        return len(fixed) == len(instance) and all(map(same_value, instance, fixed))
+    return bool(instance == fixed)
+
+
+def matches_pattern(instance: Any, pattern: Any) -> bool:
+    """True when ``instance`` carries everything ``pattern`` has."""
+    if isinstance(pattern, Mapping):
+        if not isinstance(instance, Mapping):
+            return False
+        return all(k in instance and matches_pattern(instance[k], v) for k, v in pattern.items())
+    if isinstance(pattern, list):
+        items = instance if isinstance(instance, list) else [instance]
+        return all(any(matches_pattern(i, p) for i in items) for p in pattern)
+    return same_value(instance, pattern)
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _source(node: ElementNode) -> str:
+    structure = node.structure
+    if structure is None or structure.derivation != "constraint":
+        return ""
+    return f" (from {structure.url})"
+
+
+def check_fixed_pattern(node: ElementNode, value: Any, at: str) -> Iterator[Issue]:
+    if node.fixed is not None and not same_value(value, node.fixed[1]):
+        yield Issue.error("value", at, f"value is {_show(value)} but must be exactly "
+                          f"{_show(node.fixed[1])}{_source(node)}", "fixed")
+    if node.pattern is not None and not matches_pattern(value, node.pattern[1]):
+        yield Issue.error("value", at, f"value {_show(value)} does not match the pattern "
+                          f"{_show(node.pattern[1])}{_source(node)}", "pattern")
+
+
+def _number(value: Any) -> Decimal | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return Decimal(str(value))
+    if isinstance(value, Mapping) and "value" in value:  # Quantity
+        return _number(value["value"])
+    return None
+
+
+def check_min_max(node: ElementNode, value: Any, at: str) -> Iterator[Issue]:
+    """minValue/maxValue for numbers, Quantities and (ISO 8601, comparable as text) dates."""
+    for bound, is_min in ((node.min_value, True), (node.max_value, False)):
+        if bound is None:
+            continue
+        limit = bound[1]
+        try:
+            a, b = _number(value), _number(limit)
+        except InvalidOperation:
+            continue
+        if a is not None and b is not None:
+            bad = a < b if is_min else a > b
+        elif isinstance(value, str) and isinstance(limit, str):
+            bad = value < limit if is_min else value > limit
+        else:
+            continue
+        if bad:
+            word = "less than the minimum" if is_min else "greater than the maximum"
+            yield Issue.error("value", at, f"value {_show(value)} is {word} {_show(limit)}"
+                              f"{_source(node)}", "min-value" if is_min else "max-value")

@@ -1,0 +1,279 @@
+"""Slicing: which slice each repeating value belongs to, and the per-slice rules.
+
+R4 §2.27.0.2 (http://hl7.org/fhir/R4/profiling.html#slicing): the discriminators of
+``ElementDefinition.slicing`` decide membership — ``value``/``pattern`` (the value at the path
+equals the slice's fixed value or matches its pattern), ``type`` (the value's type), ``profile``
+(the value conforms to the slice's profile) and ``exists`` (the path is present or absent).
+Paths may use ``extension('url')``, ``resolve()``, ``ofType(T)`` and ``$this``. Then: per-slice
+cardinality, ``closed`` slicing allows no other values, ``openAtEnd`` puts them last, and
+``ordered`` slices come in their order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..._schema import ElementNode, TypeRef
+from .._issue import Issue
+from .pattern import matches_pattern, same_value
+
+if TYPE_CHECKING:
+    from .._context import Run
+
+__all__ = ["SliceMatcher", "assign_slices", "check_slices"]
+
+TOKEN = re.compile(r"extension\('([^']*)'\)|extension\(\"([^\"]*)\"\)|resolve\(\)"
+                   r"|ofType\(([A-Za-z]+)\)|\$this|[A-Za-z_][A-Za-z0-9_]*")
+Conforms = Callable[[Any, str, str | None], bool]
+Resolve = Callable[[str], Mapping[str, Any] | None]
+
+
+def _tokens(path: str) -> list[str]:
+    return [m.group(0) for m in TOKEN.finditer(path)]
+
+
+@dataclass(frozen=True, slots=True)
+class Typed:
+    value: Any
+    type: str | None
+
+
+def _navigate(items: list[Typed], token: str, resolve: Resolve) -> list[Typed]:
+    out: list[Typed] = []
+    for item in items:
+        value = item.value
+        if token == "$this":
+            out.append(item)
+        elif token == "resolve()":
+            ref = value.get("reference") if isinstance(value, Mapping) else None
+            target = resolve(ref) if isinstance(ref, str) else None
+            if target is not None:
+                out.append(Typed(target, str(target.get("resourceType"))))
+        elif token.startswith("ofType("):
+            wanted = token[7:-1]
+            actual = item.type or (value.get("resourceType") if isinstance(value, Mapping)
+                                   else None)
+            if actual == wanted:
+                out.append(item)
+        elif token.startswith("extension("):
+            url = token[11:-2]
+            for ext in value.get("extension", ()) if isinstance(value, Mapping) else ():
+                if isinstance(ext, Mapping) and ext.get("url") == url:
+                    out.append(Typed(ext, "Extension"))
+        elif isinstance(value, Mapping):
+            out.extend(_child(value, token))
+    return out
+
+
+def _child(value: Mapping[str, Any], name: str) -> list[Typed]:
+    if name in value:
+        found = value[name]
+        return [Typed(v, None) for v in (found if isinstance(found, list) else [found])]
+    for key, found in value.items():  # a choice element: value → valueQuantity
+        if key.startswith(name) and key[len(name):][:1].isupper():
+            kind = key[len(name):]
+            kind = kind if kind[0].isupper() and kind not in _LOWER else _LOWER[kind]
+            return [Typed(v, kind) for v in (found if isinstance(found, list) else [found])]
+    return []
+
+
+_LOWER = {k[0].upper() + k[1:]: k for k in (
+    "boolean", "integer", "string", "decimal", "uri", "url", "canonical", "base64Binary",
+    "instant", "date", "dateTime", "time", "code", "oid", "id", "markdown", "unsignedInt",
+    "positiveInt", "uuid")}
+
+
+class SliceMatcher:
+    """Finds the definition a discriminator path leads to inside a slice, and matches values."""
+
+    def __init__(self, run: Run, resolve: Resolve, conforms: Conforms) -> None:
+        self.run = run
+        self.resolve = resolve
+        self.conforms = conforms
+
+    def _children(self, node: ElementNode) -> Mapping[str, ElementNode]:
+        if node.children:
+            return node.children
+        if len(node.types) == 1 and node.types[0].profiles:
+            profile = self.run.schema.find(node.types[0].profiles[0])
+            if profile is not None:
+                return profile.root.children
+        return self.run.schema.children(node)
+
+    def definition_at(self, node: ElementNode, path: str) -> ElementNode | None:
+        current: ElementNode | None = node
+        for token in _tokens(path):
+            if current is None:
+                return None
+            if token == "$this" or token.startswith("ofType("):
+                continue
+            if token == "resolve()":
+                targets = [p for t in current.types for p in t.target_profiles]
+                profile = self.run.schema.find(targets[0]) if targets else None
+                current = profile.root if profile is not None else None
+            elif token.startswith("extension("):
+                current = self._extension_slice(current, token[11:-2])
+            else:
+                current = self._children(current).get(token)
+        return current
+
+    def _extension_slice(self, node: ElementNode, url: str) -> ElementNode | None:
+        sliced = self._children(node).get("extension")
+        if sliced is None:
+            return None
+        for candidate in sliced.slices:
+            if any(url in t.profiles for t in candidate.types):
+                return candidate
+            url_node = candidate.children.get("url")
+            if url_node is not None and url_node.fixed and url_node.fixed[1] == url:
+                return candidate
+        return None
+
+    def matches(self, sliced: ElementNode, slice_node: ElementNode, item: Any,
+                item_type: str | None) -> bool | None:
+        """True/False, or None when a discriminator cannot be evaluated for this slice."""
+        slicing = sliced.slicing
+        if slicing is None or not slicing.discriminators:
+            return None
+        for kind, path in slicing.discriminators:
+            values = [Typed(item, item_type)]
+            for token in _tokens(path):
+                values = _navigate(values, token, self.resolve)
+            verdict = self._match_one(kind, path, slice_node, values)
+            if verdict is None:
+                return None
+            if not verdict:
+                return False
+        return True
+
+    def _match_one(self, kind: str, path: str, slice_node: ElementNode,
+                   values: list[Typed]) -> bool | None:
+        definition = self.definition_at(slice_node, path)
+        if kind in ("value", "pattern"):
+            expected = self._expected_value(slice_node, definition, path)
+            if expected is None:
+                return self._binding_match(definition, values)
+            how, target = expected
+            test = same_value if how == "fixed" and kind == "value" else matches_pattern
+            return any(test(v.value, target) for v in values)
+        if kind == "exists":
+            if definition is None:
+                return None
+            if definition.min > 0:
+                return bool(values)
+            if definition.max == 0:
+                return not values
+            return None
+        if kind == "type":
+            if definition is None:
+                return None
+            allowed = set(definition.type_codes())
+            return any((v.type or (v.value.get("resourceType") if isinstance(v.value, Mapping)
+                                   else None)) in allowed for v in values)
+        if kind == "profile":
+            if definition is None:
+                return None
+            profiles = [p for t in definition.types for p in (t.profiles or t.target_profiles)]
+            if not profiles:
+                return None
+            return any(self.conforms(v.value, p, v.type) for v in values for p in profiles)
+        return None
+
+    def _expected_value(self, slice_node: ElementNode, definition: ElementNode | None,
+                        path: str) -> tuple[str, Any] | None:
+        if definition is not None and definition.fixed is not None:
+            return "fixed", definition.fixed[1]
+        if definition is not None and definition.pattern is not None:
+            return "pattern", definition.pattern[1]
+        profiles = [p for t in slice_node.types for p in t.profiles]
+        if path == "url" and profiles:
+            # An extension slice by url: the url is its type profile's canonical (R4 §2.17).
+            return "fixed", profiles[0]
+        return None
+
+    def _binding_match(self, definition: ElementNode | None, values: list[Typed]) -> bool | None:
+        binding = definition.binding if definition is not None else None
+        if binding is None or binding.strength != "required" or not binding.value_set:
+            return None
+        verdicts = []
+        for v in values:
+            for coding in _codings(v.value):
+                check = self.run.terminology.check_code(binding.value_set,
+                                                        system=coding.get("system"),
+                                                        code=str(coding.get("code")))
+                verdicts.append(check.outcome)
+        if "member" in verdicts:
+            return True
+        return False if verdicts and "unknown" not in verdicts else None
+
+
+def _codings(value: Any) -> list[Mapping[str, Any]]:
+    if isinstance(value, str):
+        return [{"code": value}]
+    if isinstance(value, Mapping):
+        if "coding" in value and isinstance(value["coding"], list):
+            return [c for c in value["coding"] if isinstance(c, Mapping) and "code" in c]
+        if "code" in value:
+            return [value]
+    return []
+
+
+def assign_slices(matcher: SliceMatcher, element: ElementNode,
+                  items: Sequence[tuple[str, Any, TypeRef | None]]
+                  ) -> tuple[list[ElementNode | None], list[Issue]]:
+    """The slice of each item (None: no slice), and issues for ambiguous or unknown matches."""
+    issues: list[Issue] = []
+    chosen: list[ElementNode | None] = []
+    for at, value, type_ref in items:
+        hits = []
+        for slice_node in element.slices:
+            if matcher.matches(element, slice_node, value, type_ref.code if type_ref else None):
+                hits.append(slice_node)
+        if len(hits) > 1:
+            names = ", ".join(str(h.slice_name) for h in hits)
+            issues.append(Issue.error("structure", at, f"this value matches more than one slice "
+                                      f"of {element.path} ({names})", "slice-ambiguous"))
+        chosen.append(hits[0] if hits else None)
+    return chosen, issues
+
+
+def check_slices(element: ElementNode, chosen: Sequence[ElementNode | None],
+                 locations: Sequence[str], at: str) -> Iterator[Issue]:
+    """Per-slice cardinality, closed/openAtEnd rules and order."""
+    slicing = element.slicing
+    source = f" (from {element.structure.url})" if element.structure is not None else ""
+    for slice_node in element.slices:
+        n = sum(1 for c in chosen if c is slice_node)
+        if n < slice_node.min:
+            yield Issue.error("required", at, f"slice '{slice_node.slice_name}' of {element.path}: "
+                              f"minimum required = {slice_node.min}, but only found {n}{source}",
+                              "slice-cardinality")
+        if slice_node.max is not None and n > slice_node.max:
+            yield Issue.error("structure", at, f"slice '{slice_node.slice_name}' of "
+                              f"{element.path}: maximum allowed = {slice_node.max}, but found "
+                              f"{n}{source}", "slice-cardinality")
+    if slicing is None:
+        return
+    order = {id(s): i for i, s in enumerate(element.slices)}
+    last_index = -1
+    seen_unsliced = False
+    for where, slice_node in zip(locations, chosen, strict=True):
+        if slice_node is None:
+            if slicing.rules == "closed":
+                yield Issue.error("structure", where, f"this value does not match any slice of "
+                                  f"{element.path}, and the slicing is closed{source}",
+                                  "slice-closed")
+            seen_unsliced = True
+            continue
+        if slicing.rules == "openAtEnd" and seen_unsliced:
+            yield Issue.error("structure", where, f"slice '{slice_node.slice_name}' comes after "
+                              f"values that match no slice; {element.path} is open at the end "
+                              f"only{source}", "slice-open-at-end")
+        index = order[id(slice_node)]
+        if slicing.ordered and index < last_index:
+            yield Issue.error("structure", where, f"slice '{slice_node.slice_name}' is out of "
+                              f"order: {element.path} slices are ordered{source}", "slice-order")
+        last_index = max(last_index, index)
