@@ -16,8 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._exceptions import ProfileNotFound, SnapshotMissing
+from ._exceptions import EcanfhirError, ProfileNotFound, SnapshotMissing
 from ._registry import Registry
+from ._snapshot import generate_snapshot
 
 __all__ = [
     "Binding",
@@ -119,7 +120,19 @@ class ElementNode:
 
     @property
     def repeats(self) -> bool:
+        """Whether the JSON form is an array: decided by the base definition's max (a profile
+        that narrows max to 1 does not change the representation, R4 §2.6.2)."""
+        base = self.definition.get("base")
+        raw = base.get("max") if isinstance(base, Mapping) else None
+        if raw is not None:
+            return raw == "*" or str(raw).isdigit() and int(raw) > 1
         return self.max is None or self.max > 1
+
+    @property
+    def base_path(self) -> str:
+        base = self.definition.get("base")
+        path = base.get("path") if isinstance(base, Mapping) else None
+        return path if isinstance(path, str) else self.path
 
     def type_codes(self) -> tuple[str, ...]:
         return tuple(t.code for t in self.types)
@@ -289,6 +302,13 @@ class Schema:
         sd = self.registry.structure_definition(canonical)
         if sd is None:
             raise ProfileNotFound(f"no StructureDefinition '{canonical}' is loaded")
+        if not sd.get("snapshot", {}).get("element"):
+            # Most hand-written profiles carry only a differential: generate the snapshot as the
+            # HL7 tools do (see _snapshot).
+            try:
+                sd = generate_snapshot(sd, self.registry)
+            except EcanfhirError as exc:
+                raise SnapshotMissing(f"StructureDefinition {sd.get('url')}: {exc}") from exc
         compiled = compile_structure(sd)
         self._compiled[canonical] = compiled
         return compiled

@@ -282,6 +282,7 @@ class _Generator:
         self.stack = stack
         self.issues: list[Issue] = []
         self.url = ""
+        self.base_url = ""
         self._trees: dict[str, _Tree] = {}
         self._matches: dict[tuple[Key, str], int] = {}  # differential elements per element
         self._created: _Node | None = None  # the slice the last element created, if any
@@ -309,6 +310,7 @@ class _Generator:
         if base is None:
             raise SnapshotMissing(f"cannot generate the snapshot of {self.url}: its base "
                                   f"{base_url} is not loaded")
+        self.base_url = str(base.get("url", base_url))
         base = _Generator(self.registry, (*self.stack, self.url)).ensure(base)
         base_elements = base.get("snapshot", {}).get("element") or []
         if not base_elements or not isinstance(base_elements[0], Mapping):
@@ -630,6 +632,10 @@ class _Generator:
             self._merge_type(el, diff["type"], where)
         if diff.get("binding"):
             self._merge_binding(el, diff["binding"], where)
+        if any("source" not in c for c in el.get("constraint", ())):
+            # Inherited invariants name where they come from (HL7: the base's url).
+            el["constraint"] = [c if "source" in c else {**c, "source": self.base_url}
+                                for c in el["constraint"]]
         if diff.get("constraint"):
             keys = {c.get("key") for c in el.get("constraint", ())}
             added = [{**c, "source": c.get("source") or self.url}

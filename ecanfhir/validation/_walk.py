@@ -154,7 +154,7 @@ def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code:
 def _hosts(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code: str | None,
            path: str, frame: Frame, is_resource: bool) -> tuple[str, ...]:
     """What an object is, in the terms of StructureDefinition.context (R4 §2.17.0.4)."""
-    names = [definition_path(path, frame.path, frame.resource_type), node.path]
+    names = [definition_path(path, frame.path, frame.resource_type), node.path, node.base_path]
     if is_resource:
         names += ["Resource", "DomainResource", "CanonicalResource"]
     codes = [type_code] if type_code else list(node.type_codes())
@@ -329,7 +329,7 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
             run.issues.extend(check_primitive_value(run, element, type_ref, value, path))
         if ext is not None:
             hosts = (definition_path(path, frame.path, frame.resource_type), element.path,
-                     type_ref.code)
+                     element.base_path, type_ref.code)
             _walk_primitive_extension(run, type_ref, ext, path, frame, hosts)
         if element.binding is not None and isinstance(value, str):
             run.issues.extend(check_binding(run, element, code or "", value, path))

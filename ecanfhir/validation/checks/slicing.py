@@ -138,16 +138,18 @@ class SliceMatcher:
         slicing = sliced.slicing
         if slicing is None or not slicing.discriminators:
             return None
+        decided = False
         for kind, path in slicing.discriminators:
             values = [Typed(item, item_type)]
             for token in _tokens(path):
                 values = _navigate(values, token, self.resolve)
             verdict = self._match_one(kind, path, slice_node, values)
-            if verdict is None:
-                return None
-            if not verdict:
+            if verdict is False:
                 return False
-        return True
+            # A slice that does not constrain one of the discriminators is not told apart by
+            # it: that discriminator says nothing (the HL7 validator does the same).
+            decided = decided or verdict is True
+        return True if decided else None
 
     def _match_one(self, kind: str, path: str, slice_node: ElementNode,
                    values: list[Typed]) -> bool | None:
