@@ -81,6 +81,28 @@ class Constraint:
 class Binding:
     strength: str
     value_set: str | None
+    additional: tuple[tuple[str, str], ...] = ()  # (purpose, value set) of additional bindings
+
+
+# Additional bindings: R5 ElementDefinition.binding.additional, carried in R4 by extension.
+ADDITIONAL_BINDING_EXTS = frozenset({
+    "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.binding.additional",
+    "http://hl7.org/fhir/tools/StructureDefinition/additional-binding",
+})
+
+
+def _binding(raw: Mapping[str, Any]) -> Binding:
+    additional = []
+    for ext in raw.get("extension", ()):
+        if ext.get("url") not in ADDITIONAL_BINDING_EXTS:
+            continue
+        parts = {e.get("url"): e for e in ext.get("extension", ())}
+        purpose = parts.get("purpose", {}).get("valueCode")
+        vs = parts.get("valueSet", {})
+        url = vs.get("valueCanonical") or vs.get("valueUri")
+        if isinstance(purpose, str) and isinstance(url, str):
+            additional.append((purpose, url))
+    return Binding(raw.get("strength", ""), raw.get("valueSet"), tuple(additional))
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +147,7 @@ class ElementNode:
         base = self.definition.get("base")
         raw = base.get("max") if isinstance(base, Mapping) else None
         if raw is not None:
-            return raw == "*" or str(raw).isdigit() and int(raw) > 1
+            return raw == "*" or (str(raw).isdigit() and int(raw) > 1)
         return self.max is None or self.max > 1
 
     @property
@@ -194,7 +216,7 @@ def _node(element: Mapping[str, Any]) -> ElementNode:
         types=_type_refs(element),
         choice=choice,
         content_reference=element.get("contentReference"),
-        binding=Binding(binding.get("strength", ""), binding.get("valueSet")) if binding else None,
+        binding=_binding(binding) if binding else None,
         constraints=tuple(
             Constraint(
                 c["key"], c.get("severity", "error"), c.get("human", ""), c.get("expression", ""),

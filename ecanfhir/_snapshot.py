@@ -244,6 +244,19 @@ def _working_code(type_ref: Mapping[str, Any]) -> str:
     return code
 
 
+def _types_of(element: Mapping[str, Any], code: str) -> list[Any]:
+    """The element's type entries for one type code (kept whole: profiles, targetProfiles)."""
+    return [t for t in element.get("type", ()) if _working_code(t) == code] or [{"code": code}]
+
+
+def _child(children: Sequence[_Node], name: str, slice_name: str | None) -> _Node | None:
+    """The child with this name: the plain element, else one renamed as a lone slice."""
+    named = [c for c in children if c.name == name]
+    return next((c for c in named if c.slice_name is None), None) \
+        or next((c for c in named if c.slice_name == slice_name), None) \
+        or (named[0] if named else None)
+
+
 def _is_extension_path(path: str) -> bool:
     return path.endswith((".extension", ".modifierExtension"))
 
@@ -378,8 +391,9 @@ class _Generator:
         """The snapshot a type's children come from: its profile's, else the type's own."""
         for profile in type_ref.get("profile", ())[:1]:
             sd = self.registry.structure_definition(str(profile))
-            if sd is not None:
-                return self._tree(sd)
+            tree = self._tree(sd) if sd is not None else None
+            if tree is not None:
+                return tree
         code = _working_code(type_ref)
         sd = self.registry.type_definition(code) if code else None
         return self._tree(sd) if sd is not None else None
@@ -447,25 +461,20 @@ class _Generator:
         in_slice = False
         for depth, (name, slice_name) in enumerate(key):
             last = depth == len(key) - 1
-            children = self._children(node)
+            children = self._children(node) or []
             if node.dived:
                 in_slice = False
-            child = next((c for c in children or () if c.name == name
-                          and c.slice_name in (None, slice_name)), None)
-            if child is None and children:
-                choice = self._match_choice(children, name, where)
-                if choice is not None:
-                    child, code = choice
-                    if slice_name is None and not in_slice:
-                        child = self._type_slice(child, code, where)
-                        in_slice = True
-                    elif not last and len(child.element.get("type", ())) > 1:
-                        child.element["type"] = [
-                            t for t in child.element["type"] if _working_code(t) == code
-                        ] or [{"code": code}]
+            child = _child(children, name, slice_name)
             if child is None:
-                self._missing(node, name, diff, where, last)
-                return None
+                choice = self._match_choice(children, name, where)
+                if choice is None or slice_name is not None:
+                    self._missing(node, name, diff, where, last)
+                    return None
+                child, code = choice
+                if not in_slice:
+                    child = self._type_slice(child, code, where)
+                elif not last and len(child.element.get("type", ())) > 1:
+                    child.element["type"] = _types_of(child.element, code)
             if slice_name is not None and child.slice_name != slice_name:
                 found = self._find_slice(child, slice_name)
                 if found is None:
@@ -473,17 +482,24 @@ class _Generator:
                         self._issue("structure", where, f"slice '{slice_name}' of "
                                     f"{child.element['id']} is not declared")
                         return None
-                    if self._lone_slice(child, key):
-                        found = self._rename_as_slice(child, slice_name, in_slice)
-                    else:
-                        found = self._new_slice(child, slice_name, diff, where)
+                    found = self._declare_slice(child, slice_name, key, diff, where, in_slice)
                     if found is None:
                         return None
                     self._created = found
                 child = found
+            if child.slice_name is not None:
                 in_slice = child.slicing_done
             node = child
         return node
+
+    def _declare_slice(self, sliced: _Node, name: str, key: Key, diff: Mapping[str, Any],
+                       where: str, in_slice: bool) -> _Node | None:
+        code = self._slice_type(sliced, name)
+        if code is not None:
+            return self._type_slice(sliced, code, where)
+        if self._lone_slice(sliced, key):
+            return self._rename_as_slice(sliced, name, in_slice)
+        return self._new_slice(sliced, name, diff, where)
 
     def _missing(self, node: _Node, name: str, diff: Mapping[str, Any], where: str,
                  last: bool) -> None:
@@ -515,6 +531,18 @@ class _Generator:
                     self._issue("business-rule", where, f"type {code} is not allowed by "
                                 f"the base ({child.element['id']})")
                     return child, code
+        return None
+
+    @staticmethod
+    def _slice_type(choice: _Node, slice_name: str) -> str | None:
+        """The type a slice of a choice names by the R4 convention (``valueQuantity``)."""
+        if not choice.name.endswith("[x]") or choice.slice_name is not None:
+            return None
+        stem = choice.name[:-3]
+        for t in choice.element.get("type", ()):
+            code = _working_code(t)
+            if stem + code[:1].upper() + code[1:] == slice_name:
+                return code
         return None
 
     def _find_slice(self, node: _Node, slice_name: str) -> _Node | None:
@@ -552,15 +580,16 @@ class _Generator:
         found = self._find_slice(choice, name)
         if found is not None:
             return found
+        types = _types_of(choice.source.element if choice.source else choice.element, code)
         if not choice.element.get("slicing") and not choice.touched:
             choice.type_shortcut = True
             choice.element["type"] = []
         self._type_slicing(choice)
         if choice.type_shortcut:
-            choice.element["type"] = [*choice.element["type"], {"code": code}]
+            choice.element["type"] = [*choice.element["type"], *types]
         created = self._new_slice(choice, name, {}, where)
         assert created is not None  # a plain (not re-)slice is always created
-        created.element["type"] = [{"code": code}]
+        created.element["type"] = types
         return created
 
     @staticmethod
@@ -590,11 +619,6 @@ class _Generator:
         node.element["sliceName"] = name
         node.appended = bool(source.element.get("slicing"))
         node.slicing_done = not node.appended
-        if sliced.name.endswith("[x]") and not diff.get("type"):
-            code = name[len(sliced.name) - 3:]
-            for t in source.element.get("type", ()):
-                if _working_code(t)[:1].upper() + _working_code(t)[1:] == code:
-                    node.element["type"] = [{"code": _working_code(t)}]
         sliced.slices.append(node)
         return node
 

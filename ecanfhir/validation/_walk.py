@@ -21,8 +21,8 @@ from .checks.binding import check_binding, check_coding_system
 from .checks.bundle import check_bundle, scope_of
 from .checks.extension import definition_path, resolve_extension
 from .checks.invariant import check_invariants, frame_env
-from .checks.pattern import check_fixed_pattern, check_min_max
 from .checks.observation import vital_signs_profiles
+from .checks.pattern import check_fixed_pattern, check_min_max
 from .checks.primitive import check_primitive_value
 from .checks.reference import resolver_for
 from .checks.slicing import SliceMatcher, assign_slices, check_slices

@@ -39,33 +39,44 @@ def _vs_label(run: Run, url: str) -> str:
 
 def check_binding(run: Run, element: ElementNode, type_code: str, value: Any,
                   at: str) -> Iterator[Issue]:
-    """Check a coded value against its element's binding."""
+    """Check a coded value against its element's binding, and its additional bindings."""
     binding = element.binding
-    if binding is None or not binding.value_set:
+    if binding is None:
         return
-    severity = STRENGTH_SEVERITY.get(binding.strength)
+    if binding.value_set:
+        yield from _check_value_set(run, element, binding.strength, binding.value_set, type_code,
+                                    value, at)
+    for purpose, vs_url in binding.additional:
+        for issue in _check_value_set(run, element, purpose, vs_url, type_code, value, at):
+            yield Issue(issue.severity, issue.code, issue.expression,
+                        issue.message + " (an additional binding)", issue.rule)
+
+
+def _check_value_set(run: Run, element: ElementNode, strength: str, vs_url: str,
+                     type_code: str, value: Any, at: str) -> Iterator[Issue]:
+    severity = STRENGTH_SEVERITY.get(strength)
     if severity is None:
         return
-    vs_url = binding.value_set
     term = run.terminology
     if isinstance(value, str):  # code, string, uri bound directly
         result = term.check_code(vs_url, system=None, code=value)
         if result.outcome == "not-member":
             yield Issue(severity, "code-invalid", at,  # type: ignore[arg-type]
                         f"the value '{value}' is not in the value set {_vs_label(run, vs_url)}, "
-                        f"which is {binding.strength}", f"binding-{binding.strength}")
+                        f"which is {strength}", f"binding-{strength}")
         return
     codings = _codings(type_code, value)
     if type_code == "Quantity":
         if not isinstance(value, dict) or "code" not in value:
             return
         codings = [{"system": value.get("system"), "code": value.get("code")}]
-        # A unit outside a bound unit value set is a warning, as the HL7 validator reports it:
-        # units are convertible, so another UCUM unit is usually still a correct value.
-        severity = "warning"
+        if len(element.types) > 1:
+            # A binding on a choice element is about its coded types; for a Quantity among
+            # them, the HL7 validator reports a unit outside the value set as a warning.
+            severity = "warning"
     coded = [c for c in codings if isinstance(c.get("code"), str)]
     if not coded:
-        if type_code == "CodeableConcept" and binding.strength == "required":
+        if type_code == "CodeableConcept" and strength == "required":
             yield Issue.error("code-invalid", at, "no code provided, and a code is required from "
                               f"the value set {_vs_label(run, vs_url)}", "binding-required")
         return
@@ -81,7 +92,7 @@ def check_binding(run: Run, element: ElementNode, type_code: str, value: Any,
     shown = ", ".join(f"{c.get('system', '')}#{c['code']}" for c, _ in decided)
     yield Issue(severity, "code-invalid", at,  # type: ignore[arg-type]
                 f"none of the codes ({shown}) is in the value set {_vs_label(run, vs_url)}, "
-                f"which is {binding.strength}", f"binding-{binding.strength}")
+                f"which is {strength}", f"binding-{strength}")
 
 
 def check_coding_system(run: Run, type_code: str, value: Any, at: str) -> Iterator[Issue]:
