@@ -55,10 +55,10 @@ class TypeRef:
     code: str
     profiles: tuple[str, ...] = ()
     target_profiles: tuple[str, ...] = ()
+    is_primitive: bool = field(default=False, compare=False)
 
-    @property
-    def is_primitive(self) -> bool:
-        return self.code in PRIMITIVES
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "is_primitive", self.code in PRIMITIVES)
 
     @property
     def target_types(self) -> tuple[str, ...]:
@@ -139,16 +139,14 @@ class ElementNode:
     slices: list[ElementNode] = field(default_factory=list)
     definition: Mapping[str, Any] = field(default_factory=dict, repr=False)
     structure: CompiledStructure | None = field(default=None, repr=False)
-
-    @property
-    def repeats(self) -> bool:
-        """Whether the JSON form is an array: decided by the base definition's max (a profile
-        that narrows max to 1 does not change the representation, R4 §2.6.2)."""
-        base = self.definition.get("base")
-        raw = base.get("max") if isinstance(base, Mapping) else None
-        if raw is not None:
-            return raw == "*" or (str(raw).isdigit() and int(raw) > 1)
-        return self.max is None or self.max > 1
+    repeats: bool = False  # JSON array or not: see _repeats
+    # Per-type caches of Schema.json_properties / required children (filled lazily).
+    props_cache: dict[str | None, dict[str, JsonProperty]] = field(default_factory=dict,
+                                                                  repr=False)
+    required_cache: dict[str | None, tuple[ElementNode, ...]] = field(default_factory=dict,
+                                                                     repr=False)
+    # Constraints to evaluate for a value checked against a type root (key: id of the root).
+    constraint_cache: dict[int, tuple[Constraint, ...]] = field(default_factory=dict, repr=False)
 
     @property
     def base_path(self) -> str:
@@ -200,6 +198,16 @@ def _choice_value(element: Mapping[str, Any], prefix: str) -> tuple[str, Any] | 
     return None
 
 
+def _repeats(element: Mapping[str, Any]) -> bool:
+    """Whether the JSON form is an array: decided by the base definition's max (a profile that
+    narrows max to 1 does not change the representation, R4 §2.6.2)."""
+    base = element.get("base")
+    raw = base.get("max") if isinstance(base, Mapping) else None
+    if raw is None:
+        raw = element.get("max", "*")
+    return raw == "*" or (str(raw).isdigit() and int(raw) > 1)
+
+
 def _node(element: Mapping[str, Any]) -> ElementNode:
     path = element["path"]
     name = path.rsplit(".", 1)[-1]
@@ -241,6 +249,7 @@ def _node(element: Mapping[str, Any]) -> ElementNode:
             bool(slicing.get("ordered")),
         ) if slicing else None,
         definition=element,
+        repeats=_repeats(element),
     )
 
 
@@ -303,12 +312,10 @@ class Schema:
         self.registry = registry
         self._compiled: dict[str, CompiledStructure] = {}
         self._generation = registry.generation
-        self._json_props: dict[int, dict[str, JsonProperty]] = {}
 
     def _check_generation(self) -> None:
         if self._generation != self.registry.generation:
             self._compiled.clear()
-            self._json_props.clear()
             self._generation = self.registry.generation
 
     def structure(self, canonical: str) -> CompiledStructure:
@@ -371,9 +378,7 @@ class Schema:
     def json_properties(self, node: ElementNode,
                         type_code: str | None = None) -> dict[str, JsonProperty]:
         """Every JSON property name an object of this node may carry (R4 JSON §2.6.2)."""
-        self._check_generation()
-        key = id(node) if type_code is None else hash((id(node), type_code))
-        hit = self._json_props.get(key)
+        hit = node.props_cache.get(type_code)
         if hit is not None:
             return hit
         props: dict[str, JsonProperty] = {}
@@ -393,5 +398,13 @@ class Schema:
                 props[child.name] = JsonProperty(child, t)
                 if t is not None and t.is_primitive:
                     props["_" + child.name] = JsonProperty(child, t, primitive_extension=True)
-        self._json_props[key] = props
+        node.props_cache[type_code] = props
         return props
+
+    def required(self, node: ElementNode, type_code: str | None = None) -> tuple[ElementNode, ...]:
+        """The children with min > 0 (checked when absent from an object)."""
+        hit = node.required_cache.get(type_code)
+        if hit is None:
+            hit = tuple(c for c in self.children(node, type_code).values() if c.min > 0)
+            node.required_cache[type_code] = hit
+        return hit

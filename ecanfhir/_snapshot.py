@@ -644,7 +644,8 @@ class _Generator:
         for prop in ("maxLength", "mustSupport", "isSummary"):
             if prop in diff:
                 el[prop] = diff[prop]
-        if _is_extension_path(el["path"]) or "." not in el["path"]:
+        if _is_extension_path(el["path"]) or el["path"] == "Extension":
+            # Profiles cannot change isModifier, but extensions say whether they modify.
             for prop in ("isModifier", "isModifierReason"):
                 if prop in diff:
                     el[prop] = diff[prop]
@@ -652,10 +653,13 @@ class _Generator:
             if diff.get(prop):
                 have = list(el.get(prop, ()))
                 el[prop] = have + [v for v in diff[prop] if v not in have]
-        if diff.get("type"):
-            self._merge_type(el, diff["type"], where)
         if diff.get("binding"):
             self._merge_binding(el, diff["binding"], where)
+        if diff.get("type"):
+            self._merge_type(el, diff["type"], where)
+            # A binding only makes sense on a bindable type (HL7 drops it: task 8477).
+            if el.get("binding") and not any(_working_code(t) in BINDABLE for t in el["type"]):
+                del el["binding"]
         if any("source" not in c for c in el.get("constraint", ())):
             # Inherited invariants name where they come from (HL7: the base's url).
             el["constraint"] = [c if "source" in c else {**c, "source": self.base_url}
@@ -669,10 +673,6 @@ class _Generator:
             urls = {e.get("url") for e in diff["extension"]}
             el["extension"] = [e for e in el.get("extension", ()) if e.get("url") not in urls]
             el["extension"] += list(diff["extension"])
-        # A binding only makes sense on a bindable type (HL7 drops it: task 8477).
-        if el.get("binding") and el.get("type") and not any(
-                _working_code(t) in BINDABLE for t in el["type"]):
-            del el["binding"]
         node.touched = True
 
     def _template(self, node: _Node, diff: Mapping[str, Any]) -> None:
@@ -688,8 +688,9 @@ class _Generator:
         if tree is None:
             return
         src = tree.root
-        for ext in types[0].get("_profile", [{}])[0].get("extension", ()) \
-                if isinstance(types[0].get("_profile"), list) else ():
+        # The profile may name one of its elements (JSON: an extension on _profile[0]).
+        profile_extras = types[0].get("_profile") or [None]
+        for ext in (profile_extras[0] or {}).get("extension", ()):
             if ext.get("url") == PROFILE_ELEMENT_EXT:
                 src = tree.by_id.get(str(ext.get("valueString")), src)
         template = dict(src.element)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._schema import CompiledStructure, ElementNode, JsonProperty, TypeRef
+from .._schema import CompiledStructure, Constraint, ElementNode, JsonProperty, TypeRef
 from ._context import BundleScope, Frame, PendingReference, Run
 from ._issue import Issue
 from .checks.binding import check_binding, check_coding_system
@@ -146,8 +146,8 @@ def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code:
         if extended:
             run.hosts.pop()
     # Required elements that are missing altogether.
-    for child in run.schema.children(node, type_code).values():
-        if child.min > 0 and id(child) not in present:
+    for child in run.schema.required(node, type_code):
+        if id(child) not in present:
             run.issues.extend(check_cardinality(child, 0, f"{path}.{child.name}"))
 
 
@@ -191,6 +191,17 @@ def _walk_element(run: Run, element: ElementNode,
                   occurrences: list[tuple[str, JsonProperty, Any]], path: str,
                   frame: Frame) -> None:
     """All JSON properties that belong to one element (``value[x]`` may show up twice)."""
+    if len(occurrences) == 1 and not occurrences[0][1].primitive_extension:
+        key, prop, value = occurrences[0]
+        type_ref = prop.type
+        if element.choice and type_ref is not None:
+            elem_path = f"{path}.{element.name}.ofType({type_ref.code})"
+        else:
+            elem_path = f"{path}.{element.name}"
+        count = _walk_values(run, element, type_ref, key, value, None, elem_path, frame)
+        if count < element.min or (element.max is not None and count > element.max):
+            run.issues.extend(check_cardinality(element, count, f"{path}.{element.name}"))
+        return
     values = [o for o in occurrences if not o[1].primitive_extension]
     companions = {o[1].type.code if o[1].type else "": o for o in occurrences
                   if o[1].primitive_extension}
@@ -326,15 +337,20 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         run.issues.extend(check_min_max(element, value, path))
     if type_ref is not None and type_ref.is_primitive:
         if value is not None:
-            run.issues.extend(check_primitive_value(run, element, type_ref, value, path))
+            problem = check_primitive_value(run, element, type_ref, value, path)
+            if problem is not None:
+                run.issues.append(problem)
         if ext is not None:
             hosts = (definition_path(path, frame.path, frame.resource_type), element.path,
                      element.base_path, type_ref.code)
             _walk_primitive_extension(run, type_ref, ext, path, frame, hosts)
         if element.binding is not None and isinstance(value, str):
             run.issues.extend(check_binding(run, element, code or "", value, path))
-        if element.constraints:
-            run.issues.extend(check_invariants(run, element.constraints, (value, ext), frame,
+        constraints = _constraints(element, None)
+        if value is None and not (isinstance(ext, dict) and ext.keys() - {"id"}):
+            run.issues.append(_ele_1(element, path))
+        if constraints:
+            run.issues.extend(check_invariants(run, constraints, (value, ext), frame,
                                                path, type_hint=code, primitive=True))
         return
     if code in RESOURCE_TYPES or (code is None and element.types and
@@ -359,13 +375,12 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         _walk_object(run, value, target, target_type, path, frame)
     finally:
         run.depth -= 1
-    constraints = element.constraints
     type_root = target if target is not element else (
         run.schema.type_root(code) if code and not element.children
         and not element.content_reference else None)
-    if type_root is not None and type_root.constraints:
-        keys = {c.key for c in constraints}
-        constraints = constraints + tuple(c for c in type_root.constraints if c.key not in keys)
+    constraints = _constraints(element, type_root)
+    if not value.keys() - {"id"}:
+        run.issues.append(_ele_1(element, path))
     if constraints:
         hint = element.path if element.children or not code else code
         run.issues.extend(check_invariants(run, constraints, value, frame, path, type_hint=hint))
@@ -378,6 +393,30 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         if isinstance(reference, str) and reference and type_ref is not None:
             run.references.append(PendingReference(f"{path}.reference", reference, type_ref,
                                                    frame))
+
+
+ELE_1 = "hasValue() or (children().count() > id.count())"
+
+
+def _ele_1(element: ElementNode, at: str) -> Issue:
+    """ele-1, checked inline: every element has a value or children (R4 §2.24.0.6)."""
+    human = next((c.human for c in element.constraints if c.key == "ele-1"),
+                 "All FHIR elements must have a @value or children")
+    return Issue.error("invariant", at, f"constraint ele-1 failed: {human}", "ele-1")
+
+
+def _constraints(element: ElementNode, type_root: ElementNode | None) -> tuple[Constraint, ...]:
+    """The element's constraints plus its type's, less ele-1 (checked inline), cached."""
+    key = id(type_root)
+    hit = element.constraint_cache.get(key)
+    if hit is None:
+        merged = list(element.constraints)
+        keys = {c.key for c in merged}
+        if type_root is not None:
+            merged += [c for c in type_root.constraints if c.key not in keys]
+        hit = tuple(c for c in merged if not (c.key == "ele-1" and c.expression == ELE_1))
+        element.constraint_cache[key] = hit
+    return hit
 
 
 def _object_definition(run: Run, element: ElementNode, type_ref: TypeRef | None, value: Any,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..._primitives import check_primitive
@@ -16,7 +15,8 @@ __all__ = ["check_primitive_value"]
 
 
 def check_primitive_value(run: Run, element: ElementNode, type_ref: TypeRef, value: Any,
-                          at: str) -> Iterator[Issue]:
+                          at: str) -> Issue | None:
+    """The first problem with a primitive value, or None (this runs on every primitive)."""
     code = type_ref.code
     # Resource.id is declared as System.String in the R4 snapshots, but its datatype is `id`
     # (R4 §2.36.0.1 "Resource.id ... id"), so the id rules apply to it.
@@ -25,12 +25,12 @@ def check_primitive_value(run: Run, element: ElementNode, type_ref: TypeRef, val
         code = "id"
     problem = check_primitive(code, value)
     if problem is not None:
-        yield Issue(problem.severity, problem.code, at, f"{problem.message}", f"type-{code}")
-        return
+        return Issue(problem.severity, problem.code, at, problem.message, f"type-{code}")
     if element.max_length is not None and isinstance(value, str) \
             and len(value) > element.max_length:
-        yield Issue.error("too-long", at, f"value is {len(value)} characters long, more than the "
-                          f"maximum length {element.max_length}", "max-length")
+        return Issue.error("too-long", at, f"value is {len(value)} characters long, more than "
+                           f"the maximum length {element.max_length}", "max-length")
+    return None
 
 
 def _is_resource_path(run: Run, path: str) -> bool:
