@@ -17,23 +17,31 @@ generated here matches a published one element for element:
 * a renamed choice (``Observation.valueQuantity``) becomes the type slice
   ``Observation.value[x]:valueQuantity`` of a closed ``type``/``$this`` slicing, as the R4
   publication does (``bodyheight``) — except inside a slice of a backbone element, where the
-  4.0.1 tools narrow ``value[x]`` itself (``bp``: ``Observation.component:SystolicBP.value[x]``).
+  4.0.1 tools narrow ``value[x]`` itself (``bp``: ``Observation.component:SystolicBP.value[x]``);
+* two more 4.0.1 habits are kept, as the published snapshots show them: a lone slice on an
+  element without slicing renames that element (``catalog``: ``Composition.date:IssueDate``),
+  and a new extension slice added to an already sliced ``extension`` gets its definition's
+  children unless it is the differential's last element (``elementdefinition-de``).
 
-Not supported: re-slicing (``a:b/c`` — reported, the element is skipped) and adding elements
-in a specialization other than by plain path. contentReference elements are not unfolded
-unless the differential walks into them. Problems found on the way (a loosened constraint, an
-unknown path, an undeclared slice) are :class:`~ecanfhir.Issue` s, not exceptions.
+Checked against HL7: regenerating every core profile and extension of R4 gives the published
+snapshot (``tests/unit/test_snapshot.py``). Not supported: re-slicing (``a:b/c`` — a warning,
+the element is skipped). contentReference elements are unfolded only when the differential
+walks into them, and their reference is kept as the base has it (HL7 4.0.1 rewrote one to a
+slice id). Problems found on the way (a loosened constraint, an unknown path, an undeclared
+slice, an ill-formed property) are :class:`~ecanfhir.Issue` s, not exceptions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._exceptions import SnapshotMissing
 from ._registry import Registry
-from .validation._issue import Issue
+
+if TYPE_CHECKING:  # imported when needed: validation imports the schema, which imports us
+    from .validation._issue import Issue, IssueCode
 
 __all__ = ["ensure_snapshot", "generate_snapshot", "snapshot_issues"]
 
@@ -83,7 +91,9 @@ def snapshot_issues(sd: Mapping[str, Any], registry: Registry) -> list[Issue]:
     A profile may only restrict its base: a lower minimum, a higher maximum, a type the base
     does not allow or a ``required`` binding made weaker is a ``business-rule`` error; a
     differential element whose path does not exist in the base, or which names a slice that
-    is never declared, is a ``structure`` error. Each issue's expression is the element id.
+    is never declared, is a ``structure`` error (and is skipped); a property of the wrong JSON
+    shape is an ``invalid`` error (and is ignored); re-slicing is a ``not-supported`` warning.
+    Each issue's expression is the differential element's id.
 
     Raises:
         SnapshotMissing: as :func:`generate_snapshot`.
@@ -194,7 +204,8 @@ def _element_keys(elements: Sequence[Mapping[str, Any]]) -> list[Key | None]:
             keys.append(None)
             continue
         parts = path.split(".")
-        slice_name = element.get("sliceName") or None
+        slice_name = element.get("sliceName")
+        slice_name = slice_name if isinstance(slice_name, str) and slice_name else None
         key = _split_id(element["id"], parts) if isinstance(element.get("id"), str) else None
         if key is not None and key and slice_name and key[-1][1] is None:
             key = (*key[:-1], (key[-1][0], slice_name))
@@ -224,9 +235,12 @@ def _source_tree(elements: Sequence[Mapping[str, Any]]) -> _Tree:
         else:
             resliced = slice_name.rpartition("/")[0] or None
             owner = by_key.get((*key[:-1], (name, resliced)))
-            if owner is None:
+            if owner is not None:
+                owner.slices.append(node)
+            elif resliced is None and (parent := by_key.get(key[:-1])) is not None:
+                parent.children.append(node)  # a lone slice, without its plain element
+            else:
                 continue
-            owner.slices.append(node)
         by_key[key] = node
         by_id[str(element.get("id") or element.get("path"))] = node
     return _Tree(root, by_id)
@@ -235,6 +249,8 @@ def _source_tree(elements: Sequence[Mapping[str, Any]]) -> _Tree:
 # -- small FHIR helpers -------------------------------------------------------------------
 def _working_code(type_ref: Mapping[str, Any]) -> str:
     """A type's code, with FHIRPath system types (``Extension.url``) mapped back to FHIR."""
+    if not isinstance(type_ref, Mapping):
+        return ""
     code = str(type_ref.get("code", ""))
     if code.startswith("http://hl7.org/fhirpath/System."):
         for ext in type_ref.get("extension", ()):
@@ -255,6 +271,53 @@ def _child(children: Sequence[_Node], name: str, slice_name: str | None) -> _Nod
     return next((c for c in named if c.slice_name is None), None) \
         or next((c for c in named if c.slice_name == slice_name), None) \
         or (named[0] if named else None)
+
+
+# The JSON shape each ElementDefinition property must have for the merge to use it:
+# (type, type of the list's items).
+_SHAPES: dict[str, tuple[type, type | None]] = {
+    **dict.fromkeys(("short", "definition", "comment", "requirements", "label", "max",
+                     "sliceName", "isModifierReason"), (str, None)),
+    **dict.fromkeys(("min", "maxLength"), (int, None)),
+    **dict.fromkeys(("mustSupport", "isModifier", "isSummary"), (bool, None)),
+    **dict.fromkeys(("slicing", "binding"), (dict, None)),
+    **dict.fromkeys(("type", "constraint", "code", "example", "mapping", "extension"),
+                    (list, dict)),
+    **dict.fromkeys(("alias", "condition"), (list, str)),
+}
+
+
+def _shaped(value: Any, shape: type, item: type | None = None) -> bool:
+    if isinstance(value, bool) and shape is not bool:
+        return False
+    if not isinstance(value, shape):
+        return False
+    return item is None or (isinstance(value, list) and all(isinstance(v, item) for v in value))
+
+
+def _ill_formed(element: Mapping[str, Any]) -> list[str]:
+    """The properties of a differential element that do not have their JSON shape."""
+    bad = [prop for prop, (shape, item) in _SHAPES.items()
+           if prop in element and not _shaped(element[prop], shape, item)]
+    if "type" in element and "type" not in bad and not all(
+            _shaped(t.get("code", ""), str) and _shaped(t.get("profile", []), list, str)
+            and _shaped(t.get("targetProfile", []), list, str) for t in element["type"]):
+        bad.append("type")
+    if "slicing" in element and "slicing" not in bad and not _shaped(
+            element["slicing"].get("discriminator", []), list, dict):
+        bad.append("slicing")
+    return bad
+
+
+def _usable(sd: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """A snapshot's elements, or [] when it is not a list of elements with paths."""
+    snapshot = sd.get("snapshot")
+    found = snapshot.get("element") if isinstance(snapshot, Mapping) else None
+    if not isinstance(found, list) or not all(
+            isinstance(e, Mapping) and isinstance(e.get("path"), str) and e["path"]
+            for e in found):
+        return []
+    return found
 
 
 def _is_extension_path(path: str) -> bool:
@@ -304,11 +367,30 @@ class _Generator:
 
     # -- entry points ------------------------------------------------------------------
     def ensure(self, sd: Mapping[str, Any]) -> dict[str, Any]:
-        if sd.get("snapshot", {}).get("element"):
+        if isinstance(sd, Mapping) and _usable(sd):
             return sd if isinstance(sd, dict) else dict(sd)
         return _Generator(self.registry, self.stack).run(sd)[0]
 
     def run(self, sd: Mapping[str, Any]) -> tuple[dict[str, Any], list[Issue]]:
+        base_elements = self._base_elements(sd)
+        differential = sd.get("differential")
+        diff = differential.get("element") if isinstance(differential, Mapping) else None
+        if not isinstance(diff, list):
+            diff = []
+        self._specialization = sd.get("derivation") == "specialization"
+        self._base_tree = _source_tree(base_elements)
+        root_name = self._base_tree.root.name
+        if self._specialization:
+            first = diff[0].get("path") if diff and isinstance(diff[0], Mapping) else None
+            root_name = str(first or sd.get("type") or root_name).split(".")[0]
+        root = self._instantiate(self._base_tree.root, None, root_name=root_name)
+        self._apply_all(root, diff, root_name)
+        result = dict(sd)
+        result["snapshot"] = {"element": [_copy(e) for e in root.walk()]}
+        return result, self.issues
+
+    def _base_elements(self, sd: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        """The snapshot of ``sd``'s base, generated first when the base has none."""
         if not isinstance(sd, Mapping) or sd.get("resourceType") != "StructureDefinition":
             raise SnapshotMissing("not a StructureDefinition: cannot generate a snapshot")
         self.url = str(sd.get("url") or sd.get("id") or "")
@@ -324,19 +406,12 @@ class _Generator:
             raise SnapshotMissing(f"cannot generate the snapshot of {self.url}: its base "
                                   f"{base_url} is not loaded")
         self.base_url = str(base.get("url", base_url))
-        base = _Generator(self.registry, (*self.stack, self.url)).ensure(base)
-        base_elements = base.get("snapshot", {}).get("element") or []
-        if not base_elements or not isinstance(base_elements[0], Mapping):
+        elements = _usable(_Generator(self.registry, (*self.stack, self.url)).ensure(base))
+        if not elements:
             raise SnapshotMissing(f"the base {base_url} of {self.url} has no usable snapshot")
-        differential = sd.get("differential", {})
-        diff = differential.get("element") or [] if isinstance(differential, Mapping) else []
-        self._specialization = sd.get("derivation") == "specialization"
-        self._base_tree = _source_tree(base_elements)
-        root_name = self._base_tree.root.name
-        if self._specialization:
-            first = diff[0].get("path") if diff and isinstance(diff[0], Mapping) else None
-            root_name = str(first or sd.get("type") or root_name).split(".")[0]
-        root = self._instantiate(self._base_tree.root, None, root_name=root_name)
+        return elements
+
+    def _apply_all(self, root: _Node, diff: list[Any], root_name: str) -> None:
         keys = _element_keys(diff)
         for key in keys:
             if key:
@@ -350,9 +425,6 @@ class _Generator:
             if self._created is not None and self._created.appended and following \
                     and not str(following).startswith(f"{element['path']}."):
                 self._unfold_extension(self._created)
-        result = dict(sd)
-        result["snapshot"] = {"element": [_copy(e) for e in root.walk()]}
-        return result, self.issues
 
     # -- building nodes ----------------------------------------------------------------
     def _instantiate(self, src: _Source, parent: _Node | None, *, root_name: str = "",
@@ -381,7 +453,7 @@ class _Generator:
                 full = _Generator(self.registry, (*self.stack, self.url)).ensure(sd)
             except SnapshotMissing:
                 return None
-            elements = full.get("snapshot", {}).get("element") or []
+            elements = _usable(full)
             if not elements:
                 return None
             tree = self._trees[url] = _source_tree(elements)
@@ -433,7 +505,10 @@ class _Generator:
         return node.children
 
     # -- applying the differential -----------------------------------------------------
-    def _issue(self, code: Any, where: str, message: str, *, warning: bool = False) -> None:
+    def _issue(self, code: IssueCode, where: str, message: str, *,
+               warning: bool = False) -> None:
+        from .validation._issue import Issue
+
         make = Issue.warning if warning else Issue.error
         self.issues.append(make(code, where, f"{self.url}: {message}", "snapshot"))
 
@@ -442,6 +517,10 @@ class _Generator:
             self._issue("invalid", "", "a differential element has no path")
             return
         where = str(element.get("id") or element.get("path"))
+        bad = _ill_formed(element)
+        if bad:
+            self._issue("invalid", where, f"ignoring ill-formed {', '.join(bad)}")
+            element = {k: v for k, v in element.items() if k not in bad}
         if str(element["path"]).split(".")[0] != root_name:
             self._issue("structure", where, f"path {element['path']} is not in {root_name}")
             return
