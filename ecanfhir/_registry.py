@@ -82,7 +82,8 @@ class Registry:
     def get(self, canonical: str, resource_type: str | None = None) -> dict[str, Any] | None:
         """Return the resource a canonical names, or None when nothing loaded matches."""
         url, version = split_canonical(canonical)
-        for candidate in reversed(self._by_url.get(url, [])):
+        candidates: list[dict[str, Any]] = self._by_url.get(url, [])
+        for candidate in candidates[::-1]:
             if resource_type and candidate.get("resourceType") != resource_type:
                 continue
             if version is None or _version_matches(str(candidate.get("version") or ""), version):

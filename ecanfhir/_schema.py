@@ -394,10 +394,11 @@ class Schema:
                     if t.is_primitive:
                         props["_" + name] = JsonProperty(child, t, primitive_extension=True)
             else:
-                t = types[0] if len(types) == 1 else None
-                props[child.name] = JsonProperty(child, t)
-                if t is not None and t.is_primitive:
-                    props["_" + child.name] = JsonProperty(child, t, primitive_extension=True)
+                single = types[0] if len(types) == 1 else None
+                props[child.name] = JsonProperty(child, single)
+                if single is not None and single.is_primitive:
+                    props["_" + child.name] = JsonProperty(child, single,
+                                                           primitive_extension=True)
         node.props_cache[type_code] = props
         return props
 

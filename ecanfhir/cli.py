@@ -103,7 +103,7 @@ def _registry(args: argparse.Namespace) -> tuple[Registry, list[str]]:
     registry = Registry()
     for spec in args.ig:
         load_ig(registry, spec)
-    profiles = []
+    profiles: list[str] = []
     for spec in args.profile:
         if os.path.exists(spec):
             before = {r.get("url") for r in registry.user_resources("StructureDefinition")}

@@ -262,14 +262,15 @@ def check_slices(element: ElementNode, chosen: Sequence[ElementNode | None],
     order = {id(s): i for i, s in enumerate(element.slices)}
     last_index = -1
     seen_unsliced = False
-    for where, slice_node in zip(locations, chosen, strict=True):
-        if slice_node is None:
+    for where, chosen_node in zip(locations, chosen, strict=True):
+        if chosen_node is None:
             if slicing.rules == "closed":
                 yield Issue.error("structure", where, f"this value does not match any slice of "
                                   f"{element.path}, and the slicing is closed{source}",
                                   "slice-closed")
             seen_unsliced = True
             continue
+        slice_node = chosen_node
         if slicing.rules == "openAtEnd" and seen_unsliced:
             yield Issue.error("structure", where, f"slice '{slice_node.slice_name}' comes after "
                               f"values that match no slice; {element.path} is open at the end "
