@@ -146,6 +146,34 @@ def trim(resource: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# Reference targets the redistribution added to R4 types that exist in R4 (so the general
+# rule below cannot see them); HL7's R4 AuditEvent.source.observer has no Subscription target.
+EXTRA_TARGETS = {"AuditEvent.source.observer": "http://hl7.org/fhir/StructureDefinition/Subscription"}
+
+
+def _drop_unknown_targets(resources: dict[tuple[str, str], dict[str, Any]]) -> None:
+    """Remove type profiles and target profiles that name no definition in R4.
+
+    The redistribution adds its own resource types to a few reference targets (AuditEvent's
+    Bot, ClientApplication...); R4 knows no such types, so neither does ecanfhir.
+    """
+    known = {url for (url, _), r in resources.items() if r["resourceType"] == "StructureDefinition"}
+    for resource in resources.values():
+        if resource["resourceType"] != "StructureDefinition":
+            continue
+        for part in ("snapshot", "differential"):
+            for element in resource.get(part, {}).get("element", []):
+                for t in element.get("type", []):
+                    extra = EXTRA_TARGETS.get(element.get("path", ""))
+                    if extra and extra in t.get("targetProfile", []):
+                        t["targetProfile"].remove(extra)
+                    for key in ("targetProfile", "profile"):
+                        if key in t:
+                            t[key] = [u for u in t[key] if u.split("|")[0] in known]
+                            if not t[key]:
+                                del t[key]
+
+
 def member_name(url: str, version: str | None) -> str:
     digest = hashlib.sha1(f"{url}|{version or ''}".encode()).hexdigest()[:16]
     return f"r/{digest}.json"
@@ -160,8 +188,11 @@ def build(source: Path, out: Path = OUT) -> dict[str, int]:
             resource = entry["resource"]
             if resource["resourceType"] not in KEEP_TYPES or "url" not in resource:
                 continue
+            if not str(resource.get("fhirVersion", "4.0.1")).startswith("4.0"):
+                continue  # the redistribution adds a few R4B definitions (SubscriptionStatus)
             key = (resource["url"], resource.get("version", ""))
             seen.setdefault(key, trim(resource))  # first source wins on duplicates
+    _drop_unknown_targets(seen)
     index = []
     counts: dict[str, int] = {}
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ from ecanfhir._fhirpath import (
     Primitive,
     compile_expression,
 )
+from ecanfhir._fhirpath_native import _DOM_3_LATER
 
 XHTML = 'xmlns="http://www.w3.org/1999/xhtml"'
 
@@ -49,7 +50,8 @@ def _expression(key: str, path: str | None = None) -> str:
 ELE_1 = _expression("ele-1")
 EXT_1 = _expression("ext-1")
 DOM_2, DOM_3, DOM_4 = _expression("dom-2"), _expression("dom-3", "Patient"), _expression("dom-4")
-DOM_3_LATER = _expression("dom-3", "SubscriptionStatus")
+# dom-3 as later FHIR versions state it (R4B SubscriptionStatus; not in the R4 core we ship).
+DOM_3_LATER = _DOM_3_LATER
 DOM_5, DOM_6 = _expression("dom-5"), _expression("dom-6")
 TXT, REF_1, NAME = _expression("txt-1"), _expression("ref-1"), _expression("sdf-0")
 OBS_3, OBS_6, OBS_7 = _expression("obs-3"), _expression("obs-6"), _expression("obs-7")

@@ -1,0 +1,47 @@
+"""The embedded R4 core definitions: R4 only, self-consistent, loaded lazily."""
+
+from __future__ import annotations
+
+from ecanfhir import Registry
+from ecanfhir._core import core_definitions
+
+CORE = "http://hl7.org/fhir/StructureDefinition/"
+
+
+def test_only_r4_definitions_are_shipped() -> None:
+    """No definition of another FHIR version (e.g. R4B's SubscriptionStatus) is embedded."""
+    core = core_definitions()
+    assert CORE + "SubscriptionStatus" not in core.entries
+    for entry in core.entries.values():
+        if entry.resource_type == "StructureDefinition":
+            resource = core.load(entry.url) or {}
+            assert str(resource.get("fhirVersion", "4.0.1")).startswith("4.0"), entry.url
+
+
+def test_every_type_and_target_profile_resolves() -> None:
+    """Type profiles and reference targets name definitions that are shipped."""
+    registry = Registry()
+    for entry in registry.core.entries.values():
+        if entry.resource_type != "StructureDefinition":
+            continue
+        for element in (registry.core.load(entry.url) or {})["snapshot"]["element"]:
+            for t in element.get("type", []):
+                for url in [*t.get("profile", []), *t.get("targetProfile", [])]:
+                    assert registry.structure_definition(url) is not None, (entry.url, url)
+
+
+def test_audit_event_targets_are_hl7s() -> None:
+    """AuditEvent.source.observer has R4's six targets (no additions of the redistribution)."""
+    audit = Registry().type_definition("AuditEvent") or {}
+    observer = next(e for e in audit["snapshot"]["element"]
+                    if e["id"] == "AuditEvent.source.observer")
+    targets = [u.rsplit("/", 1)[-1] for u in observer["type"][0]["targetProfile"]]
+    assert targets == ["PractitionerRole", "Practitioner", "Organization", "Device", "Patient",
+                       "RelatedPerson"]
+
+
+def test_definitions_load_lazily() -> None:
+    """Creating a registry reads the index only, not the 3,000 resources."""
+    core = core_definitions()
+    assert len(core.entries) > 3000
+    assert len(core._loaded) < len(core.entries)
