@@ -47,6 +47,14 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--best-practice", choices=("warning", "error", "ignore"), default="warning",
                    help="severity of best-practice invariants (default: warning)")
     v.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sn = sub.add_parser("snapshot", help="write a profile with its generated snapshot",
+                        description="Generate the snapshot of a StructureDefinition from its "
+                        "differential, as the HL7 tools do, and report what the profile gets "
+                        "wrong (e.g. loosening its base).")
+    sn.add_argument("file", metavar="FILE", help="a StructureDefinition JSON file")
+    sn.add_argument("--ig", action="append", default=[], metavar="PATH|ID#VERSION",
+                    help="packages or conformance resources its base may come from (repeatable)")
+    sn.add_argument("--output", metavar="FILE", help="where to write it (default: stdout)")
     return parser
 
 
@@ -65,6 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "validate":
             return _validate(args)
+        if args.command == "snapshot":
+            return _snapshot(args)
     except UsageError as exc:
         print(f"ecanfhir: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -144,6 +154,37 @@ def _validate(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(report)
     return EXIT_OK if all(r.ok for r in results) else EXIT_INVALID
+
+
+def _snapshot(args: argparse.Namespace) -> int:
+    import json
+
+    from ._package import load_ig
+    from ._snapshot import generate_snapshot, snapshot_issues
+
+    try:
+        sd = json.loads(Path(args.file).read_bytes())
+    except OSError as exc:
+        raise UsageError(f"{args.file}: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise UsageError(f"{args.file}: not valid JSON ({exc})") from exc
+    if not isinstance(sd, dict) or sd.get("resourceType") != "StructureDefinition":
+        raise UsageError(f"{args.file}: not a StructureDefinition")
+    registry = Registry()
+    for spec in args.ig:
+        load_ig(registry, spec)
+    issues = snapshot_issues(sd, registry)
+    text = json.dumps(generate_snapshot(sd, registry), indent=2, ensure_ascii=False) + "\n"
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--output {args.output}: {exc.strerror}") from exc
+    else:
+        sys.stdout.write(text)
+    for issue in issues:
+        print(f"{issue.severity}: {issue.expression}: {issue.message}", file=sys.stderr)
+    return EXIT_INVALID if any(i.is_error for i in issues) else EXIT_OK
 
 
 def _run_all(validator: Validator, files: Sequence[Path], profiles: Sequence[str], *,

@@ -149,6 +149,21 @@ def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code:
     for child in run.schema.required(node, type_code):
         if id(child) not in present:
             run.issues.extend(check_cardinality(child, 0, f"{path}.{child.name}"))
+    if run.options.must_support:
+        run.issues.extend(_must_support(run, node, type_code, present, path))
+
+
+def _must_support(run: Run, node: ElementNode, type_code: str | None, present: Mapping[int, Any],
+                  path: str) -> list[Issue]:
+    """mustSupport elements of a profile that this instance leaves out (on request only)."""
+    out = []
+    for child in run.schema.children(node, type_code).values():
+        if child.must_support and id(child) not in present and child.min == 0:
+            source = child.structure.url if child.structure is not None else ""
+            out.append(Issue.information("informational", f"{path}.{child.name}",
+                                         f"{child.path} is mustSupport in {source} but is not "
+                                         "present", "must-support"))
+    return out
 
 
 def _hosts(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code: str | None,
