@@ -1,0 +1,895 @@
+"""QuestionnaireResponse answers checked against their Questionnaire (R4 "Validation" rules).
+
+R4 QuestionnaireResponse (http://hl7.org/fhir/R4/questionnaireresponse.html, "Validation")
+says a response must follow the Questionnaire it claims: its linkIds are the Questionnaire's,
+nested and ordered as there (the children of a question go under ``answer.item``), and each
+answer has the type the item's ``type`` asks for. The Questionnaire
+(http://hl7.org/fhir/R4/questionnaire.html) adds the rest: ``required`` (only while the item is
+enabled), ``repeats``, ``answerOption`` and ``answerValueSet``, ``enableWhen`` with
+``enableBehavior``, ``maxLength``, ``effectivePeriod``, and the value constraints of the core
+and SDC extensions (minValue/maxValue, maxDecimalPlaces, minLength, regex, min/maxOccurs,
+unitOption/unitValueSet, referenceResource, mimeType/maxSize).
+
+The response's own structure (JSON form, cardinality, qrs-1) is checked elsewhere. Rules and
+severities follow the HL7 Java validator's ``QuestionnaireValidator``: a Questionnaire that
+cannot be found is a warning (information for example.org) and stops the check; missing
+required answers are warnings while the response is ``in-progress`` (here also ``stopped`` and
+``entered-in-error``); a code the offline terminology cannot judge is not an error; item text
+that differs from the Questionnaire's is an error.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ..._registry import Registry, split_canonical
+from ..._terminology import Terminology
+from .._issue import Issue, Severity
+
+__all__ = ["check_questionnaire_response"]
+
+Resolve = Callable[[str], Mapping[str, Any] | None]
+
+_EXT = "http://hl7.org/fhir/StructureDefinition/"
+_SDC = "http://hl7.org/fhir/uv/sdc/StructureDefinition/"
+_UCUM = "http://unitsofmeasure.org"
+_LENIENT_STATUS = frozenset({"in-progress", "stopped", "entered-in-error"})
+
+# answer.value[x] (R4 QuestionnaireResponse.item.answer.value[x]) -> FHIR type name.
+_VALUE_TYPES: Mapping[str, str] = {
+    "valueBoolean": "boolean", "valueDecimal": "decimal", "valueInteger": "integer",
+    "valueDate": "date", "valueDateTime": "dateTime", "valueTime": "time",
+    "valueString": "string", "valueUri": "uri", "valueAttachment": "Attachment",
+    "valueCoding": "Coding", "valueQuantity": "Quantity", "valueReference": "Reference",
+}
+# Questionnaire.item.type -> the answer types it takes. Like the HL7 validator, choice items
+# also take the primitive types answerOption can list; Reference is added when options list one.
+_CHOICE = ("Coding", "date", "time", "integer", "string")
+_ANSWER_TYPES: Mapping[str, tuple[str, ...]] = {
+    "boolean": ("boolean",), "decimal": ("decimal",), "integer": ("integer",),
+    "date": ("date",), "dateTime": ("dateTime",), "time": ("time",), "string": ("string",),
+    "text": ("string",), "url": ("uri",), "choice": _CHOICE, "open-choice": _CHOICE,
+    "attachment": ("Attachment",), "reference": ("Reference",), "quantity": ("Quantity",),
+}
+_ORDERED = {">": lambda c: c > 0, "<": lambda c: c < 0, ">=": lambda c: c >= 0,
+            "<=": lambda c: c <= 0}
+
+
+@dataclass(slots=True)
+class _Form:
+    """One response being checked against one Questionnaire."""
+
+    questionnaire: Mapping[str, Any]
+    label: str  # the canonical (or #id) as the response gave it
+    contained: Sequence[Mapping[str, Any]]  # where the Questionnaire's '#id' references point
+    terminology: Terminology
+    registry: Registry
+    resolve: Resolve | None
+    root: Mapping[str, Any]
+    strict: bool  # missing required answers are errors (else warnings)
+    index: dict[str, Mapping[str, Any]] = field(default_factory=dict)  # linkId -> item
+    parent: dict[str, str | None] = field(default_factory=dict)  # linkId -> parent linkId
+
+    def ancestors(self, link_id: str) -> list[str]:
+        """The linkIds of the items enclosing ``link_id`` in the Questionnaire, nearest first."""
+        found: list[str] = []
+        up = self.parent.get(link_id)
+        while up is not None and up not in found:
+            found.append(up)
+            up = self.parent.get(up)
+        return found
+
+    def required_issue(self, at: str, message: str) -> Issue:
+        severity: Severity = "error" if self.strict else "warning"
+        return Issue(severity, "required", at, message, "qr-required")
+
+
+# The response items enclosing the current one, outermost first, with their linkIds.
+Chain = tuple[tuple[str, Mapping[str, Any]], ...]
+
+
+def check_questionnaire_response(
+    qr: Mapping[str, Any], at: str, *, registry: Registry, terminology: Terminology,
+    resolve: Resolve | None = None,
+) -> Iterator[Issue]:
+    """Check a QuestionnaireResponse's items and answers against its Questionnaire.
+
+    Args:
+        qr: the QuestionnaireResponse (JSON).
+        at: its FHIRPath location, e.g. ``QuestionnaireResponse`` or
+            ``Bundle.entry[2].resource``; issue expressions start with it.
+        registry: where ``qr.questionnaire`` (a canonical, maybe ``|version``) is looked up.
+        terminology: checks answers against ``answerValueSet`` and unit value sets.
+        resolve: optional fallback for canonicals the registry lacks (e.g. Bundle entries).
+
+    Returns:
+        The issues found; nothing but a warning when the Questionnaire cannot be found.
+
+    >>> q = {"resourceType": "Questionnaire", "url": "http://example.com/q", "status": "active",
+    ...      "item": [{"linkId": "age", "type": "integer", "required": True}]}
+    >>> reg = Registry(); reg.add(q)
+    >>> qr = {"resourceType": "QuestionnaireResponse", "questionnaire": "http://example.com/q",
+    ...       "status": "completed", "item": [{"linkId": "age", "answer": [{"valueString": "9"}]}]}
+    >>> [i.expression for i in check_questionnaire_response(
+    ...     qr, "QuestionnaireResponse", registry=reg, terminology=Terminology(reg))]
+    ['QuestionnaireResponse.item[0].answer[0].value.ofType(string)']
+    """
+    canonical = qr.get("questionnaire")
+    if not isinstance(canonical, str) or not canonical:
+        yield Issue.information("informational", at, "the response names no Questionnaire, so its "
+                                "answers were not checked against one", "qr-questionnaire")
+        return
+    found = _find_questionnaire(qr, canonical, registry, resolve)
+    if found is None:
+        example = re.match(r"https?://example\.org", canonical) is not None
+        where = "contained in the response" if canonical.startswith("#") else "loaded"
+        yield Issue("information" if example else "warning", "not-found", f"{at}.questionnaire",
+                    f"the Questionnaire '{canonical}' is not {where}, so answers were not "
+                    "checked against it", "qr-questionnaire")
+        return
+    questionnaire, contained = found
+    form = _Form(questionnaire, canonical, contained, terminology, registry, resolve, qr,
+                 strict=qr.get("status") not in _LENIENT_STATUS)
+    _index(form, _dicts(questionnaire.get("item")), None)
+    yield from _check_period(questionnaire, qr.get("authored"), at)
+    yield from _check_items(form, qr.get("item"), _dicts(questionnaire.get("item")), at, (),
+                            required_on=True)
+
+
+# -- finding the Questionnaire -------------------------------------------------------------
+def _find_questionnaire(qr: Mapping[str, Any], canonical: str, registry: Registry,
+                        resolve: Resolve | None
+                        ) -> tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]] | None:
+    contained = _dicts(qr.get("contained"))
+    if canonical.startswith("#"):
+        for resource in contained:
+            if resource.get("id") == canonical[1:] and _is_questionnaire(resource):
+                return resource, contained
+        return None
+    found = registry.questionnaire(canonical)
+    if found is not None:
+        return found, _dicts(found.get("contained"))
+    url, version = split_canonical(canonical)
+    for resource in contained:  # a copy carried along in the response
+        if (_is_questionnaire(resource) and resource.get("url") == url
+                and version in (None, resource.get("version"))):
+            return resource, contained
+    resolved = resolve(canonical) if resolve is not None else None
+    if resolved is not None and _is_questionnaire(resolved):
+        return resolved, _dicts(resolved.get("contained"))
+    return None
+
+
+def _is_questionnaire(resource: Mapping[str, Any]) -> bool:
+    return resource.get("resourceType") == "Questionnaire"
+
+
+def _index(form: _Form, items: list[Mapping[str, Any]], parent: str | None) -> None:
+    for item in items:
+        link_id = item.get("linkId")
+        if isinstance(link_id, str) and link_id not in form.index:
+            form.index[link_id] = item
+            form.parent[link_id] = parent
+            _index(form, _dicts(item.get("item")), link_id)
+
+
+def _check_period(questionnaire: Mapping[str, Any], authored: object, at: str) -> Iterator[Issue]:
+    period = questionnaire.get("effectivePeriod")
+    if not isinstance(authored, str) or not isinstance(period, Mapping):
+        return
+    for bound, word, sign in (("start", "before the start", -1), ("end", "after the end", 1)):
+        limit = period.get(bound)
+        if isinstance(limit, str) and _compare_dates(authored, limit) == sign:
+            yield Issue.warning("business-rule", f"{at}.authored", f"the response was authored "
+                                f"on '{authored}', {word} of the Questionnaire's effective period "
+                                f"('{limit}')", "qr-effective-period")
+
+
+# -- items ---------------------------------------------------------------------------------
+def _check_items(form: _Form, value: object, q_items: list[Mapping[str, Any]], at: str,
+                 chain: Chain, *, required_on: bool) -> Iterator[Issue]:
+    """Check the response items of one level against the Questionnaire items of that level."""
+    position = {q["linkId"]: n for n, q in enumerate(q_items) if isinstance(q.get("linkId"), str)}
+    present: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
+    last = -1
+    for i, item in enumerate(_list(value)):
+        link_id = item.get("linkId") if isinstance(item, Mapping) else None
+        if not isinstance(item, Mapping) or not isinstance(link_id, str):
+            continue  # a missing linkId is a cardinality error, reported elsewhere
+        path = f"{at}.item[{i}]"
+        if link_id in position:
+            if position[link_id] < last:
+                yield Issue.error("structure", path, f"the item '{link_id}' is out of order: items "
+                                  "must follow the order of the Questionnaire", "qr-item-order")
+            last = max(last, position[link_id])
+            present.setdefault(link_id, []).append((path, item))
+        elif link_id in form.index:
+            where = form.parent.get(link_id)
+            yield Issue.error("structure", path, f"the item '{link_id}' is in the wrong place: in "
+                              "the Questionnaire it is " + (f"inside item '{where}'" if where
+                                                            else "a top-level item"),
+                              "qr-item-place")
+            yield from _check_instance(form, form.index[link_id], item, path, chain,
+                                       required=False, enabled=None)
+        else:
+            yield Issue.error("not-found", f"{path}.linkId", f"the linkId '{link_id}' is not "
+                              f"defined in the Questionnaire '{form.label}'", "qr-item-unknown")
+    for q_item in q_items:
+        link_id = q_item.get("linkId")
+        if isinstance(link_id, str):
+            yield from _check_q_item(form, q_item, present.get(link_id, []), at, chain,
+                                     required_on=required_on)
+
+
+def _check_q_item(form: _Form, q_item: Mapping[str, Any],
+                  instances: list[tuple[str, Mapping[str, Any]]], at: str, chain: Chain, *,
+                  required_on: bool) -> Iterator[Issue]:
+    link_id = str(q_item["linkId"])
+    enabled = _enabled(form, q_item, chain)
+    required = required_on and enabled is True and q_item.get("required") is True
+    if not instances:
+        if required:
+            yield form.required_issue(at, f"the required item '{link_id}' is missing")
+        return
+    group = q_item.get("type") == "group"
+    if len(instances) > 1 and q_item.get("repeats") is not True:
+        yield Issue.error("structure", instances[1][0], f"the item '{link_id}' appears "
+                          f"{len(instances)} times, but it does not repeat in the Questionnaire",
+                          "qr-item-repeats")
+    if group:
+        yield from _check_occurs(form, q_item, len(instances), instances[0][0], "repetitions",
+                                 check_min=enabled is True and required_on)
+    for path, item in instances:
+        if enabled is False and _has_answers(item):
+            yield Issue.error("business-rule", path, f"the item '{link_id}' has answers, but "
+                              "its enableWhen conditions are not met, so it is disabled and must "
+                              "not be answered", "qr-enable-when")
+        yield from _check_instance(form, q_item, item, path, chain, required=required,
+                                   enabled=enabled)
+
+
+def _check_instance(form: _Form, q_item: Mapping[str, Any], item: Mapping[str, Any], at: str,
+                    chain: Chain, *, required: bool, enabled: bool | None) -> Iterator[Issue]:
+    link_id = str(q_item.get("linkId"))
+    kind = q_item.get("type")
+    text = item.get("text")
+    if isinstance(text, str) and text != q_item.get("text"):
+        expected = q_item.get("text")
+        yield Issue.error("invalid", f"{at}.text", f"the text '{text}' differs from the text of "
+                          f"item '{link_id}' in the Questionnaire (" + (
+                              f"'{expected}'" if isinstance(expected, str) else "none") + ")",
+                          "qr-item-text")
+    answers, children = _list(item.get("answer")), _list(item.get("item"))
+    inner: Chain = (*chain, (link_id, item))
+    child_required = enabled is not False
+    if kind in ("group", "display"):
+        if answers:
+            yield Issue.error("structure", at, f"the item '{link_id}' is a {kind}, so it cannot "
+                              f"have answers (found {len(answers)})", f"qr-{kind}-answer")
+        if kind == "display" and children:
+            yield Issue.error("structure", at, f"the item '{link_id}' is a display item, so it "
+                              "cannot contain items", "qr-display-items")
+        if kind == "group":
+            if required and not children:
+                yield form.required_issue(at, f"the required group '{link_id}' has no items: a "
+                                          "required group must contain at least one item")
+            yield from _check_items(form, children, _dicts(q_item.get("item")), at, inner,
+                                    required_on=child_required)
+        return
+    if required and not answers:
+        yield form.required_issue(at, f"the required item '{link_id}' has no answer")
+    if len(answers) > 1 and q_item.get("repeats") is not True:
+        yield Issue.error("structure", at, f"the item '{link_id}' has {len(answers)} answers, but "
+                          "it does not repeat in the Questionnaire, so only one is allowed",
+                          "qr-answer-repeats")
+    if answers:
+        yield from _check_occurs(form, q_item, len(answers), at, "answers", check_min=True)
+    q_children = _dicts(q_item.get("item"))
+    for j, answer in enumerate(answers):
+        if not isinstance(answer, Mapping):
+            continue
+        path = f"{at}.answer[{j}]"
+        yield from _check_answer(form, q_item, answer, path)
+        if q_children or answer.get("item"):
+            yield from _check_items(form, answer.get("item"), q_children, path, inner,
+                                    required_on=child_required)
+    if children:
+        yield Issue.error("structure", at, f"the item '{link_id}' is a question: items nested in "
+                          "it belong under its answers (answer.item), not under item.item",
+                          "qr-question-items")
+        yield from _check_items(form, children, q_children, at, inner, required_on=False)
+
+
+def _check_occurs(form: _Form, q_item: Mapping[str, Any], count: int, at: str, what: str, *,
+                  check_min: bool) -> Iterator[Issue]:
+    link_id = q_item.get("linkId")
+    most = _int(_extension_value(q_item, (_EXT + "questionnaire-maxOccurs",), "valueInteger"))
+    if most is not None and count > most:
+        yield Issue.error("structure", at, f"the item '{link_id}' allows at most {most} {what}, "
+                          f"found {count}", "qr-max-occurs")
+    least = _int(_extension_value(q_item, (_EXT + "questionnaire-minOccurs",), "valueInteger"))
+    if check_min and least is not None and count < least:
+        yield form.required_issue(at, f"the item '{link_id}' needs at least {least} {what}, "
+                                  f"found {count}")
+
+
+def _has_answers(item: Mapping[str, Any]) -> bool:
+    answers = item.get("answer")
+    if isinstance(answers, list) and answers:
+        return True
+    return any(_has_answers(child) for child in _dicts(item.get("item")))
+
+
+# -- answers -------------------------------------------------------------------------------
+def _check_answer(form: _Form, q_item: Mapping[str, Any], answer: Mapping[str, Any],
+                  at: str) -> Iterator[Issue]:
+    typed = _typed_value(answer)
+    kind = q_item.get("type")
+    if typed is None or not isinstance(kind, str) or kind not in _ANSWER_TYPES:
+        return
+    fhir_type, value = typed
+    where = f"{at}.value.ofType({fhir_type})"
+    allowed = _ANSWER_TYPES[kind]
+    options = _options(q_item)
+    if kind in ("choice", "open-choice") and any(t == "Reference" for t, _ in options):
+        allowed = (*allowed, "Reference")
+    if fhir_type not in allowed:
+        shown = " or ".join(allowed)
+        yield Issue.error("structure", where, f"the answer is {_a(fhir_type)}, but item "
+                          f"'{q_item.get('linkId')}' is of type '{kind}', which takes {shown}",
+                          "qr-answer-type")
+        return
+    if fhir_type == "Coding":
+        yield from _check_coding(form, q_item, value, options=options, where=where, at=at)
+    else:
+        yield from _check_option(form, q_item, (fhir_type, value), options=options, where=where)
+    yield from _check_limits(q_item, fhir_type, value, where)
+    if fhir_type == "Quantity":
+        yield from _check_unit(form, q_item, value, where)
+    elif fhir_type == "Reference":
+        yield from _check_reference_type(q_item, value, where)
+    elif fhir_type == "Attachment":
+        yield from _check_attachment(q_item, value, where)
+
+
+def _typed_value(holder: Mapping[str, Any], prefix: str = "value") -> tuple[str, Any] | None:
+    for key, fhir_type in _VALUE_TYPES.items():
+        name = prefix + key[5:]
+        if name in holder and holder[name] is not None:
+            return fhir_type, holder[name]
+    return None
+
+
+def _options(q_item: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    return [typed for option in _dicts(q_item.get("answerOption"))
+            if (typed := _typed_value(option)) is not None]
+
+
+def _check_coding(form: _Form, q_item: Mapping[str, Any], coding: Any, *,
+                  options: list[tuple[str, Any]], where: str, at: str) -> Iterator[Issue]:
+    if not isinstance(coding, Mapping):
+        return
+    link_id = q_item.get("linkId")
+    system, code = coding.get("system"), coding.get("code")
+    if options:
+        listed = [v for t, v in options if t == "Coding" and isinstance(v, Mapping)]
+        if not any(v.get("system") == system and v.get("code") == code for v in listed):
+            yield Issue.error("code-invalid", where, f"the answer {_show_coding(coding)} is not "
+                              f"one of the answerOptions of item '{link_id}'" + (
+                                  f": expected {_listing([_show_coding(v) for v in listed])}"
+                                  if listed else ", which lists no Codings"), "qr-answer-option")
+        return
+    value_set = q_item.get("answerValueSet")
+    if not isinstance(value_set, str):
+        yield Issue.information("informational", at, f"the item '{link_id}' has neither "
+                                "answerOption nor answerValueSet, so the answer's code was not "
+                                "checked", "qr-answer-option")
+        return
+    if not isinstance(code, str):
+        if q_item.get("type") != "open-choice" or system is not None:
+            yield Issue.error("code-invalid", where, "the answer has no code, so it cannot be "
+                              f"one of the value set '{value_set}'", "qr-answer-value-set")
+        return
+    display = coding.get("display")
+    yield from _check_value_set(form, value_set, system if isinstance(system, str) else None,
+                                code, display=display if isinstance(display, str) else None,
+                                where=where, at=at)
+
+
+def _check_value_set(form: _Form, value_set: str, system: str | None, code: str, *,
+                     display: str | None, where: str, at: str) -> Iterator[Issue]:
+    shown = f"'{code}'" if system is None else f"{system}#{code}"
+    if value_set.startswith("#") or form.registry.value_set(value_set) is None:
+        local = _local_value_set(form, value_set)
+        if local is None:
+            yield Issue.warning("not-found", at, f"the value set '{value_set}' of the "
+                                "Questionnaire is not loaded, so the answer was not checked "
+                                "against it", "qr-answer-value-set")
+        elif _in_local_value_set(form, local, system, code) is False:
+            yield Issue.error("code-invalid", where, f"the answer {shown} is not in the value "
+                              f"set '{value_set}' of the Questionnaire", "qr-answer-value-set")
+        return
+    result = form.terminology.check_code(value_set, system=system, code=code, display=display)
+    if result.outcome == "not-member":
+        yield Issue.error("code-invalid", where, f"the answer {shown} is not in the answer "
+                          f"value set: {result.message}", "qr-answer-value-set")
+    elif result.outcome == "member" and result.message:
+        # As the HL7 validator: a wrong display makes the answer fail the options value set.
+        yield Issue.error("code-invalid", where, f"the answer {shown} is in the answer value "
+                          f"set but its display is wrong: {result.message}",
+                          "qr-answer-value-set")
+
+
+def _check_option(form: _Form, q_item: Mapping[str, Any], typed: tuple[str, Any], *,
+                  options: list[tuple[str, Any]], where: str) -> Iterator[Issue]:
+    fhir_type, value = typed
+    link_id = q_item.get("linkId")
+    open_choice = q_item.get("type") == "open-choice"
+    if options and fhir_type in ("integer", "date", "time", "string", "Reference"):
+        same = [v for t, v in options if t == fhir_type]
+        if open_choice and fhir_type == "string":
+            if isinstance(value, str) and any(
+                    isinstance(v, Mapping) and value.lower() in (
+                        str(v.get("display", "")).lower(), str(v.get("code", "")).lower())
+                    for t, v in options if t == "Coding"):
+                yield Issue.warning("business-rule", where, f"the free-text answer '{value}' "
+                                    "matches one of the coded answerOptions of item "
+                                    f"'{link_id}': the Coding should probably be used",
+                                    "qr-answer-option")
+            return
+        if not same:
+            yield Issue.error("value", where, f"the item '{link_id}' has no answerOption of "
+                              f"type {fhir_type}, so {_a(fhir_type)} answer cannot be one of them",
+                              "qr-answer-option")
+        elif not any(_same_value(fhir_type, value, v) for v in same):
+            yield Issue.error("value", where, f"the {fhir_type} {_show(value)} is not one of the "
+                              f"answerOptions of item '{link_id}': expected "
+                              f"{_listing([_show(v) for v in same])}", "qr-answer-option")
+        return
+    value_set = q_item.get("answerValueSet")
+    if (isinstance(value_set, str) and isinstance(value, str)
+            and q_item.get("type") in ("string", "text")):
+        # A string item drawing on a value set (allowed by R4 que-5): the text is a code.
+        yield from _check_value_set(form, value_set, None, value, display=None, where=where,
+                                    at=where)
+
+
+# -- value constraints ---------------------------------------------------------------------
+def _check_limits(q_item: Mapping[str, Any], fhir_type: str, value: Any,
+                  where: str) -> Iterator[Issue]:
+    for name, word, bad in (("minValue", "less than the minimum", -1),
+                            ("maxValue", "greater than the maximum", 1)):
+        quantity = "min" if name == "minValue" else "max"
+        for limit in _extensions(q_item, (_EXT + name, _SDC + f"sdc-questionnaire-{quantity}"
+                                          "Quantity")):
+            typed = _typed_value(limit)
+            if typed is None:
+                continue
+            if _compare(fhir_type, value, typed[0], typed[1]) == bad:
+                yield Issue.error("value", where, f"the answer {_show(value)} is {word} "
+                                  f"allowed ({_show(typed[1])})", f"qr-{name[:3]}-value")
+    number = value.get("value") if fhir_type == "Quantity" and isinstance(value, Mapping) else value
+    places = _int(_extension_value(q_item, (_EXT + "maxDecimalPlaces",), "valueInteger"))
+    if fhir_type in ("decimal", "Quantity") and places is not None:
+        found = _decimal_places(number)
+        if found is not None and found > places:
+            yield Issue.error("value", where, f"the answer {_show(number)} has {found} decimal "
+                              f"places; at most {places} are allowed", "qr-max-decimal-places")
+    if isinstance(value, str) and fhir_type in ("string", "uri"):
+        yield from _check_text(q_item, value, where)
+
+
+def _check_text(q_item: Mapping[str, Any], value: str, where: str) -> Iterator[Issue]:
+    shortest = _int(_extension_value(q_item, (_EXT + "minLength",), "valueInteger"))
+    if shortest is not None and len(value) < shortest:
+        yield Issue.error("value", where, f"the answer {_show(value)} has {_chars(value)}; at "
+                          f"least {shortest} are required", "qr-min-length")
+    longest = _int(q_item.get("maxLength"))
+    if longest is not None and len(value) > longest:
+        yield Issue.error("too-long", where, f"the answer {_show(value)} has {_chars(value)}; at "
+                          f"most {longest} are allowed", "qr-max-length")
+    pattern = _extension_value(q_item, (_EXT + "regex",), "valueString")
+    if isinstance(pattern, str):
+        try:
+            compiled = re.compile(pattern)
+        except re.error:
+            return  # a Java-only construct: not judged here
+        if compiled.fullmatch(value) is None:
+            yield Issue.error("value", where, f"the answer {_show(value)} does not match the "
+                              f"pattern '{pattern}' the Questionnaire sets", "qr-regex")
+
+
+def _check_unit(form: _Form, q_item: Mapping[str, Any], quantity: Any,
+                where: str) -> Iterator[Issue]:
+    if not isinstance(quantity, Mapping) or not isinstance(quantity.get("code"), str):
+        return
+    system, code = quantity.get("system"), quantity["code"]
+    units = [u for u in _extensions(q_item, (_EXT + "questionnaire-unitOption",
+                                             _SDC + "sdc-questionnaire-unitOption"))
+             if isinstance(u.get("valueCoding"), Mapping)]
+    listed = [u["valueCoding"] for u in units]
+    if listed and not any(u.get("system") == system and u.get("code") == code for u in listed):
+        yield Issue.error("code-invalid", where, f"the unit {system}#{code} is not one of the "
+                          f"unitOptions: expected {_listing([_show_coding(u) for u in listed])}",
+                          "qr-unit")
+    value_set = _extension_value(q_item, (_EXT + "questionnaire-unitValueSet",
+                                          _SDC + "sdc-questionnaire-unitValueSet"),
+                                 "valueCanonical")
+    if isinstance(value_set, str) and form.registry.value_set(value_set) is not None:
+        result = form.terminology.check_code(
+            value_set, system=system if isinstance(system, str) else None, code=code)
+        if result.outcome == "not-member":
+            yield Issue.error("code-invalid", where, f"the unit is not in the unit value set: "
+                              f"{result.message}", "qr-unit")
+
+
+def _check_reference_type(q_item: Mapping[str, Any], reference: Any,
+                          where: str) -> Iterator[Issue]:
+    allowed = _strings(q_item, _EXT + "questionnaire-referenceResource", "valueCode")
+    if not allowed or "Resource" in allowed or not isinstance(reference, Mapping):
+        return
+    target = reference.get("type")
+    literal = reference.get("reference")
+    if not isinstance(target, str) and isinstance(literal, str):
+        match = re.search(r"(?:^|/)([A-Z][A-Za-z]+)/[A-Za-z0-9\-.]{1,64}(?:/_history/[^/]+)?$",
+                          literal)
+        target = match.group(1) if match else None
+    if isinstance(target, str) and target not in allowed:
+        yield Issue.error("structure", where, f"the reference points to a {target}, but item "
+                          f"'{q_item.get('linkId')}' allows only {_listing(allowed)}",
+                          "qr-reference-type")
+
+
+def _check_attachment(q_item: Mapping[str, Any], attachment: Any,
+                      where: str) -> Iterator[Issue]:
+    if not isinstance(attachment, Mapping):
+        return
+    kinds = [k.lower() for k in _strings(q_item, _EXT + "mimeType", "valueCode")]
+    content_type = attachment.get("contentType")
+    if kinds and isinstance(content_type, str):
+        base = content_type.split(";", 1)[0].strip().lower()
+        if base not in kinds and not any(k.endswith("/*") and base.startswith(k[:-1])
+                                         for k in kinds):
+            yield Issue.error("value", f"{where}.contentType", f"the attachment is '{base}', but "
+                              f"the Questionnaire allows only {_listing(kinds)}", "qr-mime-type")
+    most = _number(_extension_value(q_item, (_EXT + "maxSize",), "valueDecimal"))
+    size = _attachment_size(attachment)
+    if most is not None and size is not None and size > most:
+        yield Issue.error("value", where, f"the attachment is {size} bytes; the Questionnaire "
+                          f"allows at most {_show(most)}", "qr-max-size")
+
+
+def _attachment_size(attachment: Mapping[str, Any]) -> int | None:
+    size = attachment.get("size")
+    if isinstance(size, int) and not isinstance(size, bool):
+        return size
+    data = attachment.get("data")
+    if isinstance(data, str):
+        try:
+            return len(base64.b64decode(data))
+        except (binascii.Error, ValueError):
+            return None
+    return None
+
+
+# -- enableWhen ----------------------------------------------------------------------------
+def _enabled(form: _Form, q_item: Mapping[str, Any], chain: Chain) -> bool | None:
+    """Whether the item is enabled here: True, False, or None when that cannot be decided."""
+    if _extensions(q_item, (_SDC + "sdc-questionnaire-enableWhenExpression",)):
+        return None  # FHIRPath over the response: not evaluated here
+    conditions = _dicts(q_item.get("enableWhen"))
+    if not conditions:
+        return True
+    results = [_condition(form, str(q_item.get("linkId")), c, chain) for c in conditions]
+    behaviour = q_item.get("enableBehavior")
+    if len(results) == 1 or behaviour == "any":
+        return True if True in results else (None if None in results else False)
+    if behaviour == "all":
+        return False if False in results else (None if None in results else True)
+    return None  # several conditions without enableBehavior (que-12): undecidable
+
+
+def _condition(form: _Form, source: str, condition: Mapping[str, Any],
+               chain: Chain) -> bool | None:
+    question, operator = condition.get("question"), condition.get("operator")
+    if not isinstance(question, str) or question not in form.index:
+        return None
+    given = [typed for a in _answers_for(form, source, question, chain)
+             if (typed := _typed_value(a)) is not None]
+    expected = _typed_value(condition, "answer")
+    if expected is None:
+        return None
+    if operator == "exists":
+        return expected[1] == bool(given) if isinstance(expected[1], bool) else None
+    results = [_compare(t, v, expected[0], expected[1]) for t, v in given]
+    if operator == "=":
+        return 0 in results
+    if operator == "!=":
+        return 0 not in results  # R4: "true if no answer has a value equal to" the answer
+    test = _ORDERED.get(operator) if isinstance(operator, str) else None
+    if test is None:
+        return None
+    return any(r is not None and test(r) for r in results)
+
+
+def _answers_for(form: _Form, source: str, question: str,
+                 chain: Chain) -> list[Mapping[str, Any]]:
+    # As the HL7 validator does (after chat.fhir.org "enable-when"): look for the answers in the
+    # response instance of the nearest item that encloses both the item and the question, so
+    # that repeated groups each decide for themselves.
+    around = {question, *form.ancestors(question)}
+    common = next((a for a in form.ancestors(source) if a in around), None)
+    scope: Mapping[str, Any] = form.root
+    if common is not None:
+        scope = next((node for link, node in reversed(chain) if link == common), form.root)
+    return list(_find_answers(scope, question))
+
+
+def _find_answers(node: Mapping[str, Any], question: str) -> Iterator[Mapping[str, Any]]:
+    answers = _dicts(node.get("answer"))
+    if node.get("linkId") == question:
+        yield from answers
+    for child in _dicts(node.get("item")) + [c for a in answers for c in _dicts(a.get("item"))]:
+        yield from _find_answers(child, question)
+
+
+# -- comparing values ----------------------------------------------------------------------
+def _compare(a_type: str, a: Any, b_type: str, b: Any) -> int | None:
+    """-1, 0 or 1 comparing two typed FHIR values; None when they cannot be compared."""
+    if a_type in ("integer", "decimal") and b_type in ("integer", "decimal"):
+        return _cmp(_number(a), _number(b))
+    if a_type in ("date", "dateTime") and b_type in ("date", "dateTime"):
+        return _compare_dates(a, b) if isinstance(a, str) and isinstance(b, str) else None
+    if a_type == "Quantity" and b_type == "Quantity":
+        return _compare_quantities(a, b)
+    if a_type == "Quantity" and b_type in ("integer", "decimal") and isinstance(a, Mapping):
+        return _cmp(_number(a.get("value")), _number(b))
+    if a_type != b_type:
+        return None
+    if a_type == "time":
+        return _cmp(_seconds(a), _seconds(b))
+    if a_type in ("string", "uri", "boolean") and type(a) is type(b):
+        return 0 if a == b else (None if a_type == "boolean" else (-1 if a < b else 1))
+    if a_type == "Coding" and isinstance(a, Mapping) and isinstance(b, Mapping):
+        same_system = "system" not in b or a.get("system") == b.get("system")
+        return 0 if same_system and a.get("code") == b.get("code") else None
+    if a_type == "Reference" and isinstance(a, Mapping) and isinstance(b, Mapping):
+        return 0 if a.get("reference") == b.get("reference") is not None else None
+    return None
+
+
+def _same_value(fhir_type: str, a: Any, b: Any) -> bool:
+    """Equality for answerOption: the same date (not just the same year), time or number."""
+    if fhir_type == "date":
+        return isinstance(a, str) and a == b
+    return _compare(fhir_type, a, fhir_type, b) == 0
+
+
+def _cmp(a: Decimal | float | None, b: Decimal | float | None) -> int | None:
+    if a is None or b is None:
+        return None
+    return (a > b) - (a < b)
+
+
+def _number(value: object) -> Decimal | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal):
+        return value if value.is_finite() else None
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return Decimal(repr(value))
+    return None
+
+
+def _decimal_places(value: object) -> int | None:
+    number = _number(value)
+    if number is None:
+        return None
+    exponent = number.as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else None
+
+
+_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?"
+                   r"(Z|[+-]\d{2}:\d{2})?)?)?)?")
+
+
+def _compare_dates(a: str, b: str) -> int | None:
+    """Compare two date/dateTime values at the precision they share (partial dates)."""
+    ma, mb = _DATE.fullmatch(a), _DATE.fullmatch(b)
+    if ma is None or mb is None:
+        return None
+    if ma[4] and mb[4] and bool(ma[7]) == bool(mb[7]):
+        return _cmp(_instant(ma), _instant(mb))
+    for x, y in zip(ma.groups()[:3], mb.groups()[:3], strict=True):
+        if x is None or y is None:
+            return 0
+        if x != y:
+            return -1 if x < y else 1
+    return 0
+
+
+def _instant(match: re.Match[str]) -> float | None:
+    zone: timezone = UTC
+    if match[7] and match[7] != "Z":
+        sign = -1 if match[7][0] == "-" else 1
+        zone = timezone(sign * timedelta(hours=int(match[7][1:3]), minutes=int(match[7][4:6])))
+    seconds = float(match[6] or 0)
+    try:
+        moment = datetime(int(match[1]), int(match[2]), int(match[3]), int(match[4]),
+                          int(match[5]), min(int(seconds), 59), tzinfo=zone)
+    except ValueError:  # not a calendar date: the primitive check reports it
+        return None
+    return moment.timestamp() + seconds % 1
+
+
+def _seconds(value: object) -> float | None:
+    match = re.fullmatch(r"(\d{2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?", value) if isinstance(
+        value, str) else None
+    if match is None:
+        return None
+    return int(match[1]) * 3600 + int(match[2]) * 60 + float(match[3] or 0)
+
+
+# UCUM units convertible by a factor: metric atoms (with SI prefixes), time and a few customary
+# units. Anything else (arbitrary units, expressions, temperatures) is left uncompared.
+_PREFIXES = {"Y": "1e24", "Z": "1e21", "E": "1e18", "P": "1e15", "T": "1e12", "G": "1e9",
+             "M": "1e6", "k": "1e3", "h": "1e2", "da": "1e1", "d": "1e-1", "c": "1e-2",
+             "m": "1e-3", "u": "1e-6", "n": "1e-9", "p": "1e-12", "f": "1e-15", "a": "1e-18"}
+_METRIC = frozenset({"m", "g", "L", "l", "s", "mol", "Pa", "Hz", "J", "W", "V", "A", "K",
+                     "eq", "Bq", "Gy", "Sv", "N", "C", "Ohm"})
+_FIXED = {"min": ("60", "s"), "h": ("3600", "s"), "d": ("86400", "s"), "wk": ("604800", "s"),
+          "mo": ("2629800", "s"), "a": ("31557600", "s"), "[in_i]": ("0.0254", "m"),
+          "[ft_i]": ("0.3048", "m"), "[mi_i]": ("1609.344", "m"), "[lb_av]": ("453.59237", "g"),
+          "[oz_av]": ("28.349523125", "g"), "kg": ("1000", "g")}
+
+
+def _unit_factor(code: str) -> tuple[Decimal, str] | None:
+    if code in _FIXED:
+        factor, base = _FIXED[code]
+        return Decimal(factor), base
+    if code in _METRIC:
+        return Decimal(1), code.lower() if code == "L" else code
+    for prefix in sorted(_PREFIXES, key=len, reverse=True):
+        rest = code[len(prefix):]
+        if code.startswith(prefix) and rest in _METRIC:
+            return Decimal(_PREFIXES[prefix]), rest.lower() if rest == "L" else rest
+    return None
+
+
+def _compare_quantities(a: Any, b: Any) -> int | None:
+    if not isinstance(a, Mapping) or not isinstance(b, Mapping):
+        return None
+    va, vb = _number(a.get("value")), _number(b.get("value"))
+    if va is None or vb is None:
+        return None
+    unit_a = (a.get("system"), a.get("code") or a.get("unit"))
+    unit_b = (b.get("system"), b.get("code") or b.get("unit"))
+    if unit_a == unit_b:
+        return _cmp(va, vb)
+    if any(u[0] not in (None, _UCUM) or not isinstance(u[1], str) for u in (unit_a, unit_b)):
+        return None
+    fa, fb = _unit_factor(str(unit_a[1])), _unit_factor(str(unit_b[1]))
+    if fa is None or fb is None or fa[1] != fb[1]:
+        return None
+    try:
+        return _cmp(va * fa[0], vb * fb[0])
+    except InvalidOperation:
+        return None
+
+
+# -- small helpers -------------------------------------------------------------------------
+def _dicts(value: object) -> list[Mapping[str, Any]]:
+    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+
+
+def _extensions(element: Mapping[str, Any], urls: tuple[str, ...]) -> list[Mapping[str, Any]]:
+    return [e for e in _dicts(element.get("extension")) if e.get("url") in urls]
+
+
+def _strings(element: Mapping[str, Any], url: str, key: str) -> list[str]:
+    return [v for e in _extensions(element, (url,)) if isinstance(v := e.get(key), str)]
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _extension_value(element: Mapping[str, Any], urls: tuple[str, ...], key: str) -> Any:
+    return next((e.get(key) for e in _extensions(element, urls) if key in e), None)
+
+
+def _local_value_set(form: _Form, value_set: str) -> Mapping[str, Any] | None:
+    """A value set the registry lacks: contained with the Questionnaire, or resolved."""
+    url = split_canonical(value_set)[0]
+    for resource in form.contained:
+        if resource.get("resourceType") == "ValueSet" and (
+                resource.get("id") == value_set[1:] if value_set.startswith("#")
+                else resource.get("url") == url):
+            return resource
+    resolved = form.resolve(value_set) if form.resolve and not value_set.startswith("#") else None
+    return resolved if resolved is not None and resolved.get("resourceType") == "ValueSet" else None
+
+
+def _in_local_value_set(form: _Form, value_set: Mapping[str, Any], system: str | None,
+                        code: str) -> bool | None:
+    """Membership in a value set outside the registry, from its expansion or simple compose."""
+    def matches(entry: Mapping[str, Any], entry_system: object) -> bool:
+        return entry.get("code") == code and system in (None, entry_system)
+
+    expansion = value_set.get("expansion")
+    if isinstance(expansion, Mapping):
+        todo, complete = _dicts(expansion.get("contains")), "offset" not in expansion
+        while todo:
+            entry = todo.pop()
+            if matches(entry, entry.get("system")):
+                return True
+            todo.extend(_dicts(entry.get("contains")))
+        return False if complete and not value_set.get("compose") else None
+    compose = value_set.get("compose")
+    if not isinstance(compose, Mapping):
+        return None if value_set else False
+    for exclude in _dicts(compose.get("exclude")):
+        if any(matches(c, exclude.get("system")) for c in _dicts(exclude.get("concept"))):
+            return False
+    verdict: bool | None = False
+    for include in _dicts(compose.get("include")):
+        inc_system = include.get("system")
+        if include.get("valueSet") or include.get("filter"):
+            verdict = None
+        elif include.get("concept"):
+            if any(matches(c, inc_system) for c in _dicts(include.get("concept"))):
+                return True
+        elif isinstance(inc_system, str) and system in (None, inc_system):
+            if not form.terminology.is_known_system(inc_system):
+                verdict = None
+            elif form.terminology.lookup(inc_system, code) is not None:
+                return True
+    return verdict
+
+
+def _show(value: object) -> str:
+    if isinstance(value, Mapping):
+        if "value" in value:  # Quantity
+            return f"{value.get('value')} {value.get('unit') or value.get('code') or ''}".strip()
+        if "code" in value or "system" in value:
+            return _show_coding(value)
+        if "reference" in value:
+            return str(value["reference"])
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f"'{value}'" if len(value) <= 60 else f"'{value[:57]}...'"
+    return str(value)
+
+
+def _a(word: str) -> str:
+    return f"an {word}" if word[:1].lower() in "aeiou" else f"a {word}"
+
+
+def _chars(text: str) -> str:
+    return f"{len(text)} character" + ("" if len(text) == 1 else "s")
+
+
+def _show_coding(coding: Mapping[str, Any]) -> str:
+    system, code = coding.get("system"), coding.get("code")
+    return f"{system}#{code}" if system else f"'{code}'"
+
+
+def _listing(items: Sequence[str]) -> str:
+    shown = ", ".join(items[:10])
+    return shown + (f" (and {len(items) - 10} more)" if len(items) > 10 else "")
+
