@@ -17,6 +17,7 @@ from typing import Any
 from .._schema import CompiledStructure, Constraint, ElementNode, JsonProperty, TypeRef
 from ._context import BundleScope, Frame, PendingReference, Run
 from ._issue import Issue
+from .checks.attachment import check_attachment
 from .checks.binding import check_binding, check_coding_system
 from .checks.bundle import check_bundle, scope_of
 from .checks.extension import definition_path, resolve_extension
@@ -24,6 +25,7 @@ from .checks.invariant import check_invariants, frame_env
 from .checks.observation import vital_signs_profiles
 from .checks.pattern import check_fixed_pattern, check_min_max
 from .checks.primitive import check_primitive_value
+from .checks.questionnaire import check_questionnaire_response
 from .checks.reference import resolver_for
 from .checks.slicing import SliceMatcher, assign_slices, check_slices
 from .checks.structure import check_cardinality
@@ -77,6 +79,10 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
         if rt == "Bundle":
             scope_of(frame)
             run.issues.extend(check_bundle(run, frame))
+        elif rt == "QuestionnaireResponse":
+            run.issues.extend(check_questionnaire_response(
+                resource, root_path, registry=run.schema.registry, terminology=run.terminology,
+                resolve=resolver_for(frame)))
     finally:
         run.depth -= 1
     return frame
@@ -403,6 +409,8 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         if element.binding is not None:
             run.issues.extend(check_binding(run, element, code, value, path))
         run.issues.extend(check_coding_system(run, code, value, path))
+    elif code == "Attachment":
+        run.issues.extend(check_attachment(value, path))
     elif code == "Reference":
         reference = value.get("reference")
         if isinstance(reference, str) and reference and type_ref is not None:
