@@ -43,12 +43,15 @@ from fhirpathpy.parser.generated.FHIRPathLexer import FHIRPathLexer
 from fhirpathpy.parser.generated.FHIRPathParser import FHIRPathParser
 
 from ._exceptions import EcanfhirError
+from ._fhirpath_fast import FastExpression, Unsupported, compile_fast
 from ._fhirpath_functions import FUNCTIONS
 from ._fhirpath_model import (
     ENV_KEY,
+    FHIR_CONSTANTS,
     R4_MODEL,
     Primitive,
     companion_node,
+    fhir_constant,
     get_data,
     is_companion,
     make_node,
@@ -65,13 +68,7 @@ __all__ = [
     "compile_expression",
 ]
 
-_CONSTANTS = {
-    # FHIR-defined environment variables (R4 fhirpath.html, "Variables").
-    "ucum": "http://unitsofmeasure.org",
-    "sct": "http://snomed.info/sct",
-    "loinc": "http://loinc.org",
-}
-_VARIABLES = frozenset({"context", "resource", "rootResource", *_CONSTANTS})
+_VARIABLES = frozenset({"context", "resource", "rootResource", *FHIR_CONSTANTS})
 # Typed handles on the unannotated parts of fhirpathpy (see _fhirpath_model).
 _do_eval: Callable[..., list[Any]] = engine.do_eval
 _system_time: Any = constants.constants  # now()/today() are fixed for one evaluation
@@ -131,7 +128,7 @@ class CompiledExpression:
     False
     """
 
-    __slots__ = ("_ast", "_native", "_type_path", "_vars", "expression", "type_hint")
+    __slots__ = ("_ast", "_fast", "_native", "_type_path", "_vars", "expression", "type_hint")
 
     def __init__(self, expression: str, *, type_hint: str | None = None) -> None:
         self.expression = expression
@@ -140,6 +137,7 @@ class CompiledExpression:
         self._vars = _check_tree(self._ast, expression)
         self._type_path = _type_path(type_hint)
         self._native: NativeInvariant | None = NATIVE_INVARIANTS.get(expression)
+        self._fast: FastExpression | None = compile_fast(self._ast)
 
     def __repr__(self) -> str:
         return f"CompiledExpression({self.expression!r}, type_hint={self.type_hint!r})"
@@ -176,6 +174,11 @@ class CompiledExpression:
         """
         if native and self._native is not None and not isinstance(focus, list):
             return self._native(focus, env)
+        if native and self._fast is not None:
+            try:
+                return self._fast.test(focus, self._type_path, env)
+            except Unsupported:
+                pass  # data the fast path leaves to fhirpathpy
         result = [n for n in self._run(focus, env)
                   if not is_companion(n) and get_data(n) is not None]
         if not result:
@@ -288,7 +291,7 @@ def _walk(node: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
 def _check_tree(ast: Mapping[str, Any], expression: str) -> dict[str, Any]:
     """Reject unknown functions and variables; return the ``%`vs-x```-style constants used."""
     table: Mapping[str, Mapping[str, Any]] = {**_BUILT_INS, **FUNCTIONS}
-    constants_used: dict[str, Any] = dict(_CONSTANTS)
+    constants_used: dict[str, Any] = dict(FHIR_CONSTANTS)
     for node in _walk(ast):
         if node["type"] == "Functn":
             name = node["children"][0]["text"]
@@ -304,10 +307,9 @@ def _check_tree(ast: Mapping[str, Any], expression: str) -> dict[str, Any]:
         elif node["type"] == "ExternalConstant":
             children: list[Mapping[str, Any]] = node.get("children") or [{}]
             name = str(children[0].get("text", "")).strip("`")
-            if name.startswith("vs-"):  # %`vs-name`: a core value set (R4 fhirpath.html)
-                constants_used[name] = "http://hl7.org/fhir/ValueSet/" + name[3:]
-            elif name.startswith("ext-"):
-                constants_used[name] = "http://hl7.org/fhir/StructureDefinition/" + name[4:]
+            value = fhir_constant(name)
+            if value is not None:
+                constants_used[name] = value
             elif name not in _VARIABLES:
                 shown = name or "".join(node["terminalNodeText"])
                 raise FhirPathError(f"FHIRPath {expression!r}: unknown variable %{shown}")

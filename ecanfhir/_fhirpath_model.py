@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from types import MappingProxyType
 from typing import Any
 
 from fhirpathpy.engine import util
@@ -21,15 +22,18 @@ from fhirpathpy.models import models
 
 __all__ = [
     "ENV_KEY",
+    "FHIR_CONSTANTS",
     "R4_MODEL",
     "CompanionNode",
     "Primitive",
     "child_path",
     "choice",
     "companion_node",
+    "fhir_constant",
     "get_data",
     "halves",
     "is_companion",
+    "is_companion_data",
     "is_primitive_value",
     "is_subtype",
     "make_node",
@@ -48,6 +52,23 @@ get_data: Callable[[Any], Any] = util.get_data  # a node's JSON value (floats as
 make_node: Callable[..., Any] = ResourceNode.create_node  # (data, type path) -> node
 type_info: Callable[[Any], Any] = TypeInfo.from_value  # node -> fhirpathpy TypeInfo | None
 _PRIMITIVE_KEYS = frozenset({"id", "extension"})
+FHIR_CONSTANTS: Mapping[str, str] = MappingProxyType({
+    # FHIR-defined environment variables (R4 fhirpath.html, "Variables").
+    "ucum": "http://unitsofmeasure.org",
+    "sct": "http://snomed.info/sct",
+    "loinc": "http://loinc.org",
+})
+
+
+def fhir_constant(name: str) -> str | None:
+    """The value of ``%name``: ``%ucum``, ``%sct``, ``%loinc``, ``%`vs-x``` or ``%`ext-x```."""
+    if name in FHIR_CONSTANTS:
+        return FHIR_CONSTANTS[name]
+    if name.startswith("vs-"):  # %`vs-name`: a core value set (R4 fhirpath.html)
+        return "http://hl7.org/fhir/ValueSet/" + name[3:]
+    if name.startswith("ext-"):
+        return "http://hl7.org/fhir/StructureDefinition/" + name[4:]
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,12 +136,18 @@ def is_companion(node: Any) -> bool:
     """Whether a node is the ``_x`` half of a primitive (skipped when a value is wanted)."""
     if isinstance(node, CompanionNode):
         return True
-    if not isinstance(node, ResourceNode) or not isinstance(node.data, Mapping):
+    return isinstance(node, ResourceNode) and is_companion_data(node.data, node.path)
+
+
+def is_companion_data(data: Any, path: Any) -> bool:
+    """:func:`is_companion` for a node's data and type path: an id/extension-only object of
+    a primitive type."""
+    if not isinstance(data, Mapping):
         return False
-    keys = node.data.keys()
+    keys = data.keys()
     if not keys or not keys <= _PRIMITIVE_KEYS:
         return False
-    name = type_of_path(node.path)
+    name = type_of_path(path)
     if name is None:
         return list(keys) == ["extension"]  # fhirpathpy's own rule when it knows no type
     return name.startswith("System.") or name[:1].islower()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -75,12 +76,38 @@ def _number(value: Any) -> Decimal | None:
     return None
 
 
+_DAYS = {"d": 1, "wk": 7}
+_MONTHS = {"mo": 1, "a": 12}
+
+
+def _date_before_now(duration: Any) -> str | None:
+    """min/maxValueDuration on a date: the bound is today minus the duration (YYYY-MM-DD)."""
+    if not isinstance(duration, Mapping):
+        return None
+    amount, unit = duration.get("value"), duration.get("code") or duration.get("unit")
+    if not isinstance(amount, (int, float)) or isinstance(amount, bool):
+        return None
+    today = date.today()
+    if unit in _DAYS:
+        return (today - timedelta(days=int(amount * _DAYS[unit]))).isoformat()
+    if unit in _MONTHS:
+        months = today.year * 12 + today.month - 1 - int(amount * _MONTHS[unit])
+        year, month = divmod(months, 12)
+        return date(year, month + 1, min(today.day, 28)).isoformat()
+    return None
+
+
 def check_min_max(node: ElementNode, value: Any, at: str) -> Iterator[Issue]:
     """minValue/maxValue for numbers, Quantities and (ISO 8601, comparable as text) dates."""
     for bound, is_min in ((node.min_value, True), (node.max_value, False)):
         if bound is None:
             continue
         limit = bound[1]
+        if bound[0].endswith("Duration") and isinstance(value, str):
+            limit = _date_before_now(limit)
+            if limit is None:
+                continue
+            value = value[:len(limit)]
         try:
             a, b = _number(value), _number(limit)
         except InvalidOperation:
