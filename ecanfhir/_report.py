@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -14,24 +15,24 @@ from .validation._issue import ValidationResult, to_operation_outcome
 
 __all__ = ["render_json", "render_junit", "render_text"]
 
-SOURCE_EXT = "https://ecanfhir.example/fhir/StructureDefinition/validation-source"
 COLOURS = {"fatal": "bold red", "error": "red", "warning": "yellow", "information": "cyan"}
 
 
-def _outcome(result: ValidationResult) -> dict[str, Any]:
-    outcome = to_operation_outcome(result.issues)
+def _entry(result: ValidationResult) -> dict[str, Any]:
+    entry: dict[str, Any] = {"resource": to_operation_outcome(result.issues)}
     if result.source:
-        outcome["extension"] = [{"url": SOURCE_EXT, "valueString": result.source}]
-    return outcome
+        # The input file, as a file: URI, names the entry (Bundle.entry.fullUrl is a uri).
+        entry["fullUrl"] = Path(result.source).resolve().as_uri()
+    return entry
 
 
 def render_json(results: Sequence[ValidationResult]) -> str:
-    """One OperationOutcome, or a collection Bundle of them for several inputs."""
+    """One OperationOutcome, or a collection Bundle of them (one entry per input file)."""
     if len(results) == 1:
-        body: dict[str, Any] = _outcome(results[0])
+        body: dict[str, Any] = to_operation_outcome(results[0].issues)
     else:
         body = {"resourceType": "Bundle", "type": "collection",
-                "entry": [{"resource": _outcome(r)} for r in results]}
+                "entry": [_entry(r) for r in results]}
     return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -359,7 +359,7 @@ class Schema:
         if node.children:
             return node.children
         if node.content_reference:
-            target = self._content_target(node)
+            target = self.content_target(node)
             if target is not None:
                 return target.children
         code = type_code or (node.types[0].code if len(node.types) == 1 else None)
@@ -369,7 +369,8 @@ class Schema:
                 return root.children
         return {}
 
-    def _content_target(self, node: ElementNode) -> ElementNode | None:
+    def content_target(self, node: ElementNode) -> ElementNode | None:
+        """The element a contentReference points to (``#Questionnaire.item``)."""
         ref = node.content_reference or ""
         url, _, element_id = ref.partition("#")
         structure = node.structure if not url else self.find(url)
@@ -385,7 +386,7 @@ class Schema:
         for child in self.children(node, type_code).values():
             types = child.types
             if child.content_reference and not types:
-                target = self._content_target(child)
+                target = self.content_target(child)
                 types = target.types if target else ()
             if child.choice:
                 for t in types:

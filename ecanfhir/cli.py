@@ -194,9 +194,12 @@ def _run_all(validator: Validator, files: Sequence[Path], profiles: Sequence[str
         for f in files:
             yield _validate_file(validator, f, profiles)
         return
+    from rich.console import Console
     from rich.progress import Progress
 
-    with Progress(transient=True) as bar:
+    # The bar lives on stderr only: stdout carries the report (JSON, JUnit) and stays clean.
+    with Progress(console=Console(file=sys.stderr), transient=True, redirect_stdout=False,
+                  redirect_stderr=False) as bar:
         task = bar.add_task("validating", total=len(files))
         for f in files:
             yield _validate_file(validator, f, profiles)

@@ -396,14 +396,21 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         _walk_object(run, value, target, target_type, path, frame)
     finally:
         run.depth -= 1
-    type_root = target if target is not element else (
-        run.schema.type_root(code) if code and not element.children
-        and not element.content_reference else None)
+    if target is not element:
+        type_root: ElementNode | None = target
+    elif element.content_reference:
+        # Questionnaire.item.item is a Questionnaire.item: its constraints apply too.
+        type_root = run.schema.content_target(element)
+    else:
+        type_root = run.schema.type_root(code) if code and not element.children else None
     constraints = _constraints(element, type_root)
     if not value.keys() - {"id"}:
         run.issues.append(_ele_1(element, path))
     if constraints:
-        hint = element.path if element.children or not code else code
+        if element.content_reference and type_root is not None:
+            hint = type_root.path
+        else:
+            hint = element.path if element.children or not code else code
         run.issues.extend(check_invariants(run, constraints, value, frame, path, type_hint=hint))
     if code in ("Coding", "CodeableConcept", "Quantity"):
         if element.binding is not None:

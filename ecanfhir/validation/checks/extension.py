@@ -38,6 +38,10 @@ def resolve_extension(run: Run, extension: Mapping[str, Any], *, modifier: bool,
     url = extension.get("url")
     if not isinstance(url, str) or not url:
         return None, []  # Extension.url 1..1 reports it
+    if ":" not in url:
+        # A relative url names a part of a complex extension (R4 §2.17.1.1); the enclosing
+        # extension's definition, when known, checks it as a slice.
+        return None, []
     structure = run.schema.find(url.split("|", 1)[0]) if "|" not in url else run.schema.find(url)
     if structure is None:
         if EXAMPLE_URL.match(url):
