@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from _assertions import assert_issue
 
 from ecanfhir import Issue, ValidationResult, validate
 
@@ -30,18 +31,8 @@ def observation(**elements: Any) -> dict[str, Any]:
             "code": {"text": "Glucose"}, **elements}
 
 
-def the_issue(result: ValidationResult, expression: str) -> Issue:
-    found = [i for i in result.issues if i.expression == expression]
-    assert len(found) == 1, result.issues
-    return found[0]
 
 
-def assert_issue(result: ValidationResult, expression: str, *, severity: str, code: str,
-                 fragment: str) -> Issue:
-    issue = the_issue(result, expression)
-    assert (issue.severity, issue.code) == (severity, code), issue
-    assert fragment in issue.message, issue
-    return issue
 
 
 def offline_notes(result: ValidationResult) -> list[Issue]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from _assertions import assert_issue
 
-from ecanfhir import Issue, ValidationResult, Validator, validate
+from ecanfhir import Validator, validate
 
 NARRATIVE = {"status": "generated",
              "div": '<div xmlns="http://www.w3.org/1999/xhtml">Synthetic test patient</div>'}
@@ -30,19 +31,8 @@ def basic_with_value(key: str, value: Any) -> dict[str, Any]:
             "extension": [{"url": EXT, key: value}]}
 
 
-def the_issue(result: ValidationResult, expression: str) -> Issue:
-    """The one issue at ``expression`` (fails listing all issues otherwise)."""
-    found = [i for i in result.issues if i.expression == expression]
-    assert len(found) == 1, result.issues
-    return found[0]
 
 
-def assert_issue(result: ValidationResult, expression: str, *, severity: str, code: str,
-                 fragment: str) -> Issue:
-    issue = the_issue(result, expression)
-    assert (issue.severity, issue.code) == (severity, code), issue
-    assert fragment in issue.message, issue
-    return issue
 
 
 # -- the input is a JSON object naming a known resource type ---------------------------------

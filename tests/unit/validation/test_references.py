@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from _assertions import assert_issue
 
-from ecanfhir import Issue, ValidationResult, validate
+from ecanfhir import validate
 
 NARRATIVE = {"status": "generated",
              "div": '<div xmlns="http://www.w3.org/1999/xhtml">Synthetic test data</div>'}
@@ -47,18 +48,8 @@ def bundle(*entries: tuple[str, dict[str, Any]], kind: str = "collection") -> di
             "entry": [{"fullUrl": url, "resource": resource} for url, resource in entries]}
 
 
-def the_issue(result: ValidationResult, expression: str) -> Issue:
-    found = [i for i in result.issues if i.expression == expression]
-    assert len(found) == 1, result.issues
-    return found[0]
 
 
-def assert_issue(result: ValidationResult, expression: str, *, severity: str, code: str,
-                 fragment: str) -> Issue:
-    issue = the_issue(result, expression)
-    assert (issue.severity, issue.code) == (severity, code), issue
-    assert fragment in issue.message, issue
-    return issue
 
 
 SUBJECT = "Bundle.entry[0].resource.subject.reference"

@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from _assertions import assert_issue
 
-from ecanfhir import Issue, ValidationResult, validate
+from ecanfhir import validate
 
 NARRATIVE = {"status": "generated",
              "div": '<div xmlns="http://www.w3.org/1999/xhtml">Synthetic test data</div>'}
@@ -27,18 +28,8 @@ def questionnaire(*items: dict[str, Any]) -> dict[str, Any]:
             "item": list(items)}
 
 
-def the_issue(result: ValidationResult, expression: str) -> Issue:
-    found = [i for i in result.issues if i.expression == expression]
-    assert len(found) == 1, result.issues
-    return found[0]
 
 
-def assert_issue(result: ValidationResult, expression: str, *, severity: str, code: str,
-                 fragment: str) -> Issue:
-    issue = the_issue(result, expression)
-    assert (issue.severity, issue.code) == (severity, code), issue
-    assert fragment in issue.message, issue
-    return issue
 
 
 # -- cardinality -----------------------------------------------------------------------------
