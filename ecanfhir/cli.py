@@ -146,14 +146,19 @@ def _validate(args: argparse.Namespace) -> int:
     else:
         colour = args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
         report = render_text(results, colour=colour)
-    if args.output:
-        try:
-            Path(args.output).write_text(report, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"--output {args.output}: {exc.strerror}") from exc
-    else:
-        sys.stdout.write(report)
+    _write(report, args.output)
     return EXIT_OK if all(r.ok for r in results) else EXIT_INVALID
+
+
+def _write(text: str, output: str | None) -> None:
+    """Write a report to --output, or to stdout."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--output {output}: {exc.strerror}") from exc
 
 
 def _snapshot(args: argparse.Namespace) -> int:
@@ -175,13 +180,7 @@ def _snapshot(args: argparse.Namespace) -> int:
         load_ig(registry, spec)
     issues = snapshot_issues(sd, registry)
     text = json.dumps(generate_snapshot(sd, registry), indent=2, ensure_ascii=False) + "\n"
-    if args.output:
-        try:
-            Path(args.output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"--output {args.output}: {exc.strerror}") from exc
-    else:
-        sys.stdout.write(text)
+    _write(text, args.output)
     for issue in issues:
         print(f"{issue.severity}: {issue.expression}: {issue.message}", file=sys.stderr)
     return EXIT_INVALID if any(i.is_error for i in issues) else EXIT_OK
