@@ -10,7 +10,9 @@ lacks from the FHIR flavour of FHIRPath (R4 fhirpath.html, "Additional functions
 
 The hot R4 core invariants (``ele-1`` sits on every element) are far too slow through a general
 interpreter; :data:`NATIVE_INVARIANTS` (``_fhirpath_native``) holds Python equivalents, keyed by
-exact expression text, that :meth:`CompiledExpression.test` uses automatically.
+exact expression text, that :meth:`CompiledExpression.test` uses automatically. Most other
+invariants (``value.empty() or system.exists()``) fall in the subset ``_fhirpath_fast`` compiles
+to closures; fhirpathpy evaluates the rest, and whatever data the fast path hands back.
 
 The focus passed to :meth:`CompiledExpression.evaluate`/:meth:`~CompiledExpression.test` is a
 JSON node: a ``dict`` (resource, datatype or backbone element), a list (a collection), or a
@@ -167,7 +169,9 @@ class CompiledExpression:
         The R4 core expressions in :data:`NATIVE_INVARIANTS` run as Python, not through
         fhirpathpy, unless ``focus`` is a list or ``native`` is False. They assume the focus
         has the type the core declares the constraint on (``ext-1`` an Extension, ``dom-*``
-        a DomainResource) and never raise.
+        a DomainResource) and never raise. Other expressions run compiled by
+        ``_fhirpath_fast`` when they can, with fhirpathpy's verdict; ``native=False`` means
+        fhirpathpy alone.
 
         Raises:
             FhirPathEvaluationError: the expression fails on this focus.

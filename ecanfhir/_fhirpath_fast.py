@@ -99,6 +99,8 @@ class FastExpression:
         """
         root = _root(focus, type_path)
         result = self._fn(root, _Scope(env, root))
+        if result is _TRUE or result is _FALSE:
+            return result is _TRUE
         values = [(data, path) for data, path in result
                   if data is not None and (path is LITERAL or not _companion(data, path))]
         if not values:
@@ -124,9 +126,18 @@ class _NotCompilable(Exception):
 # -- the focus and nodes as fhirpathpy builds them ---------------------------------------------
 
 
+_SCALARS = frozenset({str, int, float, bool, Decimal, list, type(None)})
+
+
+def _mapping(data: Any) -> bool:
+    """``isinstance(data, Mapping)``, without the ABC check for JSON's own types."""
+    kind = type(data)
+    return kind is dict or (kind not in _SCALARS and isinstance(data, Mapping))
+
+
 def _node(data: Any, path: Any) -> Item:
     """fhirpathpy's ``ResourceNode(data, path)``: a resource carries its own type."""
-    if isinstance(data, Mapping) and "resourceType" in data:
+    if _mapping(data) and "resourceType" in data:
         return data, data["resourceType"]
     return data, path
 
@@ -135,6 +146,8 @@ def _root(focus: Any, path: str | None) -> Coll:
     """The input collection, as ``_fhirpath._focus_nodes`` builds it for fhirpathpy."""
     if focus is None:
         return []
+    if type(focus) is dict:
+        return [(focus, focus["resourceType"]) if "resourceType" in focus else (focus, path)]
     if isinstance(focus, list):
         return [item for part in focus for item in _root(part, path)]
     if isinstance(focus, Primitive):
@@ -152,7 +165,9 @@ def _root(focus: Any, path: str | None) -> Coll:
 
 def _companion(data: Any, path: Any) -> bool:
     """``is_companion`` on a pair; an ``_x``-shaped object of unknown type is undecidable."""
-    if path is None and isinstance(data, Mapping) and data and data.keys() <= {"id", "extension"}:
+    if not _mapping(data):
+        return False
+    if path is None and data and data.keys() <= {"id", "extension"}:
         raise Unsupported
     return is_companion_data(data, path)
 
@@ -188,10 +203,8 @@ def _member_plan(path: Any, key: str) -> tuple[tuple[tuple[str, str, str], ...],
 
 
 def _add(out: Coll, value: Any, path: str) -> None:
-    if value is None:
-        return
-    if isinstance(value, list):
-        out.extend(_node(item, path) for item in value)
+    if type(value) is list:
+        out.extend([_node(item, path) for item in value])
     else:
         out.append(_node(value, path))
 
@@ -199,28 +212,38 @@ def _add(out: Coll, value: Any, path: str) -> None:
 def _member(key: str, source: Fn | None) -> Fn:
     underscored = "_" + key
     may_be_choice = key in _CHOICE_NAMES
+    plans: dict[Any, tuple[tuple[tuple[str, str, str], ...], str]] = {}
 
     def member(focus: Coll, scope: _Scope) -> Coll:
         out: Coll = []
         for data, path in (focus if source is None else source(focus, scope)):
-            if path is LITERAL or not isinstance(data, Mapping):
-                continue  # fhirpathpy finds no member on a non-object
-            if may_be_choice and path is None:
-                raise Unsupported  # the type is lost: is `value` a choice here?
+            if not _mapping(data):
+                continue  # fhirpathpy finds no member on a non-object (nor on a literal)
             try:
-                fields, child = _member_plan(path, key)
+                plan = plans.get(path)
+                if plan is None:
+                    if may_be_choice and path is None:
+                        raise Unsupported  # the type is lost: is `value` a choice here?
+                    plan = plans[path] = _member_plan(path, key)
             except TypeError:  # an unhashable "resourceType"
                 raise Unsupported from None
+            fields, child = plan
             if fields:
                 for name, underscored_name, choice_path in fields:
                     value, element = data.get(name), data.get(underscored_name)
                     if value is not None or element is not None:
-                        _add(out, value, choice_path)
-                        _add(out, element, choice_path)
+                        if value is not None:
+                            _add(out, value, choice_path)
+                        if element is not None:
+                            _add(out, element, choice_path)
                         break
                 continue
-            _add(out, data.get(key), child)
-            _add(out, data.get(underscored), child)
+            value = data.get(key)
+            if value is not None:
+                _add(out, value, child)
+            element = data.get(underscored)
+            if element is not None:
+                _add(out, element, child)
         return out
 
     return member
@@ -233,9 +256,10 @@ _FALSE: Coll = [(False, LITERAL)]
 
 
 def _bool(value: bool | None) -> Coll:
+    """A Boolean result; the two lists are shared, and no caller changes a collection."""
     if value is None:
         return []
-    return [(True, LITERAL)] if value else [(False, LITERAL)]
+    return _TRUE if value else _FALSE
 
 
 def _compile(node: Mapping[str, Any]) -> Fn:
@@ -329,6 +353,10 @@ def _identity(focus: Coll, scope: _Scope) -> Coll:
 
 def _operand(coll: Coll) -> bool | None:
     """A Boolean operand: fhirpathpy raises on several items or a non-Boolean value."""
+    if coll is _TRUE:
+        return True
+    if coll is _FALSE:
+        return False
     if not coll:
         return None
     if len(coll) > 1:
@@ -387,8 +415,7 @@ def _comparable(a: Item, b: Item) -> tuple[Any, Any]:
         x_type, y_type = _type_name(x, x_path), _type_name(y, y_path)
         if x_type in _STRING_TYPES and y_type in _STRING_TYPES:
             return x, y
-        if ((x_type in _TEMPORAL_TYPES or y_type in _TEMPORAL_TYPES)
-                and _same_precision(x, y)):
+        if x_type in _TEMPORAL_TYPES and y_type in _TEMPORAL_TYPES and _same_precision(x, y):
             return x, y  # as strings, as fhirpathpy does: right only at one precision
         raise Unsupported
     if _is_number(x) and _is_number(y):
@@ -416,16 +443,20 @@ def _singleton(coll: Coll) -> Item:
     return coll[0]
 
 
+def _equal(a: Item, b: Item) -> bool:
+    x, y = _comparable(a, b)
+    if (isinstance(x, float) and isinstance(y, Decimal)) or (
+            isinstance(y, float) and isinstance(x, Decimal)):
+        raise Unsupported  # fhirpathpy: 0.1 != 0.1 between JSON float and literal
+    return bool(x == y)
+
+
 def _equality(negate: bool, left: Fn, right: Fn) -> Fn:
     def equality(focus: Coll, scope: _Scope) -> Coll:
         a, b = left(focus, scope), right(focus, scope)
         if not a or not b:
             return []
-        x, y = _comparable(_singleton(a), _singleton(b))
-        if (isinstance(x, float) and isinstance(y, Decimal)) or (
-                isinstance(y, float) and isinstance(x, Decimal)):
-            raise Unsupported  # fhirpathpy: 0.1 != 0.1 between JSON float and literal
-        return _bool((x == y) is not negate)
+        return _bool(_equal(_singleton(a), _singleton(b)) is not negate)
 
     return equality
 
@@ -456,8 +487,8 @@ def _comparison(operator: str, left: Fn, right: Fn) -> Fn:
 
 def _without_extension(coll: Coll) -> Item:
     """fhirpathpy's ``remove_duplicate_extension``: a value, then its ``_x`` with extensions."""
-    if (len(coll) == 2 and coll[1][1] is not LITERAL and isinstance(coll[1][0], Mapping)
-            and "extension" in coll[1][0]):
+    if (len(coll) == 2 and not _mapping(coll[0][0]) and coll[1][1] is not LITERAL
+            and _companion(*coll[1]) and "extension" in coll[1][0]):
         return coll[0]
     return _singleton(coll)
 
@@ -472,11 +503,7 @@ def _membership(collection: Fn, element: Fn) -> Fn:
         if not within:
             return _FALSE
         item = _singleton(wanted)
-        for other in within:
-            x, y = _comparable(item, other)
-            if x == y:
-                return _TRUE
-        return _FALSE
+        return _TRUE if any(_equal(item, other) for other in within) else _FALSE
 
     return membership
 
@@ -488,7 +515,7 @@ def _union(children: list[Mapping[str, Any]]) -> Fn:
     unique: dict[str, Item] = {}
     for child in children:
         for item in _constant_value(child):
-            unique.setdefault(distinct_key(item[0]), item)
+            unique.setdefault(_distinct_key(item[0]), item)
     constant = list(unique.values())
     return lambda focus, scope: constant
 
@@ -512,7 +539,7 @@ def _is_literal(node: Mapping[str, Any]) -> bool:
 # -- types -------------------------------------------------------------------------------------
 
 
-def type_specifier(text: str) -> tuple[str | None, str]:
+def _type_specifier(text: str) -> tuple[str | None, str]:
     """(namespace, name) of a type specifier such as ``Quantity`` or ``FHIR.Patient``."""
     parts = text.replace("`", "").split(".")
     if len(parts) == 2 and parts[0] == "FHIR":
@@ -522,7 +549,7 @@ def type_specifier(text: str) -> tuple[str | None, str]:
     raise _NotCompilable(text)
 
 
-def is_type(item: Item, namespace: str | None, name: str) -> bool:
+def _is_type(item: Item, namespace: str | None, name: str) -> bool:
     """``item is namespace.name``, for FHIR types only (fhirpathpy's ``TypeInfo.is_``)."""
     type_name = _type_name(*item)
     if item[1] is LITERAL or type_name is None or type_name.startswith("System."):
@@ -534,14 +561,14 @@ def is_type(item: Item, namespace: str | None, name: str) -> bool:
     return False
 
 
-def values_only(coll: Coll) -> Coll:
+def _values_only(coll: Coll) -> Coll:
     """The items that are not a primitive's ``_x`` half (``_values`` of _fhirpath_functions)."""
     return [item for item in coll if item[1] is LITERAL or not _companion(*item)]
 
 
-def single_value(coll: Coll) -> Item | None:
+def _single_value(coll: Coll) -> Item | None:
     """The one item (value and ``_x`` halves counting as one), as ``_single`` does."""
-    values = values_only(coll)
+    values = _values_only(coll)
     if len(values) > 1:
         raise Unsupported
     if values:
@@ -550,15 +577,15 @@ def single_value(coll: Coll) -> Item | None:
 
 
 def _type_operator(operator: str, left: Fn, specifier: Mapping[str, Any]) -> Fn:
-    namespace, name = type_specifier(specifier["text"])
+    namespace, name = _type_specifier(specifier["text"])
 
     def is_operator(focus: Coll, scope: _Scope) -> Coll:
-        item = single_value(left(focus, scope))
-        return [] if item is None else _bool(is_type(item, namespace, name))
+        item = _single_value(left(focus, scope))
+        return [] if item is None else _bool(_is_type(item, namespace, name))
 
     def as_operator(focus: Coll, scope: _Scope) -> Coll:
-        item = single_value(left(focus, scope))
-        return [item] if item is not None and is_type(item, namespace, name) else []
+        item = _single_value(left(focus, scope))
+        return [item] if item is not None and _is_type(item, namespace, name) else []
 
     return is_operator if operator == "is" else as_operator
 
@@ -584,13 +611,13 @@ def _string(coll: Coll) -> str:
     """A String operand of ``&``: empty is ''; fhirpathpy raises on anything but one string."""
     if not coll:
         return ""
-    value = _singleton(coll)[0]
-    if not isinstance(value, str):
+    value, path = _singleton(coll)
+    if not isinstance(value, str) or _type_name(value, path) not in _STRING_TYPES:
         raise Unsupported
     return value
 
 
-def distinct_key(value: Any) -> str:
+def _distinct_key(value: Any) -> str:
     """fhirpathpy's identity of a value in ``distinct()``/``isDistinct()``/``|``."""
     try:
         return json.dumps(value, sort_keys=True)
@@ -647,7 +674,7 @@ def _not(source: Fn, params: list[Mapping[str, Any]]) -> Fn:
 
 def _has_value(source: Fn, params: list[Mapping[str, Any]]) -> Fn:
     def has_value(focus: Coll, scope: _Scope) -> Coll:
-        values = values_only(source(focus, scope))
+        values = _values_only(source(focus, scope))
         return _bool(len(values) == 1 and values[0][0] is not None
                      and not isinstance(values[0][0], Mapping | list))
 
@@ -777,29 +804,29 @@ def _length(source: Fn, params: list[Mapping[str, Any]]) -> Fn:
 def _type_param(params: list[Mapping[str, Any]]) -> tuple[str | None, str]:
     if len(params) != 1:
         raise _NotCompilable("type")
-    return type_specifier(params[0]["text"])
+    return _type_specifier(params[0]["text"])
 
 
 def _is(source: Fn, params: list[Mapping[str, Any]]) -> Fn:
     namespace, name = _type_param(params)
 
     def is_(focus: Coll, scope: _Scope) -> Coll:
-        item = single_value(source(focus, scope))
-        return [] if item is None else _bool(is_type(item, namespace, name))
+        item = _single_value(source(focus, scope))
+        return [] if item is None else _bool(_is_type(item, namespace, name))
 
     return is_
 
 
 def _as(source: Fn, params: list[Mapping[str, Any]]) -> Fn:
     namespace, name = _type_param(params)
-    return lambda focus, scope: [item for item in values_only(source(focus, scope))
-                                 if is_type(item, namespace, name)]
+    return lambda focus, scope: [item for item in _values_only(source(focus, scope))
+                                 if _is_type(item, namespace, name)]
 
 
 def _of_type(source: Fn, params: list[Mapping[str, Any]]) -> Fn:
     namespace, name = _type_param(params)
     return lambda focus, scope: [item for item in source(focus, scope)
-                                 if is_type(item, namespace, name)]
+                                 if _is_type(item, namespace, name)]
 
 
 def _booleans(coll: Coll) -> list[bool]:
@@ -843,9 +870,9 @@ def _extension(source: Fn, params: list[Mapping[str, Any]]) -> Fn:
     def extension(focus: Coll, scope: _Scope) -> Coll:
         out: Coll = []
         for data, _ in source(focus, scope):
-            found = data.get("extension") if isinstance(data, Mapping) else None
+            found = data.get("extension") if _mapping(data) else None
             for item in found if isinstance(found, list) else ():
-                if isinstance(item, Mapping) and item.get("url") == url:
+                if _mapping(item) and item.get("url") == url:
                     out.append(_node(item, "Extension"))
         return out
 

@@ -15,7 +15,10 @@ Entries follow fhirpathpy's table format: ``fn(ctx, input_nodes, *params)`` plus
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from functools import lru_cache
+from html import unescape
 from html.parser import HTMLParser
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -33,7 +36,7 @@ from ._fhirpath_model import (
 if TYPE_CHECKING:
     from ._fhirpath import EvalEnv
 
-__all__ = ["FUNCTIONS", "html_checks"]
+__all__ = ["FUNCTIONS", "html_checks", "html_checks_reference"]
 
 
 def _values(coll: list[Any]) -> list[Any]:
@@ -207,7 +210,111 @@ _ALLOWED_ELEMENTS = frozenset({
 })
 
 
+# One token of narrative markup, in the plain form XHTML writers produce: a start tag with
+# quoted attributes, an end tag, a comment. html.parser reads these exactly so; anything else
+# (a `<` in text, `<!DOCTYPE`, CDATA, bare attributes) goes to html.parser itself.
+_SPACE = "[ \t\n\r\f]"  # what ends a tag name for html.parser (not all of \s)
+_MARKUP = re.compile(rf"""
+    <([a-zA-Z][a-zA-Z0-9]*)                                             # 1: start tag
+        ((?:{_SPACE}+[a-zA-Z_:][-a-zA-Z0-9_:.]*{_SPACE}*={_SPACE}*
+            (?:"[^"]*"|'[^']*'))*)                                      # 2: attributes
+        {_SPACE}*(/?)>                                                  # 3: "/" if empty
+  | </([a-zA-Z][a-zA-Z0-9]*){_SPACE}*>                                  # 4: end tag
+  | <!--.*?--\s*>                                                       # a comment
+""", re.VERBOSE | re.DOTALL)
+_ATTRIBUTE = re.compile(
+    rf"""{_SPACE}+([a-zA-Z_:][-a-zA-Z0-9_:.]*){_SPACE}*={_SPACE}*(?:"([^"]*)"|'([^']*)')""")
+
+
+@lru_cache(maxsize=4)  # txt-1 and txt-2, one after the other, share the expression
+def html_checks(div: str) -> bool:
+    """Whether a ``Narrative.div`` follows the narrative rules (txt-1) and has content (txt-2).
+
+    Both core invariants have the expression ``htmlChecks()``. The check: one root ``<div>``;
+    only the elements the narrative rules allow (so no ``<script>``, ``<form>``, ``<iframe>``,
+    ``<object>``…); no event attributes (``onclick=``…) or ``javascript:`` links; and some
+    non-whitespace text or an ``<img>``.
+
+    >>> html_checks('<div xmlns="http://www.w3.org/1999/xhtml"><p>Ann <b>Smith</b></p></div>')
+    True
+    >>> html_checks('<div xmlns="http://www.w3.org/1999/xhtml"><script>x()</script>hi</div>')
+    False
+    >>> html_checks('<div xmlns="http://www.w3.org/1999/xhtml" onclick="x()">hi</div>')
+    False
+    >>> html_checks('<div xmlns="http://www.w3.org/1999/xhtml"> </div>')
+    False
+    """
+    text = div.strip()
+    if not text.startswith("<div"):
+        return False
+    verdict = _scan(text)
+    return html_checks_reference(div) if verdict is None else verdict
+
+
+def _blank(data: str) -> bool:
+    return data.isspace() or ("&" in data and not unescape(data).strip())
+
+
+def _scan(text: str) -> bool | None:
+    """:func:`html_checks_reference` in one regex pass, or None for markup it leaves to it.
+
+    Each token is read as html.parser reads it, and text between tokens holds no ``<``, so
+    the two see the same tokens; a verdict of False is final the moment it is reached.
+    """
+    depth = roots = 0
+    content = False
+    parts = _MARKUP.split(text)  # text, then per token its 4 groups and the next text
+    rest = parts.pop()
+    tokens = [iter(parts)] * 5
+    for data, tag, attributes, empty, end_tag in zip(*tokens, strict=True):
+        if data:
+            if "<" in data:
+                return None  # markup this scan does not read
+            if not _blank(data):
+                if depth == 0:
+                    return False  # text outside the root div
+                content = True
+        if tag is not None:
+            tag = tag.lower()
+            if depth == 0:
+                roots += 1
+                if tag != "div" or roots != 1:
+                    return False
+            if tag not in _ALLOWED_ELEMENTS or (attributes and not _attributes_ok(attributes)):
+                return False
+            content = content or tag == "img"
+            if not empty:
+                depth += 1
+        elif end_tag is not None:
+            depth -= 1
+            if depth < 0:
+                return False
+    if "<" in rest:
+        return None
+    if rest and not _blank(rest):
+        if depth == 0:
+            return False
+        content = True
+    return depth == 0 and content
+
+
+def _attributes_ok(attributes: str) -> bool:
+    for name, double, single in _ATTRIBUTE.findall(attributes):
+        name = name.lower()
+        if name.startswith("on"):
+            return False
+        if name in ("href", "src"):
+            value = double or single
+            if "&" in value:
+                value = unescape(value)
+            if value.strip().lower().startswith("javascript:"):
+                return False
+    return True
+
+
 class _NarrativeChecker(HTMLParser):
+    """html.parser's reading of a narrative, for what :func:`_scan` leaves to it."""
+
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.ok = True
@@ -251,23 +358,8 @@ class _NarrativeChecker(HTMLParser):
         self.ok = False
 
 
-def html_checks(div: str) -> bool:
-    """Whether a ``Narrative.div`` follows the narrative rules (txt-1) and has content (txt-2).
-
-    Both core invariants have the expression ``htmlChecks()``. The check: one root ``<div>``;
-    only the elements the narrative rules allow (so no ``<script>``, ``<form>``, ``<iframe>``,
-    ``<object>``…); no event attributes (``onclick=``…) or ``javascript:`` links; and some
-    non-whitespace text or an ``<img>``.
-
-    >>> html_checks('<div xmlns="http://www.w3.org/1999/xhtml"><p>Ann <b>Smith</b></p></div>')
-    True
-    >>> html_checks('<div xmlns="http://www.w3.org/1999/xhtml"><script>x()</script>hi</div>')
-    False
-    >>> html_checks('<div xmlns="http://www.w3.org/1999/xhtml" onclick="x()">hi</div>')
-    False
-    >>> html_checks('<div xmlns="http://www.w3.org/1999/xhtml"> </div>')
-    False
-    """
+def html_checks_reference(div: str) -> bool:
+    """:func:`html_checks` through html.parser: the definition the fast scan is held to."""
     text = div.strip()
     if not text.startswith("<div"):
         return False

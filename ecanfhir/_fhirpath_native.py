@@ -115,12 +115,36 @@ def _descendants(data: Any, path: str | None) -> Iterator[tuple[Any, str | None]
                 stack.append((item, key_path))
 
 
+def _references(data: Any) -> set[str]:
+    """The ``reference`` strings of every descendant of ``data``, as :func:`_descendants`
+    visits them (lists nested in lists are not entered)."""
+    found: set[str] = set()
+    stack = [data]
+    while stack:
+        parent = stack.pop()
+        for value in parent.values():
+            for item in value if isinstance(value, list) else (value,):
+                if isinstance(item, Mapping):
+                    reference = item.get("reference")
+                    for ref in reference if isinstance(reference, list) else (reference,):
+                        if isinstance(ref, str):
+                            found.add(ref)
+                    stack.append(item)
+    return found
+
+
 def _dom_3(uri_type: str, require_id: bool) -> Callable[[Any, EvalEnv], bool]:
     """dom-3: each contained resource is referenced from the container, or refers to it."""
 
     def check(focus: Any, env: EvalEnv) -> bool:
         contained = navigate(halves(focus), "contained")
         if not contained:
+            return True
+        # Usually each contained resource is the target of a Reference: that settles it
+        # without the typed walk below (these references are a subset of its targets).
+        references = _references(env.resource)
+        if all(isinstance(resource, Mapping) and isinstance(resource.get("id"), str)
+               and "#" + resource["id"] in references for resource in contained):
             return True
         targets: set[str] = set()
         for item, path in _descendants(env.resource, env.resource.get("resourceType")):
