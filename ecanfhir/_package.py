@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 MAX_MEMBER_BYTES = 50 * 1024 * 1024
+CANONICAL_TOKEN = b"{{canonical}}"
 # Side folders of the package spec: examples, test cases, OpenAPI, "other" files (not resources).
 SKIPPED_FOLDERS = frozenset({"example", "examples", "other", "openapi", "tests"})
 _ARCHIVE_SUFFIXES = (".tgz", ".tar.gz", ".tar")
@@ -200,11 +201,17 @@ def _load_package(registry: Registry, path: Path, ctx: _Loading) -> PackageInfo:
             f"package {label} is for FHIR {', '.join(fhir_versions)}; "
             f"ecanfhir validates FHIR R4 ({FHIR_VERSION})"
         )
+    # A source package (like ecanfhir's own profiles/) may write {{canonical}} for the
+    # manifest's canonical, so that the canonical lives in one place; built packages never do.
+    canonical = manifest.get("canonical")
+    token = CANONICAL_TOKEN if isinstance(canonical, str) and canonical else None
     # Parse everything before registering anything: a bad file leaves the registry untouched.
     resources = [
         document
         for rel, data in files
-        if isinstance(document := _parse_json(data, f"{path}: {rel}"), dict)
+        if isinstance(document := _parse_json(
+            data.replace(token, str(canonical).encode()) if token else data, f"{path}: {rel}"),
+            dict)
         and document.get("resourceType") in CONFORMANCE_TYPES
     ]
     ctx.seen.add(name)
@@ -219,7 +226,6 @@ def _load_package(registry: Registry, path: Path, ctx: _Loading) -> PackageInfo:
         registry.add(resource, source=label)
     if label not in registry.packages:
         registry.packages.append(label)
-    canonical = manifest.get("canonical")
     return PackageInfo(
         name=name,
         version=version,

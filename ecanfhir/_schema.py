@@ -311,11 +311,13 @@ class Schema:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
         self._compiled: dict[str, CompiledStructure] = {}
+        self._failed: dict[str, SnapshotMissing] = {}
         self._generation = registry.generation
 
     def _check_generation(self) -> None:
         if self._generation != self.registry.generation:
             self._compiled.clear()
+            self._failed.clear()
             self._generation = self.registry.generation
 
     def structure(self, canonical: str) -> CompiledStructure:
@@ -328,6 +330,9 @@ class Schema:
         hit = self._compiled.get(canonical)
         if hit is not None:
             return hit
+        failed = self._failed.get(canonical)
+        if failed is not None:
+            raise failed
         sd = self.registry.structure_definition(canonical)
         if sd is None:
             raise ProfileNotFound(f"no StructureDefinition '{canonical}' is loaded")
@@ -337,7 +342,9 @@ class Schema:
             try:
                 sd = generate_snapshot(sd, self.registry)
             except EcanfhirError as exc:
-                raise SnapshotMissing(f"StructureDefinition {sd.get('url')}: {exc}") from exc
+                missing = SnapshotMissing(f"StructureDefinition {sd.get('url')}: {exc}")
+                self._failed[canonical] = missing
+                raise missing from exc
         compiled = compile_structure(sd)
         self._compiled[canonical] = compiled
         return compiled
@@ -348,6 +355,14 @@ class Schema:
             return self.structure(canonical)
         except (ProfileNotFound, SnapshotMissing):
             return None
+
+    def problem(self, canonical: str) -> str | None:
+        """Why :meth:`find` gives None for a canonical (None when it does not)."""
+        try:
+            self.structure(canonical)
+        except (ProfileNotFound, SnapshotMissing) as exc:
+            return str(exc)
+        return None
 
     def type_root(self, type_code: str) -> ElementNode | None:
         """The root node of a datatype or resource's core definition."""
@@ -404,9 +419,10 @@ class Schema:
         return props
 
     def required(self, node: ElementNode, type_code: str | None = None) -> tuple[ElementNode, ...]:
-        """The children with min > 0 (checked when absent from an object)."""
+        """The children checked when absent from an object: min > 0, or a slice with min > 0."""
         hit = node.required_cache.get(type_code)
         if hit is None:
-            hit = tuple(c for c in self.children(node, type_code).values() if c.min > 0)
+            hit = tuple(c for c in self.children(node, type_code).values()
+                        if c.min > 0 or any(s.min > 0 for s in c.slices))
             node.required_cache[type_code] = hit
         return hit

@@ -19,7 +19,7 @@ from .._terminology import EXTERNAL_SYSTEMS, Terminology
 from ._context import Run
 from ._issue import Issue, ValidationResult, sort_issues
 from ._options import ValidationOptions
-from ._walk import walk_resource
+from ._walk import conforms, walk_resource
 from .checks.reference import check_references
 
 __all__ = ["Validator", "parse_json", "validate"]
@@ -67,7 +67,8 @@ class Validator:
         frame = walk_resource(run, resource, rt if isinstance(rt, str) and rt else "Resource",
                               profiles=profiles)
         if frame is not None and self.options.resolve_references:
-            run.issues.extend(check_references(run))
+            run.issues.extend(check_references(
+                run, lambda f, target, url: conforms(run, f, target, url)))
         run.issues.extend(_external_note(run.external_systems))
         return ValidationResult(sort_issues(run.issues), source)
 

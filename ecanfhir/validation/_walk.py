@@ -30,7 +30,7 @@ from .checks.reference import resolver_for
 from .checks.slicing import SliceMatcher, assign_slices, check_slices
 from .checks.structure import check_cardinality
 
-__all__ = ["walk_resource"]
+__all__ = ["conforms", "walk_resource"]
 
 RESOURCE_TYPES = ("Resource",)
 
@@ -103,6 +103,11 @@ def _profiles_of(run: Run, resource: Mapping[str, Any], at: str,
             if where == at:
                 run.issues.append(Issue.error("not-found", at, f"profile '{url}' is not loaded",
                                               "profile-unknown"))
+            elif run.schema.registry.structure_definition(url) is not None:
+                # Loaded, but unusable: say why (e.g. its base is not loaded).
+                run.issues.append(Issue.warning(
+                    "not-found", where, f"profile '{url}' could not be used, so the resource was "
+                    f"not checked against it: {run.schema.problem(url)}", "profile-unusable"))
             else:
                 run.issues.append(Issue.warning(
                     "not-found", where, f"profile '{url}' is not loaded, so the resource was not "
@@ -155,6 +160,8 @@ def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code:
     for child in run.schema.required(node, type_code):
         if id(child) not in present:
             run.issues.extend(check_cardinality(child, 0, f"{path}.{child.name}"))
+            if child.slices:
+                run.issues.extend(check_slices(child, (), (), f"{path}.{child.name}"))
     if run.options.must_support:
         run.issues.extend(_must_support(run, node, type_code, present, path))
 
@@ -287,7 +294,7 @@ def _slice_items(run: Run, element: ElementNode, type_ref: TypeRef | None,
                  frame: Frame) -> list[ElementNode | None]:
     """Assign each value of a sliced element to its slice and check the slicing rules."""
     matcher = SliceMatcher(run, resolver_for(frame),
-                           lambda value, url, kind: _conforms(run, frame, value, url, kind))
+                           lambda value, url, kind: conforms(run, frame, value, url, kind))
     chosen, issues = assign_slices(matcher, element,
                                    [(at, value, type_ref) for at, value, _ in items])
     run.issues.extend(issues)
@@ -295,7 +302,7 @@ def _slice_items(run: Run, element: ElementNode, type_ref: TypeRef | None,
     return chosen
 
 
-def _conforms(run: Run, frame: Frame, value: Any, url: str, kind: str | None) -> bool:
+def conforms(run: Run, frame: Frame, value: Any, url: str, kind: str | None = None) -> bool:
     """Does a value conform to a profile? (for ``profile`` discriminators)."""
     structure = run.schema.find(url)
     if structure is None:
@@ -499,5 +506,9 @@ def _walk_inline_resource(run: Run, element: ElementNode, value: Any, path: str,
     if frame.resource_type == "Bundle" and element.path == "Bundle.entry.resource":
         bundle = scope_of(frame)
         full_url = bundle.full_url_of.get(id(value))
+    # Type profiles (a Bundle profile's entry slice naming a Composition profile...) apply to
+    # the resource when it is of that type.
+    rt = value.get("resourceType") if isinstance(value, Mapping) else None
+    profiles = tuple(p for t in element.types if t.code in (rt, "Resource") for p in t.profiles)
     walk_resource(run, value, path, parent=frame, contained=contained, bundle=bundle,
-                  full_url=full_url)
+                  full_url=full_url, profiles=profiles)

@@ -343,7 +343,7 @@ def agree(expression: str, hint: str | None, focus: Any, env: EvalEnv) -> str:
 
 @pytest.mark.parametrize(("key", "expression", "hint", "primitive", "resource_type"),
                          FAST_CORE, ids=[f"{case[0]}@{case[2]}" for case in FAST_CORE])
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_fast_agrees_on_core_invariants(key: str, expression: str, hint: str | None,
                                         primitive: bool, resource_type: str,

@@ -39,9 +39,9 @@ def resolve_extension(run: Run, extension: Mapping[str, Any], *, modifier: bool,
     if not isinstance(url, str) or not url:
         return None, []  # Extension.url 1..1 reports it
     if ":" not in url:
-        # A relative url names a part of a complex extension (R4 §2.17.1.1); the enclosing
-        # extension's definition, when known, checks it as a slice.
-        return None, []
+        # A relative url names a part of a complex extension (R4 §2.17.1.1): the enclosing
+        # extension's definition must declare it (the slices of its Extension.extension).
+        return None, list(_undeclared_part(run, url, hosts, at))
     structure = run.schema.find(url.split("|", 1)[0]) if "|" not in url else run.schema.find(url)
     if structure is None:
         if EXAMPLE_URL.match(url):
@@ -54,6 +54,22 @@ def resolve_extension(run: Run, extension: Mapping[str, Any], *, modifier: bool,
                                   "an extension", "extension-not-extension")]
     return structure, list(_use_issues(structure, modifier=modifier, hosts=hosts, at=at,
                                        url=url))
+
+
+def _undeclared_part(run: Run, url: str, hosts: Sequence[str], at: str) -> Iterator[Issue]:
+    enclosing = next((h for h in reversed(hosts) if ":" in h), None)
+    structure = run.schema.find(enclosing) if enclosing else None
+    if structure is None or structure.type != "Extension":
+        return
+    sliced = structure.root.children.get("extension")
+    if sliced is None or not sliced.slices:
+        return  # a simple extension: Extension.extension max 0 reports it
+    declared = [s.children["url"].fixed[1] for s in sliced.slices
+                if "url" in s.children and s.children["url"].fixed is not None]
+    if url not in declared:
+        yield Issue.error("invalid", at, f"the sub-extension '{url}' is not defined by the "
+                          f"extension {enclosing} (it declares {', '.join(declared)})",
+                          "extension-part-unknown")
 
 
 def _use_issues(structure: CompiledStructure, *, modifier: bool, hosts: Sequence[str], at: str,

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..._schema import ElementNode
 from .._issue import Issue
+from .structure import from_profile as _source
 
 __all__ = ["check_fixed_pattern", "check_min_max", "matches_pattern", "same_value"]
 
@@ -50,13 +51,6 @@ def _show(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def _source(node: ElementNode) -> str:
-    structure = node.structure
-    if structure is None or structure.derivation != "constraint":
-        return ""
-    return f" (from {structure.url})"
-
-
 def check_fixed_pattern(node: ElementNode, value: Any, at: str) -> Iterator[Issue]:
     if node.fixed is not None and not same_value(value, node.fixed[1]):
         yield Issue.error("value", at, f"value is {_show(value)} but must be exactly "
@@ -74,6 +68,19 @@ def _number(value: Any) -> Decimal | None:
     if isinstance(value, Mapping) and "value" in value:  # Quantity
         return _number(value["value"])
     return None
+
+
+def _same_units(value: Any, limit: Any) -> bool:
+    """Two Quantities compare by number only in the same unit (same system and code)."""
+    if not isinstance(value, Mapping) or not isinstance(limit, Mapping):
+        return True
+    return _unit(value) == _unit(limit)
+
+
+def _unit(quantity: Mapping[str, Any]) -> tuple[Any, Any]:
+    if "code" in quantity:
+        return quantity.get("system"), quantity.get("code")
+    return None, quantity.get("unit")
 
 
 _DAYS = {"d": 1, "wk": 7}
@@ -108,6 +115,8 @@ def check_min_max(node: ElementNode, value: Any, at: str) -> Iterator[Issue]:
             if limit is None:
                 continue
             value = value[:len(limit)]
+        if not _same_units(value, limit):
+            continue  # 99.5 [degF] against 45 Cel: the numbers alone do not decide
         try:
             a, b = _number(value), _number(limit)
         except InvalidOperation:

@@ -90,13 +90,21 @@ def resolver_for(frame: Frame) -> Callable[[str], Mapping[str, Any] | None]:
     return lambda reference: resolve(frame, reference)
 
 
-def check_references(run: Run) -> Iterator[Issue]:
-    """Resolve every reference the walk collected; yield issues for the ones that fail."""
+Conforms = Callable[["Frame", Mapping[str, Any], str], bool]
+CORE_TYPE = "http://hl7.org/fhir/StructureDefinition/"
+
+
+def check_references(run: Run, conforms: Conforms | None = None) -> Iterator[Issue]:
+    """Resolve every reference the walk collected; yield issues for the ones that fail.
+
+    ``conforms(frame, resource, profile)`` checks a resolved target against a target profile
+    that is not a core type (R4 §2.27 ElementDefinition.type.targetProfile).
+    """
     for pending in run.references:
-        yield from _check_reference(pending)
+        yield from _check_reference(pending, conforms)
 
 
-def _check_reference(pending: PendingReference) -> Iterator[Issue]:
+def _check_reference(pending: PendingReference, conforms: Conforms | None) -> Iterator[Issue]:
     reference, frame, at = pending.reference, pending.frame, pending.path
     allowed = pending.type_ref.target_types
     any_type = not allowed or "Resource" in allowed
@@ -122,6 +130,12 @@ def _check_reference(pending: PendingReference) -> Iterator[Issue]:
     if isinstance(found_type, str) and not any_type and found_type not in allowed:
         yield Issue.error("structure", at, f"the reference points to a {found_type}, which is not "
                           f"allowed here (allowed: {', '.join(allowed)})", "reference-type")
+        return
+    profiles = [p for p in pending.type_ref.target_profiles if not p.startswith(CORE_TYPE)]
+    if target is not None and conforms is not None and profiles \
+            and not any(conforms(frame, target, p) for p in profiles):
+        yield Issue.error("structure", at, f"the referenced {found_type} does not conform to "
+                          f"{' or '.join(profiles)}", "reference-profile")
 
 
 def _unresolved_in_bundle(scope: BundleScope, reference: str, at: str) -> Iterator[Issue]:

@@ -176,6 +176,16 @@ class SliceMatcher:
             return any((v.type or (v.value.get("resourceType") if isinstance(v.value, Mapping)
                                    else None)) in allowed for v in values)
         if kind == "profile":
+            tokens = _tokens(path)
+            if tokens and tokens[-1] == "resolve()":
+                # Through resolve(), the profile is the Reference's targetProfile (R4 §5.1.0.5:
+                # "profile" discriminators check the type's profile or targetProfile).
+                definition = self.definition_at(slice_node, "".join(
+                    f".{t}" for t in tokens[:-1]).lstrip(".") or "$this")
+                profiles = [p for t in definition.types for p in t.target_profiles] \
+                    if definition is not None else []
+                return any(self.conforms(v.value, p, v.type) for v in values
+                           for p in profiles) if profiles else None
             if definition is None:
                 return None
             profiles = [p for t in definition.types for p in (t.profiles or t.target_profiles)]

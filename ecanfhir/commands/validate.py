@@ -1,0 +1,131 @@
+"""``ecanfhir validate``: validate FHIR R4 JSON files and report (text, json, junit)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from .._registry import Registry
+from .._report import render_json, render_junit, render_text
+from ..validation._issue import Issue, ValidationResult
+from ..validation._validator import Validator
+from . import EXIT_INVALID, EXIT_OK, UsageError, write_output
+
+__all__ = ["add_parser", "run"]
+
+PROGRESS_THRESHOLD = 20
+
+
+def add_parser(sub: Any) -> None:
+    v = sub.add_parser("validate", help="validate FHIR R4 JSON resources",
+                       description="Validate FHIR R4 JSON files (a folder: every *.json in it).")
+    v.add_argument("paths", nargs="+", metavar="PATH", help="a JSON file or a folder")
+    v.add_argument("--profile", action="append", default=[], metavar="URL|FILE",
+                   help="a profile the resources must conform to (repeatable)")
+    v.add_argument("--ig", action="append", default=[], metavar="PATH|ID#VERSION",
+                   help="a package folder or .tgz, a package id#version from the package cache, "
+                        "or a conformance resource file or folder (repeatable)")
+    v.add_argument("--format", choices=("text", "json", "junit"), default="text")
+    v.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
+    v.add_argument("--must-support", action="store_true",
+                   help="report mustSupport elements that are missing")
+    v.add_argument("--best-practice", choices=("warning", "error", "ignore"), default="warning",
+                   help="severity of best-practice invariants (default: warning)")
+    v.add_argument("--no-progress", action="store_true", help="no progress bar")
+    v.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..validation._options import ValidationOptions
+
+    files = _input_files(args.paths)
+    registry, profiles = _registry(args)
+    for url in profiles:
+        if registry.structure_definition(url) is None:
+            raise UsageError(f"--profile {url}: no such profile is loaded (load it with --ig)")
+    options = ValidationOptions(best_practice=args.best_practice, must_support=args.must_support)
+    validator = Validator(registry, options=options)
+    results = list(_run_all(validator, files, profiles, progress=not args.no_progress))
+    if args.format == "json":
+        report = render_json(results)
+    elif args.format == "junit":
+        report = render_junit(results)
+    else:
+        colour = args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        report = render_text(results, colour=colour)
+    write_output(report, args.output)
+    return EXIT_OK if all(r.ok for r in results) else EXIT_INVALID
+
+
+
+def _input_files(paths: Sequence[str]) -> list[Path]:
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*.json") if not _hidden(p.relative_to(path)))
+            if not found:
+                raise UsageError(f"{raw}: no .json files in this folder")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise UsageError(f"{raw}: no such file or folder")
+    return files
+
+
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith(".") for part in relative.parts)
+
+
+def _registry(args: argparse.Namespace) -> tuple[Registry, list[str]]:
+    from .._package import load_conformance, load_ig
+
+    registry = Registry()
+    for spec in args.ig:
+        load_ig(registry, spec)
+    profiles: list[str] = []
+    for spec in args.profile:
+        if os.path.exists(spec):
+            before = {r.get("url") for r in registry.user_resources("StructureDefinition")}
+            load_conformance(registry, spec)
+            added = [r.get("url") for r in registry.user_resources("StructureDefinition")
+                     if r.get("url") not in before]
+            if not added:
+                raise UsageError(f"{spec}: holds no StructureDefinition to use as a profile")
+            profiles.extend(str(u) for u in added)
+        else:
+            profiles.append(spec)
+    return registry, profiles
+
+
+def _run_all(validator: Validator, files: Sequence[Path], profiles: Sequence[str], *,
+             progress: bool) -> Iterator[ValidationResult]:
+    show = progress and len(files) >= PROGRESS_THRESHOLD and sys.stderr.isatty()
+    if not show:
+        for f in files:
+            yield _validate_file(validator, f, profiles)
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    # The bar lives on stderr only: stdout carries the report (JSON, JUnit) and stays clean.
+    with Progress(console=Console(file=sys.stderr), transient=True, redirect_stdout=False,
+                  redirect_stderr=False) as bar:
+        task = bar.add_task("validating", total=len(files))
+        for f in files:
+            yield _validate_file(validator, f, profiles)
+            bar.advance(task)
+
+
+def _validate_file(validator: Validator, path: Path, profiles: Sequence[str]) -> ValidationResult:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return ValidationResult((Issue("fatal", "exception", "", f"cannot read the file: "
+                                       f"{exc.strerror}", "io"),), str(path))
+    return validator.validate(data, profiles=profiles, source=str(path))
