@@ -6,7 +6,8 @@ Invalid FHIR data is never an exception: it is a :class:`~ecanfhir.ValidationRes
     ├── PackageError          a package or conformance resource cannot be loaded
     │   ├── ProfileNotFound   a canonical URL names nothing that is loaded
     │   └── SnapshotMissing   a StructureDefinition has no snapshot and none can be generated
-    └── ValidationFailed      raised by ValidationResult.raise_for_errors() (opt-in)
+    ├── ValidationFailed      raised by ValidationResult.raise_for_errors() (opt-in)
+    └── BuildError            a builder (ecanfhir.builders) was given impossible input
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .validation._issue import ValidationResult
 
-__all__ = ["EcanfhirError", "PackageError", "ProfileNotFound", "SnapshotMissing",
+__all__ = ["BuildError", "EcanfhirError", "PackageError", "ProfileNotFound", "SnapshotMissing",
            "ValidationFailed"]
 
 
@@ -45,3 +46,12 @@ class ValidationFailed(EcanfhirError):
         first = errors[0] if errors else None
         detail = f": {first.expression}: {first.message}" if first else ""
         super().__init__(f"{len(errors)} error(s){detail}")
+
+
+class BuildError(EcanfhirError, ValueError):
+    """A builder was given input no valid resource can be made from; the message names the field.
+
+    >>> raise BuildError("Ecog.score: must be 0-5, not 7")
+    Traceback (most recent call last):
+    ecanfhir._exceptions.BuildError: Ecog.score: must be 0-5, not 7
+    """
