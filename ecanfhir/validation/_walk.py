@@ -510,5 +510,9 @@ def _walk_inline_resource(run: Run, element: ElementNode, value: Any, path: str,
     # the resource when it is of that type.
     rt = value.get("resourceType") if isinstance(value, Mapping) else None
     profiles = tuple(p for t in element.types if t.code in (rt, "Resource") for p in t.profiles)
+    if len(profiles) > 1:
+        # Several type profiles are alternatives: the resource SHALL conform to at least one
+        # (R4 §2.27.0.3 ElementDefinition.type.profile); report against the first otherwise.
+        profiles = next(((p,) for p in profiles if conforms(run, frame, value, p)), profiles[:1])
     walk_resource(run, value, path, parent=frame, contained=contained, bundle=bundle,
                   full_url=full_url, profiles=profiles)

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..._schema import ElementNode
+from ..._ucum import to_base
 from .._issue import Issue
 from .structure import from_profile as _source
 
@@ -77,12 +78,23 @@ def _same_units(value: Any, limit: Any) -> bool:
     return _unit(value) == _unit(limit)
 
 
+def _in_base_units(a: Decimal, value: Mapping[str, Any], b: Decimal, limit: Mapping[str, Any]
+                   ) -> tuple[Decimal | None, Decimal | None]:
+    if {value.get("system"), limit.get("system")} - {UCUM, None}:
+        return None, None
+    first, second = to_base(a, str(value.get("code"))), to_base(b, str(limit.get("code")))
+    if first is None or second is None or first[1] != second[1]:
+        return None, None
+    return first[0], second[0]
+
+
 def _unit(quantity: Mapping[str, Any]) -> tuple[Any, Any]:
     if "code" in quantity:
         return quantity.get("system"), quantity.get("code")
     return None, quantity.get("unit")
 
 
+UCUM = "http://unitsofmeasure.org"
 _DAYS = {"d": 1, "wk": 7}
 _MONTHS = {"mo": 1, "a": 12}
 
@@ -115,10 +127,11 @@ def check_min_max(node: ElementNode, value: Any, at: str) -> Iterator[Issue]:
             if limit is None:
                 continue
             value = value[:len(limit)]
-        if not _same_units(value, limit):
-            continue  # 99.5 [degF] against 45 Cel: the numbers alone do not decide
         try:
             a, b = _number(value), _number(limit)
+            if a is not None and b is not None and not _same_units(value, limit):
+                # 11000 g against 0.5 kg compare in grams; 99.5 [degF] against 45 Cel not at all
+                a, b = _in_base_units(a, value, b, limit)
         except InvalidOperation:
             continue
         if a is not None and b is not None:

@@ -299,6 +299,26 @@ def test_quantity_bound_in_other_units_is_not_compared_by_number() -> None:
     assert not [i for i in result.issues if i.rule == "max-value"], result.issues
 
 
+BOUNDED_MASS = constraint("bounded-mass", "Observation", {
+    "path": "Observation.value[x]", "type": [{"code": "Quantity"}],
+    "maxValueQuantity": {"value": 0.5, "system": UCUM, "code": "kg"}})
+
+
+@pytest.mark.parametrize(("grams", "bad"), [(400, False), (500, False), (11000, True)])
+def test_quantity_bound_in_another_metric_unit_is_compared_after_conversion(
+        grams: int, bad: bool) -> None:
+    """A 0.5 kg maximum: 400 g and 500 g are within it, 11000 g is not (UCUM conversion)."""
+    mass = {"value": grams, "unit": "g", "system": UCUM, "code": "g"}
+    result = validator(BOUNDED_MASS).validate(observation(valueQuantity=mass),
+                                              profiles=[EXAMPLE + "bounded-mass"])
+    if bad:
+        issue = assert_issue(result, "Observation.value.ofType(Quantity)", severity="error",
+                             code="value", fragment="greater than the maximum")
+        assert issue.rule == "max-value"
+    else:
+        assert result.errors == ()
+
+
 def test_string_longer_than_max_length_is_an_error() -> None:
     """maxLength 10 on identifier.value: an 11-character value is too long."""
     profiles = [EXAMPLE + "max-length"]
