@@ -1,0 +1,13 @@
+"""The mock national cancer centre (issue 5): FHIR messaging endpoint with MedCom
+acknowledgements and duplicate detection, FHIR REST read/search, and the pilot KPIs.
+
+>>> from testservers.national_centre import Settings, create_app
+>>> app = create_app(Settings(database=":memory:"))
+"""
+
+from __future__ import annotations
+
+from .app import create_app
+from .settings import CentreIdentity, FaultRule, Settings
+
+__all__ = ["CentreIdentity", "FaultRule", "Settings", "create_app"]

@@ -1,0 +1,281 @@
+"""The SQLite store: WAL journal, ``synchronous=FULL`` (an ``ok`` ack is on disk), one
+connection per thread, and ``BEGIN IMMEDIATE`` around every check-then-write.
+
+Duplicate detection under concurrency rests on two things: the write lock taken by
+``BEGIN IMMEDIATE`` before the message log is read (so two transmissions of one message are
+classified one after the other, in any number of threads or processes), and the UNIQUE keys
+on ``messages.header_id`` and ``transmissions.bundle_id`` (so even a bug in that logic could
+not store a message twice).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from .storage import (
+    Envelope,
+    MessageFact,
+    Processed,
+    Receipt,
+    SearchPage,
+    SearchQuery,
+    StoredResource,
+    TokenParam,
+    index_entries,
+    now,
+)
+
+__all__ = ["SqliteStore"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+    header_id TEXT PRIMARY KEY,
+    bundle_id TEXT NOT NULL UNIQUE,
+    event TEXT, sender TEXT,
+    received TEXT NOT NULL, bundle_timestamp TEXT,
+    ack_code TEXT NOT NULL, ack BLOB NOT NULL,
+    kpi TEXT NOT NULL, reasons TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS transmissions (
+    bundle_id TEXT PRIMARY KEY,
+    header_id TEXT NOT NULL REFERENCES messages(header_id),
+    received TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    resends INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS rejected_transmissions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    bundle_id TEXT NOT NULL, header_id TEXT NOT NULL,
+    received TEXT NOT NULL, reason TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS resource_versions (
+    type TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
+    last_updated TEXT NOT NULL, json BLOB NOT NULL,
+    PRIMARY KEY (type, id, version)
+);
+CREATE TABLE IF NOT EXISTS resources (
+    type TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
+    last_updated TEXT NOT NULL,
+    PRIMARY KEY (type, id)
+);
+CREATE INDEX IF NOT EXISTS resources_by_time ON resources (type, last_updated, id);
+CREATE TABLE IF NOT EXISTS search_index (
+    type TEXT NOT NULL, id TEXT NOT NULL, param TEXT NOT NULL,
+    system TEXT NOT NULL, value TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS search_by_value ON search_index (type, param, value, system);
+CREATE INDEX IF NOT EXISTS search_by_owner ON search_index (type, id);
+"""
+
+
+class SqliteStore:
+    """:class:`~.storage.Store` on one SQLite database file."""
+
+    def __init__(self, path: str) -> None:
+        # ":memory:" would give every thread its own empty database: use a scratch file.
+        self._scratch = tempfile.mkdtemp(prefix="ecanfhir-centre-") if path == ":memory:" else None
+        self.path = os.path.join(self._scratch, "centre.sqlite3") if self._scratch else path
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._conn().executescript(SCHEMA)
+
+    # -- connections ------------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                   timeout=60.0)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA busy_timeout=60000")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: the database write lock is held from its first statement."""
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+
+    # -- messages -----------------------------------------------------------------------------
+
+    def prior(self, envelope: Envelope) -> Receipt | None:
+        conn = self._conn()
+        # Read first without the write lock: most messages are new.
+        known = conn.execute("SELECT 1 FROM transmissions WHERE bundle_id = ? UNION ALL "
+                             "SELECT 1 FROM messages WHERE header_id = ?",
+                             (envelope.bundle_id, envelope.header_id)).fetchone()
+        if known is None:
+            return None
+        with self._transaction() as conn:
+            return self._classify(conn, envelope)
+
+    def commit(self, envelope: Envelope, processed: Processed) -> Receipt:
+        with self._transaction() as conn:
+            earlier = self._classify(conn, envelope)
+            if earlier is not None:
+                return earlier
+            received = now()
+            conn.execute(
+                "INSERT INTO messages (header_id, bundle_id, event, sender, received, "
+                "bundle_timestamp, ack_code, ack, kpi, reasons) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (envelope.header_id, envelope.bundle_id, envelope.event, envelope.sender,
+                 received, envelope.timestamp, processed.ack_code, processed.ack,
+                 json.dumps(dict(processed.kpi), sort_keys=True),
+                 json.dumps(list(processed.reasons))))
+            conn.execute("INSERT INTO transmissions (bundle_id, header_id, received, kind) "
+                         "VALUES (?,?,?,'original')",
+                         (envelope.bundle_id, envelope.header_id, received))
+            for resource in processed.resources:
+                self._put(conn, resource, received)
+            return Receipt("processed", processed.ack, processed.ack_code)
+
+    def _classify(self, conn: sqlite3.Connection, envelope: Envelope) -> Receipt | None:
+        """DOMAIN.md §2(c) point 5, inside the write transaction."""
+        row = conn.execute("SELECT header_id FROM transmissions WHERE bundle_id = ?",
+                           (envelope.bundle_id,)).fetchone()
+        if row is not None and row[0] != envelope.header_id:
+            conn.execute("INSERT INTO rejected_transmissions (bundle_id, header_id, received, "
+                         "reason) VALUES (?,?,?,?)",
+                         (envelope.bundle_id, envelope.header_id, now(), "bundle-id-reused"))
+            return Receipt("bundle-id-reused")
+        message = conn.execute("SELECT ack, ack_code FROM messages WHERE header_id = ?",
+                               (envelope.header_id,)).fetchone()
+        if message is None:
+            return None
+        if row is not None:
+            conn.execute("UPDATE transmissions SET resends = resends + 1 WHERE bundle_id = ?",
+                         (envelope.bundle_id,))
+            return Receipt("resend", bytes(message[0]), message[1])
+        conn.execute("INSERT INTO transmissions (bundle_id, header_id, received, kind) "
+                     "VALUES (?,?,?,'duplicate')",
+                     (envelope.bundle_id, envelope.header_id, now()))
+        return Receipt("duplicate", bytes(message[0]), message[1])
+
+    def messages(self, event: str | None = None) -> list[MessageFact]:
+        sql = ("SELECT header_id, event, sender, received, bundle_timestamp, ack_code, kpi, "
+               "reasons FROM messages")
+        args: tuple[str, ...] = ()
+        if event is not None:
+            sql += " WHERE event = ?"
+            args = (event,)
+        rows = self._conn().execute(sql + " ORDER BY received, header_id", args).fetchall()
+        return [MessageFact(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]),
+                            tuple(json.loads(r[7]))) for r in rows]
+
+    def transmission_count(self) -> int:
+        row = self._conn().execute("SELECT (SELECT count(*) FROM transmissions) + "
+                                   "(SELECT count(*) FROM rejected_transmissions)").fetchone()
+        return int(row[0])
+
+    # -- resources ----------------------------------------------------------------------------
+
+    def _put(self, conn: sqlite3.Connection, resource: Mapping[str, Any],
+             last_updated: str) -> StoredResource:
+        rtype, rid = str(resource["resourceType"]), str(resource["id"])
+        row = conn.execute("SELECT version FROM resources WHERE type = ? AND id = ?",
+                           (rtype, rid)).fetchone()
+        version = 1 if row is None else int(row[0]) + 1
+        meta = dict(resource.get("meta") or {})
+        meta.update(versionId=str(version), lastUpdated=last_updated)
+        body = json.dumps({**resource, "meta": meta}, ensure_ascii=False,
+                          separators=(",", ":")).encode()
+        conn.execute("INSERT INTO resource_versions VALUES (?,?,?,?,?)",
+                     (rtype, rid, version, last_updated, body))
+        conn.execute("INSERT INTO resources VALUES (?,?,?,?) ON CONFLICT (type, id) DO UPDATE "
+                     "SET version = excluded.version, last_updated = excluded.last_updated",
+                     (rtype, rid, version, last_updated))
+        conn.execute("DELETE FROM search_index WHERE type = ? AND id = ?", (rtype, rid))
+        conn.executemany("INSERT INTO search_index VALUES (?,?,?,?,?)",
+                         [(rtype, rid, e.param, e.system, e.value)
+                          for e in index_entries(resource)])
+        return StoredResource(rtype, rid, version, last_updated, body)
+
+    def read(self, resource_type: str, resource_id: str) -> StoredResource | None:
+        row = self._conn().execute(
+            "SELECT v.version, v.last_updated, v.json FROM resources r JOIN resource_versions v "
+            "USING (type, id, version) WHERE r.type = ? AND r.id = ?",
+            (resource_type, resource_id)).fetchone()
+        return None if row is None else StoredResource(resource_type, resource_id, row[0],
+                                                       row[1], bytes(row[2]))
+
+    def vread(self, resource_type: str, resource_id: str,
+              version: int) -> StoredResource | None:
+        row = self._conn().execute(
+            "SELECT last_updated, json FROM resource_versions WHERE type = ? AND id = ? "
+            "AND version = ?", (resource_type, resource_id, version)).fetchone()
+        return None if row is None else StoredResource(resource_type, resource_id, version,
+                                                       row[0], bytes(row[1]))
+
+    def search(self, query: SearchQuery) -> SearchPage:
+        where, args = _where(query)
+        conn = self._conn()
+        total = int(conn.execute(f"SELECT count(*) FROM resources r WHERE {where}",
+                                 args).fetchone()[0])
+        if query.summary_count:
+            return SearchPage(total, ())
+        rows = conn.execute(
+            f"SELECT r.id, r.version, r.last_updated, v.json FROM resources r "
+            f"JOIN resource_versions v USING (type, id, version) WHERE {where} "
+            f"ORDER BY r.last_updated, r.id LIMIT ? OFFSET ?",
+            [*args, query.count, query.offset]).fetchall()
+        return SearchPage(total, tuple(StoredResource(query.resource_type, r[0], r[1], r[2],
+                                                      bytes(r[3])) for r in rows))
+
+
+def _where(query: SearchQuery) -> tuple[str, list[Any]]:
+    clauses, args = ["r.type = ?"], [query.resource_type]
+    if query.ids:
+        clauses.append(f"r.id IN ({','.join('?' * len(query.ids))})")
+        args.extend(query.ids)
+    for op, instant in query.last_updated:
+        clauses.append(f"r.last_updated {op} ?")
+        args.append(instant)
+    for param, alternatives in query.tokens:
+        ors = []
+        for alt in alternatives:
+            ors.append(_token_clause(alt, args, param))
+        clauses.append(
+            "EXISTS (SELECT 1 FROM search_index s WHERE s.type = r.type AND s.id = r.id "
+            f"AND ({' OR '.join(ors)}))")
+    return " AND ".join(clauses), args
+
+
+def _token_clause(token: TokenParam, args: list[Any], param: str) -> str:
+    parts = ["s.param = ?"]
+    args.append(param)
+    if token.system is not None:
+        parts.append("s.system = ?")
+        args.append(token.system)
+    if token.value is not None:
+        parts.append("s.value = ?")
+        args.append(token.value)
+    return "(" + " AND ".join(parts) + ")"

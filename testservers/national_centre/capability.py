@@ -1,0 +1,71 @@
+"""The CapabilityStatement of the mock centre, built once per app (``GET /metadata``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecanfhir import __version__
+from ecanfhir._pilot import pilot_url
+
+from .settings import Settings
+
+__all__ = ["STORED_TYPES", "capability_statement"]
+
+# The resource types pilot messages carry; any other type can be read too if stored.
+STORED_TYPES = ("Bundle", "MessageHeader", "Provenance", "Patient", "Organization",
+                "Practitioner", "PractitionerRole", "CareTeam", "ServiceRequest", "Condition",
+                "Observation", "DiagnosticReport", "DocumentReference", "CarePlan", "Encounter",
+                "Appointment", "QuestionnaireResponse", "OperationOutcome")
+_COMMON = [("_id", "token"), ("_lastUpdated", "date"), ("identifier", "token"),
+           ("status", "token"), ("patient", "reference"), ("subject", "reference")]
+
+
+def capability_statement(settings: Settings, published: str) -> dict[str, Any]:
+    base = settings.base_url.rstrip("/")
+    resources = []
+    for rtype in STORED_TYPES:
+        params = _COMMON + ([("class", "token")] if rtype == "Encounter" else [])
+        entry: dict[str, Any] = {
+            "type": rtype, "versioning": "versioned", "readHistory": True,
+            "interaction": [{"code": "read"}, {"code": "vread"}, {"code": "search-type"}],
+            "searchParam": [{"name": n, "type": t} for n, t in params],
+            "operation": [{"name": "validate",
+                           "definition": "http://hl7.org/fhir/OperationDefinition/"
+                                         "Resource-validate"}],
+        }
+        resources.append(entry)
+    resources.append({"type": "Measure", "operation": [{
+        "name": "evaluate-measure",
+        "definition": "http://hl7.org/fhir/OperationDefinition/Measure-evaluate-measure"}]})
+    return {
+        "resourceType": "CapabilityStatement", "status": "active", "date": published,
+        "kind": "instance", "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "json"],
+        "software": {"name": "ecanfhir mock national cancer centre", "version": __version__},
+        "implementation": {"description": "Mock national cancer centre for the eCAN+ pilots "
+                                          "(test server)", "url": base},
+        "rest": [{
+            "mode": "server",
+            "resource": resources,
+            "operation": [
+                {"name": "process-message",
+                 "definition": "http://hl7.org/fhir/OperationDefinition/MessageHeader-process-"
+                               "message"},
+                {"name": "validate",
+                 "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate"},
+            ],
+        }],
+        "messaging": [{
+            "endpoint": [{"protocol": {"system": "http://terminology.hl7.org/CodeSystem/"
+                                                 "message-transport", "code": "http"},
+                          "address": f"{base}/$process-message"}],
+            "reliableCache": settings.reliable_cache_minutes,
+            "documentation": "Duplicates per MedCom: a resent message (same MessageHeader.id) "
+                             "gets the byte-identical first acknowledgement; a reused Bundle.id "
+                             "with a new MessageHeader.id gets a fatal-error acknowledgement.",
+            "supportedMessage": [{"mode": "receiver",
+                                  "definition": pilot_url("MessageDefinition", event)}
+                                 for event in ("cancer-case-referral", "tumour-board-outcome",
+                                               "telemedicine-encounter")],
+        }],
+    }

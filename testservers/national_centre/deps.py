@@ -1,0 +1,43 @@
+"""What handlers receive: the app's services and the request body, as ``Annotated`` aliases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from ecanfhir import Validator
+
+from ._fhirio import read_json_body
+from .messaging import MessageService
+from .settings import Settings
+from .storage import Store
+
+__all__ = ["FhirBody", "Services", "ServicesDep"]
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Built once by ``create_app``; shared by all requests (every part is thread-safe)."""
+
+    settings: Settings
+    store: Store
+    validator: Validator
+    messages: MessageService
+    capability: dict[str, Any]
+
+
+def _services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+async def _body(request: Request) -> Any:
+    settings = _services(request).settings
+    return await read_json_body(request, max_bytes=settings.max_body_bytes,
+                                max_depth=settings.max_json_depth)
+
+
+ServicesDep = Annotated[Services, Depends(_services)]
+FhirBody = Annotated[Any, Depends(_body)]

@@ -1,0 +1,61 @@
+"""Every error as an OperationOutcome: FhirError, the framework's 404/405/422, and internal
+errors (500 with a correlation id, never a stack trace in the body)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException
+
+from ._fhirio import FhirError, fhir_response, operation_outcome
+
+__all__ = ["install_error_handlers"]
+
+log = logging.getLogger("testservers.national_centre")
+
+_CODES = {404: "not-found", 405: "not-supported", 406: "not-supported", 413: "too-costly",
+          415: "not-supported"}
+
+
+async def _fhir_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, FhirError)
+    return fhir_response(request, exc.outcome, status_code=exc.status, headers=exc.headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    text = {404: f"no such endpoint: {request.method} {request.url.path[:100]}",
+            405: f"{request.method} is not allowed on {request.url.path[:100]}"}.get(
+                exc.status_code, str(exc.detail)[:200])
+    outcome = operation_outcome("error", _CODES.get(exc.status_code, "processing"), text)
+    return fhir_response(request, outcome, status_code=exc.status_code,
+                         headers=dict(exc.headers or {}))
+
+
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    problems = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}"
+                         for e in exc.errors()[:5])
+    return fhir_response(request, operation_outcome("error", "invalid", problems[:500]),
+                         status_code=400)
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    correlation = str(uuid.uuid4())
+    log.error("internal error %s on %s %s: %s", correlation, request.method,
+              request.url.path[:100], type(exc).__name__)
+    outcome = operation_outcome("fatal", "exception", "internal server error; quote "
+                                f"correlation id {correlation} when reporting it")
+    return fhir_response(request, outcome, status_code=500,
+                         headers={"X-Correlation-Id": correlation})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(FhirError, _fhir_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(Exception, _internal_error)

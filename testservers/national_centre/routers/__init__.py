@@ -1,0 +1,1 @@
+"""One router per FHIR interaction; handlers parse, call the library, answer."""

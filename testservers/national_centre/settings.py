@@ -1,0 +1,70 @@
+"""Settings of the mock national cancer centre: one frozen value passed to ``create_app``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = ["CentreIdentity", "FaultRule", "Settings"]
+
+FaultAction = Literal["transient-error", "fatal-error", "latency", "http-503"]
+
+
+@dataclass(frozen=True, slots=True)
+class FaultRule:
+    """A fault to inject into ``$process-message`` for messages matching ``event``/``sender``.
+
+    ``event`` is a code of ecan-message-events, ``sender`` the sender's SOR number; None
+    matches any. ``latency`` sleeps ``seconds`` and then processes the message normally;
+    ``http-503`` answers 503 with ``Retry-After: retry_after``; the two ack codes answer with
+    that acknowledgement without storing the message (so a resend is processed afresh).
+    """
+
+    action: FaultAction
+    event: str | None = None
+    sender: str | None = None
+    seconds: float = 0.0
+    retry_after: int = 30
+
+    def matches(self, event: str | None, sender: str | None) -> bool:
+        return ((self.event is None or self.event == event)
+                and (self.sender is None or self.sender == sender))
+
+
+@dataclass(frozen=True, slots=True)
+class CentreIdentity:
+    """The acknowledging organisation (synthetic SOR and GLN numbers by default)."""
+
+    name: str = "Mock National Cancer Centre"
+    sor: str = "987654321098"
+    gln: str = "5790000000005"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything ``create_app`` needs.
+
+    Args:
+        database: an SQLite file path, ``sqlite:///PATH``, or ``:memory:``-like test paths;
+            a ``postgresql://`` URL is reserved for the PostgreSQL store (not built yet).
+        base_url: the server's public base, used in ``fullUrl``, paging links and metadata.
+        max_body_bytes: larger request bodies are refused with 413.
+        max_json_depth: deeper JSON nesting is refused with 400.
+        reliable_cache_minutes: how long message ids are promised to be remembered for
+            duplicate detection, declared in CapabilityStatement.messaging.reliableCache (the
+            SQLite store in fact never forgets them).
+        faults: fault-injection rules, first match wins.
+        message_profile: the profile messages are validated against when the pilot package
+            defines it (None: the pilot's EcanMessage canonical).
+    """
+
+    database: str = "national-centre.sqlite3"
+    base_url: str = "http://127.0.0.1:8080"
+    max_body_bytes: int = 5 * 1024 * 1024
+    max_json_depth: int = 64
+    reliable_cache_minutes: int = 30 * 24 * 60
+    faults: tuple[FaultRule, ...] = ()
+    centre: CentreIdentity = field(default_factory=CentreIdentity)
+    message_profile: str | None = None
+    default_count: int = 20
+    max_count: int = 500

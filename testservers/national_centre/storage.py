@@ -1,0 +1,220 @@
+"""The storage interface of the mock national cancer centre, shared by every backend.
+
+A backend keeps three things, atomically together:
+
+- the **message log**: one row per message (MessageHeader.id, the *letter*) holding the
+  serialized acknowledgement returned the first time, and one row per transmission (Bundle.id,
+  the *envelope*); both ids are unique keys, which is what makes duplicate detection hold under
+  concurrent resends (DOMAIN.md §2(c) point 5);
+- the **resources** of accepted messages, versioned (id, version, lastUpdated, JSON);
+- a **search index** (identifier, subject/patient, status, class) of current versions, which
+  also backs conditional create.
+
+:class:`Store` is the protocol; :mod:`._sqlite` implements it on SQLite. A PostgreSQL backend
+implements the same protocol (``open_store`` picks by URL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
+
+__all__ = ["Envelope", "IndexEntry", "MessageFact", "Processed", "Receipt", "ReceiptKind",
+           "SearchPage", "SearchQuery", "Store", "StoredResource", "TokenParam",
+           "index_entries", "now", "open_store", "split_reference"]
+
+ReceiptKind = Literal["processed", "resend", "duplicate", "bundle-id-reused"]
+
+
+def now() -> str:
+    """The current instant in the one fixed-width UTC form stored everywhere (sorts as text)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """What reliable messaging keys on, read from a message before it is validated."""
+
+    bundle_id: str
+    header_id: str
+    event: str | None = None
+    sender: str | None = None          # the sender's SOR number
+    timestamp: str | None = None       # Bundle.timestamp
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    """A message processed once: the acknowledgement to keep and what to store with it.
+
+    ``kpi`` holds the facts the KPIs need (hashed case keys, strata); never patient data.
+    ``reasons`` are short texts for rejected messages (no message content).
+    """
+
+    ack: bytes
+    ack_code: str
+    resources: tuple[Mapping[str, Any], ...] = ()
+    kpi: Mapping[str, Any] = field(default_factory=dict)
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What the store did with a transmission.
+
+    ``processed``: first time this message was seen, stored now. ``resend``: this very
+    envelope (Bundle.id) was received before. ``duplicate``: a new envelope of a known message.
+    For those three ``ack`` is the byte-identical stored acknowledgement.
+    ``bundle-id-reused``: a known Bundle.id with a new MessageHeader.id (an error); no ack.
+    """
+
+    kind: ReceiptKind
+    ack: bytes | None = None
+    ack_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResource:
+    resource_type: str
+    id: str
+    version: int
+    last_updated: str
+    json: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class TokenParam:
+    """One token/reference search value: ``system`` None matches any system, "" no system."""
+
+    system: str | None
+    value: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """A parsed search: each tuple of alternatives is OR-ed, the tuples are AND-ed."""
+
+    resource_type: str
+    ids: tuple[str, ...] = ()
+    tokens: tuple[tuple[str, tuple[TokenParam, ...]], ...] = ()   # (param, alternatives)
+    last_updated: tuple[tuple[str, str], ...] = ()                # (SQL operator, instant)
+    count: int = 20
+    offset: int = 0
+    summary_count: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    total: int
+    resources: tuple[StoredResource, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFact:
+    """One message of the log, as the KPIs and the dashboard see it."""
+
+    header_id: str
+    event: str | None
+    sender: str | None
+    received: str
+    bundle_timestamp: str | None
+    ack_code: str
+    kpi: Mapping[str, Any]
+    reasons: tuple[str, ...]
+
+
+class Store(Protocol):
+    """Storage of the mock centre; every method is safe to call from several threads."""
+
+    def prior(self, envelope: Envelope) -> Receipt | None:
+        """The receipt of an already known envelope or message (recording this transmission),
+        or None when the message is new and must be processed."""
+
+    def commit(self, envelope: Envelope, processed: Processed) -> Receipt:
+        """Store a processed message, its resources and its ack in one transaction.
+
+        When a concurrent transmission of the same message won the race, nothing is stored
+        and the winner's receipt (``duplicate``/``resend``) is returned instead.
+        """
+
+    def read(self, resource_type: str, resource_id: str) -> StoredResource | None: ...
+
+    def vread(self, resource_type: str, resource_id: str,
+              version: int) -> StoredResource | None: ...
+
+    def search(self, query: SearchQuery) -> SearchPage: ...
+
+    def messages(self, event: str | None = None) -> list[MessageFact]:
+        """Every message of the log (first receipts only), oldest first."""
+
+    def transmission_count(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def open_store(database: str) -> Store:
+    """The store for a database setting: an SQLite path or ``sqlite:///path``."""
+    if database.startswith(("postgresql://", "postgres://")):
+        raise NotImplementedError("the PostgreSQL store is not available yet (issue 5)")
+    from ._sqlite import SqliteStore
+
+    path = database.removeprefix("sqlite:///") if database.startswith("sqlite:///") else database
+    return SqliteStore(path)
+
+
+# -- search index -------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    param: str
+    system: str
+    value: str
+
+
+def index_entries(resource: Mapping[str, Any]) -> list[IndexEntry]:
+    """The search index rows of a resource: identifier, status, class, subject and patient.
+
+    References are indexed as (type, id) so ``subject=Patient/1`` and ``subject=1`` both work;
+    a ``subject`` that is a Patient is also indexed as ``patient``.
+    """
+    rows: list[IndexEntry] = []
+    for ident in _list(resource.get("identifier")):
+        if isinstance(ident, dict) and isinstance(ident.get("value"), str):
+            rows.append(IndexEntry("identifier", str(ident.get("system") or ""), ident["value"]))
+    status = resource.get("status")
+    if isinstance(status, str):
+        rows.append(IndexEntry("status", "", status))
+    cls = resource.get("class")
+    for coding in _list(cls):  # R4 Encounter.class is one Coding
+        if isinstance(coding, dict) and isinstance(coding.get("code"), str):
+            rows.append(IndexEntry("class", str(coding.get("system") or ""), coding["code"]))
+    for name in ("subject", "patient"):
+        for ref in _references(resource.get(name)):
+            rows.append(IndexEntry(name, ref[0], ref[1]))
+            if name == "subject" and ref[0] == "Patient":
+                rows.append(IndexEntry("patient", ref[0], ref[1]))
+    return list(dict.fromkeys(rows))
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value] if value is not None else []
+
+
+def _references(value: Any) -> Iterator[tuple[str, str]]:
+    for item in _list(value):
+        if isinstance(item, dict) and isinstance(item.get("reference"), str):
+            parsed = split_reference(item["reference"])
+            if parsed is not None:
+                yield parsed
+
+
+def split_reference(reference: str) -> tuple[str, str] | None:
+    """("Patient", "1") for ``Patient/1``, ``http://x/fhir/Patient/1`` or
+    ``Patient/1/_history/2``; None for references that name no type (``urn:uuid:``)."""
+    parts = reference.split("/")
+    if len(parts) >= 4 and parts[-2] == "_history":
+        parts = parts[:-2]
+    if len(parts) >= 2 and parts[-2][:1].isupper() and parts[-1]:
+        return parts[-2], parts[-1]
+    return None
