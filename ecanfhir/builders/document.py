@@ -4,8 +4,9 @@ EHDS/EEHRxF share documents (IPS, HDR): a ``document`` Bundle with a Composition
 an ``identifier`` (bdl-9) and a ``timestamp`` (bdl-10). The converter keeps every clinical
 resource of the message unchanged (same fullUrls, ids and references) and drops the envelope
 (MessageHeader, Provenance, OperationOutcome). It is deterministic: the document's ids derive
-from the message's letter id (MessageHeader.id) and its date is the message's timestamp, so a
-resent message converts to the same document.
+from the message's letter id (MessageHeader.id) and its date is when the letter was sent (its
+Provenance ``recorded``, unchanged by a resend), so a resent message converts to the same
+document.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def to_document(message_bundle: Mapping[str, Any]) -> dict[str, Any]:
                 "title": section_title,
                 "text": narrative(*(_summary(e["resource"]) for e in members)),
                 "entry": [entry_reference(e) for e in members]})
-    timestamp = str(message_bundle.get("timestamp"))
+    timestamp = _sent(message_bundle)
     composition = {
         "resourceType": "Composition",
         "id": composition_id,
@@ -109,6 +110,18 @@ def to_document(message_bundle: Mapping[str, Any]) -> dict[str, Any]:
         "entry": [{"fullUrl": f"urn:uuid:{composition_id}", "resource": composition},
                   *clinical],
     }
+
+
+def _sent(bundle: Mapping[str, Any]) -> str:
+    """When the letter was sent: its own Provenance's ``recorded``, else Bundle.timestamp."""
+    first = bundle["entry"][0]
+    own = {first.get("fullUrl"), f"MessageHeader/{first['resource'].get('id')}"}
+    for entry in bundle["entry"]:
+        resource = entry.get("resource", {})
+        if resource.get("resourceType") == "Provenance" and resource.get("recorded") and any(
+                t.get("reference") in own for t in resource.get("target", ())):
+            return str(resource["recorded"])
+    return str(bundle.get("timestamp"))
 
 
 def _summary(resource: Mapping[str, Any]) -> str:
