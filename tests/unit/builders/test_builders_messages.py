@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
 from _builders_support import (
+    AT,
     CENTRE,
     CONSULTATION,
     DIAGNOSIS,
@@ -15,6 +17,7 @@ from _builders_support import (
     OUTCOME,
     PATIENT,
     REFERRAL,
+    STAGE,
     assert_no_errors,
     assert_well_formed,
     context,
@@ -26,6 +29,10 @@ from ecanfhir._pilot import pilot_url
 from ecanfhir.builders import (
     BuildContext,
     BuildError,
+    CancerDiagnosis,
+    Identifier,
+    Patient,
+    TnmStage,
     build_acknowledgement,
     build_referral_message,
     build_telemedicine_message,
@@ -194,3 +201,39 @@ def test_reply_can_be_acknowledged(validator: Validator,
     copied = [p for p in resources(ack, "Provenance")
               if p["activity"]["coding"][0]["code"] != "acknowledgement"]
     assert [p["id"] for p in copied] == [resources(outcome_message, "Provenance")[-1]["id"]]
+
+
+@pytest.mark.parametrize("diagnosis", [
+    CancerDiagnosis(date(2026, 11, 20), sks="DC509A"),
+    CancerDiagnosis(date(2026, 11, 20), snomed="254837009", text="Malignant neoplasm of breast"),
+    CancerDiagnosis(date(2026, 11, 20), icd10="D05.1", laterality="bilateral"),
+    CancerDiagnosis(AT, icd10="C18", snomed="363406005", clinical_status="recurrence"),
+], ids=["sks-subcode", "snomed-only", "in-situ", "datetime-icd10-3char"])
+def test_diagnosis_variants_validate(validator: Validator, diagnosis: CancerDiagnosis) -> None:
+    """SKS sub-codes, SNOMED-only, in-situ and zoned-datetime diagnoses validate."""
+    bundle = build_referral_message(REFERRAL, sender=HOSPITAL, receiver=CENTRE, patient=PATIENT,
+                                    diagnosis=diagnosis, stage=STAGE, context=context(31))
+    assert_no_errors(validator.validate(bundle))
+
+
+def test_foreign_patient_validates(validator: Validator) -> None:
+    """A patient with a foreign national id and no CPR (no birthDate derivable)."""
+    patient = Patient("Virtanen", ("Aino",), foreign_identifier=Identifier(
+        "urn:oid:1.2.246.21", "010190-123A"), birth_date=date(1990, 1, 1), gender="female")
+    bundle = build_referral_message(REFERRAL, sender=HOSPITAL, receiver=CENTRE, patient=patient,
+                                    diagnosis=DIAGNOSIS, context=context(32))
+    assert_no_errors(validator.validate(bundle))
+    assert resources(bundle, "Patient")[0]["identifier"] == [
+        {"system": "urn:oid:1.2.246.21", "value": "010190-123A"}]
+
+
+def test_y_prefixed_pathological_stage_validates(validator: Validator) -> None:
+    """ypTNM: pathological LOINC codes and the ecan-tnm-prefix extension."""
+    stage = TnmStage("IB", date(2026, 11, 20), t="T1c", n="N0", m="M0", pathological=True,
+                     y_prefix=True)
+    bundle = build_referral_message(REFERRAL, sender=HOSPITAL, receiver=CENTRE, patient=PATIENT,
+                                    diagnosis=DIAGNOSIS, stage=stage, context=context(33))
+    assert_no_errors(validator.validate(bundle))
+    group = resources(bundle, "Observation")[0]
+    assert group["code"]["coding"][0]["code"] == "21902-2"
+    assert len(group["hasMember"]) == 3
