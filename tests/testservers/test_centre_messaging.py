@@ -98,8 +98,8 @@ def test_invalid_message_gets_fatal_error_with_medcom_codes(client: AppClient,
     issues = ack_outcome(response)["issue"]
     codes = {c["code"] for i in issues for c in i.get("details", {}).get("coding", [])}
     assert {"MSG_VALUESET_VALUE_UNKNOWN", "MSG_Datatype_Wrong"} <= codes
-    assert any(i["expression"][0] == f"Bundle.entry[{_index(message, focus)}].resource.status" for i in issues
-               if "expression" in i)
+    where = f"Bundle.entry[{_index(message, focus)}].resource.status"
+    assert any(i.get("expression") == [where] for i in issues)
     assert _post(client, resend(message)).content == response.content
     assert client.get(f"/ServiceRequest/{focus['id']}").status_code == 404
     assert [m.ack_code for m in app.state.services.store.messages()] == ["fatal-error"]

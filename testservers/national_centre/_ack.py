@@ -16,9 +16,10 @@ import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from ecanfhir._pilot import pilot_url
+from ecanfhir.builders.acknowledgement import AckErrorCode
 
 from .settings import CentreIdentity
 
@@ -55,7 +56,8 @@ def acknowledge(original: Mapping[str, Any], *, code: AckCode,
 
     org = Organization(name=sender.name, sor=sender.sor, gln=sender.gln, endpoint=source_endpoint)
     try:
-        ack_issues = [AckIssue(_medcom_code(i) or _STAND_IN, str(i.get("diagnostics") or ""),
+        ack_issues = [AckIssue(cast(AckErrorCode, _medcom_code(i) or _STAND_IN),
+                               str(i.get("diagnostics") or ""),
                                severity=i.get("severity", "error"), code=str(i.get("code")))
                       for i in issues]
         ack = build_acknowledgement(original, code, issues=ack_issues, sender=org)

@@ -54,7 +54,8 @@ def kpi_facts(bundle: Mapping[str, Any], event: str | None) -> dict[str, Any]:
     header = bundle["entry"][0]["resource"]
     focus = resolve(bundle, next(iter(_list(header.get("focus"))), None)) or {}
     sender = sor_of(resolve(bundle, header.get("sender"))) or "unknown"
-    activities = sorted({c.get("code") for e in bundle.get("entry") or [] if isinstance(e, dict)
+    activities = sorted({str(c.get("code")) for e in bundle.get("entry") or []
+                         if isinstance(e, dict)
                          for c in _codings(_provenance_activity(e.get("resource")))
                          if isinstance(c.get("code"), str)})
     facts: dict[str, Any] = {"sender": sender, "activities": activities}
@@ -94,7 +95,8 @@ def _referral_key(bundle: Mapping[str, Any], referral: Mapping[str, Any], sender
 
 
 def _encounter_facts(bundle: Mapping[str, Any], encounter: Mapping[str, Any]) -> dict[str, Any]:
-    period = encounter.get("period") if isinstance(encounter.get("period"), dict) else {}
+    period = encounter.get("period")
+    period = period if isinstance(period, dict) else {}
     start = period.get("start") if isinstance(period.get("start"), str) else None
     provider = sor_of(resolve(bundle, encounter.get("serviceProvider"))) or "unknown"
     patient = _patient_id(bundle, encounter.get("subject"))
