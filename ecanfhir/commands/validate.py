@@ -36,6 +36,9 @@ def add_parser(sub: Any) -> None:
     v.add_argument("--best-practice", choices=("warning", "error", "ignore"), default="warning",
                    help="severity of best-practice invariants (default: warning)")
     v.add_argument("--no-progress", action="store_true", help="no progress bar")
+    v.add_argument("--no-pilot", action="store_true",
+                   help="do not load the eCAN+ pilot package (ecanfhir.pilot) shipped with "
+                        "ecanfhir; R4 core is always loaded")
     v.set_defaults(run=run)
 
 
@@ -84,8 +87,11 @@ def _hidden(relative: Path) -> bool:
 
 def _registry(args: argparse.Namespace) -> tuple[Registry, list[str]]:
     from .._package import load_conformance, load_ig
+    from .._pilot import load_pilot
 
     registry = Registry()
+    if not args.no_pilot:
+        load_pilot(registry)
     for spec in args.ig:
         load_ig(registry, spec)
     profiles: list[str] = []

@@ -381,8 +381,16 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
             run.issues.extend(check_invariants(run, constraints, (value, ext), frame,
                                                path, type_hint=code, primitive=True))
         return
-    if code in RESOURCE_TYPES or (code is None and element.types and
-                                  element.types[0].code in RESOURCE_TYPES):
+    kind = code if code is not None or len(element.types) != 1 else element.types[0].code
+    if kind in RESOURCE_TYPES or (kind is not None and kind[:1].isupper()
+                                  and run.schema.registry.is_resource_type(kind)):
+        # Resource, or a resource type a profile narrowed it to (an entry slice of
+        # MessageHeader): an inline resource either way.
+        rt = value.get("resourceType") if isinstance(value, Mapping) else None
+        if kind not in RESOURCE_TYPES and isinstance(rt, str) and rt != kind:
+            run.issues.append(Issue.error("structure", path, f"expected a {kind} here, found a "
+                                          f"{rt}", "resource-type"))
+            return
         _walk_inline_resource(run, element, value, path, frame)
         return
     if not isinstance(value, dict):

@@ -32,7 +32,17 @@ def frame_env(run: Run, frame: Frame) -> EvalEnv:
         root_resource=frame.container().resource,
         resolve=resolver_for(frame),
         member_of=lambda value, url: _member_of(run, value, url),
+        conforms_to=lambda resource, url: _conforms_to(run, frame, resource, url),
     )
+
+
+def _conforms_to(run: Run, frame: Frame, resource: Mapping[str, Any], url: str) -> bool | None:
+    """FHIRPath conformsTo(): unknown (empty) when the profile is not loaded."""
+    from .._walk import conforms
+
+    if run.schema.find(url) is None:
+        return None
+    return conforms(run, frame, resource, url)
 
 
 def _member_of(run: Run, value: Any, url: str) -> bool | None:

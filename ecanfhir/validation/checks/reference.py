@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .._issue import Issue
 
 if TYPE_CHECKING:
+    from ..._schema import TypeRef
     from .._context import BundleScope, Frame, PendingReference, Run
 
 __all__ = ["check_references", "literal_type", "resolve", "resolver_for"]
@@ -80,9 +81,13 @@ def resolve(frame: Frame, reference: str) -> Mapping[str, Any] | None:
                 return item
         return None
     entry = _bundle_frame(frame)
-    if entry is None or entry.bundle is None:
+    if entry is not None and entry.bundle is not None:
+        hits = resolve_in_bundle(entry.bundle, reference, entry.full_url)
+    elif frame.scope is not None:
+        # An invariant on the Bundle itself (entry.resource.focus.resolve()): its entries.
+        hits = resolve_in_bundle(frame.scope, reference, None)
+    else:
         return None
-    hits = resolve_in_bundle(entry.bundle, reference, entry.full_url)
     return hits[0] if len(hits) == 1 else None
 
 
@@ -101,12 +106,22 @@ def check_references(run: Run, conforms: Conforms | None = None) -> Iterator[Iss
     that is not a core type (R4 §2.27 ElementDefinition.type.targetProfile).
     """
     for pending in run.references:
-        yield from _check_reference(pending, conforms)
+        yield from _check_reference(pending, _target_types(run, pending.type_ref), conforms)
 
 
-def _check_reference(pending: PendingReference, conforms: Conforms | None) -> Iterator[Issue]:
+def _target_types(run: Run, type_ref: TypeRef) -> tuple[str, ...]:
+    """Resource types a Reference may point to: core targets by name, profiles by their type."""
+    found = list(type_ref.target_types)
+    for url in type_ref.target_profiles:
+        if not url.startswith(CORE_TYPE):
+            structure = run.schema.find(url)
+            found.append(structure.type if structure is not None else "Resource")
+    return tuple(dict.fromkeys(found))
+
+
+def _check_reference(pending: PendingReference, allowed: tuple[str, ...],
+                     conforms: Conforms | None) -> Iterator[Issue]:
     reference, frame, at = pending.reference, pending.frame, pending.path
-    allowed = pending.type_ref.target_types
     any_type = not allowed or "Resource" in allowed
     if reference.startswith("#"):
         target = resolve(frame, reference)

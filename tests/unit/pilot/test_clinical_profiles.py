@@ -429,11 +429,8 @@ def test_ecan_ref_1_is_harmless_when_the_reason_does_not_resolve(validator: Vali
     assert "ecan-ref-1" not in {i.rule for i in result.issues}
 
 
-# -- validator limitation found while writing these profiles -------------------------------
+# -- references to profiled targets -------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="a Reference whose targetProfile is a non-core profile "
-                   "(ecan-patient) accepts any literal type when the target is not resolved: "
-                   "TypeRef.target_types only derives types from core StructureDefinition URLs")
 def test_unresolved_reference_of_wrong_type_to_profiled_target(validator: Validator) -> None:
     """Condition.subject → ecan-patient (a Patient profile): 'Group/g1' is the wrong type."""
     result = check(validator, changed(primary_condition(),

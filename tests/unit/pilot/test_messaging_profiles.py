@@ -3,8 +3,7 @@ the acknowledgement profiles, MedCom terminology copies and the MessageDefinitio
 
 Each profile has a minimal valid instance (no errors) and one invalid instance per mandatory
 element, slice, binding and invariant, asserting the issue's code, severity, rule and FHIRPath
-location. All data is synthetic (see _messaging_data). Tests marked xfail(strict) pin gaps in
-the validator that these profiles work around; each says what they expect.
+location. All data is synthetic (see _messaging_data).
 """
 
 from __future__ import annotations
@@ -541,7 +540,7 @@ def test_acknowledgement_message_definition(registry: Registry) -> None:
     assert "allowedResponse" not in definition
 
 
-# -- validator gaps (xfail, strict) -------------------------------------------------------------
+# -- validator behaviour these profiles rely on -------------------------------------------------
 
 TYPED_SLICE = "http://example.org/fhir/StructureDefinition/typed-entry-message"
 
@@ -566,9 +565,6 @@ def _typed_entry_bundle_profile() -> dict[str, Any]:
     }
 
 
-@pytest.mark.xfail(strict=True, reason="validator: a Bundle.entry.resource narrowed to a "
-                   "resource type (type code MessageHeader instead of Resource) is walked as a "
-                   "datatype, so every entry's 'resourceType' is reported as json-form")
 def test_typed_entry_slice_is_walked_as_a_resource() -> None:
     registry = pilot_registry()
     registry.add(_typed_entry_bundle_profile())
@@ -576,9 +572,6 @@ def test_typed_entry_slice_is_walked_as_a_resource() -> None:
     assert "json-form" not in {i.rule for i in result.errors}, result.errors
 
 
-@pytest.mark.xfail(strict=True, reason="validator: conformsTo() in an invariant is never "
-                   "evaluated (frame_env sets no conforms_to), so MedCom-style rules such as "
-                   "medcom-messaging-1 pass whatever the entry holds")
 def test_conforms_to_in_invariants() -> None:
     registry = pilot_registry()
     profile = copy.deepcopy(_typed_entry_bundle_profile())
@@ -594,9 +587,6 @@ def test_conforms_to_in_invariants() -> None:
     assert "test-conforms" in {i.rule for i in result.errors}, result.issues
 
 
-@pytest.mark.xfail(strict=True, reason="validator: resolve() in an invariant on the Bundle "
-                   "itself resolves nothing (only entries' own invariants get a Bundle "
-                   "resolver), so ecan-msg-3 cannot be written as ...all(resolve().exists())")
 def test_resolve_from_bundle_level_invariant() -> None:
     registry = pilot_registry()
     profile = copy.deepcopy(_typed_entry_bundle_profile())
