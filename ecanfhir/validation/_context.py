@@ -78,3 +78,6 @@ class Run:
     unknown_profiles: set[str] = field(default_factory=set)
     depth: int = 0
     hosts: list[tuple[str, ...]] = field(default_factory=list)  # what extensions are extending
+    # (id(resource or element), profile url) -> conforms?: a Patient referenced by every entry
+    # is checked against its target profile once per run.
+    conformance: dict[tuple[int, str], bool] = field(default_factory=dict)

@@ -304,17 +304,22 @@ def _slice_items(run: Run, element: ElementNode, type_ref: TypeRef | None,
 
 def conforms(run: Run, frame: Frame, value: Any, url: str, kind: str | None = None) -> bool:
     """Does a value conform to a profile? (for ``profile`` discriminators)."""
+    key = (id(value), url)
+    known = run.conformance.get(key)
+    if known is not None:
+        return known
     structure = run.schema.find(url)
-    if structure is None:
+    if structure is None or not isinstance(value, Mapping):
         return False
-    trial = Run(run.schema, run.terminology, run.options, depth=run.depth)
-    if isinstance(value, Mapping) and "resourceType" in value:
+    trial = Run(run.schema, run.terminology, run.options, depth=run.depth,
+                conformance=run.conformance)
+    if "resourceType" in value:
         walk_resource(trial, value, frame.path, parent=frame, profiles=(url,))
-    elif isinstance(value, Mapping):
-        _walk_object(trial, value, structure.root, None, frame.path, frame)
     else:
-        return False
-    return not any(issue.is_error for issue in trial.issues)
+        _walk_object(trial, value, structure.root, None, frame.path, frame)
+    verdict = not any(issue.is_error for issue in trial.issues)
+    run.conformance[key] = verdict
+    return verdict
 
 
 def _align_primitive(run: Run, element: ElementNode, key: str, value: Any, ext: Any,
