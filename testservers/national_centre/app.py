@@ -19,7 +19,7 @@ from .capability import capability_statement
 from .deps import Services
 from .errors import install_error_handlers
 from .messaging import MessageService
-from .routers import measure, metadata, process_message, read, search, validate
+from .routers import measure, metadata, process_message, read, recorder, search, validate
 from .settings import Settings
 from .storage import now, open_store
 
@@ -46,4 +46,5 @@ def create_app(settings: Settings) -> FastAPI:
     # Fixed paths before the /{type} patterns they would otherwise match.
     for module in (metadata, process_message, validate, measure, read, search):
         app.include_router(module.router)
+    recorder.install(app)  # test mode only: ECANFHIR_CENTRE_RECORDER=1
     return app
