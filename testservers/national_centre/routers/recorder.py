@@ -174,7 +174,7 @@ def _json(data: bytes) -> Any:
 
 
 def install(app: FastAPI) -> None:
-    """Record requests on ``app`` and serve ``/_recorder`` (only with ``ECANFHIR_CENTRE_RECORDER=1``)."""
+    """Record requests on ``app`` and serve ``/_recorder`` (with ``ECANFHIR_CENTRE_RECORDER=1``)."""
     if os.environ.get(ENV_FLAG) != "1":
         return
     recorder = Recorder()
