@@ -73,6 +73,10 @@ CREATE TABLE IF NOT EXISTS search_index (
 );
 CREATE INDEX IF NOT EXISTS search_by_value ON search_index (type, param, value, system);
 CREATE INDEX IF NOT EXISTS search_by_owner ON search_index (type, id);
+CREATE TABLE IF NOT EXISTS used_jtis (
+    client_id TEXT NOT NULL, jti TEXT NOT NULL, expires TEXT NOT NULL,
+    PRIMARY KEY (client_id, jti)
+);
 """
 
 
@@ -195,6 +199,20 @@ class SqliteStore:
         row = self._conn().execute("SELECT (SELECT count(*) FROM transmissions) + "
                                    "(SELECT count(*) FROM rejected_transmissions)").fetchone()
         return int(row[0])
+
+    # -- security -----------------------------------------------------------------------------
+
+    def use_jti(self, client_id: str, jti: str, expires: str) -> bool:
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM used_jtis WHERE expires < ?", (now(),))
+            cursor = conn.execute("INSERT INTO used_jtis (client_id, jti, expires) VALUES "
+                                  "(?,?,?) ON CONFLICT DO NOTHING", (client_id, jti, expires))
+            return cursor.rowcount == 1
+
+    def add_audit_events(self, events: tuple[Mapping[str, Any], ...]) -> None:
+        with self._transaction() as conn:
+            for event in events:
+                self._put(conn, event, str(event["recorded"]))
 
     # -- resources ----------------------------------------------------------------------------
 

@@ -150,6 +150,15 @@ class Store(Protocol):
 
     def transmission_count(self) -> int: ...
 
+    def use_jti(self, client_id: str, jti: str, expires: str) -> bool:
+        """Remember a client assertion's ``jti`` until ``expires`` (an instant in the stored
+        form of :func:`now`): True the first time, False for a replay of an unexpired one.
+        Expired entries may be forgotten."""
+
+    def add_audit_events(self, events: tuple[Mapping[str, Any], ...]) -> None:
+        """Store AuditEvents (each with its ``id``) in one transaction, ``meta.lastUpdated``
+        set to the event's ``recorded`` (so ``date`` searches are ``_lastUpdated`` ones)."""
+
     def close(self) -> None: ...
 
 
@@ -194,6 +203,9 @@ def index_entries(resource: Mapping[str, Any]) -> list[IndexEntry]:
             rows.append(IndexEntry(name, ref[0], ref[1]))
             if name == "subject" and ref[0] == "Patient":
                 rows.append(IndexEntry("patient", ref[0], ref[1]))
+    outcome = resource.get("outcome")
+    if resource.get("resourceType") == "AuditEvent" and isinstance(outcome, str):
+        rows.append(IndexEntry("outcome", "", outcome))      # 0, 4, 8 or 12
     return list(dict.fromkeys(rows))
 
 
