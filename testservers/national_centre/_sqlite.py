@@ -16,9 +16,9 @@ import shutil
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from .storage import (
     Envelope,
@@ -29,11 +29,14 @@ from .storage import (
     SearchQuery,
     StoredResource,
     TokenParam,
+    Transaction,
     index_entries,
     now,
 )
 
 __all__ = ["SqliteStore"]
+
+T = TypeVar("T")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -200,6 +203,12 @@ class SqliteStore:
                                    "(SELECT count(*) FROM rejected_transmissions)").fetchone()
         return int(row[0])
 
+    def atomic(self, work: Callable[[Transaction], T]) -> T:
+        # BEGIN IMMEDIATE: the write lock is held before the first read, so a conditional
+        # create's match and its put are never interleaved with another writer.
+        with self._transaction() as conn:
+            return work(_SqliteTransaction(self, conn))
+
     # -- security -----------------------------------------------------------------------------
 
     def use_jti(self, client_id: str, jti: str, expires: str) -> bool:
@@ -267,6 +276,29 @@ class SqliteStore:
             [*args, query.count, query.offset]).fetchall()
         return SearchPage(total, tuple(StoredResource(query.resource_type, r[0], r[1], r[2],
                                                       bytes(r[3])) for r in rows))
+
+
+class _SqliteTransaction:
+    """:class:`~.storage.Transaction` on the thread's connection, inside BEGIN IMMEDIATE."""
+
+    def __init__(self, store: SqliteStore, conn: sqlite3.Connection) -> None:
+        self._store, self._conn = store, conn
+
+    def read(self, resource_type: str, resource_id: str) -> StoredResource | None:
+        return self._store.read(resource_type, resource_id)
+
+    def vread(self, resource_type: str, resource_id: str,
+              version: int) -> StoredResource | None:
+        return self._store.vread(resource_type, resource_id, version)
+
+    def search(self, query: SearchQuery) -> SearchPage:
+        return self._store.search(query)
+
+    def match(self, query: SearchQuery) -> list[str]:
+        return [r.id for r in self._store.search(query).resources]
+
+    def put(self, resource: Mapping[str, Any]) -> StoredResource:
+        return self._store._put(self._conn, resource, now())
 
 
 def _where(query: SearchQuery) -> tuple[str, list[Any]]:

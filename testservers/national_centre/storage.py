@@ -10,21 +10,24 @@ A backend keeps three things, atomically together:
 - a **search index** (identifier, subject/patient, status, class) of current versions, which
   also backs conditional create.
 
-:class:`Store` is the protocol; :mod:`._sqlite` implements it on SQLite. A PostgreSQL backend
-implements the same protocol (``open_store`` picks by URL).
+:class:`Store` is the protocol; :mod:`._sqlite` implements it on SQLite, :mod:`._postgres` on
+PostgreSQL (``open_store`` picks by URL). REST writes (transaction/batch Bundles, conditional
+create) go through :meth:`Store.atomic`, which hands a :class:`Transaction` to a function and
+commits all its writes or none.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 __all__ = ["Envelope", "IndexEntry", "MessageFact", "Processed", "Receipt", "ReceiptKind",
-           "SearchPage", "SearchQuery", "Store", "StoredResource", "TokenParam",
+           "SearchPage", "SearchQuery", "Store", "StoredResource", "TokenParam", "Transaction",
            "index_entries", "now", "open_store", "split_reference"]
 
+T = TypeVar("T")
 ReceiptKind = Literal["processed", "resend", "duplicate", "bundle-id-reused"]
 
 
@@ -124,6 +127,27 @@ class MessageFact:
     reasons: tuple[str, ...]
 
 
+class Transaction(Protocol):
+    """The store inside one atomic unit of REST work (:meth:`Store.atomic`): reads see the
+    unit's own writes, and nothing is visible to others before the unit commits."""
+
+    def read(self, resource_type: str, resource_id: str) -> StoredResource | None: ...
+
+    def vread(self, resource_type: str, resource_id: str,
+              version: int) -> StoredResource | None: ...
+
+    def search(self, query: SearchQuery) -> SearchPage: ...
+
+    def match(self, query: SearchQuery) -> list[str]:
+        """The ids of the current resources matching a conditional-create criterion (at most
+        ``query.count``), holding a lock on that criterion until the unit ends: two conditional
+        creates of one identifier, or one and a write of a resource carrying that identifier,
+        happen one after the other."""
+
+    def put(self, resource: Mapping[str, Any]) -> StoredResource:
+        """Create ``resourceType/id``, or store a new version of it (meta set here)."""
+
+
 class Store(Protocol):
     """Storage of the mock centre; every method is safe to call from several threads."""
 
@@ -150,6 +174,11 @@ class Store(Protocol):
 
     def transmission_count(self) -> int: ...
 
+    def atomic(self, work: Callable[[Transaction], T]) -> T:
+        """Run ``work`` in one database transaction and commit its writes, or none of them when
+        it raises. A backend may run ``work`` again after a serialization failure or deadlock,
+        so it must act on nothing but the :class:`Transaction` it is given."""
+
     def use_jti(self, client_id: str, jti: str, expires: str) -> bool:
         """Remember a client assertion's ``jti`` until ``expires`` (an instant in the stored
         form of :func:`now`): True the first time, False for a replay of an unexpired one.
@@ -163,9 +192,12 @@ class Store(Protocol):
 
 
 def open_store(database: str) -> Store:
-    """The store for a database setting: an SQLite path or ``sqlite:///path``."""
+    """The store for a database setting: an SQLite path or ``sqlite:///path``, or a
+    ``postgresql://`` URL (psycopg connection URL; the tables are created when missing)."""
     if database.startswith(("postgresql://", "postgres://")):
-        raise NotImplementedError("the PostgreSQL store is not available yet (issue 5)")
+        from ._postgres import PostgresStore
+
+        return PostgresStore(database)
     from ._sqlite import SqliteStore
 
     path = database.removeprefix("sqlite:///") if database.startswith("sqlite:///") else database

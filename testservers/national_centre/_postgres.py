@@ -1,0 +1,402 @@
+"""The PostgreSQL store (psycopg 3): the same :class:`~.storage.Store` as :mod:`._sqlite`, for
+deployments that run several server processes on one database.
+
+PostgreSQL runs its transactions concurrently (READ COMMITTED here), so where SQLite's
+``BEGIN IMMEDIATE`` serializes every writer, this store serializes only the writers that touch
+the same thing, with transaction-scoped advisory locks taken *before* the check they protect:
+
+- ``message:`` MessageHeader.id and ``envelope:`` Bundle.id: duplicate detection (DOMAIN.md
+  §2(c) point 5): two transmissions of one message, or two messages in one envelope, are
+  classified one after the other; the later one's fresh snapshot sees the earlier's commit;
+- ``resource:`` type/id: version numbering of concurrent updates of one resource;
+- ``identifier:`` type|value: conditional create (``ifNoneExist``/``If-None-Exist``) takes it
+  before its search, every write of a resource carrying that identifier takes it too.
+
+The UNIQUE keys (``messages.header_id``, ``transmissions.bundle_id``, resource versions) stay
+the last line: a unique violation, like a deadlock or a serialization failure, rolls the
+transaction back and runs it again, where the locks then classify it correctly.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import errors
+
+from .storage import (
+    Envelope,
+    MessageFact,
+    Processed,
+    Receipt,
+    SearchPage,
+    SearchQuery,
+    StoredResource,
+    TokenParam,
+    Transaction,
+    index_entries,
+    now,
+)
+
+__all__ = ["PostgresStore"]
+
+T = TypeVar("T")
+RETRIES = 8
+_RETRYABLE = (errors.SerializationFailure, errors.DeadlockDetected, errors.UniqueViolation)
+
+# "C" collation: text sorts by code point, as in SQLite (the instants sort as text).
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+    header_id TEXT COLLATE "C" PRIMARY KEY,
+    bundle_id TEXT COLLATE "C" NOT NULL UNIQUE,
+    event TEXT, sender TEXT,
+    received TEXT COLLATE "C" NOT NULL, bundle_timestamp TEXT,
+    ack_code TEXT NOT NULL, ack BYTEA NOT NULL,
+    kpi TEXT NOT NULL, reasons TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS transmissions (
+    bundle_id TEXT COLLATE "C" PRIMARY KEY,
+    header_id TEXT COLLATE "C" NOT NULL REFERENCES messages(header_id),
+    received TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    resends INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS rejected_transmissions (
+    seq BIGSERIAL PRIMARY KEY,
+    bundle_id TEXT NOT NULL, header_id TEXT NOT NULL,
+    received TEXT NOT NULL, reason TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS resource_versions (
+    type TEXT COLLATE "C" NOT NULL, id TEXT COLLATE "C" NOT NULL, version INTEGER NOT NULL,
+    last_updated TEXT COLLATE "C" NOT NULL, json BYTEA NOT NULL,
+    PRIMARY KEY (type, id, version)
+);
+CREATE TABLE IF NOT EXISTS resources (
+    type TEXT COLLATE "C" NOT NULL, id TEXT COLLATE "C" NOT NULL, version INTEGER NOT NULL,
+    last_updated TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (type, id)
+);
+CREATE INDEX IF NOT EXISTS resources_by_time ON resources (type, last_updated, id);
+CREATE TABLE IF NOT EXISTS search_index (
+    type TEXT COLLATE "C" NOT NULL, id TEXT COLLATE "C" NOT NULL, param TEXT NOT NULL,
+    system TEXT COLLATE "C" NOT NULL, value TEXT COLLATE "C" NOT NULL
+);
+CREATE INDEX IF NOT EXISTS search_by_value ON search_index (type, param, value, system);
+CREATE INDEX IF NOT EXISTS search_by_owner ON search_index (type, id);
+CREATE TABLE IF NOT EXISTS used_jtis (
+    client_id TEXT NOT NULL, jti TEXT NOT NULL, expires TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (client_id, jti)
+);
+"""
+
+
+class PostgresStore:
+    """:class:`~.storage.Store` on one PostgreSQL database (or schema, via ``search_path``)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._local = threading.local()
+        self._all: list[psycopg.Connection[Any]] = []
+        self._lock = threading.Lock()
+        conn = self._conn()
+        with conn.transaction():
+            # One creator at a time: CREATE TABLE IF NOT EXISTS races with itself.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('schema', 0))")
+            conn.execute(SCHEMA)
+
+    # -- connections ------------------------------------------------------------------------
+
+    def _conn(self) -> psycopg.Connection[Any]:
+        conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
+        if conn is None or conn.closed:
+            conn = psycopg.connect(self.url, autocommit=True)
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def _run(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
+        """``work`` in a transaction, run again after a deadlock, serialization failure or
+        unique violation (the advisory locks make the retry see the winner's commit)."""
+        conn = self._conn()
+        for attempt in range(RETRIES):
+            try:
+                with conn.transaction():
+                    return work(conn)
+            except _RETRYABLE:
+                if attempt == RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+    # -- messages -----------------------------------------------------------------------------
+
+    def prior(self, envelope: Envelope) -> Receipt | None:
+        # Read first without locks: most messages are new.
+        known = self._conn().execute(
+            "SELECT 1 FROM transmissions WHERE bundle_id = %s UNION ALL "
+            "SELECT 1 FROM messages WHERE header_id = %s",
+            (envelope.bundle_id, envelope.header_id)).fetchone()
+        if known is None:
+            return None
+
+        def classify(conn: psycopg.Connection[Any]) -> Receipt | None:
+            _lock(conn, _envelope_keys(envelope))
+            return self._classify(conn, envelope)
+
+        return self._run(classify)
+
+    def commit(self, envelope: Envelope, processed: Processed) -> Receipt:
+        def store(conn: psycopg.Connection[Any]) -> Receipt:
+            keys = _envelope_keys(envelope)
+            keys += [key for r in processed.resources for key in _resource_keys(r)]
+            _lock(conn, keys)
+            earlier = self._classify(conn, envelope)
+            if earlier is not None:
+                return earlier
+            received = now()
+            conn.execute(
+                "INSERT INTO messages (header_id, bundle_id, event, sender, received, "
+                "bundle_timestamp, ack_code, ack, kpi, reasons) "
+                "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                (envelope.header_id, envelope.bundle_id, envelope.event, envelope.sender,
+                 received, envelope.timestamp, processed.ack_code, processed.ack,
+                 json.dumps(dict(processed.kpi), sort_keys=True),
+                 json.dumps(list(processed.reasons))))
+            conn.execute("INSERT INTO transmissions (bundle_id, header_id, received, kind) "
+                         "VALUES (%s,%s,%s,'original')",
+                         (envelope.bundle_id, envelope.header_id, received))
+            for resource in processed.resources:
+                _put(conn, resource, received, locked=True)
+            return Receipt("processed", processed.ack, processed.ack_code)
+
+        return self._run(store)
+
+    def _classify(self, conn: psycopg.Connection[Any], envelope: Envelope) -> Receipt | None:
+        """DOMAIN.md §2(c) point 5, under the envelope's advisory locks."""
+        row = conn.execute("SELECT header_id FROM transmissions WHERE bundle_id = %s",
+                           (envelope.bundle_id,)).fetchone()
+        if row is not None and row[0] != envelope.header_id:
+            conn.execute("INSERT INTO rejected_transmissions (bundle_id, header_id, received, "
+                         "reason) VALUES (%s,%s,%s,%s)",
+                         (envelope.bundle_id, envelope.header_id, now(), "bundle-id-reused"))
+            return Receipt("bundle-id-reused")
+        message = conn.execute("SELECT ack, ack_code FROM messages WHERE header_id = %s",
+                               (envelope.header_id,)).fetchone()
+        if message is None:
+            return None
+        if row is not None:
+            conn.execute("UPDATE transmissions SET resends = resends + 1 WHERE bundle_id = %s",
+                         (envelope.bundle_id,))
+            return Receipt("resend", bytes(message[0]), message[1])
+        conn.execute("INSERT INTO transmissions (bundle_id, header_id, received, kind) "
+                     "VALUES (%s,%s,%s,'duplicate')",
+                     (envelope.bundle_id, envelope.header_id, now()))
+        return Receipt("duplicate", bytes(message[0]), message[1])
+
+    def messages(self, event: str | None = None) -> list[MessageFact]:
+        sql = ("SELECT header_id, event, sender, received, bundle_timestamp, ack_code, kpi, "
+               "reasons FROM messages")
+        args: tuple[str, ...] = ()
+        if event is not None:
+            sql += " WHERE event = %s"
+            args = (event,)
+        rows = self._conn().execute(sql + " ORDER BY received, header_id", args).fetchall()
+        return [MessageFact(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]),
+                            tuple(json.loads(r[7]))) for r in rows]
+
+    def transmission_count(self) -> int:
+        row = self._conn().execute("SELECT (SELECT count(*) FROM transmissions) + "
+                                   "(SELECT count(*) FROM rejected_transmissions)").fetchone()
+        assert row is not None
+        return int(row[0])
+
+    # -- security -----------------------------------------------------------------------------
+
+    def use_jti(self, client_id: str, jti: str, expires: str) -> bool:
+        def use(conn: psycopg.Connection[Any]) -> bool:
+            conn.execute("DELETE FROM used_jtis WHERE expires < %s", (now(),))
+            # ON CONFLICT DO NOTHING waits for a concurrent insert of the same key to end,
+            # so of two replays racing exactly one gets rowcount 1.
+            cursor = conn.execute("INSERT INTO used_jtis (client_id, jti, expires) VALUES "
+                                  "(%s,%s,%s) ON CONFLICT DO NOTHING", (client_id, jti, expires))
+            return cursor.rowcount == 1
+
+        return self._run(use)
+
+    def add_audit_events(self, events: tuple[Mapping[str, Any], ...]) -> None:
+        def add(conn: psycopg.Connection[Any]) -> None:
+            for event in events:
+                _put(conn, event, str(event["recorded"]), locked=False)
+
+        self._run(add)
+
+    # -- resources ----------------------------------------------------------------------------
+
+    def atomic(self, work: Callable[[Transaction], T]) -> T:
+        return self._run(lambda conn: work(_PostgresTransaction(conn)))
+
+    def read(self, resource_type: str, resource_id: str) -> StoredResource | None:
+        return _read(self._conn(), resource_type, resource_id)
+
+    def vread(self, resource_type: str, resource_id: str,
+              version: int) -> StoredResource | None:
+        return _vread(self._conn(), resource_type, resource_id, version)
+
+    def search(self, query: SearchQuery) -> SearchPage:
+        return _search(self._conn(), query)
+
+
+class _PostgresTransaction:
+    """:class:`~.storage.Transaction` on a connection inside ``conn.transaction()``."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self._conn = conn
+
+    def read(self, resource_type: str, resource_id: str) -> StoredResource | None:
+        return _read(self._conn, resource_type, resource_id)
+
+    def vread(self, resource_type: str, resource_id: str,
+              version: int) -> StoredResource | None:
+        return _vread(self._conn, resource_type, resource_id, version)
+
+    def search(self, query: SearchQuery) -> SearchPage:
+        return _search(self._conn, query)
+
+    def match(self, query: SearchQuery) -> list[str]:
+        identifiers = [alt.value for param, alts in query.tokens if param == "identifier"
+                       for alt in alts if alt.value is not None]
+        # Writers lock each identifier they store; criteria on anything else serialize
+        # with the other conditional creates of the type only.
+        keys = ([f"identifier:{query.resource_type}|{v}" for v in identifiers]
+                or [f"conditional:{query.resource_type}"])
+        _lock(self._conn, keys)
+        return [r.id for r in _search(self._conn, query).resources]
+
+    def put(self, resource: Mapping[str, Any]) -> StoredResource:
+        return _put(self._conn, resource, now(), locked=False)
+
+
+# -- locks ------------------------------------------------------------------------------------
+
+def _lock(conn: psycopg.Connection[Any], keys: Iterable[str]) -> None:
+    """Transaction-scoped advisory locks on these keys, in one sorted order (no deadlock
+    between callers that lock all their keys at once)."""
+    ordered = sorted(set(keys))
+    if ordered:
+        conn.execute("SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) "
+                     "FROM unnest(%s::text[]) AS k", (ordered,))
+
+
+def _envelope_keys(envelope: Envelope) -> list[str]:
+    return [f"message:{envelope.header_id}", f"envelope:{envelope.bundle_id}"]
+
+
+def _resource_keys(resource: Mapping[str, Any]) -> list[str]:
+    rtype = str(resource["resourceType"])
+    keys = [f"resource:{rtype}/{resource['id']}"]
+    keys += [f"identifier:{rtype}|{e.value}" for e in index_entries(resource)
+             if e.param == "identifier"]
+    return keys
+
+
+# -- resources ----------------------------------------------------------------------------------
+
+def _put(conn: psycopg.Connection[Any], resource: Mapping[str, Any], last_updated: str, *,
+         locked: bool) -> StoredResource:
+    if not locked:
+        _lock(conn, _resource_keys(resource))
+    rtype, rid = str(resource["resourceType"]), str(resource["id"])
+    row = conn.execute("SELECT version FROM resources WHERE type = %s AND id = %s",
+                       (rtype, rid)).fetchone()
+    version = 1 if row is None else int(row[0]) + 1
+    meta = dict(resource.get("meta") or {})
+    meta.update(versionId=str(version), lastUpdated=last_updated)
+    body = json.dumps({**resource, "meta": meta}, ensure_ascii=False,
+                      separators=(",", ":")).encode()
+    conn.execute("INSERT INTO resource_versions VALUES (%s,%s,%s,%s,%s)",
+                 (rtype, rid, version, last_updated, body))
+    conn.execute("INSERT INTO resources VALUES (%s,%s,%s,%s) ON CONFLICT (type, id) DO UPDATE "
+                 "SET version = excluded.version, last_updated = excluded.last_updated",
+                 (rtype, rid, version, last_updated))
+    conn.execute("DELETE FROM search_index WHERE type = %s AND id = %s", (rtype, rid))
+    entries = index_entries(resource)
+    if entries:
+        with conn.cursor() as cur:
+            cur.executemany("INSERT INTO search_index VALUES (%s,%s,%s,%s,%s)",
+                            [(rtype, rid, e.param, e.system, e.value) for e in entries])
+    return StoredResource(rtype, rid, version, last_updated, body)
+
+
+def _read(conn: psycopg.Connection[Any], resource_type: str,
+          resource_id: str) -> StoredResource | None:
+    row = conn.execute(
+        "SELECT v.version, v.last_updated, v.json FROM resources r JOIN resource_versions v "
+        "USING (type, id, version) WHERE r.type = %s AND r.id = %s",
+        (resource_type, resource_id)).fetchone()
+    return None if row is None else StoredResource(resource_type, resource_id, row[0],
+                                                   row[1], bytes(row[2]))
+
+
+def _vread(conn: psycopg.Connection[Any], resource_type: str, resource_id: str,
+           version: int) -> StoredResource | None:
+    row = conn.execute(
+        "SELECT last_updated, json FROM resource_versions WHERE type = %s AND id = %s "
+        "AND version = %s", (resource_type, resource_id, version)).fetchone()
+    return None if row is None else StoredResource(resource_type, resource_id, version,
+                                                   row[0], bytes(row[1]))
+
+
+def _search(conn: psycopg.Connection[Any], query: SearchQuery) -> SearchPage:
+    where, args = _where(query)
+    row = conn.execute(f"SELECT count(*) FROM resources r WHERE {where}", args).fetchone()
+    total = int(row[0]) if row is not None else 0
+    if query.summary_count:
+        return SearchPage(total, ())
+    rows = conn.execute(
+        f"SELECT r.id, r.version, r.last_updated, v.json FROM resources r "
+        f"JOIN resource_versions v USING (type, id, version) WHERE {where} "
+        f"ORDER BY r.last_updated, r.id LIMIT %s OFFSET %s",
+        [*args, query.count, query.offset]).fetchall()
+    return SearchPage(total, tuple(StoredResource(query.resource_type, r[0], r[1], r[2],
+                                                  bytes(r[3])) for r in rows))
+
+
+def _where(query: SearchQuery) -> tuple[str, list[Any]]:
+    clauses: list[str] = ["r.type = %s"]
+    args: list[Any] = [query.resource_type]
+    if query.ids:
+        clauses.append("r.id = ANY(%s)")
+        args.append(list(query.ids))
+    for op, instant in query.last_updated:
+        if op not in ("<", "<=", ">", ">=", "="):
+            raise ValueError(f"not a comparison operator: {op}")
+        clauses.append(f"r.last_updated {op} %s")
+        args.append(instant)
+    for param, alternatives in query.tokens:
+        ors = [_token_clause(alt, args, param) for alt in alternatives]
+        clauses.append(
+            "EXISTS (SELECT 1 FROM search_index s WHERE s.type = r.type AND s.id = r.id "
+            f"AND ({' OR '.join(ors)}))")
+    return " AND ".join(clauses), args
+
+
+def _token_clause(token: TokenParam, args: list[Any], param: str) -> str:
+    parts = ["s.param = %s"]
+    args.append(param)
+    if token.system is not None:
+        parts.append("s.system = %s")
+        args.append(token.system)
+    if token.value is not None:
+        parts.append("s.value = %s")
+        args.append(token.value)
+    return "(" + " AND ".join(parts) + ")"
