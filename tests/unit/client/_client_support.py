@@ -4,7 +4,7 @@ drives Client or AsyncClient with the same calls (sleeps recorded, never slept).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any, Literal
@@ -78,7 +78,8 @@ class Harness:
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         if self.mode == "sync":
             with Client(BASE, sleep=self.sleeps.append, **self.kwargs) as client:
-                return getattr(client, method)(*args, **kwargs)
+                result = getattr(client, method)(*args, **kwargs)
+                return list(result) if isinstance(result, Iterator) else result
 
         async def run() -> Any:
             async with AsyncClient(BASE, sleep=self._async_sleep, **self.kwargs) as client:
