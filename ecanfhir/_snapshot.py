@@ -375,6 +375,9 @@ class _Generator:
         base_elements = self._base_elements(sd)
         differential = sd.get("differential")
         diff = differential.get("element") if isinstance(differential, Mapping) else None
+        if differential is not None and not isinstance(diff, list):
+            self._issue("invalid", "StructureDefinition.differential", "the differential must "
+                        "hold an array 'element'; nothing of it was applied")
         if not isinstance(diff, list):
             diff = []
         self._specialization = sd.get("derivation") == "specialization"

@@ -223,3 +223,15 @@ def test_missing_file_exits_2(env: dict[str, str], tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "nothing-here.json" in done.stderr
     assert_clean_stderr(done.stderr)
+
+
+def test_malformed_differential_exits_1_and_says_why(env: dict[str, str],
+                                                     tmp_path: Path) -> None:
+    """differential.element that is not an array: nothing is applied, exit 1, a clear line."""
+    sd = derived("broken-differential", base="http://hl7.org/fhir/StructureDefinition/Patient")
+    sd["differential"] = {"element": "Patient.birthDate"}
+    done = ecanfhir(env, "snapshot", write(tmp_path / "broken.json", sd))
+    assert done.returncode == 1, done.stderr
+    assert "StructureDefinition.differential" in done.stderr
+    assert "array 'element'" in done.stderr
+    assert_clean_stderr(done.stderr)
