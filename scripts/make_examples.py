@@ -9,8 +9,8 @@ Layout::
     examples/bundles/<event>.json                 the three messages, as the builders make them
     examples/<profile-id>/valid-*.json            zero errors expected
     examples/<profile-id>/invalid-*.json          breaks ONE rule
-    examples/<profile-id>/invalid-*.expected.json {"description", "issues": [{severity, code,
-                                                   expression, rule}]}: the issues it MUST produce
+    examples/<profile-id>/invalid-*.expected.json an OperationOutcome: the issues it MUST
+                                                   produce (severity, code, expression, rule)
     examples/tumour-board-outcome-document/       the document form (no pilot profile: R4 rules)
 
 Messages and acknowledgements come from the typed builders; the clinical resources of the
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import html
 import json
 import shutil
 from collections.abc import Callable
@@ -641,11 +642,28 @@ def examples() -> dict[str, Any]:
         broken = copy.deepcopy(case.base)
         case.change(broken)
         files[f"{case.folder}/{case.name}.json"] = broken
-        files[f"{case.folder}/{case.name}.expected.json"] = {
-            "description": case.description,
-            "issues": [{"severity": s, "code": c, "expression": e, "rule": r}
-                       for s, c, e, r in case.issues]}
+        files[f"{case.folder}/{case.name}.expected.json"] = expected_outcome(case)
     return files
+
+
+RULE_SYSTEM = "https://ecanfhir.example/fhir/CodeSystem/ecanfhir-validation-rule"
+
+
+def expected_outcome(case: Any) -> dict[str, Any]:
+    """The issues an invalid example MUST produce, as an R4 OperationOutcome.
+
+    The same shape ``ecanfhir validate --format json`` reports (the rule as a coding of
+    ``issue.details``), so the file is valid FHIR itself and a reader can diff the two.
+    """
+    text = html.escape(case.description)
+    return {
+        "resourceType": "OperationOutcome",
+        "id": f"expected-{case.name}",
+        "text": {"status": "generated",
+                 "div": f'<div xmlns="http://www.w3.org/1999/xhtml"><p>{text}</p></div>'},
+        "issue": [{"severity": s, "code": c, "expression": [e],
+                   "details": {"coding": [{"system": RULE_SYSTEM, "code": r}]}}
+                  for s, c, e, r in case.issues]}
 
 
 def write(out: Path) -> list[Path]:

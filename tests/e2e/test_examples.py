@@ -34,6 +34,10 @@ def _examples() -> list[Path]:
     return sorted(p for p in EXAMPLES.rglob("*.json") if not p.name.endswith(EXPECTED_SUFFIX))
 
 
+def _outcomes() -> list[Path]:
+    return sorted(EXAMPLES.rglob("*" + EXPECTED_SUFFIX))
+
+
 def _rel(path: Path) -> str:
     return path.relative_to(EXAMPLES).as_posix()
 
@@ -96,8 +100,9 @@ def test_invalid_example_produces_expected_issues(report: dict[str, list[Key]],
     expected_file = _expectation(example)
     assert expected_file.is_file(), f"{_rel(example)} has no {expected_file.name}"
     spec = json.loads(expected_file.read_text(encoding="utf-8"))
-    assert spec.get("description"), f"{expected_file.name}: no description"
-    expected = [(i["severity"], i["code"], i["expression"], i["rule"]) for i in spec["issues"]]
+    assert spec["resourceType"] == "OperationOutcome", expected_file.name
+    assert "<p>" in spec["text"]["div"], f"{expected_file.name}: no description"
+    expected = [_issue_key(i) for i in spec["issue"]]
     assert any(s in ERRORS for s, *_ in expected), f"{expected_file.name}: expects no error"
     actual = _issues_of(report, example)
     missing = [i for i in expected if i not in actual]
@@ -163,3 +168,11 @@ def test_make_examples_regenerates_identical_files(tmp_path: Path) -> None:
     assert sorted(generated) == sorted(committed)
     differing = [name for name, data in generated.items() if committed[name] != data]
     assert differing == []
+
+
+@pytest.mark.parametrize("outcome", _outcomes(), ids=_rel)
+def test_expected_outcome_is_a_valid_operation_outcome(report: dict[str, list[Key]],
+                                                       outcome: Path) -> None:
+    """Expected-outcome files are R4 OperationOutcomes: the same run finds no error in them."""
+    errors = [i for i in _issues_of(report, outcome) if i[0] in ERRORS]
+    assert errors == [], f"{_rel(outcome)}:\n{_describe(errors)}"
