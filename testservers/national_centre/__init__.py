@@ -8,6 +8,7 @@ acknowledgements and duplicate detection, FHIR REST read/search, and the pilot K
 from __future__ import annotations
 
 from .app import create_app
-from .settings import CentreIdentity, FaultRule, Settings
+from .settings import AuthSettings, CentreIdentity, FaultRule, RegisteredClient, Settings
 
-__all__ = ["CentreIdentity", "FaultRule", "Settings", "create_app"]
+__all__ = ["AuthSettings", "CentreIdentity", "FaultRule", "RegisteredClient", "Settings",
+           "create_app"]

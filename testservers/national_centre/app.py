@@ -15,11 +15,24 @@ from ecanfhir import Validator
 from ecanfhir._pilot import pilot_registry
 
 from ._fhirio import check_accept
+from .audit import AuditedMessageService, AuditMiddleware, AuditRecorder, install_access_log_filter
+from .auth import TokenService
 from .capability import capability_statement
 from .deps import Services
 from .errors import install_error_handlers
-from .messaging import MessageService
-from .routers import measure, metadata, process_message, read, recorder, search, validate
+from .routers import (
+    audit,
+    auth,
+    dashboard,
+    measure,
+    metadata,
+    process_message,
+    read,
+    recorder,
+    search,
+    transaction,
+    validate,
+)
 from .settings import Settings
 from .storage import now, open_store
 
@@ -30,8 +43,10 @@ def create_app(settings: Settings) -> FastAPI:
     """The app for these settings (opens the store now, closes it at shutdown)."""
     validator = Validator(pilot_registry())
     store = open_store(settings.database)
-    services = Services(settings, store, validator, MessageService(settings, store, validator),
+    services = Services(settings, store, validator,
+                        AuditedMessageService(settings, store, validator),
                         capability_statement(settings, now()))
+    audit_recorder = AuditRecorder(store)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -39,12 +54,21 @@ def create_app(settings: Settings) -> FastAPI:
         store.close()
 
     app = FastAPI(title="ecanfhir mock national cancer centre", lifespan=lifespan,
-                  docs_url=None, redoc_url=None, openapi_url=None,
-                  dependencies=[Depends(check_accept)])
+                  docs_url=None, redoc_url=None, openapi_url=None)
     app.state.services = services
+    app.state.audit = audit_recorder
+    app.state.tokens = (None if settings.auth is None else
+                        TokenService(settings.auth, store, base_url=settings.base_url))
     install_error_handlers(app)
+    install_access_log_filter()
+    app.add_middleware(AuditMiddleware, settings=settings, recorder=audit_recorder)
+    # The HTML dashboard and the OAuth endpoints negotiate no FHIR and need no token.
+    app.include_router(dashboard.router)
+    app.include_router(auth.router)
+    fhir = [Depends(check_accept), Depends(auth.require_token)]
     # Fixed paths before the /{type} patterns they would otherwise match.
-    for module in (metadata, process_message, validate, measure, read, search):
-        app.include_router(module.router)
+    for module in (metadata, process_message, validate, measure, audit, read, search,
+                   transaction):
+        app.include_router(module.router, dependencies=fhir)
     recorder.install(app)  # test mode only: ECANFHIR_CENTRE_RECORDER=1
     return app

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-__all__ = ["CentreIdentity", "FaultRule", "Settings"]
+__all__ = ["AuthSettings", "CentreIdentity", "FaultRule", "RegisteredClient", "Settings"]
 
 FaultAction = Literal["transient-error", "fatal-error", "latency", "http-503"]
 
@@ -41,6 +42,30 @@ class CentreIdentity:
 
 
 @dataclass(frozen=True, slots=True)
+class RegisteredClient:
+    """A SMART Backend Services client: its public keys (a JWK Set, as parsed JSON) and the
+    scopes it may be granted (SMART v1 ``system/Bundle.write`` or v2 ``system/*.rs`` forms)."""
+
+    client_id: str
+    jwks: Mapping[str, Any]
+    scopes: tuple[str, ...] = ("system/*.*",)
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSettings:
+    """SMART Backend Services (``--auth``): registered clients and token lifetimes.
+
+    ``token_secret`` signs the access tokens (HS256); None draws a random one per app, so
+    several workers sharing a database need a common secret.
+    """
+
+    clients: tuple[RegisteredClient, ...] = ()
+    token_seconds: int = 300
+    max_assertion_seconds: int = 300
+    token_secret: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything ``create_app`` needs.
 
@@ -56,6 +81,7 @@ class Settings:
         faults: fault-injection rules, first match wins.
         message_profile: the profile messages are validated against when the pilot package
             defines it (None: the pilot's EcanMessage canonical).
+        auth: SMART Backend Services settings; None (the default) leaves every route open.
     """
 
     database: str = "national-centre.sqlite3"
@@ -68,3 +94,4 @@ class Settings:
     message_profile: str | None = None
     default_count: int = 20
     max_count: int = 500
+    auth: AuthSettings | None = None

@@ -1,0 +1,239 @@
+"""The dashboard page (``GET /``): server-rendered HTML with inline SVG charts, no script and
+nothing loaded from elsewhere.
+
+It shows what the message log holds (first receipts): messages per day, acknowledgements by
+code, the two pilot KPIs per month and per sending department (computed by
+:func:`.kpi.evaluate_measure`, so they equal ``$evaluate-measure``), and the latest rejected
+messages with their reasons (FHIRPath location and issue text). No patient data: reasons are
+validator texts, and any CPR-like number in them is masked; every text is escaped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+from .kpi import MEASURES, evaluate_measure, parse_period
+from .settings import Settings
+from .storage import MessageFact, Store
+
+__all__ = ["Dashboard", "KpiRow", "Rejection", "collect", "render"]
+
+MAX_DAYS = 31
+MAX_MONTHS = 12
+MAX_REJECTED = 20
+K1, K2 = MEASURES
+_CPR_LIKE = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
+
+
+@dataclass(frozen=True, slots=True)
+class KpiRow:
+    month: str               # YYYY-MM
+    department: str | None   # sender / service provider SOR; None for the month's total
+    cancer_cases: int
+    consultations: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    received: str
+    event: str
+    sender: str
+    header_id: str
+    reasons: tuple[tuple[str, str], ...]   # (FHIRPath location, text)
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    received: int
+    per_day: tuple[tuple[str, int], ...]
+    acks: tuple[tuple[str, int], ...]
+    kpis: tuple[KpiRow, ...]
+    rejected: tuple[Rejection, ...]
+
+
+def collect(store: Store, settings: Settings) -> Dashboard:
+    """What the page shows, read from the store."""
+    messages = store.messages()
+    per_day = Counter(m.received[:10] for m in messages)
+    acks = Counter(m.ack_code for m in messages)
+    rejected = [m for m in messages if m.ack_code != "ok"][-MAX_REJECTED:]
+    return Dashboard(
+        received=len(messages),
+        per_day=tuple(sorted(per_day.items())[-MAX_DAYS:]),
+        acks=tuple(sorted(acks.items())),
+        kpis=tuple(_kpi_rows(store, settings, messages)),
+        rejected=tuple(_rejection(m) for m in reversed(rejected)),
+    )
+
+
+def _months(messages: list[MessageFact]) -> list[str]:
+    months = set()
+    for m in messages:
+        if m.ack_code == "ok":
+            months.add((m.bundle_timestamp or m.received)[:7])
+            start = m.kpi.get("start")
+            if isinstance(start, str) and re.fullmatch(r"\d{4}-\d{2}", start[:7]):
+                months.add(start[:7])
+    return sorted(m for m in months if re.fullmatch(r"\d{4}-\d{2}", m))[-MAX_MONTHS:]
+
+
+def _kpi_rows(store: Store, settings: Settings, messages: list[MessageFact]) -> list[KpiRow]:
+    rows = []
+    for month in _months(messages):
+        period = parse_period(month, month)
+        reports = {measure: evaluate_measure(store, measure, period,
+                                             reporter_name=settings.centre.name,
+                                             reporter_sor=settings.centre.sor)["group"][0]
+                   for measure in (K1, K2)}
+        cases = _by_department(reports[K1], "sender-sor")
+        visits = _by_department(reports[K2], "service-provider-sor")
+        rows.append(KpiRow(month, None, _measured(reports[K1]), _measured(reports[K2])))
+        rows.extend(KpiRow(month, sor, cases.get(sor, 0), visits.get(sor, 0))
+                    for sor in sorted(cases.keys() | visits.keys()))
+    return rows
+
+
+def _measured(group: dict[str, Any]) -> int:
+    return next(int(p["count"]) for p in group["population"]
+                if p["code"]["coding"][0]["code"] == "measure-population")
+
+
+def _by_department(group: dict[str, Any], stratifier: str) -> dict[str, int]:
+    found = next((s for s in group["stratifier"] if s["code"][0]["text"] == stratifier), None)
+    return {s["value"]["text"]: int(s["population"][0]["count"])
+            for s in (found or {}).get("stratum", [])}
+
+
+def _rejection(message: MessageFact) -> Rejection:
+    reasons = []
+    for reason in message.reasons:
+        location, sep, text = reason.partition(": ")
+        if not sep:
+            location, text = "", reason
+        reasons.append((_mask(location), _mask(text)))
+    return Rejection(message.received[:19].replace("T", " "), message.event or "unknown",
+                     message.sender or "unknown", message.header_id, tuple(reasons))
+
+
+def _mask(text: str) -> str:
+    return _CPR_LIKE.sub("[number removed]", text)
+
+
+# -- HTML -------------------------------------------------------------------------------------
+
+_STYLE = """
+body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1b1f23;background:#fafbfc}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
+section{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:12px 16px;
+margin-bottom:16px}table{border-collapse:collapse;margin-top:8px}
+th,td{border:1px solid #d0d7de;padding:3px 8px;text-align:left;vertical-align:top}
+th{background:#f3f4f6}td.n{text-align:right}.muted{color:#57606a}
+svg text{font:11px system-ui,sans-serif;fill:#1b1f23}code{font-size:12px}
+"""
+_COLOURS = {"ok": "#2da44e", "fatal-error": "#cf222e", "transient-error": "#bf8700"}
+
+
+def render(data: Dashboard, settings: Settings) -> str:
+    """The whole page (every text escaped)."""
+    centre = escape(settings.centre.name)
+    return "".join([
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+        f"<title>{centre}: dashboard</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{centre}</h1><p class=\"muted\">Mock national cancer centre for the eCAN+ "
+        f"pilot. Messages received: <strong id=\"received-total\">{data.received}</strong>."
+        "</p>",
+        _section("Received messages per day", "per-day",
+                 _bar_chart(data.per_day, "messages per day"),
+                 _table(("Day", "Messages"), data.per_day, "per-day-table")),
+        _section("Acknowledgements by code", "acks",
+                 _bar_chart(data.acks, "acknowledgements by code", colours=_COLOURS),
+                 _table(("Code", "Messages"), data.acks, "acks-table")),
+        _section("KPIs per month", "kpis", _kpi_chart(data.kpis), _kpi_table(data.kpis)),
+        _section("Latest rejected messages", "rejected", _rejected_table(data.rejected)),
+        "</body></html>",
+    ])
+
+
+def _section(title: str, ident: str, *parts: str) -> str:
+    return f"<section id=\"{ident}\"><h2>{escape(title)}</h2>{''.join(parts)}</section>"
+
+
+def _table(head: tuple[str, str], rows: tuple[tuple[str, int], ...], ident: str) -> str:
+    if not rows:
+        return "<p class=\"muted\">Nothing received yet.</p>"
+    body = "".join(f"<tr><td>{escape(k)}</td><td class=\"n\" data-key=\"{escape(k)}\">{v}</td>"
+                   "</tr>" for k, v in rows)
+    return (f"<table id=\"{ident}\"><tr><th>{escape(head[0])}</th><th>{escape(head[1])}</th>"
+            f"</tr>{body}</table>")
+
+
+def _bar_chart(items: tuple[tuple[str, int], ...], label: str, *,
+               colours: dict[str, str] | None = None) -> str:
+    if not items:
+        return ""
+    width, height, pad = 720, 180, 28
+    step = (width - 2 * pad) / len(items)
+    top = max(v for _, v in items) or 1
+    bars = []
+    for i, (key, value) in enumerate(items):
+        h = (height - 2 * pad) * value / top
+        x, y = pad + i * step + step * 0.1, height - pad - h
+        colour = (colours or {}).get(key, "#0969da")
+        bars.append(
+            f"<g><title>{escape(key)}: {value}</title>"
+            f"<rect x=\"{x:.1f}\" y=\"{y:.1f}\" width=\"{step * 0.8:.1f}\" height=\"{h:.1f}\" "
+            f"fill=\"{colour}\"></rect>"
+            f"<text x=\"{x + step * 0.4:.1f}\" y=\"{y - 4:.1f}\" text-anchor=\"middle\">{value}"
+            f"</text><text x=\"{x + step * 0.4:.1f}\" y=\"{height - pad + 14}\" "
+            f"text-anchor=\"middle\">{escape(key[-5:] if len(items) > 8 else key)}</text></g>")
+    return (f"<svg role=\"img\" aria-label=\"{escape(label)}\" width=\"{width}\" "
+            f"height=\"{height}\" viewBox=\"0 0 {width} {height}\" "
+            f"xmlns=\"http://www.w3.org/2000/svg\">"
+            f"<line x1=\"{pad}\" y1=\"{height - pad}\" x2=\"{width - pad}\" "
+            f"y2=\"{height - pad}\" stroke=\"#57606a\"></line>{''.join(bars)}</svg>")
+
+
+def _kpi_chart(rows: tuple[KpiRow, ...]) -> str:
+    totals = [r for r in rows if r.department is None]
+    if not totals:
+        return ""
+    items = tuple((f"{r.month} K1", r.cancer_cases) for r in totals) + tuple(
+        (f"{r.month} K2", r.consultations) for r in totals)
+    return _bar_chart(tuple(sorted(items)), "KPIs per month: K1 cancer cases, K2 "
+                      "telemedicine consultations",
+                      colours={k: "#8250df" for k, _ in items if k.endswith("K2")})
+
+
+def _kpi_table(rows: tuple[KpiRow, ...]) -> str:
+    if not rows:
+        return "<p class=\"muted\">No accepted messages yet.</p>"
+    body = []
+    for r in rows:
+        who = "all departments" if r.department is None else f"SOR {escape(r.department)}"
+        key = escape(f"{r.month}/{r.department or 'all'}")
+        body.append(f"<tr data-kpi=\"{key}\"><td>{escape(r.month)}</td><td>{who}</td>"
+                    f"<td class=\"n k1\">{r.cancer_cases}</td>"
+                    f"<td class=\"n k2\">{r.consultations}</td></tr>")
+    return ("<table id=\"kpi-table\"><tr><th>Month</th><th>Sending department</th>"
+            "<th>K1 cancer cases</th><th>K2 telemedicine consultations</th></tr>"
+            f"{''.join(body)}</table>")
+
+
+def _rejected_table(rejected: tuple[Rejection, ...]) -> str:
+    if not rejected:
+        return "<p class=\"muted\">No rejected messages.</p>"
+    body = []
+    for r in rejected:
+        reasons = "".join(f"<li><code>{escape(loc) or '(message)'}</code> {escape(text)}</li>"
+                          for loc, text in r.reasons) or "<li>(no reason recorded)</li>"
+        body.append(f"<tr class=\"rejection\"><td>{escape(r.received)}</td>"
+                    f"<td>{escape(r.event)}</td><td>{escape(r.sender)}</td>"
+                    f"<td><code>{escape(r.header_id)}</code></td><td><ul>{reasons}</ul></td>"
+                    "</tr>")
+    return ("<table id=\"rejected-table\"><tr><th>Received (UTC)</th><th>Event</th>"
+            "<th>Sender SOR</th><th>MessageHeader.id</th><th>Reasons</th></tr>"
+            f"{''.join(body)}</table>")
