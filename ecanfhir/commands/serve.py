@@ -1,5 +1,6 @@
 """``ecanfhir serve``: run the mock national cancer centre (``testservers.national_centre``)
-with uvicorn, on 127.0.0.1 unless told otherwise, storing into an SQLite file."""
+with uvicorn, on 127.0.0.1 unless told otherwise, storing into an SQLite file; ``--auth``
+turns on SMART Backend Services (``--client-jwks FILE --client-id ID`` registers a client)."""
 
 from __future__ import annotations
 
@@ -21,22 +22,49 @@ def add_parser(sub: Any) -> None:
                    help="SQLite database file (default: ./national-centre.sqlite3)")
     s.add_argument("--base-url", metavar="URL",
                    help="public base URL (default: http://HOST:PORT)")
+    s.add_argument("--auth", action="store_true",
+                   help="require SMART Backend Services bearer tokens (token endpoint: "
+                   "BASE/auth/token; off by default)")
+    s.add_argument("--client-jwks", metavar="FILE",
+                   help="with --auth: register a client's public JWK Set (with --client-id)")
+    s.add_argument("--client-id", metavar="ID", help="the client id of --client-jwks")
     s.set_defaults(run=run)
+
+
+def settings_from_args(args: argparse.Namespace) -> Any:
+    """The server ``Settings`` for the command line (UsageError for bad combinations)."""
+    from testservers.national_centre import AuthSettings, Settings
+    from testservers.national_centre.auth import client_from_jwks_file
+
+    base_url = args.base_url or f"http://{args.host}:{args.port}"
+    if (args.client_jwks or args.client_id) and not args.auth:
+        raise UsageError("--client-jwks and --client-id need --auth")
+    if bool(args.client_jwks) != bool(args.client_id):
+        raise UsageError("--client-jwks and --client-id go together")
+    auth = None
+    if args.auth:
+        try:
+            clients = ((client_from_jwks_file(args.client_jwks, args.client_id),)
+                       if args.client_jwks else ())
+        except ValueError as exc:
+            raise UsageError(f"--client-jwks {exc}") from exc
+        auth = AuthSettings(clients=clients)
+    return Settings(database=args.db, base_url=base_url, auth=auth)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         import uvicorn
 
-        from testservers.national_centre import Settings, create_app
+        from testservers.national_centre import create_app
     except ImportError as exc:
         raise UsageError(f"serve needs the server dependencies ({exc.name} is missing): "
                          "pip install 'ecanfhir'") from exc
     if not 0 < args.port < 65536:
         raise UsageError(f"--port {args.port}: not a TCP port")
-    base_url = args.base_url or f"http://{args.host}:{args.port}"
+    settings = settings_from_args(args)
     try:
-        app = create_app(Settings(database=args.db, base_url=base_url))
+        app = create_app(settings)
     except NotImplementedError as exc:
         raise UsageError(f"--db {args.db}: {exc}") from exc
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
