@@ -33,7 +33,8 @@ __all__ = ["JWT_BEARER", "SmartBackendAuth", "load_private_key"]
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 MAX_ASSERTION_LIFETIME = 300  # seconds: "exp ... no more than five minutes in the future"
-DEFAULT_SCOPE = "system/*.rs"
+# SMART v2: create Bundles (send messages), read and search everything
+DEFAULT_SCOPE = "system/Bundle.c system/*.rs"
 
 
 def load_private_key(source: str | bytes | Path) -> RSAKey | ECKey:
@@ -85,7 +86,7 @@ class SmartBackendAuth(httpx.Auth):
         client_id: the client's registered id (``iss`` and ``sub`` of the assertion).
         key: its private key (RS384 for RSA, ES384 for EC P-384), or a path / PEM / JWK text.
         token_url: the token endpoint (``aud`` of the assertion).
-        scope: the scopes requested (default ``system/*.rs``).
+        scope: the scopes requested, space-separated (default ``system/Bundle.c system/*.rs``).
         kid: the key id registered with the server (default: the JWK's ``kid``, else its RFC
             7638 thumbprint).
         assertion_lifetime: seconds until the assertion expires (at most 300).
@@ -152,10 +153,15 @@ class SmartBackendAuth(httpx.Auth):
         body = body if isinstance(body, dict) else {}
         token = body.get("access_token")
         if not response.is_success or not isinstance(token, str) or not token:
+            # RFC 6749 §5.2 error/error_description, or a FHIR server's OperationOutcome
+            outcome = body if body.get("resourceType") == "OperationOutcome" else None
             reason = " ".join(str(body[k]) for k in ("error", "error_description") if body.get(k))
+            if outcome is not None:
+                reason = "; ".join(str(i.get("diagnostics") or i.get("code")) for i in
+                                   outcome.get("issue") or [] if isinstance(i, dict))
             raise ServerError(f"token endpoint {self.token_url}: HTTP {response.status_code}: "
                               f"{reason or 'no access_token in the answer'}",
-                              status_code=response.status_code)
+                              status_code=response.status_code, outcome=outcome)
         expires_in = body.get("expires_in")
         lifetime = float(expires_in) if isinstance(expires_in, int | float) else 300.0
         self._token, self._expires_at = token, self._clock() + lifetime

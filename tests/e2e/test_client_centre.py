@@ -19,6 +19,7 @@ import anyio
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from joserfc.jwk import ECKey, RSAKey
 
 from ecanfhir.builders import (
     BuildContext,
@@ -29,9 +30,9 @@ from ecanfhir.builders import (
     build_referral_message,
     resend,
 )
-from ecanfhir.client import AsyncClient, Client, RetryPolicy, ServerError
+from ecanfhir.client import AsyncClient, Client, RetryPolicy, ServerError, SmartBackendAuth
 from testservers.national_centre import Settings, create_app
-from testservers.national_centre.settings import FaultRule
+from testservers.national_centre.settings import AuthSettings, FaultRule, RegisteredClient
 
 AT = datetime(2026, 11, 27, 9, 15, tzinfo=UTC)
 CENTRE_ORG = Organization("National cancer centre", sor="987654321098", gln="5790000000005")
@@ -56,13 +57,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_centre(tmp_path: Path, faults: tuple[FaultRule, ...] = ()
-                   ) -> Iterator[tuple[str, FastAPI]]:
+def running_centre(tmp_path: Path, faults: tuple[FaultRule, ...] = (), *,
+                   auth: AuthSettings | None = None) -> Iterator[tuple[str, FastAPI]]:
     """The mock centre with uvicorn on 127.0.0.1 on a free port, in a thread."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     app = create_app(Settings(database=str(tmp_path / "centre.sqlite3"), base_url=base,
-                              faults=faults))
+                              faults=faults, auth=auth))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                            log_level="warning", ws="none", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -198,3 +199,29 @@ def test_async_client_transient_then_ok(tmp_path: Path) -> None:
         ack, metadata = anyio.run(run)
     assert (ack.code, ack.attempts, sleeps) == ("ok", 2, [0.5])
     assert metadata["resourceType"] == "CapabilityStatement"
+
+
+@pytest.mark.parametrize("kind", ["ES384", "RS384"])
+def test_smart_backend_services(tmp_path: Path, kind: str) -> None:
+    """With --auth on, the client gets a token with its signed assertion and sends; one token
+    serves several requests; without auth the centre answers 401 with an OperationOutcome."""
+    key = (ECKey.generate_key("P-384", parameters={"kid": "site-a-1"}, private=True)
+           if kind == "ES384" else
+           RSAKey.generate_key(2048, parameters={"kid": "site-a-1"}, private=True))
+    jwks = {"keys": [key.as_dict(private=False)]}
+    auth = AuthSettings(clients=(RegisteredClient("site-a", jwks),))
+    message = referral("CASE-1", seed=1)
+    with running_centre(tmp_path, auth=auth) as (base, _app):
+        smart = SmartBackendAuth("site-a", key, f"{base}/auth/token")
+        with Client(base, auth=smart) as client:
+            assert client.send_message(message).code == "ok"
+            token = smart.cached_token()
+            assert token is not None
+            assert client.read("Bundle", message["id"])["id"] == message["id"]
+            assert smart.cached_token() == token
+        with Client(base) as anonymous, pytest.raises(ServerError) as info:
+            anonymous.send_message(referral("CASE-2", seed=2))
+        assert info.value.status_code == 401 and info.value.outcome is not None
+        wrong = SmartBackendAuth("site-b", key, f"{base}/auth/token")
+        with Client(base, auth=wrong) as stranger, pytest.raises(ServerError, match="token"):
+            stranger.read("Bundle", message["id"])

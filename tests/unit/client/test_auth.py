@@ -182,3 +182,14 @@ def test_unusable_keys_are_refused(tmp_path: Path, rsa_key: RSAKey, problem: str
 def test_assertion_lifetime_at_most_five_minutes(rsa_key: RSAKey) -> None:
     with pytest.raises(ValueError, match="300"):
         SmartBackendAuth("site-a", rsa_key, TOKEN_URL, assertion_lifetime=301)
+
+
+def test_token_endpoint_refusal_as_operation_outcome(harness: HarnessFactory,
+                                                     mock: respx.MockRouter,
+                                                     rsa_key: RSAKey) -> None:
+    """A FHIR server's OperationOutcome refusal is carried by the ServerError."""
+    refusal = outcome("unknown client site-a", "security")
+    mock.post(TOKEN_URL).mock(return_value=httpx.Response(400, json=refusal))
+    with pytest.raises(ServerError, match="unknown client site-a") as info:
+        harness(auth=SmartBackendAuth("site-a", rsa_key, TOKEN_URL)).call("read", "Patient", "p1")
+    assert info.value.outcome == refusal
