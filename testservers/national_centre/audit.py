@@ -35,7 +35,7 @@ from .search import parse_search
 from .settings import Settings
 from .storage import SearchQuery, Store, TokenParam, now
 
-__all__ = ["AuditMiddleware", "AuditRecorder", "AuditedMessageService", "Exchange",
+__all__ = ["CPR_LIKE", "AuditMiddleware", "AuditRecorder", "AuditedMessageService", "Exchange",
            "QueryStringFilter", "audit_event", "current_exchange", "parse_audit_search"]
 
 log = logging.getLogger("testservers.national_centre")
@@ -51,6 +51,12 @@ LIFECYCLE = "http://terminology.hl7.org/CodeSystem/iso-21089-lifecycle"
 INTERACTION = "http://hl7.org/fhir/restful-interaction"
 RESOURCE_TYPES = "http://hl7.org/fhir/resource-types"
 _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+# A Danish CPR number (DDMMYY-SSSS): never logged nor audited, even as a resource id.
+CPR_LIKE = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
+
+
+def _safe_id(value: str) -> str | None:
+    return value if _ID.fullmatch(value) and not CPR_LIKE.search(value) else None
 
 
 @dataclass(slots=True)
@@ -128,14 +134,12 @@ def _entities(method: str, path: str, exchange: Exchange) -> list[dict[str, Any]
         return out
 
     if exchange.bundle_id is not None and exchange.header_id is not None:
-        return [entity("Bundle", exchange.bundle_id if _ID.fullmatch(exchange.bundle_id)
-                       else None),
-                entity("MessageHeader", exchange.header_id if _ID.fullmatch(exchange.header_id)
-                       else None)]
+        return [entity("Bundle", _safe_id(exchange.bundle_id)),
+                entity("MessageHeader", _safe_id(exchange.header_id))]
     parts = [p for p in path.split("/") if p]
     if not parts or not parts[0][:1].isupper() or (parts[0] == "Bundle" and method == "POST"):
         return []
-    rid = parts[1] if len(parts) >= 2 and _ID.fullmatch(parts[1]) else None
+    rid = _safe_id(parts[1]) if len(parts) >= 2 else None
     return [entity(parts[0][:64], rid)]
 
 
@@ -280,12 +284,13 @@ def parse_audit_search(params: Sequence[tuple[str, str]], *, default_count: int,
 
 class QueryStringFilter(logging.Filter):
     """Drops the query string from uvicorn access log lines (a search may carry a CPR number
-    in ``identifier=``)."""
+    in ``identifier=``) and masks CPR-like numbers in the path."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+            path = CPR_LIKE.sub("[number removed]", args[2].split("?", 1)[0])
+            record.args = (*args[:2], path, *args[3:])
         return True
 
 
