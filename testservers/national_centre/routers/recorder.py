@@ -104,6 +104,10 @@ class _Middleware:
 
         async def send_copy(message: Message) -> None:
             if message["type"] == "http.response.start":
+                # Logged before the client can see the answer, so a client reading the log
+                # right after its request finds it (the body fills in below, also before).
+                record.body = b"".join(chunks)
+                self.recorder.add(record)
                 record.status = int(message["status"])
                 for key, value in message.get("headers", ()):
                     if key.decode("latin-1").lower() == "content-type":
@@ -113,11 +117,7 @@ class _Middleware:
                 record.response += message.get("body", b"")
             await send(message)
 
-        try:
-            await self.app(scope, receive_copy, send_copy)
-        finally:
-            record.body = b"".join(chunks)
-            self.recorder.add(record)
+        await self.app(scope, receive_copy, send_copy)
 
 
 router = APIRouter(prefix=PREFIX)
