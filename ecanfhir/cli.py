@@ -16,7 +16,7 @@ from .commands import EXIT_USAGE, UsageError
 __all__ = ["main"]
 
 # Subcommands, in the order `ecanfhir --help` lists them; each module has add_parser and run.
-COMMANDS = ("validate", "snapshot", "package", "serve", "conformance", "generate")
+COMMANDS = ("validate", "snapshot", "package", "serve", "conformance", "generate", "send")
 
 
 def _parser() -> argparse.ArgumentParser:
