@@ -119,6 +119,21 @@ def test_send_ok_and_rest(tmp_path: Path) -> None:
         assert len(app.state.services.store.messages()) == 1
 
 
+def test_transaction(tmp_path: Path) -> None:
+    """A transaction Bundle is POSTed to [base]; the created resource reads back."""
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [{
+        "fullUrl": "urn:uuid:7f4c1f52-8c1e-4c39-9a5e-3c8a5d1e0b11",
+        "resource": {"resourceType": "Organization", "name": "Hospital A oncology"},
+        "request": {"method": "POST", "url": "Organization"}}]}
+    with running_centre(tmp_path) as (base, _app), Client(base) as client:
+        answer = client.transaction(bundle)
+        assert answer["type"] == "transaction-response"
+        response = answer["entry"][0]["response"]
+        assert response["status"].startswith("201")
+        created_id = response["location"].split("/Organization/")[1].split("/")[0]
+        assert client.read("Organization", created_id)["name"] == "Hospital A oncology"
+
+
 def test_duplicate_gets_the_same_acknowledgement(tmp_path: Path) -> None:
     """The same letter in a new envelope (MedCom duplicate) gets the first ack again."""
     message = referral("CASE-1", seed=1)
