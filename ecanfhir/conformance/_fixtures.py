@@ -113,12 +113,11 @@ def json_path(node: Any, path: str) -> list[Any]:
                 if isinstance(value, list) and int(index) < len(value):
                     nxt.append(value[int(index)])
             elif isinstance(value, dict) and name in value:
-                found = value[name]
-                nxt.extend(found if isinstance(found, list) else [found])
+                nxt.append(value[name])
             elif isinstance(value, list):
                 nxt.extend(v[name] for v in value if isinstance(v, dict) and name in v)
         current = nxt
-    return current
+    return [v for value in current for v in (value if isinstance(value, list) else [value])]
 
 
 def apply_patch(resource: Any, patch: str) -> Any:
