@@ -291,6 +291,9 @@ def _compile(node: Mapping[str, Any]) -> Fn:
         return _type_operator(operator, _compile(children[0]), children[1])
     if kind == "AdditiveExpression" and operator in ("+", "&"):
         return _additive(operator, _compile(children[0]), _compile(children[1]))
+    if (kind == "AdditiveExpression" and operator == "-") or (
+            kind == "MultiplicativeExpression" and operator in _ARITHMETIC):
+        return _arithmetic(_ARITHMETIC[operator], _compile(children[0]), _compile(children[1]))
     raise _NotCompilable(kind)
 
 
@@ -607,6 +610,33 @@ def _additive(operator: str, left: Fn, right: Fn) -> Fn:
     return plus if operator == "+" else concatenate
 
 
+def _int_division(x: Any, y: Any) -> Any:
+    return x // y if y != 0 else None
+
+
+_ARITHMETIC: Mapping[str, Callable[[Any, Any], Any]] = {
+    "-": lambda x, y: x - y, "*": lambda x, y: x * y,
+    "mod": lambda x, y: x % y if y != 0 else None, "div": _int_division}
+
+
+def _arithmetic(operation: Callable[[Any, Any], Any], left: Fn, right: Fn) -> Fn:
+    """``-``, ``*``, ``mod``, ``div`` on two computed numbers (``toInteger()`` results, literals);
+    empty when either side is (fhirpathpy's "nullable"), and when dividing by zero."""
+
+    def arithmetic(focus: Coll, scope: _Scope) -> Coll:
+        a, b = left(focus, scope), right(focus, scope)
+        if not a or not b:
+            return []
+        (x, x_path), (y, y_path) = _singleton(a), _singleton(b)
+        if x_path is not LITERAL or y_path is not LITERAL or not (
+                _is_number(x) and _is_number(y)) or isinstance(x, float) or isinstance(y, float):
+            raise Unsupported  # quantities, dates, element values: fhirpathpy's conversions
+        result = operation(x, y)
+        return [] if result is None else [(result, LITERAL)]
+
+    return arithmetic
+
+
 def _string(coll: Coll) -> str:
     """A String operand of ``&``: empty is ''; fhirpathpy raises on anything but one string."""
     if not coll:
@@ -797,6 +827,54 @@ def _matches(source: Fn, params: list[Mapping[str, Any]]) -> Fn:
     return _string_function(lambda value: pattern.search(value) is not None)(source)
 
 
+def _substring(source: Fn, params: list[Mapping[str, Any]]) -> Fn:
+    """``substring(start[, length])`` with integer literals, as fhirpathpy's ``substring``."""
+    if not 1 <= len(params) <= 2 or not all(_is_literal(p) for p in params):
+        raise _NotCompilable("substring")
+    bounds = [_constant_value(p) for p in params]
+    if any(len(b) != 1 or type(b[0][0]) is not int for b in bounds):
+        raise _NotCompilable("substring")
+    start = bounds[0][0][0]
+    length = bounds[1][0][0] if len(bounds) == 2 else None
+
+    def cut(value: str) -> Any:
+        if start < 0 or start >= len(value):
+            return None
+        return value[start:] if length is None else value[start:start + length]
+
+    build = _string_function(cut)(source)
+
+    def substring(focus: Coll, scope: _Scope) -> Coll:
+        result = build(focus, scope)
+        return [] if not result or result[0][0] is None else result
+
+    return substring
+
+
+_INTEGER = re.compile(r"^[+-]?\d+$")
+
+
+def _to_integer(source: Fn, params: list[Mapping[str, Any]]) -> Fn:
+    """``toInteger()``: fhirpathpy's ``to_integer`` (one item, else empty)."""
+    if params:
+        raise _NotCompilable("toInteger")
+
+    def to_integer(focus: Coll, scope: _Scope) -> Coll:
+        coll = source(focus, scope)
+        if len(coll) != 1:
+            return []
+        value = coll[0][0]
+        if isinstance(value, bool):
+            return [(int(value), LITERAL)]
+        if _is_number(value):
+            return [(value, LITERAL)] if int(value) == value else []
+        if isinstance(value, str) and _INTEGER.match(value):
+            return [(int(value), LITERAL)]
+        return []
+
+    return to_integer
+
+
 def _length(source: Fn, params: list[Mapping[str, Any]]) -> Fn:
     return _string_function(len)(source)
 
@@ -888,5 +966,6 @@ _FUNCTIONS: Mapping[str, Builder] = {
     "allTrue": _bool_aggregate(all), "anyTrue": _bool_aggregate(any),
     "allFalse": _bool_aggregate(lambda values: not any(values)),
     "anyFalse": _bool_aggregate(lambda values: not all(values)),
-    "trace": _trace, "extension": _extension,
+    "trace": _trace, "extension": _extension, "substring": _substring,
+    "toInteger": _to_integer,
 }

@@ -124,6 +124,11 @@ EXTRA = [
     ("$this.hasValue() and extension.exists()", "string"),
     ("$this >= '2020-01-01' or $this < $this", "date"),
     ("$this > 0", "integer"),
+    ("$this.substring(1, 2) = 'bc' or $this.substring(3).exists()", "string"),
+    ("$this.substring(0, 1).toInteger() * 3 - 1 > 4", "string"),
+    ("(10 - $this.substring(0, 1).toInteger() mod 10) mod 10 = 1", "string"),
+    ("$this.toInteger() div 2 = 1 or $this.toInteger().empty()", "string"),
+    ("value.toInteger() * 2 = 4", "Quantity"),
 ]
 EXTRA_FAST = [(expression, hint) for expression, hint in EXTRA
               if compile_expression(expression, type_hint=hint)._fast is not None]
