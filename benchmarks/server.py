@@ -1,0 +1,290 @@
+#!/usr/bin/env python3
+"""Mock national cancer centre benchmark: referral messages through ``$process-message`` over
+HTTP on 127.0.0.1, with validation on, from several concurrent senders.
+
+Usage::
+
+    python benchmarks/server.py [--messages N] [--senders N] [--workers N] [--seconds S]
+                                [--prefill N] [--db URL] [--no-compare]
+
+Each phase starts the server (uvicorn, ``--workers`` processes, default: one per core) on a
+database, warms it up, then sends ``--messages`` distinct referral messages (built with
+``ecanfhir.builders``) from ``--senders`` threads, stopping early after ``--seconds``:
+
+  1. empty store: messages/s and p50/p95/p99 latency;
+  2. the same load after ``--prefill`` cases (default 10,000) were written straight through the
+     Store API (messages, resources and acks as ``$process-message`` stores them, without
+     validating them again): its p95 over the empty store's p95;
+  3. unless ``--no-compare``: phase 1 with validation switched off in the server, to show how
+     much of the time validation takes (plus the validator alone, in this process).
+
+Targets (issue 5): >= 200 messages/s with validation on the 2-core machine; ratio <= 1.5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ecanfhir.builders import (
+    BuildContext,
+    CancerDiagnosis,
+    Organization,
+    Patient,
+    Referral,
+    build_referral_message,
+)
+
+HERE = Path(__file__).resolve().parent
+if str(HERE.parent) not in sys.path:    # testservers/ is importable from a checkout
+    sys.path.insert(0, str(HERE.parent))
+FHIR = {"Content-Type": "application/fhir+json"}
+CENTRE = Organization("National cancer centre", sor="987654321098", gln="5790000000005")
+HOSPITAL = Organization("Hospital A oncology", sor="123456789012", gln="5790000121526")
+AT = datetime(2026, 11, 27, 9, 15, tzinfo=UTC)
+
+
+def referral(n: int) -> dict[str, Any]:
+    """A valid cancer-case-referral message for case n (distinct ids per n)."""
+    return build_referral_message(
+        Referral(f"BENCH-{n:07d}", "tumour-board-review", "National tumour board assessment",
+                 AT),
+        sender=HOSPITAL, receiver=CENTRE,
+        patient=Patient("Testpatient", ("Bruno",), cpr="2512489996", gender="male"),
+        diagnosis=CancerDiagnosis(date(2026, 11, 20), icd10="C50.4", morphology="8500/3"),
+        context=BuildContext.seeded(n, at=AT))
+
+
+# -- the server, in its own processes ---------------------------------------------------------
+
+def app_from_env() -> Any:
+    """uvicorn factory (``server:app_from_env``): the app for ``BENCH_DB``; with
+    ``BENCH_NO_VALIDATION=1`` the message validator finds nothing (for comparison only)."""
+    from testservers.national_centre import Settings, create_app
+
+    app = create_app(Settings(database=os.environ["BENCH_DB"],
+                              base_url=os.environ["BENCH_BASE"]))
+    if os.environ.get("BENCH_NO_VALIDATION") == "1":
+        from ecanfhir import ValidationResult
+
+        services = app.state.services
+        services.messages.validator = _NoValidation(services.validator, ValidationResult(()))
+    return app
+
+
+class _NoValidation:
+    def __init__(self, validator: Any, empty: Any) -> None:
+        self.registry, self._empty = validator.registry, empty
+
+    def validate(self, *_args: Any, **_kwargs: Any) -> Any:
+        return self._empty
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def server(database: str, workers: int, *, validation: bool = True) -> Iterator[str]:
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "BENCH_DB": database, "BENCH_BASE": base,
+           "BENCH_NO_VALIDATION": "0" if validation else "1",
+           "PYTHONPATH": os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])}
+    code = ("import uvicorn; uvicorn.run('server:app_from_env', factory=True, host='127.0.0.1', "
+            f"port={port}, workers={workers}, log_level='warning', app_dir={str(HERE)!r})")
+    process = subprocess.Popen([sys.executable, "-c", code], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/metadata", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start: {process.stderr!r}")
+            time.sleep(0.2)
+        time.sleep(0.5 * workers)   # let every worker finish starting
+        yield base
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# -- load -------------------------------------------------------------------------------------
+
+def load(base: str, bodies: list[bytes], senders: int, max_seconds: float
+         ) -> tuple[float, list[float], int]:
+    """Send the bodies from ``senders`` threads; (elapsed s, latencies s, non-ok answers)."""
+    latencies: list[float] = []
+    failures = [0]
+    lock = threading.Lock()
+    cursor = iter(range(len(bodies)))
+    start = time.perf_counter()
+    deadline = start + max_seconds
+
+    def sender() -> None:
+        with httpx.Client(base_url=base, timeout=120) as http:
+            while time.perf_counter() < deadline:
+                with lock:
+                    n = next(cursor, None)
+                if n is None:
+                    return
+                t = time.perf_counter()
+                response = http.post("/$process-message", content=bodies[n], headers=FHIR)
+                elapsed = time.perf_counter() - t
+                ok = (response.status_code == 200 and b'"code":"ok"' in response.content)
+                with lock:
+                    latencies.append(elapsed)
+                    failures[0] += not ok
+
+    threads = [threading.Thread(target=sender) for _ in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - start, latencies, failures[0]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def run_phase(label: str, database: str, bodies: list[bytes], args: argparse.Namespace, *,
+              validation: bool = True) -> dict[str, float]:
+    warm, measured = bodies[:args.warmup], bodies[args.warmup:]
+    with server(database, args.workers, validation=validation) as base:
+        load(base, warm, args.senders, args.seconds)
+        elapsed, latencies, failures = load(base, measured, args.senders, args.seconds)
+    row = {"rate": len(latencies) / elapsed, "p50": percentile(latencies, 50),
+           "p95": percentile(latencies, 95), "p99": percentile(latencies, 99),
+           "n": len(latencies), "failures": failures}
+    print(f"{label:<44} {row['n']:>6.0f} {row['rate']:>9.1f} {row['p50'] * 1000:>8.1f}"
+          f" {row['p95'] * 1000:>8.1f} {row['p99'] * 1000:>8.1f} {failures:>6}", flush=True)
+    return row
+
+
+# -- prefill ----------------------------------------------------------------------------------
+
+def prefill(database: str, count: int, first: int) -> float:
+    """Store ``count`` accepted referral messages straight through the Store API."""
+    from ecanfhir import Validator
+    from testservers.national_centre import Settings
+    from testservers.national_centre._kpifacts import kpi_facts
+    from testservers.national_centre.messaging import (
+        MessageService,
+        envelope_of,
+        stored_entries,
+    )
+    from testservers.national_centre.storage import Processed, open_store
+
+    store = open_store(database)
+    service = MessageService(Settings(database=database), store, Validator())
+    start = time.perf_counter()
+    try:
+        for n in range(first, first + count):
+            bundle = referral(n)
+            envelope = envelope_of(bundle)
+            ack = service._ack(bundle, "ok", [])
+            processed = Processed(json.dumps(ack, separators=(",", ":")).encode(), "ok",
+                                  (bundle, *stored_entries(bundle), ack),
+                                  kpi_facts(bundle, envelope.event))
+            store.commit(envelope, processed)
+    finally:
+        store.close()
+    return time.perf_counter() - start
+
+
+def validator_alone(bodies: list[bytes], repeat: int = 20) -> float:
+    from ecanfhir import Validator
+    from ecanfhir._pilot import pilot_registry, pilot_url
+
+    validator = Validator(pilot_registry())
+    profiles = (pilot_url("StructureDefinition", "ecan-message"),)
+    validator.validate(json.loads(bodies[0]), profiles=profiles)
+    times = []
+    for body in bodies[:repeat]:
+        t = time.perf_counter()
+        validator.validate(json.loads(body), profiles=profiles)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--messages", type=int, default=1000, help="per phase (default 1000)")
+    ap.add_argument("--warmup", type=int, default=40)
+    ap.add_argument("--senders", type=int, default=8)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--seconds", type=float, default=60.0, help="time cap per phase")
+    ap.add_argument("--prefill", type=int, default=10_000)
+    ap.add_argument("--db", help="a postgresql:// URL of an EMPTY database (default: a new "
+                    "SQLite file)")
+    ap.add_argument("--no-compare", action="store_true", help="skip the run without validation")
+    args = ap.parse_args(argv)
+
+    per_phase = args.warmup + args.messages
+    bodies = [json.dumps(referral(n), separators=(",", ":")).encode()
+              for n in range(3 * per_phase)]
+    with tempfile.TemporaryDirectory() as tmp:
+        def database(name: str) -> str:
+            return args.db or os.path.join(tmp, f"{name}.sqlite3")
+
+        backend = "PostgreSQL" if args.db else "SQLite"
+        print(f"{args.senders} senders, {args.workers} server workers, {backend}, "
+              f"{os.cpu_count()} cores; at most {args.messages} messages or "
+              f"{args.seconds:.0f} s per phase\n")
+        print(f"{'phase':<44} {'msgs':>6} {'msgs/s':>9} {'p50 ms':>8} {'p95 ms':>8} "
+              f"{'p99 ms':>8} {'not ok':>6}")
+        empty = run_phase("empty store, validation on", database("main"),
+                          bodies[:per_phase], args)
+        took = prefill(database("main"), args.prefill, first=10_000_000)
+        full = run_phase(f"after {args.prefill:,} more stored cases", database("main"),
+                         bodies[per_phase:2 * per_phase], args)
+        print(f"  (prefill through the Store API: {took:.0f} s)")
+        if not args.no_compare and not args.db:
+            off = run_phase("empty store, validation OFF (comparison)", database("off"),
+                            bodies[2 * per_phase:], args, validation=False)
+        alone = validator_alone(bodies)
+
+    ratio = full["p95"] / empty["p95"]
+    print(f"\nmessages/s with validation: {empty['rate']:.1f} (target >= 200)")
+    print(f"p95 after {args.prefill:,} cases / p95 on an empty store: {ratio:.2f} "
+          "(target <= 1.5)")
+    print(f"validator alone, one message, one core: {alone * 1000:.1f} ms "
+          f"(at most {(os.cpu_count() or 1) / alone:.0f} messages/s on all cores)")
+    if not args.no_compare and not args.db:
+        share = 1 - empty["rate"] / off["rate"]
+        print(f"without validation: {off['rate']:.1f} messages/s; validation takes "
+              f"{share:.0%} of the server's capacity")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
