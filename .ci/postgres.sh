@@ -11,7 +11,7 @@ set -euo pipefail
 ecan_pg_bindir() {
     local initdb
     initdb=$(ls -1 /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1 || true)
-    [[ -n "$initdb" ]] && dirname "$initdb"
+    if [[ -n "$initdb" ]]; then dirname "$initdb"; fi
 }
 
 ecan_pg_install() {
