@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from fhirpathpy.engine.evaluators import evaluators
 
+from ._fhirpath_functions import _contained
 from ._fhirpath_model import R4_MODEL, Primitive, fhir_constant, is_companion_data
 
 if TYPE_CHECKING:
@@ -875,6 +876,32 @@ def _to_integer(source: Fn, params: list[Mapping[str, Any]]) -> Fn:
     return to_integer
 
 
+def _resolve(source: Fn, params: list[Mapping[str, Any]]) -> Fn:
+    """``resolve()``: contained targets, then the validator's resolver (the enclosing Bundle),
+    as ``_fhirpath_functions.resolve`` does for fhirpathpy."""
+    if params:
+        raise _NotCompilable("resolve")
+
+    def resolve(focus: Coll, scope: _Scope) -> Coll:
+        found: Coll = []
+        env = scope.env
+        for value, _path in _values_only(source(focus, scope)):
+            ref = value.get("reference") if _mapping(value) else value
+            if not isinstance(ref, str) or not ref:
+                continue
+            target = None
+            if ref.startswith("#") and len(ref) > 1:
+                target = _contained(env.resource, ref[1:]) or _contained(env.root_resource,
+                                                                           ref[1:])
+            if target is None and env.resolve is not None:
+                target = env.resolve(ref)
+            if target is not None:
+                found.append(_node(target, None))
+        return found
+
+    return resolve
+
+
 def _length(source: Fn, params: list[Mapping[str, Any]]) -> Fn:
     return _string_function(len)(source)
 
@@ -967,5 +994,5 @@ _FUNCTIONS: Mapping[str, Builder] = {
     "allFalse": _bool_aggregate(lambda values: not any(values)),
     "anyFalse": _bool_aggregate(lambda values: not all(values)),
     "trace": _trace, "extension": _extension, "substring": _substring,
-    "toInteger": _to_integer,
+    "toInteger": _to_integer, "resolve": _resolve,
 }

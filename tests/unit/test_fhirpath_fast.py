@@ -383,3 +383,19 @@ def test_fast_path_decides_most_generated_cases() -> None:
 
     sample()
     assert counts["fast"] >= 0.6 * counts.total(), counts
+
+
+@pytest.mark.parametrize(("reference", "holds"), [("#o1", False), ("#o2", True),
+                                                  ("Organization/o9", False)])
+def test_fast_resolve_agrees_with_fhirpathpy(reference: str, holds: bool) -> None:
+    """resolve(): a contained target, a missing one, and one the resolver finds (a Bundle)."""
+    patient = {"resourceType": "Patient", "managingOrganization": {"reference": reference},
+               "contained": [{"resourceType": "Organization", "id": "o1", "name": "x"}]}
+    elsewhere = {"resourceType": "Organization", "id": "o9", "name": "z"}
+    env = EvalEnv.for_resource(patient, resolve=lambda ref: elsewhere
+                               if ref == "Organization/o9" else None)
+    compiled = compile_expression("managingOrganization.resolve().name = 'y'",
+                                  type_hint="Patient")
+    assert compiled._fast is not None
+    assert compiled._fast.test(patient, compiled._type_path, env) is holds
+    assert compiled.test(patient, env, native=False) is holds
