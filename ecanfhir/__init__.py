@@ -8,13 +8,19 @@ True
 from __future__ import annotations
 
 from ._exceptions import (
+    BuildError,
+    ClientError,
     EcanfhirError,
     PackageError,
     ProfileNotFound,
+    ServerError,
     SnapshotMissing,
+    TransportError,
     ValidationFailed,
 )
 from ._package import PackageInfo, load_conformance, load_ig, load_package, package_cache_dir
+from ._package_build import PackageBuild, build_package
+from ._pilot import load_pilot, pilot_registry, pilot_url
 from ._registry import Registry
 from ._snapshot import generate_snapshot
 from .validation._issue import Issue, ValidationResult, to_operation_outcome
@@ -23,23 +29,32 @@ from .validation._validator import Validator, validate
 
 __version__ = "0.1.0"
 __all__ = [
+    "BuildError",
+    "ClientError",
     "EcanfhirError",
     "Issue",
+    "PackageBuild",
     "PackageError",
     "PackageInfo",
     "ProfileNotFound",
     "Registry",
+    "ServerError",
     "SnapshotMissing",
+    "TransportError",
     "ValidationFailed",
     "ValidationOptions",
     "ValidationResult",
     "Validator",
     "__version__",
+    "build_package",
     "generate_snapshot",
     "load_conformance",
     "load_ig",
     "load_package",
+    "load_pilot",
     "package_cache_dir",
+    "pilot_registry",
+    "pilot_url",
     "to_operation_outcome",
     "validate",
 ]
