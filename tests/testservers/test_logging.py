@@ -82,9 +82,23 @@ def debug_server(tmp_path: Path) -> Iterator[str]:
 
 def test_uvicorn_logs_at_debug_hold_no_cpr(debug_server: str,
                                            caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.DEBUG), httpx.Client(base_url=debug_server,
-                                                      timeout=30) as http:
-        _exchanges(http)
-        time.sleep(0.2)
+    # Another test's uvicorn may have set up its loggers not to propagate: listen on them.
+    loggers = [logging.getLogger(name) for name in ("uvicorn", "uvicorn.access",
+                                                    "uvicorn.error")]
+    saved = [(lg.level, lg.disabled) for lg in loggers]
+    for logger in loggers:
+        logger.addHandler(caplog.handler)
+        logger.setLevel(logging.DEBUG)
+        logger.disabled = False
+    try:
+        with caplog.at_level(logging.DEBUG), httpx.Client(base_url=debug_server,
+                                                          timeout=30) as http:
+            _exchanges(http)
+            time.sleep(0.2)
+    finally:
+        for logger, (level, disabled) in zip(loggers, saved, strict=True):
+            logger.removeHandler(caplog.handler)
+            logger.setLevel(level)
+            logger.disabled = disabled
     assert any(r.name == "uvicorn.access" for r in caplog.records)
     _assert_clean(caplog)
