@@ -1,22 +1,26 @@
 """The ``ecanfhir`` command: one subcommand per module of :mod:`ecanfhir.commands`.
 
-Exit codes: 0 valid / done, 1 errors found, 2 usage or unreadable input.
+Exit codes: 0 valid / done, 1 errors found, 2 usage or unreadable input, 3 internal error.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from ._exceptions import EcanfhirError
 from .commands import EXIT_USAGE, UsageError
 
+EXIT_INTERNAL = 3
+
 __all__ = ["main"]
 
 # Subcommands, in the order `ecanfhir --help` lists them; each module has add_parser and run.
-COMMANDS = ("validate", "snapshot", "package", "serve", "conformance", "generate", "send")
+COMMANDS = ("demo", "validate", "generate", "send", "serve", "conformance", "snapshot",
+            "package")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,6 +55,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug or a broken installation: say so in one line
+        if os.environ.get("ECANFHIR_DEBUG"):
+            raise
+        print(f"ecanfhir: internal error ({type(exc).__name__}: {exc}); set ECANFHIR_DEBUG=1 "
+              "for the traceback", file=sys.stderr)
+        return EXIT_INTERNAL
     return code
 
 

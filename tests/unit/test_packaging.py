@@ -12,7 +12,8 @@ def test_every_python_package_is_listed_in_pyproject() -> None:
     """A package left out of [tool.setuptools] packages would be missing from `pip install .`."""
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
                  ["packages"])
-    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "ecanfhir").rglob("*.py")
+    found = {".".join(p.parent.relative_to(ROOT).parts)
+             for top in ("ecanfhir", "testservers") for p in (ROOT / top).rglob("*.py")
              if "__pycache__" not in p.parts}
     assert found - listed == set()
 
