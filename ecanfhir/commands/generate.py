@@ -28,6 +28,8 @@ def add_parser(sub: Any) -> None:
     g.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
     g.add_argument("--invalid", action="store_true",
                    help="negative cases, one targeted rule violation each")
+    g.add_argument("--pretty", action="store_true",
+                   help="indent the JSON files (default: compact, fastest)")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     g.set_defaults(run=run)
 
@@ -52,10 +54,11 @@ def run(args: argparse.Namespace) -> int:
                           redirect_stdout=False, redirect_stderr=False) as bar:
                 task = bar.add_task(f"generating {args.kind}", total=args.count)
                 summary = write_cases(args.kind, out, count=args.count, seed=args.seed,
-                                      invalid=args.invalid, advance=lambda: bar.advance(task))
+                                      invalid=args.invalid, pretty=args.pretty,
+                                      advance=lambda: bar.advance(task))
         else:
             summary = write_cases(args.kind, out, count=args.count, seed=args.seed,
-                                  invalid=args.invalid)
+                                  invalid=args.invalid, pretty=args.pretty)
     except OSError as exc:
         raise UsageError(f"--out {args.out}: cannot write there "
                          f"({exc.strerror or exc})") from exc
