@@ -162,6 +162,9 @@ def load(base: str, bodies: list[bytes], senders: int, max_seconds: float
                 with lock:
                     latencies.append(elapsed)
                     failures[0] += not ok
+                    if not ok and failures[0] == 1:
+                        print(f"  first non-ok answer: {response.status_code} "
+                              f"{_diagnostics(response)}", flush=True)
 
     threads = [threading.Thread(target=sender) for _ in range(senders)]
     for thread in threads:
@@ -169,6 +172,18 @@ def load(base: str, bodies: list[bytes], senders: int, max_seconds: float
     for thread in threads:
         thread.join()
     return time.perf_counter() - start, latencies, failures[0]
+
+
+def _diagnostics(response: httpx.Response) -> str:
+    """The first issue of a failed answer (an ack's OperationOutcome, or the error body)."""
+    try:
+        body = response.json()
+        outcome = next((e["resource"] for e in body.get("entry", [])
+                        if e["resource"]["resourceType"] == "OperationOutcome"), body)
+        issue = outcome["issue"][0]
+        return f"{issue.get('expression')} {issue.get('diagnostics', '')}"[:300]
+    except (ValueError, KeyError, IndexError, TypeError, StopIteration):
+        return response.text[:300]
 
 
 def percentile(values: list[float], q: float) -> float:

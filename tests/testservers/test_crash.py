@@ -94,8 +94,13 @@ def test_kill_9_mid_load_loses_no_acknowledged_message(tmp_path: Path) -> None:
                         killed.set()
                         os.kill(process.pid, signal.SIGKILL)
 
+        # One message alone first: a fresh Validator used from several threads at once can
+        # report spurious errors while it compiles its schemas (a validator issue, not this
+        # test's subject).
+        send(0)
+        assert 0 in acked
         with ThreadPoolExecutor(max_workers=SENDERS) as pool:
-            list(pool.map(send, range(MESSAGES)))
+            list(pool.map(send, range(1, MESSAGES)))
         assert killed.is_set() and process.wait(timeout=10) == -signal.SIGKILL
 
     sent_before_kill = len(acked)
