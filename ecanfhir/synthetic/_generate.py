@@ -69,7 +69,10 @@ def generate(kind: Kind, *, count: int, seed: int, invalid: bool = False
     """
     if count < 1:
         raise ValueError(f"count: at least 1, not {count}")
-    master = random.Random(seed)
+    # The kind and validity are part of the seed: `generate referral --seed 1`, `generate
+    # telemedicine --seed 1` and `generate referral --seed 1 --invalid` must not share
+    # MessageHeader ids, or a centre would take one for a resend of the other.
+    master = random.Random(f"{kind}:{'invalid' if invalid else 'valid'}:{seed}")
     mutations = [m for m in MUTATIONS if kind in m.kinds]
     for number in range(1, count + 1):
         rng = random.Random(master.getrandbits(63))
