@@ -12,6 +12,7 @@ profile checks.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -313,6 +314,9 @@ class Schema:
         self._compiled: dict[str, CompiledStructure] = {}
         self._failed: dict[str, SnapshotMissing] = {}
         self._generation = registry.generation
+        # One compilation per canonical, even with many threads validating (a server): the
+        # walker matches elements by identity, so two trees of one profile must never mix.
+        self._lock = threading.RLock()
 
     def _check_generation(self) -> None:
         if self._generation != self.registry.generation:
@@ -326,6 +330,13 @@ class Schema:
         Raises:
             ProfileNotFound: nothing loaded has that URL.
         """
+        hit = self._compiled.get(canonical)
+        if hit is not None and self._generation == self.registry.generation:
+            return hit
+        with self._lock:
+            return self._compile(canonical)
+
+    def _compile(self, canonical: str) -> CompiledStructure:
         self._check_generation()
         hit = self._compiled.get(canonical)
         if hit is not None:
