@@ -11,7 +11,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -19,42 +18,15 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import anyio.from_thread
-import httpx
 import pytest
 import uvicorn
+from _centre_http import BASE, AppClient, free_port
 from fastapi import FastAPI
 
 from testservers.national_centre import Settings, create_app
-
-BASE = "http://centre.test"
-
-
-class AppClient:
-    """A synchronous httpx client for an ASGI app, in process (no sockets)."""
-
-    def __init__(self, app: FastAPI, portal: Any) -> None:
-        self._portal = portal
-        self._client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url=BASE)
-
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        response: httpx.Response = self._portal.call(
-            lambda: self._client.request(method, url, **kwargs))
-        return response
-
-    def get(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("GET", url, **kwargs)
-
-    def post(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("POST", url, **kwargs)
-
-    def close(self) -> None:
-        self._portal.call(self._client.aclose)
-
 
 BACKENDS = ("sqlite", "postgresql")
 POSTGRES_URL_VARIABLE = "ECANFHIR_TEST_POSTGRES_URL"
@@ -94,7 +66,7 @@ class _ThrowawayCluster:
     def __enter__(self) -> str:
         if self.owner:
             shutil.chown(self.dir, "postgres")
-        port = _free_port()
+        port = free_port()
         data = os.path.join(self.dir, "data")
         self._run(f"{self.bindir}/initdb", "-D", data, "-U", "postgres", "-A", "trust",
                   "-E", "UTF8", "--locale=C", "--no-sync")
@@ -155,17 +127,10 @@ def client(app: FastAPI) -> Iterator[AppClient]:
         c.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def live_server(database: str) -> Iterator[tuple[str, FastAPI]]:
     """uvicorn on 127.0.0.1 on a free port, in a thread; yields (base URL, app)."""
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     application = create_app(Settings(database=database, base_url=base))
     server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port,

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from _centre_assertions import outcome_codes
+from _centre_http import AppClient
 from _centre_messages import referral
-from conftest import AppClient
 from fastapi import FastAPI
 
 from ecanfhir import Validator

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 from _centre_assertions import outcome_codes
+from _centre_http import BASE, AppClient
 from _centre_messages import referral
-from conftest import BASE, AppClient
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 from _centre_assertions import outcome_codes
+from _centre_http import AppClient
 from _centre_messages import referral
-from conftest import AppClient
 
 FHIR = {"Content-Type": "application/fhir+json"}
 MESSAGE = json.dumps(referral("CASE-1", seed=1))

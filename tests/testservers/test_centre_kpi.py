@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from _centre_http import AppClient
 from _centre_messages import consultation, referral
-from conftest import AppClient
 
 from ecanfhir.builders import resend
 

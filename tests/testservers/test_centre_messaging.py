@@ -8,8 +8,8 @@ import uuid
 from pathlib import Path
 
 from _centre_assertions import ack_header, ack_outcome
+from _centre_http import AppClient
 from _centre_messages import consultation, referral
-from conftest import AppClient
 from fastapi import FastAPI
 
 from ecanfhir.builders import resend

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from _centre_assertions import outcome_codes
+from _centre_http import AppClient
 from _centre_messages import consultation, referral
-from conftest import AppClient
 
 from ecanfhir._pilot import pilot_url
 

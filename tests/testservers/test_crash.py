@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from _centre_http import free_port as _free_port
 from _centre_messages import referral
-from conftest import _free_port
 
 from testservers.national_centre.storage import open_store
 

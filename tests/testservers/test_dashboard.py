@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 import pytest
+from _centre_http import AppClient
 from _centre_messages import consultation, referral
-from conftest import AppClient
 from fastapi import FastAPI
 
 FHIR = {"Content-Type": "application/fhir+json"}

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from _centre_http import AppClient
 from _centre_messages import referral
-from conftest import AppClient
 
 from testservers.national_centre import Settings, create_app
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 from _centre_assertions import outcome_codes
-from conftest import AppClient
+from _centre_http import AppClient
 from fastapi import FastAPI
 
 from testservers.national_centre.storage import SearchQuery, TokenParam
