@@ -19,7 +19,8 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     s.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
     s.add_argument("--db", default="national-centre.sqlite3", metavar="PATH|URL",
-                   help="SQLite database file (default: ./national-centre.sqlite3)")
+                   help="SQLite database file, or a postgresql:// URL (default: "
+                        "./national-centre.sqlite3)")
     s.add_argument("--base-url", metavar="URL",
                    help="public base URL (default: http://HOST:PORT)")
     s.add_argument("--auth", action="store_true",

@@ -163,6 +163,14 @@ def test_wrong_scope_is_403(client: AppClient) -> None:
     assert outcome_codes(client.get("/Patient", headers=narrow)) == ["forbidden"]
 
 
+def test_metadata_declares_smart_security(client: AppClient) -> None:
+    """With auth on, the CapabilityStatement names SMART-on-FHIR and the token endpoint."""
+    security = client.get("/metadata").json()["rest"][0]["security"]
+    assert security["service"][0]["coding"][0]["code"] == "SMART-on-FHIR"
+    uris = security["extension"][0]["extension"]
+    assert uris == [{"url": "token", "valueUri": f"{BASE}/auth/token"}]
+
+
 def test_metadata_and_dashboard_stay_open(client: AppClient) -> None:
     assert client.get("/metadata").status_code == 200
     assert client.get("/").status_code == 200

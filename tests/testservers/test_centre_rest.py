@@ -9,7 +9,7 @@ from _centre_assertions import outcome_codes
 from _centre_http import AppClient
 from _centre_messages import consultation, referral
 
-from ecanfhir._pilot import pilot_url
+from ecanfhir import Validator, pilot_registry, pilot_url
 
 
 def _store(client: AppClient, *messages: dict[str, Any]) -> None:
@@ -33,6 +33,22 @@ def test_metadata_declares_messaging_with_reliable_cache(client: AppClient) -> N
     assert body["messaging"][0]["reliableCache"] > 0
     assert body["messaging"][0]["endpoint"][0]["address"].endswith("/$process-message")
     assert client.get("/metadata").content == response.content
+    messages = {m["definition"] for m in body["messaging"][0]["supportedMessage"]}
+    assert pilot_url("MessageDefinition", "ecan-cancer-case-referral") in messages
+
+
+def test_metadata_is_a_valid_capability_statement_declaring_writes(client: AppClient) -> None:
+    """What the centre accepts: transaction/batch, (conditional) create; and the statement
+    itself validates, and every supported message names a MessageDefinition of the package."""
+    body = client.get("/metadata").json()
+    assert Validator(pilot_registry()).validate(body).errors == ()
+    rest = body["rest"][0]
+    assert {i["code"] for i in rest["interaction"]} == {"transaction", "batch"}
+    patient = next(r for r in rest["resource"] if r["type"] == "Patient")
+    assert patient["conditionalCreate"] is True
+    registry = pilot_registry()
+    for message in body["messaging"][0]["supportedMessage"]:
+        assert registry.get(message["definition"], "MessageDefinition") is not None
 
 
 def test_read_and_vread_carry_etag_and_last_modified(client: AppClient) -> None:

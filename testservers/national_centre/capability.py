@@ -20,6 +20,20 @@ _COMMON = [("_id", "token"), ("_lastUpdated", "date"), ("identifier", "token"),
            ("status", "token"), ("patient", "reference"), ("subject", "reference")]
 
 
+def _smart_security(base: str) -> dict[str, Any]:
+    """SMART Backend Services, as the SMART App Launch IG declares it in R4 (the oauth-uris
+    extension naming the token endpoint)."""
+    return {
+        "service": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/"
+                                           "restful-security-service", "code": "SMART-on-FHIR"}]}],
+        "extension": [{"url": "http://fhir-registry.smarthealthit.org/StructureDefinition/"
+                              "oauth-uris",
+                       "extension": [{"url": "token", "valueUri": f"{base}/auth/token"}]}],
+        "description": "SMART Backend Services: client_credentials with a private_key_jwt "
+                       "assertion (RS384/ES384); see /.well-known/smart-configuration",
+    }
+
+
 def capability_statement(settings: Settings, published: str) -> dict[str, Any]:
     base = settings.base_url.rstrip("/")
     resources = []
@@ -27,7 +41,9 @@ def capability_statement(settings: Settings, published: str) -> dict[str, Any]:
         params = _COMMON + ([("class", "token")] if rtype == "Encounter" else [])
         entry: dict[str, Any] = {
             "type": rtype, "versioning": "versioned", "readHistory": True,
-            "interaction": [{"code": "read"}, {"code": "vread"}, {"code": "search-type"}],
+            "interaction": [{"code": "read"}, {"code": "vread"}, {"code": "search-type"},
+                            {"code": "create"}],
+            "conditionalCreate": True,
             "searchParam": [{"name": n, "type": t} for n, t in params],
             "operation": [{"name": "validate",
                            "definition": "http://hl7.org/fhir/OperationDefinition/"
@@ -46,7 +62,9 @@ def capability_statement(settings: Settings, published: str) -> dict[str, Any]:
                                           "(test server)", "url": base},
         "rest": [{
             "mode": "server",
+            **({"security": _smart_security(base)} if settings.auth is not None else {}),
             "resource": resources,
+            "interaction": [{"code": "transaction"}, {"code": "batch"}],
             "operation": [
                 {"name": "process-message",
                  "definition": "http://hl7.org/fhir/OperationDefinition/MessageHeader-process-"
@@ -64,7 +82,7 @@ def capability_statement(settings: Settings, published: str) -> dict[str, Any]:
                              "gets the byte-identical first acknowledgement; a reused Bundle.id "
                              "with a new MessageHeader.id gets a fatal-error acknowledgement.",
             "supportedMessage": [{"mode": "receiver",
-                                  "definition": pilot_url("MessageDefinition", event)}
+                                  "definition": pilot_url("MessageDefinition", f"ecan-{event}")}
                                  for event in ("cancer-case-referral", "tumour-board-outcome",
                                                "telemedicine-encounter")],
         }],

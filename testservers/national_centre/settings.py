@@ -71,7 +71,7 @@ class Settings:
 
     Args:
         database: an SQLite file path, ``sqlite:///PATH``, or ``:memory:``-like test paths;
-            a ``postgresql://`` URL is reserved for the PostgreSQL store (not built yet).
+            or a ``postgresql://`` URL (the PostgreSQL store, for several workers).
         base_url: the server's public base, used in ``fullUrl``, paging links and metadata.
         max_body_bytes: larger request bodies are refused with 413.
         max_json_depth: deeper JSON nesting is refused with 400.
