@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import errors
 
+from ._sql import classify, message_facts, search_where, transmission_count
 from .storage import (
     Envelope,
     MessageFact,
@@ -35,7 +36,6 @@ from .storage import (
     SearchPage,
     SearchQuery,
     StoredResource,
-    TokenParam,
     Transaction,
     index_entries,
     now,
@@ -183,44 +183,13 @@ class PostgresStore:
 
     def _classify(self, conn: psycopg.Connection[Any], envelope: Envelope) -> Receipt | None:
         """DOMAIN.md §2(c) point 5, under the envelope's advisory locks."""
-        row = conn.execute("SELECT header_id FROM transmissions WHERE bundle_id = %s",
-                           (envelope.bundle_id,)).fetchone()
-        if row is not None and row[0] != envelope.header_id:
-            conn.execute("INSERT INTO rejected_transmissions (bundle_id, header_id, received, "
-                         "reason) VALUES (%s,%s,%s,%s)",
-                         (envelope.bundle_id, envelope.header_id, now(), "bundle-id-reused"))
-            return Receipt("bundle-id-reused")
-        message = conn.execute("SELECT ack, ack_code FROM messages WHERE header_id = %s",
-                               (envelope.header_id,)).fetchone()
-        if message is None:
-            return None
-        if row is not None:
-            conn.execute("UPDATE transmissions SET resends = resends + 1 WHERE bundle_id = %s",
-                         (envelope.bundle_id,))
-            return Receipt("resend", bytes(message[0]), message[1])
-        conn.execute("INSERT INTO transmissions (bundle_id, header_id, received, kind) "
-                     "VALUES (%s,%s,%s,'duplicate')",
-                     (envelope.bundle_id, envelope.header_id, now()))
-        return Receipt("duplicate", bytes(message[0]), message[1])
+        return classify(conn.execute, envelope, "%s")
 
     def messages(self, event: str | None = None) -> list[MessageFact]:
-        sql = ("SELECT header_id, event, sender, received, bundle_timestamp, ack_code, kpi, "
-               "reasons FROM messages")
-        args: tuple[str, ...] = ()
-        if event is not None:
-            sql += " WHERE event = %s"
-            args = (event,)
-        rows = self._conn().execute(sql + " ORDER BY received, header_id", args).fetchall()
-        return [MessageFact(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]),
-                            tuple(json.loads(r[7]))) for r in rows]
+        return message_facts(self._conn().execute, event, "%s")
 
     def transmission_count(self) -> int:
-        row = self._conn().execute("SELECT (SELECT count(*) FROM transmissions) + "
-                                   "(SELECT count(*) FROM rejected_transmissions)").fetchone()
-        assert row is not None
-        return int(row[0])
-
-    # -- security -----------------------------------------------------------------------------
+        return transmission_count(self._conn().execute)
 
     def use_jti(self, client_id: str, jti: str, expires: str) -> bool:
         def use(conn: psycopg.Connection[Any]) -> bool:
@@ -372,31 +341,4 @@ def _search(conn: psycopg.Connection[Any], query: SearchQuery) -> SearchPage:
 
 
 def _where(query: SearchQuery) -> tuple[str, list[Any]]:
-    clauses: list[str] = ["r.type = %s"]
-    args: list[Any] = [query.resource_type]
-    if query.ids:
-        clauses.append("r.id = ANY(%s)")
-        args.append(list(query.ids))
-    for op, instant in query.last_updated:
-        if op not in ("<", "<=", ">", ">=", "="):
-            raise ValueError(f"not a comparison operator: {op}")
-        clauses.append(f"r.last_updated {op} %s")
-        args.append(instant)
-    for param, alternatives in query.tokens:
-        ors = [_token_clause(alt, args, param) for alt in alternatives]
-        clauses.append(
-            "EXISTS (SELECT 1 FROM search_index s WHERE s.type = r.type AND s.id = r.id "
-            f"AND ({' OR '.join(ors)}))")
-    return " AND ".join(clauses), args
-
-
-def _token_clause(token: TokenParam, args: list[Any], param: str) -> str:
-    parts = ["s.param = %s"]
-    args.append(param)
-    if token.system is not None:
-        parts.append("s.system = %s")
-        args.append(token.system)
-    if token.value is not None:
-        parts.append("s.value = %s")
-        args.append(token.value)
-    return "(" + " AND ".join(parts) + ")"
+    return search_where(query, "%s", ids_clause=lambda ids: ("r.id = ANY(%s)", [list(ids)]))

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from ._sql import classify, message_facts, search_where, transmission_count
 from .storage import (
     Envelope,
     MessageFact,
@@ -28,7 +29,6 @@ from .storage import (
     SearchPage,
     SearchQuery,
     StoredResource,
-    TokenParam,
     Transaction,
     index_entries,
     now,
@@ -167,41 +167,13 @@ class SqliteStore:
 
     def _classify(self, conn: sqlite3.Connection, envelope: Envelope) -> Receipt | None:
         """DOMAIN.md §2(c) point 5, inside the write transaction."""
-        row = conn.execute("SELECT header_id FROM transmissions WHERE bundle_id = ?",
-                           (envelope.bundle_id,)).fetchone()
-        if row is not None and row[0] != envelope.header_id:
-            conn.execute("INSERT INTO rejected_transmissions (bundle_id, header_id, received, "
-                         "reason) VALUES (?,?,?,?)",
-                         (envelope.bundle_id, envelope.header_id, now(), "bundle-id-reused"))
-            return Receipt("bundle-id-reused")
-        message = conn.execute("SELECT ack, ack_code FROM messages WHERE header_id = ?",
-                               (envelope.header_id,)).fetchone()
-        if message is None:
-            return None
-        if row is not None:
-            conn.execute("UPDATE transmissions SET resends = resends + 1 WHERE bundle_id = ?",
-                         (envelope.bundle_id,))
-            return Receipt("resend", bytes(message[0]), message[1])
-        conn.execute("INSERT INTO transmissions (bundle_id, header_id, received, kind) "
-                     "VALUES (?,?,?,'duplicate')",
-                     (envelope.bundle_id, envelope.header_id, now()))
-        return Receipt("duplicate", bytes(message[0]), message[1])
+        return classify(conn.execute, envelope, "?")
 
     def messages(self, event: str | None = None) -> list[MessageFact]:
-        sql = ("SELECT header_id, event, sender, received, bundle_timestamp, ack_code, kpi, "
-               "reasons FROM messages")
-        args: tuple[str, ...] = ()
-        if event is not None:
-            sql += " WHERE event = ?"
-            args = (event,)
-        rows = self._conn().execute(sql + " ORDER BY received, header_id", args).fetchall()
-        return [MessageFact(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]),
-                            tuple(json.loads(r[7]))) for r in rows]
+        return message_facts(self._conn().execute, event, "?")
 
     def transmission_count(self) -> int:
-        row = self._conn().execute("SELECT (SELECT count(*) FROM transmissions) + "
-                                   "(SELECT count(*) FROM rejected_transmissions)").fetchone()
-        return int(row[0])
+        return transmission_count(self._conn().execute)
 
     def atomic(self, work: Callable[[Transaction], T]) -> T:
         # BEGIN IMMEDIATE: the write lock is held before the first read, so a conditional
@@ -302,30 +274,5 @@ class _SqliteTransaction:
 
 
 def _where(query: SearchQuery) -> tuple[str, list[Any]]:
-    clauses, args = ["r.type = ?"], [query.resource_type]
-    if query.ids:
-        clauses.append(f"r.id IN ({','.join('?' * len(query.ids))})")
-        args.extend(query.ids)
-    for op, instant in query.last_updated:
-        clauses.append(f"r.last_updated {op} ?")
-        args.append(instant)
-    for param, alternatives in query.tokens:
-        ors = []
-        for alt in alternatives:
-            ors.append(_token_clause(alt, args, param))
-        clauses.append(
-            "EXISTS (SELECT 1 FROM search_index s WHERE s.type = r.type AND s.id = r.id "
-            f"AND ({' OR '.join(ors)}))")
-    return " AND ".join(clauses), args
-
-
-def _token_clause(token: TokenParam, args: list[Any], param: str) -> str:
-    parts = ["s.param = ?"]
-    args.append(param)
-    if token.system is not None:
-        parts.append("s.system = ?")
-        args.append(token.system)
-    if token.value is not None:
-        parts.append("s.value = ?")
-        args.append(token.value)
-    return "(" + " AND ".join(parts) + ")"
+    return search_where(query, "?", ids_clause=lambda ids: (
+        f"r.id IN ({','.join('?' * len(ids))})", list(ids)))

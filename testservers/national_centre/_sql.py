@@ -1,0 +1,93 @@
+"""SQL the two stores share, written once for both dialects' parameter markers.
+
+SQLite (``?``) and PostgreSQL (``%s``, psycopg) run the same statements for the duplicate
+rules of DOMAIN.md §2(c) point 5, the message log and token search; each store passes its
+connection's ``execute`` and its marker. Locking differs and stays in the stores: SQLite
+serialises writers with ``BEGIN IMMEDIATE``, PostgreSQL with advisory locks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .storage import Envelope, MessageFact, Receipt, SearchQuery, TokenParam, now
+
+__all__ = ["Execute", "classify", "message_facts", "search_where", "transmission_count"]
+
+Execute = Callable[..., Any]  # connection.execute(sql, params) -> a cursor
+
+
+def classify(execute: Execute, envelope: Envelope, p: str) -> Receipt | None:
+    """The four cases of Bundle.id / MessageHeader.id, inside the caller's write transaction:
+    None for a new message; else what to answer (the stored acknowledgement, or an error)."""
+    row = execute(f"SELECT header_id FROM transmissions WHERE bundle_id = {p}",
+                  (envelope.bundle_id,)).fetchone()
+    if row is not None and row[0] != envelope.header_id:
+        execute("INSERT INTO rejected_transmissions (bundle_id, header_id, received, reason) "
+                f"VALUES ({p},{p},{p},{p})",
+                (envelope.bundle_id, envelope.header_id, now(), "bundle-id-reused"))
+        return Receipt("bundle-id-reused")
+    message = execute(f"SELECT ack, ack_code FROM messages WHERE header_id = {p}",
+                      (envelope.header_id,)).fetchone()
+    if message is None:
+        return None
+    if row is not None:
+        execute(f"UPDATE transmissions SET resends = resends + 1 WHERE bundle_id = {p}",
+                (envelope.bundle_id,))
+        return Receipt("resend", bytes(message[0]), message[1])
+    execute("INSERT INTO transmissions (bundle_id, header_id, received, kind) "
+            f"VALUES ({p},{p},{p},'duplicate')", (envelope.bundle_id, envelope.header_id, now()))
+    return Receipt("duplicate", bytes(message[0]), message[1])
+
+
+def message_facts(execute: Execute, event: str | None, p: str) -> list[MessageFact]:
+    """The message log (what the KPIs are computed from), oldest first."""
+    sql = ("SELECT header_id, event, sender, received, bundle_timestamp, ack_code, kpi, reasons "
+           "FROM messages")
+    args: tuple[str, ...] = ()
+    if event is not None:
+        sql += f" WHERE event = {p}"
+        args = (event,)
+    rows = execute(sql + " ORDER BY received, header_id", args).fetchall()
+    return [MessageFact(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]),
+                        tuple(json.loads(r[7]))) for r in rows]
+
+
+def transmission_count(execute: Execute) -> int:
+    row = execute("SELECT (SELECT count(*) FROM transmissions) + "
+                  "(SELECT count(*) FROM rejected_transmissions)").fetchone()
+    return int(row[0])
+
+
+def search_where(query: SearchQuery, p: str, *, ids_clause: Callable[[Sequence[str]], tuple[
+        str, list[Any]]]) -> tuple[str, list[Any]]:
+    """The WHERE clause of a search over ``resources r`` (and ``search_index s``)."""
+    clauses, args = [f"r.type = {p}"], [query.resource_type]
+    if query.ids:
+        clause, values = ids_clause(query.ids)
+        clauses.append(clause)
+        args.extend(values)
+    for op, instant in query.last_updated:
+        if op not in ("<", "<=", ">", ">=", "="):
+            raise ValueError(f"not a comparison operator: {op}")
+        clauses.append(f"r.last_updated {op} {p}")
+        args.append(instant)
+    for param, alternatives in query.tokens:
+        ors = [_token_clause(alt, args, param, p) for alt in alternatives]
+        clauses.append("EXISTS (SELECT 1 FROM search_index s WHERE s.type = r.type AND "
+                       f"s.id = r.id AND ({' OR '.join(ors)}))")
+    return " AND ".join(clauses), args
+
+
+def _token_clause(token: TokenParam, args: list[Any], param: str, p: str) -> str:
+    parts = [f"s.param = {p}"]
+    args.append(param)
+    if token.system is not None:
+        parts.append(f"s.system = {p}")
+        args.append(token.system)
+    if token.value is not None:
+        parts.append(f"s.value = {p}")
+        args.append(token.value)
+    return "(" + " AND ".join(parts) + ")"
