@@ -27,7 +27,13 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import errors
 
-from ._sql import classify, message_facts, search_where, transmission_count
+from ._sql import (
+    classify,
+    message_facts,
+    record_message,
+    search_where,
+    transmission_count,
+)
 from .storage import (
     Envelope,
     MessageFact,
@@ -164,17 +170,7 @@ class PostgresStore:
             if earlier is not None:
                 return earlier
             received = now()
-            conn.execute(
-                "INSERT INTO messages (header_id, bundle_id, event, sender, received, "
-                "bundle_timestamp, ack_code, ack, kpi, reasons) "
-                "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-                (envelope.header_id, envelope.bundle_id, envelope.event, envelope.sender,
-                 received, envelope.timestamp, processed.ack_code, processed.ack,
-                 json.dumps(dict(processed.kpi), sort_keys=True),
-                 json.dumps(list(processed.reasons))))
-            conn.execute("INSERT INTO transmissions (bundle_id, header_id, received, kind) "
-                         "VALUES (%s,%s,%s,'original')",
-                         (envelope.bundle_id, envelope.header_id, received))
+            record_message(conn.execute, envelope, processed, received, "%s")
             for resource in processed.resources:
                 _put(conn, resource, received, locked=True)
             return Receipt("processed", processed.ack, processed.ack_code)

@@ -12,9 +12,18 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .storage import Envelope, MessageFact, Receipt, SearchQuery, TokenParam, now
+from .storage import (
+    Envelope,
+    MessageFact,
+    Processed,
+    Receipt,
+    SearchQuery,
+    TokenParam,
+    now,
+)
 
-__all__ = ["Execute", "classify", "message_facts", "search_where", "transmission_count"]
+__all__ = ["Execute", "classify", "message_facts", "record_message", "search_where",
+           "transmission_count"]
 
 Execute = Callable[..., Any]  # connection.execute(sql, params) -> a cursor
 
@@ -40,6 +49,20 @@ def classify(execute: Execute, envelope: Envelope, p: str) -> Receipt | None:
     execute("INSERT INTO transmissions (bundle_id, header_id, received, kind) "
             f"VALUES ({p},{p},{p},'duplicate')", (envelope.bundle_id, envelope.header_id, now()))
     return Receipt("duplicate", bytes(message[0]), message[1])
+
+
+def record_message(execute: Execute, envelope: Envelope, processed: Processed, received: str,
+                   p: str) -> None:
+    """Log a new message with its acknowledgement, and its first transmission."""
+    execute("INSERT INTO messages (header_id, bundle_id, event, sender, received, "
+            "bundle_timestamp, ack_code, ack, kpi, reasons) "
+            f"VALUES ({', '.join([p] * 10)})",
+            (envelope.header_id, envelope.bundle_id, envelope.event, envelope.sender, received,
+             envelope.timestamp, processed.ack_code, processed.ack,
+             json.dumps(dict(processed.kpi), sort_keys=True),
+             json.dumps(list(processed.reasons))))
+    execute(f"INSERT INTO transmissions (bundle_id, header_id, received, kind) VALUES ({p}, "
+            f"{p}, {p}, 'original')", (envelope.bundle_id, envelope.header_id, received))
 
 
 def message_facts(execute: Execute, event: str | None, p: str) -> list[MessageFact]:

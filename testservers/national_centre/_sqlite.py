@@ -20,7 +20,13 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from ._sql import classify, message_facts, search_where, transmission_count
+from ._sql import (
+    classify,
+    message_facts,
+    record_message,
+    search_where,
+    transmission_count,
+)
 from .storage import (
     Envelope,
     MessageFact,
@@ -151,16 +157,7 @@ class SqliteStore:
             if earlier is not None:
                 return earlier
             received = now()
-            conn.execute(
-                "INSERT INTO messages (header_id, bundle_id, event, sender, received, "
-                "bundle_timestamp, ack_code, ack, kpi, reasons) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (envelope.header_id, envelope.bundle_id, envelope.event, envelope.sender,
-                 received, envelope.timestamp, processed.ack_code, processed.ack,
-                 json.dumps(dict(processed.kpi), sort_keys=True),
-                 json.dumps(list(processed.reasons))))
-            conn.execute("INSERT INTO transmissions (bundle_id, header_id, received, kind) "
-                         "VALUES (?,?,?,'original')",
-                         (envelope.bundle_id, envelope.header_id, received))
+            record_message(conn.execute, envelope, processed, received, "?")
             for resource in processed.resources:
                 self._put(conn, resource, received)
             return Receipt("processed", processed.ack, processed.ack_code)
