@@ -33,7 +33,7 @@ from ._dates import bounds
 from ._fhirio import FhirError, operation_outcome
 from .search import parse_search, searchset
 from .settings import Settings
-from .storage import Store, StoredResource, Transaction, split_reference
+from .storage import Store, StoredResource, Transaction, rewrite_references, split_reference
 
 __all__ = ["EntryResult", "create", "process_bundle"]
 
@@ -249,10 +249,10 @@ def _run_transaction(tx: Transaction, entries: Sequence[_Entry], settings: Setti
             targets[entry.full_url] = entry.target
     for entry in posts:
         if entry.result is None:
-            entry.result = _write(tx, entry, _rewrite(entry.resource, targets), 201)
+            entry.result = _write(tx, entry, rewrite_references(entry.resource, targets), 201)
     for entry in entries:
         if entry.method == "PUT":
-            entry.result = _put(tx, entry, _rewrite(entry.resource, targets))
+            entry.result = _put(tx, entry, rewrite_references(entry.resource, targets))
     for entry in entries:
         if entry.method == "GET":
             entry.result = _get(tx, entry, settings)
@@ -281,7 +281,7 @@ def _post(tx: Transaction, entry: _Entry, targets: Mapping[str, str],
         found = _match(tx, entry, settings)
         if found is not None:
             return EntryResult(200, found)
-    return _write(tx, entry, _rewrite(entry.resource, targets), 201)
+    return _write(tx, entry, rewrite_references(entry.resource, targets), 201)
 
 
 def _match(tx: Transaction, entry: _Entry, settings: Settings) -> StoredResource | None:
@@ -339,16 +339,3 @@ def _get(tx: Transaction, entry: _Entry, settings: Settings) -> EntryResult:
 
 def _where(entry: _Entry) -> str:
     return f"Bundle.entry[{entry.index}]" if entry.index >= 0 else ""
-
-
-def _rewrite(node: Any, targets: Mapping[str, str]) -> Any:
-    """``reference``s to a fullUrl of this transaction, rewritten to the assigned Type/id."""
-    if isinstance(node, dict):
-        out = {k: _rewrite(v, targets) for k, v in node.items()}
-        ref = out.get("reference")
-        if isinstance(ref, str) and ref in targets:
-            out["reference"] = targets[ref]
-        return out
-    if isinstance(node, list):
-        return [_rewrite(v, targets) for v in node]
-    return node

@@ -40,7 +40,7 @@ from ._ack import MEDCOM_ERRORS
 from ._fhirio import FhirError, dumps
 from ._kpifacts import kpi_facts, resolve, sor_of
 from .settings import FaultRule, Settings
-from .storage import Envelope, Processed, Receipt, Store
+from .storage import Envelope, Processed, Receipt, Store, rewrite_references
 
 __all__ = ["MEDCOM_ERRORS", "MessageService", "Reply", "envelope_of", "medcom_issues"]
 
@@ -221,17 +221,5 @@ def stored_entries(bundle: Mapping[str, Any]) -> list[dict[str, Any]]:
         if isinstance(entry.get("fullUrl"), str):
             targets[entry["fullUrl"]] = f"{resource['resourceType']}/{resource['id']}"
         resources.append(resource)
-    return [_rewrite(r, targets) for r in resources]
-
-
-def _rewrite(node: Any, targets: Mapping[str, str]) -> Any:
-    if isinstance(node, dict):
-        out = {k: _rewrite(v, targets) for k, v in node.items()}
-        ref = out.get("reference")
-        if isinstance(ref, str) and ref in targets:
-            out["reference"] = targets[ref]
-        return out
-    if isinstance(node, list):
-        return [_rewrite(v, targets) for v in node]
-    return node
+    return [rewrite_references(r, targets) for r in resources]
 

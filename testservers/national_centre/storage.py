@@ -25,7 +25,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 __all__ = ["Envelope", "IndexEntry", "MessageFact", "Processed", "Receipt", "ReceiptKind",
            "SearchPage", "SearchQuery", "Store", "StoredResource", "TokenParam", "Transaction",
-           "index_entries", "now", "open_store", "split_reference"]
+           "index_entries", "now", "open_store", "rewrite_references", "split_reference"]
 
 T = TypeVar("T")
 ReceiptKind = Literal["processed", "resend", "duplicate", "bundle-id-reused"]
@@ -262,3 +262,17 @@ def split_reference(reference: str) -> tuple[str, str] | None:
     if len(parts) >= 2 and parts[-2][:1].isupper() and parts[-1]:
         return parts[-2], parts[-1]
     return None
+
+
+def rewrite_references(node: Any, targets: Mapping[str, str]) -> Any:
+    """A copy of ``node`` whose ``reference``s to a key of ``targets`` (a ``urn:uuid`` fullUrl of
+    the same Bundle) name the stored ``Type/id`` instead (R4 http.html §3.1.0.11.2)."""
+    if isinstance(node, dict):
+        out = {k: rewrite_references(v, targets) for k, v in node.items()}
+        ref = out.get("reference")
+        if isinstance(ref, str) and ref in targets:
+            out["reference"] = targets[ref]
+        return out
+    if isinstance(node, list):
+        return [rewrite_references(v, targets) for v in node]
+    return node
