@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -63,25 +61,17 @@ class DemoResult:
         return self.acknowledgements == self.expected and self.conformance_ok
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextlib.contextmanager
 def _running_centre(database: Path) -> Iterator[str]:
     """The mock centre in a background thread on 127.0.0.1; yields its base URL."""
-    import uvicorn
-
     from testservers.national_centre import create_app
     from testservers.national_centre.routers.recorder import ENV_FLAG
+    from testservers.national_centre.running import free_port, serve_in_thread
     from testservers.national_centre.settings import FaultRule, Settings
 
     from .conformance import FAULT_SENDERS
 
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     settings = Settings(database=str(database), base_url=base, faults=(
         FaultRule("transient-error", sender=FAULT_SENDERS["transient-error"]),
@@ -95,20 +85,8 @@ def _running_centre(database: Path) -> Iterator[str]:
             os.environ.pop(ENV_FLAG, None)
         else:
             os.environ[ENV_FLAG] = previous
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="on"))
-    thread = threading.Thread(target=server.run, name="mock-centre", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the mock national cancer centre did not start")
-        time.sleep(0.02)
-    try:
+    with serve_in_thread(app, port) as base:
         yield base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def _messages(count: int, seed: int) -> list[tuple[dict[str, Any], str]]:

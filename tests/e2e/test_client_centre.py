@@ -6,9 +6,6 @@ the injected fault, so the resend after the wait is processed normally."""
 from __future__ import annotations
 
 import dataclasses
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -17,7 +14,6 @@ from typing import Any
 
 import anyio
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from joserfc.jwk import ECKey, RSAKey
 
@@ -32,6 +28,7 @@ from ecanfhir.builders import (
 )
 from ecanfhir.client import AsyncClient, Client, RetryPolicy, ServerError, SmartBackendAuth
 from testservers.national_centre import Settings, create_app
+from testservers.national_centre.running import free_port, serve_in_thread
 from testservers.national_centre.settings import AuthSettings, FaultRule, RegisteredClient
 
 AT = datetime(2026, 11, 27, 9, 15, tzinfo=UTC)
@@ -49,13 +46,6 @@ def referral(case_id: str, *, seed: int) -> dict[str, Any]:
         context=BuildContext.seeded(seed, at=AT))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @contextmanager
 def running_centre(tmp_path: Path, faults: tuple[FaultRule, ...] = (), *,
                    auth: AuthSettings | None = None) -> Iterator[tuple[str, FastAPI]]:
@@ -64,20 +54,8 @@ def running_centre(tmp_path: Path, faults: tuple[FaultRule, ...] = (), *,
     base = f"http://127.0.0.1:{port}"
     app = create_app(Settings(database=str(tmp_path / "centre.sqlite3"), base_url=base,
                               faults=faults, auth=auth))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", ws="none", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the mock centre did not start")
-        time.sleep(0.02)
-    try:
+    with serve_in_thread(app, port):
         yield base, app
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
 
 
 def recover(app: FastAPI) -> None:

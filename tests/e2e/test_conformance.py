@@ -4,44 +4,22 @@ broken centre failing the duplicate tests, reports, and the CLI as a subprocess.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from ecanfhir import Validator, conformance
 from ecanfhir._pilot import pilot_registry
 from testservers.national_centre import FaultRule, Settings, create_app
+from testservers.national_centre.running import free_port, serve_in_thread
 
 FAULTS = tuple(FaultRule(code, sender=sor)  # type: ignore[arg-type]
                for code, sor in conformance.FAULT_SENDERS.items())
-
-
-def _serve(app: FastAPI, port: int) -> tuple[uvicorn.Server, threading.Thread]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", ws="none"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
-        time.sleep(0.02)
-    return server, thread
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
@@ -49,15 +27,13 @@ def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Fast
     """The mock centre with recorder and the suite's fault senders, on a free loopback port."""
     mp = pytest.MonkeyPatch()
     mp.setenv("ECANFHIR_CENTRE_RECORDER", "1")
-    port = _port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     app = create_app(Settings(database=str(tmp_path_factory.mktemp("c") / "c.sqlite3"),
                               base_url=base, faults=FAULTS))
     mp.undo()
-    server, thread = _serve(app, port)
-    yield base, app
-    server.should_exit = True
-    thread.join(timeout=20)
+    with serve_in_thread(app, port):
+        yield base, app
 
 
 @pytest.fixture(scope="module")
@@ -152,15 +128,11 @@ class _NewAckEveryTime:
 
 def test_a_broken_centre_fails_the_duplicate_tests(tmp_path: Path) -> None:
     """Acknowledging a duplicate or a resend anew makes exactly those tests fail."""
-    port = _port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     app = create_app(Settings(database=str(tmp_path / "b.sqlite3"), base_url=base))
-    server, thread = _serve(_NewAckEveryTime(app), port)  # type: ignore[arg-type]
-    try:
+    with serve_in_thread(_NewAckEveryTime(app), port):
         result = conformance.run(base, conformance.select(["ecan-centre-endpoint"]))
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
     status = {t.id: t.status for _, t in result.tests()}
     assert status["resend-same-envelope"] == "fail"
     assert status["duplicate-new-envelope"] == "fail"
@@ -199,7 +171,7 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     done = _cli("--endpoint", "http://127.0.0.1:9", "--suite", bad, "--out", tmp_path)
     assert done.returncode == 2 and "not a TestScript this engine runs" in done.stderr
     assert "Traceback" not in done.stderr
-    down = _cli("--endpoint", f"http://127.0.0.1:{_port()}", "--suite", "ecan-centre-endpoint",
+    down = _cli("--endpoint", f"http://127.0.0.1:{free_port()}", "--suite", "ecan-centre-endpoint",
                 "--only", "metadata", "--out", tmp_path / "down", "--timeout", "2")
     assert down.returncode == 1, down.stdout + down.stderr
     assert "ERROR" in down.stdout

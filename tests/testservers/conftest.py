@@ -13,8 +13,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,11 +20,11 @@ from urllib.parse import quote
 
 import anyio.from_thread
 import pytest
-import uvicorn
 from _centre_http import BASE, AppClient, free_port
 from fastapi import FastAPI
 
 from testservers.national_centre import Settings, create_app
+from testservers.national_centre.running import serve_in_thread
 
 BACKENDS = ("sqlite", "postgresql")
 POSTGRES_URL_VARIABLE = "ECANFHIR_TEST_POSTGRES_URL"
@@ -133,15 +131,5 @@ def live_server(database: str) -> Iterator[tuple[str, FastAPI]]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     application = create_app(Settings(database=database, base_url=base))
-    server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port,
-                                           log_level="warning", ws="none", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    yield base, application
-    server.should_exit = True
-    thread.join(timeout=20)
+    with serve_in_thread(application, port):
+        yield base, application
