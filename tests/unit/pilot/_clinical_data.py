@@ -10,6 +10,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+from ecanfhir import ValidationResult, Validator
 from ecanfhir._pilot import pilot_url
 
 Resource = dict[str, Any]
@@ -34,6 +35,19 @@ REFERRAL_REF = {"reference": "ServiceRequest/4f1b0c2e-0000-4000-8000-00000000000
 def sd(profile_id: str) -> str:
     """The canonical URL of a pilot StructureDefinition."""
     return pilot_url("StructureDefinition", profile_id)
+
+def check(validator: Validator, resource: Resource, profile: str) -> ValidationResult:
+    """Validate ``resource`` against the pilot profile ``profile`` (an id)."""
+    return validator.validate(resource, profiles=[sd(profile)])
+
+
+def assert_only(result: ValidationResult, expression: str, rule: str, *, severity: str,
+                code: str) -> None:
+    """Issues of ``rule`` at ``expression`` exist and all have this severity and code."""
+    found = [i for i in result.issues if i.expression == expression and i.rule == rule]
+    assert found, result.issues
+    assert {(i.severity, i.code) for i in found} == {(severity, code)}, found
+
 
 
 def cs(code_system_id: str) -> str:

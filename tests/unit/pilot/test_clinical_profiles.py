@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from ecanfhir import ValidationResult, Validator
-from ecanfhir._pilot import pilot_registry, pilot_source
+from ecanfhir import Validator
+from ecanfhir._pilot import pilot_source
 
 from ._clinical_data import (
     CONDITION_REF,
@@ -25,9 +25,11 @@ from ._clinical_data import (
     SKS,
     Resource,
     append,
+    assert_only,
     both,
     care_team,
     changed,
+    check,
     concept,
     cs,
     drop,
@@ -61,23 +63,6 @@ REFERRAL = "ecan-cancer-referral"
 OUTCOME = "ecan-tumour-board-outcome"
 CARE_TEAM = "ecan-care-team"
 HIST_VALUE = "Condition.extension[0].value.ofType(CodeableConcept)"
-
-
-@pytest.fixture(scope="module")
-def validator() -> Validator:
-    return Validator(pilot_registry())
-
-
-def check(validator: Validator, resource: Resource, profile: str) -> ValidationResult:
-    return validator.validate(resource, profiles=[sd(profile)])
-
-
-def assert_only(result: ValidationResult, expression: str, rule: str, *, severity: str,
-                code: str) -> None:
-    """Issues of ``rule`` at ``expression`` exist and all have this severity and code."""
-    found = [i for i in result.issues if i.expression == expression and i.rule == rule]
-    assert found, result.issues
-    assert {(i.severity, i.code) for i in found} == {(severity, code)}, found
 
 
 VALID: list[tuple[str, Factory]] = [

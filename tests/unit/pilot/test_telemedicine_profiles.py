@@ -12,23 +12,23 @@ from typing import Any
 
 import pytest
 
-from ecanfhir import ValidationResult, Validator
-from ecanfhir._pilot import pilot_registry
+from ecanfhir import Validator
 
 from ._clinical_data import (
     LOINC,
     Resource,
     append,
     appointment,
+    assert_only,
     both,
     changed,
+    check,
     concept,
     drop,
     home_measurement,
     pro_response,
     put,
     replace_choice,
-    sd,
     telemedicine_encounter,
 )
 
@@ -40,23 +40,6 @@ APPOINTMENT = "ecan-teleconsult-appointment"
 PRO = "ecan-pro-questionnaire-response"
 HOME = "ecan-home-measurement"
 MIN, MAX, INV = "cardinality-min", "cardinality-max", "invariant"
-
-
-@pytest.fixture(scope="module")
-def validator() -> Validator:
-    return Validator(pilot_registry())
-
-
-def check(validator: Validator, resource: Resource, profile: str) -> ValidationResult:
-    return validator.validate(resource, profiles=[sd(profile)])
-
-
-def assert_only(result: ValidationResult, expression: str, rule: str, *, severity: str,
-                code: str) -> None:
-    """Issues of ``rule`` at ``expression`` exist and all have this severity and code."""
-    found = [i for i in result.issues if i.expression == expression and i.rule == rule]
-    assert found, result.issues
-    assert {(i.severity, i.code) for i in found} == {(severity, code)}, found
 
 
 VALID: list[tuple[str, Factory]] = [
