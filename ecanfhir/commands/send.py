@@ -136,20 +136,26 @@ def _auth(args: argparse.Namespace) -> Any:
 
 
 def _read_messages(paths: Sequence[str]) -> Iterator[tuple[Path, dict[str, Any]]]:
-    files: list[Path] = []
+    """Every message Bundle named, read before anything is sent.
+
+    A file named on the command line must be a message (else exit 2); in a directory, JSON
+    that is not a message Bundle (``ecanfhir generate``'s ``manifest.json``) is skipped, and
+    said so on stderr.
+    """
+    files: list[tuple[Path, bool]] = []
     for name in paths:
         path = Path(name)
         if path.is_dir():
             found = sorted(p for p in path.glob("*.json") if p.is_file())
             if not found:
                 raise UsageError(f"{name}: no *.json files in this directory")
-            files += found
+            files += [(p, True) for p in found]
         elif path.is_file():
-            files.append(path)
+            files.append((path, False))
         else:
             raise UsageError(f"{name}: no such file or directory")
     loaded = []
-    for path in files:
+    for path, in_directory in files:
         try:
             bundle = json.loads(path.read_text(encoding="utf-8"))
         except OSError as exc:
@@ -157,10 +163,19 @@ def _read_messages(paths: Sequence[str]) -> Iterator[tuple[Path, dict[str, Any]]
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise UsageError(f"{path}: not JSON ({exc})") from exc
         problem = _not_a_message(bundle)
+        if problem and in_directory and not _is_bundle(bundle):
+            print(f"ecanfhir send: skipping {path}: {problem}", file=sys.stderr)
+            continue
         if problem:
             raise UsageError(f"{path}: {problem}")
         loaded.append((path, bundle))
+    if not loaded:
+        raise UsageError("no message Bundle to send")
     yield from loaded
+
+
+def _is_bundle(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("resourceType") == "Bundle"
 
 
 def _not_a_message(bundle: Any) -> str | None:

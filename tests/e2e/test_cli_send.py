@@ -124,6 +124,28 @@ def test_smart_auth(tmp_path: Path, env: dict[str, str]) -> None:
     assert refused.returncode == 1 and "HTTP 401" in refused.stdout
 
 
+def test_a_generated_folder_is_sent_without_its_manifest(tmp_path: Path,
+                                                         env: dict[str, str]) -> None:
+    """`ecanfhir generate` writes manifest.json next to the messages: send skips it, says so."""
+    generated = subprocess.run([sys.executable, "-m", "ecanfhir.cli", "generate", "referral",
+                                "--count", "2", "--seed", "5", "--out", str(tmp_path / "gen")],
+                               capture_output=True, text=True, check=False, timeout=120)
+    assert generated.returncode == 0, generated.stderr
+    with running_centre(tmp_path) as (base, _app):
+        done = send(env, tmp_path / "gen", "--endpoint", base)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "skipping" in done.stderr and "manifest.json" in done.stderr
+    assert "2 message(s): 2 ok" in done.stdout
+
+
+def test_a_directory_without_messages_is_a_usage_error(tmp_path: Path,
+                                                        env: dict[str, str]) -> None:
+    write(tmp_path / "only" / "patient.json", {"resourceType": "Patient"})
+    done = send(env, tmp_path / "only", "--endpoint", "http://127.0.0.1:9")
+    assert done.returncode == 2
+    assert "no message Bundle" in done.stderr
+
+
 @pytest.mark.parametrize(("setup", "args", "message"), [
     (None, ["missing.json", "--endpoint", "http://127.0.0.1:9"], "no such file"),
     ({"resourceType": "Patient"}, ["--endpoint", "http://127.0.0.1:9"], "not a FHIR Bundle"),
