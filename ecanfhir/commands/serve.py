@@ -5,6 +5,9 @@ turns on SMART Backend Services (``--client-jwks FILE --client-id ID`` registers
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import secrets
 from typing import Any
 
 from . import EXIT_OK, UsageError
@@ -29,6 +32,9 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--client-jwks", metavar="FILE",
                    help="with --auth: register a client's public JWK Set (with --client-id)")
     s.add_argument("--client-id", metavar="ID", help="the client id of --client-jwks")
+    s.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="server processes (default: 1); they share the database, so duplicate "
+                        "detection holds across them (SQLite locking, or PostgreSQL)")
     s.set_defaults(run=run)
 
 
@@ -49,8 +55,21 @@ def settings_from_args(args: argparse.Namespace) -> Any:
                        if args.client_jwks else ())
         except ValueError as exc:
             raise UsageError(f"--client-jwks {exc}") from exc
-        auth = AuthSettings(clients=clients)
+        # Several workers must sign and check tokens with one secret.
+        auth = AuthSettings(clients=clients, token_secret=getattr(args, "token_secret", None))
     return Settings(database=args.db, base_url=base_url, auth=auth)
+
+
+SETTINGS_VARIABLE = "ECANFHIR_SERVE_ARGS"
+
+
+def app_from_env() -> Any:
+    """uvicorn factory for ``--workers N``: each worker process builds the app from the command
+    line its parent put in :data:`SETTINGS_VARIABLE`."""
+    from testservers.national_centre import create_app
+
+    args = argparse.Namespace(**json.loads(os.environ[SETTINGS_VARIABLE]))
+    return create_app(settings_from_args(args))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,5 +87,16 @@ def run(args: argparse.Namespace) -> int:
         app = create_app(settings)
     except NotImplementedError as exc:
         raise UsageError(f"--db {args.db}: {exc}") from exc
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    if args.workers < 1:
+        raise UsageError(f"--workers {args.workers}: at least 1")
+    if args.workers == 1:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+        return EXIT_OK
+    # The app above was built once to check the settings (and create the database schema);
+    # each worker builds its own from the same arguments.
+    shared = {k: v for k, v in vars(args).items() if k != "run"}
+    shared["token_secret"] = secrets.token_urlsafe(32)
+    os.environ[SETTINGS_VARIABLE] = json.dumps(shared)
+    uvicorn.run(f"{__name__}:app_from_env", factory=True, host=args.host, port=args.port,
+                workers=args.workers, log_level="info")
     return EXIT_OK
