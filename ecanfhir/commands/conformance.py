@@ -32,6 +32,9 @@ def add_parser(sub: Any) -> None:
                    help="send this header with every request, e.g. Authorization (redacted in "
                         "reports)")
     c.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    c.add_argument("--sender-command", metavar="'CMD {file} {endpoint}'",
+                   help="the site's own system for the sender suite: a command that sends the "
+                        "message in {file} to {endpoint} (default: ecanfhir's own client)")
     c.add_argument("--allow-skips", action="store_true",
                    help="skipped required tests do not fail the run")
     c.set_defaults(run=run)
@@ -40,6 +43,7 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..conformance import (
         SuiteError,
+        command_sender,
         failed_tests,
         load_requirements,
         select,
@@ -55,6 +59,12 @@ def run(args: argparse.Namespace) -> int:
         if not sep or not name.strip():
             raise UsageError(f"--header {header!r}: write 'Name: value'")
         headers[name.strip()] = value.strip()
+    sender = None
+    if args.sender_command:
+        try:
+            sender = command_sender(args.sender_command)
+        except ValueError as exc:
+            raise UsageError(f"--sender-command: {exc}") from exc
     try:
         suites = select(args.suite)
         requirements = load_requirements(args.requirements) if args.requirements else None
@@ -69,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
                                  "selected suites")
             only = {s.id: ids & (only or {}).get(s.id, ids) for s in suites}
         result = run_suites(args.endpoint, suites, requirements=requirements, only=only,
-                            headers=headers, timeout=args.timeout, allow_skips=args.allow_skips)
+                            headers=headers, timeout=args.timeout, allow_skips=args.allow_skips,
+                            sender=sender)
         written = write_reports(result, args.out)
     except SuiteError as exc:
         raise UsageError(str(exc)) from exc

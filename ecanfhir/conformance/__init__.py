@@ -38,23 +38,24 @@ from ._report import render_html, render_json, render_junit, test_reports, write
 from ._requirements import Coverage, Requirement, load_requirements
 from ._runner import Suite, failed_tests, load_suite, run, select, shipped_suites
 from ._schema import TESTSCRIPT_SCHEMA, check_testscript
-from ._sender import SiteSender
+from ._sender import ClientSender, command_sender
 
 __all__ = [
     "FAULT_SENDERS",
     "TESTSCRIPT_SCHEMA",
     "ActionResult",
+    "ClientSender",
     "ConformanceError",
     "Coverage",
     "Exchange",
     "Requirement",
     "RunResult",
     "ScriptResult",
-    "SiteSender",
     "Suite",
     "SuiteError",
     "TestResult",
     "check_testscript",
+    "command_sender",
     "failed_tests",
     "load_requirements",
     "load_suite",

@@ -17,7 +17,7 @@ from ._engine import EngineConfig, ExchangeSink, SenderUnderTest, capture_hook, 
 from ._model import RunResult, ScriptResult, SuiteError
 from ._requirements import Requirement, coverage, load_requirements
 from ._schema import check_testscript
-from ._sender import SiteSender
+from ._sender import ClientSender
 
 __all__ = ["Suite", "failed_tests", "load_suite", "run", "shipped_suites"]
 
@@ -82,7 +82,8 @@ def run(endpoint: str, suites: Sequence[Suite], *,
 
     Args:
         only: suite id → test ids to run (suites not named are not run); None runs everything.
-        sender: the site's system for origin-2 operations (default: :class:`SiteSender`).
+        sender: the site's system for origin-2 operations (default: :class:`ClientSender`,
+            ecanfhir's own client).
         headers: sent with every runner request (e.g. ``Authorization``; redacted in reports).
     """
     reqs = requirements if requirements is not None else load_requirements(
@@ -95,7 +96,7 @@ def run(endpoint: str, suites: Sequence[Suite], *,
     with httpx.Client(timeout=timeout, headers=dict(headers or {}),
                       event_hooks={"response": [capture_hook(sink)]}) as http:
         config = EngineConfig(endpoint, http, validator or Validator(pilot_registry()), sink,
-                              sender if sender is not None else SiteSender(http))
+                              sender if sender is not None else ClientSender(timeout=timeout))
         for suite in suites:
             if only is not None and suite.id not in only:
                 continue

@@ -175,3 +175,33 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
                 "--only", "metadata", "--out", tmp_path / "down", "--timeout", "2")
     assert down.returncode == 1, down.stdout + down.stderr
     assert "ERROR" in down.stdout
+
+
+def test_the_sites_own_system_is_plugged_in_by_command(centre: tuple[str, FastAPI],
+                                                       tmp_path: Path) -> None:
+    """--sender-command: the sender suite drives `ecanfhir send` as the site's system, and it
+    passes; a sender that blindly sends every message three times fails the resend rules."""
+    good = f"{sys.executable} -m ecanfhir.cli send {{file}} --endpoint {{endpoint}}"
+    done = _cli("--endpoint", centre[0], "--suite", "ecan-sender-behaviour", "--sender-command",
+                good, "--out", tmp_path / "good")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "4 passed, 0 failed" in done.stdout
+    script = tmp_path / "thrice.py"
+    script.write_text(
+        "import sys, httpx\n"
+        "body = open(sys.argv[1], 'rb').read()\n"
+        "for _ in range(3):\n"
+        "    httpx.post(sys.argv[2] + '/$process-message', content=body,\n"
+        "               headers={'Content-Type': 'application/fhir+json'})\n")
+    bad = f"{sys.executable} {script} {{file}} {{endpoint}}"
+    done = _cli("--endpoint", centre[0], "--suite", "ecan-sender-behaviour", "--sender-command",
+                bad, "--out", tmp_path / "bad")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "FAIL  ecan-sender-behaviour/no-resend-after-fatal" in done.stdout
+
+
+def test_sender_command_without_file_placeholder_is_a_usage_error(tmp_path: Path) -> None:
+    done = _cli("--endpoint", "http://127.0.0.1:9", "--sender-command", "site-send",
+                "--out", tmp_path)
+    assert done.returncode == 2
+    assert "{file}" in done.stderr
