@@ -1,17 +1,39 @@
 # ruff: noqa: E501
-"""Regenerates profiles/TestScript/*.json (run: python tests/unit/conformance/_make_suites.py).
+"""Generate the pilot's conformance suites, ``profiles/TestScript/*.json``.
 
-The contained message fixtures come from /tmp/fixtures.json made with ecanfhir.builders (see the
-TestScripts themselves for the data); this script only lays out the TestScript structure.
+Usage::
+
+    python3 scripts/make_testscripts.py [--out DIR]     # default: profiles/TestScript
+
+The contained fixture messages are built with ``ecanfhir.builders`` from fixed inputs (synthetic
+organisations and a fictitious CPR number, a seeded BuildContext), so the output is the same
+byte for byte on every run; ``tests/unit/conformance/test_testscripts.py`` checks the shipped
+files are what this script writes. The runner renews every UUID of a fixture per test, so the
+fixed ids here never collide with earlier runs.
 """
 from __future__ import annotations
 
+import argparse
 import base64
 import json
-import sys
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[3]
+from ecanfhir.builders import (
+    BuildContext,
+    CancerDiagnosis,
+    Organization,
+    Patient,
+    PractitionerRole,
+    Referral,
+    TelemedicineConsultation,
+    build_referral_message,
+    build_telemedicine_message,
+)
+from ecanfhir.conformance import FAULT_SENDERS
+
+ROOT = Path(__file__).resolve().parents[1]
 CANON = "https://ecanfhir.example/fhir"
 OPS = "http://terminology.hl7.org/CodeSystem/testscript-operation-codes"
 PATCH = "{{canonical}}/StructureDefinition/ecan-testscript-body-patch"
@@ -334,11 +356,65 @@ def sender(data):
                   teardown=[clear])
 
 
+AT = datetime(2026, 11, 27, 9, 15, tzinfo=UTC)
+CENTRE = Organization("National cancer centre", sor="987654321098", gln="5790000000005")
+PATIENT = Patient("Testpatient", ("Bruno",), cpr="2512489996", gender="male")  # fictitious CPR
+
+
+def _renewed(seed: int) -> str:
+    """A case or consultation identifier in UUID form, so that the runner renews it per test
+    (each test then sends a new case, which the KPI tests count)."""
+    return f"6f1c0b8e-7d2a-4c3b-9e5f-{seed:012d}"
+
+
+def _hospital(sor: str) -> Organization:
+    return Organization(f"Hospital oncology {sor}", sor=sor, gln="5790000121526")
+
+
+def _referral(seed: int, sor: str) -> dict[str, Any]:
+    return build_referral_message(
+        Referral(_renewed(seed), "tumour-board-review", "National tumour board assessment",
+                 AT),
+        sender=_hospital(sor), receiver=CENTRE, patient=PATIENT,
+        diagnosis=CancerDiagnosis(date(2026, 11, 20), icd10="C50.4", morphology="8500/3"),
+        context=BuildContext.seeded(seed, at=AT))
+
+
+def _consultation(seed: int, status: str) -> dict[str, Any]:
+    end = AT.replace(hour=AT.hour + 1) if status == "finished" else None
+    return build_telemedicine_message(
+        TelemedicineConsultation(_renewed(seed), "video", status, AT, end),  # type: ignore[arg-type]
+        sender=_hospital("123456789012"), receiver=CENTRE, patient=PATIENT,
+        practitioner=PractitionerRole("Onkolog", ("Olga",)),
+        context=BuildContext.seeded(seed, at=AT))
+
+
+def fixture_messages() -> dict[str, dict[str, Any]]:
+    """The suites' fixture messages by fixture id."""
+    return {
+        "referral": _referral(1, "123456789012"),
+        "consultation": _consultation(2, "finished"),
+        "consultation-planned": _consultation(3, "planned"),
+        "referral-transient": _referral(4, FAULT_SENDERS["transient-error"]),
+        "referral-fatal": _referral(5, FAULT_SENDERS["fatal-error"]),
+    }
+
+
+def render() -> dict[str, str]:
+    """File name -> JSON text of each suite."""
+    data = fixture_messages()
+    return {f"{doc['id']}.json": json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+            for doc in (centre(data), sender(data))}
+
+
 def main() -> None:
-    data = json.loads(Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/fixtures.json").read_text())
-    folder = ROOT / "profiles" / "TestScript"
-    for doc in (centre(data), sender(data)):
-        (folder / f"{doc['id']}.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "profiles" / "TestScript")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, text in render().items():
+        (args.out / name).write_text(text, encoding="utf-8")
+        print(f"wrote {args.out / name}")
 
 
 if __name__ == "__main__":
