@@ -54,6 +54,8 @@ from ecanfhir.builders import (
 HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:    # testservers/ is importable from a checkout
     sys.path.insert(0, str(HERE.parent))
+from testservers.national_centre.running import wait_until_serving  # noqa: E402
+
 FHIR = {"Content-Type": "application/fhir+json"}
 CENTRE = Organization("National cancer centre", sor="987654321098", gln="5790000000005")
 HOSPITAL = Organization("Hospital A oncology", sor="123456789012", gln="5790000121526")
@@ -115,16 +117,7 @@ def server(database: str, workers: int, *, validation: bool = True) -> Iterator[
     process = subprocess.Popen([sys.executable, "-c", code], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/metadata", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start: {process.stderr!r}")
-            time.sleep(0.2)
+        wait_until_serving(base, process)
         time.sleep(0.5 * workers)   # let every worker finish starting
         yield base
     finally:

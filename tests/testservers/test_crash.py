@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ import httpx
 from _centre_http import free_port as _free_port
 from _centre_messages import referral
 
+from testservers.national_centre.running import wait_until_serving
 from testservers.national_centre.storage import open_store
 
 FHIR = {"Content-Type": "application/fhir+json"}
@@ -39,16 +39,10 @@ def serve(database: Path, log: Path) -> Iterator[tuple[str, subprocess.Popen[byt
              "--port", str(port), "--db", str(database)],
             stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/metadata", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, log.read_text()[-2000:]
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
+        try:
+            wait_until_serving(base, process, timeout=30)
+        except RuntimeError as exc:
+            raise AssertionError(f"{exc}\n{log.read_text()[-2000:]}") from exc
         yield base, process
     finally:
         if process.poll() is None:

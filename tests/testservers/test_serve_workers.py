@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from _centre_http import free_port
 from _centre_messages import referral
 
 from ecanfhir.builders import resend
+from testservers.national_centre.running import wait_until_serving
 
 FHIR = {"Content-Type": "application/fhir+json"}
 
@@ -31,16 +31,7 @@ def test_two_workers_share_the_store_and_the_duplicate_rules(tmp_path: Path) -> 
          "--db", str(tmp_path / "centre.sqlite3")],
         stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "NO_COLOR": "1"})
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/metadata", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, (
-                tmp_path / "serve.log").read_text()
-            time.sleep(0.2)
+        wait_until_serving(base, server)
         messages = [referral(f"CASE-{n}", seed=n) for n in range(4)]
         copies = [m for m in messages for _ in range(3)]
         copies = [c if i % 3 == 0 else resend(c) for i, c in enumerate(copies)]

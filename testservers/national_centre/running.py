@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["free_port", "serve_in_thread"]
+__all__ = ["free_port", "serve_in_thread", "wait_until_serving"]
 
 
 def free_port() -> int:
@@ -47,3 +47,25 @@ def serve_in_thread(app: Any, port: int, *, start_timeout: float = 30.0) -> Iter
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+def wait_until_serving(base_url: str, process: Any, *, timeout: float = 60.0) -> None:
+    """Wait for a server started as a subprocess (``ecanfhir serve``) to answer ``/metadata``.
+
+    Raises:
+        RuntimeError: the process ended, or no answer within ``timeout`` seconds.
+    """
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{base_url}/metadata", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None:
+            raise RuntimeError(f"the server at {base_url} exited with {process.returncode}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the server at {base_url} did not answer in {timeout:.0f} s")
+        time.sleep(0.2)
