@@ -262,7 +262,12 @@ def _walk_values(run: Run, element: ElementNode, type_ref: TypeRef | None, key: 
                  ext: Any, path: str, frame: Frame) -> int:
     """Walk the value(s) of one JSON property (and its ``_`` companion); return the count."""
     repeats = element.repeats
-    if type_ref is not None and type_ref.is_primitive:
+    primitive = type_ref is not None and type_ref.is_primitive
+    if not repeats and not element.slices and type(value) is not list and type(ext) is not list:
+        # The common case, one value of a single element: no item list, no [i] paths.
+        _walk_value(run, element, type_ref, value, ext if primitive else None, path, frame)
+        return 1
+    if primitive:
         items = _align_primitive(run, element, key, value, ext, path)
     else:
         if isinstance(value, list) and not repeats:
@@ -380,7 +385,7 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         if element.binding is not None and isinstance(value, str):
             run.issues.extend(check_binding(run, element, code or "", value, path))
         constraints = _constraints(element, None)
-        if value is None and not (isinstance(ext, dict) and ext.keys() - {"id"}):
+        if value is None and not (isinstance(ext, dict) and _beyond_id(ext)):
             run.issues.append(_ele_1(element, path))
         if constraints:
             run.issues.extend(check_invariants(run, constraints, (value, ext), frame,
@@ -424,7 +429,7 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
     else:
         type_root = run.schema.type_root(code) if code and not element.children else None
     constraints = _constraints(element, type_root)
-    if not value.keys() - {"id"}:
+    if not _beyond_id(value):
         run.issues.append(_ele_1(element, path))
     if constraints:
         if element.content_reference and type_root is not None:
@@ -446,6 +451,11 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
 
 
 ELE_1 = "hasValue() or (children().count() > id.count())"
+
+
+def _beyond_id(obj: Mapping[str, Any]) -> bool:
+    """Whether an object has a property other than ``id`` (``obj.keys() - {"id"}``, no set)."""
+    return len(obj) > ("id" in obj)
 
 
 def _ele_1(element: ElementNode, at: str) -> Issue:
