@@ -148,6 +148,9 @@ class ElementNode:
                                                                      repr=False)
     # Constraints to evaluate for a value checked against a type root (key: id of the root).
     constraint_cache: dict[int, tuple[Constraint, ...]] = field(default_factory=dict, repr=False)
+    # Per type code: what the walker decides for an object value of this element that does not
+    # depend on the value (see _walk._object_plan).
+    object_plan_cache: dict[str | None, Any] = field(default_factory=dict, repr=False)
 
     @property
     def base_path(self) -> str:

@@ -12,6 +12,7 @@ The walker carries the FHIRPath location of each value and hands each value to t
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .._schema import CompiledStructure, Constraint, ElementNode, JsonProperty, TypeRef
@@ -391,11 +392,9 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
             run.issues.extend(check_invariants(run, constraints, (value, ext), frame,
                                                path, type_hint=code, primitive=True))
         return
-    kind = code if code is not None or len(element.types) != 1 else element.types[0].code
-    if kind in RESOURCE_TYPES or (kind is not None and kind[:1].isupper()
-                                  and run.schema.registry.is_resource_type(kind)):
-        # Resource, or a resource type a profile narrowed it to (an entry slice of
-        # MessageHeader): an inline resource either way.
+    plan = _object_plan(run, element, code)
+    if plan.inline_resource:
+        kind = plan.kind
         rt = value.get("resourceType") if isinstance(value, Mapping) else None
         if kind not in RESOURCE_TYPES and isinstance(rt, str) and rt != kind:
             run.issues.append(Issue.error("structure", path, f"expected a {kind} here, found a "
@@ -422,20 +421,13 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
     finally:
         run.depth -= 1
     if target is not element:
-        type_root: ElementNode | None = target
-    elif element.content_reference:
-        # Questionnaire.item.item is a Questionnaire.item: its constraints apply too.
-        type_root = run.schema.content_target(element)
+        constraints = _constraints(element, target)
+        hint = _type_hint(element, code, target)
     else:
-        type_root = run.schema.type_root(code) if code and not element.children else None
-    constraints = _constraints(element, type_root)
+        constraints, hint = plan.constraints, plan.hint
     if not _beyond_id(value):
         run.issues.append(_ele_1(element, path))
     if constraints:
-        if element.content_reference and type_root is not None:
-            hint = type_root.path
-        else:
-            hint = element.path if element.children or not code else code
         run.issues.extend(check_invariants(run, constraints, value, frame, path, type_hint=hint))
     if code in ("Coding", "CodeableConcept", "Quantity"):
         if element.binding is not None:
@@ -456,6 +448,51 @@ ELE_1 = "hasValue() or (children().count() > id.count())"
 def _beyond_id(obj: Mapping[str, Any]) -> bool:
     """Whether an object has a property other than ``id`` (``obj.keys() - {"id"}``, no set)."""
     return len(obj) > ("id" in obj)
+
+
+@dataclass(frozen=True, slots=True)
+class _ObjectPlan:
+    """What the walker decides for an object value of an element and type, whatever it holds."""
+
+    kind: str | None  # the type, or the element's only type
+    inline_resource: bool  # Resource, or a resource type a profile narrowed it to
+    # When the object is checked against the element itself (not an extension's or a type
+    # profile's root): the constraints to evaluate, and the FHIRPath type hint.
+    constraints: tuple[Constraint, ...]
+    hint: str
+
+
+def _object_plan(run: Run, element: ElementNode, code: str | None) -> _ObjectPlan:
+    """The element's plan for objects of type ``code``, cached on the element.
+
+    The cache holds immutable plans assigned whole, so threads sharing the schema at worst
+    compute the same plan twice.
+    """
+    plan: _ObjectPlan | None = element.object_plan_cache.get(code)
+    if plan is not None:
+        return plan
+    kind = code if code is not None or len(element.types) != 1 else element.types[0].code
+    # Resource, or a resource type a profile narrowed it to (an entry slice of MessageHeader):
+    # an inline resource either way.
+    inline = kind in RESOURCE_TYPES or (kind is not None and kind[:1].isupper()
+                                        and run.schema.registry.is_resource_type(kind))
+    type_root: ElementNode | None
+    if element.content_reference:
+        # Questionnaire.item.item is a Questionnaire.item: its constraints apply too.
+        type_root = run.schema.content_target(element)
+    else:
+        type_root = run.schema.type_root(code) if code and not element.children else None
+    plan = _ObjectPlan(kind, inline, _constraints(element, type_root),
+                       _type_hint(element, code, type_root))
+    element.object_plan_cache[code] = plan
+    return plan
+
+
+def _type_hint(element: ElementNode, code: str | None, type_root: ElementNode | None) -> str:
+    """The FHIRPath type of an object value, for its invariants."""
+    if element.content_reference and type_root is not None:
+        return type_root.path
+    return element.path if element.children or not code else code
 
 
 def _ele_1(element: ElementNode, at: str) -> Issue:
