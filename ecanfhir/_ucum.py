@@ -3,8 +3,10 @@
 UCUM (https://ucum.org/ucum, §2 "Prefixes", §4 "Base units") builds metric units from a prefix
 and a metric atom (``mg`` = milli + gram), and ratios with ``/`` (``mmol/L``). A profile's
 ``maxValueQuantity`` of ``0.5 kg`` and an instance value of ``11000 g`` compare after conversion,
-as the HL7 validator does. Units outside this subset (``[lb_av]``, ``Cel``, annotations) are not
-converted: the caller then does not compare at all, rather than guess.
+as the HL7 validator does; so do a Questionnaire's limits and enableWhen answers. Time units and
+a few customary units convert by a fixed factor. Everything else (``Cel``, ``[degF]``,
+annotations, arbitrary units) is not converted: callers then do not compare at all, rather than
+guess.
 """
 
 from __future__ import annotations
@@ -20,17 +22,25 @@ PREFIXES = {
     "c": Decimal("1e-2"), "m": Decimal("1e-3"), "u": Decimal("1e-6"), "n": Decimal("1e-9"),
     "p": Decimal("1e-12"), "f": Decimal("1e-15"), "a": Decimal("1e-18"),
 }
+# Metric atoms (they take a prefix), by the name they are compared under.
 METRIC = {"g": "g", "m": "m", "L": "L", "l": "L", "s": "s", "mol": "mol", "eq": "eq",
-          "Hz": "Hz", "Pa": "Pa", "J": "J", "W": "W", "U": "U", "[IU]": "[IU]"}
-# Non-metric units that take no prefix, in terms of a metric one.
-SPECIAL = {"min": ("s", Decimal(60)), "h": ("s", Decimal(3600)), "d": ("s", Decimal(86400)),
-           "wk": ("s", Decimal(604800)), "1": ("1", Decimal(1)), "%": ("1", Decimal("0.01"))}
+          "Hz": "Hz", "Pa": "Pa", "J": "J", "W": "W", "V": "V", "A": "A", "K": "K", "Bq": "Bq",
+          "Gy": "Gy", "Sv": "Sv", "N": "N", "C": "C", "Ohm": "Ohm", "U": "U", "[IU]": "[IU]"}
+# Units that take no prefix, by a factor of a metric one (checked before prefixes: "a" is a
+# year, "h" an hour, "d" a day, not atto-, hecto-, deci- anything).
+FIXED = {"min": ("s", Decimal(60)), "h": ("s", Decimal(3600)), "d": ("s", Decimal(86400)),
+         "wk": ("s", Decimal(604800)), "mo": ("s", Decimal(2629800)),
+         "a": ("s", Decimal(31557600)), "[in_i]": ("m", Decimal("0.0254")),
+         "[ft_i]": ("m", Decimal("0.3048")), "[mi_i]": ("m", Decimal("1609.344")),
+         "[lb_av]": ("g", Decimal("453.59237")), "[oz_av]": ("g", Decimal("28.349523125")),
+         "1": ("1", Decimal(1)), "%": ("1", Decimal("0.01"))}
+_ATOMS = sorted(METRIC.items(), key=lambda item: -len(item[0]))
 
 
 def _atom(code: str) -> tuple[str, Decimal] | None:
-    if code in SPECIAL:
-        return SPECIAL[code]
-    for atom, base in sorted(METRIC.items(), key=lambda item: -len(item[0])):
+    if code in FIXED:
+        return FIXED[code]
+    for atom, base in _ATOMS:
         if code.endswith(atom) and code[:-len(atom)] in PREFIXES:
             return base, PREFIXES[code[:-len(atom)]]
     return None

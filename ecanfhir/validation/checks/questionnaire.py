@@ -22,17 +22,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..._registry import Registry, split_canonical
 from ..._terminology import Terminology
 from .._issue import Issue, Severity
+from .comparison import compare, compare_dates, decimal_places, number, same_value
 
 __all__ = ["check_questionnaire_response"]
 
@@ -187,7 +185,7 @@ def _check_period(questionnaire: Mapping[str, Any], authored: object, at: str) -
         return
     for bound, word, sign in (("start", "before the start", -1), ("end", "after the end", 1)):
         limit = period.get(bound)
-        if isinstance(limit, str) and _compare_dates(authored, limit) == sign:
+        if isinstance(limit, str) and compare_dates(authored, limit) == sign:
             yield Issue.warning("business-rule", f"{at}.authored", f"the response was authored "
                                 f"on '{authored}', {word} of the Questionnaire's effective period "
                                 f"('{limit}')", "qr-effective-period")
@@ -449,7 +447,7 @@ def _check_option(form: _Form, q_item: Mapping[str, Any], typed: tuple[str, Any]
             yield Issue.error("value", where, f"the item '{link_id}' has no answerOption of "
                               f"type {fhir_type}, so {_a(fhir_type)} answer cannot be one of them",
                               "qr-answer-option")
-        elif not any(_same_value(fhir_type, value, v) for v in same):
+        elif not any(same_value(fhir_type, value, v) for v in same):
             yield Issue.error("value", where, f"the {fhir_type} {_show(value)} is not one of the "
                               f"answerOptions of item '{link_id}': expected "
                               f"{_listing([_show(v) for v in same])}", "qr-answer-option")
@@ -473,15 +471,15 @@ def _check_limits(q_item: Mapping[str, Any], fhir_type: str, value: Any,
             typed = _typed_value(limit)
             if typed is None:
                 continue
-            if _compare(fhir_type, value, typed[0], typed[1]) == bad:
+            if compare(fhir_type, value, typed[0], typed[1]) == bad:
                 yield Issue.error("value", where, f"the answer {_show(value)} is {word} "
                                   f"allowed ({_show(typed[1])})", f"qr-{name[:3]}-value")
-    number = value.get("value") if fhir_type == "Quantity" and isinstance(value, Mapping) else value
+    amount = value.get("value") if fhir_type == "Quantity" and isinstance(value, Mapping) else value
     places = _int(_extension_value(q_item, (_EXT + "maxDecimalPlaces",), "valueInteger"))
     if fhir_type in ("decimal", "Quantity") and places is not None:
-        found = _decimal_places(number)
+        found = decimal_places(amount)
         if found is not None and found > places:
-            yield Issue.error("value", where, f"the answer {_show(number)} has {found} decimal "
+            yield Issue.error("value", where, f"the answer {_show(amount)} has {found} decimal "
                               f"places; at most {places} are allowed", "qr-max-decimal-places")
     if isinstance(value, str) and fhir_type in ("string", "uri"):
         yield from _check_text(q_item, value, where)
@@ -560,7 +558,7 @@ def _check_attachment(q_item: Mapping[str, Any], attachment: Any,
                                          for k in kinds):
             yield Issue.error("value", f"{where}.contentType", f"the attachment is '{base}', but "
                               f"the Questionnaire allows only {_listing(kinds)}", "qr-mime-type")
-    most = _number(_extension_value(q_item, (_EXT + "maxSize",), "valueDecimal"))
+    most = number(_extension_value(q_item, (_EXT + "maxSize",), "valueDecimal"))
     size = _attachment_size(attachment)
     if most is not None and size is not None and size > most:
         yield Issue.error("value", where, f"the attachment is {size} bytes; the Questionnaire "
@@ -609,7 +607,7 @@ def _condition(form: _Form, source: str, condition: Mapping[str, Any],
         return None
     if operator == "exists":
         return expected[1] == bool(given) if isinstance(expected[1], bool) else None
-    results = [_compare(t, v, expected[0], expected[1]) for t, v in given]
+    results = [compare(t, v, expected[0], expected[1]) for t, v in given]
     if operator == "=":
         return 0 in results
     if operator == "!=":
@@ -639,152 +637,6 @@ def _find_answers(node: Mapping[str, Any], question: str) -> Iterator[Mapping[st
         yield from answers
     for child in _dicts(node.get("item")) + [c for a in answers for c in _dicts(a.get("item"))]:
         yield from _find_answers(child, question)
-
-
-# -- comparing values ----------------------------------------------------------------------
-def _compare(a_type: str, a: Any, b_type: str, b: Any) -> int | None:
-    """-1, 0 or 1 comparing two typed FHIR values; None when they cannot be compared."""
-    if a_type in ("integer", "decimal") and b_type in ("integer", "decimal"):
-        return _cmp(_number(a), _number(b))
-    if a_type in ("date", "dateTime") and b_type in ("date", "dateTime"):
-        return _compare_dates(a, b) if isinstance(a, str) and isinstance(b, str) else None
-    if a_type == "Quantity" and b_type == "Quantity":
-        return _compare_quantities(a, b)
-    if a_type == "Quantity" and b_type in ("integer", "decimal") and isinstance(a, Mapping):
-        return _cmp(_number(a.get("value")), _number(b))
-    if a_type != b_type:
-        return None
-    if a_type == "time":
-        return _cmp(_seconds(a), _seconds(b))
-    if a_type in ("string", "uri", "boolean") and type(a) is type(b):
-        return 0 if a == b else (None if a_type == "boolean" else (-1 if a < b else 1))
-    if a_type == "Coding" and isinstance(a, Mapping) and isinstance(b, Mapping):
-        same_system = "system" not in b or a.get("system") == b.get("system")
-        return 0 if same_system and a.get("code") == b.get("code") else None
-    if a_type == "Reference" and isinstance(a, Mapping) and isinstance(b, Mapping):
-        return 0 if a.get("reference") == b.get("reference") is not None else None
-    return None
-
-
-def _same_value(fhir_type: str, a: Any, b: Any) -> bool:
-    """Equality for answerOption: the same date (not just the same year), time or number."""
-    if fhir_type == "date":
-        return isinstance(a, str) and a == b
-    return _compare(fhir_type, a, fhir_type, b) == 0
-
-
-def _cmp(a: Decimal | float | None, b: Decimal | float | None) -> int | None:
-    if a is None or b is None:
-        return None
-    return (a > b) - (a < b)
-
-
-def _number(value: object) -> Decimal | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, Decimal):
-        return value if value.is_finite() else None
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float) and math.isfinite(value):
-        return Decimal(repr(value))
-    return None
-
-
-def _decimal_places(value: object) -> int | None:
-    number = _number(value)
-    if number is None:
-        return None
-    exponent = number.as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else None
-
-
-_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?"
-                   r"(Z|[+-]\d{2}:\d{2})?)?)?)?")
-
-
-def _compare_dates(a: str, b: str) -> int | None:
-    """Compare two date/dateTime values at the precision they share (partial dates)."""
-    ma, mb = _DATE.fullmatch(a), _DATE.fullmatch(b)
-    if ma is None or mb is None:
-        return None
-    if ma[4] and mb[4] and bool(ma[7]) == bool(mb[7]):
-        return _cmp(_instant(ma), _instant(mb))
-    for x, y in zip(ma.groups()[:3], mb.groups()[:3], strict=True):
-        if x is None or y is None:
-            return 0
-        if x != y:
-            return -1 if x < y else 1
-    return 0
-
-
-def _instant(match: re.Match[str]) -> float | None:
-    zone: timezone = UTC
-    if match[7] and match[7] != "Z":
-        sign = -1 if match[7][0] == "-" else 1
-        zone = timezone(sign * timedelta(hours=int(match[7][1:3]), minutes=int(match[7][4:6])))
-    seconds = float(match[6] or 0)
-    try:
-        moment = datetime(int(match[1]), int(match[2]), int(match[3]), int(match[4]),
-                          int(match[5]), min(int(seconds), 59), tzinfo=zone)
-    except ValueError:  # not a calendar date: the primitive check reports it
-        return None
-    return moment.timestamp() + seconds % 1
-
-
-def _seconds(value: object) -> float | None:
-    match = re.fullmatch(r"(\d{2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?", value) if isinstance(
-        value, str) else None
-    if match is None:
-        return None
-    return int(match[1]) * 3600 + int(match[2]) * 60 + float(match[3] or 0)
-
-
-# UCUM units convertible by a factor: metric atoms (with SI prefixes), time and a few customary
-# units. Anything else (arbitrary units, expressions, temperatures) is left uncompared.
-_PREFIXES = {"Y": "1e24", "Z": "1e21", "E": "1e18", "P": "1e15", "T": "1e12", "G": "1e9",
-             "M": "1e6", "k": "1e3", "h": "1e2", "da": "1e1", "d": "1e-1", "c": "1e-2",
-             "m": "1e-3", "u": "1e-6", "n": "1e-9", "p": "1e-12", "f": "1e-15", "a": "1e-18"}
-_METRIC = frozenset({"m", "g", "L", "l", "s", "mol", "Pa", "Hz", "J", "W", "V", "A", "K",
-                     "eq", "Bq", "Gy", "Sv", "N", "C", "Ohm"})
-_FIXED = {"min": ("60", "s"), "h": ("3600", "s"), "d": ("86400", "s"), "wk": ("604800", "s"),
-          "mo": ("2629800", "s"), "a": ("31557600", "s"), "[in_i]": ("0.0254", "m"),
-          "[ft_i]": ("0.3048", "m"), "[mi_i]": ("1609.344", "m"), "[lb_av]": ("453.59237", "g"),
-          "[oz_av]": ("28.349523125", "g"), "kg": ("1000", "g")}
-
-
-def _unit_factor(code: str) -> tuple[Decimal, str] | None:
-    if code in _FIXED:
-        factor, base = _FIXED[code]
-        return Decimal(factor), base
-    if code in _METRIC:
-        return Decimal(1), code.lower() if code == "L" else code
-    for prefix in sorted(_PREFIXES, key=len, reverse=True):
-        rest = code[len(prefix):]
-        if code.startswith(prefix) and rest in _METRIC:
-            return Decimal(_PREFIXES[prefix]), rest.lower() if rest == "L" else rest
-    return None
-
-
-def _compare_quantities(a: Any, b: Any) -> int | None:
-    if not isinstance(a, Mapping) or not isinstance(b, Mapping):
-        return None
-    va, vb = _number(a.get("value")), _number(b.get("value"))
-    if va is None or vb is None:
-        return None
-    unit_a = (a.get("system"), a.get("code") or a.get("unit"))
-    unit_b = (b.get("system"), b.get("code") or b.get("unit"))
-    if unit_a == unit_b:
-        return _cmp(va, vb)
-    if any(u[0] not in (None, _UCUM) or not isinstance(u[1], str) for u in (unit_a, unit_b)):
-        return None
-    fa, fb = _unit_factor(str(unit_a[1])), _unit_factor(str(unit_b[1]))
-    if fa is None or fb is None or fa[1] != fb[1]:
-        return None
-    try:
-        return _cmp(va * fa[0], vb * fb[0])
-    except InvalidOperation:
-        return None
 
 
 # -- small helpers -------------------------------------------------------------------------
