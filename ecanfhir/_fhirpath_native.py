@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from ._comparison import compare
 from ._fhirpath_functions import html_checks
 from ._fhirpath_model import (
     R4_MODEL,
@@ -234,6 +235,21 @@ def qty_3(focus: Any, env: EvalEnv) -> bool:
     return not navigate(items, "code") or bool(navigate(items, "system"))
 
 
+def rng_2(focus: Any, env: EvalEnv) -> bool:
+    """rng-2 ``low.empty() or high.empty() or (low <= high)``.
+
+    A deliberate difference: fhirpathpy cannot compare two Quantities from JSON and raises on
+    every Range with both ends; FHIRPath compares them in the same unit, or after UCUM
+    conversion, and gives empty (so the invariant holds) when the units are not comparable
+    (http://hl7.org/fhirpath/N1/#comparison and #quantity-equality).
+    """
+    low, high = (focus.get(k) if isinstance(focus, Mapping) else None for k in ("low", "high"))
+    if not isinstance(low, Mapping) or not isinstance(high, Mapping):
+        return True
+    order = compare("Quantity", low, "Quantity", high)
+    return order is None or order <= 0
+
+
 _DOM_3_R4 = (
     "contained.where((('#'+id in (%resource.descendants().reference | "
     "%resource.descendants().as(canonical) | %resource.descendants().as(uri) | "
@@ -266,6 +282,7 @@ NATIVE_INVARIANTS: Mapping[str, Callable[[Any, EvalEnv], bool]] = MappingProxyTy
     "value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists())"
     ".empty()": obs_7,
     "low.exists() or high.exists() or text.exists()": _exists(("low",), ("high",), ("text",)),
+    "low.empty() or high.empty() or (low <= high)": rng_2,
     "value.exists() or dataAbsentReason.exists()": vs_3,
     "code.empty() or system.exists()": qty_3,  # qty-3, vsd-10
     "(component.empty() and hasMember.empty()) implies "

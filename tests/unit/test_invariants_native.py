@@ -57,6 +57,7 @@ TXT, REF_1, NAME = _expression("txt-1"), _expression("ref-1"), _expression("sdf-
 OBS_3, OBS_6, OBS_7 = _expression("obs-3"), _expression("obs-6"), _expression("obs-7")
 VS_1, VS_2, VS_3 = _expression("vs-1"), _expression("vs-2"), _expression("vs-3")
 QTY_3, SQTY_1, LST_1 = _expression("qty-3"), _expression("sqty-1"), _expression("lst-1")
+RNG_2 = _expression("rng-2")
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def agree(expression: str, case: Case, hint: str | None = None) -> None:
 def test_every_native_is_a_core_expression_with_a_test() -> None:
     """Natives are keyed by real core expression texts, and each one is tested here."""
     tested = {ELE_1, EXT_1, DOM_2, DOM_3, DOM_3_LATER, DOM_4, DOM_5, DOM_6, TXT, REF_1, NAME,
-              OBS_3, OBS_6, OBS_7, VS_1, VS_2, VS_3, QTY_3, SQTY_1, LST_1}
+              OBS_3, OBS_6, OBS_7, VS_1, VS_2, VS_3, QTY_3, SQTY_1, LST_1, RNG_2}
     assert set(NATIVE_INVARIANTS) == tested
 
 
@@ -190,6 +191,10 @@ def test_native_agrees_on_edge_cases(expression: str, case: Case) -> None:
     assert compiled.test(case.focus, case.env()) is expected
 
 
+def _mg(value: float) -> dict[str, Any]:
+    return {"value": value, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"}
+
+
 @pytest.mark.parametrize(("expression", "case", "holds"), [
     (ELE_1, Case(Primitive(None, {"id": "a"})), False),
     (ELE_1, Case({"_family": {"extension": [{"url": "u"}]}}), True),
@@ -197,6 +202,16 @@ def test_native_agrees_on_edge_cases(expression: str, case: Case) -> None:
     (DOM_3, Case({"resourceType": "Patient", "contained": [ORG]}), False),
     (REF_1, Case({"reference": "#o2"}, root=PATIENT_ROOT), False),
     (REF_1, Case({"reference": "#o1", "_reference": {"id": "r"}}, root=PATIENT_ROOT), True),
+    # rng-2: fhirpathpy cannot compare Quantities from JSON; FHIRPath compares them in one unit
+    # or after UCUM conversion, and an incomparable pair makes the comparison empty (holds).
+    (RNG_2, Case({"low": _mg(1), "high": _mg(2)}), True),
+    (RNG_2, Case({"low": _mg(2), "high": _mg(2)}), True),
+    (RNG_2, Case({"low": _mg(3), "high": _mg(2)}), False),
+    (RNG_2, Case({"low": _mg(1500), "high": {**_mg(1), "code": "g", "unit": "g"}}), False),
+    (RNG_2, Case({"low": _mg(500), "high": {**_mg(1), "code": "g", "unit": "g"}}), True),
+    (RNG_2, Case({"low": _mg(5), "high": {"value": 1, "unit": "tablet"}}), True),
+    (RNG_2, Case({"low": _mg(5)}), True),
+    (RNG_2, Case({"low": {"unit": "mg"}, "high": _mg(1)}), True),
 ])
 def test_native_verdicts(expression: str, case: Case, holds: bool) -> None:
     """The natives give FHIR's verdict, including where fhirpathpy cannot (`_reference`)."""
@@ -305,6 +320,7 @@ STRATEGIES: dict[str, st.SearchStrategy[Case]] = {
     VS_2: observations.map(Case),
     VS_3: components.map(Case),
     QTY_3: quantities.map(Case),
+    RNG_2: some(low=quantities, high=quantities).map(Case),
     SQTY_1: quantities.map(Case),
     LST_1: some({"resourceType": st.just("List")}, emptyReason=concepts,
                 entry=st.lists(st.just({"item": {}}), max_size=2)).map(Case),

@@ -27,10 +27,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..._comparison import compare, compare_dates, decimal_places, number, same_value
 from ..._registry import Registry, split_canonical
 from ..._terminology import Terminology
 from .._issue import Issue, Severity
-from .comparison import compare, compare_dates, decimal_places, number, same_value
 
 __all__ = ["check_questionnaire_response"]
 
