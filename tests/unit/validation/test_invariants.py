@@ -255,3 +255,32 @@ def test_component_with_other_code_satisfies_obs_7() -> None:
     result = validate(observation(code=code, valueString="72.5 kg",
                                   component=[{"code": other, "valueString": "180 cm"}]))
     assert result.issues == ()
+
+
+# -- rng-2 -----------------------------------------------------------------------------------
+
+UCUM = "http://unitsofmeasure.org"
+
+
+def quantity(value: float, code: str) -> dict[str, Any]:
+    return {"value": value, "unit": code, "system": UCUM, "code": code}
+
+
+@pytest.mark.parametrize(("low", "high"), [
+    (quantity(1, "mg"), quantity(2, "mg")),
+    (quantity(500, "mg"), quantity(1, "g")),
+    (quantity(5, "mg"), {"value": 1, "unit": "tablet"}),   # not comparable: holds
+])
+def test_range_in_order_or_incomparable_satisfies_rng_2(low: dict[str, Any],
+                                                         high: dict[str, Any]) -> None:
+    assert validate(observation(valueRange={"low": low, "high": high})).issues == ()
+
+
+@pytest.mark.parametrize(("low", "high"), [
+    (quantity(3, "mg"), quantity(2, "mg")),
+    (quantity(1500, "mg"), quantity(1, "g")),              # after UCUM conversion
+])
+def test_range_with_low_above_high_fails_rng_2(low: dict[str, Any],
+                                               high: dict[str, Any]) -> None:
+    result = validate(observation(valueRange={"low": low, "high": high}))
+    assert_invariant(result, "Observation.value.ofType(Range)", "rng-2")
