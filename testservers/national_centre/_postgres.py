@@ -19,7 +19,6 @@ transaction back and runs it again, where the locks then classify it correctly.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
@@ -30,9 +29,13 @@ from psycopg import errors
 from ._sql import (
     classify,
     message_facts,
+    put_resource,
+    read_resource,
     record_message,
+    search_resources,
     search_where,
     transmission_count,
+    vread_resource,
 )
 from .storage import (
     Envelope,
@@ -280,60 +283,26 @@ def _put(conn: psycopg.Connection[Any], resource: Mapping[str, Any], last_update
          locked: bool) -> StoredResource:
     if not locked:
         _lock(conn, _resource_keys(resource))
-    rtype, rid = str(resource["resourceType"]), str(resource["id"])
-    row = conn.execute("SELECT version FROM resources WHERE type = %s AND id = %s",
-                       (rtype, rid)).fetchone()
-    version = 1 if row is None else int(row[0]) + 1
-    meta = dict(resource.get("meta") or {})
-    meta.update(versionId=str(version), lastUpdated=last_updated)
-    body = json.dumps({**resource, "meta": meta}, ensure_ascii=False,
-                      separators=(",", ":")).encode()
-    conn.execute("INSERT INTO resource_versions VALUES (%s,%s,%s,%s,%s)",
-                 (rtype, rid, version, last_updated, body))
-    conn.execute("INSERT INTO resources VALUES (%s,%s,%s,%s) ON CONFLICT (type, id) DO UPDATE "
-                 "SET version = excluded.version, last_updated = excluded.last_updated",
-                 (rtype, rid, version, last_updated))
-    conn.execute("DELETE FROM search_index WHERE type = %s AND id = %s", (rtype, rid))
-    entries = index_entries(resource)
-    if entries:
+
+    def insert_many(sql: str, rows: list[tuple[Any, ...]]) -> None:
         with conn.cursor() as cur:
-            cur.executemany("INSERT INTO search_index VALUES (%s,%s,%s,%s,%s)",
-                            [(rtype, rid, e.param, e.system, e.value) for e in entries])
-    return StoredResource(rtype, rid, version, last_updated, body)
+            cur.executemany(sql, rows)
+
+    return put_resource(conn.execute, insert_many, resource, last_updated, "%s")
 
 
 def _read(conn: psycopg.Connection[Any], resource_type: str,
           resource_id: str) -> StoredResource | None:
-    row = conn.execute(
-        "SELECT v.version, v.last_updated, v.json FROM resources r JOIN resource_versions v "
-        "USING (type, id, version) WHERE r.type = %s AND r.id = %s",
-        (resource_type, resource_id)).fetchone()
-    return None if row is None else StoredResource(resource_type, resource_id, row[0],
-                                                   row[1], bytes(row[2]))
+    return read_resource(conn.execute, resource_type, resource_id, "%s")
 
 
 def _vread(conn: psycopg.Connection[Any], resource_type: str, resource_id: str,
            version: int) -> StoredResource | None:
-    row = conn.execute(
-        "SELECT last_updated, json FROM resource_versions WHERE type = %s AND id = %s "
-        "AND version = %s", (resource_type, resource_id, version)).fetchone()
-    return None if row is None else StoredResource(resource_type, resource_id, version,
-                                                   row[0], bytes(row[1]))
+    return vread_resource(conn.execute, resource_type, resource_id, version, "%s")
 
 
 def _search(conn: psycopg.Connection[Any], query: SearchQuery) -> SearchPage:
-    where, args = _where(query)
-    row = conn.execute(f"SELECT count(*) FROM resources r WHERE {where}", args).fetchone()
-    total = int(row[0]) if row is not None else 0
-    if query.summary_count:
-        return SearchPage(total, ())
-    rows = conn.execute(
-        f"SELECT r.id, r.version, r.last_updated, v.json FROM resources r "
-        f"JOIN resource_versions v USING (type, id, version) WHERE {where} "
-        f"ORDER BY r.last_updated, r.id LIMIT %s OFFSET %s",
-        [*args, query.count, query.offset]).fetchall()
-    return SearchPage(total, tuple(StoredResource(query.resource_type, r[0], r[1], r[2],
-                                                  bytes(r[3])) for r in rows))
+    return search_resources(conn.execute, query, _where(query), "%s")
 
 
 def _where(query: SearchQuery) -> tuple[str, list[Any]]:

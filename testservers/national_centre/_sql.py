@@ -9,7 +9,7 @@ serialises writers with ``BEGIN IMMEDIATE``, PostgreSQL with advisory locks.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .storage import (
@@ -17,15 +17,20 @@ from .storage import (
     MessageFact,
     Processed,
     Receipt,
+    SearchPage,
     SearchQuery,
+    StoredResource,
     TokenParam,
+    index_entries,
     now,
 )
 
-__all__ = ["Execute", "classify", "message_facts", "record_message", "search_where",
-           "transmission_count"]
+__all__ = ["Execute", "InsertMany", "classify", "message_facts", "put_resource",
+           "read_resource", "record_message", "search_resources", "search_where",
+           "transmission_count", "vread_resource"]
 
 Execute = Callable[..., Any]  # connection.execute(sql, params) -> a cursor
+InsertMany = Callable[[str, list[tuple[Any, ...]]], object]  # executemany(sql, rows)
 
 
 def classify(execute: Execute, envelope: Envelope, p: str) -> Receipt | None:
@@ -63,6 +68,64 @@ def record_message(execute: Execute, envelope: Envelope, processed: Processed, r
              json.dumps(list(processed.reasons))))
     execute(f"INSERT INTO transmissions (bundle_id, header_id, received, kind) VALUES ({p}, "
             f"{p}, {p}, 'original')", (envelope.bundle_id, envelope.header_id, received))
+
+
+def put_resource(execute: Execute, insert_many: InsertMany, resource: Mapping[str, Any],
+                 last_updated: str, p: str) -> StoredResource:
+    """Store a new version of ``resource`` (meta.versionId/lastUpdated set) and re-index it.
+    The caller holds whatever lock makes "read the version, write the next" safe."""
+    rtype, rid = str(resource["resourceType"]), str(resource["id"])
+    row = execute(f"SELECT version FROM resources WHERE type = {p} AND id = {p}",
+                  (rtype, rid)).fetchone()
+    version = 1 if row is None else int(row[0]) + 1
+    meta = dict(resource.get("meta") or {})
+    meta.update(versionId=str(version), lastUpdated=last_updated)
+    body = json.dumps({**resource, "meta": meta}, ensure_ascii=False,
+                      separators=(",", ":")).encode()
+    execute(f"INSERT INTO resource_versions VALUES ({p},{p},{p},{p},{p})",
+            (rtype, rid, version, last_updated, body))
+    execute(f"INSERT INTO resources VALUES ({p},{p},{p},{p}) ON CONFLICT (type, id) DO UPDATE "
+            "SET version = excluded.version, last_updated = excluded.last_updated",
+            (rtype, rid, version, last_updated))
+    execute(f"DELETE FROM search_index WHERE type = {p} AND id = {p}", (rtype, rid))
+    entries = [(rtype, rid, e.param, e.system, e.value) for e in index_entries(resource)]
+    if entries:
+        insert_many(f"INSERT INTO search_index VALUES ({p},{p},{p},{p},{p})", entries)
+    return StoredResource(rtype, rid, version, last_updated, body)
+
+
+def read_resource(execute: Execute, resource_type: str, resource_id: str,
+                  p: str) -> StoredResource | None:
+    row = execute(
+        "SELECT v.version, v.last_updated, v.json FROM resources r JOIN resource_versions v "
+        f"USING (type, id, version) WHERE r.type = {p} AND r.id = {p}",
+        (resource_type, resource_id)).fetchone()
+    return None if row is None else StoredResource(resource_type, resource_id, row[0], row[1],
+                                                   bytes(row[2]))
+
+
+def vread_resource(execute: Execute, resource_type: str, resource_id: str, version: int,
+                   p: str) -> StoredResource | None:
+    row = execute(f"SELECT last_updated, json FROM resource_versions WHERE type = {p} AND "
+                  f"id = {p} AND version = {p}", (resource_type, resource_id, version)).fetchone()
+    return None if row is None else StoredResource(resource_type, resource_id, version, row[0],
+                                                   bytes(row[1]))
+
+
+def search_resources(execute: Execute, query: SearchQuery, where: tuple[str, list[Any]],
+                     p: str) -> SearchPage:
+    """One page of a search (``where`` from :func:`search_where`), with the total."""
+    clause, args = where
+    total = int(execute(f"SELECT count(*) FROM resources r WHERE {clause}", args).fetchone()[0])
+    if query.summary_count:
+        return SearchPage(total, ())
+    rows = execute(
+        "SELECT r.id, r.version, r.last_updated, v.json FROM resources r "
+        f"JOIN resource_versions v USING (type, id, version) WHERE {clause} "
+        f"ORDER BY r.last_updated, r.id LIMIT {p} OFFSET {p}",
+        [*args, query.count, query.offset]).fetchall()
+    return SearchPage(total, tuple(StoredResource(query.resource_type, r[0], r[1], r[2],
+                                                  bytes(r[3])) for r in rows))
 
 
 def message_facts(execute: Execute, event: str | None, p: str) -> list[MessageFact]:

@@ -10,7 +10,6 @@ not store a message twice).
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sqlite3
@@ -23,9 +22,13 @@ from typing import Any, TypeVar
 from ._sql import (
     classify,
     message_facts,
+    put_resource,
+    read_resource,
     record_message,
+    search_resources,
     search_where,
     transmission_count,
+    vread_resource,
 )
 from .storage import (
     Envelope,
@@ -36,7 +39,6 @@ from .storage import (
     SearchQuery,
     StoredResource,
     Transaction,
-    index_entries,
     now,
 )
 
@@ -196,55 +198,17 @@ class SqliteStore:
 
     def _put(self, conn: sqlite3.Connection, resource: Mapping[str, Any],
              last_updated: str) -> StoredResource:
-        rtype, rid = str(resource["resourceType"]), str(resource["id"])
-        row = conn.execute("SELECT version FROM resources WHERE type = ? AND id = ?",
-                           (rtype, rid)).fetchone()
-        version = 1 if row is None else int(row[0]) + 1
-        meta = dict(resource.get("meta") or {})
-        meta.update(versionId=str(version), lastUpdated=last_updated)
-        body = json.dumps({**resource, "meta": meta}, ensure_ascii=False,
-                          separators=(",", ":")).encode()
-        conn.execute("INSERT INTO resource_versions VALUES (?,?,?,?,?)",
-                     (rtype, rid, version, last_updated, body))
-        conn.execute("INSERT INTO resources VALUES (?,?,?,?) ON CONFLICT (type, id) DO UPDATE "
-                     "SET version = excluded.version, last_updated = excluded.last_updated",
-                     (rtype, rid, version, last_updated))
-        conn.execute("DELETE FROM search_index WHERE type = ? AND id = ?", (rtype, rid))
-        conn.executemany("INSERT INTO search_index VALUES (?,?,?,?,?)",
-                         [(rtype, rid, e.param, e.system, e.value)
-                          for e in index_entries(resource)])
-        return StoredResource(rtype, rid, version, last_updated, body)
+        return put_resource(conn.execute, conn.executemany, resource, last_updated, "?")
 
     def read(self, resource_type: str, resource_id: str) -> StoredResource | None:
-        row = self._conn().execute(
-            "SELECT v.version, v.last_updated, v.json FROM resources r JOIN resource_versions v "
-            "USING (type, id, version) WHERE r.type = ? AND r.id = ?",
-            (resource_type, resource_id)).fetchone()
-        return None if row is None else StoredResource(resource_type, resource_id, row[0],
-                                                       row[1], bytes(row[2]))
+        return read_resource(self._conn().execute, resource_type, resource_id, "?")
 
     def vread(self, resource_type: str, resource_id: str,
               version: int) -> StoredResource | None:
-        row = self._conn().execute(
-            "SELECT last_updated, json FROM resource_versions WHERE type = ? AND id = ? "
-            "AND version = ?", (resource_type, resource_id, version)).fetchone()
-        return None if row is None else StoredResource(resource_type, resource_id, version,
-                                                       row[0], bytes(row[1]))
+        return vread_resource(self._conn().execute, resource_type, resource_id, version, "?")
 
     def search(self, query: SearchQuery) -> SearchPage:
-        where, args = _where(query)
-        conn = self._conn()
-        total = int(conn.execute(f"SELECT count(*) FROM resources r WHERE {where}",
-                                 args).fetchone()[0])
-        if query.summary_count:
-            return SearchPage(total, ())
-        rows = conn.execute(
-            f"SELECT r.id, r.version, r.last_updated, v.json FROM resources r "
-            f"JOIN resource_versions v USING (type, id, version) WHERE {where} "
-            f"ORDER BY r.last_updated, r.id LIMIT ? OFFSET ?",
-            [*args, query.count, query.offset]).fetchall()
-        return SearchPage(total, tuple(StoredResource(query.resource_type, r[0], r[1], r[2],
-                                                      bytes(r[3])) for r in rows))
+        return search_resources(self._conn().execute, query, _where(query), "?")
 
 
 class _SqliteTransaction:
