@@ -101,21 +101,24 @@ def _profiles_of(run: Run, resource: Mapping[str, Any], at: str,
     for url, where in [*((u, at) for u in asked), *urls, *implied]:
         structure = run.schema.find(url)
         if structure is None:
-            if where == at:
-                run.issues.append(Issue.error("not-found", at, f"profile '{url}' is not loaded",
-                                              "profile-unknown"))
-            elif run.schema.registry.structure_definition(url) is not None:
-                # Loaded, but unusable: say why (e.g. its base is not loaded).
-                run.issues.append(Issue.warning(
-                    "not-found", where, f"profile '{url}' could not be used, so the resource was "
-                    f"not checked against it: {run.schema.problem(url)}", "profile-unusable"))
-            else:
-                run.issues.append(Issue.warning(
-                    "not-found", where, f"profile '{url}' is not loaded, so the resource was not "
-                    "checked against it (load its package with --ig)", "profile-unknown"))
+            run.issues.append(_profile_not_used(run, url, where, asked=where == at))
         elif structure.derivation == "constraint" and structure not in found:
             found.append(structure)
     return found
+
+
+def _profile_not_used(run: Run, url: str, where: str, *, asked: bool) -> Issue:
+    """A profile asked for (error) or claimed in meta.profile (warning) that cannot be applied:
+    not loaded, or loaded but unusable (e.g. its base is missing), with the reason."""
+    if run.schema.registry.structure_definition(url) is not None:
+        reason, rule = f"could not be used: {run.schema.problem(url)}", "profile-unusable"
+    else:
+        reason, rule = "is not loaded", "profile-unknown"
+    if asked:
+        return Issue.error("not-found", where, f"profile '{url}' {reason}", rule)
+    hint = "" if rule == "profile-unusable" else " (load its package with --ig)"
+    return Issue.warning("not-found", where, f"profile '{url}' {reason}, so the resource was not "
+                         f"checked against it{hint}", rule)
 
 
 def _json_kind(value: Any) -> str:

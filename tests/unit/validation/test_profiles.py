@@ -354,6 +354,15 @@ def test_profile_whose_base_is_not_loaded_says_which_base_is_missing() -> None:
                  fragment=ECAN_PATIENT)
 
 
+def test_requested_profile_whose_base_is_not_loaded_is_an_error_naming_the_base() -> None:
+    """Asked for with profiles=, the same unusable profile is an error, with the same reason."""
+    result = validator(fixture("breast-screening-patient")).validate(
+        patient(gender="female"), profiles=[SCREENING_PATIENT])
+    issue = assert_issue(result, "Patient", severity="error", code="not-found",
+                         fragment=ECAN_PATIENT)
+    assert issue.rule == "profile-unusable"
+
+
 @pytest.mark.parametrize("how", ["meta.profile", "profiles="])
 def test_claimed_and_requested_profiles_give_the_same_issues(how: str) -> None:
     """A profile in meta.profile and one passed as profiles= are checked alike."""
