@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from ..._comparison import compare
 from ..._schema import ElementNode
-from ..._ucum import to_base
 from .._issue import Issue
 from .structure import from_profile as _source
 
@@ -61,40 +61,22 @@ def check_fixed_pattern(node: ElementNode, value: Any, at: str) -> Iterator[Issu
                           f"{_show(node.pattern[1])}{_source(node)}", "pattern")
 
 
-def _number(value: Any) -> Decimal | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return Decimal(str(value))
-    if isinstance(value, Mapping) and "value" in value:  # Quantity
-        return _number(value["value"])
-    return None
+def _order(value: Any, limit: Any) -> int | None:
+    """``value`` against a min/max limit: -1, 0, 1, or None when they do not compare.
+
+    Quantities compare in the same unit or after UCUM conversion (11000 g is above 0.5 kg),
+    never by number alone (99.5 [degF] against 45 Cel is not compared); dates as ISO 8601 text.
+    """
+    if isinstance(value, Mapping) or isinstance(limit, Mapping):
+        kinds = ["Quantity" if isinstance(v, Mapping) else "decimal" for v in (value, limit)]
+        if kinds == ["decimal", "Quantity"]:  # a number against a Quantity limit: its value
+            return compare("decimal", value, "decimal", limit.get("value"))
+        return compare(kinds[0], value, kinds[1], limit)
+    if isinstance(value, str) and isinstance(limit, str):
+        return (value > limit) - (value < limit)
+    return compare("decimal", value, "decimal", limit)
 
 
-def _same_units(value: Any, limit: Any) -> bool:
-    """Two Quantities compare by number only in the same unit (same system and code)."""
-    if not isinstance(value, Mapping) or not isinstance(limit, Mapping):
-        return True
-    return _unit(value) == _unit(limit)
-
-
-def _in_base_units(a: Decimal, value: Mapping[str, Any], b: Decimal, limit: Mapping[str, Any]
-                   ) -> tuple[Decimal | None, Decimal | None]:
-    if {value.get("system"), limit.get("system")} - {UCUM, None}:
-        return None, None
-    first, second = to_base(a, str(value.get("code"))), to_base(b, str(limit.get("code")))
-    if first is None or second is None or first[1] != second[1]:
-        return None, None
-    return first[0], second[0]
-
-
-def _unit(quantity: Mapping[str, Any]) -> tuple[Any, Any]:
-    if "code" in quantity:
-        return quantity.get("system"), quantity.get("code")
-    return None, quantity.get("unit")
-
-
-UCUM = "http://unitsofmeasure.org"
 _DAYS = {"d": 1, "wk": 7}
 _MONTHS = {"mo": 1, "a": 12}
 
@@ -127,19 +109,10 @@ def check_min_max(node: ElementNode, value: Any, at: str) -> Iterator[Issue]:
             if limit is None:
                 continue
             value = value[:len(limit)]
-        try:
-            a, b = _number(value), _number(limit)
-            if a is not None and b is not None and not _same_units(value, limit):
-                # 11000 g against 0.5 kg compare in grams; 99.5 [degF] against 45 Cel not at all
-                a, b = _in_base_units(a, value, b, limit)
-        except InvalidOperation:
+        order = _order(value, limit)
+        if order is None:
             continue
-        if a is not None and b is not None:
-            bad = a < b if is_min else a > b
-        elif isinstance(value, str) and isinstance(limit, str):
-            bad = value < limit if is_min else value > limit
-        else:
-            continue
+        bad = order < 0 if is_min else order > 0
         if bad:
             word = "less than the minimum" if is_min else "greater than the maximum"
             yield Issue.error("value", at, f"value {_show(value)} is {word} {_show(limit)}"
