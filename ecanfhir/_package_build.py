@@ -34,11 +34,9 @@ from .validation._validator import Validator
 
 __all__ = ["PackageBuild", "build_package"]
 
-CANONICAL_TYPES = frozenset({
-    "StructureDefinition", "ValueSet", "CodeSystem", "ConceptMap", "MessageDefinition",
-    "Measure", "Questionnaire", "SearchParameter", "OperationDefinition", "CapabilityStatement",
-    "NamingSystem", "TestScript", "Library", "ImplementationGuide", "ActivityDefinition",
-    "PlanDefinition", "GraphDefinition", "CompartmentDefinition", "StructureMap"})
+# Every conformance resource the registry holds has a ``version`` element, except NamingSystem
+# (R4 namingsystem.html has neither url nor version).
+UNVERSIONED = frozenset({"NamingSystem"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +82,7 @@ def build_package(source: str | Path, out: str | Path) -> PackageBuild:
         if name in written:
             issues.append((name, Issue.error("duplicate", "", f"two resources would be written "
                                              f"as {name}: give them distinct ids", "package-id")))
-        if built.get("resourceType") in CANONICAL_TYPES and "version" not in built:
+        if built.get("resourceType") not in UNVERSIONED and "version" not in built:
             built["version"] = info.version
         if built.get("resourceType") == "StructureDefinition" and not _has_snapshot(built):
             issues += [(name, i) for i in snapshot_issues(built, registry)]
