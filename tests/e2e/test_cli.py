@@ -12,12 +12,12 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import threading
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
+from _terminal import run_with_terminal_stderr
 
 from ecanfhir import validate
 
@@ -292,35 +292,12 @@ def test_folder_of_25_files_keeps_stdout_clean(env: dict[str, str], tmp_path: Pa
 def test_progress_on_a_terminal_does_not_touch_stdout(env: dict[str, str],
                                                       tmp_path: Path) -> None:
     """stderr on a TTY, stdout redirected: the report is byte-identical to a non-TTY run."""
-    import pty
-
     folder = tmp_path / "many"
     many_patients(folder)
     args = [sys.executable, "-m", "ecanfhir.cli", "validate", "--format", "junit", str(folder)]
     plain = subprocess.run(args, capture_output=True, env=env, timeout=120, check=False)
-    master, slave = pty.openpty()
-    chunks: list[bytes] = []
-
-    def drain() -> None:
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                return
-            if not chunk:
-                return
-            chunks.append(chunk)
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    try:
-        on_tty = subprocess.run(args, stdout=subprocess.PIPE, stderr=slave, env=env,
-                                timeout=120, check=False)
-    finally:
-        os.close(slave)
-        reader.join(timeout=10)
-        os.close(master)
+    on_tty, terminal = run_with_terminal_stderr(args, env=env, timeout=120)
     assert on_tty.returncode == plain.returncode == 0
     assert on_tty.stdout == plain.stdout
     ET.fromstring(on_tty.stdout)
-    assert b"Traceback" not in b"".join(chunks)
+    assert b"Traceback" not in terminal

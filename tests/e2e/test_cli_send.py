@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _terminal import run_with_terminal_stderr
 from joserfc.jwk import ECKey
 from test_client_centre import free_port, referral, running_centre
 
@@ -176,36 +177,13 @@ def test_usage_errors(tmp_path: Path, env: dict[str, str], setup: Any, args: lis
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 def test_progress_bar_only_on_a_terminal(tmp_path: Path, env: dict[str, str]) -> None:
     """stderr on a TTY gets the progress bar; stdout (the table) is the same as without."""
-    import pty
-    import threading
-
     for n in range(3):
         write(tmp_path / "in" / f"{n}.json", referral(f"CASE-{n}", seed=n + 1))
-    master, slave = pty.openpty()
-    chunks: list[bytes] = []
-
-    def drain() -> None:
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                return
-            if not chunk:
-                return
-            chunks.append(chunk)
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
     with running_centre(tmp_path) as (base, _app):
-        try:
-            on_tty = subprocess.run([sys.executable, "-m", "ecanfhir.cli", "send", "in",
-                                     "--endpoint", base], stdout=subprocess.PIPE, stderr=slave,
-                                    env=env, cwd=tmp_path, timeout=120, check=False, text=True)
-        finally:
-            os.close(slave)
-            reader.join(timeout=10)
-            os.close(master)
+        on_tty, terminal = run_with_terminal_stderr(
+            [sys.executable, "-m", "ecanfhir.cli", "send", "in", "--endpoint", base],
+            env=env, cwd=tmp_path, timeout=120, text=True)
         plain = send(env, "in", "--endpoint", base, cwd=tmp_path)
     assert on_tty.returncode == plain.returncode == 0
     assert on_tty.stdout == plain.stdout
-    assert b"sending" in b"".join(chunks)
+    assert b"sending" in terminal
