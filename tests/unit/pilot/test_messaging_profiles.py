@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from ecanfhir import Issue, Registry, ValidationResult, Validator
+from ecanfhir import Registry, ValidationResult, Validator
 from ecanfhir._pilot import pilot_registry, pilot_url
 
 from . import _messaging_data as data
+from ._messaging_checks import assert_issue, check
 
 MESSAGE = pilot_url("StructureDefinition", "ecan-message")
 HEADER = pilot_url("StructureDefinition", "ecan-message-header")
@@ -35,19 +36,6 @@ def registry() -> Registry:
 @pytest.fixture(scope="module")
 def validator(registry: Registry) -> Validator:
     return Validator(registry)
-
-
-def check(validator: Validator, resource: dict[str, Any], profile: str) -> ValidationResult:
-    return validator.validate(resource, profiles=[profile])
-
-
-def assert_issue(result: ValidationResult, expression: str, rule: str, *,
-                 severity: str = "error", code: str = "invariant") -> Issue:
-    """An issue from ``rule`` at ``expression`` with this severity and code."""
-    found = [i for i in result.issues if i.expression == expression and i.rule == rule]
-    assert found, result.issues
-    assert (found[0].severity, found[0].code) == (severity, code), found[0]
-    return found[0]
 
 
 def error_rules(result: ValidationResult) -> set[str]:

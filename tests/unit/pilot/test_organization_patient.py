@@ -8,37 +8,18 @@ the tests compute, fictitious CPR numbers.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from ecanfhir import Issue, ValidationResult, Validator
-from ecanfhir._pilot import pilot_registry, pilot_url
+from ecanfhir import Validator
+from ecanfhir._pilot import pilot_url
 
 from . import _messaging_data as data
+from ._messaging_checks import assert_issue, check
 
 ORGANIZATION = pilot_url("StructureDefinition", "ecan-organization")
 PATIENT = pilot_url("StructureDefinition", "ecan-patient")
 PRACTITIONER = pilot_url("StructureDefinition", "ecan-practitioner")
 PRACTITIONER_ROLE = pilot_url("StructureDefinition", "ecan-practitioner-role")
-
-
-@pytest.fixture(scope="module")
-def validator() -> Validator:
-    return Validator(pilot_registry())
-
-
-def check(validator: Validator, resource: dict[str, Any], profile: str) -> ValidationResult:
-    return validator.validate(resource, profiles=[profile])
-
-
-def assert_issue(result: ValidationResult, expression: str, rule: str, *,
-                 severity: str = "error", code: str = "invariant") -> Issue:
-    """An issue from ``rule`` at ``expression`` with this severity and code."""
-    found = [i for i in result.issues if i.expression == expression and i.rule == rule]
-    assert found, result.issues
-    assert (found[0].severity, found[0].code) == (severity, code), found[0]
-    return found[0]
 
 
 def gln_check_digit(first_twelve: str) -> str:
