@@ -18,6 +18,8 @@ generated here matches a published one element for element:
   ``Observation.value[x]:valueQuantity`` of a closed ``type``/``$this`` slicing, as the R4
   publication does (``bodyheight``) — except inside a slice of a backbone element, where the
   4.0.1 tools narrow ``value[x]`` itself (``bp``: ``Observation.component:SystolicBP.value[x]``);
+  a type slicing the differential spells out keeps its ``rules`` (``open``: the other types
+  stay allowed, as HL7's IG tools publish it);
 * two more 4.0.1 habits are kept, as the published snapshots show them: a lone slice on an
   element without slicing renames that element (``catalog``: ``Composition.date:IssueDate``),
   and a new extension slice added to an already sliced ``extension`` gets its definition's
@@ -666,7 +668,8 @@ class _Generator:
         if not choice.element.get("slicing") and not choice.touched:
             choice.type_shortcut = True
             choice.element["type"] = []
-        self._type_slicing(choice)
+        if choice.type_shortcut or not choice.element.get("slicing"):
+            self._type_slicing(choice)
         if choice.type_shortcut:
             choice.element["type"] = [*choice.element["type"], *types]
         created = self._new_slice(choice, name, {}, where)
@@ -676,7 +679,8 @@ class _Generator:
 
     @staticmethod
     def _type_slicing(choice: _Node) -> None:
-        # Type slicing is always closed and unordered (HL7 forces it, whatever the diff says).
+        # The type slicing a renamed choice (or a type slice without slicing) implies: closed
+        # and unordered, as the R4 publication has it (bodyheight's value[x]).
         choice.element["slicing"] = {"discriminator": [{"type": "type", "path": "$this"}],
                                      "ordered": False, "rules": "closed"}
 
@@ -814,8 +818,11 @@ class _Generator:
                 if prop in slicing:
                     merged[prop] = slicing[prop]
             el["slicing"] = merged
-        if node.type_shortcut or (node.name.endswith("[x]") and any(
-                d.get("type") == "type" for d in el["slicing"].get("discriminator", ()))):
+        # A renamed choice (valueQuantity) made the closed R4 type slicing; an explicit type
+        # slicing keeps the differential's rules: ``open`` leaves the types without a slice
+        # allowed and unconstrained (HL7's IG tools publish IPS MedicationStatement.effective[x]
+        # so; the validator does not force it closed either).
+        if node.type_shortcut:
             self._type_slicing(node)
 
     def _merge_cardinality(self, node: _Node, diff: Mapping[str, Any], where: str) -> None:

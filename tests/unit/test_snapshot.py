@@ -242,6 +242,26 @@ def test_explicit_type_slice_without_slicing(registry: Registry) -> None:
     assert by_id["Observation.value[x]:valueQuantity.unit"]["min"] == 1
 
 
+@pytest.mark.parametrize("rules", ["open", "closed"])
+def test_explicit_type_slicing_keeps_its_rules(registry: Registry, rules: str) -> None:
+    """A differential that slices ``effective[x]`` by type itself keeps its ``rules``: open
+    leaves the other types allowed (IPS MedicationStatement), closed stays closed."""
+    sd = load("observation-valuequantity")
+    sd["differential"]["element"] = [
+        {"id": "Observation.effective[x]", "path": "Observation.effective[x]", "slicing": {
+            "discriminator": [{"type": "type", "path": "$this"}], "ordered": False,
+            "rules": rules}},
+        {"id": "Observation.effective[x]:effectiveDateTime", "path": "Observation.effective[x]",
+         "sliceName": "effectiveDateTime", "type": [{"code": "dateTime"}]},
+    ]
+    by_id = elements(generate_snapshot(sd, registry))
+    effective = by_id["Observation.effective[x]"]
+    assert effective["slicing"] == {"discriminator": [{"type": "type", "path": "$this"}],
+                                    "ordered": False, "rules": rules}
+    assert [t["code"] for t in effective["type"]] == ["dateTime", "Period", "Timing", "instant"]
+    assert by_id["Observation.effective[x]:effectiveDateTime"]["type"] == [{"code": "dateTime"}]
+
+
 def test_profile_on_profile(registry: Registry) -> None:
     """The base profile's snapshot is generated first; its slices and constraints carry over,
     new slices come after the inherited ones."""

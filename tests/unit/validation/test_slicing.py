@@ -316,11 +316,28 @@ def test_string_type_slice_rules_apply_to_a_string() -> None:
                  fragment="maximum length 5")
 
 
-def test_value_of_a_type_without_a_slice_is_an_error() -> None:
-    """Type slicing is closed: valueBoolean matches no type slice."""
-    result = validate(observation(valueBoolean=True), TYPED_VALUE)
+def test_value_of_a_type_without_a_slice_is_valid_when_the_type_slicing_is_open() -> None:
+    """The differential's type slicing is open: valueBoolean has no slice and stays allowed."""
+    assert validate(observation(valueBoolean=True), TYPED_VALUE).issues == ()
+
+
+def test_value_of_a_type_without_a_slice_is_an_error_when_the_type_slicing_is_closed() -> None:
+    """The same slicing declared closed: valueBoolean matches no type slice."""
+    closed = json.loads(json.dumps(TYPED_VALUE).replace('"open"', '"closed"'))
+    closed["url"] = EXAMPLE + "typed-value-closed"
+    result = validate(observation(valueBoolean=True), closed)
     assert_issue(result, "Observation.value.ofType(boolean)", severity="error",
                  code="structure", fragment="does not match any slice")
+
+
+def test_renamed_choice_path_limits_the_types() -> None:
+    """``Observation.valueQuantity`` in a differential (no slicing): only Quantity is allowed."""
+    quantity_only = constraint("value-quantity-only", "Observation",
+                               element("Observation.valueQuantity", min=1))
+    assert validate(observation(valueQuantity={"value": 1}), quantity_only).errors == ()
+    result = validate(observation(valueBoolean=True), quantity_only)
+    assert_issue(result, "Observation.valueBoolean", severity="error", code="structure",
+                 fragment="unrecognised property")
 
 
 # -- profile discriminator ------------------------------------------------------------------
