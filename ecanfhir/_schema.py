@@ -78,6 +78,16 @@ class Constraint:
     source: str = ""
 
 
+# Invariants whose published R4 expression contradicts its own human text, replaced as the HL7
+# Java validator does (``FHIRPathExpressionFixer``), so both validators judge alike.
+PUBLISHED_EXPRESSION_FIXES: Mapping[str, str] = {
+    # que-12: "If there are more than one enableWhen, enableBehavior must be specified", but
+    # 4.0.1 counts from three (R4B and R5 fixed the expression to count from two).
+    "enableWhen.count() > 2 implies enableBehavior.exists()":
+        "enableWhen.count() > 1 implies enableBehavior.exists()",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Binding:
     strength: str
@@ -212,6 +222,12 @@ def _repeats(element: Mapping[str, Any]) -> bool:
     return raw == "*" or (str(raw).isdigit() and int(raw) > 1)
 
 
+def _expression(expression: Any) -> Any:
+    """The invariant's expression, or its fix when the published one is known to be wrong."""
+    return PUBLISHED_EXPRESSION_FIXES.get(expression, expression) if isinstance(
+        expression, str) else expression
+
+
 def _node(element: Mapping[str, Any]) -> ElementNode:
     path = element["path"]
     name = path.rsplit(".", 1)[-1]
@@ -231,7 +247,8 @@ def _node(element: Mapping[str, Any]) -> ElementNode:
         binding=_binding(binding) if binding else None,
         constraints=tuple(
             Constraint(
-                c["key"], c.get("severity", "error"), c.get("human", ""), c.get("expression", ""),
+                c["key"], c.get("severity", "error"), c.get("human", ""),
+                _expression(c["expression"]),
                 any(e.get("url") == BEST_PRACTICE_EXT and e.get("valueBoolean")
                     for e in c.get("extension", ())),
                 c.get("source", ""),
