@@ -12,7 +12,7 @@ cardinality, ``closed`` slicing allows no other values, ``openAtEnd`` puts them 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -143,7 +143,7 @@ class SliceMatcher:
             values = [Typed(item, item_type)]
             for token in _tokens(path):
                 values = _navigate(values, token, self.resolve)
-            verdict = self._match_one(kind, path, slice_node, values)
+            verdict = self._match_one(kind, path, slice_node, values, item)
             if verdict is False:
                 return False
             # A slice that does not constrain one of the discriminators is not told apart by
@@ -152,12 +152,13 @@ class SliceMatcher:
         return True if decided else None
 
     def _match_one(self, kind: str, path: str, slice_node: ElementNode,
-                   values: list[Typed]) -> bool | None:
+                   values: list[Typed], item: Any) -> bool | None:
         definition = self.definition_at(slice_node, path)
         if kind in ("value", "pattern"):
             expected = self._expected_value(slice_node, definition, path)
             if expected is None:
-                return self._binding_match(definition, values)
+                nested = self._nested_value_match(slice_node, _tokens(path), item)
+                return nested if nested is not None else self._binding_match(definition, values)
             how, target = expected
             test = same_value if how == "fixed" and kind == "value" else matches_pattern
             return any(test(v.value, target) for v in values)
@@ -194,6 +195,50 @@ class SliceMatcher:
             return any(self.conforms(v.value, p, v.type) for v in values for p in profiles)
         return None
 
+    # -- value discriminators through nested slices ----------------------------------------
+    # A slice may fix its discriminating value below the path, inside slices of its own: core
+    # ``bp`` slices component by ``code.coding.code`` and fixes the code only in
+    # ``component:SystolicBP.code.coding:SBPCode``. The value then matches when it meets those
+    # fixed/pattern values the way HL7's validator tests them, as a FHIRPath
+    # ``code.coding.where(system = 'http://loinc.org' and code = '8480-6').exists()``: some value
+    # of each constrained child meets the child's definition and each of its required slices.
+
+    def _nested_value_match(self, node: ElementNode, tokens: Sequence[str],
+                            value: Any) -> bool | None:
+        """Does ``value`` (at ``node``) meet the fixed/pattern values along ``tokens`` and below?
+        None: nothing there fixes a value, or the path is not a plain one."""
+        if not tokens:
+            return self._meets_fixed(node, value)
+        token, rest = tokens[0], tokens[1:]
+        if token == "$this":
+            return self._nested_value_match(node, rest, value)
+        if not token[:1].isalpha() or token.endswith(")"):
+            return None
+        child = self._children(node).get(token)
+        if child is None:
+            return None
+        found = [t.value for t in _child(value, token)] if isinstance(value, Mapping) else []
+        return _all_of(self._some_value(d, rest, found) for d in _required(child))
+
+    def _meets_fixed(self, node: ElementNode, value: Any) -> bool | None:
+        if node.fixed is not None:
+            return same_value(value, node.fixed[1])
+        if node.pattern is not None:
+            return matches_pattern(value, node.pattern[1])
+        if not node.children or not isinstance(value, Mapping):
+            return None
+        return _all_of(self._some_value(d, (), [t.value for t in _child(value, name)])
+                       for name, child in node.children.items() for d in _required(child))
+
+    def _some_value(self, node: ElementNode, tokens: Sequence[str],
+                    values: Sequence[Any]) -> bool | None:
+        if not values:
+            return False if _fixes(node, tokens) else None
+        verdicts = [self._nested_value_match(node, tokens, v) for v in values]
+        if True in verdicts:
+            return True
+        return False if all(v is False for v in verdicts) else None
+
     def _expected_value(self, slice_node: ElementNode, definition: ElementNode | None,
                         path: str) -> tuple[str, Any] | None:
         if definition is not None and definition.fixed is not None:
@@ -220,6 +265,32 @@ class SliceMatcher:
         if "member" in verdicts:
             return True
         return False if verdicts and "unknown" not in verdicts else None
+
+
+def _required(node: ElementNode) -> tuple[ElementNode, ...]:
+    """An element's definition and those of its slices every instance must fill (min > 0)."""
+    return (node, *(s for s in node.slices if s.min > 0))
+
+
+def _all_of(verdicts: Iterable[bool | None]) -> bool | None:
+    """False if any is False, else True if any is True, else None (nothing decided)."""
+    decided = None
+    for verdict in verdicts:
+        if verdict is False:
+            return False
+        decided = decided or verdict
+    return decided
+
+
+def _fixes(node: ElementNode, tokens: Sequence[str]) -> bool:
+    """Whether a fixed or pattern value sits along ``tokens`` (inline children only) or below."""
+    if not tokens:
+        return node.fixed is not None or node.pattern is not None or any(
+            _fixes(d, ()) for child in node.children.values() for d in _required(child))
+    if tokens[0] == "$this":
+        return _fixes(node, tokens[1:])
+    child = node.children.get(tokens[0])
+    return child is not None and any(_fixes(d, tokens[1:]) for d in _required(child))
 
 
 def _codings(value: Any) -> list[Mapping[str, Any]]:
