@@ -26,9 +26,11 @@ def add_parser(sub: Any) -> None:
     v.add_argument("paths", nargs="+", metavar="PATH", help="a JSON file or a folder")
     v.add_argument("--profile", action="append", default=[], metavar="URL|FILE",
                    help="a profile the resources must conform to (repeatable)")
-    v.add_argument("--ig", action="append", default=[], metavar="PATH|ID#VERSION",
+    v.add_argument("--ig", "--supporting", dest="ig", action="append", default=[],
+                   metavar="PATH|ID#VERSION",
                    help="a package folder or .tgz, a package id#version from the package cache, "
-                        "or a conformance resource file or folder (repeatable)")
+                        "or a conformance resource file or folder (repeatable; --supporting is "
+                        "the HL7 validator-style name for loose conformance files)")
     v.add_argument("--format", choices=("text", "json", "junit"), default="text")
     v.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
     v.add_argument("--must-support", action="store_true",

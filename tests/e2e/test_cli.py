@@ -243,6 +243,18 @@ def test_ig_folder_of_loose_structure_definitions(env: dict[str, str], tmp_path:
     assert ecanfhir(env, "validate", "--ig", ig, with_it).returncode == 0
 
 
+def test_supporting_is_an_alias_of_ig(env: dict[str, str], tmp_path: Path) -> None:
+    """--supporting FILE (the HL7 validator's name) loads a loose profile as --ig does."""
+    profile = write(tmp_path / "StructureDefinition-test-patient.json", PROFILE_SD)
+    without = write(tmp_path / "without.json", claiming_patient())
+    done = ecanfhir(env, "validate", "--supporting", profile, "--format", "json", without)
+    assert done.returncode == 1, done.stderr
+    issues = [(i["severity"], i["code"], i.get("expression"))
+              for i in json.loads(done.stdout)["issue"]]
+    assert ("error", "required", ["Patient.deceased"]) in issues
+    assert all(i[2] != ["Patient.meta.profile[0]"] for i in issues)  # the profile was loaded
+
+
 def test_claimed_profile_without_ig_is_a_warning(env: dict[str, str], tmp_path: Path) -> None:
     """Without --ig the claimed profile is unknown: a warning at meta.profile, exit 0."""
     done = ecanfhir(env, "validate", write(tmp_path / "p.json", claiming_patient()))
