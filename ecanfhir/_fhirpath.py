@@ -46,7 +46,7 @@ from fhirpathpy.parser.generated.FHIRPathParser import FHIRPathParser
 
 from ._exceptions import EcanfhirError
 from ._fhirpath_fast import FastExpression, Unsupported, compile_fast
-from ._fhirpath_functions import FUNCTIONS
+from ._fhirpath_functions import CONTEXT_TYPE, FUNCTIONS
 from ._fhirpath_model import (
     ENV_KEY,
     FHIR_CONSTANTS,
@@ -135,7 +135,7 @@ class CompiledExpression:
     def __init__(self, expression: str, *, type_hint: str | None = None) -> None:
         self.expression = expression
         self.type_hint = type_hint
-        self._ast = _parse(expression)
+        self._ast = _type_steps(_parse(expression), entry=True)
         self._vars = _check_tree(self._ast, expression)
         self._type_path = _type_path(type_hint)
         self._native: NativeInvariant | None = NATIVE_INVARIANTS.get(expression)
@@ -284,6 +284,45 @@ def _parse(expression: str) -> dict[str, Any]:
     entire: dict[str, Any] = ast.parentStack[0]["children"][0]
     node: dict[str, Any] = entire["children"][0]
     return node
+
+
+def _type_steps(node: dict[str, Any], *, entry: bool) -> dict[str, Any]:
+    """Turn each leading type name into a type test: ``Patient.active`` on a Patient.
+
+    FHIRPath §4.1 (http://hl7.org/fhirpath/N1/#path-selection): an identifier that starts an
+    expression may name the type of the context; it then selects the context if it is of that
+    type (or a subtype), and nothing otherwise. The HL7 validator reads every capitalised name
+    "at entry" so (FHIR element names start in lower case): the first step of the whole
+    expression, of each operand, of each function argument and inside parentheses; never a
+    step after a dot. fhirpathpy tries it only on raw resources, and not at all on the nodes
+    ecanfhir evaluates, so such a step found nothing and the invariant was silently empty. It
+    becomes a call of :data:`CONTEXT_TYPE`, which fhirpathpy and ``_fhirpath_fast`` both know.
+    """
+    kind = node["type"]
+    children: list[dict[str, Any]] = node.get("children") or []
+    if kind == "TermExpression" and entry and children[0]["type"] == "InvocationTerm":
+        invocation = children[0]["children"][0]
+        if invocation["type"] == "MemberInvocation":
+            name = str(invocation["children"][0]["text"]).strip('"').replace("`", "")
+            if name[:1].isupper() and name.isidentifier():
+                children[0]["children"][0] = _context_type_call(name)
+                return node
+    if kind == "InvocationExpression":
+        _type_steps(children[0], entry=entry)
+        _type_steps(children[1], entry=False)
+        return node
+    passes = kind in ("TermExpression", "InvocationTerm", "ParenthesizedTerm",
+                      "FunctionInvocation", "MemberInvocation")
+    for child in children:
+        _type_steps(child, entry=entry if passes else True)
+    return node
+
+
+def _context_type_call(name: str) -> dict[str, Any]:
+    """The syntax tree of ``%contextType('name')`` (a name no expression can write)."""
+    call: dict[str, Any] = _parse(f"contextType('{name}')")["children"][0]["children"][0]
+    call["children"][0]["children"][0]["text"] = CONTEXT_TYPE
+    return call
 
 
 def _walk(node: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:

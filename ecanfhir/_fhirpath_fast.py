@@ -30,8 +30,14 @@ from typing import TYPE_CHECKING, Any
 
 from fhirpathpy.engine.evaluators import evaluators
 
-from ._fhirpath_functions import _contained
-from ._fhirpath_model import R4_MODEL, Primitive, fhir_constant, is_companion_data
+from ._fhirpath_functions import CONTEXT_TYPE, _contained
+from ._fhirpath_model import (
+    R4_MODEL,
+    Primitive,
+    fhir_constant,
+    is_companion_data,
+    is_subtype,
+)
 
 if TYPE_CHECKING:
     from ._fhirpath import EvalEnv
@@ -934,6 +940,22 @@ def _of_type(source: Fn, params: list[Mapping[str, Any]]) -> Fn:
                                  if _is_type(item, namespace, name)]
 
 
+def _context_type(source: Fn, params: list[Mapping[str, Any]]) -> Fn:
+    """A leading type name (``Patient`` in ``Patient.active``, see ``_fhirpath._type_steps``)."""
+    name = _string_param(params)
+
+    def context_type(focus: Coll, scope: _Scope) -> Coll:
+        out: Coll = []
+        for data, path in source(focus, scope):
+            if path is LITERAL:
+                raise Unsupported  # a computed value: fhirpathpy's typing of it decides
+            if is_subtype(path, name):
+                out.append((data, path))
+        return out
+
+    return context_type
+
+
 def _booleans(coll: Coll) -> list[bool]:
     values = [data for data, _ in coll]
     if not all(value is True or value is False for value in values):
@@ -994,5 +1016,5 @@ _FUNCTIONS: Mapping[str, Builder] = {
     "allFalse": _bool_aggregate(lambda values: not any(values)),
     "anyFalse": _bool_aggregate(lambda values: not all(values)),
     "trace": _trace, "extension": _extension, "substring": _substring,
-    "toInteger": _to_integer, "resolve": _resolve,
+    "toInteger": _to_integer, "resolve": _resolve, CONTEXT_TYPE: _context_type,
 }

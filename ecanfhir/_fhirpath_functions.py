@@ -29,6 +29,7 @@ from ._fhirpath_model import (
     get_data,
     is_companion,
     is_primitive_value,
+    is_subtype,
     make_node,
     type_info,
 )
@@ -36,7 +37,11 @@ from ._fhirpath_model import (
 if TYPE_CHECKING:
     from ._fhirpath import EvalEnv
 
-__all__ = ["FUNCTIONS", "html_checks", "html_checks_reference"]
+__all__ = ["CONTEXT_TYPE", "FUNCTIONS", "html_checks", "html_checks_reference"]
+
+# The step an expression's leading type name becomes (``Patient`` in ``Patient.active``, see
+# ``_fhirpath._type_steps``); not an identifier, so no expression can call it by name.
+CONTEXT_TYPE = "%contextType"
 
 
 def _values(coll: list[Any]) -> list[Any]:
@@ -177,6 +182,13 @@ def of_type(ctx: Any, coll: list[Any], wanted: Any) -> list[Any]:
     return [node for node in coll if _is(node, wanted)]
 
 
+def context_type(ctx: Any, coll: list[Any], name: Any) -> list[Any]:
+    """The items of type ``name`` or a subtype of it (a type name as first step, FHIRPath
+    §4.1): ``Patient`` keeps a Patient, ``DomainResource`` any resource but Bundle, Binary and
+    Parameters; an item of unknown type is dropped."""
+    return [node for node in coll if is_subtype(getattr(node, "path", None), name)]
+
+
 FUNCTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     "hasValue": {"fn": has_value},
     "getValue": {"fn": get_value},
@@ -192,6 +204,7 @@ FUNCTIONS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
     "asOp": {"fn": as_op, "arity": {2: ["Any", "TypeSpecifier"]}},
     "isOp": {"fn": is_op, "arity": {2: ["Any", "TypeSpecifier"]}},
     "ofType": {"fn": of_type, "arity": {1: ["TypeSpecifier"]}},
+    CONTEXT_TYPE: {"fn": context_type, "arity": {1: ["String"]}},
 })
 
 

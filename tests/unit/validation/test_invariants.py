@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ecanfhir import Issue, ValidationOptions, ValidationResult, Validator, validate
+from ecanfhir import Issue, Registry, ValidationOptions, ValidationResult, Validator, validate
 
 NARRATIVE = {"status": "generated",
              "div": '<div xmlns="http://www.w3.org/1999/xhtml">Synthetic test data</div>'}
@@ -284,3 +284,66 @@ def test_range_with_low_above_high_fails_rng_2(low: dict[str, Any],
                                                high: dict[str, Any]) -> None:
     result = validate(observation(valueRange={"low": low, "high": high}))
     assert_invariant(result, "Observation.value.ofType(Range)", "rng-2")
+
+
+# -- a type name as the first step (FHIRPath §4.1) ---------------------------------------------
+
+PROFILES = "http://example.org/fhir/StructureDefinition/"
+
+
+def _profile(name: str, resource_type: str, path: str, key: str, expression: str) -> Validator:
+    """A validator with one differential profile adding constraint ``key`` on ``path``."""
+    registry = Registry()
+    registry.add({
+        "resourceType": "StructureDefinition", "id": name, "url": PROFILES + name,
+        "name": name, "status": "draft", "fhirVersion": "4.0.1", "kind": "resource",
+        "abstract": False, "type": resource_type, "derivation": "constraint",
+        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/" + resource_type,
+        "differential": {"element": [{"id": path, "path": path, "constraint": [{
+            "key": key, "severity": "error", "human": "synthetic rule",
+            "expression": expression}]}]}})
+    return Validator(registry)
+
+
+def test_type_named_resource_invariant_holds_and_fails() -> None:
+    """``Patient.active.exists()`` reads as ``active.exists()`` on a Patient."""
+    checker = _profile("active-patient", "Patient", "Patient", "tst-1", "Patient.active.exists()")
+    meta = {"profile": [PROFILES + "active-patient"]}
+    assert checker.validate(patient(meta=meta, active=True)).issues == ()
+    assert_invariant(checker.validate(patient(meta=meta)), "Patient", "tst-1")
+
+
+def test_type_named_bundle_invariant_holds_and_fails() -> None:
+    """``Bundle.entry.resource.ofType(Patient)``: a Bundle with a Patient passes."""
+    checker = _profile("patient-bundle", "Bundle", "Bundle", "tst-2",
+                       "Bundle.entry.resource.ofType(Patient).exists()")
+    meta = {"profile": [PROFILES + "patient-bundle"]}
+
+    def bundle(resource: dict[str, Any]) -> dict[str, Any]:
+        return {"resourceType": "Bundle", "meta": meta, "type": "collection",
+                "entry": [{"fullUrl": "urn:uuid:5c1e6f3e-2d6c-4a36-9d43-3f1c1a0b7a11",
+                           "resource": resource}]}
+
+    assert checker.validate(bundle(patient())).issues == ()
+    assert_invariant(checker.validate(bundle(ORG)), "Bundle", "tst-2")
+
+
+def test_type_named_datatype_invariant_holds_and_fails() -> None:
+    """On an element, the step names the element's type: ``HumanName.family`` on a name."""
+    checker = _profile("named-patient", "Patient", "Patient.name", "tst-3",
+                       "HumanName.family.exists()")
+    meta = {"profile": [PROFILES + "named-patient"]}
+    assert checker.validate(patient(meta=meta, name=[{"family": "Testperson"}])).issues == ()
+    result = checker.validate(patient(meta=meta, name=[{"family": "Testperson"},
+                                                       {"given": ["Ann"]}]))
+    assert_invariant(result, "Patient.name[1]", "tst-3")
+
+
+def test_core_invariant_starting_with_its_type_is_checked() -> None:
+    """app-4 (``Appointment.cancelationReason.exists() implies ...``) is no longer empty."""
+    appointment = {"resourceType": "Appointment", "text": NARRATIVE,
+                   "participant": [{"actor": {"display": "Synthetic clinic"},
+                                    "status": "accepted"}],
+                   "cancelationReason": {"text": "synthetic reason"}}
+    assert_invariant(validate({**appointment, "status": "booked"}), "Appointment", "app-4")
+    assert "app-4" not in rules(validate({**appointment, "status": "cancelled"}))
