@@ -20,6 +20,7 @@ from ._exceptions import (
 )
 from ._package import PackageInfo, load_conformance, load_ig, load_package, package_cache_dir
 from ._package_build import PackageBuild, build_package
+from ._package_install import PackageInstall, install_package
 from ._pilot import load_pilot, pilot_registry, pilot_url
 from ._registry import Registry
 from ._snapshot import generate_snapshot
@@ -36,6 +37,7 @@ __all__ = [
     "PackageBuild",
     "PackageError",
     "PackageInfo",
+    "PackageInstall",
     "ProfileNotFound",
     "Registry",
     "ServerError",
@@ -48,6 +50,7 @@ __all__ = [
     "__version__",
     "build_package",
     "generate_snapshot",
+    "install_package",
     "load_conformance",
     "load_ig",
     "load_package",

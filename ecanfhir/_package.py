@@ -177,11 +177,14 @@ def load_ig(registry: Registry, spec: str, *, cache_dir: Path | None = None) -> 
     pkg_id, _, version = _split_spec(spec)
     found = _find_cached(cache, pkg_id, version or None)
     if found is None:
-        wanted = f"{pkg_id}#{version}" if version else f"{pkg_id}#<any version>"
+        # Loading never downloads (the HL7 validator's would): say how to install it instead.
+        wanted = f"{pkg_id}#{version}" if version else pkg_id
+        env = "" if cache == package_cache_dir() else f"FHIR_PACKAGE_CACHE={cache} "
         raise PackageError(
-            f"package {wanted} is not in the FHIR package cache {cache} (looked for "
-            f"{cache / wanted}); install it there (FHIR_PACKAGE_CACHE sets the cache) or pass "
-            "the path of its folder or .tgz"
+            f"package {wanted} is not in the FHIR package cache (no folder "
+            f"{cache / (wanted if version else pkg_id + '#*')}; nothing is downloaded while "
+            f"loading): install it with `{env}ecanfhir package install {wanted}` (Python: "
+            f"ecanfhir.install_package({wanted!r})), or pass the path of its folder or .tgz"
         )
     return _describe(load_package(registry, found, cache_dir=cache))
 
@@ -362,7 +365,8 @@ def _is_r4(version: str) -> bool:
 
 
 def _find_cached(cache: Path, pkg_id: str, version: str | None) -> Path | None:
-    """The cache folder of ``pkg_id`` at ``version`` (``1.0.x``, ``latest`` or None: newest)."""
+    """The cache folder of ``pkg_id`` at ``version`` (``1.0.x``; ``latest``, ``current``,
+    ``dev`` or None: newest, as ``ecanfhir package install`` resolves them to the newest)."""
     if re.search(r"[\\/]|\.\.", pkg_id + "#" + (version or "")):
         return None  # a manifest naming a path, not a version: never leave the cache folder
     if version and (cache / f"{pkg_id}#{version}").is_dir():
@@ -375,7 +379,7 @@ def _find_cached(cache: Path, pkg_id: str, version: str | None) -> Path | None:
         }
     except OSError:
         return None
-    if version and version != "latest":
+    if version and version not in ("latest", "current", "dev"):
         if not version.endswith(".x"):
             return None
         stem = version.removesuffix(".x")

@@ -11,7 +11,8 @@ HL7 IG Publisher does for the package part of an IG:
 * the output is a standard package (NPM Package Specification, FHIR R4 §3.3.0): ``package/``
   with ``package.json``, one ``<Type>-<id>.json`` per resource and ``.index.json``, and the
   same folder as ``<name>-<version>.tgz``, which ``load_package`` and the user package cache
-  (``~/.fhir/packages/<name>#<version>``) accept as they are.
+  (``~/.fhir/packages/<name>#<version>``) accept as they are; :func:`install_build` puts it
+  in that cache.
 """
 
 from __future__ import annotations
@@ -27,12 +28,13 @@ from typing import Any
 
 from ._exceptions import PackageError
 from ._package import load_package
+from ._package_install import install_package
 from ._registry import Registry
 from ._snapshot import generate_snapshot, snapshot_issues
 from .validation._issue import Issue
 from .validation._validator import Validator
 
-__all__ = ["PackageBuild", "build_package"]
+__all__ = ["PackageBuild", "build_package", "install_build"]
 
 # Every conformance resource the registry holds has a ``version`` element, except NamingSystem
 # (R4 namingsystem.html has neither url nor version).
@@ -97,6 +99,22 @@ def build_package(source: str | Path, out: str | Path) -> PackageBuild:
     except OSError as exc:
         raise PackageError(f"{out}: cannot write the package: {exc.strerror or exc}") from exc
     return PackageBuild(info.label, folder, archive, tuple(written), tuple(issues))
+
+
+def install_build(build: PackageBuild, *, cache_dir: Path | None = None) -> Path:
+    """Put a built package in the user FHIR package cache, replacing that version there.
+
+    Nothing is downloaded: dependencies are left to ``ecanfhir package install``.
+
+    Returns:
+        The cache folder, ``<cache>/<name>#<version>``.
+
+    Raises:
+        PackageError: The cache cannot be written.
+    """
+    result = install_package(build.archive, cache_dir=cache_dir, dependencies=False,
+                             replace=True)
+    return result.packages[0].path
 
 
 def _has_snapshot(sd: Mapping[str, Any]) -> bool:
