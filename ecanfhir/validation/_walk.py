@@ -23,6 +23,7 @@ from .checks.binding import check_binding, check_coding_system
 from .checks.bundle import check_bundle, scope_of
 from .checks.extension import definition_path, resolve_extension
 from .checks.invariant import check_invariants, frame_env
+from .checks.measure import check_measure, check_measure_report
 from .checks.observation import vital_signs_profiles
 from .checks.pattern import check_fixed_pattern, check_min_max
 from .checks.primitive import check_primitive_value
@@ -84,6 +85,11 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
             run.issues.extend(check_questionnaire_response(
                 resource, root_path, registry=run.schema.registry, terminology=run.terminology,
                 resolve=resolver_for(frame)))
+        elif rt == "MeasureReport":
+            run.issues.extend(check_measure_report(resource, root_path,
+                                                   registry=run.schema.registry))
+        elif rt == "Measure":
+            run.issues.extend(check_measure(resource, root_path, registry=run.schema.registry))
     finally:
         run.depth -= 1
     return frame
