@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._issue import Issue
@@ -19,7 +20,8 @@ if TYPE_CHECKING:
     from ..._schema import TypeRef
     from .._context import BundleScope, Frame, PendingReference, Run
 
-__all__ = ["check_references", "literal_type", "resolve", "resolver_for"]
+__all__ = ["Target", "check_references", "literal_type", "resolve", "resolver_for",
+           "target_types"]
 
 # [base/]Type/id[/_history/version] (R4 §2.3.0 "Literal references").
 LITERAL = re.compile(
@@ -97,32 +99,56 @@ def resolver_for(frame: Frame) -> Callable[[str], Mapping[str, Any] | None]:
 
 Conforms = Callable[["Frame", Mapping[str, Any], str], bool]
 CORE_TYPE = "http://hl7.org/fhir/StructureDefinition/"
+_ANY = frozenset({"Resource", "DomainResource"})  # abstract types: any resource may be the target
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One ``targetProfile`` of a Reference: the resource type it admits, and the profile the
+    target must then conform to (None for a base type, or a profile that is not loaded)."""
+
+    type: str
+    profile: str | None = None
 
 
 def check_references(run: Run, conforms: Conforms | None = None) -> Iterator[Issue]:
     """Resolve every reference the walk collected; yield issues for the ones that fail.
 
     ``conforms(frame, resource, profile)`` checks a resolved target against a target profile
-    that is not a core type (R4 §2.27 ElementDefinition.type.targetProfile).
+    (R4 §2.27 ElementDefinition.type.targetProfile).
     """
     for pending in run.references:
-        yield from _check_reference(pending, _target_types(run, pending.type_ref), conforms)
+        yield from _check_reference(pending, target_types(run, pending.type_ref), conforms)
 
 
-def _target_types(run: Run, type_ref: TypeRef) -> tuple[str, ...]:
-    """Resource types a Reference may point to: core targets by name, profiles by their type."""
-    found = list(type_ref.target_types)
+def target_types(run: Run, type_ref: TypeRef) -> tuple[Target, ...]:
+    """What a Reference may point to, one :class:`Target` per ``targetProfile``.
+
+    A targetProfile is a canonical of a StructureDefinition (R4 §2.27 ElementDefinition.type):
+    a base resource type (``.../StructureDefinition/Device``) admits that type; a profile
+    (``.../StructureDefinition/vitalsigns``, even in the core's namespace) admits its ``type``
+    and asks for conformance to it. A profile that is not loaded admits any type and is not
+    checked. Empty: any resource.
+    """
+    found: list[Target] = []
     for url in type_ref.target_profiles:
-        if not url.startswith(CORE_TYPE):
-            structure = run.schema.find(url)
-            found.append(structure.type if structure is not None else "Resource")
+        structure = run.schema.find(url)
+        if structure is not None:
+            profile = url if structure.derivation == "constraint" else None
+            found.append(Target(structure.type, profile))
+        elif url.startswith(CORE_TYPE) and run.schema.registry.is_resource_type(
+                url[len(CORE_TYPE):]):
+            found.append(Target(url[len(CORE_TYPE):]))
+        else:
+            found.append(Target("Resource"))
     return tuple(dict.fromkeys(found))
 
 
-def _check_reference(pending: PendingReference, allowed: tuple[str, ...],
+def _check_reference(pending: PendingReference, targets: tuple[Target, ...],
                      conforms: Conforms | None) -> Iterator[Issue]:
     reference, frame, at = pending.reference, pending.frame, pending.path
-    any_type = not allowed or "Resource" in allowed
+    allowed = tuple(dict.fromkeys(t.type for t in targets))
+    any_type = not allowed or not _ANY.isdisjoint(allowed)
     if reference.startswith("#"):
         target = resolve(frame, reference)
         if target is None:
@@ -142,12 +168,19 @@ def _check_reference(pending: PendingReference, allowed: tuple[str, ...],
                               "reference-ambiguous")
         elif target is None and entry is not None and entry.bundle is not None:
             yield from _unresolved_in_bundle(entry.bundle, reference, at)
-    if isinstance(found_type, str) and not any_type and found_type not in allowed:
+    if not isinstance(found_type, str):
+        return
+    if not any_type and found_type not in allowed:
         yield Issue.error("structure", at, f"the reference points to a {found_type}, which is not "
                           f"allowed here (allowed: {', '.join(allowed)})", "reference-type")
         return
-    profiles = [p for p in pending.type_ref.target_profiles if not p.startswith(CORE_TYPE)]
-    if target is not None and conforms is not None and profiles \
+    # The targets admitting this type: one without a profile admits it as it is; otherwise the
+    # target must conform to one of the profiles (any one, as the HL7 validator accepts).
+    matching = [t for t in targets if t.type == found_type or t.type in _ANY]
+    if not matching or any(t.profile is None for t in matching):
+        return
+    profiles = [t.profile for t in matching if t.profile is not None]
+    if target is not None and conforms is not None \
             and not any(conforms(frame, target, p) for p in profiles):
         yield Issue.error("structure", at, f"the referenced {found_type} does not conform to "
                           f"{' or '.join(profiles)}", "reference-profile")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from _assertions import assert_issue
 
-from ecanfhir import validate
+from ecanfhir import Registry, Validator, validate
 
 NARRATIVE = {"status": "generated",
              "div": '<div xmlns="http://www.w3.org/1999/xhtml">Synthetic test data</div>'}
@@ -166,3 +166,115 @@ def test_contained_reference_to_target_type_not_allowed_is_an_error() -> None:
     result = validate(observation("#m1", contained=[MEDICATION]))
     assert_issue(result, "Observation.subject.reference", severity="error", code="structure",
                  fragment="Medication")
+
+
+# -- target profiles (R4 §2.27 ElementDefinition.type.targetProfile) ---------------------------
+
+CORE = "http://hl7.org/fhir/StructureDefinition/"
+NAMED_PATIENT = {
+    "resourceType": "StructureDefinition", "id": "named-patient",
+    "url": f"{BASE}/StructureDefinition/named-patient", "name": "NamedPatient",
+    "status": "draft", "fhirVersion": "4.0.1", "kind": "resource", "abstract": False,
+    "type": "Patient", "derivation": "constraint", "baseDefinition": CORE + "Patient",
+    "differential": {"element": [{"id": "Patient.name", "path": "Patient.name", "min": 1}]}}
+
+
+def _observation_profile(name: str, path: str, targets: list[str]) -> dict[str, Any]:
+    return {
+        "resourceType": "StructureDefinition", "id": name,
+        "url": f"{BASE}/StructureDefinition/{name}", "name": name, "status": "draft",
+        "fhirVersion": "4.0.1", "kind": "resource", "abstract": False, "type": "Observation",
+        "derivation": "constraint", "baseDefinition": CORE + "Observation",
+        "differential": {"element": [{"id": path, "path": path, "type": [
+            {"code": "Reference", "targetProfile": targets}]}]}}
+
+
+SUBJECTS = _observation_profile("device-or-named-patient", "Observation.subject",
+                                [NAMED_PATIENT["url"], CORE + "Device"])
+MEMBERS = _observation_profile("weight-members", "Observation.hasMember", [CORE + "bodyweight"])
+
+
+def _registry() -> Registry:
+    registry = Registry()
+    for definition in (NAMED_PATIENT, SUBJECTS, MEMBERS):
+        registry.add(definition)
+    return registry
+
+
+def _profiled(profile: dict[str, Any], **elements: Any) -> dict[str, Any]:
+    return {"resourceType": "Observation", "text": NARRATIVE, "meta": {"profile": [profile["url"]]},
+            "status": "final", "code": {"text": "Body weight"}, **elements}
+
+
+DEVICE = {"resourceType": "Device", "id": "d1", "text": NARRATIVE,
+          "deviceName": [{"name": "Synthetic scale", "type": "user-friendly-name"}]}
+
+
+@pytest.mark.parametrize("target", [DEVICE, PATIENT])
+def test_target_of_a_base_type_or_conforming_to_the_profile_is_valid(
+        target: dict[str, Any]) -> None:
+    """targetProfile [named-patient, Device]: a Device needs no profile; a named Patient fits."""
+    observation_ = _profiled(SUBJECTS, subject={"reference": uuid(2)})
+    result = Validator(_registry()).validate(bundle((uuid(1), observation_), (uuid(2), target)))
+    assert result.errors == ()
+
+
+def test_target_not_conforming_to_the_profile_of_its_type_is_an_error() -> None:
+    """A Patient without a name does not conform to named-patient (the Device base is no
+    excuse for a Patient)."""
+    nameless = {"resourceType": "Patient", "id": "p2", "text": NARRATIVE, "active": True}
+    observation_ = _profiled(SUBJECTS, subject={"reference": uuid(2)})
+    result = Validator(_registry()).validate(bundle((uuid(1), observation_), (uuid(2), nameless)))
+    issue = assert_issue(result, SUBJECT, severity="error", code="structure",
+                         fragment="does not conform to")
+    assert (issue.rule, NAMED_PATIENT["url"] in issue.message) == ("reference-profile", True)
+    assert "Device" not in issue.message
+
+
+def test_target_type_outside_the_profiles_types_names_the_types() -> None:
+    """A Group is neither a Patient (named-patient's type) nor a Device."""
+    group = {"resourceType": "Group", "id": "g1", "text": NARRATIVE, "type": "person",
+             "actual": True}
+    observation_ = _profiled(SUBJECTS, subject={"reference": uuid(2)})
+    result = Validator(_registry()).validate(bundle((uuid(1), observation_), (uuid(2), group)))
+    issue = assert_issue(result, SUBJECT, severity="error", code="structure", fragment="Group")
+    assert issue.rule == "reference-type"
+    assert "allowed: Patient, Device" in issue.message
+
+
+def _weight(value: float, unit: str) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": "w1", "text": NARRATIVE, "status": "final",
+            "category": [{"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                "code": "vital-signs"}]}],
+            "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7"}]},
+            "subject": {"reference": "Patient/p1"}, "effectiveDateTime": "2024-05-01",
+            "valueQuantity": {"value": value, "unit": unit,
+                              "system": "http://unitsofmeasure.org", "code": unit}}
+
+
+def test_core_profile_as_target_is_a_profile_not_a_type() -> None:
+    """``.../StructureDefinition/bodyweight`` admits an Observation that conforms to it."""
+    observation_ = _profiled(MEMBERS, hasMember=[{"reference": uuid(2)}])
+    result = Validator(_registry()).validate(
+        bundle((uuid(1), observation_), (uuid(2), _weight(72.5, "kg"))))
+    assert [i for i in result.errors if i.expression.startswith("Bundle.entry[0]")] == []
+    result = Validator(_registry()).validate(
+        bundle((uuid(1), observation_), (uuid(2), _weight(72.5, "cm"))))
+    issue = assert_issue(result, "Bundle.entry[0].resource.hasMember[0].reference",
+                         severity="error", code="structure", fragment=CORE + "bodyweight")
+    assert issue.rule == "reference-profile"
+
+
+def test_target_types_of_base_types_and_profiles() -> None:
+    """Base type URLs are types; profiles, core or not, give their type and themselves."""
+    from ecanfhir._schema import TypeRef
+    from ecanfhir.validation._context import Run
+    from ecanfhir.validation.checks.reference import Target, target_types
+
+    validator = Validator(_registry())
+    run = Run(validator.schema, validator.terminology, validator.options)
+    targets = target_types(run, TypeRef("Reference", target_profiles=(
+        CORE + "Device", CORE + "vitalsigns", NAMED_PATIENT["url"], f"{BASE}/unknown")))
+    assert targets == (Target("Device"), Target("Observation", CORE + "vitalsigns"),
+                       Target("Patient", NAMED_PATIENT["url"]), Target("Resource"))
