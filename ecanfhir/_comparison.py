@@ -17,7 +17,8 @@ from typing import Any
 
 from ._ucum import to_base
 
-__all__ = ["compare", "compare_dates", "decimal_places", "number", "same_value"]
+__all__ = ["compare", "compare_dates", "decimal_places", "number", "relative_to_now",
+           "same_value"]
 
 _UCUM = "http://unitsofmeasure.org"
 
@@ -107,6 +108,53 @@ def compare_dates(a: str, b: str) -> int | None:
         if x != y:
             return -1 if x < y else 1
     return 0
+
+
+# UCUM time units of a Duration (R4 datatypes.html#Duration), as fixed lengths; years and months
+# of a whole number are calendar steps instead (2 a after 29 Feb is 28 Feb, not 730.5 days).
+_SECONDS = {"a": 365.25 * 86400, "mo": 365.25 * 86400 / 12, "wk": 7 * 86400, "d": 86400,
+            "h": 3600, "min": 60, "s": 1, "ms": 0.001}
+_CALENDAR_MONTHS = {"a": 12, "mo": 1}
+
+
+def relative_to_now(duration: object, *, now: datetime, later: bool) -> str | None:
+    """The dateTime ``duration`` after (``later``) or before ``now``, or None when the
+    Duration has no usable value and UCUM time unit.
+
+    A Duration limit on a date, dateTime or instant is relative to the current time
+    (ElementDefinition.minValue[x]/maxValue[x]): subtracted from the clock for the minimum,
+    added to it for the maximum.
+
+    >>> now = datetime(2024, 2, 29, 12, 0, tzinfo=UTC)
+    >>> relative_to_now({"value": 1, "code": "a"}, now=now, later=False)
+    '2023-02-28T12:00:00Z'
+    >>> relative_to_now({"value": 36, "code": "h"}, now=now, later=True)
+    '2024-03-02T00:00:00Z'
+    """
+    if not isinstance(duration, Mapping):
+        return None
+    amount = number(duration.get("value"))
+    unit = duration.get("code") if duration.get("code") is not None else duration.get("unit")
+    if amount is None or amount < 0 or not isinstance(unit, str) or unit not in _SECONDS:
+        return None
+    sign = 1 if later else -1
+    moment = now.astimezone(UTC)
+    try:
+        if unit in _CALENDAR_MONTHS and amount == amount.to_integral_value():
+            months = moment.year * 12 + moment.month - 1 + sign * int(amount) * _CALENDAR_MONTHS[unit]
+            year, month = divmod(months, 12)
+            day = min(moment.day, _month_length(year, month + 1))
+            moment = moment.replace(year=year, month=month + 1, day=day)
+        else:
+            moment += sign * timedelta(seconds=float(amount) * _SECONDS[unit])
+    except (OverflowError, ValueError):  # beyond year 1..9999: no limit can be reached
+        return None
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _month_length(year: int, month: int) -> int:
+    following = datetime(year + month // 12, month % 12 + 1, 1)
+    return (following - timedelta(days=1)).day
 
 
 def _instant(match: re.Match[str]) -> float | None:

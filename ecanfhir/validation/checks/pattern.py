@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from datetime import date, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from ..._comparison import compare
+from ..._comparison import compare, compare_dates, relative_to_now
 from ..._schema import ElementNode
 from .._issue import Issue
 from .structure import from_profile as _source
@@ -77,43 +77,38 @@ def _order(value: Any, limit: Any) -> int | None:
     return compare("decimal", value, "decimal", limit)
 
 
-_DAYS = {"d": 1, "wk": 7}
-_MONTHS = {"mo": 1, "a": 12}
+def check_min_max(node: ElementNode, value: Any, at: str, *,
+                  now: datetime | None = None) -> Iterator[Issue]:
+    """minValue/maxValue for numbers, Quantities and (ISO 8601, comparable as text) dates.
 
-
-def _date_before_now(duration: Any) -> str | None:
-    """min/maxValueDuration on a date: the bound is today minus the duration (YYYY-MM-DD)."""
-    if not isinstance(duration, Mapping):
-        return None
-    amount, unit = duration.get("value"), duration.get("code") or duration.get("unit")
-    if not isinstance(amount, (int, float)) or isinstance(amount, bool):
-        return None
-    today = date.today()
-    if unit in _DAYS:
-        return (today - timedelta(days=int(amount * _DAYS[unit]))).isoformat()
-    if unit in _MONTHS:
-        months = today.year * 12 + today.month - 1 - int(amount * _MONTHS[unit])
-        year, month = divmod(months, 12)
-        return date(year, month + 1, min(today.day, 28)).isoformat()
-    return None
-
-
-def check_min_max(node: ElementNode, value: Any, at: str) -> Iterator[Issue]:
-    """minValue/maxValue for numbers, Quantities and (ISO 8601, comparable as text) dates."""
+    A Duration limit on a date, dateTime or instant is relative to ``now`` (the current time
+    when None): R4 ElementDefinition.minValue[x] "is subtracted from the current clock to
+    determine the minimum allowable value", maxValue[x] "is added to the current clock to
+    determine the maximum allowable value". A partial date that straddles the limit
+    (``2024`` against ``2024-06-01``) is not reported.
+    """
     for bound, is_min in ((node.min_value, True), (node.max_value, False)):
         if bound is None:
             continue
         limit = bound[1]
         if bound[0].endswith("Duration") and isinstance(value, str):
-            limit = _date_before_now(limit)
+            limit = relative_to_now(limit, now=now or datetime.now(UTC), later=not is_min)
             if limit is None:
                 continue
-            value = value[:len(limit)]
-        order = _order(value, limit)
+            order = compare_dates(value, limit)
+        else:
+            order = _order(value, limit)
         if order is None:
             continue
         bad = order < 0 if is_min else order > 0
         if bad:
             word = "less than the minimum" if is_min else "greater than the maximum"
+            relative = (f" ({_duration(bound[1])} {'before' if is_min else 'after'} now)"
+                        if bound[0].endswith("Duration") and isinstance(value, str) else "")
             yield Issue.error("value", at, f"value {_show(value)} is {word} {_show(limit)}"
-                              f"{_source(node)}", "min-value" if is_min else "max-value")
+                              f"{relative}{_source(node)}", "min-value" if is_min else "max-value")
+
+
+def _duration(duration: Mapping[str, Any]) -> str:
+    unit = duration.get("code") if duration.get("code") is not None else duration.get("unit")
+    return f"{duration.get('value')} {unit}"
