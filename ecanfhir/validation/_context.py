@@ -78,6 +78,10 @@ class Run:
     unknown_profiles: set[str] = field(default_factory=set)
     depth: int = 0
     hosts: list[tuple[str, ...]] = field(default_factory=list)  # what extensions are extending
-    # (id(resource or element), profile url) -> conforms?: a Patient referenced by every entry
-    # is checked against its target profile once per run.
-    conformance: dict[tuple[int, str], bool] = field(default_factory=dict)
+    # (id(resource or element), profile url) -> (conforms?, what could not be checked): a
+    # Patient referenced by every entry is checked against its target profile once per run.
+    conformance: dict[tuple[int, str], tuple[bool, tuple[str, ...]]] = field(
+        default_factory=dict)
+    # What this run's checks could not decide offline (a required binding to a value set that
+    # cannot be evaluated here): a value "conforms" to a profile only as far as it was checked.
+    unchecked: list[str] = field(default_factory=list)

@@ -309,30 +309,39 @@ def _slice_items(run: Run, element: ElementNode, type_ref: TypeRef | None,
                  frame: Frame) -> list[ElementNode | None]:
     """Assign each value of a sliced element to its slice and check the slicing rules."""
     matcher = SliceMatcher(run, resolver_for(frame),
-                           lambda value, url, kind: conforms(run, frame, value, url, kind))
-    chosen, issues = assign_slices(matcher, element,
-                                   [(at, value, type_ref) for at, value, _ in items])
-    run.issues.extend(issues)
-    run.issues.extend(check_slices(element, chosen, [at for at, _, _ in items], path))
-    return chosen
+                           lambda value, url, kind: conformance(run, frame, value, url, kind))
+    assignment = assign_slices(matcher, element,
+                               [(at, value, type_ref) for at, value, _ in items])
+    run.issues.extend(assignment.issues)
+    run.issues.extend(check_slices(element, assignment.chosen, [at for at, _, _ in items], path,
+                                   undecided=assignment.undecided))
+    return assignment.chosen
 
 
 def conforms(run: Run, frame: Frame, value: Any, url: str, kind: str | None = None) -> bool:
     """Does a value conform to a profile? (for ``profile`` discriminators)."""
+    return conformance(run, frame, value, url, kind)[0]
+
+
+def conformance(run: Run, frame: Frame, value: Any, url: str,
+                kind: str | None = None) -> tuple[bool, tuple[str, ...]]:
+    """Does a value conform to a profile, and what could not be checked on the way (a required
+    binding to a value set that cannot be evaluated offline)?"""
     key = (id(value), url)
     known = run.conformance.get(key)
     if known is not None:
         return known
     structure = run.schema.find(url)
     if structure is None or not isinstance(value, Mapping):
-        return False
+        return False, ()
     trial = Run(run.schema, run.terminology, run.options, depth=run.depth,
                 conformance=run.conformance)
     if "resourceType" in value:
         walk_resource(trial, value, frame.path, parent=frame, profiles=(url,))
     else:
         _walk_object(trial, value, structure.root, None, frame.path, frame)
-    verdict = not any(issue.is_error for issue in trial.issues)
+    verdict = (not any(issue.is_error for issue in trial.issues),
+               tuple(dict.fromkeys(trial.unchecked)))
     run.conformance[key] = verdict
     return verdict
 

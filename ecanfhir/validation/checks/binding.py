@@ -60,6 +60,8 @@ def _check_value_set(run: Run, element: ElementNode, strength: str, vs_url: str,
     term = run.terminology
     if isinstance(value, str):  # code, string, uri bound directly
         result = term.check_code(vs_url, system=None, code=value)
+        if result.outcome == "unknown" and strength == "required":
+            run.unchecked.append(_unchecked(run, vs_url, [value]))
         if result.outcome == "not-member":
             yield Issue(severity, "code-invalid", at,  # type: ignore[arg-type]
                         f"the value '{value}' is not in the value set {_vs_label(run, vs_url)}, "
@@ -88,11 +90,22 @@ def _check_value_set(run: Run, element: ElementNode, strength: str, vs_url: str,
         return
     decided = [(c, v) for c, v in verdicts if v.outcome == "not-member"]
     if not decided or (len(decided) < len(verdicts) and type_code == "CodeableConcept"):
-        return  # some coding could not be judged here: it may be the one in the value set
+        # Some coding could not be judged here: it may be the one in the value set.
+        if strength == "required" and len(decided) < len(verdicts):
+            run.unchecked.append(_unchecked(run, vs_url, [
+                f"{c.get('system', '')}#{c['code']}" for c, v in verdicts
+                if v.outcome == "unknown"]))
+        return
     shown = ", ".join(f"{c.get('system', '')}#{c['code']}" for c, _ in decided)
     yield Issue(severity, "code-invalid", at,  # type: ignore[arg-type]
                 f"none of the codes ({shown}) is in the value set {_vs_label(run, vs_url)}, "
                 f"which is {strength}", f"binding-{strength}")
+
+
+def _unchecked(run: Run, vs_url: str, codes: list[str]) -> str:
+    """What a required binding could not decide: the value set cannot be evaluated here."""
+    return (f"the value set {_vs_label(run, vs_url)} cannot be evaluated offline, so "
+            f"{', '.join(codes)} could not be checked against it")
 
 
 def check_coding_system(run: Run, type_code: str, value: Any, at: str) -> Iterator[Issue]:

@@ -23,12 +23,14 @@ from .pattern import matches_pattern, same_value
 if TYPE_CHECKING:
     from .._context import Run
 
-__all__ = ["SliceMatcher", "assign_slices", "check_slices"]
+__all__ = ["SliceAssignment", "SliceMatcher", "Unknown", "assign_slices", "check_slices"]
 
 TOKEN = re.compile(r"extension\('([^']*)'\)|extension\(\"([^\"]*)\"\)|resolve\(\)"
                    r"|ofType\(([A-Za-z]+)\)|\$this|[A-Za-z_][A-Za-z0-9_]*")
-Conforms = Callable[[Any, str, str | None], bool]
+# (value, profile, type) -> (conforms?, what could not be checked on the way)
+Conforms = Callable[[Any, str, str | None], tuple[bool, tuple[str, ...]]]
 Resolve = Callable[[str], Mapping[str, Any] | None]
+CORE = "http://hl7.org/fhir/StructureDefinition/"
 
 
 def _tokens(path: str) -> list[str]:
@@ -39,6 +41,24 @@ def _tokens(path: str) -> list[str]:
 class Typed:
     value: Any
     type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """A discriminator that could not be evaluated here (a value set that cannot be expanded
+    offline, a reference that does not resolve): not a match, and reported as unchecked."""
+
+    reason: str
+
+
+Verdict = bool | Unknown | None
+
+
+def _type_of(value: Typed) -> str | None:
+    if value.type:
+        return value.type
+    found = value.value.get("resourceType") if isinstance(value.value, Mapping) else None
+    return found if isinstance(found, str) else None
 
 
 def _navigate(items: list[Typed], token: str, resolve: Resolve) -> list[Typed]:
@@ -133,67 +153,98 @@ class SliceMatcher:
         return None
 
     def matches(self, sliced: ElementNode, slice_node: ElementNode, item: Any,
-                item_type: str | None) -> bool | None:
-        """True/False, or None when a discriminator cannot be evaluated for this slice."""
+                item_type: str | None) -> Verdict:
+        """True/False; None when no discriminator tells this slice apart; Unknown when one
+        could not be evaluated here (not a match, but said so)."""
         slicing = sliced.slicing
         if slicing is None or not slicing.discriminators:
             return None
         decided = False
+        unknown: Unknown | None = None
         for kind, path in slicing.discriminators:
             values = [Typed(item, item_type)]
             for token in _tokens(path):
                 values = _navigate(values, token, self.resolve)
-            verdict = self._match_one(kind, path, slice_node, values, item)
+            verdict = self._match_one(kind, path, slice_node, values, Typed(item, item_type))
             if verdict is False:
                 return False
+            if isinstance(verdict, Unknown):
+                unknown = unknown or verdict
             # A slice that does not constrain one of the discriminators is not told apart by
             # it: that discriminator says nothing (the HL7 validator does the same).
             decided = decided or verdict is True
+        if unknown is not None:
+            return unknown
         return True if decided else None
 
     def _match_one(self, kind: str, path: str, slice_node: ElementNode,
-                   values: list[Typed], item: Any) -> bool | None:
+                   values: list[Typed], item: Typed) -> Verdict:
+        tokens = _tokens(path)
+        if tokens and tokens[-1] == "resolve()" and kind in ("type", "profile"):
+            return self._match_target(kind, tokens[:-1], slice_node, values, item)
         definition = self.definition_at(slice_node, path)
         if kind in ("value", "pattern"):
             expected = self._expected_value(slice_node, definition, path)
             if expected is None:
-                nested = self._nested_value_match(slice_node, _tokens(path), item)
+                nested = self._nested_value_match(slice_node, tokens, item.value)
                 return nested if nested is not None else self._binding_match(definition, values)
             how, target = expected
             test = same_value if how == "fixed" and kind == "value" else matches_pattern
             return any(test(v.value, target) for v in values)
+        if definition is None:
+            return None
         if kind == "exists":
-            if definition is None:
-                return None
             if definition.min > 0:
                 return bool(values)
             if definition.max == 0:
                 return not values
             return None
         if kind == "type":
-            if definition is None:
-                return None
             allowed = set(definition.type_codes())
-            return any((v.type or (v.value.get("resourceType") if isinstance(v.value, Mapping)
-                                   else None)) in allowed for v in values)
+            return any(_type_of(v) in allowed for v in values)
         if kind == "profile":
-            tokens = _tokens(path)
-            if tokens and tokens[-1] == "resolve()":
-                # Through resolve(), the profile is the Reference's targetProfile (R4 §5.1.0.5:
-                # "profile" discriminators check the type's profile or targetProfile).
-                definition = self.definition_at(slice_node, "".join(
-                    f".{t}" for t in tokens[:-1]).lstrip(".") or "$this")
-                profiles = [p for t in definition.types for p in t.target_profiles] \
-                    if definition is not None else []
-                return any(self.conforms(v.value, p, v.type) for v in values
-                           for p in profiles) if profiles else None
-            if definition is None:
-                return None
             profiles = [p for t in definition.types for p in (t.profiles or t.target_profiles)]
-            if not profiles:
-                return None
-            return any(self.conforms(v.value, p, v.type) for v in values for p in profiles)
+            return self._conforms_to_any(values, profiles) if profiles else None
         return None
+
+    def _match_target(self, kind: str, tokens: Sequence[str], slice_node: ElementNode,
+                      targets: list[Typed], item: Typed) -> Verdict:
+        """A ``type`` or ``profile`` discriminator through ``resolve()``: the slice's Reference
+        names the target in its targetProfile (R4 §5.1.0.10: "profile" checks the type's
+        profile or targetProfile). A reference that does not resolve cannot be told apart."""
+        definition = self.definition_at(slice_node, ".".join(tokens) or "$this")
+        profiles = [p for t in definition.types for p in t.target_profiles] \
+            if definition is not None else []
+        if not profiles:
+            return None
+        references = [item]
+        for token in tokens:
+            references = _navigate(references, token, self.resolve)
+        if not targets:
+            shown = [str(r.value.get("reference")) for r in references
+                     if isinstance(r.value, Mapping) and r.value.get("reference")]
+            if not references:
+                return False
+            what = f"the reference {shown[0]}" if shown else "a reference without a literal URL"
+            return Unknown(f"{what} could not be resolved, so its target could not be checked "
+                           f"against {' or '.join(profiles)}")
+        if kind == "profile":
+            return self._conforms_to_any(targets, profiles)
+        allowed = {found.type if (found := self.run.schema.find(p)) is not None
+                   else p.removeprefix(CORE) for p in profiles}
+        return any(_type_of(v) in allowed for v in targets)
+
+    def _conforms_to_any(self, values: list[Typed], profiles: Sequence[str]) -> Verdict:
+        doubts: list[str] = []
+        for value in values:
+            for profile in profiles:
+                ok, unchecked = self.conforms(value.value, profile, value.type)
+                if ok and not unchecked:
+                    return True
+                if ok:
+                    doubts.append(f"its conformance to {profile} could not be fully checked: "
+                                  f"{'; '.join(unchecked)}")
+        return Unknown(doubts[0]) if doubts else False
 
     # -- value discriminators through nested slices ----------------------------------------
     # A slice may fix its discriminating value below the path, inside slices of its own: core
@@ -251,7 +302,7 @@ class SliceMatcher:
             return "fixed", profiles[0]
         return None
 
-    def _binding_match(self, definition: ElementNode | None, values: list[Typed]) -> bool | None:
+    def _binding_match(self, definition: ElementNode | None, values: list[Typed]) -> Verdict:
         binding = definition.binding if definition is not None else None
         if binding is None or binding.strength != "required" or not binding.value_set:
             return None
@@ -261,10 +312,16 @@ class SliceMatcher:
                 check = self.run.terminology.check_code(binding.value_set,
                                                         system=coding.get("system"),
                                                         code=str(coding.get("code")))
-                verdicts.append(check.outcome)
-        if "member" in verdicts:
+                verdicts.append((coding, check.outcome))
+        outcomes = {outcome for _, outcome in verdicts}
+        if "member" in outcomes:
             return True
-        return False if verdicts and "unknown" not in verdicts else None
+        if "unknown" in outcomes:
+            codes = ", ".join(f"{c.get('system', '')}#{c.get('code')}" for c, outcome in verdicts
+                              if outcome == "unknown")
+            return Unknown(f"the value set {binding.value_set} cannot be evaluated offline, so "
+                           f"{codes} could not be checked against it")
+        return False if verdicts else None
 
 
 def _required(node: ElementNode) -> tuple[ElementNode, ...]:
@@ -304,36 +361,71 @@ def _codings(value: Any) -> list[Mapping[str, Any]]:
     return []
 
 
+@dataclass(frozen=True, slots=True)
+class SliceAssignment:
+    """Which slice each value of a sliced element belongs to."""
+
+    chosen: list[ElementNode | None]  # per value: its slice, None for none
+    undecided: list[tuple[ElementNode, ...]]  # per value: slices it may belong to, unchecked
+    issues: list[Issue]
+
+
 def assign_slices(matcher: SliceMatcher, element: ElementNode,
-                  items: Sequence[tuple[str, Any, TypeRef | None]]
-                  ) -> tuple[list[ElementNode | None], list[Issue]]:
-    """The slice of each item (None: no slice), and issues for ambiguous or unknown matches."""
+                  items: Sequence[tuple[str, Any, TypeRef | None]]) -> SliceAssignment:
+    """The slice of each item, and issues for ambiguous or unchecked matches.
+
+    A slice the matcher cannot decide for a value (Unknown) does not get the value; a warning
+    says what could not be checked.
+    """
     issues: list[Issue] = []
     chosen: list[ElementNode | None] = []
+    undecided: list[tuple[ElementNode, ...]] = []
     for at, value, type_ref in items:
         hits = []
+        doubts: list[tuple[ElementNode, str]] = []
         for slice_node in element.slices:
-            if matcher.matches(element, slice_node, value, type_ref.code if type_ref else None):
+            verdict = matcher.matches(element, slice_node, value,
+                                      type_ref.code if type_ref else None)
+            if verdict is True:
                 hits.append(slice_node)
+            elif isinstance(verdict, Unknown):
+                doubts.append((slice_node, verdict.reason))
         if len(hits) > 1:
             names = ", ".join(str(h.slice_name) for h in hits)
             issues.append(Issue.error("structure", at, f"this value matches more than one slice "
                                       f"of {element.path} ({names})", "slice-ambiguous"))
+        for slice_node, reason in doubts:
+            issues.append(Issue.warning("not-supported", at, f"this value was not counted in "
+                                        f"slice '{slice_node.slice_name}' of {element.path}: "
+                                        f"{reason}", "slice-unchecked"))
         chosen.append(hits[0] if hits else None)
-    return chosen, issues
+        undecided.append(tuple(node for node, _ in doubts))
+    return SliceAssignment(chosen, undecided, issues)
 
 
 def check_slices(element: ElementNode, chosen: Sequence[ElementNode | None],
-                 locations: Sequence[str], at: str) -> Iterator[Issue]:
-    """Per-slice cardinality, closed/openAtEnd rules and order."""
+                 locations: Sequence[str], at: str, *,
+                 undecided: Sequence[tuple[ElementNode, ...]] = ()) -> Iterator[Issue]:
+    """Per-slice cardinality, closed/openAtEnd rules and order.
+
+    Values whose slice could not be decided (``undecided``) make a missing slice a warning
+    when they could fill it, and are no error under closed slicing: what could not be checked
+    is not reported as wrong.
+    """
     slicing = element.slicing
     source = f" (from {element.structure.url})" if element.structure is not None else ""
     for slice_node in element.slices:
         n = sum(1 for c in chosen if c is slice_node)
         if n < slice_node.min:
-            yield Issue.error("required", at, f"slice '{slice_node.slice_name}' of {element.path}: "
-                              f"minimum required = {slice_node.min}, but only found {n}{source}",
-                              "slice-cardinality")
+            maybe = sum(1 for c, u in zip(chosen, undecided, strict=False)
+                        if c is None and slice_node in u)
+            message = (f"slice '{slice_node.slice_name}' of {element.path}: minimum required = "
+                       f"{slice_node.min}, but only found {n}{source}")
+            if n + maybe >= slice_node.min:
+                yield Issue.warning("required", at, f"{message}; {maybe} value(s) could not be "
+                                    "checked against it", "slice-cardinality")
+            else:
+                yield Issue.error("required", at, message, "slice-cardinality")
         if slice_node.max is not None and n > slice_node.max:
             yield Issue.error("structure", at, f"slice '{slice_node.slice_name}' of "
                               f"{element.path}: maximum allowed = {slice_node.max}, but found "
@@ -343,9 +435,10 @@ def check_slices(element: ElementNode, chosen: Sequence[ElementNode | None],
     order = {id(s): i for i, s in enumerate(element.slices)}
     last_index = -1
     seen_unsliced = False
-    for where, chosen_node in zip(locations, chosen, strict=True):
+    unsure = [bool(u) for u in undecided] or [False] * len(chosen)
+    for where, chosen_node, doubt in zip(locations, chosen, unsure, strict=True):
         if chosen_node is None:
-            if slicing.rules == "closed":
+            if slicing.rules == "closed" and not doubt:
                 yield Issue.error("structure", where, f"this value does not match any slice of "
                                   f"{element.path}, and the slicing is closed{source}",
                                   "slice-closed")
