@@ -47,7 +47,13 @@ from ._package import (
     package_cache_dir,
 )
 from ._package_cache import is_installed, package_lock, place, staging_folder, unpack
-from ._package_registry import RegistryFailure, configured_registries, download, find_release
+from ._package_registry import (
+    RegistryFailure,
+    Release,
+    configured_registries,
+    download,
+    find_release,
+)
 
 __all__ = ["InstallProblem", "InstalledPackage", "PackageInstall", "install_package",
            "is_core_package"]
@@ -235,19 +241,26 @@ class _Run:
         target = self.cache / release.label
         if is_installed(target) and not replace:
             return self._record(target, fresh=False, source=str(target), required_by=required_by)
-        self.progress(f"downloading {release.label} from {release.tarball}")
         try:
-            with package_lock(self.cache, release.label), staging_folder(self.cache) as stage:
-                tgz = stage / "package.tgz"
-                with open(tgz, "wb") as out:
-                    download(self.client, release, out)
-                manifest = unpack(tgz, stage / release.label)
-                _check_identity(manifest, pkg_id, release.version, release.tarball)
-                fresh = place(stage / release.label, target, replace=replace)
+            with package_lock(self.cache, release.label):
+                # Another run may have installed it while this one waited for the lock.
+                fresh = (replace or not is_installed(target)) and self._fetch(release, replace)
         except PackageError as exc:
             self._problem(release.label, exc, required_by)
             return None, None
-        return self._record(target, fresh=fresh, source=release.tarball, required_by=required_by)
+        return self._record(target, fresh=fresh, source=release.tarball if fresh else str(target),
+                            required_by=required_by)
+
+    def _fetch(self, release: Release, replace: bool) -> bool:
+        """Download, check, unpack and place one release; the caller holds its lock."""
+        self.progress(f"downloading {release.label} from {release.tarball}")
+        with staging_folder(self.cache) as stage:
+            tgz = stage / "package.tgz"
+            with open(tgz, "wb") as out:
+                download(self.client, release, out)
+            manifest = unpack(tgz, stage / release.label)
+            _check_identity(manifest, release.package_id, release.version, release.tarball)
+            return place(stage / release.label, self.cache / release.label, replace=replace)
 
     def install_archive(self, archive: Path, *,
                         replace: bool) -> tuple[str, Mapping[str, Any]]:

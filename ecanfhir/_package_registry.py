@@ -183,15 +183,14 @@ def find_release(client: httpx.Client, registries: Sequence[str], package_id: st
             available.update(dict.fromkeys(versions if isinstance(versions, Mapping) else ()))
             continue
         return _release(document, registry, package_id, version)
-    wanted_label = f"{package_id}#{wanted or 'latest'}"
     down = "; ".join(f"{url}: {why}" for url, why in dead.items() if url in registries)
     if not looked:
         raise RegistryFailure(f"no package registry could be reached ({down})", kind="unreachable")
     where = ", ".join(looked) + (f" (unreachable: {down})" if down else "")
     if not available:
-        raise RegistryFailure(f"{package_id} is not on {where}", kind="not-found")
+        raise RegistryFailure(f"no package {package_id} on {where}", kind="not-found")
     have = sorted(available, key=version_order)
-    raise RegistryFailure(f"{wanted_label} is not on {where}; versions there: {', '.join(have)}",
+    raise RegistryFailure(f"no such version on {where}; versions there: {', '.join(have)}",
                           kind="not-found", available=have)
 
 

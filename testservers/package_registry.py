@@ -107,7 +107,7 @@ class PackageRegistry:
             self._tarballs[path] = tgz + b"tampered" if tampered else tgz
 
     def __enter__(self) -> PackageRegistry:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -155,3 +155,8 @@ class PackageRegistry:
                 """Quiet: tests read ``hits`` instead."""
 
         return Handler
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away (a test killed it) is not an error of the registry."""
