@@ -535,11 +535,13 @@ class Terminology:
     def _check_bare(self, value_set: str, codes: _CodeSet, code: str,
                     display: str | None) -> CodeCheck:
         reason = codes.other
-        for part in codes.parts.values():
+        for system, part in codes.parts.items():
             key = code if part.case_sensitive else code.lower()
             hit = part.lower.get(key)
             if hit is not None:
                 return self._member(hit, display)
+            if part.upper is None and check_code_syntax(system, code) is not None:
+                continue  # not a code of that system at all, so not in its share either
             if part.upper is None or key in part.upper:
                 reason = reason or part.reason
         if reason is not None:
@@ -869,6 +871,10 @@ _SYNTAX: Mapping[str, Callable[[str], str | None]] = MappingProxyType({
     "http://terminology.hl7.org/CodeSystem/icd-o-3": _syntax(
         r"\d{4}/\d|C\d\d(?:\.?\d)?", "an ICD-O-3 code (morphology '8140/3' or site 'C50.9')"),
     "urn:iso:std:iso:3166": _syntax(r"[A-Z]{2,3}|\d{3}", "an ISO 3166 country code"),
+    "urn:iso:std:iso:3166:-2": _syntax(r"[A-Z]{2}-[A-Z0-9]{1,3}",
+                                       "an ISO 3166-2 subdivision code (e.g. 'DK-84')"),
+    "http://unstats.un.org/unsd/methods/m49/m49.htm": _syntax(
+        r"\d{3}", "a UN M49 area code (three digits, e.g. '150')"),
     "urn:iso:std:iso:4217": _syntax(r"[A-Z]{3}", "an ISO 4217 currency code"),
     "http://www.nlm.nih.gov/research/umls/rxnorm": _syntax(r"\d{1,9}", "an RxNorm RXCUI"),
 })

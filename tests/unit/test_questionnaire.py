@@ -333,6 +333,17 @@ def test_string_item_with_answer_value_set() -> None:
         ("error", "code-invalid", "QuestionnaireResponse.item[0].answer[0].value.ofType(string)")]
 
 
+def test_string_item_answer_outside_external_code_syntax() -> None:
+    """A string answer to a value set of external systems: a code of the right form cannot be
+    judged offline, text that is no code of any of them is not in the value set."""
+    jurisdiction = "http://hl7.org/fhir/ValueSet/jurisdiction"
+    q = questionnaire({"linkId": "c", "type": "string", "repeats": True,
+                       "answerValueSet": jurisdiction})
+    qr = response(answer("c", {"valueString": "AU"}, {"valueString": "Australia"}))
+    assert found(check(q, qr)) == [
+        ("error", "code-invalid", "QuestionnaireResponse.item[0].answer[1].value.ofType(string)")]
+
+
 def test_answer_value_set_that_cannot_be_judged() -> None:
     """A code the offline terminology cannot judge (SNOMED CT) is not an error."""
     q = questionnaire({"linkId": "f", "type": "choice",

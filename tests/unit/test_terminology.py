@@ -398,6 +398,19 @@ def test_bare_code_matches_any_system() -> None:
     assert missing.outcome == "not-member" and "'IV'" in missing.message
 
 
+def test_bare_code_outside_every_external_syntax_is_not_member() -> None:
+    """Systems not available offline keep a bare code unknown, unless it cannot be one of
+    their codes at all (R4 jurisdiction: ISO 3166, ISO 3166-2, UN M49 regions)."""
+    tx = terminology(value_set("places", [
+        {"system": "urn:iso:std:iso:3166"}, {"system": "urn:iso:std:iso:3166:-2"},
+        {"system": "http://unstats.un.org/unsd/methods/m49/m49.htm",
+         "filter": [{"property": "class", "op": "=", "value": "region"}]}]))
+    vs = "http://example.org/vs/places"
+    for code in ("DK", "DNK", "DK-84", "150"):
+        assert tx.check_code(vs, system=None, code=code).outcome == "unknown", code
+    assert tx.check_code(vs, system=None, code="Denmark").outcome == "not-member"
+
+
 json_leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=8),
                       st.sampled_from([TUMOUR, STAGE, SNOMED, "is-a", "concept", "benign",
                                        "http://example.org/vs/h"]))
@@ -524,6 +537,11 @@ def test_invalid_loinc_codes(code: str) -> None:
     ("urn:ietf:bcp:47", "e", False),
     ("urn:iso:std:iso:3166", "NL", True),
     ("urn:iso:std:iso:3166", "nl", False),
+    ("urn:iso:std:iso:3166:-2", "DK-84", True),
+    ("urn:iso:std:iso:3166:-2", "GB-ENG", True),
+    ("urn:iso:std:iso:3166:-2", "DK", False),
+    ("http://unstats.un.org/unsd/methods/m49/m49.htm", "150", True),
+    ("http://unstats.un.org/unsd/methods/m49/m49.htm", "Europe", False),
     ("urn:iso:std:iso:4217", "EUR", True),
     ("http://example.org/local", "anything goes", True),
 ])
