@@ -83,10 +83,14 @@ def package_lock(cache: Path, label: str, *,
         os.write(fd, f"{os.getpid()}\n".encode())
         yield path
     finally:
-        # Delete before releasing, as the HL7 validator does: a free lock file means a writer died.
+        # Delete before releasing, as the HL7 validator does: a free lock file means a writer
+        # died. (Windows deletes no open file: there the lock is the file, closed first.)
+        if sys.platform == "win32":
+            os.close(fd)
         with contextlib.suppress(OSError):
             os.unlink(path)
-        os.close(fd)
+        if sys.platform != "win32":
+            os.close(fd)
 
 
 @contextlib.contextmanager
@@ -171,7 +175,8 @@ def _try_lock(path: Path) -> int | None:
     try:
         if sys.platform == "win32":
             return _try_exclusive_create(path)
-        return _try_record_lock(path)
+        else:
+            return _try_record_lock(path)
     except OSError as exc:
         raise PackageError(f"{path}: cannot lock: {exc.strerror or exc}") from exc
 

@@ -79,6 +79,14 @@ def test_an_unreachable_registry_is_one_line_and_exit_1(cache: Path) -> None:
     assert done.stdout == ""
 
 
+@pytest.mark.parametrize("spec", ["no such package", "missing-file.tgz"])
+def test_a_malformed_spec_or_missing_file_is_a_usage_error(cache: Path, spec: str) -> None:
+    """Exit 2 and one line naming the spec; no traceback, nothing asked of any registry."""
+    done = ecanfhir("package", "install", spec, cache=cache, registry="http://127.0.0.1:9")
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"ecanfhir: {spec}: ") and "Traceback" not in done.stderr
+
+
 def test_install_from_a_tgz_without_dependencies(cache: Path, tmp_path: Path) -> None:
     """FILE.tgz with --no-deps needs no registry at all."""
     archive = tmp_path / "example.a-2.0.0.tgz"

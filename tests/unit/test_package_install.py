@@ -185,6 +185,17 @@ def test_unsafe_archives_are_refused_and_leave_nothing(cache: Path, tmp_path: Pa
     assert not (tmp_path / "escape.json").exists()
 
 
+def test_an_archive_unpacking_past_the_size_limit_is_refused(
+        cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The unpacked total is bounded (a gzip bomb stops at the limit); nothing is left."""
+    monkeypatch.setattr("ecanfhir._package_cache.MAX_UNPACKED_BYTES", 100)
+    archive = tmp_path / "big.tgz"
+    archive.write_bytes(package_tgz("example.a", "1.0.0", resources=[value_set("a" * 200)]))
+    with pytest.raises(PackageError, match="unpacks to more than the limit"):
+        install_package(archive, cache_dir=cache, dependencies=False)
+    assert list(cache.iterdir()) == []
+
+
 def test_a_wrong_package_from_the_registry_is_refused(registry: PackageRegistry,
                                                       cache: Path) -> None:
     """A tarball holding another package than its registry entry says: refused, nothing left."""
