@@ -31,6 +31,7 @@ from .checks.questionnaire import check_questionnaire_response
 from .checks.reference import resolver_for
 from .checks.slicing import SliceMatcher, assign_slices, check_slices
 from .checks.structure import check_cardinality
+from .checks.uri import check_identifier
 
 __all__ = ["conforms", "walk_resource"]
 
@@ -453,6 +454,8 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         run.issues.extend(check_coding_system(run, code, value, path))
     elif code == "Attachment":
         run.issues.extend(check_attachment(value, path))
+    elif code == "Identifier":
+        run.issues.extend(check_identifier(value, path))
     elif code == "Reference":
         reference = value.get("reference")
         if isinstance(reference, str) and reference and type_ref is not None:

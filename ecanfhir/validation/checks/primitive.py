@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from ..._primitives import check_primitive
 from ..._schema import ElementNode, TypeRef
 from .._issue import Issue
+from .uri import URI_TYPES, check_uri_value
 
 if TYPE_CHECKING:
     from .._context import Run
@@ -30,6 +31,10 @@ def check_primitive_value(run: Run, element: ElementNode, type_ref: TypeRef, val
             and len(value) > element.max_length:
         return Issue.error("too-long", at, f"value is {len(value)} characters long, more than "
                            f"the maximum length {element.max_length}", "max-length")
+    if code in URI_TYPES and isinstance(value, str):
+        defines = element.name == "url" and element.path.count(".") == 1 \
+            and _is_resource_path(run, element.path)
+        return check_uri_value(element.base_path, code, value, at, defines_canonical=defines)
     return None
 
 
