@@ -291,6 +291,10 @@ class _Run:
 
     def _record(self, folder: Path, *, fresh: bool, source: str,
                 required_by: str | None) -> tuple[str | None, Mapping[str, Any] | None]:
+        """List a package now in the cache, once; its label and manifest, for its dependencies
+        (Nones when it was listed already: its dependencies are on their way)."""
+        if any(p.path == folder for p in self.packages):
+            return None, None
         self.packages.append(InstalledPackage(folder.name, folder, fresh, source, required_by))
         try:
             manifest = _read_manifest(folder)

@@ -76,6 +76,18 @@ def test_dependencies_install_transitively(registry: PackageRegistry, cache: Pat
         "example.a#1.0.0", "example.b#2.0.0", "example.c#1.0.3", "example.d#1.0.0"]
 
 
+def test_a_package_needed_twice_is_listed_once(registry: PackageRegistry, cache: Path) -> None:
+    """a needs c#1.0.0 and b needs c#1.0.x (the same release): one c, fetched once."""
+    registry.publish(package_tgz("example.a", "1.0.0", dependencies={
+        "example.b": "1.0.0", "example.c": "1.0.0"}))
+    registry.publish(package_tgz("example.b", "1.0.0", dependencies={"example.c": "1.0.x"}))
+    registry.publish(package_tgz("example.c", "1.0.0"))
+    result = install_package("example.a#1.0.0", registry=registry.url, cache_dir=cache)
+    assert sorted(p.label for p in result.packages) == [
+        "example.a#1.0.0", "example.b#1.0.0", "example.c#1.0.0"]
+    assert registry.hits["/example.c/-/example.c-1.0.0.tgz"] == 1
+
+
 def test_a_missing_dependency_is_reported_with_the_versions_there(registry: PackageRegistry,
                                                                    cache: Path) -> None:
     """The registry lacks b#9.9.9: a problem naming 1.0.0 and 2.0.0; a and c still install."""
