@@ -3,7 +3,16 @@
 A :class:`Registry` holds the embedded R4 core definitions plus whatever a user loads (FHIR
 packages, loose StructureDefinitions/ValueSets/CodeSystems/Questionnaires; see ``_package``).
 Look-ups take a canonical URL with an optional ``|version`` (FHIR R4 §2.24.0.5, "canonical
-URLs"): without a version the newest loaded version wins; user resources shadow core ones.
+URLs"): without a version the newest loaded version wins.
+
+A look-up falls back, in this order, through:
+
+1. what the user loaded (``--ig``, ``load_ig``): a user's copy of a package always wins;
+2. R4 core (``data/r4-core.zip``);
+3. the HL7 packages the HL7 validator knows by default, the Extensions Pack and HL7
+   Terminology (``data/hl7-*.zip``), opened on the first look-up that reaches them;
+4. cross-version extensions (``http://hl7.org/fhir/5.0/StructureDefinition/extension-...``),
+   synthesised from the element tables of ``_xver``.
 """
 
 from __future__ import annotations
@@ -12,7 +21,8 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from ._core import FHIR_VERSION, CoreDefinitions, core_definitions
+from ._core import FHIR_VERSION, CoreDefinitions, DefaultPackage, core_definitions, default_packages
+from ._xver import XVER_URL, cross_version_definition
 
 __all__ = ["CONFORMANCE_TYPES", "Registry", "split_canonical"]
 
@@ -47,8 +57,15 @@ class Registry:
     '1'
     """
 
-    def __init__(self, *, core: CoreDefinitions | None = None) -> None:
+    def __init__(self, *, core: CoreDefinitions | None = None, defaults: bool = True) -> None:
+        """Args:
+            core: the core definitions (default: the embedded R4 core).
+            defaults: also find definitions in the HL7 packages known by default and
+                cross-version extensions, as the HL7 validator does.
+        """
         self.core = core if core is not None else core_definitions()
+        self.load_defaults = defaults
+        self._synthesised: dict[str, dict[str, Any] | None] = {}
         self.fhir_version = FHIR_VERSION
         self._by_url: dict[str, list[dict[str, Any]]] = {}
         self._sources: dict[int, str] = {}
@@ -88,12 +105,32 @@ class Registry:
                 continue
             if version is None or _version_matches(str(candidate.get("version") or ""), version):
                 return candidate
-        core = self.core.load(url)
-        if core is None or (resource_type and core.get("resourceType") != resource_type):
+        for pack in self._packs():
+            found = pack.load(url)
+            if found is None or (resource_type and found.get("resourceType") != resource_type):
+                continue
+            if version is None or _version_matches(str(found.get("version") or ""), version):
+                return found
+        if self.load_defaults and resource_type in (None, "StructureDefinition"):
+            return self._cross_version(url)
+        return None
+
+    def _packs(self) -> Iterator[CoreDefinitions | DefaultPackage]:
+        yield self.core
+        if self.load_defaults:
+            yield from default_packages()  # each opened on its first look-up that core misses
+
+    def _cross_version(self, url: str) -> dict[str, Any] | None:
+        if not url.startswith("http://hl7.org/fhir/") or not XVER_URL.match(url):
             return None
-        if version is not None and not _version_matches(str(core.get("version") or ""), version):
-            return None
-        return core
+        if url not in self._synthesised:
+            self._synthesised[url] = cross_version_definition(url, self)
+        return self._synthesised[url]
+
+    @property
+    def default_packages(self) -> tuple[str, ...]:
+        """``id#version`` of the HL7 packages known without loading them (empty when off)."""
+        return tuple(p.package for p in default_packages()) if self.load_defaults else ()
 
     def __contains__(self, canonical: object) -> bool:
         return isinstance(canonical, str) and self.get(canonical) is not None

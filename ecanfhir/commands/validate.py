@@ -37,10 +37,16 @@ def add_parser(sub: Any) -> None:
                    help="report mustSupport elements that are missing")
     v.add_argument("--best-practice", choices=("warning", "error", "ignore"), default="warning",
                    help="severity of best-practice invariants (default: warning)")
+    v.add_argument("--allow-any-extensions", action="store_true",
+                   help="accept extensions whose definition is not loaded (reported as "
+                        "information instead of an error)")
+    v.add_argument("--allow-extension-domain", action="append", default=[], metavar="URL",
+                   help="accept unknown extensions whose url starts with URL (repeatable)")
     v.add_argument("--no-progress", action="store_true", help="no progress bar")
     v.add_argument("--no-pilot", action="store_true",
                    help="do not load the eCAN+ pilot package (ecanfhir.pilot) shipped with "
-                        "ecanfhir; R4 core is always loaded")
+                        "ecanfhir; R4 core and the HL7 packages known by default are always "
+                        "loaded")
     v.set_defaults(run=run)
 
 
@@ -52,7 +58,9 @@ def run(args: argparse.Namespace) -> int:
     for url in profiles:
         if registry.structure_definition(url) is None:
             raise UsageError(f"--profile {url}: no such profile is loaded (load it with --ig)")
-    options = ValidationOptions(best_practice=args.best_practice, must_support=args.must_support)
+    options = ValidationOptions(best_practice=args.best_practice, must_support=args.must_support,
+                                allow_any_extensions=args.allow_any_extensions,
+                                allow_extension_domains=tuple(args.allow_extension_domain))
     validator = Validator(registry, options=options)
     results = list(_run_all(validator, files, profiles, progress=not args.no_progress))
     if args.format == "json":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["ValidationOptions"]
 
@@ -20,6 +20,12 @@ class ValidationOptions:
         resolve_references: check that references inside a Bundle or to contained resources
             resolve, and that resolved targets have an allowed type.
         check_display: warn when a Coding's display differs from its CodeSystem's.
+        allow_any_extensions: accept extensions whose definition is not loaded, reporting
+            each as information (the HL7 validator's any-extension setting). Off: an
+            unknown extension is an error, since it cannot be checked.
+        allow_extension_domains: URL prefixes whose unknown extensions are accepted the same
+            way (the HL7 validator's extension domains), e.g.
+            ``("http://medcomfhir.dk/ig/",)``.
     """
 
     best_practice: str = "warning"
@@ -27,3 +33,5 @@ class ValidationOptions:
     max_depth: int = 64
     resolve_references: bool = True
     check_display: bool = True
+    allow_any_extensions: bool = False
+    allow_extension_domains: tuple[str, ...] = field(default=())

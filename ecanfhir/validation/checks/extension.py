@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..._schema import CompiledStructure
+from ..._xver import status as cross_version_status
 from .._issue import Issue
 
 if TYPE_CHECKING:
@@ -46,14 +47,45 @@ def resolve_extension(run: Run, extension: Mapping[str, Any], *, modifier: bool,
     if structure is None:
         if EXAMPLE_URL.match(url):
             return None, []
-        return None, [Issue.error("structure", at, f"the extension '{url}' could not be found, so "
-                                  "it is not allowed here (load its package with --ig)",
-                                  "extension-unknown")]
+        return None, list(_unknown(run, url, at))
     if structure.type != "Extension":
         return None, [Issue.error("structure", at, f"'{url}' is a {structure.type} definition, not "
                                   "an extension", "extension-not-extension")]
     return structure, list(_use_issues(structure, modifier=modifier, hosts=hosts, at=at,
                                        url=url))
+
+
+def _unknown(run: Run, url: str, at: str) -> Iterator[Issue]:
+    """Issues for an extension whose definition is not found (see the module's table)."""
+    xver = cross_version_status(url)
+    path = url.rsplit("/extension-", 1)[-1]
+    if xver == "unknown":
+        yield Issue.error("structure", at, f"'{url}': '{path}' is not a valid cross-version "
+                          "extension path (no such element in that FHIR version)",
+                          "extension-xver-path")
+    elif xver == "unchanged":
+        yield Issue.error("structure", at, f"'{url}': '{path}' is the same in R4, so the R4 "
+                          "element must be used, not a cross-version extension",
+                          "extension-xver-unchanged")
+    elif xver == "bad-version":
+        yield Issue.error("structure", at, f"'{url}' is not a valid cross-version extension: "
+                          "its version is not a FHIR release", "extension-xver-version")
+    elif xver == "not-shipped":
+        yield Issue.warning("not-supported", at, f"cross-version extensions of this FHIR release "
+                            f"are not known offline, so '{url}' was not checked",
+                            "extension-xver-unchecked")
+        return
+    options = run.options
+    if options.allow_any_extensions or any(url.startswith(d)
+                                           for d in options.allow_extension_domains):
+        yield Issue.information("informational", at, f"the extension '{url}' is unknown; it is "
+                                "accepted unchecked (extensions from this domain are allowed)",
+                                "extension-unknown-allowed")
+    elif xver is None:
+        yield Issue.error("structure", at, f"the extension '{url}' could not be found, so it is "
+                          "not allowed here (load its package: --ig on the command line, "
+                          "load_ig() from Python; or allow it with --allow-any-extensions / "
+                          "--allow-extension-domain)", "extension-unknown")
 
 
 def _undeclared_part(run: Run, url: str, hosts: Sequence[str], at: str) -> Iterator[Issue]:
