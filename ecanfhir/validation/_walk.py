@@ -411,6 +411,11 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
             run.issues.extend(check_invariants(run, constraints, (value, ext), frame,
                                                path, type_hint=code, primitive=True))
         return
+    if code is None and len(element.types) > 1 and isinstance(value, Mapping) \
+            and "resourceType" in value:
+        code = _resource_among(run, element, value, path)
+        if code == "":
+            return
     plan = _object_plan(run, element, code)
     if plan.inline_resource:
         kind = plan.kind
@@ -461,6 +466,23 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         if isinstance(reference, str) and reference and type_ref is not None:
             run.references.append(PendingReference(f"{path}.reference", reference, type_ref,
                                                    frame))
+
+
+def _resource_among(run: Run, element: ElementNode, value: Mapping[str, Any],
+                    path: str) -> str | None:
+    """A resource element narrowed to several resource types (``Bundle.entry.resource`` sliced
+    by type, each slice a resource type): the resource's own type, "" (reported) when it is
+    none of them, None when the element is not such an element."""
+    allowed = element.type_codes()
+    if not all(run.schema.registry.is_resource_type(t) for t in allowed):
+        return None
+    rt = value.get("resourceType")
+    if isinstance(rt, str) and rt in allowed:
+        return rt
+    shown = rt if isinstance(rt, str) else _json_kind(rt)
+    run.issues.append(Issue.error("structure", path, f"expected one of {', '.join(allowed)} "
+                                  f"here, found {shown}", "resource-type"))
+    return ""
 
 
 ELE_1 = "hasValue() or (children().count() > id.count())"

@@ -55,10 +55,12 @@ Verdict = bool | Unknown | None
 
 
 def _type_of(value: Typed) -> str | None:
-    if value.type:
-        return value.type
+    """The value's type; for a resource where the element says ``Resource``, its resourceType
+    (``Bundle.entry.resource`` sliced by type)."""
     found = value.value.get("resourceType") if isinstance(value.value, Mapping) else None
-    return found if isinstance(found, str) else None
+    if isinstance(found, str) and value.type in (None, "Resource", "DomainResource"):
+        return found
+    return value.type
 
 
 def _navigate(items: list[Typed], token: str, resolve: Resolve) -> list[Typed]:
