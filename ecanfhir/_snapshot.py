@@ -551,7 +551,9 @@ class _Generator:
             child = _child(children, name, slice_name)
             if child is None:
                 choice = self._match_choice(children, name, where)
-                if choice is None or slice_name is not None:
+                # A renamed choice may name its implied type slice (R4 tools write
+                # Extension.valueBoolean:valueBoolean); any other slice name is unknown.
+                if choice is None or slice_name not in (None, name):
                     self._missing(node, name, diff, where, last)
                     return None
                 child, code = choice
@@ -606,7 +608,10 @@ class _Generator:
             if not child.name.endswith("[x]") or not name.startswith(stem) or name == stem:
                 continue
             suffix = name[len(stem):]
-            for t in child.element.get("type", ()):
+            # Types narrowed only by earlier renamed choices still allow the base's others.
+            typed = child.source.element if child.type_shortcut and child.source else \
+                child.element
+            for t in typed.get("type", ()):
                 code = _working_code(t)
                 if code[:1].upper() + code[1:] == suffix:
                     return child, code

@@ -30,6 +30,7 @@ from .checks.primitive import check_primitive_value
 from .checks.questionnaire import check_questionnaire_response
 from .checks.reference import resolver_for
 from .checks.slicing import SliceMatcher, assign_slices, check_slices
+from .checks.structure_definition import check_structure_definition
 from .checks.structure import check_cardinality
 from .checks.uri import check_identifier
 
@@ -91,6 +92,9 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
                                                    registry=run.schema.registry))
         elif rt == "Measure":
             run.issues.extend(check_measure(resource, root_path, registry=run.schema.registry))
+        elif rt == "StructureDefinition":
+            run.issues.extend(check_structure_definition(resource, root_path,
+                                                         registry=run.schema.registry))
     finally:
         run.depth -= 1
     return frame

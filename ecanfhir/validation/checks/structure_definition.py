@@ -1,0 +1,239 @@
+"""StructureDefinition resources checked as profiles: what their differential may say.
+
+R4 profiling (http://hl7.org/fhir/R4/profiling.html, "Profiling Resources") lets a constraint
+only restrict its base: its elements are the base's (by path, in the base's order), it may
+narrow cardinalities, types and bindings, and add fixed and pattern values, but never contradict
+one the base already fixes. An SD's own definition (StructureDefinition.sdf-*) checks little of
+that; the HL7 Java validator (``StructureDefinitionValidator``) generates the snapshot of every
+StructureDefinition it validates and reports what goes wrong. The same here, for each
+StructureDefinition that is validated (not for those only loaded as definitions):
+
+==============================================  ==============================================
+problem                                          issue
+==============================================  ==============================================
+base not loaded                                  warning, and nothing else is checked
+constraint on another type, or another kind      error at ``StructureDefinition``
+differential the snapshot generator rejects      error at the differential element (unknown
+                                                 path, loosened cardinality/type/binding, ...)
+fixed[x] or pattern[x] against the base's         error at the differential element (e.g. an
+fixed[x] or pattern[x]                           extension profile changing the fixed url)
+slicing on the root element                      error at the differential element
+binding on an element none of whose types can    error at the differential element
+be bound
+extension usable on any Element                  warning at the context
+==============================================  ==============================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from ..._exceptions import SnapshotMissing
+from ..._registry import Registry
+from ..._snapshot import ensure_snapshot, snapshot_issues
+from .._issue import Issue
+
+__all__ = ["check_structure_definition"]
+
+_CHOICE_PREFIXES = ("fixed", "pattern")
+# A binding needs one of these types, or a type derived from one (code and markdown are
+# strings, canonical a uri, Duration a Quantity), as the HL7 validator reads R4 eld-11.
+_BINDABLE = frozenset({"code", "Coding", "CodeableConcept", "Quantity", "string", "uri",
+                       "CodeableReference"})
+_TYPE_BASE = "http://hl7.org/fhir/StructureDefinition/"
+
+
+def check_structure_definition(sd: Mapping[str, Any], at: str, *,
+                               registry: Registry) -> Iterator[Issue]:
+    """Check a StructureDefinition's differential against its base.
+
+    >>> profile = {"resourceType": "StructureDefinition", "url": "http://example.org/p",
+    ...     "name": "P", "status": "draft", "kind": "resource", "abstract": False,
+    ...     "type": "Patient", "derivation": "constraint",
+    ...     "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient",
+    ...     "differential": {"element": [{"id": "Patient.shoeSize", "path": "Patient.shoeSize"}]}}
+    >>> [(i.code, i.expression) for i in check_structure_definition(
+    ...     profile, "StructureDefinition", registry=Registry())]
+    [('structure', 'StructureDefinition.differential.element[0]')]
+    """
+    yield from _check_context(sd, at)
+    base_url = sd.get("baseDefinition")
+    if not isinstance(base_url, str) or not base_url:
+        return
+    base = registry.structure_definition(base_url)
+    if base is None or base_url == sd.get("url"):
+        yield Issue.warning("not-found", at, f"the base {base_url} is not loaded, so the "
+                            "differential was not checked against it", "sd-base")
+        return
+    if sd.get("derivation") != "constraint":
+        return
+    if sd.get("type") != base.get("type"):
+        yield Issue.error("invalid", f"{at}.type", f"a constraint on {base_url} must have its "
+                          f"type '{base.get('type')}', not '{sd.get('type')}'", "sd-base")
+        return
+    if not base.get("abstract") and sd.get("kind") != base.get("kind"):
+        yield Issue.error("invalid", f"{at}.kind", f"a constraint on {base_url} must have its "
+                          f"kind '{base.get('kind')}', not '{sd.get('kind')}'", "sd-base")
+    differential = _differential(sd)
+    where = _locator(differential, at)
+    try:
+        problems = snapshot_issues(sd, registry)
+        base_snapshot = _snapshot(ensure_snapshot(base, registry))
+    except SnapshotMissing as exc:
+        yield Issue.error("exception", at, f"the snapshot cannot be generated: {exc}",
+                          "sd-snapshot")
+        return
+    for problem in problems:
+        yield Issue(problem.severity, problem.code, where(problem.expression),
+                    f"the snapshot cannot be generated as the differential says: "
+                    f"{problem.message}", "sd-snapshot")
+    base_by_id = {str(e.get("id") or e.get("path")): e for e in base_snapshot}
+    root = str(base.get("type") or "")
+    for i, element in enumerate(differential):
+        element_at = f"{at}.differential.element[{i}]"
+        yield from _check_root_slicing(element, element_at, root=root)
+        yield from _check_binding(element, element_at, base_by_id, registry=registry)
+        yield from _check_fixed(element, element_at, base_by_id, base_url=base_url)
+
+
+# -- the parts -------------------------------------------------------------------------------
+def _check_context(sd: Mapping[str, Any], at: str) -> Iterator[Issue]:
+    if sd.get("type") != "Extension" or sd.get("derivation") != "constraint":
+        return
+    for i, context in enumerate(_dicts(sd.get("context"))):
+        if context.get("type") == "element" and context.get("expression") == "Element":
+            yield Issue.warning("business-rule", f"{at}.context[{i}]", "the extension may be "
+                                "used on any element (context 'Element'): make sure that is "
+                                "intended", "sd-context")
+
+
+def _check_root_slicing(element: Mapping[str, Any], at: str, *, root: str) -> Iterator[Issue]:
+    if element.get("path") == root and "slicing" in element:
+        yield Issue.error("invalid", at, "slicing is not allowed on the root element of a "
+                          "profile", "sd-slicing")
+
+
+def _check_binding(element: Mapping[str, Any], at: str,
+                   base_by_id: Mapping[str, Mapping[str, Any]], *,
+                   registry: Registry) -> Iterator[Issue]:
+    if not isinstance(element.get("binding"), Mapping):
+        return
+    types = _types(element) or _types(_base_element(element, base_by_id) or {})
+    if types and not any(_bindable(t, registry) for t in types):
+        yield Issue.error("business-rule", at, "the element has a binding, but its types "
+                          f"({', '.join(types)}) cannot be bound to a value set", "sd-binding")
+
+
+def _check_fixed(element: Mapping[str, Any], at: str,
+                 base_by_id: Mapping[str, Mapping[str, Any]], *,
+                 base_url: str) -> Iterator[Issue]:
+    """A fixed or pattern value must agree with what the base fixes or patterns there."""
+    mine = _choice_values(element)
+    if not mine:
+        return
+    base = _base_element(element, base_by_id)
+    if base is None:
+        return
+    for (kind, name), value in mine.items():
+        for (base_kind, base_name), base_value in _choice_values(base).items():
+            if base_name != name:
+                continue
+            agrees = (value == base_value if base_kind == "fixed"
+                      else _matches_pattern(value, base_value))
+            if not agrees:
+                yield Issue.error("value", at, f"{kind}{name} {_show(value)} contradicts the "
+                                  f"{base_kind} value {_show(base_value)} of {base_url}",
+                                  "sd-fixed")
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def _differential(sd: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    differential = sd.get("differential")
+    elements = differential.get("element") if isinstance(differential, Mapping) else None
+    return [e if isinstance(e, Mapping) else {} for e in elements] \
+        if isinstance(elements, list) else []
+
+
+def _snapshot(sd: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    snapshot = sd.get("snapshot")
+    elements = snapshot.get("element") if isinstance(snapshot, Mapping) else None
+    return _dicts(elements)
+
+
+def _locator(differential: Sequence[Mapping[str, Any]], at: str) -> Any:
+    """Map an issue expression of the snapshot generator (a differential element's id, or a
+    path in the StructureDefinition) to a location in the validated resource."""
+    index: dict[str, int] = {}
+    for i, element in enumerate(differential):
+        key = element.get("id") or element.get("path")
+        if isinstance(key, str):
+            index.setdefault(key, i)
+
+    def where(expression: str) -> str:
+        if expression in index:
+            return f"{at}.differential.element[{index[expression]}]"
+        if expression.startswith("StructureDefinition."):
+            return at + expression[len("StructureDefinition"):]
+        return at
+
+    return where
+
+
+def _base_element(element: Mapping[str, Any],
+                  base_by_id: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The base element a differential element constrains: the same id, else (a slice the
+    base does not have) the element it slices."""
+    key = element.get("id") if isinstance(element.get("id"), str) else element.get("path")
+    if not isinstance(key, str):
+        return None
+    return base_by_id.get(key) or base_by_id.get(
+        ".".join(part.split(":", 1)[0] for part in key.split(".")))
+
+
+def _bindable(type_code: str, registry: Registry) -> bool:
+    seen: set[str] = set()
+    code: str | None = type_code
+    while code is not None and code not in seen:
+        if code in _BINDABLE or ":" in code:  # a logical model's type: not judged
+            return True
+        seen.add(code)
+        definition = registry.structure_definition(
+            code if ":" in code else _TYPE_BASE + code)
+        base = definition.get("baseDefinition") if definition is not None else None
+        code = base.removeprefix(_TYPE_BASE) if isinstance(base, str) else None
+    return False
+
+
+def _types(element: Mapping[str, Any]) -> list[str]:
+    return [t["code"] for t in _dicts(element.get("type")) if isinstance(t.get("code"), str)]
+
+
+def _choice_values(element: Mapping[str, Any]) -> dict[tuple[str, str], Any]:
+    """{("fixed", "Uri"): value, ...} for the element's fixed[x] and pattern[x]."""
+    found: dict[tuple[str, str], Any] = {}
+    for key, value in element.items():
+        for prefix in _CHOICE_PREFIXES:
+            if key.startswith(prefix) and key[len(prefix):len(prefix) + 1].isupper():
+                found[(prefix, key[len(prefix):])] = value
+    return found
+
+
+def _matches_pattern(value: Any, pattern: Any) -> bool:
+    """R4 ElementDefinition.pattern[x]: every value the pattern has, the value has as well."""
+    if isinstance(pattern, Mapping):
+        return isinstance(value, Mapping) and all(
+            k in value and _matches_pattern(value[k], v) for k, v in pattern.items())
+    if isinstance(pattern, list):
+        return isinstance(value, list) and all(
+            any(_matches_pattern(item, p) for item in value) for p in pattern)
+    return bool(value == pattern)
+
+
+def _show(value: Any) -> str:
+    text = f"'{value}'" if isinstance(value, str) else str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _dicts(value: Any) -> list[Mapping[str, Any]]:
+    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
