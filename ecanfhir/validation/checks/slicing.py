@@ -7,6 +7,20 @@ equals the slice's fixed value or matches its pattern), ``type`` (the value's ty
 Paths may use ``extension('url')``, ``resolve()``, ``ofType(T)`` and ``$this``. Then: per-slice
 cardinality, ``closed`` slicing allows no other values, ``openAtEnd`` puts them last, and
 ``ordered`` slices come in their order.
+
+Each discriminator gives a verdict for a value and a slice; the slice gets the value when no
+verdict is False and one is True:
+
+==========  ==========================================================================
+True        the value has what the slice fixes (a value fixed below the path, inside the
+            slice's own slices, counts: core ``bp``), its type, or conforms to its profile
+False       it does not
+None        the slice does not constrain this discriminator: it says nothing
+Unknown     it cannot be decided here (a required value set that cannot be evaluated
+            offline, a reference that does not resolve): not a match, a warning says what
+            was not checked, and a missing slice or a closed slicing it might satisfy is a
+            warning rather than an error
+==========  ==========================================================================
 """
 
 from __future__ import annotations
