@@ -352,6 +352,21 @@ def _base_of(element: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # -- the generator -------------------------------------------------------------------------
+# Logical models written for R4 often specialise ``Base`` (R5's root type, which R4 core lacks),
+# as the HL7 tools allow: an abstract root with no children.
+_BASE_URL = "http://hl7.org/fhir/StructureDefinition/Base"
+
+
+def _logical_base(url: str) -> Mapping[str, Any] | None:
+    if url != _BASE_URL:
+        return None
+    root = {"id": "Base", "path": "Base", "min": 0, "max": "*",
+            "base": {"path": "Base", "min": 0, "max": "*"}}
+    return {"resourceType": "StructureDefinition", "url": _BASE_URL, "name": "Base",
+            "kind": "logical", "abstract": True, "type": "Base",
+            "snapshot": {"element": [root]}}
+
+
 class _Generator:
     """One snapshot generation (and, through ``stack``, those of the bases it needs)."""
 
@@ -406,7 +421,7 @@ class _Generator:
         if not isinstance(base_url, str) or not base_url:
             raise SnapshotMissing(f"StructureDefinition {self.url} has no snapshot and no "
                                   "baseDefinition to generate one from")
-        base = self.registry.structure_definition(base_url)
+        base = self.registry.structure_definition(base_url) or _logical_base(base_url)
         if base is None:
             raise SnapshotMissing(f"cannot generate the snapshot of {self.url}: its base "
                                   f"{base_url} is not loaded")

@@ -23,6 +23,7 @@ from .checks.binding import check_binding, check_coding_system
 from .checks.bundle import check_bundle, scope_of
 from .checks.extension import definition_path, resolve_extension
 from .checks.invariant import check_invariants, frame_env
+from .checks.logical import checks_ele_1, is_logical_type, logical_model, unknown_resource_type
 from .checks.measure import check_measure, check_measure_report
 from .checks.observation import vital_signs_profiles
 from .checks.pattern import check_fixed_pattern, check_min_max
@@ -56,15 +57,18 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
         run.issues.append(Issue.error("required", path, "the resource has no resourceType "
                                       "property, so its type is unknown", "json-form"))
         return None
+    model = None  # a logical model's instance names the model's URL (checks/logical.py)
     if not run.schema.registry.is_resource_type(rt):
-        run.issues.append(Issue.error("structure", path, f"unknown resourceType '{rt}': not a "
-                                      "FHIR R4 resource", "json-form"))
-        return None
-    root_path = rt if parent is None else path
+        model = logical_model(run, rt)
+        if model is None:
+            run.issues.append(unknown_resource_type(run, rt, path))
+            return None
+    root_path = (rt if model is None else model.root.path) if parent is None else path
     frame = Frame(resource, root_path, rt, parent=parent, contained=contained, bundle=bundle,
                   full_url=full_url)
     frame.env = frame_env(run, frame)
-    structures = [run.schema.structure(rt), *_profiles_of(run, resource, root_path, profiles)]
+    structures = [model] if model is not None else [
+        run.schema.structure(rt), *_profiles_of(run, resource, root_path, profiles)]
     if run.depth > run.options.max_depth:
         run.issues.append(Issue.error("structure", root_path, "resources are nested deeper than "
                                       f"{run.options.max_depth} levels", "json-form"))
@@ -72,7 +76,7 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
     run.depth += 1
     try:
         for structure in structures:
-            if structure.type != rt:
+            if structure is not model and structure.type != rt:
                 run.issues.append(Issue.error(
                     "structure", root_path, f"the profile {structure.url} is for {structure.type} "
                     f"resources, not {rt}", "profile-type"))
@@ -154,7 +158,7 @@ def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code:
     props = run.schema.json_properties(node, type_code)
     present: dict[int, tuple[ElementNode, list[tuple[str, JsonProperty, Any]]]] = {}
     for key, value in obj.items():
-        if key == "resourceType" and is_resource:
+        if key == "resourceType" and (is_resource or is_logical_type(run, type_code, value)):
             continue
         prop = props.get(key)
         if prop is None:
@@ -453,7 +457,7 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         hint = _type_hint(element, code, target)
     else:
         constraints, hint = plan.constraints, plan.hint
-    if not _beyond_id(value):
+    if not _beyond_id(value) and checks_ele_1(element):
         run.issues.append(_ele_1(element, path))
     if constraints:
         run.issues.extend(check_invariants(run, constraints, value, frame, path, type_hint=hint))

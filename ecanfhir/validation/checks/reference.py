@@ -144,6 +144,14 @@ def target_types(run: Run, type_ref: TypeRef) -> tuple[Target, ...]:
     return tuple(dict.fromkeys(found))
 
 
+def _admits(target_type: str, found_type: str) -> bool:
+    """Whether a target of ``target_type`` admits a resource of ``found_type``. A logical model's
+    type is its URL, which a literal reference (``.../CancerStage/1``) names by its last part."""
+    if target_type == found_type or target_type in _ANY:
+        return True
+    return "/" in target_type and target_type.rsplit("/", 1)[-1] == found_type
+
+
 def _check_reference(pending: PendingReference, targets: tuple[Target, ...],
                      conforms: Conforms | None) -> Iterator[Issue]:
     reference, frame, at = pending.reference, pending.frame, pending.path
@@ -170,13 +178,13 @@ def _check_reference(pending: PendingReference, targets: tuple[Target, ...],
             yield from _unresolved_in_bundle(entry.bundle, reference, at)
     if not isinstance(found_type, str):
         return
-    if not any_type and found_type not in allowed:
+    if not any_type and not any(_admits(t, found_type) for t in allowed):
         yield Issue.error("structure", at, f"the reference points to a {found_type}, which is not "
                           f"allowed here (allowed: {', '.join(allowed)})", "reference-type")
         return
     # The targets admitting this type: one without a profile admits it as it is; otherwise the
     # target must conform to one of the profiles (any one, as the HL7 validator accepts).
-    matching = [t for t in targets if t.type == found_type or t.type in _ANY]
+    matching = [t for t in targets if _admits(t.type, found_type)]
     if not matching or any(t.profile is None for t in matching):
         return
     profiles = [t.profile for t in matching if t.profile is not None]
