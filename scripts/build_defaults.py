@@ -15,8 +15,8 @@ published under CC0 on the npm registry. This script turns their ``.tgz`` files 
 - ``ecanfhir/data/xver-paths.zip``: the element paths of FHIR 1.0, 1.4, 3.0, 4.0 and 5.0 with
   their types, child elements and modifier flag (``xver-paths-{version}.json``), one member per
   version, from which ``ecanfhir._xver`` synthesises cross-version extension definitions.
-- ``ecanfhir/data/defaults.json``: the two packages in look-up order, with the folders of their
-  URLs, so that the validator opens a zip only for a URL it may hold.
+- ``ecanfhir/data/defaults.json``: the two packages in look-up order, with the folders and the
+  digests of their URLs, so that the validator opens a zip only for a URL it holds.
 
 Usage::
 
@@ -29,18 +29,18 @@ The script is deterministic: the same input gives the same zips, byte for byte.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import subprocess
 import sys
 import tarfile
 import tempfile
 import zipfile
-import zlib
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build_core import member_name, trim  # a sibling script, not a package
+from build_core import check_offsets, data_at, mark_index, member_name, trim  # a sibling
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "ecanfhir" / "data"
@@ -159,15 +159,8 @@ def _entry(info_name: str, data: bytes) -> tuple[zipfile.ZipInfo, bytes]:
 
 
 def write_definitions(out: Path, manifest: dict[str, Any],
-                      resources: dict[tuple[str, str], dict[str, Any]]
-                      ) -> tuple[dict[str, int], list[int]]:
-    """Write the zip; return the counts and where ``index.json``'s deflated bytes lie.
-
-    Each index row is ``[url, version, resourceType, member, type, kind, derivation, offset,
-    size]``: offset and size locate the member's deflated bytes, so that the validator reads a
-    member without parsing the zip's central directory (thousands of entries: most of the cost
-    of opening the zip). The file stays an ordinary zip.
-    """
+                      resources: dict[tuple[str, str], dict[str, Any]]) -> dict[str, int]:
+    """Write the zip in ``r4-core.zip``'s layout (index rows with offsets; see build_core)."""
     index = []
     counts: dict[str, int] = {}
     tmp = out.with_suffix(".tmp")
@@ -178,41 +171,33 @@ def write_definitions(out: Path, manifest: dict[str, Any],
                                                    ensure_ascii=False).encode()))
             rt = resource["resourceType"]
             counts[rt] = counts.get(rt, 0) + 1
-            # A row, not an object: the validator parses this index on its first look-up.
             index.append([url, version, rt, member, resource.get("type"), resource.get("kind"),
-                          resource.get("derivation"), *_data_at(zf.infolist()[-1])])
+                          resource.get("derivation"), *data_at(zf.infolist()[-1])])
         head = {"fhirVersion": "4.0.1", "package": manifest["name"],
                 "packageVersion": manifest["version"], "license": manifest.get("license"),
                 "resources": index}
         zf.writestr(*_entry("index.json", json.dumps(head, separators=(",", ":")).encode()))
-        index_at = _data_at(zf.infolist()[-1])
+        mark_index(zf)
     tmp.replace(out)
-    _check_offsets(out, index, index_at)
-    return counts, index_at
+    check_offsets(out, index)
+    return counts
 
 
-def _data_at(info: zipfile.ZipInfo) -> list[int]:
-    # A local file header is 30 bytes, then the name and the extra field (APPNOTE 4.3.7).
-    return [info.header_offset + 30 + len(info.filename.encode()) + len(info.extra),
-            info.compress_size]
+def url_key(url: str) -> str:
+    """A short digest of a URL: ``defaults.json`` lists the digests of every package's URLs, so
+    a look-up of a URL the package lacks does not open its zip (``ecanfhir._core.url_key``)."""
+    return hashlib.sha1(url.encode()).hexdigest()[:10]
 
 
-def _check_offsets(out: Path, index: list[list[Any]], index_at: list[int]) -> None:
-    data = out.read_bytes()
-    with zipfile.ZipFile(out) as zf:
-        for member, offset, size in [*((r[3], r[7], r[8]) for r in index), ("index.json",
-                                                                           *index_at)]:
-            raw = zlib.decompressobj(-15).decompress(data[offset:offset + size])
-            assert raw == zf.read(member), f"the offsets of {member} are wrong"
-
-
-def write_listing(written: list[tuple[str, dict[str, Any], list[str], list[int]]]) -> None:
-    """``data/defaults.json``: the packages in look-up order, and the folders of their URLs (so
-    that a look-up opens a package's zip only when the package may hold the URL)."""
+def write_listing(written: list[tuple[str, dict[str, Any], list[str]]]) -> None:
+    """``data/defaults.json``: the packages in look-up order, the folders of their URLs and the
+    digests of the URLs (so that a look-up opens a package's zip only when the package holds
+    the URL)."""
     listing = {"packages": [
         {"file": file_name, "package": f"{m['name']}#{m['version']}", "license": m.get("license"),
-         "index": index_at, "folders": sorted({url.rpartition("/")[0] + "/" for url in urls})}
-        for file_name, m, urls, index_at in written]}
+         "folders": sorted({url.rpartition("/")[0] + "/" for url in urls}),
+         "urls": sorted({url_key(url) for url in urls})}
+        for file_name, m, urls in written]}
     (DATA / "defaults.json").write_text(json.dumps(listing, indent=1) + "\n", encoding="utf-8")
 
 
@@ -240,7 +225,7 @@ def core_value_sets() -> list[dict[str, Any]]:
     """R4 core's value sets: their filters name properties of THO code systems too."""
     with zipfile.ZipFile(DATA / "r4-core.zip") as zf:
         index = json.loads(zf.read("index.json"))["resources"]
-        return [json.loads(zf.read(e["member"])) for e in index if e["resourceType"] == "ValueSet"]
+        return [json.loads(zf.read(row[3])) for row in index if row[2] == "ValueSet"]
 
 
 def fetch(into: Path) -> list[Path]:
@@ -269,8 +254,8 @@ def build(extensions: Path, terminology: Path, xver: Path) -> None:
                   f"is not the pinned {name}#{version}", file=sys.stderr)
         out = DATA / file_name
         trimmed = trim_all(resources, used)
-        counts, index_at = write_definitions(out, manifest, trimmed)
-        written.append((file_name, manifest, [url for url, _ in trimmed], index_at))
+        counts = write_definitions(out, manifest, trimmed)
+        written.append((file_name, manifest, [url for url, _ in trimmed]))
         print(f"wrote {out.relative_to(ROOT)} ({out.stat().st_size // 1024} KiB): {counts}")
     write_listing(written)
     xver_manifest, xver_files = read_package(xver)

@@ -9,7 +9,7 @@ from importlib import resources
 import pytest
 
 from ecanfhir import Registry
-from ecanfhir._core import DefaultPackage, default_packages
+from ecanfhir._core import CoreDefinitions, DefaultPackage, default_packages
 
 EXT = "http://hl7.org/fhir/StructureDefinition/"
 BRAND = EXT + "organization-brand"
@@ -18,7 +18,8 @@ RELIGION = "http://terminology.hl7.org/CodeSystem/v2-0006"
 
 def fresh_packages() -> list[DefaultPackage]:
     """New, unopened instances (the process-wide ones may have been opened by other tests)."""
-    return [DefaultPackage(p.file, p.package, p.folders, p.index_at) for p in default_packages()]
+    return [DefaultPackage(p.file, p.package, p.folders, p.url_keys)
+            for p in default_packages()]
 
 
 def test_the_pinned_packages_are_listed_in_look_up_order() -> None:
@@ -62,10 +63,13 @@ def test_core_wins_over_the_default_packages() -> None:
             or {}).get("version") == "2018-08-12"
 
 
-def test_a_package_is_opened_only_for_urls_in_its_folders() -> None:
-    """Look-ups of SNOMED, core or pilot urls leave the packages' zips unopened."""
+def test_a_package_is_opened_only_for_urls_it_holds() -> None:
+    """Look-ups of SNOMED, pilot urls, or urls in THO's folders that THO lacks (ICD-O-3 has no
+    CodeSystem there) leave the packages' zips unopened."""
     extensions, terminology = fresh_packages()
     for url in ("http://snomed.info/sct", "urn:oid:1.2.208.176.1.1",
+                "http://terminology.hl7.org/CodeSystem/icd-o-3",
+                EXT + "patient-shoeSize",
                 "https://ecanfhir.example/fhir/StructureDefinition/EcanPatient"):
         assert extensions.load(url) is None and terminology.load(url) is None
     assert extensions._definitions is None and terminology._definitions is None
@@ -92,3 +96,14 @@ def test_extension_definitions_have_snapshots_and_r4_contexts() -> None:
     for sd in sds:
         assert sd["snapshot"]["element"][0]["path"] == "Extension", sd["url"]
         assert sd.get("context"), sd["url"]
+
+
+@pytest.mark.parametrize("name", ["r4-core.zip", "hl7-extensions-r4.zip",
+                                  "hl7-terminology-r4.zip"])
+def test_shipped_zips_open_without_their_central_directory(name: str) -> None:
+    """The zip comment locates the index, and the index every member (a fast cold start)."""
+    with resources.as_file(resources.files("ecanfhir") / "data" / name) as path:
+        definitions = CoreDefinitions(str(path))
+    assert definitions._zip is None
+    first = next(iter(definitions.entries.values()))
+    assert first.at is not None and (definitions.load(first.url) or {})["url"] == first.url
