@@ -222,6 +222,24 @@ def _repeats(element: Mapping[str, Any]) -> bool:
     return raw == "*" or (str(raw).isdigit() and int(raw) > 1)
 
 
+_VITAL_SIGNS = "http://hl7.org/fhir/StructureDefinition/vitalsigns"
+_VITAL_UNITS = "http://hl7.org/fhir/ValueSet/ucum-vitals-common|4.0.1"
+
+
+def _published_element(sd: Mapping[str, Any], element: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The element as the HL7 validator reads it: R4's vitalsigns profile (and the core
+    profiles on it) bind Observation.component.value[x], whatever its type, to the UCUM vital
+    signs units as ``required``; the HL7 validator backs this off to ``extensible``
+    (``PackageHackerR5``), so a coded component value is not an error."""
+    binding = element.get("binding")
+    if (element.get("path") == "Observation.component.value[x]"
+            and isinstance(binding, Mapping) and binding.get("valueSet") == _VITAL_UNITS
+            and binding.get("strength") == "required"
+            and _VITAL_SIGNS in (sd.get("url"), sd.get("baseDefinition"))):
+        return {**element, "binding": {**binding, "strength": "extensible"}}
+    return element
+
+
 def _expression(expression: Any) -> Any:
     """The invariant's expression, or its fix when the published one is known to be wrong."""
     return PUBLISHED_EXPRESSION_FIXES.get(expression, expression) if isinstance(
@@ -294,7 +312,7 @@ def compile_structure(sd: Mapping[str, Any]) -> CompiledStructure:
     root = _node(elements[0])
     by_id: dict[str, ElementNode] = {root.id: root}
     for element in elements[1:]:
-        node = _node(element)
+        node = _node(_published_element(sd, element))
         by_id[node.id] = node
         segments = _id_segments(node.id)
         last = segments[-1]
