@@ -216,3 +216,44 @@ def test_bundle_entries_sliced_by_resource_profile_are_not_double_counted() -> N
     assert result.errors == ()
     assert_issue(result, "Bundle.entry[0]", severity="warning", code="not-supported",
                  fragment="slice 'age'")
+
+
+def test_value_discriminator_on_an_unevaluable_binding_is_not_a_match() -> None:
+    """component sliced by value on code and type on value: 'age' binds code to the LOINC-filter
+    value set, 'weight' fixes 29463-7. A weight component is counted in 'weight' only; 'age'
+    could not be checked (a warning), and a value matching neither is still caught."""
+    components = constraint(
+        "unchecked-components", "Observation",
+        element("Observation.component", slicing={"discriminator": [
+            {"type": "value", "path": "code"}, {"type": "type", "path": "value"}],
+            "rules": "closed"}),
+        element("Observation.component:age", sliceName="age", max="1"),
+        element("Observation.component:age.code", binding={
+            "strength": "required", "valueSet": AGE_CODES}),
+        element("Observation.component:age.value[x]", type=[{"code": "Quantity"}]),
+        element("Observation.component:weight", sliceName="weight", max="1"),
+        element("Observation.component:weight.code", patternCodeableConcept={
+            "coding": [{"system": LOINC, "code": "29463-7"}]}),
+        element("Observation.component:weight.value[x]", type=[{"code": "Quantity"}]))
+    weight = {"code": {"coding": [{"system": LOINC, "code": "29463-7"}]},
+              "valueQuantity": {"value": 70, "unit": "kg", "system": UCUM, "code": "kg"}}
+    resource = {**observation("2339-0"), "component": [weight]}
+    del resource["valueQuantity"]
+    result = Validator(_registry(components)).validate(resource, profiles=[components["url"]])
+    assert result.errors == ()
+    issue = assert_issue(result, "Observation.component[0]", severity="warning",
+                         code="not-supported", fragment="slice 'age'")
+    assert AGE_CODES in issue.message
+    text = {**weight, "valueString": "seventy"}
+    del text["valueQuantity"]
+    wrong = Validator(_registry(components)).validate({**resource, "component": [text]},
+                                                      profiles=[components["url"]])
+    assert_issue(wrong, "Observation.component[0]", severity="error", code="structure",
+                 fragment="does not match any slice")
+
+
+def _registry(*resources: dict[str, Any]) -> Registry:
+    registry = Registry()
+    for r in (AGE_CODES_VS, *resources):
+        registry.add(r)
+    return registry
