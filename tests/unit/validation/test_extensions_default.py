@@ -253,3 +253,22 @@ def test_allow_any_extensions_does_not_excuse_an_invalid_cross_version_url() -> 
                                                       "valueInteger": 42}]), options=options)
     assert not result.ok
     assert any(i.rule == "extension-xver-path" for i in result.errors)
+
+
+def test_cross_version_extension_of_a_release_without_tables_is_a_warning() -> None:
+    """FHIR 4.3 has no element table offline: not checked, said as a warning, not an error."""
+    url = "http://hl7.org/fhir/4.3/StructureDefinition/extension-Patient.name"
+    result = validate(resource("Patient", extension=[{"url": url, "valueString": "x"}]))
+    assert result.ok
+    issue = assert_issue(result, "Patient.extension[0]", severity="warning",
+                         code="not-supported", fragment=url)
+    assert issue.rule == "extension-xver-unchecked"
+
+
+def test_cross_version_extension_of_no_fhir_release_is_an_error() -> None:
+    """2.7 is not a FHIR release: the url is invalid."""
+    url = "http://hl7.org/fhir/2.7/StructureDefinition/extension-Patient.name"
+    result = validate(resource("Patient", extension=[{"url": url, "valueString": "x"}]))
+    issue = assert_issue(result, "Patient.extension[0]", severity="error", code="structure",
+                         fragment="not a FHIR release")
+    assert issue.rule == "extension-xver-version"
