@@ -237,10 +237,10 @@ class SliceMatcher:
         for token in tokens:
             references = _navigate(references, token, self.resolve)
         if not targets:
-            shown = [str(r.value.get("reference")) for r in references
-                     if isinstance(r.value, Mapping) and r.value.get("reference")]
             if not references:
                 return False
+            shown = [str(r.value.get("reference")) for r in references
+                     if isinstance(r.value, Mapping) and r.value.get("reference")]
             what = f"the reference {shown[0]}" if shown else "a reference without a literal URL"
             return Unknown(f"{what} could not be resolved, so its target could not be checked "
                            f"against {' or '.join(profiles)}")
