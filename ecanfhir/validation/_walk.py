@@ -21,15 +21,18 @@ from ._issue import Issue
 from .checks.attachment import check_attachment
 from .checks.binding import check_binding, check_coding_system
 from .checks.bundle import check_bundle, scope_of
+from .checks.bundle_link import check_bundle_links, check_search_set
 from .checks.extension import definition_path, resolve_extension
 from .checks.invariant import check_invariants, frame_env
 from .checks.logical import checks_ele_1, is_logical_type, logical_model, unknown_resource_type
 from .checks.measure import check_measure, check_measure_report
+from .checks.narrative import check_narrative
 from .checks.observation import vital_signs_profiles
 from .checks.pattern import check_fixed_pattern, check_min_max
 from .checks.primitive import check_primitive_value
 from .checks.questionnaire import check_questionnaire_response
 from .checks.reference import resolver_for
+from .checks.search_parameter import check_capability_search_params, check_search_parameter
 from .checks.slicing import SliceMatcher, assign_slices, check_slices
 from .checks.structure_definition import check_structure_definition
 from .checks.structure import check_cardinality
@@ -87,6 +90,9 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
         if rt == "Bundle":
             scope_of(frame)
             run.issues.extend(check_bundle(run, frame))
+            run.issues.extend(check_bundle_links(resource, root_path))
+            run.issues.extend(check_search_set(
+                resource, root_path, is_resource_type=run.schema.registry.is_resource_type))
         elif rt == "QuestionnaireResponse":
             run.issues.extend(check_questionnaire_response(
                 resource, root_path, registry=run.schema.registry, terminology=run.terminology,
@@ -96,6 +102,12 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
                                                    registry=run.schema.registry))
         elif rt == "Measure":
             run.issues.extend(check_measure(resource, root_path, registry=run.schema.registry))
+        elif rt == "SearchParameter":
+            run.issues.extend(check_search_parameter(resource, root_path,
+                                                     registry=run.schema.registry))
+        elif rt == "CapabilityStatement":
+            run.issues.extend(check_capability_search_params(resource, root_path,
+                                                             registry=run.schema.registry))
         elif rt == "StructureDefinition":
             run.issues.extend(check_structure_definition(resource, root_path,
                                                          registry=run.schema.registry))
@@ -469,6 +481,10 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         run.issues.extend(check_attachment(value, path))
     elif code == "Identifier":
         run.issues.extend(check_identifier(value, path))
+    elif code == "Narrative":
+        own = path == f"{frame.path}.text"  # the resource's language applies to its own text
+        run.issues.extend(check_narrative(value, path, language=frame.resource.get("language")
+                                          if own else None))
     elif code == "Reference":
         reference = value.get("reference")
         if isinstance(reference, str) and reference and type_ref is not None:
