@@ -81,7 +81,7 @@ def _unknown(run: Run, url: str, at: str) -> Iterator[Issue]:
         yield Issue.information("informational", at, f"the extension '{url}' is unknown; it is "
                                 "accepted unchecked (extensions from this domain are allowed)",
                                 "extension-unknown-allowed")
-    elif xver is None:
+    elif xver in (None, "valid"):  # valid: its definition is off (Registry(defaults=False))
         yield Issue.error("structure", at, f"the extension '{url}' could not be found, so it is "
                           "not allowed here (load its package: --ig on the command line, "
                           "load_ig() from Python; or allow it with --allow-any-extensions / "

@@ -272,3 +272,13 @@ def test_cross_version_extension_of_no_fhir_release_is_an_error() -> None:
     issue = assert_issue(result, "Patient.extension[0]", severity="error", code="structure",
                          fragment="not a FHIR release")
     assert issue.rule == "extension-xver-version"
+
+
+def test_cross_version_extension_without_the_defaults_is_unknown() -> None:
+    """Registry(defaults=False) knows no cross-version extension: an unknown-extension error."""
+    result = validate(device_request(modifierExtension=[{"url": DO_NOT_PERFORM,
+                                                         "valueBoolean": True}]),
+                      registry=Registry(defaults=False))
+    issue = assert_issue(result, "DeviceRequest.modifierExtension[0]", severity="error",
+                         code="structure", fragment=DO_NOT_PERFORM)
+    assert issue.rule == "extension-unknown"
