@@ -254,6 +254,10 @@ class SliceMatcher:
         doubts: list[str] = []
         for value in values:
             for profile in profiles:
+                if self.run.schema.find(profile) is None:
+                    doubts.append(f"the profile {profile} is not loaded or not usable, so "
+                                  "conformance to it could not be checked")
+                    continue
                 ok, unchecked = self.conforms(value.value, profile, value.type)
                 if ok and not unchecked:
                     return True

@@ -257,3 +257,16 @@ def _registry(*resources: dict[str, Any]) -> Registry:
     for r in (AGE_CODES_VS, *resources):
         registry.add(r)
     return registry
+
+
+def test_a_target_profile_that_is_not_loaded_is_unchecked() -> None:
+    """The hb slice's target profile is not loaded: the reference is not counted in it, a
+    warning says so, and the hb slice it might fill is a warning, not an error."""
+    missing_profile = summary("summary-missing-profile", "profile",
+                              ("hb", EXAMPLE + "not-loaded-hb", 1))
+    result = validate(document(missing_profile, observation("718-7")), missing_profile)
+    issue = assert_issue(result, f"{ENTRY}[0]", severity="warning", code="not-supported",
+                         fragment="slice 'hb'")
+    assert "not loaded" in issue.message
+    assert_issue(result, ENTRY, severity="warning", code="required", fragment="slice 'hb'")
+    assert result.errors == ()
