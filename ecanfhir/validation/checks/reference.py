@@ -131,14 +131,16 @@ def target_types(run: Run, type_ref: TypeRef) -> tuple[Target, ...]:
     checked. Empty: any resource.
     """
     found: list[Target] = []
+    registry = run.schema.registry
     for url in type_ref.target_profiles:
+        name = url[len(CORE_TYPE):] if url.startswith(CORE_TYPE) else ""
+        if name in _ANY or registry.is_resource_type(name):
+            found.append(Target(name))  # a base type: known by name, nothing to compile
+            continue
         structure = run.schema.find(url)
         if structure is not None:
             profile = url if structure.derivation == "constraint" else None
             found.append(Target(structure.type, profile))
-        elif url.startswith(CORE_TYPE) and run.schema.registry.is_resource_type(
-                url[len(CORE_TYPE):]):
-            found.append(Target(url[len(CORE_TYPE):]))
         else:
             found.append(Target("Resource"))
     return tuple(dict.fromkeys(found))
