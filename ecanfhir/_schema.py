@@ -85,6 +85,11 @@ PUBLISHED_EXPRESSION_FIXES: Mapping[str, str] = {
     # 4.0.1 counts from three (R4B and R5 fixed the expression to count from two).
     "enableWhen.count() > 2 implies enableBehavior.exists()":
         "enableWhen.count() > 1 implies enableBehavior.exists()",
+    # que-7: 'Boolean' is the System type, which a FHIR boolean answer is not, so every
+    # 'exists' condition failed; the HL7 validator's type test ignores the case, and R4B/R5
+    # spell it 'boolean'.
+    "operator = 'exists' implies (answer is Boolean)":
+        "operator = 'exists' implies (answer is boolean)",
 }
 
 
@@ -454,7 +459,9 @@ class Schema:
                 types = target.types if target else ()
             if child.choice:
                 for t in types:
-                    name = child.name + t.code[0].upper() + t.code[1:]
+                    # A logical model as a choice type: named by its URL's last part.
+                    code = t.code.rsplit("/", 1)[-1]
+                    name = child.name + code[0].upper() + code[1:]
                     props[name] = JsonProperty(child, t)
                     if t.is_primitive:
                         props["_" + name] = JsonProperty(child, t, primitive_extension=True)

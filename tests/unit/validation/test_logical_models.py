@@ -196,3 +196,23 @@ def test_model_that_cannot_be_used_says_why() -> None:
     issue = assert_issue(result, url, severity="error", code="not-found",
                          fragment="could not be used")
     assert issue.rule == "logical-model-unusable" and "MissingBase" in issue.message
+
+
+def test_choice_of_models_is_named_by_the_models_last_part() -> None:
+    """``evidence[x]`` of two models: ``evidenceStudyPatient`` holds a StudyPatient instance."""
+    url = SD + "Evidence"
+    model = _model(url, "Evidence", {"path": "evidence[x]", "min": 1, "max": "1",
+                                     "type": [{"code": PATIENT}, {"code": FINDING}]})
+    registry = Registry()
+    for resource in (model, FINDING_MODEL, PATIENT_MODEL):
+        registry.add(resource)
+    checker = Validator(registry)
+    patient = {"resourceType": PATIENT, "birthDate": "1970-05-01"}
+    wrong = checker.validate({"resourceType": url, "evidencePatient": patient})
+    assert_issue(wrong, "Evidence.evidencePatient", severity="error", code="structure",
+                 fragment="unrecognised property")
+    assert checker.validate({"resourceType": url, "evidenceStudyPatient": patient}).errors == ()
+    result = checker.validate({"resourceType": url, "evidenceStudyPatient": {
+        "resourceType": PATIENT}})
+    assert_issue(result, f"Evidence.evidence.ofType({PATIENT}).birthDate", severity="error",
+                 code="required", fragment="minimum required = 1")
