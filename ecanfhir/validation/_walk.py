@@ -31,6 +31,7 @@ from .checks.observation import vital_signs_profiles
 from .checks.pattern import check_fixed_pattern, check_min_max
 from .checks.primitive import check_primitive_value
 from .checks.questionnaire import check_questionnaire_response
+from .checks.questionnaire_definition import check_questionnaire
 from .checks.reference import resolver_for
 from .checks.search_parameter import check_capability_search_params, check_search_parameter
 from .checks.slicing import SliceMatcher, assign_slices, check_slices
@@ -97,6 +98,9 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
             run.issues.extend(check_questionnaire_response(
                 resource, root_path, registry=run.schema.registry, terminology=run.terminology,
                 resolve=resolver_for(frame)))
+        elif rt == "Questionnaire":
+            run.issues.extend(check_questionnaire(resource, root_path,
+                                                  registry=run.schema.registry))
         elif rt == "MeasureReport":
             run.issues.extend(check_measure_report(resource, root_path,
                                                    registry=run.schema.registry))
