@@ -2,8 +2,11 @@
 
 R4 §3.3.1.4 (http://hl7.org/fhir/R4/bundle.html): ``fullUrl`` identifies an entry; within a
 Bundle no two entries share one (unless they are versions in a history); when the fullUrl is a
-RESTful URL it ends with the resource's ``Type/id``. Document and message Bundles put their
-Composition / MessageHeader first; those rules are the core invariants bdl-11 and bdl-12.
+RESTful URL it ends with the resource's ``Type/id`` (so the resource has an id). Except in
+transactions and batches (whose entries are created by the server), every entry has a fullUrl
+(R4 §3.3.1.4 "fullUrl ... SHALL be present", as the HL7 validator reads it). Document and
+message Bundles have at least one entry and put their Composition / MessageHeader first; those
+rules are the core invariants bdl-11 and bdl-12, which say nothing of an empty Bundle.
 """
 
 from __future__ import annotations
@@ -46,14 +49,26 @@ def _entries(bundle: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [e for e in entries if isinstance(e, Mapping)] if isinstance(entries, list) else []
 
 
+OPTIONAL_FULL_URL = ("transaction", "transaction-response", "batch", "batch-response")
+
+
 def check_bundle(run: Run, frame: Frame) -> Iterator[Issue]:
     del run
     bundle = frame.resource
+    kind = bundle.get("type")
+    entries = _entries(bundle)
+    if not entries and kind in ("document", "message") and "entry" not in bundle:
+        yield Issue.error("invalid", frame.path, f"a {kind} Bundle has at least one entry (its "
+                          f"{'Composition' if kind == 'document' else 'MessageHeader'})",
+                          "bundle-first-entry")
     seen: dict[tuple[str, Any], int] = {}
-    for i, entry in enumerate(_entries(bundle)):
+    for i, entry in enumerate(entries):
         at = f"{frame.path}.entry[{i}]"
         full_url = entry.get("fullUrl")
         resource = entry.get("resource")
+        if full_url is None and isinstance(kind, str) and kind not in OPTIONAL_FULL_URL:
+            yield Issue.error("invalid", at, "except in transactions and batches, each entry has "
+                              "a fullUrl, the identity of its resource", "bundle-fullurl-required")
         if not isinstance(full_url, str):
             continue
         version = None
@@ -73,7 +88,11 @@ def check_bundle(run: Run, frame: Frame) -> Iterator[Issue]:
         m = LITERAL.match(full_url)
         if m and full_url.startswith("http"):
             rt, rid = resource.get("resourceType"), resource.get("id")
-            if isinstance(rid, str) and (m.group("id") != rid or m.group("type") != rt):
+            if rid is None:
+                yield Issue.error("invalid", f"{at}.fullUrl", f"fullUrl '{full_url}' is a RESTful "
+                                  f"URL, so the resource needs the id it names ({m.group('id')})",
+                                  "bundle-fullurl-id")
+            elif isinstance(rid, str) and (m.group("id") != rid or m.group("type") != rt):
                 yield Issue.error("invalid", f"{at}.fullUrl", f"fullUrl '{full_url}' does not "
                                   f"match the resource ({rt}/{rid}): a RESTful fullUrl ends with "
                                   "the resource's type and id", "bundle-fullurl-id")

@@ -1,0 +1,86 @@
+"""Bundle entries (ecanfhir.validation.checks.bundle): a document or message has entries, every
+entry outside transactions and batches has a fullUrl, a RESTful fullUrl names the resource's id,
+and the core invariants for a document's date (bdl-10) and entries without resources (bdl-5).
+
+Each rule has a valid case and an invalid one asserting code, severity, rule and FHIRPath
+location. All data is synthetic.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ecanfhir import Issue, validate
+
+NARRATIVE = {"status": "generated",
+             "div": '<div xmlns="http://www.w3.org/1999/xhtml">Synthetic test data</div>'}
+BASE = "http://example.org/fhir"
+DOC_ID = {"system": "urn:ietf:rfc:3986", "value": "urn:uuid:0f3d3d1a-1b2c-4d5e-8f90-123456789abc"}
+COMPOSITION = {"resourceType": "Composition", "id": "c1", "text": NARRATIVE, "status": "final",
+               "type": {"text": "Note"}, "date": "2024-05-01", "title": "Note",
+               "author": [{"display": "Synthetic Clinician"}]}
+PATIENT = {"resourceType": "Patient", "id": "p1", "text": NARRATIVE}
+
+
+def document(*entries: dict[str, Any], **elements: Any) -> dict[str, Any]:
+    found = {"resourceType": "Bundle", "type": "document", "identifier": DOC_ID,
+             "timestamp": "2024-05-01T10:00:00+02:00", **elements}
+    return {**found, "entry": list(entries)} if entries else found
+
+
+def errors_of(resource: dict[str, Any], rule: str) -> list[tuple[str, str, str]]:
+    return [(i.severity, i.code, i.expression) for i in validate(resource).issues
+            if i.rule == rule]
+
+
+def the_error(resource: dict[str, Any], rule: str) -> Issue:
+    found = [i for i in validate(resource).errors if i.rule == rule]
+    assert len(found) == 1, validate(resource).issues
+    return found[0]
+
+
+def test_document_with_its_composition_first_is_valid() -> None:
+    """Entries with fullUrls, the Composition first, a timestamp: no error."""
+    assert validate(document({"fullUrl": f"{BASE}/Composition/c1", "resource": COMPOSITION})).ok
+
+
+@pytest.mark.parametrize("kind", ["document", "message"])
+def test_document_or_message_without_entries_is_an_error(kind: str) -> None:
+    """A document needs its Composition, a message its MessageHeader: no entry at all fails."""
+    resource = {**document(), "type": kind}
+    assert errors_of(resource, "bundle-first-entry") == [("error", "invalid", "Bundle")]
+
+
+def test_entry_without_full_url_is_an_error_outside_transactions() -> None:
+    """A collection's entry is identified by its fullUrl; a transaction's need not be."""
+    collection = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": PATIENT}]}
+    assert errors_of(collection, "bundle-fullurl-required") == [
+        ("error", "invalid", "Bundle.entry[0]")]
+    transaction = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"resource": PATIENT, "request": {"method": "POST", "url": "Patient"}}]}
+    assert errors_of(transaction, "bundle-fullurl-required") == []
+
+
+def test_restful_full_url_needs_the_resource_id() -> None:
+    """{BASE}/Patient/p1 names the id p1: a Patient without an id cannot be it."""
+    patient = {k: v for k, v in PATIENT.items() if k != "id"}
+    resource = {"resourceType": "Bundle", "type": "collection",
+                "entry": [{"fullUrl": f"{BASE}/Patient/p1", "resource": patient}]}
+    issue = the_error(resource, "bundle-fullurl-id")
+    assert (issue.code, issue.expression) == ("invalid", "Bundle.entry[0].fullUrl")
+    assert "needs the id" in issue.message
+
+
+def test_document_without_timestamp_fails_bdl_10() -> None:
+    """bdl-10: a document has a date (Bundle.timestamp)."""
+    resource = document({"fullUrl": f"{BASE}/Composition/c1", "resource": COMPOSITION})
+    del resource["timestamp"]
+    assert errors_of(resource, "bdl-10") == [("error", "invariant", "Bundle")]
+
+
+def test_entry_without_resource_fails_bdl_5() -> None:
+    """bdl-5: an entry without request or response carries a resource (also the first one)."""
+    resource = document({"fullUrl": f"{BASE}/Composition/c1"})
+    assert errors_of(resource, "bdl-5") == [("error", "invariant", "Bundle.entry[0]")]
