@@ -38,6 +38,7 @@ from .checks.slicing import SliceMatcher, assign_slices, check_slices
 from .checks.structure_definition import check_structure_definition
 from .checks.structure import check_cardinality
 from .checks.uri import check_identifier
+from .checks.value_set import check_value_set
 
 __all__ = ["conforms", "walk_resource"]
 
@@ -112,6 +113,8 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
         elif rt == "CapabilityStatement":
             run.issues.extend(check_capability_search_params(resource, root_path,
                                                              registry=run.schema.registry))
+        elif rt == "ValueSet":
+            run.issues.extend(check_value_set(run, resource, root_path))
         elif rt == "StructureDefinition":
             run.issues.extend(check_structure_definition(resource, root_path,
                                                          registry=run.schema.registry))
