@@ -33,15 +33,12 @@ from ..._exceptions import SnapshotMissing
 from ..._registry import Registry
 from ..._snapshot import ensure_snapshot, snapshot_issues
 from .._issue import Issue
+from .element_definition import check_element_definitions
 
 __all__ = ["check_structure_definition"]
 
 _CHOICE_PREFIXES = ("fixed", "pattern")
-# A binding needs one of these types, or a type derived from one (code and markdown are
-# strings, canonical a uri, Duration a Quantity), as the HL7 validator reads R4 eld-11.
-_BINDABLE = frozenset({"code", "Coding", "CodeableConcept", "Quantity", "string", "uri",
-                       "CodeableReference"})
-_TYPE_BASE = "http://hl7.org/fhir/StructureDefinition/"
+_EXTENSION = "http://hl7.org/fhir/StructureDefinition/Extension"
 
 
 def check_structure_definition(sd: Mapping[str, Any], at: str, *,
@@ -93,13 +90,21 @@ def check_structure_definition(sd: Mapping[str, Any], at: str, *,
     for i, element in enumerate(differential):
         element_at = f"{at}.differential.element[{i}]"
         yield from _check_root_slicing(element, element_at, root=root)
-        yield from _check_binding(element, element_at, base_by_id, registry=registry)
         yield from _check_fixed(element, element_at, base_by_id, base_url=base_url)
+    yield from check_element_definitions(sd, at, registry=registry, base=base)
+    yield from _check_extension_url(sd, at, base_url=base_url)
 
 
 # -- the parts -------------------------------------------------------------------------------
 def _check_context(sd: Mapping[str, Any], at: str) -> Iterator[Issue]:
-    if sd.get("type") != "Extension" or sd.get("derivation") != "constraint":
+    if sd.get("type") != "Extension":
+        # Only extensions have a context (R4 sdf-5 says an extension needs one; the HL7
+        # validator also forbids it elsewhere).
+        for name in ("context", "contextInvariant"):
+            given = sd.get(name)
+            for i, _ in enumerate(given if isinstance(given, list) else []):
+                yield Issue.error("invalid", f"{at}.{name}[{i}]", f"only an extension has a "
+                                  f"{name}, not a {sd.get('type')}", "sd-context")
         return
     for i, context in enumerate(_dicts(sd.get("context"))):
         if context.get("type") == "element" and context.get("expression") == "Element":
@@ -108,21 +113,25 @@ def _check_context(sd: Mapping[str, Any], at: str) -> Iterator[Issue]:
                                 "intended", "sd-context")
 
 
+def _check_extension_url(sd: Mapping[str, Any], at: str, *, base_url: str) -> Iterator[Issue]:
+    """An extension defined on Extension fixes Extension.url to its own canonical URL."""
+    url = sd.get("url")
+    if sd.get("type") != "Extension" or base_url != _EXTENSION or not isinstance(url, str):
+        return
+    fixed = next((e.get("fixedUri") for e in _differential(sd)
+                  if e.get("path") == "Extension.url"), None)
+    if fixed is None:
+        yield Issue.error("invalid", at, f"the extension {url} does not fix Extension.url to "
+                          "its URL", "sd-extension-url")
+    elif fixed != url:
+        yield Issue.error("invalid", at, f"the extension {url} fixes Extension.url to "
+                          f"'{fixed}', not its own URL", "sd-extension-url")
+
+
 def _check_root_slicing(element: Mapping[str, Any], at: str, *, root: str) -> Iterator[Issue]:
     if element.get("path") == root and "slicing" in element:
         yield Issue.error("invalid", at, "slicing is not allowed on the root element of a "
                           "profile", "sd-slicing")
-
-
-def _check_binding(element: Mapping[str, Any], at: str,
-                   base_by_id: Mapping[str, Mapping[str, Any]], *,
-                   registry: Registry) -> Iterator[Issue]:
-    if not isinstance(element.get("binding"), Mapping):
-        return
-    types = _types(element) or _types(_base_element(element, base_by_id) or {})
-    if types and not any(_bindable(t, registry) for t in types):
-        yield Issue.error("business-rule", at, "the element has a binding, but its types "
-                          f"({', '.join(types)}) cannot be bound to a value set", "sd-binding")
 
 
 def _check_fixed(element: Mapping[str, Any], at: str,
@@ -189,20 +198,6 @@ def _base_element(element: Mapping[str, Any],
         return None
     return base_by_id.get(key) or base_by_id.get(
         ".".join(part.split(":", 1)[0] for part in key.split(".")))
-
-
-def _bindable(type_code: str, registry: Registry) -> bool:
-    seen: set[str] = set()
-    code: str | None = type_code
-    while code is not None and code not in seen:
-        if code in _BINDABLE or ":" in code:  # a logical model's type: not judged
-            return True
-        seen.add(code)
-        definition = registry.structure_definition(
-            code if ":" in code else _TYPE_BASE + code)
-        base = definition.get("baseDefinition") if definition is not None else None
-        code = base.removeprefix(_TYPE_BASE) if isinstance(base, str) else None
-    return False
 
 
 def _types(element: Mapping[str, Any]) -> list[str]:

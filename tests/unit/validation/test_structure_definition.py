@@ -107,19 +107,115 @@ def test_slicing_on_the_root_element() -> None:
                  fragment="root element")
 
 
-@pytest.mark.parametrize("path, bad", [
-    ("Patient.birthDate", True),           # date
-    ("Patient.gender", False),             # code
-    ("Patient.maritalStatus", False),      # CodeableConcept
-    ("Patient.implicitRules", False),      # uri
+BINDING = {"strength": "required", "valueSet": "http://hl7.org/fhir/ValueSet/administrative-gender"}
+
+
+@pytest.mark.parametrize("path, type_, extra, bad", [
+    ("Patient.birthDate", "date", {"binding": BINDING}, True),
+    ("Patient.gender", "code", {"binding": BINDING}, False),
+    ("Patient.maritalStatus", "CodeableConcept", {"binding": BINDING}, False),
+    ("Patient.implicitRules", "uri", {"binding": BINDING}, False),
+    ("Patient.active", "boolean", {"maxLength": 5}, True),
+    ("Patient.implicitRules", "uri", {"maxLength": 50}, False),
+    ("Patient.implicitRules", "uri", {"minValueInteger": 1}, True),
+    ("Patient.birthDate", "date", {"minValueDate": "1900-01-01"}, False),
+    ("Patient.implicitRules", "uri", {"extension": [{
+        "url": "http://hl7.org/fhir/StructureDefinition/maxSize", "valueDecimal": 10}]}, True),
 ])
-def test_binding_needs_a_bindable_type(path: str, bad: bool) -> None:
-    """A binding on an element of a type that carries no code is an error."""
-    sd = profile("bound", [{"path": "Patient"}, {"path": path, "binding": {
-        "strength": "required", "valueSet": "http://hl7.org/fhir/ValueSet/administrative-gender"}}],
-        type_="Patient")
+def test_constraints_need_types_that_have_them(path: str, type_: str, extra: dict[str, Any],
+                                               bad: bool) -> None:
+    """A binding, maxLength, minValue or maxSize on an element whose listed types have no
+    code, length, order or size is an error (the HL7 validator's type characteristics)."""
+    sd = profile("typed", [{"path": "Patient"}, {"path": path, "type": [{"code": type_}],
+                                                 **extra}], type_="Patient")
     found = [e for e in errors(check(sd)) if e[0] == "business-rule"]
     assert found == ([("business-rule", f"{DIFF}[1]")] if bad else [])
+
+
+def test_binding_without_listed_types_is_not_judged() -> None:
+    """Like the HL7 validator, only the types an element lists are judged."""
+    sd = profile("untyped", [{"path": "Patient"}, {"path": "Patient.birthDate",
+                                                   "binding": BINDING}], type_="Patient")
+    assert errors(check(sd)) == []
+
+
+def test_target_profile_only_on_references() -> None:
+    """A targetProfile on a type that refers to nothing is an error."""
+    sd = profile("target", [{"path": "Patient"}, {"path": "Patient.implicitRules", "type": [{
+        "code": "uri", "targetProfile": [CORE + "Patient"]}]}], type_="Patient")
+    assert_issue(check(sd), f"{DIFF}[1]", severity="error", code="business-rule",
+                 fragment="targetProfile")
+
+
+def test_path_outside_the_type() -> None:
+    """Every element path starts with the type the StructureDefinition is about."""
+    sd = profile("elsewhere", [{"path": "Observation"}, {"path": "Patient.gender"}])
+    [issue] = [i for i in check(sd).issues if i.rule == "sd-element"]
+    assert (issue.severity, issue.code, issue.expression) == ("error", "not-found", f"{DIFF}[1]")
+    assert "is not in the type 'Observation'" in issue.message
+
+
+def test_slicing_an_element_that_does_not_repeat() -> None:
+    """Only a repeating or choice element can be sliced."""
+    sd = profile("one", [{"path": "Observation"}, {"path": "Observation.status", "slicing": {
+        "discriminator": [{"type": "value", "path": "$this"}], "rules": "open"}}])
+    assert ("not-found", f"{DIFF}[1].slicing") in errors(check(sd))
+
+
+def test_meaning_when_missing_only_on_extensions() -> None:
+    """A profile may say what a missing extension means, not what a missing element means."""
+    sd = profile("meaning", [{"path": "Observation"}, {"path": "Observation.status",
+                                                       "meaningWhenMissing": "final"}])
+    assert_issue(check(sd), f"{DIFF}[1]", severity="error", code="not-found",
+                 fragment="meaningWhenMissing")
+
+
+def invariant(key: str, expression: str, **extra: Any) -> dict[str, Any]:
+    return {"key": key, "severity": "error", "human": "Synthetic rule", "expression": expression,
+            **extra}
+
+
+@pytest.mark.parametrize("constraints, where, severity, fragment", [
+    ([invariant("obs-6", "value.exists()")], "[0]", "error", "already used by the base"),
+    ([invariant("my-1", "status.exists()"), invariant("my-1", "code.exists()")], "[1]",
+     "error", "already used in this profile"),
+    ([invariant("my-1", "status.exists()", source=CORE + "Observation")], "[0]", "warning",
+     "not from this profile"),
+])
+def test_new_invariants(constraints: list[dict[str, Any]], where: str, severity: str,
+                        fragment: str) -> None:
+    """A profile's invariant does not reuse a key for another expression (an error); one
+    that names another source is warned about."""
+    sd = profile("rules", [{"path": "Observation", "constraint": constraints}])
+    assert_issue(check(sd), f"{DIFF}[0].constraint{where}", severity=severity, code="invalid",
+                 fragment=fragment)
+
+
+def test_own_invariant_with_its_source_is_fine() -> None:
+    """An invariant whose source is the profile itself, and a repeat of a base one, pass."""
+    sd = profile("fine", [{"path": "Observation", "constraint": [
+        invariant("my-1", "status.exists()", source=EX + "fine"),
+        invariant("obs-6", "dataAbsentReason.empty() or value.empty()")]}])
+    assert errors(check(sd)) == []
+
+
+def test_extension_url_is_its_canonical() -> None:
+    """An extension defined on Extension fixes Extension.url to its own URL."""
+    sd = extension("self")
+    sd["differential"]["element"][1]["fixedUri"] = EX + "other"
+    assert_issue(check(sd), "StructureDefinition", severity="error", code="invalid",
+                 fragment="not its own URL")
+    del sd["differential"]["element"][1]["fixedUri"]
+    assert_issue(check(sd), "StructureDefinition", severity="error", code="invalid",
+                 fragment="does not fix Extension.url")
+
+
+def test_context_only_on_extensions() -> None:
+    """A profile of a resource has no extension context."""
+    sd = profile("ctx", [{"path": "Observation"}],
+                 context=[{"type": "element", "expression": "Patient"}])
+    assert_issue(check(sd), "StructureDefinition.context[0]", severity="error", code="invalid",
+                 fragment="only an extension")
 
 
 def test_unknown_base_is_a_warning_only() -> None:
