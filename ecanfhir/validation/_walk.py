@@ -221,6 +221,13 @@ def _hosts(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code: str |
            path: str, frame: Frame, is_resource: bool) -> tuple[str, ...]:
     """What an object is, in the terms of StructureDefinition.context (R4 §2.17.0.4)."""
     names = [definition_path(path, frame.path, frame.resource_type), node.path, node.base_path]
+    if node.content_reference:
+        # Questionnaire.item.item is defined by contentReference #Questionnaire.item: it is a
+        # Questionnaire.item for extension contexts too (the HL7 validator adds the referenced
+        # element's path to the logical paths of the node).
+        target = run.schema.content_target(node)
+        if target is not None:
+            names.append(target.path)
     if is_resource:
         names += ["Resource", "DomainResource", "CanonicalResource"]
     codes = [type_code] if type_code else list(node.type_codes())
