@@ -353,13 +353,15 @@ def _slice_items(run: Run, element: ElementNode, type_ref: TypeRef | None,
     return assignment.chosen
 
 
-def conforms(run: Run, frame: Frame, value: Any, url: str, kind: str | None = None) -> bool:
-    """Does a value conform to a profile? (for ``profile`` discriminators)."""
-    return conformance(run, frame, value, url, kind)[0]
+def conforms(run: Run, frame: Frame, value: Any, url: str, kind: str | None = None, *,
+             at: str | None = None) -> bool:
+    """Does a value (at ``at``, by default its resource's path) conform to a profile?"""
+    return conformance(run, frame, value, url, kind, at=at)[0]
 
 
 def conformance(run: Run, frame: Frame, value: Any, url: str,
-                kind: str | None = None) -> tuple[bool, tuple[str, ...]]:
+                kind: str | None = None, *, at: str | None = None
+                ) -> tuple[bool, tuple[str, ...]]:
     """Does a value conform to a profile, and what could not be checked on the way (a required
     binding to a value set that cannot be evaluated offline)?"""
     key = (id(value), url)
@@ -372,9 +374,9 @@ def conformance(run: Run, frame: Frame, value: Any, url: str,
     trial = Run(run.schema, run.terminology, run.options, depth=run.depth,
                 conformance=run.conformance)
     if "resourceType" in value:
-        walk_resource(trial, value, frame.path, parent=frame, profiles=(url,))
+        walk_resource(trial, value, at or frame.path, parent=frame, profiles=(url,))
     else:
-        _walk_object(trial, value, structure.root, None, frame.path, frame)
+        _walk_object(trial, value, structure.root, None, at or frame.path, frame)
     verdict = (not any(issue.is_error for issue in trial.issues),
                tuple(dict.fromkeys(trial.unchecked)))
     run.conformance[key] = verdict
@@ -472,7 +474,7 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         run.issues.append(Issue.error("structure", path, "elements are nested deeper than "
                                       f"{run.options.max_depth} levels", "json-form"))
         return
-    target, target_type = _object_definition(run, element, type_ref, value, path)
+    target, target_type = _object_definition(run, element, type_ref, value, path, frame)
     run.depth += 1
     try:
         _walk_object(run, value, target, target_type, path, frame)
@@ -598,7 +600,7 @@ def _constraints(element: ElementNode, type_root: ElementNode | None) -> tuple[C
 
 
 def _object_definition(run: Run, element: ElementNode, type_ref: TypeRef | None, value: Any,
-                       path: str) -> tuple[ElementNode, str | None]:
+                       path: str, frame: Frame) -> tuple[ElementNode, str | None]:
     """The node whose children an object is checked against (and the type, if by type).
 
     Inline children (backbone elements, unfolded profiles) come first; an Extension is checked
@@ -616,10 +618,28 @@ def _object_definition(run: Run, element: ElementNode, type_ref: TypeRef | None,
         if structure is not None:
             return structure.root, None
     elif type_ref is not None and type_ref.profiles:
-        profile = run.schema.find(type_ref.profiles[0])
-        if profile is not None:
+        profile = run.schema.find(_alternative(run, frame, value, type_ref.profiles, at=path))
+        if profile is not None and profile.derivation == "constraint":
             return profile.root, None
     return element, code
+
+
+def _alternative(run: Run, frame: Frame, value: Any, profiles: Sequence[str], *,
+                 at: str) -> str:
+    """The profile a value is checked against when a type lists several.
+
+    They are alternatives: the element SHALL conform to at least one (R4 ElementDefinition.type
+    .profile). The first the value conforms to; a listed base type's own definition is met by
+    every valid value of the type; when none is met, the first (reported against it).
+    """
+    if len(profiles) == 1:
+        return profiles[0]
+    for url in profiles:
+        structure = run.schema.find(url)
+        if structure is not None and (structure.derivation != "constraint"
+                                      or conforms(run, frame, value, url, at=at)):
+            return url
+    return profiles[0]
 
 
 def _walk_primitive_extension(run: Run, type_ref: TypeRef, ext: Any, path: str,
@@ -652,8 +672,6 @@ def _walk_inline_resource(run: Run, element: ElementNode, value: Any, path: str,
     rt = value.get("resourceType") if isinstance(value, Mapping) else None
     profiles = tuple(p for t in element.types if t.code in (rt, "Resource") for p in t.profiles)
     if len(profiles) > 1:
-        # Several type profiles are alternatives: the resource SHALL conform to at least one
-        # (R4 §2.27.0.3 ElementDefinition.type.profile); report against the first otherwise.
-        profiles = next(((p,) for p in profiles if conforms(run, frame, value, p)), profiles[:1])
+        profiles = (_alternative(run, frame, value, profiles, at=path),)
     walk_resource(run, value, path, parent=frame, contained=contained, bundle=bundle,
                   full_url=full_url, profiles=profiles)
