@@ -22,6 +22,7 @@ from .checks.attachment import check_attachment
 from .checks.binding import check_binding, check_coding_system
 from .checks.bundle import check_bundle, scope_of
 from .checks.bundle_link import check_bundle_links, check_search_set
+from .checks.code_system import check_code_system
 from .checks.extension import definition_path, resolve_extension
 from .checks.invariant import check_invariants, frame_env
 from .checks.logical import checks_ele_1, is_logical_type, logical_model, unknown_resource_type
@@ -115,6 +116,10 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
                                                              registry=run.schema.registry))
         elif rt == "ValueSet":
             run.issues.extend(check_value_set(run, resource, root_path))
+        elif rt == "CodeSystem":
+            run.issues.extend(check_code_system(
+                run, resource, root_path,
+                contained_in=parent.resource_type if contained and parent else None))
         elif rt == "StructureDefinition":
             run.issues.extend(check_structure_definition(resource, root_path,
                                                          registry=run.schema.registry))
