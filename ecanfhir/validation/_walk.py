@@ -44,6 +44,7 @@ from .checks.value_set import check_value_set
 __all__ = ["conforms", "walk_resource"]
 
 RESOURCE_TYPES = ("Resource",)
+CORE_BASE = "http://hl7.org/fhir/StructureDefinition/"
 
 
 def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = None,
@@ -376,6 +377,13 @@ def conformance(run: Run, frame: Frame, value: Any, url: str,
     structure = run.schema.find(url)
     if structure is None or not isinstance(value, Mapping):
         return False, ()
+    rt = value.get("resourceType")
+    if rt is not None and structure.derivation != "constraint" \
+            and not _specializes(run, rt, structure.url):
+        # A type's own definition (a slice naming .../MolecularSequence) is met only by that
+        # type or one derived from it: an Observation meets its own rules, not a sequence's.
+        run.conformance[key] = (False, ())
+        return False, ()
     trial = Run(run.schema, run.terminology, run.options, depth=run.depth,
                 conformance=run.conformance)
     if "resourceType" in value:
@@ -386,6 +394,24 @@ def conformance(run: Run, frame: Frame, value: Any, url: str,
                tuple(dict.fromkeys(trial.unchecked)))
     run.conformance[key] = verdict
     return verdict
+
+
+def _specializes(run: Run, resource_type: Any, url: str) -> bool:
+    """Is ``resource_type`` the type defined at ``url``, or derived from it (every resource is a
+    Resource)? Follows baseDefinition from the resource type's own definition."""
+    if not isinstance(resource_type, str):
+        return False
+    registry = run.schema.registry
+    current = resource_type if "/" in resource_type else CORE_BASE + resource_type
+    for _ in range(8):  # R4's deepest chain is 3 (Patient → DomainResource → Resource)
+        if current == url:
+            return True
+        definition = registry.structure_definition(current)
+        base = definition.get("baseDefinition") if definition is not None else None
+        if not isinstance(base, str):
+            return False
+        current = base
+    return False
 
 
 def _align_primitive(run: Run, element: ElementNode, key: str, value: Any, ext: Any,
@@ -639,10 +665,15 @@ def _alternative(run: Run, frame: Frame, value: Any, profiles: Sequence[str], *,
     """
     if len(profiles) == 1:
         return profiles[0]
+    rt = value.get("resourceType") if isinstance(value, Mapping) else None
     for url in profiles:
         structure = run.schema.find(url)
-        if structure is not None and (structure.derivation != "constraint"
-                                      or conforms(run, frame, value, url, at=at)):
+        if structure is None:
+            continue
+        if structure.derivation != "constraint":
+            if rt is None or _specializes(run, rt, url):
+                return url
+        elif conforms(run, frame, value, url, at=at):
             return url
     return profiles[0]
 
