@@ -23,6 +23,7 @@ from .checks.binding import check_binding, check_coding_system
 from .checks.bundle import check_bundle, scope_of
 from .checks.bundle_link import check_bundle_links, check_search_set
 from .checks.code_system import check_code_system
+from .checks.coding import check_coding_systems
 from .checks.extension import definition_path, resolve_extension
 from .checks.invariant import check_invariants, frame_env
 from .checks.logical import checks_ele_1, is_logical_type, logical_model, unknown_resource_type
@@ -524,6 +525,7 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         if element.binding is not None:
             run.issues.extend(check_binding(run, element, code, value, path))
         run.issues.extend(check_coding_system(run, code, value, path))
+        run.issues.extend(check_coding_systems(run, code, value, path))
     elif code == "Attachment":
         run.issues.extend(check_attachment(value, path))
     elif code == "Identifier":

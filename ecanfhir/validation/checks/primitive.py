@@ -1,4 +1,5 @@
-"""Primitive values: JSON type, the spec's regexes, ranges (R4 §2.24.0.1), and id rules."""
+"""Primitive values: JSON type, the spec's regexes, ranges (R4 §2.24.0.1), and id rules; then
+what a valid value may still get wrong (URIs: checks/uri.py; text: checks/text.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ..._primitives import check_primitive
 from ..._schema import ElementNode, TypeRef
 from .._issue import Issue
+from .text import check_text
 from .uri import URI_TYPES, check_uri_value
 
 if TYPE_CHECKING:
@@ -35,6 +37,8 @@ def check_primitive_value(run: Run, element: ElementNode, type_ref: TypeRef, val
         defines = element.name == "url" and element.path.count(".") == 1 \
             and _is_resource_path(run, element.path)
         return check_uri_value(element.base_path, code, value, at, defines_canonical=defines)
+    if isinstance(value, str):
+        return check_text(code, value, at)
     return None
 
 

@@ -1,0 +1,71 @@
+"""Coding.system values that cannot be a code system, whatever the binding (R4 datatypes.html
+#Coding: "system: the identification of the code system", terminologies-systems.html).
+
+The HL7 validator checks the system of every Coding that is not a loaded code system:
+
+===================================================  ================================  ========
+system                                               rule                              severity
+===================================================  ================================  ========
+a ValueSet's canonical URL                           a code system, not a value set    error
+on build.fhir.org                                    the published URL, not the build  error
+under hl7.org/fhir, ending in .html                  the code system URL, not its page error
+https: where the http: URL is a known code system    http:                             error
+===================================================  ================================  ========
+
+The HL7 validator also rejects any other unknown system under hl7.org/fhir, and a SNOMED CT,
+LOINC, UCUM or RxNorm URL with a path added; ecanfhir does not: the first depends on the packages
+loaded (IGs publish code systems there too), and national SNOMED CT editions are written as
+``http://snomed.info/sct/{module}`` in published Danish examples.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from .._issue import Issue
+
+if TYPE_CHECKING:
+    from .._context import Run
+
+__all__ = ["check_coding_systems"]
+
+_HL7_FHIR = re.compile(r"https?://(www\.)?hl7\.org/fhir(/|$)")
+
+
+def _codings(type_code: str, value: Any, at: str) -> list[tuple[Mapping[str, Any], str]]:
+    if not isinstance(value, Mapping):
+        return []
+    if type_code == "Coding":
+        return [(value, at)]
+    codings = value.get("coding")
+    if type_code != "CodeableConcept" or not isinstance(codings, list):
+        return []
+    return [(c, f"{at}.coding[{i}]") for i, c in enumerate(codings) if isinstance(c, Mapping)]
+
+
+def check_coding_systems(run: Run, type_code: str, value: Any, at: str) -> Iterator[Issue]:
+    """The systems of a Coding or of a CodeableConcept's codings."""
+    registry = run.schema.registry
+    for coding, where in _codings(type_code, value, at):
+        system, code = coding.get("system"), coding.get("code")
+        if not isinstance(system, str) or not isinstance(code, str) \
+                or registry.code_system(system) is not None:
+            continue
+        problem = _problem(run, system)
+        if problem:
+            yield Issue.error("code-invalid", f"{where}.system", problem, "coding-system")
+
+
+def _problem(run: Run, system: str) -> str | None:
+    registry = run.schema.registry
+    if registry.value_set(system) is not None:
+        return f"'{system}' is a value set, not a code system: Coding.system names a code system"
+    if system.startswith(("http://build.fhir.org", "https://build.fhir.org")):
+        return f"'{system}' is a build of the specification: use the published code system URL"
+    if _HL7_FHIR.match(system) and system.endswith(".html"):
+        return f"'{system}' is a web page: use the URL of the code system it shows"
+    if system.startswith("https:") and registry.code_system("http:" + system[6:]) is not None:
+        return f"'{system}' wrongly starts with https: the code system is 'http:{system[6:]}'"
+    return None
