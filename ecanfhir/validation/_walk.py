@@ -32,6 +32,7 @@ from .checks.narrative import check_narrative
 from .checks.observation import vital_signs_profiles
 from .checks.pattern import check_fixed_pattern, check_min_max
 from .checks.primitive import check_primitive_value
+from .checks.quantity import QUANTITY_TYPES, check_ucum_annotations
 from .checks.questionnaire import check_questionnaire_response
 from .checks.questionnaire_definition import check_questionnaire
 from .checks.reference import resolver_for
@@ -521,6 +522,8 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         run.issues.append(_ele_1(element, path))
     if constraints:
         run.issues.extend(check_invariants(run, constraints, value, frame, path, type_hint=hint))
+    if code in QUANTITY_TYPES:
+        run.issues.extend(check_ucum_annotations(value, path))
     if code in ("Coding", "CodeableConcept", "Quantity"):
         if element.binding is not None:
             run.issues.extend(check_binding(run, element, code, value, path))

@@ -15,6 +15,7 @@ document stylesheet, absolute URL      should be https://hl7.org/fhir/fhir.css, 
                                        and http(s)/ftp
 document stylesheet, relative URL      names an entry (``Binary/css``)                error
 searchset without ``self`` link        should say what the search was                 warning
+``self`` link naming no resource type  entries' types cannot be checked               info
 searchset entry without ``search.mode``  should say match/include/outcome              warning
 entry without a resource               a search result is a resource                  error
 ``match`` / ``include`` entry, no id   search results have ids                        error
@@ -117,9 +118,13 @@ def check_search_set(bundle: Mapping[str, Any], at: str, *,
         yield Issue.warning("invalid", at, "a search set should have a self link that says "
                             "what the search was", "searchset-self")
     types = _searched_types(self_url, is_resource_type) if self_url else []
+    if self_url and not types:
+        yield Issue.information("informational", at, f"no resource type could be read from the "
+                                f"self link '{self_url}', so the entries' types were not checked",
+                                "searchset-self")
     modes = [_mode(entry) for _, entry in entries]
     if all(mode is None for mode in modes):
-        yield from _entries_without_modes(entries, at, types)
+        yield from _entries_without_modes(entries, at, types, has_self=self_url is not None)
         return
     for (i, entry), mode in zip(entries, modes, strict=True):
         where = f"{at}.entry[{i}]"
@@ -148,7 +153,7 @@ def _moded_entry(resource: Mapping[str, Any], mode: str | None, where: str,
 
 
 def _entries_without_modes(entries: list[tuple[int, Mapping[str, Any]]], at: str,
-                           types: list[str]) -> Iterator[Issue]:
+                           types: list[str], *, has_self: bool) -> Iterator[Issue]:
     """No entry gives search.mode: entries are judged by the searched types (warnings)."""
     mixed = False
     first_type = None
@@ -160,6 +165,10 @@ def _entries_without_modes(entries: list[tuple[int, Mapping[str, Any]]], at: str
                               "searchset-entry")
             continue
         rt = _str(resource, "resourceType") or ""
+        if not types and has_self:
+            yield Issue.information("informational", f"{where}.resource", f"whether a {rt} is "
+                                    "a result of this search cannot be told",
+                                    "searchset-match-type")
         if types and rt not in types:
             mixed = True
             yield Issue.warning("invalid", where, f"this {rt} does not match the search, which is "

@@ -14,6 +14,7 @@ a ``canonical``                    absolute, or a ``#fragment`` (R4 §2.24.0.1) 
 ``Resource.url`` of a definition   absolute (R4 §2.36 "canonical URL")         canonical-absolute
 ``Coding.system``                  absolute (datatypes.html#Coding: "a URI")   coding-system
 ``Identifier.system``              absolute (datatypes.html#Identifier)        identifier-system
+``Extension.url`` (not a part's)   absolute (extensibility.html#Extension)     extension-url
 ``Identifier.value``, system       a full URI (identifier-registry.html)       identifier-ietf-value
 ``urn:ietf:rfc:3986``
 =================================  ==========================================  ==============
@@ -38,6 +39,7 @@ _OID = re.compile(r"[0-2](\.(0|[1-9][0-9]*))+")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-_]*")
 _SHORT_OIDS = frozenset({"1.3.88", "1.3.160"})
 _CONTAINED_URL = re.compile(r"\.contained\[\d+\]\.url$")
+_NESTED_EXTENSION_URL = re.compile(r"[xX]tension\[\d+\]\.extension\[\d+\]\.url$")
 IETF_URI_SYSTEM = "urn:ietf:rfc:3986"
 
 
@@ -96,6 +98,10 @@ def _check_absolute(element_path: str, type_code: str, value: str, at: str,
         where = "a contained resource" if _CONTAINED_URL.search(at) else "a definition"
         return Issue.error("invalid", at, f"the url '{value}' of {where} is its canonical URL, "
                            "which must be absolute", "canonical-absolute")
+    if element_path == "Extension.url" and _NESTED_EXTENSION_URL.search(at) is None:
+        return Issue.error("invalid", at, f"the extension url '{value}' must be absolute (only "
+                           "an extension inside an extension names its part by a relative url)",
+                           "extension-url")
     if element_path == "Coding.system":
         return Issue.error("code-invalid", at, f"Coding.system '{value}' must be an absolute "
                            "URI (a code system's canonical URL), not a local reference",

@@ -164,3 +164,12 @@ def test_stylesheet_that_is_no_web_link_gets_a_warning() -> None:
     found = [(i.severity, i.rule) for i in link_issues(document("urn:example:site-css"))
              if "not a resolvable link" in i.message]
     assert found == [("warning", "bundle-link-stylesheet")]
+
+
+def test_self_link_naming_no_type_is_noted() -> None:
+    """A self link without a type in its path or _type: the types cannot be checked (info)."""
+    resource = bundle("searchset", [("self", f"{BASE}?name=a")], [entry(patient())])
+    found = sorted((i.severity, i.expression) for i in link_issues(resource)
+                   if i.severity == "information")
+    assert found == [("information", "Bundle"), ("information", "Bundle.entry[0].resource")]
+    assert validate(resource).ok

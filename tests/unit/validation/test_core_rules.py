@@ -56,3 +56,11 @@ def test_wrong_display_is_a_warning_at_the_display() -> None:
     assert found(condition("Resolved long ago"), "display") == [
         ("warning", "invalid", expression)]
     assert validate(condition("Resolved long ago")).ok
+
+
+def test_coding_outside_an_extensible_binding_is_a_warning() -> None:
+    """Encounter.class is a Coding bound extensibly to v3 ActEncounterCode: a warning there."""
+    resource = {"resourceType": "Encounter", "text": NARRATIVE, "status": "finished",
+                "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                          "code": "XYZ"}}
+    assert found(resource, "binding-extensible") == [("warning", "code-invalid", "Encounter.class")]

@@ -113,3 +113,16 @@ def test_ietf_uri_identifier_needs_a_uri_value() -> None:
     issue = assert_issue(result, "Patient.identifier[0].value", severity="error",
                          code="code-invalid", fragment="full URI")
     assert issue.rule == "identifier-ietf-value"
+
+
+def test_relative_extension_url_is_an_error_except_for_parts() -> None:
+    """An extension's url is absolute; only a part of a complex extension has a relative one."""
+    resource = patient(
+        extension=[{"url": "shoe-size", "valueString": "42"},
+                   {"url": "http://hl7.org/fhir/StructureDefinition/patient-nationality",
+                    "extension": [{"url": "code", "valueCodeableConcept": {"text": "Danish"}}]}],
+        birthDate="1970", _birthDate={"extension": [{"url": "accuracy", "valueString": "x"}]})
+    found = [(i.severity, i.code, i.expression) for i in validate(resource).issues
+             if i.rule == "extension-url"]
+    assert found == [("error", "invalid", "Patient.birthDate.extension[0].url"),
+                     ("error", "invalid", "Patient.extension[0].url")]
