@@ -24,6 +24,7 @@ from .checks.bundle import check_bundle, scope_of
 from .checks.bundle_link import check_bundle_links, check_search_set
 from .checks.code_system import check_code_system
 from .checks.coding import check_coding_systems
+from .checks.concept_map import check_concept_map
 from .checks.extension import definition_path, resolve_extension
 from .checks.invariant import check_invariants, frame_env
 from .checks.logical import checks_ele_1, is_logical_type, logical_model, unknown_resource_type
@@ -119,6 +120,8 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
                                                              registry=run.schema.registry))
         elif rt == "ValueSet":
             run.issues.extend(check_value_set(run, resource, root_path))
+        elif rt == "ConceptMap":
+            run.issues.extend(check_concept_map(run, resource, root_path))
         elif rt == "CodeSystem":
             run.issues.extend(check_code_system(
                 run, resource, root_path,
