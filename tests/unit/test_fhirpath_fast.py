@@ -129,6 +129,12 @@ EXTRA = [
     ("(10 - $this.substring(0, 1).toInteger() mod 10) mod 10 = 1", "string"),
     ("$this.toInteger() div 2 = 1 or $this.toInteger().empty()", "string"),
     ("value.toInteger() * 2 = 4", "Quantity"),
+    # A leading type name (FHIRPath §4.1): the context when of that type, else nothing.
+    ("HumanName.given.count() = 2", "HumanName"),
+    ("Quantity.value.exists() implies HumanName.family.exists()", "HumanName"),
+    ("Extension.value.exists() or Element.extension.empty()", "Extension"),
+    ("given.where(HumanName.family.exists()).empty()", "HumanName"),
+    ("Bundle.entry.resource.ofType(Patient).count() = 1", "Bundle"),
 ]
 EXTRA_FAST = [(expression, hint) for expression, hint in EXTRA
               if compile_expression(expression, type_hint=hint)._fast is not None]
