@@ -14,7 +14,7 @@ a ``canonical``                    absolute, or a ``#fragment`` (R4 §2.24.0.1) 
 ``Resource.url`` of a definition   absolute (R4 §2.36 "canonical URL")         canonical-absolute
 ``Coding.system``                  absolute (datatypes.html#Coding: "a URI")   coding-system
 ``Identifier.system``              absolute (datatypes.html#Identifier)        identifier-system
-``Extension.url`` (not a part's)   absolute (extensibility.html#Extension)     extension-url
+``Extension.url`` (not a part's)   absolute, no ``|version``                    extension-url
 ``Identifier.value``, system       a full URI (identifier-registry.html)       identifier-ietf-value
 ``urn:ietf:rfc:3986``
 =================================  ==========================================  ==============
@@ -83,6 +83,10 @@ def check_uri_value(element_path: str, type_code: str, value: str, at: str, *,
             return Issue.error("invalid", at, f"'{oid}' is not a valid OID for urn:oid: (digits "
                                "separated by dots, no leading zeros, not just a top-level arc)",
                                "oid-syntax")
+    if element_path == "Extension.url" and "|" in value:
+        return Issue.error("invalid", at, f"the extension url '{value}' must not contain a "
+                           "version: an extension is identified by its url alone",
+                           "extension-url")
     return _check_absolute(element_path, type_code, value, at, defines_canonical)
 
 

@@ -64,3 +64,27 @@ def test_coding_outside_an_extensible_binding_is_a_warning() -> None:
                 "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
                           "code": "XYZ"}}
     assert found(resource, "binding-extensible") == [("warning", "code-invalid", "Encounter.class")]
+
+
+BIRTH_PLACE = "http://hl7.org/fhir/StructureDefinition/patient-birthPlace"
+
+
+@pytest.mark.parametrize(("extension", "rule", "expression"), [
+    ({"url": BIRTH_PLACE, "extension": [{"url": "city", "valueString": "Aarhus"}]},
+     "cardinality-max", "Patient.extension[0].extension"),
+    ({"url": BIRTH_PLACE}, "cardinality-min", "Patient.extension[0].value"),
+])
+def test_simple_extension_holds_a_value_not_extensions(extension: dict[str, Any], rule: str,
+                                                       expression: str) -> None:
+    """patient-birthPlace is simple: its Address goes in value[x], and it cannot be left out."""
+    resource = {"resourceType": "Patient", "text": NARRATIVE, "extension": [extension]}
+    assert [e for s, _, e in found(resource, rule)] == [expression]
+
+
+def test_modifier_extension_outside_its_context_is_an_error() -> None:
+    """request-doNotPerform modifies requests; a Patient is not one."""
+    resource = {"resourceType": "Patient", "text": NARRATIVE, "modifierExtension": [
+        {"url": "http://hl7.org/fhir/StructureDefinition/request-doNotPerform",
+         "valueBoolean": True}]}
+    assert found(resource, "extension-context") == [
+        ("error", "structure", "Patient.modifierExtension[0]")]

@@ -126,3 +126,12 @@ def test_relative_extension_url_is_an_error_except_for_parts() -> None:
              if i.rule == "extension-url"]
     assert found == [("error", "invalid", "Patient.birthDate.extension[0].url"),
                      ("error", "invalid", "Patient.extension[0].url")]
+
+
+def test_versioned_extension_url_is_an_error() -> None:
+    """Extensions are identified by their url alone: 'url|4.0.0' is not allowed."""
+    url = "http://hl7.org/fhir/StructureDefinition/patient-congregation|4.0.0"
+    resource = patient(extension=[{"url": url, "valueString": "Synthetic parish"}])
+    found = [(i.severity, i.code, i.expression) for i in validate(resource).issues
+             if i.rule == "extension-url"]
+    assert found == [("error", "invalid", "Patient.extension[0].url")]
