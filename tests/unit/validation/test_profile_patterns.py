@@ -1,0 +1,90 @@
+"""Fixed and pattern values of complex types in a profile: HumanName and Address parts, a
+CodeableConcept pattern with userSelected, and a string pattern (ecanfhir.validation.checks
+.pattern), each asserting code, rule and FHIRPath location. The profile is synthetic.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ecanfhir import Registry, Validator
+
+NARRATIVE = {"status": "generated",
+             "div": '<div xmlns="http://www.w3.org/1999/xhtml">Synthetic test data</div>'}
+URL = "http://example.net/fhir/StructureDefinition/patterned-patient"
+NAME = {"family": "Testesen", "given": ["Synne", "Marie"], "prefix": ["Dr"], "suffix": ["PhD"]}
+MARITAL = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-MaritalStatus",
+                       "code": "M", "userSelected": True}]}
+PROFILE = {
+    "resourceType": "StructureDefinition", "url": URL, "name": "PatternedPatient",
+    "status": "draft", "kind": "resource", "abstract": False, "type": "Patient",
+    "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient",
+    "derivation": "constraint", "differential": {"element": [
+        {"id": "Patient", "path": "Patient"},
+        {"id": "Patient.name", "path": "Patient.name", "patternHumanName": NAME},
+        {"id": "Patient.address", "path": "Patient.address",
+         "patternAddress": {"line": ["Testvej 1"]}},
+        {"id": "Patient.maritalStatus", "path": "Patient.maritalStatus",
+         "patternCodeableConcept": MARITAL},
+        {"id": "Patient.telecom.value", "path": "Patient.telecom.value",
+         "patternString": "+45 00000000"},
+    ]},
+}
+
+
+@pytest.fixture(scope="module")
+def validator() -> Validator:
+    registry = Registry()
+    registry.add(PROFILE)
+    return Validator(registry)
+
+
+def patient(**elements: Any) -> dict[str, Any]:
+    return {"resourceType": "Patient", "text": NARRATIVE, "meta": {"profile": [URL]},
+            **elements}
+
+
+def errors(validator: Validator, resource: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return [(i.code, i.expression, i.rule) for i in validator.validate(resource).errors]
+
+
+def test_values_meeting_the_patterns_are_valid(validator: Validator) -> None:
+    """All the name parts, the address line, the coding with userSelected and the number."""
+    resource = patient(name=[{**NAME, "use": "official"}], address=[{"line": ["Testvej 1"]}],
+                       maritalStatus=MARITAL,
+                       telecom=[{"system": "phone", "value": "+45 00000000"}])
+    assert errors(validator, resource) == []
+
+
+@pytest.mark.parametrize("name", [
+    {k: v for k, v in NAME.items() if k != "family"},
+    {**NAME, "given": ["Synne"]},
+    {**NAME, "prefix": ["Mrs"]},
+    {k: v for k, v in NAME.items() if k != "suffix"},
+])
+def test_human_name_missing_a_part_of_the_pattern_is_an_error(validator: Validator,
+                                                              name: dict[str, Any]) -> None:
+    """family, each given, prefix and suffix of the pattern must be in the name."""
+    assert errors(validator, patient(name=[name])) == [("value", "Patient.name[0]", "pattern")]
+
+
+def test_address_without_the_pattern_line_is_an_error(validator: Validator) -> None:
+    """The address line of the pattern must be there."""
+    assert errors(validator, patient(address=[{"line": ["Andenvej 2"]}])) == [
+        ("value", "Patient.address[0]", "pattern")]
+
+
+def test_coding_without_the_pattern_user_selected_is_an_error(validator: Validator) -> None:
+    """The pattern coding says userSelected true; a coding without it does not match."""
+    coding = {**MARITAL["coding"][0]}
+    del coding["userSelected"]
+    assert errors(validator, patient(maritalStatus={"coding": [coding]})) == [
+        ("value", "Patient.maritalStatus", "pattern")]
+
+
+def test_string_other_than_the_pattern_is_an_error(validator: Validator) -> None:
+    """patternString on a primitive means exactly that value."""
+    resource = patient(telecom=[{"system": "phone", "value": "+45 11111111"}])
+    assert errors(validator, resource) == [("value", "Patient.telecom[0].value", "pattern")]
