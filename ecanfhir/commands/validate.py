@@ -107,16 +107,23 @@ def _registry(args: argparse.Namespace) -> tuple[Registry, list[str]]:
     profiles: list[str] = []
     for spec in args.profile:
         if os.path.exists(spec):
-            before = {r.get("url") for r in registry.user_resources("StructureDefinition")}
             load_conformance(registry, spec)
+            # The profiles are what this file (or folder) holds, also when --ig loaded it too.
             added = [r.get("url") for r in registry.user_resources("StructureDefinition")
-                     if r.get("url") not in before]
+                     if _from(registry.source_of(r), spec)]
             if not added:
                 raise UsageError(f"{spec}: holds no StructureDefinition to use as a profile")
             profiles.extend(str(u) for u in added)
         else:
             profiles.append(spec)
     return registry, profiles
+
+
+def _from(source: str | None, spec: str) -> bool:
+    if source is None:
+        return False
+    path, root = Path(source).resolve(), Path(spec).resolve()
+    return path == root or root in path.parents
 
 
 def _run_all(validator: Validator, files: Sequence[Path], profiles: Sequence[str], *,

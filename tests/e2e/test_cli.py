@@ -255,6 +255,18 @@ def test_supporting_is_an_alias_of_ig(env: dict[str, str], tmp_path: Path) -> No
     assert all(i[2] != ["Patient.meta.profile[0]"] for i in issues)  # the profile was loaded
 
 
+def test_profile_file_also_given_as_ig(env: dict[str, str], tmp_path: Path) -> None:
+    """--profile FILE applies the file's profile also when --ig loaded the same file first."""
+    profile = write(tmp_path / "StructureDefinition-test-patient.json", PROFILE_SD)
+    plain = write(tmp_path / "plain.json", VALID_PATIENT)
+    done = ecanfhir(env, "validate", "--ig", profile, "--profile", profile, "--format", "json",
+                    plain)
+    assert done.returncode == 1, done.stderr
+    issues = [(i["severity"], i["code"], i.get("expression"))
+              for i in json.loads(done.stdout)["issue"]]
+    assert ("error", "required", ["Patient.deceased"]) in issues
+
+
 def test_claimed_profile_without_ig_is_a_warning(env: dict[str, str], tmp_path: Path) -> None:
     """Without --ig the claimed profile is unknown: a warning at meta.profile, exit 0."""
     done = ecanfhir(env, "validate", write(tmp_path / "p.json", claiming_patient()))
