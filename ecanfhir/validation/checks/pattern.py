@@ -99,6 +99,11 @@ def check_min_max(node: ElementNode, value: Any, at: str, *,
         else:
             order = _order(value, limit)
         if order is None:
+            reason = _not_compared(value, limit)
+            if reason:
+                which = "minimum" if is_min else "maximum"
+                yield Issue.warning("business-rule", at, f"the {which} {_show(limit)} cannot be "
+                                    f"checked: {reason}{_source(node)}", "min-max-unchecked")
             continue
         bad = order < 0 if is_min else order > 0
         if bad:
@@ -107,6 +112,19 @@ def check_min_max(node: ElementNode, value: Any, at: str, *,
                         if bound[0].endswith("Duration") and isinstance(value, str) else "")
             yield Issue.error("value", at, f"value {_show(value)} is {word} {_show(limit)}"
                               f"{relative}{_source(node)}", "min-value" if is_min else "max-value")
+
+
+def _not_compared(value: Any, limit: Any) -> str | None:
+    """Why a Quantity and a Quantity limit do not compare (the HL7 validator says so too)."""
+    if not isinstance(value, Mapping) or not isinstance(limit, Mapping):
+        return None
+    for missing, whose in ((limit, "the profile's limit"), (value, "the quantity")):
+        for part in ("value", "system", "code"):
+            if missing.get(part) is None:
+                return f"{whose} has no {part}"
+    if value["system"] != limit["system"]:
+        return f"the systems differ ({value['system']}, {limit['system']})"
+    return f"the unit {value['code']} does not convert to {limit['code']}"
 
 
 def _duration(duration: Mapping[str, Any]) -> str:

@@ -88,3 +88,36 @@ def test_string_other_than_the_pattern_is_an_error(validator: Validator) -> None
     """patternString on a primitive means exactly that value."""
     resource = patient(telecom=[{"system": "phone", "value": "+45 11111111"}])
     assert errors(validator, resource) == [("value", "Patient.telecom[0].value", "pattern")]
+
+
+UCUM = "http://unitsofmeasure.org"
+BOUNDED = {
+    **PROFILE, "url": URL + "-bounded", "name": "Bounded", "type": "Observation",
+    "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Observation",
+    "differential": {"element": [
+        {"id": "Observation", "path": "Observation"},
+        {"id": "Observation.value[x]", "path": "Observation.value[x]",
+         "type": [{"code": "Quantity"}],
+         "minValueQuantity": {"value": 1, "system": UCUM, "code": "mg"},
+         "maxValueQuantity": {"value": 1, "system": UCUM, "code": "g"}}]},
+}
+
+
+@pytest.mark.parametrize(("quantity", "words"), [
+    ({"value": 5, "system": UCUM, "code": "mL"}, "does not convert"),
+    ({"value": 5, "system": "http://example.net/units", "code": "mg"}, "systems differ"),
+    ({"system": UCUM, "code": "mg"}, "the quantity has no value"),
+])
+def test_quantity_limit_that_cannot_be_checked_is_a_warning(quantity: dict[str, Any],
+                                                            words: str) -> None:
+    """A limit in another system, an unconvertible unit or missing parts: said, not judged."""
+    registry = Registry()
+    registry.add(BOUNDED)
+    resource = {"resourceType": "Observation", "text": NARRATIVE, "status": "final",
+                "code": {"text": "Dose"}, "meta": {"profile": [BOUNDED["url"]]},
+                "valueQuantity": quantity}
+    result = Validator(registry).validate(resource)
+    found = [(i.severity, i.expression) for i in result.issues
+             if i.rule == "min-max-unchecked" and words in i.message]
+    assert found == [("warning", "Observation.value.ofType(Quantity)")] * 2
+    assert result.ok
