@@ -110,10 +110,26 @@ class Registry:
             if found is None or (resource_type and found.get("resourceType") != resource_type):
                 continue
             if version is None or _version_matches(str(found.get("version") or ""), version):
-                return found
+                return self._newer_extension(url, found) if version is None else found
         if self.load_defaults and resource_type in (None, "StructureDefinition"):
             return self._cross_version(url)
         return None
+
+    def _newer_extension(self, url: str, found: dict[str, Any]) -> dict[str, Any]:
+        """R4 core's definition of an extension, unless HL7's extension pack (a default
+        package) has a newer version: the HL7 validator loads the pack after core and uses the
+        newest, whose contexts and types are corrected (humanname-mothers-family on
+        HumanName.family, structuredefinition-fhir-type on ElementDefinition.type)."""
+        if not self.load_defaults or found.get("resourceType") != "StructureDefinition" \
+                or found.get("type") != "Extension":
+            return found
+        for pack in default_packages():
+            newer = pack.load(url)
+            if newer is not None and newer.get("resourceType") == "StructureDefinition" \
+                    and _version_key(str(newer.get("version") or "")) \
+                    > _version_key(str(found.get("version") or "")):
+                return newer
+        return found
 
     def _packs(self) -> Iterator[CoreDefinitions | DefaultPackage]:
         yield self.core

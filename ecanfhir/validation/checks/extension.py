@@ -125,14 +125,13 @@ def _use_issues(structure: CompiledStructure, *, modifier: bool, hosts: Sequence
             return
         if kind == "fhirpath":
             return  # FHIRPath contexts are not evaluated here; accept rather than guess
-    message = (f"the extension '{url}' is not allowed here (this is {', '.join(hosts[:2])}; its "
-               f"context allows {', '.join(allowed)})")
-    if any(_context_matches(a.rsplit(".", 1)[0], hosts) for a in allowed if "." in a):
-        # The context names a child of this element: R4's own definitions do this (e.g.
-        # structuredefinition-fhir-type on ElementDefinition.type), so it is only a warning.
-        yield Issue.warning("structure", at, message, "extension-context")
-    else:
-        yield Issue.error("structure", at, message, "extension-context")
+    # A context naming a child of this element is not this element either (the HL7 validator:
+    # humanname-mothers-family, for HumanName.family, on a HumanName). R4 core's own misplaced
+    # contexts (structuredefinition-fhir-type) are corrected in the extension pack, which the
+    # registry prefers, as the HL7 validator does.
+    yield Issue.error("structure", at, f"the extension '{url}' is not allowed here (this is "
+                      f"{', '.join(hosts[:2])}; its context allows {', '.join(allowed)})",
+                      "extension-context")
 
 
 def _context_matches(expression: str, hosts: Sequence[str]) -> bool:
