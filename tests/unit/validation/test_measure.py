@@ -265,3 +265,104 @@ def test_several_groups_without_codes_are_warned() -> None:
     assert_issue(result, "Measure.group[1]", severity="warning", code="required",
                  fragment="several groups")
     assert errors(result) == []
+
+
+# -- more of the HL7 validator's Measure rules, one case each ----------------------------------
+def test_report_without_measure_is_information() -> None:
+    """A report that names no Measure: information, nothing checked."""
+    bare = report(group("adults", SCORE))
+    del bare["measure"]
+    result = check(bare, measure())
+    assert_issue(result, "MeasureReport", severity="information", code="required",
+                 fragment="no Measure is identified")
+
+
+def test_unknown_scoring_is_information() -> None:
+    """A Measure whose scoring is not one of the four: information at the report's measure."""
+    result = check(report(group("adults", SCORE, strata=("sex", "age")), group("children", SCORE)),
+                   measure("composite"))
+    assert_issue(result, "MeasureReport.measure", severity="information", code="business-rule",
+                 fragment="'composite'")
+
+
+def test_single_group_code_without_system_is_not_usable() -> None:
+    """A group code with no system cannot be matched (one group on each side)."""
+    single = measure("proportion", {"code": concept("adults"),
+                                    "population": [criterion("numerator")]})
+    g = {**group(None, SCORE, pops=("numerator",)), "code": {"coding": [{"code": "adults"}]}}
+    assert_issue(check(report(g), single), "MeasureReport.group[0]", severity="error",
+                 code="business-rule", fragment="no coding with both a system and a code")
+
+
+def test_population_without_code_or_count() -> None:
+    """A reported population needs a code (error) and should have a count (warning)."""
+    g = group("children", SCORE)
+    del g["population"][0]["code"]
+    del g["population"][1]["count"]
+    result = check(report(group("adults", SCORE, strata=("sex", "age")), g), measure())
+    assert_issue(result, "MeasureReport.group[1].population[0]", severity="error",
+                 code="business-rule", fragment="needs a code")
+    assert_issue(result, "MeasureReport.group[1].population[1]", severity="warning",
+                 code="business-rule", fragment="no count")
+
+
+def test_score_without_value_and_ratio_without_unit() -> None:
+    """A proportion score needs a value (error); a ratio score should have a unit (warning)."""
+    result = check(report(group("adults", {"unit": "1"}, strata=("sex", "age")),
+                          group("children", SCORE)), measure())
+    assert ("required", "MeasureReport.group[0].measureScore") in errors(result)
+    ratio = check(report(group("adults", {"value": 3}, strata=("sex", "age")),
+                         group("children", {"value": 2})), measure("ratio"))
+    assert_issue(ratio, "MeasureReport.group[1].measureScore", severity="warning",
+                 code="not-found", fragment="should have a unit")
+
+
+def test_measure_without_groups_or_populations_is_warned() -> None:
+    """A Measure with no group, or a group with no population: warnings."""
+    empty = measure("cohort")
+    del empty["group"]
+    assert_issue(check(empty), "Measure", severity="warning", code="required",
+                 fragment="no group")
+    hollow = measure("cohort", {"description": "nothing yet"})
+    assert_issue(check(hollow), "Measure.group[0]", severity="warning", code="required",
+                 fragment="no population")
+
+
+def test_several_uncoded_populations_or_stratifiers_are_warned() -> None:
+    """Several populations (or stratifiers) of a group need codes to tell them apart."""
+    m = measure("cohort", {"population": [criterion("initial-population"),
+                                          {"criteria": {"language": "text/fhirpath",
+                                                        "expression": "true"}}],
+                           "stratifier": [{"criteria": {"language": "text/fhirpath",
+                                                        "expression": "gender"}},
+                                          {"code": {"text": "age"}}]})
+    result = check(m)
+    assert_issue(result, "Measure.group[0].population[1]", severity="warning", code="required",
+                 fragment="several populations")
+    assert_issue(result, "Measure.group[0].stratifier[0]", severity="warning", code="required",
+                 fragment="several stratifiers")
+
+
+def test_non_cql_stratifier_criteria_are_not_checked() -> None:
+    """Stratifier criteria in another language are said not to be checked (a warning)."""
+    m = measure("cohort", {"population": [criterion("initial-population")], "stratifier": [
+        {"code": {"text": "sex"}, "criteria": {"language": "text/fhirpath",
+                                               "expression": "gender"}}]})
+    assert_issue(check(m), AT, severity="warning", code="not-supported",
+                 fragment="are not checked")
+
+
+def test_cql_library_choice_errors() -> None:
+    """Two Libraries: an unprefixed expression cannot choose; two of one name are ambiguous;
+    ELM that is not XML cannot be read."""
+    other = {**library(), "url": CQL_LIB + "-2", "name": "Other"}
+    both = cql_measure("Sex", libraries=(CQL_LIB, CQL_LIB + "-2"))
+    assert_issue(check(both, library(), other), AT, severity="error", code="invalid",
+                 fragment="several Libraries")
+    twin = {**library(), "url": CQL_LIB + "-3"}
+    result = check(cql_measure("Visits.Sex", libraries=(CQL_LIB, CQL_LIB + "-3")), library(),
+                   twin)
+    assert_issue(result, AT, severity="error", code="invalid", fragment="several Libraries are "
+                 "named 'Visits'")
+    assert_issue(check(cql_measure("Sex"), library(elm="<library")), AT, severity="error",
+                 code="invalid", fragment="cannot be read")

@@ -182,3 +182,25 @@ def test_derivation_without_type_or_base_is_a_warning() -> None:
     assert check_derived(q).errors == ()
     assert_issue(validate(q), "Questionnaire.derivedFrom[0]", severity="warning",
                  code="business-rule", fragment="is not loaded")
+
+
+@pytest.mark.parametrize("coding, severity, fragment", [
+    ({"system": "http://hl7.org/fhir/questionnaire-derivationType", "code": "inspiredBy"},
+     "information", "not checked"),
+    ({"system": "http://example.org/derivations", "code": "copies"}, "warning", "not known"),
+    (None, "warning", "no Coding value"),
+])
+def test_derivation_types_that_are_not_checked(coding: dict[str, Any] | None, severity: str,
+                                                fragment: str) -> None:
+    """inspiredBy is not checked (information); an unknown type or no value is a warning."""
+    q = derived("compliesWith", {**NAME, "type": "text"})
+    extension = q["_derivedFrom"][0]["extension"][0]
+    if coding is None:
+        del extension["valueCoding"]
+        extension["valueString"] = "compliesWith"
+    else:
+        extension["valueCoding"] = coding
+    result = check_derived(q)
+    assert_issue(result, "Questionnaire.derivedFrom[0].extension", severity=severity,
+                 code="business-rule", fragment=fragment)
+    assert [i for i in result.errors if i.rule == "q-derivation"] == []

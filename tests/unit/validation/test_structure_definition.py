@@ -252,3 +252,24 @@ def test_extension_for_any_element_is_warned() -> None:
     sd["context"] = [{"type": "element", "expression": "Element"}]
     assert_issue(check(sd), "StructureDefinition.context[0]", severity="warning",
                  code="business-rule", fragment="any element")
+
+
+def test_invariant_without_key_is_warned() -> None:
+    """An invariant needs a key to be reported by (a warning)."""
+    sd = profile("nokey", [{"path": "Observation", "constraint": [
+        {"severity": "error", "human": "Synthetic rule", "expression": "status.exists()"}]}])
+    assert_issue(check(sd), f"{DIFF}[0].constraint[0]", severity="warning", code="informational",
+                 fragment="no key")
+
+
+def test_constraint_keeps_its_base_kind() -> None:
+    """A constraint on a resource is a resource (kind), as its base."""
+    sd = profile("kind", [{"path": "Observation"}], kind="complex-type")
+    assert ("invalid", "StructureDefinition.kind") in errors(check(sd))
+
+
+def test_context_invariant_only_on_extensions() -> None:
+    """contextInvariant belongs to extensions too."""
+    sd = profile("ctxinv", [{"path": "Observation"}], contextInvariant=["true"])
+    assert_issue(check(sd), "StructureDefinition.contextInvariant[0]", severity="error",
+                 code="invalid", fragment="only an extension")
