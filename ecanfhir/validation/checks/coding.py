@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..._schema import Binding
 from .._issue import Issue
 
 if TYPE_CHECKING:
@@ -45,10 +46,15 @@ def _codings(type_code: str, value: Any, at: str) -> list[tuple[Mapping[str, Any
     return [(c, f"{at}.coding[{i}]") for i, c in enumerate(codings) if isinstance(c, Mapping)]
 
 
-def check_coding_systems(run: Run, type_code: str, value: Any, at: str) -> Iterator[Issue]:
-    """The systems of a Coding or of a CodeableConcept's codings."""
+def check_coding_systems(run: Run, type_code: str, value: Any, at: str, *,
+                         binding: Binding | None = None) -> Iterator[Issue]:
+    """The systems of a Coding or of a CodeableConcept's codings; with a binding, codes
+    without a system."""
     registry = run.schema.registry
-    for coding, where in _codings(type_code, value, at):
+    codings = _codings(type_code, value, at)
+    if binding is not None and binding.value_set and binding.strength in _JUDGED:
+        yield from _bound(codings, binding)
+    for coding, where in codings:
         system, code = coding.get("system"), coding.get("code")
         if not isinstance(system, str) or not isinstance(code, str) \
                 or registry.code_system(system) is not None:
@@ -56,6 +62,18 @@ def check_coding_systems(run: Run, type_code: str, value: Any, at: str) -> Itera
         problem = _problem(run, system)
         if problem:
             yield Issue.error("code-invalid", f"{where}.system", problem, "coding-system")
+
+
+_JUDGED = ("required", "extensible", "preferred")
+
+
+def _bound(codings: list[tuple[Mapping[str, Any], str]], binding: Binding) -> Iterator[Issue]:
+    """What a bound value cannot be checked for (R4 terminologies.html#strength)."""
+    for coding, where in codings:
+        if isinstance(coding.get("code"), str) and "system" not in coding:
+            yield Issue.warning("invalid", where, "the coding has a code but no system: a code "
+                                "without a system has no defined meaning and cannot be checked "
+                                f"against the value set {binding.value_set}", "coding-system")
 
 
 def _problem(run: Run, system: str) -> str | None:

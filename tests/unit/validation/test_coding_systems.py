@@ -49,3 +49,12 @@ def test_system_that_is_no_code_system_is_an_error(system: str, words: str) -> N
     assert found(system) == [("error", "code-invalid", AT)]
     [issue] = [i for i in validate(observation(system)).issues if i.rule == "coding-system"]
     assert words in issue.message
+
+
+def test_bound_code_without_system_is_a_warning() -> None:
+    """Condition.clinicalStatus is bound: 'active' with no system cannot be checked."""
+    resource = {"resourceType": "Condition", "text": NARRATIVE, "subject": {"display": "x"},
+                "clinicalStatus": {"coding": [{"code": "active"}]}}
+    found = [(i.severity, i.expression) for i in validate(resource).issues
+             if i.rule == "coding-system"]
+    assert found == [("warning", "Condition.clinicalStatus.coding[0]")]
