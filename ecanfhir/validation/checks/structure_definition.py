@@ -91,6 +91,7 @@ def check_structure_definition(sd: Mapping[str, Any], at: str, *,
         element_at = f"{at}.differential.element[{i}]"
         yield from _check_root_slicing(element, element_at, root=root)
         yield from _check_fixed(element, element_at, base_by_id, base_url=base_url)
+        yield from _check_slicing_against_base(element, element_at, base_by_id)
     yield from check_element_definitions(sd, at, registry=registry, base=base)
     yield from _check_extension_url(sd, at, base_url=base_url)
 
@@ -126,6 +127,50 @@ def _check_extension_url(sd: Mapping[str, Any], at: str, *, base_url: str) -> It
     elif fixed != url:
         yield Issue.error("invalid", at, f"the extension {url} fixes Extension.url to "
                           f"'{fixed}', not its own URL", "sd-extension-url")
+
+
+def _check_slicing_against_base(element: Mapping[str, Any], at: str,
+                                base_by_id: Mapping[str, Mapping[str, Any]]) -> Iterator[Issue]:
+    """A profile may restate its base's slicing, not change it (HL7 ProfileUtilities: order,
+    discriminators and a looser rule are errors), and cannot add a slice where the base closed
+    the slicing."""
+    element_id = element.get("id")
+    if not isinstance(element_id, str):
+        return
+    base = base_by_id.get(element_id)
+    mine, theirs = element.get("slicing"), base.get("slicing") if base is not None else None
+    if isinstance(mine, Mapping) and isinstance(theirs, Mapping):
+        if "ordered" in mine and "ordered" in theirs and mine["ordered"] != theirs["ordered"]:
+            yield _slicing_issue(at, "ordered", mine, theirs)
+        discriminators = _discriminators(mine)
+        inherited = _discriminators(theirs)
+        if discriminators and inherited and discriminators[:len(inherited)] != inherited:
+            yield _slicing_issue(at, "discriminator", mine, theirs)
+        looser = {"closed": ("open", "openAtEnd"), "openAtEnd": ("open",)}
+        if not element_id.endswith("[x]") \
+                and mine.get("rules") in looser.get(str(theirs.get("rules")), ()):
+            yield _slicing_issue(at, "rules", mine, theirs)
+    slice_name = element.get("sliceName")
+    if base is None and isinstance(slice_name, str) and element_id.endswith(":" + slice_name):
+        sliced = base_by_id.get(element_id[:-len(slice_name) - 1])
+        slicing = sliced.get("slicing") if sliced is not None else None
+        if isinstance(slicing, Mapping) and slicing.get("rules") == "closed":
+            yield Issue.error("business-rule", at, f"the base closes the slicing of "
+                              f"{element_id[:-len(slice_name) - 1]}, so the slice "
+                              f"'{slice_name}' cannot be added", "sd-slicing")
+
+
+def _discriminators(slicing: Mapping[str, Any]) -> list[tuple[Any, Any]]:
+    return [(d.get("type"), d.get("path")) for d in _dicts(slicing.get("discriminator"))]
+
+
+def _slicing_issue(at: str, what: str, mine: Mapping[str, Any],
+                   theirs: Mapping[str, Any]) -> Issue:
+    def said(slicing: Mapping[str, Any]) -> str:
+        return _show(_discriminators(slicing) if what == "discriminator" else slicing.get(what))
+
+    return Issue.error("business-rule", f"{at}.slicing", f"the slicing's {what} differs from the "
+                       f"base's ({said(mine)} here, {said(theirs)} in the base)", "sd-slicing")
 
 
 def _check_root_slicing(element: Mapping[str, Any], at: str, *, root: str) -> Iterator[Issue]:

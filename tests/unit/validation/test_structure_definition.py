@@ -273,3 +273,52 @@ def test_context_invariant_only_on_extensions() -> None:
     sd = profile("ctxinv", [{"path": "Observation"}], contextInvariant=["true"])
     assert_issue(check(sd), "StructureDefinition.contextInvariant[0]", severity="error",
                  code="invalid", fragment="only an extension")
+
+
+CODING_SLICING = {"discriminator": [{"type": "value", "path": "system"}], "rules": "closed",
+                  "ordered": False}
+
+
+def sliced_base() -> dict[str, Any]:
+    """A profile whose Observation.code.coding is sliced by system, closed, with one slice."""
+    return profile("sliced", [
+        {"path": "Observation"},
+        {"id": "Observation.code.coding", "path": "Observation.code.coding",
+         "slicing": CODING_SLICING},
+        {"id": "Observation.code.coding:loinc", "path": "Observation.code.coding",
+         "sliceName": "loinc", "min": 0, "max": "1"},
+        {"id": "Observation.code.coding:loinc.system", "path": "Observation.code.coding.system",
+         "fixedUri": "http://loinc.org"}])
+
+
+@pytest.mark.parametrize("slicing, what", [
+    ({**CODING_SLICING, "rules": "open"}, "rules"),
+    ({**CODING_SLICING, "ordered": True}, "ordered"),
+    ({**CODING_SLICING, "discriminator": [{"type": "value", "path": "code"}]}, "discriminator"),
+])
+def test_slicing_restated_differently(slicing: dict[str, Any], what: str) -> None:
+    """A derived profile may restate its base's slicing, not loosen or change it."""
+    derived = profile("resliced", [{"path": "Observation"}, {
+        "id": "Observation.code.coding", "path": "Observation.code.coding", "slicing": slicing}],
+        base=EX + "sliced")
+    assert_issue(check(derived, sliced_base()), f"{DIFF}[1].slicing", severity="error",
+                 code="business-rule", fragment=f"slicing's {what} differs")
+
+
+def test_slicing_restated_the_same_and_existing_slice_constrained() -> None:
+    """Restating the slicing (with an added discriminator) and narrowing a slice pass."""
+    derived = profile("same", [{"path": "Observation"}, {
+        "id": "Observation.code.coding", "path": "Observation.code.coding",
+        "slicing": {**CODING_SLICING, "discriminator": [
+            {"type": "value", "path": "system"}, {"type": "value", "path": "code"}]}},
+        {"id": "Observation.code.coding:loinc", "path": "Observation.code.coding",
+         "sliceName": "loinc", "min": 1}], base=EX + "sliced")
+    assert errors(check(derived, sliced_base())) == []
+
+
+def test_no_new_slice_in_a_closed_slicing() -> None:
+    """A closed slicing cannot get a new slice in a derived profile."""
+    derived = profile("extra", [{"path": "Observation"}, {
+        "id": "Observation.code.coding:snomed", "path": "Observation.code.coding",
+        "sliceName": "snomed"}], base=EX + "sliced")
+    assert ("business-rule", f"{DIFF}[1]") in errors(check(derived, sliced_base()))
