@@ -29,6 +29,7 @@ from .checks.extension import definition_path, resolve_extension
 from .checks.invariant import check_invariants, frame_env
 from .checks.logical import checks_ele_1, is_logical_type, logical_model, unknown_resource_type
 from .checks.measure import check_measure, check_measure_report
+from .checks.meta import check_meta
 from .checks.narrative import check_narrative
 from .checks.observation import vital_signs_profiles
 from .checks.pattern import check_fixed_pattern, check_min_max
@@ -536,6 +537,8 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         run.issues.extend(check_attachment(value, path))
     elif code == "Identifier":
         run.issues.extend(check_identifier(value, path))
+    elif code == "Meta":
+        run.issues.extend(check_meta(value, path))
     elif code == "Narrative":
         own = path == f"{frame.path}.text"  # the resource's language applies to its own text
         run.issues.extend(check_narrative(value, path, language=frame.resource.get("language")

@@ -96,3 +96,19 @@ def check_bundle(run: Run, frame: Frame) -> Iterator[Issue]:
                 yield Issue.error("invalid", f"{at}.fullUrl", f"fullUrl '{full_url}' does not "
                                   f"match the resource ({rt}/{rid}): a RESTful fullUrl ends with "
                                   "the resource's type and id", "bundle-fullurl-id")
+        yield from _canonical_full_url(resource, full_url, at)
+
+
+def _canonical_full_url(resource: Mapping[str, Any], full_url: str, at: str) -> Iterator[Issue]:
+    """A definition whose canonical url is its entry's fullUrl: then that url is where it
+    lives, so it ends with the resource's id (v2 and v3 code system URLs excepted)."""
+    url, rid = resource.get("url"), resource.get("id")
+    if url != full_url or not isinstance(rid, str) or \
+            full_url.startswith(("http://terminology.hl7.org/CodeSystem/v2-",
+                                 "http://terminology.hl7.org/CodeSystem/v3-")):
+        return
+    m = LITERAL.match(full_url)
+    if m is None or m.group("id") != rid:
+        yield Issue.error("invalid", f"{at}.fullUrl", f"the canonical url '{url}' is also the "
+                          f"fullUrl, so it must end with the resource's id ({rid})",
+                          "bundle-fullurl-id")

@@ -84,3 +84,16 @@ def test_entry_without_resource_fails_bdl_5() -> None:
     """bdl-5: an entry without request or response carries a resource (also the first one)."""
     resource = document({"fullUrl": f"{BASE}/Composition/c1"})
     assert errors_of(resource, "bdl-5") == [("error", "invariant", "Bundle.entry[0]")]
+
+
+def test_definition_whose_canonical_is_its_full_url_ends_with_its_id() -> None:
+    """A CodeSystem at {BASE}/CodeSystem/sites with id 'sites' is fine; with id 'other' the
+    canonical url (also the fullUrl) does not name it."""
+    cs = {"resourceType": "CodeSystem", "id": "sites", "text": NARRATIVE,
+          "url": f"{BASE}/CodeSystem/sites", "status": "draft", "content": "complete",
+          "caseSensitive": True, "concept": [{"code": "lung", "display": "Lung"}]}
+    ok = {"resourceType": "Bundle", "type": "collection",
+          "entry": [{"fullUrl": cs["url"], "resource": cs}]}
+    assert errors_of(ok, "bundle-fullurl-id") == []
+    bad = {**ok, "entry": [{"fullUrl": cs["url"], "resource": {**cs, "id": "other"}}]}
+    assert ("error", "invalid", "Bundle.entry[0].fullUrl") in errors_of(bad, "bundle-fullurl-id")

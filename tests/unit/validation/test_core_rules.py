@@ -88,3 +88,13 @@ def test_modifier_extension_outside_its_context_is_an_error() -> None:
          "valueBoolean": True}]}
     assert found(resource, "extension-context") == [
         ("error", "structure", "Patient.modifierExtension[0]")]
+
+
+def test_security_label_given_twice_is_a_warning() -> None:
+    """The same security label (system and code) twice in meta.security."""
+    label = {"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "R"}
+    resource = {"resourceType": "Patient", "text": NARRATIVE,
+                "meta": {"security": [label, {**label, "display": "restricted"}]}}
+    assert found(resource, "meta-security") == [
+        ("warning", "duplicate", "Patient.meta.security[1]")]
+    assert validate(resource).ok
