@@ -92,6 +92,7 @@ def check_structure_definition(sd: Mapping[str, Any], at: str, *,
         yield from _check_root_slicing(element, element_at, root=root)
         yield from _check_fixed(element, element_at, base_by_id, base_url=base_url)
         yield from _check_slicing_against_base(element, element_at, base_by_id)
+    yield from _check_order(differential, at, base_snapshot)
     yield from check_element_definitions(sd, at, registry=registry, base=base)
     yield from _check_extension_url(sd, at, base_url=base_url)
 
@@ -127,6 +128,40 @@ def _check_extension_url(sd: Mapping[str, Any], at: str, *, base_url: str) -> It
     elif fixed != url:
         yield Issue.error("invalid", at, f"the extension {url} fixes Extension.url to "
                           f"'{fixed}', not its own URL", "sd-extension-url")
+
+
+def _check_order(differential: Sequence[Mapping[str, Any]], at: str,
+                 base_snapshot: Sequence[Mapping[str, Any]]) -> Iterator[Issue]:
+    """Differential elements come in the order of the snapshot (R4 profiling.html: "the
+    differential ... in the same order as the snapshot"; the HL7 generator walks both together
+    and cannot place an element that comes too late). Compared: elements whose path the base
+    snapshot has, outside slices (a slice starts its own sequence).
+
+    A warning, although the HL7 validator reports the element it cannot place as an error: the
+    generator here places such elements by path, so the snapshot is still the intended one.
+    """
+    position: dict[str, int] = {}
+    for index, element in enumerate(base_snapshot):
+        path = element.get("path")
+        if isinstance(path, str):
+            position.setdefault(path, index)
+    last: tuple[int, str] | None = None
+    for i, element in enumerate(differential):
+        path, element_id = element.get("path"), element.get("id")
+        if not isinstance(path, str) or (isinstance(element_id, str) and ":" in element_id) \
+                or "sliceName" in element:
+            last = None  # slices and their content are placed by their slice
+            continue
+        where = position.get(path)
+        if where is None:
+            continue
+        if last is not None and where < last[0]:
+            yield Issue.warning("structure", f"{at}.differential.element[{i}]", f"'{path}' comes "
+                              f"after '{last[1]}' in the differential but before it in the "
+                              "base: differential elements follow the snapshot's order",
+                              "sd-order")
+            continue
+        last = (where, path)
 
 
 def _check_slicing_against_base(element: Mapping[str, Any], at: str,

@@ -8,10 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from _assertions import assert_issue
 
 from ecanfhir import Registry, ValidationResult, Validator, validate
-
-from _assertions import assert_issue
 
 NARRATIVE = {"status": "generated",
              "div": '<div xmlns="http://www.w3.org/1999/xhtml">Synthetic test data</div>'}
@@ -163,7 +162,7 @@ def test_complying_questionnaire_is_valid() -> None:
 def test_compliance_errors(item: dict[str, Any], where: str, fragment: str) -> None:
     """What a complying Questionnaire may not loosen or add is an error at the item."""
     assert_issue(check_derived(derived("compliesWith", item)), f"Questionnaire.item[0]{where}",
-                 severity="error", code="not-found" if "age" == item["linkId"]
+                 severity="error", code="not-found" if item["linkId"] == "age"
                  else "business-rule", fragment=fragment)
 
 

@@ -49,9 +49,10 @@ def errors(result: ValidationResult) -> list[tuple[str, str]]:
 
 def test_valid_profile_has_no_error() -> None:
     """A profile that only narrows its base passes."""
-    sd = profile("narrow", [{"path": "Observation"}, {"path": "Observation.subject", "min": 1},
+    sd = profile("narrow", [{"path": "Observation"},
                             {"path": "Observation.code", "patternCodeableConcept": {
-                                "coding": [{"system": "http://loinc.org", "code": "8867-4"}]}}])
+                                "coding": [{"system": "http://loinc.org", "code": "8867-4"}]}},
+                            {"path": "Observation.subject", "min": 1}])
     assert errors(check(sd)) == []
 
 
@@ -322,3 +323,15 @@ def test_no_new_slice_in_a_closed_slicing() -> None:
         "id": "Observation.code.coding:snomed", "path": "Observation.code.coding",
         "sliceName": "snomed"}], base=EX + "sliced")
     assert ("business-rule", f"{DIFF}[1]") in errors(check(derived, sliced_base()))
+
+
+def test_differential_out_of_order() -> None:
+    """Differential elements follow the base snapshot's order (identifier before birthDate);
+    out of order is a warning (the snapshot is still generated as meant)."""
+    sd = profile("order", [{"path": "Patient"}, {"path": "Patient.birthDate", "min": 1},
+                           {"path": "Patient.identifier", "min": 1}], type_="Patient")
+    assert_issue(check(sd), f"{DIFF}[2]", severity="warning", code="structure",
+                 fragment="follow the snapshot's order")
+    in_order = profile("order", [{"path": "Patient"}, {"path": "Patient.identifier", "min": 1},
+                                 {"path": "Patient.birthDate", "min": 1}], type_="Patient")
+    assert [i for i in check(in_order).issues if i.rule == "sd-order"] == []
