@@ -22,6 +22,7 @@ from .checks.attachment import check_attachment
 from .checks.binding import check_binding, check_coding_system
 from .checks.bundle import check_bundle, scope_of
 from .checks.bundle_link import check_bundle_links, check_search_set
+from .checks.bundle_references import check_reachable_entries
 from .checks.code_system import check_code_system
 from .checks.coding import check_coding_systems
 from .checks.concept_map import check_concept_map
@@ -99,6 +100,7 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
             scope_of(frame)
             run.issues.extend(check_bundle(run, frame))
             run.issues.extend(check_bundle_links(resource, root_path))
+            run.issues.extend(check_reachable_entries(resource, scope_of(frame), root_path))
             run.issues.extend(check_search_set(
                 resource, root_path, is_resource_type=run.schema.registry.is_resource_type))
         elif rt == "QuestionnaireResponse":

@@ -97,3 +97,52 @@ def test_definition_whose_canonical_is_its_full_url_ends_with_its_id() -> None:
     assert errors_of(ok, "bundle-fullurl-id") == []
     bad = {**ok, "entry": [{"fullUrl": cs["url"], "resource": {**cs, "id": "other"}}]}
     assert ("error", "invalid", "Bundle.entry[0].fullUrl") in errors_of(bad, "bundle-fullurl-id")
+
+
+def entry(resource: dict[str, Any]) -> dict[str, Any]:
+    return {"fullUrl": f"{BASE}/{resource['resourceType']}/{resource['id']}", "resource": resource}
+
+
+ORGANIZATION = {"resourceType": "Organization", "id": "o1", "text": NARRATIVE, "name": "Synth"}
+PROVENANCE = {"resourceType": "Provenance", "id": "pv1", "text": NARRATIVE,
+              "target": [{"reference": "Composition/c1"}], "recorded": "2024-05-01T10:00:00Z",
+              "agent": [{"who": {"reference": "Organization/o1"}}]}
+OBSERVATION = {"resourceType": "Observation", "id": "ob1", "text": NARRATIVE, "status": "final",
+               "code": {"text": "Weight"}, "subject": {"reference": "Patient/p1"}}
+
+
+def reachable(resource: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(i.severity, i.expression) for i in validate(resource).issues
+            if i.rule == "bundle-entry-reachable"]
+
+
+def test_document_entries_reached_from_the_composition_are_fine() -> None:
+    """Composition -> Patient; a Provenance pointing at the Composition may point backwards."""
+    composition = {**COMPOSITION, "subject": {"reference": "Patient/p1"}}
+    resource = document(entry(composition), entry(PATIENT), entry(PROVENANCE), entry(ORGANIZATION))
+    assert reachable(resource) == []
+
+
+def test_document_entry_nothing_leads_to_is_a_warning() -> None:
+    """An Organization neither referenced nor referring does not belong in the document."""
+    resource = document(entry(COMPOSITION), entry(ORGANIZATION))
+    assert reachable(resource) == [("warning", "Bundle.entry[1]")]
+
+
+def test_document_entry_only_reachable_backwards_is_a_warning() -> None:
+    """An Observation about the patient, which the Composition does not list."""
+    composition = {**COMPOSITION, "subject": {"reference": "Patient/p1"}}
+    resource = document(entry(composition), entry(PATIENT), entry(OBSERVATION))
+    assert reachable(resource) == [("warning", "Bundle.entry[2]")]
+
+
+def test_message_entry_nothing_leads_to_is_a_warning() -> None:
+    """A message's entries hang off its MessageHeader too."""
+    header = {"resourceType": "MessageHeader", "id": "mh1", "text": NARRATIVE,
+              "eventCoding": {"system": "http://example.org/events", "code": "x"},
+              "source": {"endpoint": "http://example.org/ep"},
+              "focus": [{"reference": "Patient/p1"}]}
+    resource = {"resourceType": "Bundle", "type": "message", "timestamp": "2024-05-01T10:00:00Z",
+                "identifier": DOC_ID,
+                "entry": [entry(header), entry(PATIENT), entry(ORGANIZATION)]}
+    assert reachable(resource) == [("warning", "Bundle.entry[2]")]

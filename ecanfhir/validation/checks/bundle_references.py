@@ -1,0 +1,131 @@
+"""Documents and messages hold what their first resource leads to (R4 §3.3.1 bundle.html,
+documents.html "Document Content", messaging.html "Message Content").
+
+Starting from the Composition or MessageHeader, the entries reachable by following references
+(and a document's stylesheet link) belong; an entry that only refers *to* them is tolerated
+(Provenance is meant to); anything else should not be there. As the HL7 validator judges R4:
+
+=======================================  ============================  ==================
+entry                                    document                      message
+=======================================  ============================  ==================
+reachable from the first entry           fine                          fine
+refers to reachable entries (not         warning                       information
+Provenance)
+neither                                  warning (*)                   warning
+=======================================  ============================  ==================
+
+(*) The HL7 validator makes this an error for documents. ecanfhir warns: a document converted
+from a message (``ecanfhir.builders.to_document``) keeps the message's parties, such as the
+receiving organisation, that its Composition need not name.
+
+References are followed the way they resolve inside a Bundle (fullUrl, then type and id);
+``#`` references stay inside their resource, and nested Bundles are not entered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from .._context import BundleScope
+from .._issue import Issue
+from .reference import resolve_in_bundle
+
+__all__ = ["check_reachable_entries"]
+
+REVERSE_OK = frozenset({"Provenance"})
+
+
+def _references(value: Any, found: set[str]) -> None:
+    """Every reference string and every string that may name an entry, below ``value``."""
+    if isinstance(value, Mapping):
+        if value.get("resourceType") == "Bundle":
+            return
+        for key, item in value.items():
+            if isinstance(item, str):
+                if key == "reference" or ":" in item:
+                    found.add(item)
+            else:
+                _references(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, str):
+                found.add(item)
+            else:
+                _references(item, found)
+
+
+def check_reachable_entries(bundle: Mapping[str, Any], scope: BundleScope,
+                            at: str) -> Iterator[Issue]:
+    """The entries of a document or message its first resource does not lead to."""
+    kind = bundle.get("type")
+    entries = bundle.get("entry")
+    if kind not in ("document", "message") or not isinstance(entries, list):
+        return
+    index = {}  # id(resource) -> entry position
+    for i, entry in enumerate(entries):
+        if isinstance(entry, Mapping) and isinstance(entry.get("resource"), Mapping):
+            index[id(entry["resource"])] = i
+    if not index or 0 not in index.values():
+        return
+    targets = {i: _targets(entries[i], scope, index) for i in index.values()}
+    visited: set[int] = set()
+    _visit(0, targets, visited)
+    for link in bundle.get("link") or ():
+        if isinstance(link, Mapping) and link.get("relation") == "stylesheet":
+            visited.update(i for i in index.values() if _type_id(entries[i]) == link.get("url"))
+    yield from _reverse(entries, targets, visited, kind, at)
+    for i in sorted(set(index.values()) - visited):
+        first = "Composition" if kind == "document" else "MessageHeader"
+        message = (f"this entry is not reachable from the {first} by following references, so "
+                   f"it does not belong in the {kind}")
+        yield Issue.warning("business-rule", f"{at}.entry[{i}]", message,
+                            "bundle-entry-reachable")
+
+
+def _type_id(entry: Mapping[str, Any]) -> str:
+    resource = entry["resource"]
+    return f"{resource.get('resourceType')}/{resource.get('id')}"
+
+
+def _targets(entry: Mapping[str, Any], scope: BundleScope, index: dict[int, int]) -> set[int]:
+    found: set[str] = set()
+    _references(entry["resource"], found)
+    full_url = entry.get("fullUrl") if isinstance(entry.get("fullUrl"), str) else None
+    hits: set[int] = set()
+    for reference in found:
+        if reference.startswith("#"):
+            continue
+        for target in resolve_in_bundle(scope, reference, full_url):
+            if id(target) in index:
+                hits.add(index[id(target)])
+    return hits
+
+
+def _visit(start: int, targets: dict[int, set[int]], visited: set[int]) -> None:
+    stack = [start]
+    while stack:
+        i = stack.pop()
+        if i not in visited:
+            visited.add(i)
+            stack.extend(targets.get(i, ()))
+
+
+def _reverse(entries: list[Any], targets: dict[int, set[int]], visited: set[int], kind: Any,
+             at: str) -> Iterator[Issue]:
+    """Entries that only refer to the reachable ones: admitted, and said unless Provenance."""
+    found = True
+    while found:
+        found = False
+        for i, linked in targets.items():
+            if i in visited or not linked & visited:
+                continue
+            found = True
+            if entries[i]["resource"].get("resourceType") not in REVERSE_OK:
+                message = ("this entry is only reachable backwards (it refers to the content, the "
+                           "content does not refer to it); only Provenance is meant to be so")
+                yield (Issue.warning("invalid", f"{at}.entry[{i}]", message,
+                                     "bundle-entry-reachable") if kind == "document" else
+                       Issue.information("informational", f"{at}.entry[{i}]", message,
+                                         "bundle-entry-reachable"))
+            _visit(i, targets, visited)
