@@ -308,6 +308,9 @@ def _ill_formed(element: Mapping[str, Any]) -> list[str]:
     if "slicing" in element and "slicing" not in bad and not _shaped(
             element["slicing"].get("discriminator", []), list, dict):
         bad.append("slicing")
+    if "constraint" in element and "constraint" not in bad and not all(
+            _shaped(c.get("key", ""), str) for c in element["constraint"]):
+        bad.append("constraint")
     return bad
 
 
@@ -771,7 +774,7 @@ class _Generator:
             el["constraint"] = [c if "source" in c else {**c, "source": self.base_url}
                                 for c in el["constraint"]]
         if diff.get("constraint"):
-            keys = {c.get("key") for c in el.get("constraint", ())}
+            keys = {c.get("key") for c in el.get("constraint", ()) if isinstance(c.get("key"), str)}
             added = [{**c, "source": c.get("source") or self.url}
                      for c in diff["constraint"] if c.get("key") not in keys]
             el["constraint"] = [*el.get("constraint", ()), *added]

@@ -588,3 +588,10 @@ def test_arbitrary_json_never_raises(q_items: Any, qr_items: Any) -> None:
     q = {"resourceType": "Questionnaire", "url": Q_URL, "item": q_items}
     qr = {"resourceType": QR, "questionnaire": Q_URL, "status": "completed", "item": qr_items}
     assert all(i.expression.startswith(QR) for i in check(q, qr))
+
+
+def test_status_of_the_wrong_shape_does_not_crash() -> None:
+    """A status that is not a string (reported by the walker) is judged strictly, not raised."""
+    q = questionnaire({"linkId": "n", "type": "string", "text": "Name", "required": True})
+    qr = {**response(), "status": ["in-progress"]}
+    assert found(check(q, qr)) == [("error", "required", QR)]

@@ -159,7 +159,8 @@ def _check_meaning_when_missing(element: Mapping[str, Any], path: str,
 def _check_invariants(element: Mapping[str, Any], at: str, *, sd: Mapping[str, Any],
                       inherited: Mapping[str, str], seen: dict[str, str]) -> Iterator[Issue]:
     url, version = sd.get("url"), sd.get("version")
-    for c, constraint in enumerate(element.get("constraint") or ()):
+    constraints = element.get("constraint")
+    for c, constraint in enumerate(constraints if isinstance(constraints, list) else []):
         if not isinstance(constraint, Mapping):
             continue
         where = f"{at}.constraint[{c}]"

@@ -135,7 +135,8 @@ def check_questionnaire_response(
         return
     questionnaire, contained = found
     form = _Form(questionnaire, canonical, contained, terminology, registry, resolve, qr,
-                 strict=qr.get("status") not in _LENIENT_STATUS)
+                 strict=not (isinstance(qr.get("status"), str)
+                             and qr["status"] in _LENIENT_STATUS))
     _index(form, _dicts(questionnaire.get("item")), None)
     yield from _check_period(questionnaire, qr.get("authored"), at)
     yield from _check_items(form, qr.get("item"), _dicts(questionnaire.get("item")), at, (),

@@ -335,3 +335,10 @@ def test_differential_out_of_order() -> None:
     in_order = profile("order", [{"path": "Patient"}, {"path": "Patient.identifier", "min": 1},
                                  {"path": "Patient.birthDate", "min": 1}], type_="Patient")
     assert [i for i in check(in_order).issues if i.rule == "sd-order"] == []
+
+
+def test_invariant_key_of_the_wrong_shape_does_not_crash() -> None:
+    """A constraint whose key is not a string is reported, not raised on."""
+    sd = profile("badkey", [{"path": "Observation", "constraint": [
+        {"key": ["k"], "severity": "error", "human": "x", "expression": "true"}]}])
+    assert ("invalid", f"{DIFF}[0]") in errors(check(sd))
