@@ -595,3 +595,10 @@ def test_status_of_the_wrong_shape_does_not_crash() -> None:
     q = questionnaire({"linkId": "n", "type": "string", "text": "Name", "required": True})
     qr = {**response(), "status": ["in-progress"]}
     assert found(check(q, qr)) == [("error", "required", QR)]
+
+
+def test_item_without_type_cannot_be_checked() -> None:
+    """A Questionnaire item with no type (it is 1..1): answers to it are an error there."""
+    q = questionnaire({"linkId": "x", "text": "Anything"})
+    assert found(check(q, response(answer("x", {"valueString": "y"})))) == [
+        ("error", "required", "QuestionnaireResponse.item[0]")]

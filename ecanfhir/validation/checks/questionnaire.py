@@ -269,6 +269,12 @@ def _check_instance(form: _Form, q_item: Mapping[str, Any], item: Mapping[str, A
     answers, children = _list(item.get("answer")), _list(item.get("item"))
     inner: Chain = (*chain, (link_id, item))
     child_required = enabled is not False
+    if not isinstance(kind, str):
+        # Questionnaire.item.type is 1..1; without it no answer can be judged (HL7 validator:
+        # Questionnaire_QR_Item_NoType, an error).
+        yield Issue.error("required", at, f"the item '{link_id}' of the Questionnaire has no "
+                          "type, so its answers cannot be checked", "qr-item-no-type")
+        return
     if kind in ("group", "display"):
         if answers:
             yield Issue.error("structure", at, f"the item '{link_id}' is a {kind}, so it cannot "
