@@ -22,7 +22,7 @@ from .checks.attachment import check_attachment
 from .checks.binding import check_binding, check_coding_system
 from .checks.bundle import check_bundle, scope_of
 from .checks.bundle_link import check_bundle_links, check_search_set
-from .checks.bundle_references import check_reachable_entries
+from .checks.bundle_references import check_reachable_entries, check_relative_references
 from .checks.code_system import check_code_system
 from .checks.coding import check_coding_systems
 from .checks.concept_map import check_concept_map
@@ -41,8 +41,8 @@ from .checks.questionnaire_definition import check_questionnaire
 from .checks.reference import resolver_for
 from .checks.search_parameter import check_capability_search_params, check_search_parameter
 from .checks.slicing import SliceMatcher, assign_slices, check_slices
-from .checks.structure_definition import check_structure_definition
 from .checks.structure import check_cardinality
+from .checks.structure_definition import check_structure_definition
 from .checks.uri import check_identifier
 from .checks.value_set import check_value_set
 
@@ -101,6 +101,7 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
             run.issues.extend(check_bundle(run, frame))
             run.issues.extend(check_bundle_links(resource, root_path))
             run.issues.extend(check_reachable_entries(resource, scope_of(frame), root_path))
+            run.issues.extend(check_relative_references(run, frame))
             run.issues.extend(check_search_set(
                 resource, root_path, is_resource_type=run.schema.registry.is_resource_type))
         elif rt == "QuestionnaireResponse":

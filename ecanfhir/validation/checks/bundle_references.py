@@ -20,18 +20,28 @@ receiving organisation, that its Composition need not name.
 
 References are followed the way they resolve inside a Bundle (fullUrl, then type and id);
 ``#`` references stay inside their resource, and nested Bundles are not entered.
+
+A relative reference in an entry resolves against the entry's fullUrl (R4 §3.3.1.4.2), so it
+needs one, and it has the form ``Type/id`` or ``Type/id/_history/version``; a transaction or
+batch may also use a conditional reference ``Type?search`` (http.html#trules). Otherwise it is
+an error, as in the HL7 validator.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .._context import BundleScope
+from .._context import BundleScope, Frame
 from .._issue import Issue
 from .reference import resolve_in_bundle
 
-__all__ = ["check_reachable_entries"]
+if TYPE_CHECKING:
+    from .._context import Run
+
+__all__ = ["check_reachable_entries", "check_relative_references"]
+
+REQUESTS = ("transaction", "batch", "transaction-response", "batch-response")
 
 REVERSE_OK = frozenset({"Provenance"})
 
@@ -129,3 +139,37 @@ def _reverse(entries: list[Any], targets: dict[int, set[int]], visited: set[int]
                        Issue.information("informational", f"{at}.entry[{i}]", message,
                                          "bundle-entry-reachable"))
             _visit(i, targets, visited)
+
+
+def _entry_frame(frame: Frame) -> Frame | None:
+    f: Frame | None = frame
+    while f is not None and f.bundle is None:
+        f = f.parent
+    return f
+
+
+def check_relative_references(run: Run, frame: Frame) -> Iterator[Issue]:
+    """The relative references of this Bundle's entries: resolvable, and well formed."""
+    scope, kind = frame.scope, frame.resource.get("type")
+    if scope is None:
+        return
+    for pending in run.references:
+        entry = _entry_frame(pending.frame)
+        ref = pending.reference
+        if entry is None or entry.bundle is not scope or ref.startswith("#") or ":" in ref:
+            continue
+        if entry.full_url is None:
+            if kind not in REQUESTS:
+                yield Issue.error("invalid", pending.path, f"the relative reference '{ref}' "
+                                  "cannot be resolved: its entry has no fullUrl",
+                                  "reference-format")
+            continue
+        if ref.count("/") in (1, 3):
+            continue
+        search = kind in REQUESTS and "?" in ref and \
+            run.schema.registry.is_resource_type(ref.split("?", 1)[0])
+        if not search:
+            allowed = " or a search (Type?parameters)" if kind in REQUESTS else ""
+            yield Issue.error("invalid", pending.path, f"the relative reference '{ref}' must be "
+                              f"Type/id (or Type/id/_history/version){allowed}",
+                              "reference-format")

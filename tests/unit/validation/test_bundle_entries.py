@@ -146,3 +146,38 @@ def test_message_entry_nothing_leads_to_is_a_warning() -> None:
                 "identifier": DOC_ID,
                 "entry": [entry(header), entry(PATIENT), entry(ORGANIZATION)]}
     assert reachable(resource) == [("warning", "Bundle.entry[2]")]
+
+
+def in_bundle(kind: str, reference: str, full_url: str | None) -> dict[str, Any]:
+    observation = {**OBSERVATION, "subject": {"reference": reference}}
+    found: dict[str, Any] = {"resource": observation}
+    if full_url:
+        found["fullUrl"] = full_url
+    if kind == "transaction":
+        found["request"] = {"method": "POST", "url": "Observation"}
+    return {"resourceType": "Bundle", "type": kind, "entry": [found]}
+
+
+@pytest.mark.parametrize(("kind", "reference", "full_url"), [
+    ("collection", "Patient/p1", f"{BASE}/Observation/ob1"),
+    ("collection", "Patient/p1/_history/2", f"{BASE}/Observation/ob1"),
+    ("transaction", "Patient?identifier=http://example.org/mrn|1", None),
+    ("collection", "urn:uuid:0f3d3d1a-1b2c-4d5e-8f90-123456789abd", f"{BASE}/Observation/ob1"),
+])
+def test_well_formed_references_in_entries_pass(kind: str, reference: str,
+                                                full_url: str | None) -> None:
+    """Type/id, a versioned one, a transaction's conditional reference, an absolute one."""
+    assert errors_of(in_bundle(kind, reference, full_url), "reference-format") == []
+
+
+@pytest.mark.parametrize(("kind", "reference", "full_url"), [
+    ("collection", "Patient/p1/extra", f"{BASE}/Observation/ob1"),
+    ("collection", "Patient?identifier=x", f"{BASE}/Observation/ob1"),
+    ("transaction", "Patient/p1/extra", "urn:uuid:0f3d3d1a-1b2c-4d5e-8f90-123456789abe"),
+    ("collection", "Patient/p1", None),
+])
+def test_malformed_or_unresolvable_relative_reference_is_an_error(kind: str, reference: str,
+                                                                  full_url: str | None) -> None:
+    """A relative reference has the form Type/id, and needs its entry's fullUrl to resolve."""
+    expected = [("error", "invalid", "Bundle.entry[0].resource.subject.reference")]
+    assert errors_of(in_bundle(kind, reference, full_url), "reference-format") == expected
