@@ -110,24 +110,33 @@ class Registry:
             if found is None or (resource_type and found.get("resourceType") != resource_type):
                 continue
             if version is None or _version_matches(str(found.get("version") or ""), version):
-                return self._newer_extension(url, found) if version is None else found
+                return self._superseding(url, found) if version is None else found
         if self.load_defaults and resource_type in (None, "StructureDefinition"):
             return self._cross_version(url)
         return None
 
-    def _newer_extension(self, url: str, found: dict[str, Any]) -> dict[str, Any]:
-        """R4 core's definition of an extension, unless HL7's extension pack (a default
-        package) has a newer version: the HL7 validator loads the pack after core and uses the
-        newest, whose contexts and types are corrected (humanname-mothers-family on
-        HumanName.family, structuredefinition-fhir-type on ElementDefinition.type)."""
-        if not self.load_defaults or found.get("resourceType") != "StructureDefinition" \
-                or found.get("type") != "Extension":
+    def _superseding(self, url: str, found: dict[str, Any]) -> dict[str, Any]:
+        """The definition to use when core and a default package both hold a URL.
+
+        R4 core carries copies of HL7 Terminology's code systems and value sets (versioned
+        "4.0.1" or by date, so a version comparison would keep the stale copy): as in the HL7
+        validator ("special case logic for UTG support prior to version 5" in its
+        CanonicalResourceManager), HL7 Terminology's definition replaces core's copy. For an
+        extension, the extension pack's newer version wins: the HL7 validator loads the pack
+        after core and uses the newest, whose contexts and types are corrected
+        (humanname-mothers-family on HumanName.family, structuredefinition-fhir-type on
+        ElementDefinition.type).
+        """
+        if not self.load_defaults or self.core.load(url) is not found:
             return found
         for pack in default_packages():
             newer = pack.load(url)
-            if newer is not None and newer.get("resourceType") == "StructureDefinition" \
-                    and _version_key(str(newer.get("version") or "")) \
-                    > _version_key(str(found.get("version") or "")):
+            if newer is None or newer.get("resourceType") != found.get("resourceType"):
+                continue
+            if pack.package.startswith("hl7.terminology"):
+                return newer
+            if found.get("type") == "Extension" and _version_key(
+                    str(newer.get("version") or "")) > _version_key(str(found.get("version") or "")):
                 return newer
         return found
 

@@ -57,10 +57,32 @@ def test_user_loaded_version_wins() -> None:
         mine["concept"]
 
 
-def test_core_wins_over_the_default_packages() -> None:
-    """R4 core's own definitions are not replaced by the packages' (core is looked up first)."""
-    assert (Registry().code_system("http://terminology.hl7.org/CodeSystem/v3-ActCode")
-            or {}).get("version") == "2018-08-12"
+def test_terminology_replaces_core_copies() -> None:
+    """R4 core's copies of HL7 Terminology's code systems give way to THO's own definitions, as
+    in the HL7 validator; asking for core's version by number still finds core's copy."""
+    registry = Registry()
+    physical = "http://terminology.hl7.org/CodeSystem/location-physical-type"
+    assert (registry.code_system(physical) or {}).get("version") != "4.0.1"
+    assert (registry.code_system(physical + "|4.0.1") or {}).get("version") == "4.0.1"
+    assert (Registry(defaults=False).code_system(physical) or {}).get("version") == "4.0.1"
+    act_code = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+    assert (registry.code_system(act_code) or {}).get("version") != "2018-08-12"
+
+
+def test_code_added_by_terminology_is_valid() -> None:
+    """A code THO added to a system core also copies (location-physical-type 'vi', virtual) is
+    accepted; a code neither has is still an error at its location."""
+    from ecanfhir import validate
+
+    def location(code: str) -> dict[str, object]:
+        return {"resourceType": "Location", "id": "l1", "physicalType": {"coding": [
+            {"system": "http://terminology.hl7.org/CodeSystem/location-physical-type",
+             "code": code}]}}
+
+    assert validate(location("vi")).errors == ()
+    errors = validate(location("zz")).errors
+    assert [(e.code, e.expression) for e in errors] == [
+        ("code-invalid", "Location.physicalType.coding[0].code")]
 
 
 def test_a_package_is_opened_only_for_urls_it_holds() -> None:
