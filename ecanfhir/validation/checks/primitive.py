@@ -3,6 +3,7 @@ what a valid value may still get wrong (URIs: checks/uri.py; text: checks/text.p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..._primitives import check_primitive
@@ -36,7 +37,10 @@ def check_primitive_value(run: Run, element: ElementNode, type_ref: TypeRef, val
     if code in URI_TYPES and isinstance(value, str):
         defines = element.name == "url" and element.path.count(".") == 1 \
             and _is_resource_path(run, element.path)
-        return check_uri_value(element.base_path, code, value, at, defines_canonical=defines)
+        targets = type_ref.target_types if code == "canonical" \
+            and element.base_path != "Meta.profile" else ()
+        return check_uri_value(element.base_path, code, value, at, defines_canonical=defines,
+                               canonical_type=_resource_type_of(run), targets=targets)
     if isinstance(value, str):
         return check_text(code, value, at)
     return None
@@ -44,3 +48,11 @@ def check_primitive_value(run: Run, element: ElementNode, type_ref: TypeRef, val
 
 def _is_resource_path(run: Run, path: str) -> bool:
     return run.schema.registry.is_resource_type(path.split(".", 1)[0])
+
+
+def _resource_type_of(run: Run) -> Callable[[str], str | None]:
+    def resource_type(canonical: str) -> str | None:
+        found = run.schema.registry.get(canonical)
+        rt = found.get("resourceType") if found is not None else None
+        return rt if isinstance(rt, str) else None
+    return resource_type

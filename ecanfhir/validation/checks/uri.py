@@ -11,6 +11,8 @@ value                              rule                                        r
 ``urn:uuid:X`` (any URI type)      X is a lowercase UUID (datatypes.html#uuid)  uuid-syntax
 ``urn:oid:X`` (any URI type)       X is an OID, and not a short top arc        oid-syntax
 a ``canonical``                    absolute, or a ``#fragment`` (R4 §2.24.0.1)  canonical-absolute
+a ``canonical`` naming a loaded    of a type its targetProfile admits          canonical-type
+definition
 ``Resource.url`` of a definition   absolute (R4 §2.36 "canonical URL")         canonical-absolute
 ``Coding.system``                  absolute (datatypes.html#Coding: "a URI")   coding-system
 ``Identifier.system``              absolute (datatypes.html#Identifier)        identifier-system
@@ -26,7 +28,7 @@ valid OID but names no namespace anyone uses), except the special ``1.3.88`` and
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from .._issue import Issue
@@ -51,7 +53,9 @@ def is_absolute(uri: str) -> bool:
 
 
 def check_uri_value(element_path: str, type_code: str, value: str, at: str, *,
-                    defines_canonical: bool = False) -> Issue | None:
+                    defines_canonical: bool = False,
+                    canonical_type: Callable[[str], str | None] | None = None,
+                    targets: tuple[str, ...] = ()) -> Issue | None:
     """The first problem of a URI-typed value the regex lets through, or None.
 
     Args:
@@ -60,6 +64,8 @@ def check_uri_value(element_path: str, type_code: str, value: str, at: str, *,
         value: the value, already known to be a string without whitespace.
         at: the FHIRPath location of the value.
         defines_canonical: the value is the ``url`` of a resource (its canonical URL).
+        canonical_type: the resource type a canonical URL names among the loaded definitions.
+        targets: the resource types a ``canonical`` element admits (empty: any).
 
     >>> check_uri_value("Patient.identifier.system", "uri", "urn:oid:1.2.208.176.1.2", "x")
     >>> check_uri_value("Bundle.entry.fullUrl", "uri", "urn:uuid:ABC", "x").rule
@@ -87,7 +93,14 @@ def check_uri_value(element_path: str, type_code: str, value: str, at: str, *,
         return Issue.error("invalid", at, f"the extension url '{value}' must not contain a "
                            "version: an extension is identified by its url alone",
                            "extension-url")
-    return _check_absolute(element_path, type_code, value, at, defines_canonical)
+    problem = _check_absolute(element_path, type_code, value, at, defines_canonical)
+    if problem is None and type_code == "canonical" and targets and canonical_type is not None \
+            and not value.startswith("#") and "Resource" not in targets:
+        found = canonical_type(value)
+        if found is not None and found not in targets:
+            return Issue.error("invalid", at, f"the canonical '{value}' names a {found}, but "
+                               f"this element admits {', '.join(targets)}", "canonical-type")
+    return problem
 
 
 def _check_absolute(element_path: str, type_code: str, value: str, at: str,

@@ -135,3 +135,18 @@ def test_versioned_extension_url_is_an_error() -> None:
     found = [(i.severity, i.code, i.expression) for i in validate(resource).issues
              if i.rule == "extension-url"]
     assert found == [("error", "invalid", "Patient.extension[0].url")]
+
+
+def test_canonical_naming_a_definition_of_another_type_is_an_error() -> None:
+    """answerValueSet is a canonical(ValueSet): a StructureDefinition's URL is not one."""
+    items = [{"linkId": "a", "type": "choice", "text": "A",
+              "answerValueSet": "http://hl7.org/fhir/ValueSet/administrative-gender"},
+             {"linkId": "b", "type": "choice", "text": "B",
+              "answerValueSet": "http://hl7.org/fhir/StructureDefinition/Patient"},
+             {"linkId": "c", "type": "choice", "text": "C",
+              "answerValueSet": "http://example.org/ValueSet/not-loaded"}]
+    resource = {"resourceType": "Questionnaire", "text": NARRATIVE, "status": "draft",
+                "item": items}
+    found = [(i.severity, i.code, i.expression) for i in validate(resource).issues
+             if i.rule == "canonical-type"]
+    assert found == [("error", "invalid", "Questionnaire.item[1].answerValueSet")]
