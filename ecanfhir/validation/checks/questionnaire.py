@@ -8,7 +8,8 @@ answer has the type the item's ``type`` asks for. The Questionnaire
 enabled), ``repeats``, ``answerOption`` and ``answerValueSet``, ``enableWhen`` with
 ``enableBehavior``, ``maxLength``, ``effectivePeriod``, and the value constraints of the core
 and SDC extensions (minValue/maxValue, maxDecimalPlaces, minLength, regex, min/maxOccurs,
-unitOption/unitValueSet, referenceResource, mimeType/maxSize).
+unitOption/unitValueSet, referenceResource, mimeType/maxSize; checked in
+``questionnaire_values``).
 
 The response's own structure (JSON form, cardinality, qrs-1) is checked elsewhere. Rules and
 severities follow the HL7 Java validator's ``QuestionnaireValidator``: a Questionnaire that
@@ -20,34 +21,33 @@ that differs from the Questionnaire's is an error.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..._comparison import compare, compare_dates, decimal_places, number, same_value
+from ..._comparison import compare, compare_dates, same_value
 from ..._registry import Registry, split_canonical
 from ..._terminology import Terminology
 from .._issue import Issue, Severity
+from .questionnaire_values import EXT as _EXT
+from .questionnaire_values import SDC as _SDC
+from .questionnaire_values import check_attachment, check_limits, check_reference_type, check_unit
+from .questionnaire_values import dicts as _dicts
+from .questionnaire_values import extension_value as _extension_value
+from .questionnaire_values import extensions as _extensions
+from .questionnaire_values import int_value as _int
+from .questionnaire_values import listing as _listing
+from .questionnaire_values import show as _show
+from .questionnaire_values import show_coding as _show_coding
+from .questionnaire_values import typed_value as _typed_value
 
 __all__ = ["check_questionnaire_response"]
 
 Resolve = Callable[[str], Mapping[str, Any] | None]
 
-_EXT = "http://hl7.org/fhir/StructureDefinition/"
-_SDC = "http://hl7.org/fhir/uv/sdc/StructureDefinition/"
-_UCUM = "http://unitsofmeasure.org"
 _LENIENT_STATUS = frozenset({"in-progress", "stopped", "entered-in-error"})
 
-# answer.value[x] (R4 QuestionnaireResponse.item.answer.value[x]) -> FHIR type name.
-_VALUE_TYPES: Mapping[str, str] = {
-    "valueBoolean": "boolean", "valueDecimal": "decimal", "valueInteger": "integer",
-    "valueDate": "date", "valueDateTime": "dateTime", "valueTime": "time",
-    "valueString": "string", "valueUri": "uri", "valueAttachment": "Attachment",
-    "valueCoding": "Coding", "valueQuantity": "Quantity", "valueReference": "Reference",
-}
 # Questionnaire.item.type -> the answer types it takes. Like the HL7 validator, choice items
 # also take the primitive types answerOption can list; Reference is added when options list one.
 _CHOICE = ("Coding", "date", "time", "integer", "string")
@@ -356,21 +356,14 @@ def _check_answer(form: _Form, q_item: Mapping[str, Any], answer: Mapping[str, A
         yield from _check_coding(form, q_item, value, options=options, where=where, at=at)
     else:
         yield from _check_option(form, q_item, (fhir_type, value), options=options, where=where)
-    yield from _check_limits(q_item, fhir_type, value, where)
+    yield from check_limits(q_item, fhir_type, value, where)
     if fhir_type == "Quantity":
-        yield from _check_unit(form, q_item, value, where)
+        yield from check_unit(q_item, value, where, terminology=form.terminology,
+                              registry=form.registry)
     elif fhir_type == "Reference":
-        yield from _check_reference_type(q_item, value, where)
+        yield from check_reference_type(q_item, value, where)
     elif fhir_type == "Attachment":
-        yield from _check_attachment(q_item, value, where)
-
-
-def _typed_value(holder: Mapping[str, Any], prefix: str = "value") -> tuple[str, Any] | None:
-    for key, fhir_type in _VALUE_TYPES.items():
-        name = prefix + key[5:]
-        if name in holder and holder[name] is not None:
-            return fhir_type, holder[name]
-    return None
+        yield from check_attachment(q_item, value, where)
 
 
 def _options(q_item: Mapping[str, Any]) -> list[tuple[str, Any]]:
@@ -467,124 +460,6 @@ def _check_option(form: _Form, q_item: Mapping[str, Any], typed: tuple[str, Any]
                                     at=where)
 
 
-# -- value constraints ---------------------------------------------------------------------
-def _check_limits(q_item: Mapping[str, Any], fhir_type: str, value: Any,
-                  where: str) -> Iterator[Issue]:
-    for name, word, bad in (("minValue", "less than the minimum", -1),
-                            ("maxValue", "greater than the maximum", 1)):
-        quantity = "min" if name == "minValue" else "max"
-        for limit in _extensions(q_item, (_EXT + name, _SDC + f"sdc-questionnaire-{quantity}"
-                                          "Quantity")):
-            typed = _typed_value(limit)
-            if typed is None:
-                continue
-            if compare(fhir_type, value, typed[0], typed[1]) == bad:
-                yield Issue.error("value", where, f"the answer {_show(value)} is {word} "
-                                  f"allowed ({_show(typed[1])})", f"qr-{name[:3]}-value")
-    amount = value.get("value") if fhir_type == "Quantity" and isinstance(value, Mapping) else value
-    places = _int(_extension_value(q_item, (_EXT + "maxDecimalPlaces",), "valueInteger"))
-    if fhir_type in ("decimal", "Quantity") and places is not None:
-        found = decimal_places(amount)
-        if found is not None and found > places:
-            yield Issue.error("value", where, f"the answer {_show(amount)} has {found} decimal "
-                              f"places; at most {places} are allowed", "qr-max-decimal-places")
-    if isinstance(value, str) and fhir_type in ("string", "uri"):
-        yield from _check_text(q_item, value, where)
-
-
-def _check_text(q_item: Mapping[str, Any], value: str, where: str) -> Iterator[Issue]:
-    shortest = _int(_extension_value(q_item, (_EXT + "minLength",), "valueInteger"))
-    if shortest is not None and len(value) < shortest:
-        yield Issue.error("value", where, f"the answer {_show(value)} has {_chars(value)}; at "
-                          f"least {shortest} are required", "qr-min-length")
-    longest = _int(q_item.get("maxLength"))
-    if longest is not None and len(value) > longest:
-        yield Issue.error("too-long", where, f"the answer {_show(value)} has {_chars(value)}; at "
-                          f"most {longest} are allowed", "qr-max-length")
-    pattern = _extension_value(q_item, (_EXT + "regex",), "valueString")
-    if isinstance(pattern, str):
-        try:
-            compiled = re.compile(pattern)
-        except re.error:
-            return  # a Java-only construct: not judged here
-        if compiled.fullmatch(value) is None:
-            yield Issue.error("value", where, f"the answer {_show(value)} does not match the "
-                              f"pattern '{pattern}' the Questionnaire sets", "qr-regex")
-
-
-def _check_unit(form: _Form, q_item: Mapping[str, Any], quantity: Any,
-                where: str) -> Iterator[Issue]:
-    if not isinstance(quantity, Mapping) or not isinstance(quantity.get("code"), str):
-        return
-    system, code = quantity.get("system"), quantity["code"]
-    units = [u for u in _extensions(q_item, (_EXT + "questionnaire-unitOption",
-                                             _SDC + "sdc-questionnaire-unitOption"))
-             if isinstance(u.get("valueCoding"), Mapping)]
-    listed = [u["valueCoding"] for u in units]
-    if listed and not any(u.get("system") == system and u.get("code") == code for u in listed):
-        yield Issue.error("code-invalid", where, f"the unit {system}#{code} is not one of the "
-                          f"unitOptions: expected {_listing([_show_coding(u) for u in listed])}",
-                          "qr-unit")
-    value_set = _extension_value(q_item, (_EXT + "questionnaire-unitValueSet",
-                                          _SDC + "sdc-questionnaire-unitValueSet"),
-                                 "valueCanonical")
-    if isinstance(value_set, str) and form.registry.value_set(value_set) is not None:
-        result = form.terminology.check_code(
-            value_set, system=system if isinstance(system, str) else None, code=code)
-        if result.outcome == "not-member":
-            yield Issue.error("code-invalid", where, f"the unit is not in the unit value set: "
-                              f"{result.message}", "qr-unit")
-
-
-def _check_reference_type(q_item: Mapping[str, Any], reference: Any,
-                          where: str) -> Iterator[Issue]:
-    allowed = _strings(q_item, _EXT + "questionnaire-referenceResource", "valueCode")
-    if not allowed or "Resource" in allowed or not isinstance(reference, Mapping):
-        return
-    target = reference.get("type")
-    literal = reference.get("reference")
-    if not isinstance(target, str) and isinstance(literal, str):
-        match = re.search(r"(?:^|/)([A-Z][A-Za-z]+)/[A-Za-z0-9\-.]{1,64}(?:/_history/[^/]+)?$",
-                          literal)
-        target = match.group(1) if match else None
-    if isinstance(target, str) and target not in allowed:
-        yield Issue.error("structure", where, f"the reference points to a {target}, but item "
-                          f"'{q_item.get('linkId')}' allows only {_listing(allowed)}",
-                          "qr-reference-type")
-
-
-def _check_attachment(q_item: Mapping[str, Any], attachment: Any,
-                      where: str) -> Iterator[Issue]:
-    if not isinstance(attachment, Mapping):
-        return
-    kinds = [k.lower() for k in _strings(q_item, _EXT + "mimeType", "valueCode")]
-    content_type = attachment.get("contentType")
-    if kinds and isinstance(content_type, str):
-        base = content_type.split(";", 1)[0].strip().lower()
-        if base not in kinds and not any(k.endswith("/*") and base.startswith(k[:-1])
-                                         for k in kinds):
-            yield Issue.error("value", f"{where}.contentType", f"the attachment is '{base}', but "
-                              f"the Questionnaire allows only {_listing(kinds)}", "qr-mime-type")
-    most = number(_extension_value(q_item, (_EXT + "maxSize",), "valueDecimal"))
-    size = _attachment_size(attachment)
-    if most is not None and size is not None and size > most:
-        yield Issue.error("value", where, f"the attachment is {size} bytes; the Questionnaire "
-                          f"allows at most {_show(most)}", "qr-max-size")
-
-
-def _attachment_size(attachment: Mapping[str, Any]) -> int | None:
-    size = attachment.get("size")
-    if isinstance(size, int) and not isinstance(size, bool):
-        return size
-    data = attachment.get("data")
-    if isinstance(data, str):
-        try:
-            return len(base64.b64decode(data))
-        except (binascii.Error, ValueError):
-            return None
-    return None
-
-
 # -- enableWhen ----------------------------------------------------------------------------
 def _enabled(form: _Form, q_item: Mapping[str, Any], chain: Chain) -> bool | None:
     """Whether the item is enabled here: True, False, or None when that cannot be decided."""
@@ -647,28 +522,8 @@ def _find_answers(node: Mapping[str, Any], question: str) -> Iterator[Mapping[st
 
 
 # -- small helpers -------------------------------------------------------------------------
-def _dicts(value: object) -> list[Mapping[str, Any]]:
-    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
-
-
-def _extensions(element: Mapping[str, Any], urls: tuple[str, ...]) -> list[Mapping[str, Any]]:
-    return [e for e in _dicts(element.get("extension")) if e.get("url") in urls]
-
-
-def _strings(element: Mapping[str, Any], url: str, key: str) -> list[str]:
-    return [v for e in _extensions(element, (url,)) if isinstance(v := e.get(key), str)]
-
-
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def _list(value: object) -> list[Any]:
     return value if isinstance(value, list) else []
-
-
-def _extension_value(element: Mapping[str, Any], urls: tuple[str, ...], key: str) -> Any:
-    return next((e.get(key) for e in _extensions(element, urls) if key in e), None)
 
 
 def _local_value_set(form: _Form, value_set: str) -> Mapping[str, Any] | None:
@@ -720,35 +575,5 @@ def _in_local_value_set(form: _Form, value_set: Mapping[str, Any], system: str |
     return verdict
 
 
-def _show(value: object) -> str:
-    if isinstance(value, Mapping):
-        if "value" in value:  # Quantity
-            return f"{value.get('value')} {value.get('unit') or value.get('code') or ''}".strip()
-        if "code" in value or "system" in value:
-            return _show_coding(value)
-        if "reference" in value:
-            return str(value["reference"])
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f"'{value}'" if len(value) <= 60 else f"'{value[:57]}...'"
-    return str(value)
-
-
 def _a(word: str) -> str:
     return f"an {word}" if word[:1].lower() in "aeiou" else f"a {word}"
-
-
-def _chars(text: str) -> str:
-    return f"{len(text)} character" + ("" if len(text) == 1 else "s")
-
-
-def _show_coding(coding: Mapping[str, Any]) -> str:
-    system, code = coding.get("system"), coding.get("code")
-    return f"{system}#{code}" if system else f"'{code}'"
-
-
-def _listing(items: Sequence[str]) -> str:
-    shown = ", ".join(items[:10])
-    return shown + (f" (and {len(items) - 10} more)" if len(items) > 10 else "")
-
