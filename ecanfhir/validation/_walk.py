@@ -39,6 +39,7 @@ from .checks.quantity import QUANTITY_TYPES, check_ucum_annotations
 from .checks.questionnaire import check_questionnaire_response
 from .checks.questionnaire_definition import check_questionnaire
 from .checks.reference import resolver_for
+from .checks.reference_parts import check_reference_parts
 from .checks.search_parameter import check_capability_search_params, check_search_parameter
 from .checks.slicing import SliceMatcher, assign_slices, check_slices
 from .checks.structure import check_cardinality
@@ -547,6 +548,7 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         run.issues.extend(check_narrative(value, path, language=frame.resource.get("language")
                                           if own else None))
     elif code == "Reference":
+        run.issues.extend(check_reference_parts(value, path))
         reference = value.get("reference")
         if isinstance(reference, str) and reference and type_ref is not None:
             run.references.append(PendingReference(f"{path}.reference", reference, type_ref,

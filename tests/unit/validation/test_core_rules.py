@@ -98,3 +98,18 @@ def test_security_label_given_twice_is_a_warning() -> None:
     assert found(resource, "meta-security") == [
         ("warning", "duplicate", "Patient.meta.security[1]")]
     assert validate(resource).ok
+
+
+@pytest.mark.parametrize(("subject", "expected"), [
+    ({"reference": "Patient/p1"}, []),
+    ({"identifier": {"system": "urn:oid:1.2.208.176.1.2", "value": "0101701234"}}, []),
+    ({"display": "Synthetic patient"}, []),
+    ({"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+                     "valueCode": "unknown"}]}, [("warning", "invalid", "Observation.subject")]),
+])
+def test_reference_saying_nothing_needs_a_display(subject: dict[str, Any],
+                                                   expected: list[tuple[str, str, str]]) -> None:
+    """Without reference or identifier, only a display says what a Reference is about."""
+    resource = {"resourceType": "Observation", "text": NARRATIVE, "status": "final",
+                "code": {"text": "Weight"}, "subject": subject}
+    assert found(resource, "reference-display") == expected
