@@ -203,3 +203,20 @@ def test_contained_code_system_is_noted(validator: Validator) -> None:
                 "compose": {"include": [{"system": EX + "CodeSystem/inner"}]}}
     assert found(validator, resource) == [
         ("information", "ValueSet.contained[0]", "codesystem-contained")]
+
+
+def test_supplement_display_differing_from_the_base_is_noted(validator: Validator) -> None:
+    """Two displays claiming the same language for one code: information."""
+    resource = supplement(concept=[{"code": "lung", "display": "Lungs"}])
+    assert found(validator, resource) == [
+        ("information", "CodeSystem.concept[0].display", "codesystem-supplement")]
+
+
+def test_designation_in_the_code_system_language_without_use_is_a_warning(
+        validator: Validator) -> None:
+    """The code system is in English; an English designation without use clashes."""
+    resource = code_system(language="en", concept=[{"code": "lung", "display": "Lung",
+                                                    "designation": [{"language": "en",
+                                                                     "value": "Lungs"}]}])
+    assert found(validator, resource) == [
+        ("warning", "CodeSystem.concept[0].designation[0]", "codesystem-designation")]

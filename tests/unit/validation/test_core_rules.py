@@ -113,3 +113,21 @@ def test_reference_saying_nothing_needs_a_display(subject: dict[str, Any],
     resource = {"resourceType": "Observation", "text": NARRATIVE, "status": "final",
                 "code": {"text": "Weight"}, "subject": subject}
     assert found(resource, "reference-display") == expected
+
+
+def test_companion_of_a_repeating_primitive_is_an_array() -> None:
+    """given repeats, so _given is an array aligned with it, not an object."""
+    resource = {"resourceType": "Patient", "text": NARRATIVE,
+                "name": [{"given": ["Synne", "Marie"], "_given": {"id": "g1"}}]}
+    issues = [i for i in validate(resource).issues if i.rule == "json-form"]
+    assert ("error", "Patient.name[0].given") in {(i.severity, i.expression) for i in issues}
+    assert any("must be an array" in i.message for i in issues)
+
+
+def test_failed_invariant_is_an_error_naming_it() -> None:
+    """per-1: a Period does not end before it starts; the issue names the constraint."""
+    resource = {"resourceType": "Encounter", "text": NARRATIVE, "status": "finished",
+                "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                          "code": "AMB"},
+                "period": {"start": "2024-05-02", "end": "2024-05-01"}}
+    assert found(resource, "per-1") == [("error", "invariant", "Encounter.period")]

@@ -185,3 +185,14 @@ def test_imports_that_cannot_be_used(validator: Validator) -> None:
     assert found == [("warning", AT), ("warning", f"{AT}.valueSet[0]"),
                      ("warning", f"{AT}.valueSet[1]")]
     assert all(i.rule == "valueset-import" for i in issues(validator, resource))
+
+
+def test_contained_code_system_of_another_version_is_an_error(validator: Validator) -> None:
+    """'#cs' version 2 is asked for; the contained CodeSystem is version 1."""
+    contained = {"resourceType": "CodeSystem", "id": "cs", "url": "http://example.net/cs/c",
+                 "version": "1", "status": "draft", "content": "complete"}
+    resource = value_set({"system": "#cs", "version": "2", "concept": [{"code": "a"}]},
+                         contained=[contained])
+    found = [i for i in issues(validator, resource) if "version '2'" in i.message]
+    assert [(i.severity, i.expression, i.rule) for i in found] == [
+        ("error", f"{AT}.system", "valueset-system")]
