@@ -16,6 +16,7 @@ import pytest
 import uvicorn
 from _centre_http import AppClient
 from _centre_messages import referral
+from fastapi import FastAPI
 
 from testservers.national_centre import Settings, create_app
 
@@ -102,3 +103,24 @@ def test_uvicorn_logs_at_debug_hold_no_cpr(debug_server: str,
             logger.disabled = disabled
     assert any(r.name == "uvicorn.access" for r in caplog.records)
     _assert_clean(caplog)
+
+
+def test_error_log_masks_a_cpr_number_in_the_path(live_server: tuple[str, FastAPI],
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """An internal error on ``GET /Patient/<CPR>/_history/1`` is logged with the number
+    masked, as the access log masks it (the store is made to fail for the test)."""
+    base, app = live_server
+    store = app.state.services.store
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("injected")
+
+    store.vread = broken
+    with caplog.at_level(logging.ERROR), httpx.Client(base_url=base, timeout=30) as http:
+        response = http.get(f"/Patient/{CPR}/_history/1")
+    assert response.status_code == 500
+    assert response.json()["issue"][0]["code"] == "exception"
+    logged = [r.getMessage() for r in caplog.records if r.name == "testservers.national_centre"]
+    assert any("internal error" in m and "/Patient/[number removed]/_history/1" in m
+               for m in logged), logged
+    assert not any(CPR in m for m in logged), logged

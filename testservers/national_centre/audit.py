@@ -36,7 +36,8 @@ from .settings import Settings
 from .storage import SearchQuery, Store, TokenParam, now
 
 __all__ = ["CPR_LIKE", "AuditMiddleware", "AuditRecorder", "AuditedMessageService", "Exchange",
-           "QueryStringFilter", "audit_event", "current_exchange", "parse_audit_search"]
+           "QueryStringFilter", "audit_event", "current_exchange", "masked_path",
+           "parse_audit_search"]
 
 log = logging.getLogger("testservers.national_centre")
 
@@ -53,6 +54,15 @@ RESOURCE_TYPES = "http://hl7.org/fhir/resource-types"
 _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 # A Danish CPR number (DDMMYY-SSSS): never logged nor audited, even as a resource id.
 CPR_LIKE = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
+
+
+def masked_path(path: str) -> str:
+    """A request path fit for a log: no query string, CPR-like numbers masked.
+
+    >>> masked_path("/Patient/2512489996/_history/2?identifier=x")
+    '/Patient/[number removed]/_history/2'
+    """
+    return CPR_LIKE.sub("[number removed]", path.split("?", 1)[0])
 
 
 def _safe_id(value: str) -> str | None:
@@ -289,8 +299,7 @@ class QueryStringFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            path = CPR_LIKE.sub("[number removed]", args[2].split("?", 1)[0])
-            record.args = (*args[:2], path, *args[3:])
+            record.args = (*args[:2], masked_path(args[2]), *args[3:])
         return True
 
 

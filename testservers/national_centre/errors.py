@@ -18,6 +18,7 @@ __all__ = ["install_error_handlers"]
 log = logging.getLogger("testservers.national_centre")
 
 _CODES = {404: "not-found", 405: "not-supported", 406: "not-supported", 413: "too-costly",
+from .audit import masked_path
           415: "not-supported"}
 
 
@@ -47,7 +48,7 @@ async def _invalid_request(request: Request, exc: Exception) -> Response:
 async def _internal_error(request: Request, exc: Exception) -> Response:
     correlation = str(uuid.uuid4())
     log.error("internal error %s on %s %s: %s", correlation, request.method,
-              request.url.path[:100], type(exc).__name__)
+              masked_path(request.url.path)[:100], type(exc).__name__)
     outcome = operation_outcome("fatal", "exception", "internal server error; quote "
                                 f"correlation id {correlation} when reporting it")
     return fhir_response(request, outcome, status_code=500,
