@@ -14,6 +14,7 @@ a base the derivedFrom parameter lacks     bases are a subset (or it is on Resou
 another type                               same type                                 error
 another expression                         the same, for the bases in common          warning
 composite with fewer than two components   a composite combines two or more          error
+expression that does not parse             FHIRPath (R4 fhirpath.html)               error
 CapabilityStatement searchParam type       the definition's type                     error
 =========================================  ========================================  =========
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from ..._fhirpath import FhirPathError, compile_expression
 from ..._registry import Registry
 from .._issue import Issue
 
@@ -45,6 +47,12 @@ def _strings(value: Any) -> list[str]:
 def check_search_parameter(sp: Mapping[str, Any], at: str, *,
                            registry: Registry) -> Iterator[Issue]:
     """derivedFrom consistency and composite components of one SearchParameter."""
+    expression = sp.get("expression")
+    if isinstance(expression, str) and expression.strip():
+        problem = _syntax_error(expression)
+        if problem:
+            yield Issue.error("invalid", f"{at}.expression", f"the expression is not valid "
+                              f"FHIRPath: {problem}", "searchparameter-expression")
     master_url = sp.get("derivedFrom")
     if isinstance(master_url, str) and master_url:
         yield from _derived(sp, master_url, at, registry)
@@ -53,6 +61,20 @@ def check_search_parameter(sp: Mapping[str, Any], at: str, *,
         yield Issue.error("business-rule", at, f"a composite search parameter combines two or "
                           f"more components; this one has {len(components)}",
                           "searchparameter-components")
+
+
+def _syntax_error(expression: str) -> str | None:
+    """The FHIRPath syntax error of an expression, if any (functions and variables this engine
+    does not know are not held against it: another engine may know them)."""
+    try:
+        compile_expression(expression)
+    except FhirPathError as exc:
+        message = str(exc)
+        if any(word in message for word in ("unknown function", "unknown variable",
+                                            "arguments")):
+            return None
+        return message
+    return None
 
 
 def _derived(sp: Mapping[str, Any], master_url: str, at: str,

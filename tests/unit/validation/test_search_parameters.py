@@ -118,3 +118,14 @@ def test_capability_search_param_with_another_type_is_an_error(validator: Valida
                       "CapabilityStatement.rest[0].resource[0].searchParam[0].type")
     assert (issue.severity, issue.code, issue.rule) == ("error", "business-rule",
                                                           "capability-searchparam-type")
+
+
+def test_expression_that_does_not_parse_is_an_error(validator: Validator) -> None:
+    """FHIRPath syntax: a dangling '(' is an error; a function this engine lacks is not."""
+    fine = derived(expression="Observation.subject.name.where(use = 'official')")
+    assert [i for i in issues(validator, fine) if i.rule == "searchparameter-expression"] == []
+    broken = derived(expression="Observation.subject.(")
+    [issue] = [i for i in issues(validator, broken) if i.rule == "searchparameter-expression"]
+    assert issue.expression == "SearchParameter.expression"
+    assert (issue.severity, issue.code, issue.rule) == ("error", "invalid",
+                                                          "searchparameter-expression")
