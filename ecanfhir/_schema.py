@@ -90,6 +90,13 @@ PUBLISHED_EXPRESSION_FIXES: Mapping[str, str] = {
     # spell it 'boolean'.
     "operator = 'exists' implies (answer is Boolean)":
         "operator = 'exists' implies (answer is boolean)",
+    # eld-19, eld-20: FHIRPath matches() is true when part of the string matches, so these
+    # path rules never failed; the HL7 validator anchors them (R5 states them so).
+    **{f"path.matches('{body}')": f"path.matches('^{body}$')" for body in (
+        '[^\\\\s\\\\.,:;\\\\\\\'"\\\\/|?!@#$%&*()\\\\[\\\\]{}]{1,64}(\\\\.[^\\\\s\\\\.,:;'
+        '\\\\\\\'"\\\\/|?!@#$%&*()\\\\[\\\\]{}]{1,64}(\\\\[x\\\\])?(\\\\:[^\\\\s\\\\.]+)?)*',
+        r"[A-Za-z][A-Za-z0-9]*(\\.[a-z][A-Za-z0-9]*(\\[x])?)*",
+    )},
 }
 
 

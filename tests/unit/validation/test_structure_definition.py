@@ -342,3 +342,18 @@ def test_invariant_key_of_the_wrong_shape_does_not_crash() -> None:
     sd = profile("badkey", [{"path": "Observation", "constraint": [
         {"key": ["k"], "severity": "error", "human": "x", "expression": "true"}]}])
     assert ("invalid", f"{DIFF}[0]") in errors(check(sd))
+
+
+@pytest.mark.parametrize("path, rules", [
+    ("Observation.code", []),
+    ("Observation...code", ["eld-19", "eld-20"]),
+    ("Observation.co de", ["eld-19", "eld-20"]),
+    ("Observation.Code", ["eld-20"]),
+])
+def test_element_paths_are_checked_whole(path: str, rules: list[str]) -> None:
+    """eld-19 (error) and eld-20 (warning) judge the whole path: FHIRPath matches() finds a
+    part, so R4's patterns are anchored, as the HL7 validator runs them."""
+    sd = profile("paths", [{"path": "Observation"}, {"path": path, "min": 1}])
+    found = sorted(i.rule for i in check(sd).issues
+                   if i.rule in ("eld-19", "eld-20") and i.expression == f"{DIFF}[1]")
+    assert found == rules
