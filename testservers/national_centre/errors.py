@@ -12,13 +12,13 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from ._fhirio import FhirError, fhir_response, operation_outcome
+from .audit import masked_path
 
 __all__ = ["install_error_handlers"]
 
 log = logging.getLogger("testservers.national_centre")
 
 _CODES = {404: "not-found", 405: "not-supported", 406: "not-supported", 413: "too-costly",
-from .audit import masked_path
           415: "not-supported"}
 
 
