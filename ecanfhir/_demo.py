@@ -17,7 +17,6 @@ Everything is synthetic (fictitious patients and CPR numbers) and stays on 127.0
 from __future__ import annotations
 
 import contextlib
-import os
 import tempfile
 import time
 from collections import Counter
@@ -65,26 +64,15 @@ class DemoResult:
 def _running_centre(database: Path) -> Iterator[str]:
     """The mock centre in a background thread on 127.0.0.1; yields its base URL."""
     from testservers.national_centre import create_app
-    from testservers.national_centre.routers.recorder import ENV_FLAG
+    from testservers.national_centre.faults import harness_faults
     from testservers.national_centre.running import free_port, serve_in_thread
-    from testservers.national_centre.settings import FaultRule, Settings
-
-    from .conformance import FAULT_SENDERS
+    from testservers.national_centre.settings import Settings
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    settings = Settings(database=str(database), base_url=base, faults=(
-        FaultRule("transient-error", sender=FAULT_SENDERS["transient-error"]),
-        FaultRule("fatal-error", sender=FAULT_SENDERS["fatal-error"])))
-    previous = os.environ.get(ENV_FLAG)
-    os.environ[ENV_FLAG] = "1"  # the sender suite reads what was sent from the recorder
-    try:
-        app = create_app(settings)
-    finally:
-        if previous is None:
-            os.environ.pop(ENV_FLAG, None)
-        else:
-            os.environ[ENV_FLAG] = previous
+    # As `ecanfhir serve --harness`: the sender suite reads what was sent from the recorder.
+    app = create_app(Settings(database=str(database), base_url=base, faults=harness_faults(),
+                              recorder=True))
     with serve_in_thread(app, port) as base:
         yield base
 

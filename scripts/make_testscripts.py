@@ -225,7 +225,7 @@ def centre(data):
              "A message the centre answers transient-error (it must be configured to fault sender SOR 555555555501) carries an OperationOutcome and is not stored.",
              ["TRN-01", "ACK-03"], [
             pm("referral-transient"),
-            check("the endpoint faults sender SOR 555555555501 with transient-error (FaultRule)", pre=True,
+            check("the endpoint faults sender SOR 555555555501 with transient-error (the mock centre: ecanfhir serve --harness)", pre=True,
                   expression=ACK, value="transient-error"),
             check("an OperationOutcome", expression=OO + ".issue.exists()"),
             check("details reference it", expression="Bundle.entry[0].resource.response.details.reference", operator="notEmpty"),
@@ -235,7 +235,7 @@ def centre(data):
              "A message the centre answers fatal-error (it must be configured to fault sender SOR 555555555502) is not stored.",
              ["TRN-02", "ACK-03"], [
             pm("referral-fatal"),
-            check("the endpoint faults sender SOR 555555555502 with fatal-error (FaultRule)", pre=True,
+            check("the endpoint faults sender SOR 555555555502 with fatal-error (the mock centre: ecanfhir serve --harness)", pre=True,
                   expression=ACK, value="fatal-error"),
             check("an OperationOutcome", expression=OO + ".issue.exists()"),
             op("read", resource="Bundle", params="/${fatalBundleId}"),
@@ -302,15 +302,15 @@ def centre(data):
             check("400", response="bad"), check("OperationOutcome", resource="OperationOutcome")]),
     ]
     return script("ecan-centre-endpoint", "eCAN national centre endpoint",
-                  "What a national cancer centre endpoint must do for the eCAN+ pilot: acknowledgements (MedCom KR1/KR2), the four duplicate cases, transient/fatal handling, REST basics, errors and the KPIs. The transient-error and fatal-error tests need the centre to fault sender SOR 555555555501 (transient-error) and 555555555502 (fatal-error); otherwise they are skipped. Each test names the requirements (profiles/requirements.csv) it verifies.",
+                  "What a national cancer centre endpoint must do for the eCAN+ pilot: acknowledgements (MedCom KR1/KR2), the four duplicate cases, transient/fatal handling, REST basics, errors and the KPIs. The transient-error and fatal-error tests need the centre to fault sender SOR 555555555501 (transient-error) and 555555555502 (fatal-error); otherwise they are skipped (ecanfhir serve --harness sets this up). Each test names the requirements (profiles/requirements.csv) it verifies.",
                   contained, refs, variables, profiles, tests)
 
 
 def sender(data):
     contained, refs = fixtures(["referral", "referral-transient", "consultation"], data)
     log = "Bundle.entry.where(request.url.contains('$process-message'))"
-    clear = raw("delete", "_recorder/requests")
-    fetch = raw("get", "_recorder/requests")
+    clear = raw("delete", "$recorded-requests")
+    fetch = raw("get", "$recorded-requests")
     send = lambda src, **kw: op("process-message", resource="Bundle", sourceId=src, origin=2, **kw)  # noqa: E731
     tests = [
         test("sends-valid-message", "A valid message is sent once, as EcanMessage JSON",
@@ -319,7 +319,7 @@ def sender(data):
             clear, send("referral"), fetch, check("200", response="okay"),
             check("one POST to $process-message", expression=log + ".count()", value="1"),
             check("POST", expression=log + ".request.method", value="POST"),
-            raw("get", "_recorder/requests/-1"),
+            raw("get", "$recorded-requests/-1"),
             check("application/fhir+json", contentType="application/fhir+json"),
             check("EcanMessage", validateProfileId="ecan-message"),
             check("the letter handed over", expression="Bundle.entry[0].resource.id", compareToSourceId="referral",
@@ -329,7 +329,7 @@ def sender(data):
              "The centre answers transient-error (it faults sender SOR 555555555501): the sender resends at most twice, each time with a new Bundle.id and the same MessageHeader.id.",
              ["SND-01", "SND-02", "SND-04", "SND-05"], [
             clear, send("referral-transient"), fetch,
-            check("the centre answered transient-error (FaultRule for SOR 555555555501)", pre=True,
+            check("the centre answered transient-error to SOR 555555555501 (the mock centre: ecanfhir serve --harness)", pre=True,
                   expression="Bundle.entry.first().response.outcome.entry[0].resource.response.code", value="transient-error"),
             check("resent", expression=log + ".count()", operator="greaterThan", value="1"),
             check("at most 2 resends", expression=log + ".count()", operator="lessThan", value="4"),
@@ -350,9 +350,9 @@ def sender(data):
     ]
     profiles = [{"id": "ecan-message", "reference": "{{canonical}}/StructureDefinition/ecan-message"}]
     return script("ecan-sender-behaviour", "eCAN sender behaviour",
-                  "What the site's system sends (origin 2 is the sender under test; the runner hands it the fixture message). The mock centre records every request (ECANFHIR_CENTRE_RECORDER=1, GET /_recorder/requests) and the asserts read that record. The resend test needs the centre to fault sender SOR 555555555501 with transient-error.",
+                  "What the site's system sends (origin 2 is the sender under test; the runner hands it the fixture message). The mock centre records every request (ecanfhir serve --harness; GET /$recorded-requests) and the asserts read that record. The resend test needs the centre to fault sender SOR 555555555501 with transient-error.",
                   contained, refs, [], profiles, tests,
-                  setup=[fetch, check("the endpoint records requests (GET /_recorder/requests)", pre=True, response="okay")],
+                  setup=[fetch, check("the endpoint records requests (GET /$recorded-requests; the mock centre: ecanfhir serve --harness)", pre=True, response="okay")],
                   teardown=[clear])
 
 

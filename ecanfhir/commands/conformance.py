@@ -1,6 +1,7 @@
 """``ecanfhir conformance``: run the pilot's TestScript suites against an endpoint and write
 HTML, JSON, JUnit XML and FHIR TestReport reports. Exit 0 only when every required test passed
-and every SHALL requirement of the selected suites has a test."""
+and every SHALL requirement of the selected suites has a test. The last line of the summary is
+the verdict; a run failed only by skipped tests says so, and why."""
 
 from __future__ import annotations
 
@@ -87,13 +88,17 @@ def run(args: argparse.Namespace) -> int:
     counts = result.counts()
     cover = result.coverage.counts()
     print(f"{counts['pass']} passed, {counts['fail']} failed, {counts['skip']} skipped, "
-          f"{counts['error']} errors; SHALL requirements covered {cover['SHALL'][0]}/"
-          f"{cover['SHALL'][1]}")
+          f"{counts['error']} errors; SHALL requirements covered (a test ran and passed) "
+          f"{cover['SHALL'][0]}/{cover['SHALL'][1]}")
     for suite, test in result.tests():
         if test.status != "pass":
             print(f"  {test.status.upper():5} {suite}/{test.id}: {test.message[:200]}")
     if result.coverage.uncovered_shall:
         print("  SHALL requirements without a test: "
               + ", ".join(result.coverage.uncovered_shall))
+    if result.coverage.unverified_shall:
+        print("  SHALL requirements whose tests did not pass: "
+              + ", ".join(result.coverage.unverified_shall))
+    print(result.verdict())
     print(f"reports: {', '.join(str(p) for p in written)}", file=sys.stderr)
     return EXIT_OK if result.ok else EXIT_INVALID

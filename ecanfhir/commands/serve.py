@@ -1,6 +1,10 @@
 """``ecanfhir serve``: run the mock national cancer centre (``testservers.national_centre``)
 with uvicorn, on 127.0.0.1 unless told otherwise, storing into an SQLite file; ``--auth``
-turns on SMART Backend Services (``--client-jwks FILE --client-id ID`` registers a client)."""
+turns on SMART Backend Services (``--client-jwks FILE --client-id ID`` registers a client).
+
+``--harness`` makes it the test harness ``ecanfhir conformance`` expects: the fault rules of the
+suites' sender SORs and the request recorder (``/$recorded-requests``). ``--faults FILE`` adds
+fault rules from a JSON file (see ``testservers.national_centre.faults``)."""
 
 from __future__ import annotations
 
@@ -35,6 +39,15 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--workers", type=int, default=1, metavar="N",
                    help="server processes (default: 1); they share the database, so duplicate "
                         "detection holds across them (SQLite locking, or PostgreSQL)")
+    s.add_argument("--harness", action="store_true",
+                   help="run as the conformance test harness: fault the conformance suites' "
+                        "sender SORs and record every request (GET /$recorded-requests)")
+    s.add_argument("--faults", metavar="FILE",
+                   help="fault rules for $process-message from a JSON file ({\"faults\": "
+                        "[{\"action\": \"transient-error|fatal-error|latency|http-503\", "
+                        "\"event\": ..., \"sender\": SOR, \"seconds\": ..., "
+                        "\"retryAfter\": ..., \"probability\": 0..1}]}), checked before "
+                        "the --harness rules")
     s.set_defaults(run=run)
 
 
@@ -42,6 +55,7 @@ def settings_from_args(args: argparse.Namespace) -> Any:
     """The server ``Settings`` for the command line (UsageError for bad combinations)."""
     from testservers.national_centre import AuthSettings, Settings
     from testservers.national_centre.auth import client_from_jwks_file
+    from testservers.national_centre.faults import FaultFileError, harness_faults, load_fault_file
 
     base_url = args.base_url or f"http://{args.host}:{args.port}"
     if (args.client_jwks or args.client_id) and not args.auth:
@@ -57,7 +71,15 @@ def settings_from_args(args: argparse.Namespace) -> Any:
             raise UsageError(f"--client-jwks {exc}") from exc
         # Several workers must sign and check tokens with one secret.
         auth = AuthSettings(clients=clients, token_secret=getattr(args, "token_secret", None))
-    return Settings(database=args.db, base_url=base_url, auth=auth)
+    harness = bool(getattr(args, "harness", False))
+    try:
+        faults = load_fault_file(args.faults) if getattr(args, "faults", None) else ()
+    except FaultFileError as exc:
+        raise UsageError(f"--faults {exc}") from exc
+    if harness:
+        faults += harness_faults()
+    return Settings(database=args.db, base_url=base_url, auth=auth, faults=faults,
+                    recorder=harness)
 
 
 SETTINGS_VARIABLE = "ECANFHIR_SERVE_ARGS"
@@ -82,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
                          "pip install 'ecanfhir'") from exc
     if not 0 < args.port < 65536:
         raise UsageError(f"--port {args.port}: not a TCP port")
+    if args.harness and args.workers != 1:
+        raise UsageError("--harness keeps the recorded requests in memory: use --workers 1")
     settings = settings_from_args(args)
     try:
         app = create_app(settings)

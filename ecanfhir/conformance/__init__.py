@@ -6,7 +6,7 @@ else) — shipped in the pilot package (``profiles/TestScript``):
 - ``ecan-centre-endpoint``: what a national cancer centre endpoint must do (acknowledgements,
   the four duplicate cases, transient/fatal handling, REST basics, errors, KPIs);
 - ``ecan-sender-behaviour``: what the site's system sends (through the mock centre's request
-  recorder, ``ECANFHIR_CENTRE_RECORDER=1``).
+  recorder, ``GET /$recorded-requests``, on with ``ecanfhir serve --harness``).
 
 Supported subset: contained fixtures (UUIDs renewed per test, see :mod:`._fixtures`),
 variables (``expression``/``path``/``headerField``/``sourceId``/``defaultValue``, used as
@@ -19,8 +19,9 @@ Validator), ``warningOnly``; two ecanfhir extensions (``ecan-testscript-body-pat
 ``ecan-testscript-precondition``). Requirements: :mod:`._requirements`.
 
 Endpoint suite faults: the transient/fatal tests send from the SORs in :data:`FAULT_SENDERS`;
-a centre configured to fault them (``FaultRule("transient-error", sender=...)``) lets them run,
-otherwise they are skipped with that reason.
+a centre configured to fault them (``ecanfhir serve --harness``, or
+``FaultRule("transient-error", sender=...)``) lets them run, otherwise they are skipped with that
+reason.
 """
 
 from __future__ import annotations

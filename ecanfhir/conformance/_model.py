@@ -149,3 +149,40 @@ class RunResult:
         allowed = {"pass", "skip"} if self.allow_skips else {"pass"}
         return (all(t.status in allowed for _, t in self.tests() if t.required)
                 and not self.coverage.uncovered_shall)
+
+    @property
+    def failed_only_through_skips(self) -> bool:
+        """The run failed, yet nothing failed: required tests were skipped (the endpoint
+        lacked what they need), and that alone decided the verdict."""
+        required = [t for _, t in self.tests() if t.required]
+        return (not self.ok and not self.coverage.uncovered_shall
+                and all(t.status in ("pass", "skip") for t in required)
+                and any(t.status == "skip" for t in required))
+
+    def skip_reasons(self) -> list[str]:
+        """Why required tests were skipped, each reason once (in the order first seen)."""
+        reasons: dict[str, None] = {}
+        for _, test in self.tests():
+            if test.status == "skip" and test.required:
+                reasons[_skip_reason(test.message)] = None
+        return list(reasons)
+
+    def verdict(self) -> str:
+        """One line: PASSED, or FAILED and, when skips alone failed the run, why."""
+        if self.ok:
+            return "PASSED"
+        if not self.failed_only_through_skips:
+            return "FAILED"
+        skipped = sum(1 for _, t in self.tests() if t.required and t.status == "skip")
+        return (f"FAILED only through skips: {skipped} required test"
+                f"{'' if skipped == 1 else 's'} did not run, as the endpoint did not meet their "
+                f"preconditions: {'; '.join(self.skip_reasons())}. Nothing failed. Against "
+                "the mock centre, start it with `ecanfhir serve --harness`; or accept skips "
+                "with --allow-skips.")
+
+
+def _skip_reason(message: str) -> str:
+    """``setup: the endpoint records requests (…): precondition not met (status 404 …)`` →
+    ``the endpoint records requests (…)``."""
+    reason = message.removeprefix("setup: ")
+    return reason.split(": precondition not met", 1)[0] or "a precondition"

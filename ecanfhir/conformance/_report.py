@@ -25,14 +25,16 @@ _TEST_REPORT_RESULT = {"pass": "pass", "fail": "fail", "warning": "warning", "sk
 def render_json(run: RunResult) -> str:
     cover = run.coverage
     data = {"endpoint": run.endpoint, "started": run.started, "ok": run.ok,
-            "counts": run.counts(),
+            "verdict": run.verdict(), "counts": run.counts(),
             "coverage": {"counts": {k: {"covered": c, "total": t}
                                     for k, (c, t) in cover.counts().items()},
                          "uncoveredShall": list(cover.uncovered_shall),
+                         "unverifiedShall": list(cover.unverified_shall),
                          "requirements": [{"id": r.id, "level": r.level, "source": r.source,
                                            "text": r.text, "suite": r.suite,
                                            "tests": [f"{s}/{t}" for s, t in
-                                                     cover.tests.get(r.id, ())]}
+                                                     cover.tests.get(r.id, ())],
+                                           "covered": cover.covered(r.id)}
                                           for r in cover.requirements]},
             "suites": [s.to_json() for s in run.scripts]}
     return json.dumps(data, indent=1, ensure_ascii=False)
@@ -132,7 +134,10 @@ def render_html(run: RunResult) -> str:
              f'<h1>Conformance report: <span class="{"pass" if run.ok else "fail"}">'
              f"{verdict}</span></h1>",
              f"<p>Endpoint <code>{escape(run.endpoint)}</code>, started "
-             f"{escape(run.started)}.</p>", "<h2>Summary</h2>", "<table>",
+             f"{escape(run.started)}.</p>",
+             *([f'<p class="skip" id="verdict">{escape(run.verdict())}</p>']
+               if run.failed_only_through_skips else []),
+             "<h2>Summary</h2>", "<table>",
              "<tr><th>suite</th><th>pass</th><th>fail</th><th>skip</th><th>error</th></tr>"]
     for script in run.scripts:
         row = [sum(1 for t in script.tests if t.status == k)
@@ -156,10 +161,14 @@ def _coverage_html(run: RunResult) -> list[str]:
     cover = run.coverage
     status = {f"{suite}/{t.id}": t.status for suite, t in run.tests()}
     summary = ", ".join(f"{level} {c}/{t}" for level, (c, t) in cover.counts().items())
-    parts = ["<h2>Requirements coverage</h2>", f"<p>Covered by a test: {escape(summary)}.</p>"]
+    parts = ["<h2>Requirements coverage</h2>",
+             f"<p>Covered (a test of it ran and passed): {escape(summary)}.</p>"]
     if cover.uncovered_shall:
         parts.append('<p class="fail">SHALL requirements without a test: '
                      f"{escape(', '.join(cover.uncovered_shall))}</p>")
+    if cover.unverified_shall:
+        parts.append('<p class="fail">SHALL requirements whose tests did not pass: '
+                     f"{escape(', '.join(cover.unverified_shall))}</p>")
     parts.append("<table><tr><th>requirement</th><th>level</th><th>source</th><th>text</th>"
                  "<th>tests</th></tr>")
     for req in cover.requirements:

@@ -5,6 +5,9 @@ The CSV has a header row and the columns ``id``, ``source`` (standard and sectio
 it). A test names what it verifies in its description, ``Verifies: MSG-01, ACK-02.`` — plain
 text any TestScript tool shows. A test verifying a SHALL requirement is *required*; a SHALL
 requirement of a selected suite that no test names fails the run.
+
+A requirement counts as *covered* only when a test naming it ran and passed: a skipped test
+(the endpoint lacked a fault rule, say) verifies nothing, so its requirements stay uncovered.
 """
 
 from __future__ import annotations
@@ -74,22 +77,42 @@ def load_requirements(path: str | Path) -> dict[str, Requirement]:
 
 @dataclass(frozen=True, slots=True)
 class Coverage:
-    """Requirement id → the ``(suite, test id)`` pairs naming it, for the selected suites."""
+    """Requirement id → the ``(suite, test id)`` pairs naming it, for the selected suites;
+    after a run, ``passed`` holds the pairs that ran and passed (None: not run yet)."""
 
     requirements: tuple[Requirement, ...]
     tests: Mapping[str, tuple[tuple[str, str], ...]]
+    passed: frozenset[tuple[str, str]] | None = None
 
     @property
     def uncovered_shall(self) -> tuple[str, ...]:
+        """SHALL requirements no test names (the suites themselves are incomplete)."""
         return tuple(r.id for r in self.requirements
                      if r.level == "SHALL" and not self.tests.get(r.id))
+
+    @property
+    def unverified_shall(self) -> tuple[str, ...]:
+        """SHALL requirements that have tests, none of which ran and passed."""
+        return tuple(r.id for r in self.requirements
+                     if r.level == "SHALL" and self.tests.get(r.id) and not self.covered(r.id))
+
+    def covered(self, requirement: str) -> bool:
+        """A test naming ``requirement`` passed (before a run: a test names it)."""
+        tests = self.tests.get(requirement, ())
+        if self.passed is None:
+            return bool(tests)
+        return any(t in self.passed for t in tests)
+
+    def with_results(self, passed: Iterable[tuple[str, str]]) -> Coverage:
+        """This coverage after a run in which the ``(suite, test id)`` pairs passed."""
+        return Coverage(self.requirements, self.tests, frozenset(passed))
 
     def counts(self) -> dict[str, tuple[int, int]]:
         """Level → (covered, total)."""
         out: dict[str, tuple[int, int]] = {}
         for level in ("SHALL", "SHOULD", "MAY"):
             of_level = [r for r in self.requirements if r.level == level]
-            out[level] = (sum(1 for r in of_level if self.tests.get(r.id)), len(of_level))
+            out[level] = (sum(1 for r in of_level if self.covered(r.id)), len(of_level))
         return out
 
 

@@ -106,7 +106,8 @@ def run(endpoint: str, suites: Sequence[Suite], *,
                 t, required=any(levels.get(r) == "SHALL" for r in t.requirements))
                 for t in result.tests)
             results.append(dataclasses.replace(result, tests=tests))
-    return RunResult(endpoint, tuple(results), cover, started, allow_skips)
+    passed = [(r.suite, t.id) for r in results for t in r.tests if t.status == "pass"]
+    return RunResult(endpoint, tuple(results), cover.with_results(passed), started, allow_skips)
 
 
 def failed_tests(report: str | Path) -> dict[str, set[str]]:

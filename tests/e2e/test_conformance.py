@@ -25,13 +25,10 @@ FAULTS = tuple(FaultRule(code, sender=sor)  # type: ignore[arg-type]
 @pytest.fixture(scope="module")
 def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, FastAPI]]:
     """The mock centre with recorder and the suite's fault senders, on a free loopback port."""
-    mp = pytest.MonkeyPatch()
-    mp.setenv("ECANFHIR_CENTRE_RECORDER", "1")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     app = create_app(Settings(database=str(tmp_path_factory.mktemp("c") / "c.sqlite3"),
-                              base_url=base, faults=FAULTS))
-    mp.undo()
+                              base_url=base, faults=FAULTS, recorder=True))
     with serve_in_thread(app, port):
         yield base, app
 

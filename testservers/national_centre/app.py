@@ -70,5 +70,5 @@ def create_app(settings: Settings) -> FastAPI:
     for module in (metadata, process_message, validate, measure, audit, read, search,
                    transaction):
         app.include_router(module.router, dependencies=fhir)
-    recorder.install(app)  # test mode only: ECANFHIR_CENTRE_RECORDER=1
+    recorder.install(app, enabled=settings.recorder)  # the test harness only
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -19,6 +20,7 @@ class FaultRule:
     matches any. ``latency`` sleeps ``seconds`` and then processes the message normally;
     ``http-503`` answers 503 with ``Retry-After: retry_after``; the two ack codes answer with
     that acknowledgement without storing the message (so a resend is processed afresh).
+    ``probability`` is the chance that a matching message is faulted (drawn per message).
     """
 
     action: FaultAction
@@ -26,10 +28,12 @@ class FaultRule:
     sender: str | None = None
     seconds: float = 0.0
     retry_after: int = 30
+    probability: float = 1.0
 
     def matches(self, event: str | None, sender: str | None) -> bool:
         return ((self.event is None or self.event == event)
-                and (self.sender is None or self.sender == sender))
+                and (self.sender is None or self.sender == sender)
+                and (self.probability >= 1.0 or random.random() < self.probability))
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +86,8 @@ class Settings:
         message_profile: the profile messages are validated against when the pilot package
             defines it (None: the pilot's EcanMessage canonical).
         auth: SMART Backend Services settings; None (the default) leaves every route open.
+        recorder: keep every request and its answer in memory and serve them at
+            ``/$recorded-requests`` (the conformance harness, ``serve --harness``).
     """
 
     database: str = "national-centre.sqlite3"
@@ -95,3 +101,4 @@ class Settings:
     default_count: int = 20
     max_count: int = 500
     auth: AuthSettings | None = None
+    recorder: bool = False

@@ -1,26 +1,29 @@
-"""``/_recorder/requests``: what clients sent to the mock centre, for sender conformance tests.
+"""``/$recorded-requests``: every request the mock centre received, for a site debugging its
+sender and for the sender conformance suite.
 
 The conformance suite ``ecan-sender-behaviour`` lets the site's system send to this server and
 then asserts on what arrived (right profile, resend keeps MessageHeader.id and changes
 Bundle.id, no resend after ``fatal-error``). This module records every request (except its own)
-in memory, with the response status and, for JSON answers, the response body:
+in memory, with the response status and, for JSON answers, the response body. The names follow
+FHIR's ``$operation`` convention at the system level:
 
-- ``GET /_recorder/requests``: a ``history`` Bundle, oldest first; ``entry.resource`` is the
+- ``GET /$recorded-requests``: a ``history`` Bundle, oldest first; ``entry.resource`` is the
   request body when it was a JSON resource, ``entry.request`` the method and URL,
   ``entry.response.status`` the status, ``entry.response.outcome`` the JSON answer (the
   acknowledgement of ``$process-message``).
-- ``GET /_recorder/requests/{n}``: the raw body of request ``n`` (0-based; ``-1`` is the last)
-  with its original Content-Type.
-- ``DELETE /_recorder/requests``: forget everything (204).
+- ``GET /$recorded-requests/{n}``: the raw body of request ``n`` (0-based, as in the Bundle;
+  ``-1`` is the last) with its original Content-Type, and the method and URL in
+  ``X-Recorded-Method`` / ``X-Recorded-Url``.
+- ``DELETE /$recorded-requests``: forget everything (204).
 
-Test mode only: :func:`install` does nothing unless the environment variable
-``ECANFHIR_CENTRE_RECORDER`` is ``1`` when ``create_app`` runs.
+The last 500 requests are kept, each body up to 2 MB. Test harness only: :func:`install` does
+nothing unless ``Settings.recorder`` is set (``ecanfhir serve --harness``); otherwise these
+paths are unknown (404), and nothing is kept.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import threading
 import uuid
 from collections import deque
@@ -33,10 +36,9 @@ from fastapi.responses import Response
 
 from .._fhirio import FhirError, fhir_response
 
-__all__ = ["ENV_FLAG", "Recorder", "install"]
+__all__ = ["PATH", "Recorder", "install"]
 
-ENV_FLAG = "ECANFHIR_CENTRE_RECORDER"
-PREFIX = "/_recorder"
+PATH = "/$recorded-requests"
 MAX_RECORDS = 500
 MAX_KEPT_BYTES = 2 * 1024 * 1024
 
@@ -86,7 +88,7 @@ class _Middleware:
         self.recorder = recorder
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or str(scope.get("path", "")).startswith(PREFIX):
+        if scope["type"] != "http" or str(scope.get("path", "")).startswith(PATH):
             await self.app(scope, receive, send)
             return
         query = scope.get("query_string", b"").decode("latin-1")
@@ -120,7 +122,7 @@ class _Middleware:
         await self.app(scope, receive_copy, send_copy)
 
 
-router = APIRouter(prefix=PREFIX)
+router = APIRouter()
 
 
 def _recorder(request: Request) -> Recorder:
@@ -128,14 +130,14 @@ def _recorder(request: Request) -> Recorder:
     return recorder
 
 
-@router.get("/requests")
+@router.get(PATH)
 def list_requests(request: Request) -> Response:
     entries = [_entry(r) for r in _recorder(request).all()]
     return fhir_response(request, {"resourceType": "Bundle", "type": "history",
                                    "total": len(entries), "entry": entries})
 
 
-@router.get("/requests/{index}")
+@router.get(PATH + "/{index}")
 def request_body(request: Request, index: int) -> Response:
     records = _recorder(request).all()
     if not -len(records) <= index < len(records):
@@ -147,7 +149,7 @@ def request_body(request: Request, index: int) -> Response:
                              "X-Recorded-Url": found.url[:500]})
 
 
-@router.delete("/requests", status_code=204)
+@router.delete(PATH, status_code=204)
 def clear_requests(request: Request) -> Response:
     _recorder(request).clear()
     return Response(status_code=204)
@@ -173,9 +175,9 @@ def _json(data: bytes) -> Any:
         return None
 
 
-def install(app: FastAPI) -> None:
-    """Record requests on ``app`` and serve ``/_recorder`` (with ``ECANFHIR_CENTRE_RECORDER=1``)."""
-    if os.environ.get(ENV_FLAG) != "1":
+def install(app: FastAPI, *, enabled: bool) -> None:
+    """Record requests on ``app`` and serve ``/$recorded-requests`` when ``enabled``."""
+    if not enabled:
         return
     recorder = Recorder()
     app.state.recorder = recorder
