@@ -181,3 +181,15 @@ def test_malformed_or_unresolvable_relative_reference_is_an_error(kind: str, ref
     """A relative reference has the form Type/id, and needs its entry's fullUrl to resolve."""
     expected = [("error", "invalid", "Bundle.entry[0].resource.subject.reference")]
     assert errors_of(in_bundle(kind, reference, full_url), "reference-format") == expected
+
+
+def test_message_entry_only_reachable_backwards_is_information() -> None:
+    """An Observation about the message's focus patient, which nothing refers to: noted."""
+    header = {"resourceType": "MessageHeader", "id": "mh1", "text": NARRATIVE,
+              "eventCoding": {"system": "http://example.org/events", "code": "x"},
+              "source": {"endpoint": "http://example.org/ep"},
+              "focus": [{"reference": "Patient/p1"}]}
+    resource = {"resourceType": "Bundle", "type": "message", "timestamp": "2024-05-01T10:00:00Z",
+                "identifier": DOC_ID,
+                "entry": [entry(header), entry(PATIENT), entry(OBSERVATION)]}
+    assert reachable(resource) == [("information", "Bundle.entry[2]")]
