@@ -204,7 +204,7 @@ class PostgresStore:
     def add_audit_events(self, events: tuple[Mapping[str, Any], ...]) -> None:
         def add(conn: psycopg.Connection[Any]) -> None:
             for event in events:
-                _put(conn, event, str(event["recorded"]), locked=False)
+                _put(conn, event, str(event["recorded"]), locked=False, audit=True)
 
         self._run(add)
 
@@ -280,7 +280,7 @@ def _resource_keys(resource: Mapping[str, Any]) -> list[str]:
 # -- resources ----------------------------------------------------------------------------------
 
 def _put(conn: psycopg.Connection[Any], resource: Mapping[str, Any], last_updated: str, *,
-         locked: bool) -> StoredResource:
+         locked: bool, audit: bool = False) -> StoredResource:
     if not locked:
         _lock(conn, _resource_keys(resource))
 
@@ -288,7 +288,7 @@ def _put(conn: psycopg.Connection[Any], resource: Mapping[str, Any], last_update
         with conn.cursor() as cur:
             cur.executemany(sql, rows)
 
-    return put_resource(conn.execute, insert_many, resource, last_updated, "%s")
+    return put_resource(conn.execute, insert_many, resource, last_updated, "%s", audit=audit)
 
 
 def _read(conn: psycopg.Connection[Any], resource_type: str,

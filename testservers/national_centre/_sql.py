@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .storage import (
+    SERVER_WRITTEN,
     Envelope,
     MessageFact,
     Processed,
@@ -71,12 +72,21 @@ def record_message(execute: Execute, envelope: Envelope, processed: Processed, r
 
 
 def put_resource(execute: Execute, insert_many: InsertMany, resource: Mapping[str, Any],
-                 last_updated: str, p: str) -> StoredResource:
+                 last_updated: str, p: str, *, audit: bool = False) -> StoredResource:
     """Store a new version of ``resource`` (meta.versionId/lastUpdated set) and re-index it.
-    The caller holds whatever lock makes "read the version, write the next" safe."""
+    The caller holds whatever lock makes "read the version, write the next" safe.
+
+    Raises:
+        PermissionError: a type of :data:`SERVER_WRITTEN` outside ``audit`` (the audit trail),
+            or a new version of an AuditEvent (the trail is append-only).
+    """
     rtype, rid = str(resource["resourceType"]), str(resource["id"])
+    if (rtype in SERVER_WRITTEN) != audit:
+        raise PermissionError(f"{rtype} is {'not ' if audit else ''}written by the server only")
     row = execute(f"SELECT version FROM resources WHERE type = {p} AND id = {p}",
                   (rtype, rid)).fetchone()
+    if audit and row is not None:
+        raise PermissionError(f"{rtype}/{rid} exists: the audit trail is append-only")
     version = 1 if row is None else int(row[0]) + 1
     meta = dict(resource.get("meta") or {})
     meta.update(versionId=str(version), lastUpdated=last_updated)
@@ -119,10 +129,13 @@ def search_resources(execute: Execute, query: SearchQuery, where: tuple[str, lis
     total = int(execute(f"SELECT count(*) FROM resources r WHERE {clause}", args).fetchone()[0])
     if query.summary_count:
         return SearchPage(total, ())
+    # With token criteria the search index must drive the query: an ORDER BY that the
+    # planner can serve from resources_by_time makes SQLite walk every resource of the type.
+    order = "r.last_updated || '', r.id" if query.tokens else "r.last_updated, r.id"
     rows = execute(
         "SELECT r.id, r.version, r.last_updated, v.json FROM resources r "
         f"JOIN resource_versions v USING (type, id, version) WHERE {clause} "
-        f"ORDER BY r.last_updated, r.id LIMIT {p} OFFSET {p}",
+        f"ORDER BY {order} LIMIT {p} OFFSET {p}",
         [*args, query.count, query.offset]).fetchall()
     return SearchPage(total, tuple(StoredResource(query.resource_type, r[0], r[1], r[2],
                                                   bytes(r[3])) for r in rows))
@@ -161,9 +174,12 @@ def search_where(query: SearchQuery, p: str, *, ids_clause: Callable[[Sequence[s
         clauses.append(f"r.last_updated {op} {p}")
         args.append(instant)
     for param, alternatives in query.tokens:
+        # Driven by the index (type, param, value): the matching ids are looked up, never
+        # every resource of the type tested one by one.
+        args.append(query.resource_type)
         ors = [_token_clause(alt, args, param, p) for alt in alternatives]
-        clauses.append("EXISTS (SELECT 1 FROM search_index s WHERE s.type = r.type AND "
-                       f"s.id = r.id AND ({' OR '.join(ors)}))")
+        clauses.append(f"r.id IN (SELECT s.id FROM search_index s WHERE s.type = {p} AND "
+                       f"({' OR '.join(ors)}))")
     return " AND ".join(clauses), args
 
 

@@ -192,13 +192,14 @@ class SqliteStore:
     def add_audit_events(self, events: tuple[Mapping[str, Any], ...]) -> None:
         with self._transaction() as conn:
             for event in events:
-                self._put(conn, event, str(event["recorded"]))
+                self._put(conn, event, str(event["recorded"]), audit=True)
 
     # -- resources ----------------------------------------------------------------------------
 
     def _put(self, conn: sqlite3.Connection, resource: Mapping[str, Any],
-             last_updated: str) -> StoredResource:
-        return put_resource(conn.execute, conn.executemany, resource, last_updated, "?")
+             last_updated: str, *, audit: bool = False) -> StoredResource:
+        return put_resource(conn.execute, conn.executemany, resource, last_updated, "?",
+                            audit=audit)
 
     def read(self, resource_type: str, resource_id: str) -> StoredResource | None:
         return read_resource(self._conn().execute, resource_type, resource_id, "?")

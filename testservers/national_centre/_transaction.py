@@ -33,7 +33,14 @@ from ._dates import bounds
 from ._fhirio import FhirError, operation_outcome
 from .search import parse_search, searchset
 from .settings import Settings
-from .storage import Store, StoredResource, Transaction, rewrite_references, split_reference
+from .storage import (
+    SERVER_WRITTEN,
+    Store,
+    StoredResource,
+    Transaction,
+    rewrite_references,
+    split_reference,
+)
 
 __all__ = ["EntryResult", "create", "process_bundle"]
 
@@ -174,6 +181,11 @@ def _check_resource(entry: _Entry, context: _Context, *, where: str) -> None:
     """The resource of a POST/PUT: present, of the URL's type, with the URL's id, valid."""
     resource, path = entry.resource, urlsplit(entry.url).path
     at = f"{where}.resource" if where else ""
+    named = {path.split("/", 1)[0], resource.get("resourceType") if isinstance(resource, dict)
+             else None}
+    if named & SERVER_WRITTEN:
+        raise _entry_error(405, "not-supported", where, f"{entry.method} {path[:60]}: "
+                           "AuditEvents are written by this server only (read and search them)")
     if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
         raise _entry_error(400, "required", at or "", f"{entry.method} needs a resource")
     rtype = resource["resourceType"]

@@ -50,6 +50,13 @@ def capability_statement(settings: Settings, published: str) -> dict[str, Any]:
                                          "Resource-validate"}],
         }
         resources.append(entry)
+    # The audit trail is written by the server alone: read and search only.
+    resources.append({
+        "type": "AuditEvent", "versioning": "versioned", "readHistory": True,
+        "interaction": [{"code": "read"}, {"code": "vread"}, {"code": "search-type"}],
+        "searchParam": [{"name": n, "type": t} for n, t in (
+            ("_id", "token"), ("_lastUpdated", "date"), ("date", "date"),
+            ("outcome", "token"))]})
     resources.append({"type": "Measure", "operation": [{
         "name": "evaluate-measure",
         "definition": "http://hl7.org/fhir/OperationDefinition/Measure-evaluate-measure"}]})

@@ -40,7 +40,7 @@ from ._ack import MEDCOM_ERRORS
 from ._fhirio import FhirError, dumps
 from ._kpifacts import kpi_facts, resolve, sor_of
 from .settings import FaultRule, Settings
-from .storage import Envelope, Processed, Receipt, Store, rewrite_references
+from .storage import SERVER_WRITTEN, Envelope, Processed, Receipt, Store, rewrite_references
 
 __all__ = ["MEDCOM_ERRORS", "MessageService", "Reply", "envelope_of", "medcom_issues"]
 
@@ -113,6 +113,13 @@ class MessageService:
             return [_medcom_issue("MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE", "not-supported",
                                   f"this receiver does not accept messages of event "
                                   f"{system}#{envelope.event}", "MessageHeader.eventCoding")]
+        forged = next((i for i, e in enumerate(bundle.get("entry") or []) if isinstance(e, dict)
+                       and isinstance(e.get("resource"), dict)
+                       and e["resource"].get("resourceType") in SERVER_WRITTEN), None)
+        if forged is not None:    # the audit trail is the centre's own, append-only
+            return [{"severity": "error", "code": "business-rule", "diagnostics": "a message "
+                     "may not carry an AuditEvent: they are written by the centre only",
+                     "expression": [f"Bundle.entry[{forged}].resource"]}]
         result = self.validator.validate(bundle, profiles=self.profiles)
         return medcom_issues(result.errors)[:MAX_ACK_ISSUES]
 

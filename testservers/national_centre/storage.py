@@ -23,12 +23,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, TypeVar
 
-__all__ = ["Envelope", "IndexEntry", "MessageFact", "Processed", "Receipt", "ReceiptKind",
-           "SearchPage", "SearchQuery", "Store", "StoredResource", "TokenParam", "Transaction",
-           "index_entries", "now", "open_store", "rewrite_references", "split_reference"]
+__all__ = ["SERVER_WRITTEN", "Envelope", "IndexEntry", "MessageFact", "Processed", "Receipt",
+           "ReceiptKind", "SearchPage", "SearchQuery", "Store", "StoredResource", "TokenParam",
+           "Transaction", "index_entries", "now", "open_store", "rewrite_references",
+           "split_reference"]
 
 T = TypeVar("T")
 ReceiptKind = Literal["processed", "resend", "duplicate", "bundle-id-reused"]
+# Resource types only the server writes: the audit trail is append-only, and no client may
+# create, update or delete an AuditEvent (only Store.add_audit_events stores them).
+SERVER_WRITTEN = frozenset({"AuditEvent"})
 
 
 def now() -> str:
