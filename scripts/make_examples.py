@@ -269,13 +269,18 @@ def hand_written(referral: Resource, telemedicine: Resource) -> dict[str, Resour
     pro = _resource("QuestionnaireResponse", "5ad3be5f-9b6c-4d7a-8f8e-0c1d2e3f4a56",
                     "ecan-pro-questionnaire-response", "Symptom questionnaire, completed")
     pro |= {
-        "questionnaire": "https://questionnaires.example/Questionnaire/synthetic-pro-symptoms",
+        "questionnaire": pilot_url("Questionnaire", "ecan-pro-symptoms"),
         "status": "completed",
         "subject": patient,
         "encounter": {"reference": f"Encounter/{encounter['id']}"},
         "authored": "2026-11-27T08:50:00+01:00",
-        "item": [{"linkId": "fatigue", "text": "Fatigue (0-10)",
-                  "answer": [{"valueInteger": 3}]}],
+        "item": [{"linkId": "fatigue", "text": "Fatigue in the last 7 days (0 none - 10 worst)",
+                  "answer": [{"valueInteger": 3}]},
+                 {"linkId": "pain", "text": "Pain in the last 7 days (0 none - 10 worst)",
+                  "answer": [{"valueInteger": 1}]},
+                 {"linkId": "concerns",
+                  "text": "Anything you want to raise in the consultation?",
+                  "answer": [{"valueString": "Whether I can travel in January."}]}],
     }
     home = _resource("Observation", "6be4cf6a-0c7d-4e8b-9a9f-1d2e3f4a5b67",
                      "ecan-home-measurement", "Body weight 71.5 kg, measured at home")
@@ -589,6 +594,11 @@ def invalid_examples(res: dict[str, Resource], msgs: dict[str, Resource]
                 res["ecan-pro-questionnaire-response"], drop("authored"),
                 "A PRO response without authored (authored 1..1).",
                 (_err("required", "QuestionnaireResponse.authored", "cardinality-min"),)),
+        Invalid("ecan-pro-questionnaire-response", "invalid-score-above-10",
+                res["ecan-pro-questionnaire-response"], put("item.0.answer.0.valueInteger", 12),
+                "A symptom score above the questionnaire's maxValue 10 (ecan-pro-symptoms).",
+                (_err("value", "QuestionnaireResponse.item[0].answer[0].value.ofType(integer)",
+                      "qr-max-value"),)),
         Invalid("ecan-home-measurement", "invalid-code-not-loinc-or-npu",
                 res["ecan-home-measurement"],
                 put("code", {"text": "Body weight, home scale"}),

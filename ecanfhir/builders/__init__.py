@@ -34,6 +34,7 @@ from .observation import Ecog, TnmStage
 from .organization import Organization
 from .patient import Patient
 from .practitioner import PractitionerRole
+from .questionnaire import SymptomScores, build_pro_response
 from .referral import Referral, build_referral_message
 
 __all__ = [
@@ -49,10 +50,12 @@ __all__ = [
     "PractitionerRole",
     "Recommendation",
     "Referral",
+    "SymptomScores",
     "TelemedicineConsultation",
     "TnmStage",
     "TumourBoardOutcome",
     "build_acknowledgement",
+    "build_pro_response",
     "build_referral_message",
     "build_telemedicine_message",
     "build_tumour_board_outcome_message",
