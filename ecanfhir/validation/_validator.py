@@ -99,6 +99,9 @@ def parse_json(text: str | bytes | bytearray) -> tuple[Any, Issue | None]:
     except RecursionError:
         return None, Issue("fatal", "structure", "", "the JSON is nested too deeply to read",
                            "json-syntax")
+    except ValueError:  # an integer of more digits than Python converts (4300 by default)
+        return None, Issue("fatal", "structure", "", "the input holds a number too long to "
+                           "read", "json-syntax")
     if duplicates:
         names = ", ".join(f"'{d}'" for d in dict.fromkeys(duplicates))
         return None, Issue("fatal", "structure", "", f"the JSON has duplicate properties "

@@ -110,7 +110,7 @@ def _local_acknowledgement(original: Mapping[str, Any], *, code: AckCode,
     stamp = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     ids = {name: str(uuid.uuid4()) for name in ("bundle", "header", "provenance", "outcome")}
     sender_org = {**sender, "id": str(sender.get("id") or uuid.uuid4())}
-    original_sender = _resolve(original, (header.get("sender") or {}).get("reference"))
+    original_sender = _resolve(original, _get(header.get("sender"), "reference"))
     message_header: dict[str, Any] = {
         "resourceType": "MessageHeader", "id": ids["header"],
         "text": _narrative(f"Acknowledgement ({code}) of message {header.get('id')}"),
@@ -123,10 +123,11 @@ def _local_acknowledgement(original: Mapping[str, Any], *, code: AckCode,
     destination: dict[str, Any] = {
         "extension": [{"url": MEDCOM_USE_EXT,
                        "valueCoding": {"system": MEDCOM_USE, "code": "primary"}}],
-        "endpoint": str((header.get("source") or {}).get("endpoint") or "urn:unknown"),
+        "endpoint": str(_get(header.get("source"), "endpoint") or "urn:unknown"),
     }
     out: list[dict[str, Any]] = [message_header, sender_org]
     if original_sender is not None:
+        original_sender["id"] = str(original_sender.get("id") or uuid.uuid4())
         destination["receiver"] = {"reference": f"urn:uuid:{original_sender['id']}"}
         if original_sender.get("id") != sender_org["id"]:
             out.append(dict(original_sender))
@@ -151,6 +152,12 @@ def _local_acknowledgement(original: Mapping[str, Any], *, code: AckCode,
         "resourceType": "Bundle", "id": ids["bundle"], "type": "message", "timestamp": stamp,
         "entry": [{"fullUrl": f"urn:uuid:{r.get('id')}", "resource": r} for r in out],
     }
+
+
+def _get(element: Any, name: str) -> Any:
+    """``element.name`` of a complex element, ``None`` when the element has the wrong JSON
+    type (a MessageHeader.sender sent as a string or an array: the validator reports it)."""
+    return element.get(name) if isinstance(element, dict) else None
 
 
 def _resolve(bundle: Mapping[str, Any], reference: Any) -> dict[str, Any] | None:

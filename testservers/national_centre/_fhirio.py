@@ -8,6 +8,7 @@ and every framework error, into ``application/fhir+json``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -114,7 +115,32 @@ async def read_json_body(request: Request, *, max_bytes: int, max_depth: int) ->
         raise FhirError(400, "structure", problem.message)
     if json_depth(parsed) > max_depth:
         raise FhirError(400, "too-costly", f"the JSON is nested deeper than {max_depth} levels")
+    if _SURROGATE_ESCAPE.search(body) and _has_lone_surrogate(parsed):
+        # "\ud800" alone is valid JSON but no Unicode text (RFC 8259 §8.2): refused like
+        # invalid UTF-8, before a Bundle.id holding one reaches the store.
+        raise FhirError(400, "structure", "the JSON holds an unpaired UTF-16 surrogate "
+                        "escape (such as \\ud800), which is no Unicode character")
     return parsed
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str) and not node.isascii():
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+    return False
 
 
 def _too_large(max_bytes: int) -> FhirError:

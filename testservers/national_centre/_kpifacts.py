@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from ._dates import instant
+
 __all__ = ["CPR_SYSTEM", "SOR_SYSTEM", "kpi_facts", "pseudonym", "resolve", "sor_of"]
 
 SOR_SYSTEM = "urn:oid:1.2.208.176.1.1"
@@ -98,6 +100,9 @@ def _encounter_facts(bundle: Mapping[str, Any], encounter: Mapping[str, Any]) ->
     period = encounter.get("period")
     period = period if isinstance(period, dict) else {}
     start = period.get("start") if isinstance(period.get("start"), str) else None
+    # A valid start that Python cannot place in UTC (9999-12-31T23:30:00-05:00) is no fact:
+    # the consultation stays out of K2 (kpi.py reads facts that are there the same way).
+    placed = start if instant(start) is not None else None
     provider = sor_of(resolve(bundle, encounter.get("serviceProvider"))) or "unknown"
     patient = _patient_id(bundle, encounter.get("subject"))
     ident = _first_identifier(encounter)
@@ -107,9 +112,9 @@ def _encounter_facts(bundle: Mapping[str, Any], encounter: Mapping[str, Any]) ->
     modality = next((c.get("code") for t in _list(encounter.get("type")) for c in _codings(t)
                      if isinstance(c.get("code"), str)), "unknown")
     return {"case": case, "class": cls.get("code") if isinstance(cls, dict) else None,
-            "status": encounter.get("status"), "start": start, "modality": modality,
+            "status": encounter.get("status"), "start": placed, "modality": modality,
             "provider": provider, "patient": pseudonym("patient", patient),
-            "age_band": _age_band(resolve(bundle, encounter.get("subject")), start)}
+            "age_band": _age_band(resolve(bundle, encounter.get("subject")), placed)}
 
 
 def _first_identifier(resource: Mapping[str, Any]) -> tuple[str, str] | None:

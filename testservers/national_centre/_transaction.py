@@ -214,7 +214,7 @@ def _check_resource(entry: _Entry, context: _Context, *, where: str) -> None:
 def _version_tag(value: Any, where: str) -> int:
     text = value.strip() if isinstance(value, str) else ""
     digits = text.removeprefix("W/").strip('"')
-    if not digits.isdigit() or len(digits) > 9:
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 9:  # not W/"²"
         raise _entry_error(400, "invalid", where, f"ifMatch {text[:30]} is not a version tag "
                            'such as W/"2"')
     return int(digits)
@@ -342,7 +342,8 @@ def _get(tx: Transaction, entry: _Entry, settings: Settings) -> EntryResult:
     found = None
     if len(segments) == 2:
         found = tx.read(rtype, segments[1])
-    elif len(segments) == 4 and segments[2] == "_history" and segments[3].isdigit():
+    elif len(segments) == 4 and segments[2] == "_history" and segments[3].isascii() and (
+            segments[3].isdigit()):
         found = tx.vread(rtype, segments[1], int(segments[3][:9]))
     if found is None:
         raise _entry_error(404, "not-found", _where(entry), f"{parts.path[:80]} is not known")

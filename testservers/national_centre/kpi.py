@@ -26,7 +26,7 @@ from typing import Any
 
 from ecanfhir._pilot import pilot_url
 
-from ._dates import bounds
+from ._dates import bounds, instant
 from ._fhirio import FhirError
 from ._kpifacts import SOR_SYSTEM
 from .storage import MessageFact, Store, now
@@ -69,12 +69,9 @@ def _bounds(text: str, name: str) -> tuple[datetime, datetime]:
 
 
 def _instant(text: str | None) -> datetime | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        return _bounds(text, "")[0]
-    except FhirError:
-        return None
+    # A valid FHIR dateTime that Python cannot place in UTC (9999-12-31T23:30:00-05:00) is
+    # left out of the KPI rather than clamped: no period it could be counted in is exact.
+    return instant(text)
 
 
 def evaluate_measure(store: Store, measure_id: str, period: Period, *,

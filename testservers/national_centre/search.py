@@ -21,6 +21,9 @@ __all__ = ["parse_search", "searchset"]
 TOKEN_PARAMS = ("identifier", "status", "class")
 REFERENCE_PARAMS = ("patient", "subject")
 RESULT_PARAMS = ("_count", "_offset", "_summary", "_format")
+# More values than this in one search is refused (too-costly): each becomes a term of one SQL
+# statement, and SQLite refuses statements past a depth of 1000 terms.
+MAX_VALUES = 100
 _PREFIXES = {"eq": None, "ge": ">=", "gt": ">", "le": "<=", "lt": "<", "sa": ">", "eb": "<"}
 
 
@@ -60,6 +63,10 @@ def parse_search(resource_type: str, params: Sequence[tuple[str, str]], *, defau
                 raise FhirError(400, "not-supported", f"_summary={value[:20]} is not supported "
                                 "(count or false)")
             summary = value == "count"
+    values = len(ids or ()) + len(last_updated) + sum(len(v) for _, v in tokens)
+    if values > MAX_VALUES:
+        raise FhirError(400, "too-costly", f"a search takes at most {MAX_VALUES} values "
+                        f"(identifiers, codes, dates), found {values}")
     query = SearchQuery(resource_type, tuple(sorted(ids)) if ids is not None else (),
                         tuple(tokens), tuple(last_updated), count, offset,
                         summary or count == 0)
@@ -108,7 +115,7 @@ def _date(value: str) -> list[tuple[str, str]]:
 
 
 def _integer(value: str, name: str) -> int:
-    if not value.isdigit() or len(value) > 9:
+    if not (value.isascii() and value.isdigit()) or len(value) > 9:  # not "²", a digit to str
         raise FhirError(400, "invalid", f"{name}={value[:20]} is not a non-negative integer")
     return int(value)
 

@@ -96,12 +96,19 @@ def _navigate(items: list[Typed], token: str, resolve: Resolve) -> list[Typed]:
                 out.append(item)
         elif token.startswith("extension("):
             url = token[11:-2]
-            for ext in value.get("extension", ()) if isinstance(value, Mapping) else ():
+            for ext in _extensions(value):
                 if isinstance(ext, Mapping) and ext.get("url") == url:
                     out.append(Typed(ext, "Extension"))
         elif isinstance(value, Mapping):
             out.extend(_child(value, token))
     return out
+
+
+def _extensions(value: Any) -> list[Any]:
+    """``value.extension`` when it is an array; the walker reports any other shape
+    (``"extension": 1``), so slicing then just finds no extension."""
+    found = value.get("extension") if isinstance(value, Mapping) else None
+    return found if isinstance(found, list) else []
 
 
 def _child(value: Mapping[str, Any], name: str) -> list[Typed]:

@@ -473,6 +473,17 @@ def test_extension_value_matching_no_slice_is_an_error() -> None:
                  fragment="slice 'national'")
 
 
+def test_extension_of_the_wrong_shape_matches_no_slice_and_raises_nothing() -> None:
+    """``"extension": 1`` under a discriminator through extension('url'): the wrong shape is
+    reported where it is, and the value matches no slice (it once raised a TypeError)."""
+    odd = {"extension": 1, **SYNNE}
+    result = validate(patient(identifier=[odd]), BY_KIND, fixture("extension-identifier-kind"))
+    assert_issue(result, "Patient.identifier[0].extension", severity="error", code="structure",
+                 fragment="must be an array")
+    assert_issue(result, "Patient.identifier[0]", severity="error", code="structure",
+                 fragment="does not match any slice")
+
+
 # -- resolve() in a Bundle -------------------------------------------------------------------
 
 HB_OBSERVATION = constraint(

@@ -31,7 +31,7 @@ def vread(request: Request, resource_type: str, resource_id: str, version: str,
           services: ServicesDep) -> Response:
     check_type(services.validator.registry.is_resource_type(resource_type), resource_type)
     check_id(resource_id)
-    if not version.isdigit() or len(version) > 9:
+    if not (version.isascii() and version.isdigit()) or len(version) > 9:  # not "²"
         raise FhirError(404, "not-found", f"no version {version[:20]} of "
                         f"{resource_type}/{resource_id}")
     found = services.store.vread(resource_type, resource_id, int(version))
