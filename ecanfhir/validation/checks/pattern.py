@@ -71,6 +71,10 @@ def _order(value: Any, limit: Any) -> int | None:
         kinds = ["Quantity" if isinstance(v, Mapping) else "decimal" for v in (value, limit)]
         if kinds == ["decimal", "Quantity"]:  # a number against a Quantity limit: its value
             return compare("decimal", value, "decimal", limit.get("value"))
+        if kinds == ["Quantity", "decimal"]:  # a Quantity against a bare number: not compared
+            return None
+        if any(q.get(part) is None for q in (value, limit) for part in ("value", "system", "code")):
+            return None  # a part missing on either side: not compared (the HL7 validator agrees)
         return compare(kinds[0], value, kinds[1], limit)
     if isinstance(value, str) and isinstance(limit, str):
         return (value > limit) - (value < limit)
@@ -116,6 +120,8 @@ def check_min_max(node: ElementNode, value: Any, at: str, *,
 
 def _not_compared(value: Any, limit: Any) -> str | None:
     """Why a Quantity and a Quantity limit do not compare (the HL7 validator says so too)."""
+    if isinstance(value, Mapping) and not isinstance(limit, Mapping):
+        return "the profile's limit is not a Quantity"
     if not isinstance(value, Mapping) or not isinstance(limit, Mapping):
         return None
     for missing, whose in ((limit, "the profile's limit"), (value, "the quantity")):

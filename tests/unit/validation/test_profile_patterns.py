@@ -107,6 +107,8 @@ BOUNDED = {
     ({"value": 5, "system": UCUM, "code": "mL"}, "does not convert"),
     ({"value": 5, "system": "http://example.net/units", "code": "mg"}, "systems differ"),
     ({"system": UCUM, "code": "mg"}, "the quantity has no value"),
+    ({"value": 5, "code": "mg"}, "the quantity has no system"),
+    ({"value": 5, "system": UCUM}, "the quantity has no code"),
 ])
 def test_quantity_limit_that_cannot_be_checked_is_a_warning(quantity: dict[str, Any],
                                                             words: str) -> None:
@@ -120,4 +122,54 @@ def test_quantity_limit_that_cannot_be_checked_is_a_warning(quantity: dict[str, 
     found = [(i.severity, i.expression) for i in result.issues
              if i.rule == "min-max-unchecked" and words in i.message]
     assert found == [("warning", "Observation.value.ofType(Quantity)")] * 2
+    # a code without a system also breaks the core invariant qty-3, nothing else
+    assert [i.rule for i in result.errors] == (["qty-3"] if "no system" in words else [])
+
+
+def _bounded_by(kind: str, limit: Any) -> Validator:
+    """A profile whose Observation.value[x] has ``limit`` as both minValue and maxValue."""
+    profile = {**BOUNDED, "url": URL + "-limits", "differential": {"element": [
+        {"id": "Observation", "path": "Observation"},
+        {"id": "Observation.value[x]", "path": "Observation.value[x]",
+         "type": [{"code": "Quantity"}], f"minValue{kind}": limit, f"maxValue{kind}": limit}]}}
+    registry = Registry()
+    registry.add(profile)
+    return Validator(registry)
+
+
+@pytest.mark.parametrize(("kind", "limit", "words"), [
+    ("Quantity", {"system": UCUM, "code": "mg"}, "the profile's limit has no value"),
+    ("Quantity", {"value": 1, "code": "mg"}, "the profile's limit has no system"),
+    ("Quantity", {"value": 1, "system": UCUM}, "the profile's limit has no code"),
+    ("Quantity", {"value": 1, "system": "http://example.net/units", "code": "box"},
+     "the unit pack does not convert to box"),
+    ("Decimal", 1, "the profile's limit is not a Quantity"),
+])
+def test_profile_limit_that_cannot_be_checked_is_a_warning(kind: str, limit: Any,
+                                                           words: str) -> None:
+    """A limit missing a part, in a non-UCUM code of its own or not a Quantity: said, not
+    judged, for the minimum and the maximum alike."""
+    quantity = ({"value": 5, "system": "http://example.net/units", "code": "pack"}
+                if "box" in words else {"value": 5, "system": UCUM, "code": "mg"})
+    resource = {"resourceType": "Observation", "text": NARRATIVE, "status": "final",
+                "code": {"text": "Dose"}, "meta": {"profile": [URL + "-limits"]},
+                "valueQuantity": quantity}
+    result = _bounded_by(kind, limit).validate(resource)
+    found = [(i.severity, i.expression, i.message.split(":")[0].split()[1]) for i in result.issues
+             if i.rule == "min-max-unchecked" and words in i.message]
+    assert sorted(found) == [("warning", "Observation.value.ofType(Quantity)", "maximum"),
+                             ("warning", "Observation.value.ofType(Quantity)", "minimum")]
     assert result.ok
+
+
+def test_quantity_below_a_minimum_in_another_unit_is_an_error() -> None:
+    """A 1 mg minimum: 0.0005 g is below it after UCUM conversion, 0.002 g is not."""
+    limit = {"value": 1, "system": UCUM, "code": "mg"}
+    validator = _bounded_by("Quantity", limit)
+    for grams, bad in ((0.0005, True), (0.002, False)):
+        resource = {"resourceType": "Observation", "text": NARRATIVE, "status": "final",
+                    "code": {"text": "Dose"}, "meta": {"profile": [URL + "-limits"]},
+                    "valueQuantity": {"value": grams, "system": UCUM, "code": "g"}}
+        found = [(i.severity, i.code, i.expression) for i in validator.validate(resource).issues
+                 if i.rule == "min-value"]
+        assert found == ([("error", "value", "Observation.value.ofType(Quantity)")] if bad else [])
