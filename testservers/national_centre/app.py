@@ -18,12 +18,14 @@ from ._fhirio import check_accept
 from .audit import AuditedMessageService, AuditMiddleware, AuditRecorder, install_access_log_filter
 from .auth import TokenService
 from .capability import capability_statement
+from .definitions import Definitions
 from .deps import Services
 from .errors import install_error_handlers
 from .routers import (
     audit,
     auth,
     dashboard,
+    definitions,
     measure,
     metadata,
     process_message,
@@ -43,9 +45,10 @@ def create_app(settings: Settings) -> FastAPI:
     """The app for these settings (opens the store now, closes it at shutdown)."""
     validator = Validator(pilot_registry())
     store = open_store(settings.database)
+    published = now()
     services = Services(settings, store, validator,
                         AuditedMessageService(settings, store, validator),
-                        capability_statement(settings, now()))
+                        capability_statement(settings, published))
     audit_recorder = AuditRecorder(store)
 
     @asynccontextmanager
@@ -56,6 +59,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="ecanfhir mock national cancer centre", lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.services = services
+    app.state.definitions = Definitions.from_pilot(published)
     app.state.audit = audit_recorder
     app.state.tokens = (None if settings.auth is None else
                         TokenService(settings.auth, store, base_url=settings.base_url))
@@ -67,8 +71,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(auth.router)
     fhir = [Depends(check_accept), Depends(auth.require_token)]
     # Fixed paths before the /{type} patterns they would otherwise match.
-    for module in (metadata, process_message, validate, measure, audit, read, search,
-                   transaction):
+    for module in (metadata, process_message, validate, measure, audit, definitions, read,
+                   search, transaction):
         app.include_router(module.router, dependencies=fhir)
     recorder.install(app, enabled=settings.recorder)  # the test harness only
     return app

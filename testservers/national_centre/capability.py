@@ -7,6 +7,7 @@ from typing import Any
 from ecanfhir import __version__
 from ecanfhir._pilot import pilot_url
 
+from .definitions import DEFINITION_PARAMS, DEFINITION_TYPES
 from .settings import Settings
 
 __all__ = ["STORED_TYPES", "capability_statement"]
@@ -34,16 +35,32 @@ def _smart_security(base: str) -> dict[str, Any]:
     }
 
 
+def _definition_entry(rtype: str) -> dict[str, Any]:
+    """A conformance resource type of the pilot package: read and search, nothing else."""
+    entry: dict[str, Any] = {
+        "type": rtype, "versioning": "no-version", "readHistory": False,
+        "documentation": "The pilot package's resources (ecanfhir.pilot), read-only",
+        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "searchParam": [{"name": n, "type": t} for n, t in DEFINITION_PARAMS]}
+    if rtype == "Measure":
+        entry["operation"] = [{
+            "name": "evaluate-measure",
+            "definition": "http://hl7.org/fhir/OperationDefinition/Measure-evaluate-measure"}]
+    return entry
+
+
 def capability_statement(settings: Settings, published: str) -> dict[str, Any]:
     base = settings.base_url.rstrip("/")
     resources = []
     for rtype in STORED_TYPES:
         params = _COMMON + ([("class", "token")] if rtype == "Encounter" else [])
+        # POST /Bundle takes a message ($process-message), so Bundles are not created.
+        create = rtype != "Bundle"
         entry: dict[str, Any] = {
             "type": rtype, "versioning": "versioned", "readHistory": True,
             "interaction": [{"code": "read"}, {"code": "vread"}, {"code": "search-type"},
-                            {"code": "create"}],
-            "conditionalCreate": True,
+                            *([{"code": "create"}] if create else [])],
+            "conditionalCreate": create,
             "searchParam": [{"name": n, "type": t} for n, t in params],
             "operation": [{"name": "validate",
                            "definition": "http://hl7.org/fhir/OperationDefinition/"
@@ -57,9 +74,7 @@ def capability_statement(settings: Settings, published: str) -> dict[str, Any]:
         "searchParam": [{"name": n, "type": t} for n, t in (
             ("_id", "token"), ("_lastUpdated", "date"), ("date", "date"),
             ("outcome", "token"))]})
-    resources.append({"type": "Measure", "operation": [{
-        "name": "evaluate-measure",
-        "definition": "http://hl7.org/fhir/OperationDefinition/Measure-evaluate-measure"}]})
+    resources += [_definition_entry(rtype) for rtype in DEFINITION_TYPES]
     return {
         "resourceType": "CapabilityStatement", "status": "active", "date": published,
         "kind": "instance", "fhirVersion": "4.0.1",
