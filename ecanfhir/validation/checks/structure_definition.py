@@ -38,7 +38,11 @@ from .element_definition import check_element_definitions
 __all__ = ["check_structure_definition"]
 
 _CHOICE_PREFIXES = ("fixed", "pattern")
-_EXTENSION = "http://hl7.org/fhir/StructureDefinition/Extension"
+_CORE = "http://hl7.org/fhir/StructureDefinition/"
+# Abstract types of R5 that R4 extension definitions (HL7's extension pack) use as contexts.
+_R5_ABSTRACT = frozenset({"Base", "DataType", "PrimitiveType", "BackboneType",
+                          "CanonicalResource", "MetadataResource"})
+_EXTENSION = _CORE + "Extension"
 
 
 def check_structure_definition(sd: Mapping[str, Any], at: str, *,
@@ -55,6 +59,7 @@ def check_structure_definition(sd: Mapping[str, Any], at: str, *,
     [('structure', 'StructureDefinition.differential.element[0]')]
     """
     yield from _check_context(sd, at)
+    yield from _check_context_elements(sd, at, registry)
     base_url = sd.get("baseDefinition")
     if not isinstance(base_url, str) or not base_url:
         return
@@ -113,6 +118,65 @@ def _check_context(sd: Mapping[str, Any], at: str) -> Iterator[Issue]:
             yield Issue.warning("business-rule", f"{at}.context[{i}]", "the extension may be "
                                 "used on any element (context 'Element'): make sure that is "
                                 "intended", "sd-context")
+
+
+def _check_context_elements(sd: Mapping[str, Any], at: str,
+                            registry: Registry) -> Iterator[Issue]:
+    """An element context names an element of R4 (HL7 validator:
+    SD_CONTEXT_SHOULD_ELEMENT_NOT_FOUND); contexts for other FHIR versions are not judged."""
+    if sd.get("type") != "Extension":
+        return
+    for i, context in enumerate(_dicts(sd.get("context"))):
+        expression = context.get("expression")
+        if context.get("type") != "element" or not isinstance(expression, str) \
+                or any("version-specific" in str(e.get("url"))
+                       for e in _dicts(context.get("extension"))):
+            continue
+        if _element_exists(expression, registry) is False:
+            yield Issue.error("invalid", f"{at}.context[{i}]", f"the context '{expression}' "
+                              "is not an element of FHIR R4", "sd-context")
+
+
+def _element_exists(path: str, registry: Registry) -> bool | None:
+    """Whether ``Type.child.grandchild`` names an element (None: cannot tell)."""
+    if ":" in path or "#" in path or not path:
+        return None
+    parts = path.split(".")
+    if parts[0] in _R5_ABSTRACT:
+        return None
+    definition = registry.structure_definition(_CORE + parts[0])
+    if definition is None:
+        return None if parts[0][:1].islower() or len(parts) > 1 else False
+    prefix = parts[0]
+    for depth, part in enumerate(parts[1:], start=1):
+        elements = {e.get("path"): e for e in _snapshot(definition)}
+        element = elements.get(f"{prefix}.{part}")
+        if element is None and not part.endswith("[x]"):
+            element = elements.get(f"{prefix}.{part}[x]")
+            if element is None and any(
+                    isinstance(p, str) and p.endswith("[x]") and part.startswith(
+                        p[len(prefix) + 1:-3]) and part[len(p) - len(prefix) - 4:][:1].isupper()
+                    for p in elements if isinstance(p, str) and p.startswith(prefix + ".")):
+                return None  # a choice named by its type (valueQuantity): not judged
+        if element is None:
+            return False
+        if depth == len(parts) - 1:
+            return True
+        reference = element.get("contentReference")
+        if isinstance(reference, str) and reference.startswith("#"):
+            prefix = reference[1:]
+            continue
+        codes = [t.get("code") for t in _dicts(element.get("type"))]
+        if codes in (["BackboneElement"], ["Element"]) or not codes:
+            prefix = f"{prefix}.{part}"
+            continue
+        if len(codes) != 1 or not isinstance(codes[0], str):
+            return None
+        definition = registry.structure_definition(_CORE + codes[0])
+        if definition is None:
+            return None
+        prefix = codes[0]
+    return True
 
 
 def _check_extension_url(sd: Mapping[str, Any], at: str, *, base_url: str) -> Iterator[Issue]:

@@ -357,3 +357,17 @@ def test_element_paths_are_checked_whole(path: str, rules: list[str]) -> None:
     found = sorted(i.rule for i in check(sd).issues
                    if i.rule in ("eld-19", "eld-20") and i.expression == f"{DIFF}[1]")
     assert found == rules
+
+
+@pytest.mark.parametrize("context, bad", [
+    ("Patient.name", False), ("HumanName.family", False),
+    ("Questionnaire.item.item.enableWhen", False), ("Observation.value[x]", False),
+    ("CanonicalResource", False), ("Patient.nmae", True), ("Pateint", True),
+])
+def test_extension_context_names_an_element(context: str, bad: bool) -> None:
+    """An element context must name an element of R4 (R5's abstract types are accepted)."""
+    sd = extension("ctx-el", {"path": "Extension.value[x]", "type": [{"code": "string"}]})
+    sd["context"] = [{"type": "element", "expression": context}]
+    found = [i for i in check(sd).issues if i.expression == "StructureDefinition.context[0]"
+             and i.rule == "sd-context"]
+    assert [(i.severity, i.code) for i in found] == ([("error", "invalid")] if bad else [])
