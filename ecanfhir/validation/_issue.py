@@ -6,6 +6,7 @@ Issue codes are those of the FHIR IssueType value set
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -107,10 +108,35 @@ class ValidationResult:
         return to_operation_outcome(self.issues)
 
 
+# Issues that only repeat another issue's finding where a reference points at its resource:
+# "the referenced Patient does not conform" follows from the Patient's own errors.
+CONSEQUENCE_RULES = frozenset({"reference-profile"})
+_INDEX = re.compile(r"\[(\d+)\]")
+
+
 def sort_issues(issues: Iterable[Issue]) -> tuple[Issue, ...]:
-    """Severity first, then by location, dropping exact duplicates."""
+    """Severity first, then root causes before their consequences, then by location in document
+    order (``entry[2]`` before ``entry[10]``), dropping exact duplicates.
+
+    A reader (or a sender reading an acknowledgement) meets the bad CPR number first, and the
+    references that fail because of it after it.
+
+    >>> cause = Issue.error("invariant", "Bundle.entry[4].resource.identifier[0]", "bad CPR")
+    >>> effect = Issue.error("structure", "Bundle.entry[1].resource.subject", "does not conform",
+    ...                      "reference-profile")
+    >>> [i.message for i in sort_issues([effect, cause])]
+    ['bad CPR', 'does not conform']
+    """
     unique = dict.fromkeys(issues)
-    return tuple(sorted(unique, key=lambda i: (SEVERITY_ORDER[i.severity], i.expression)))
+    return tuple(sorted(unique, key=lambda i: (SEVERITY_ORDER[i.severity],
+                                               i.rule in CONSEQUENCE_RULES,
+                                               _location_key(i.expression))))
+
+
+def _location_key(expression: str) -> tuple[str | int, ...]:
+    """``a.b[10].c`` as ``("a.b", 10, ".c")``: list indexes compare as numbers."""
+    parts = _INDEX.split(expression)
+    return tuple(int(p) if n % 2 else p for n, p in enumerate(parts))
 
 
 def to_operation_outcome(issues: Iterable[Issue]) -> dict[str, Any]:
