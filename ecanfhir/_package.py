@@ -120,7 +120,9 @@ def load_conformance(registry: Registry, path: str | os.PathLike[str]) -> int:
 
     A file holds one resource, a Bundle of them, or a JSON array of them. A folder is read
     recursively (``*.json`` only, hidden folders skipped). Resources that are not conformance
-    resources (a Patient, an example Bundle's entries) are ignored.
+    resources (a Patient, an example Bundle's entries) are ignored. A file of a source package
+    (such as ``profiles/``) that writes ``{{canonical}}`` gets the canonical of the nearest
+    ``package.json`` above it, as when the whole package is loaded.
 
     Returns:
         How many conformance resources were registered.
@@ -148,7 +150,10 @@ def load_conformance(registry: Registry, path: str | os.PathLike[str]) -> int:
         raise PackageError(f"{root}: no such file or folder")
     added = 0
     for file in files:
-        document = _parse_json(_read_file(file), str(file))
+        data = _read_file(file)
+        if CANONICAL_TOKEN in data and (canonical := _source_canonical(file)) is not None:
+            data = data.replace(CANONICAL_TOKEN, canonical)
+        document = _parse_json(data, str(file))
         for resource in _resources_in(document):
             registry.add(resource, source=str(file))
             added += 1
@@ -447,6 +452,21 @@ def _json_files(root: Path, *, skip: frozenset[str] = frozenset()) -> Iterator[P
 def _is_resource_file(name: str) -> bool:
     base = name.rsplit("/", 1)[-1]
     return base.lower().endswith(".json") and not base.startswith(".")
+
+
+def _source_canonical(file: Path) -> bytes | None:
+    """The canonical of the source package a loose file belongs to: the ``canonical`` of the
+    nearest ``package.json`` above it, which its ``{{canonical}}`` stands for (as when the
+    package is loaded whole); None outside a package or when that manifest names none."""
+    for folder in file.resolve().parents:
+        manifest = folder / "package.json"
+        if manifest.is_file():
+            try:
+                canonical = json.loads(manifest.read_bytes().decode("utf-8-sig")).get("canonical")
+            except (OSError, ValueError, AttributeError):
+                return None
+            return canonical.encode() if isinstance(canonical, str) and canonical else None
+    return None
 
 
 def _read_file(path: Path) -> bytes:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from .._registry import Registry
 from .._report import render_json, render_junit, render_text
 from ..validation._issue import Issue, ValidationResult
-from ..validation._validator import Validator
+from ..validation._validator import Validator, parse_json
 from . import EXIT_INVALID, EXIT_OK, UsageError, write_output
 
 __all__ = ["add_parser", "run"]
@@ -22,7 +22,8 @@ PROGRESS_THRESHOLD = 20
 
 def add_parser(sub: Any) -> None:
     v = sub.add_parser("validate", help="validate FHIR R4 JSON resources",
-                       description="Validate FHIR R4 JSON files (a folder: every *.json in it).")
+                       description="Validate FHIR R4 JSON files (a folder: every *.json below it "
+                                   "that is a FHIR resource).")
     v.add_argument("paths", nargs="+", metavar="PATH", help="a JSON file or a folder")
     v.add_argument("--profile", action="append", default=[], metavar="URL|FILE",
                    help="a profile the resources must conform to (repeatable)")
@@ -62,7 +63,14 @@ def run(args: argparse.Namespace) -> int:
                                 allow_any_extensions=args.allow_any_extensions,
                                 allow_extension_domains=tuple(args.allow_extension_domain))
     validator = Validator(registry, options=options)
-    results = list(_run_all(validator, files, profiles, progress=not args.no_progress))
+    skipped: list[Path] = []
+    results = list(_run_all(validator, files, profiles, progress=not args.no_progress,
+                            skipped=skipped))
+    for path in skipped:
+        print(f"ecanfhir validate: skipping {path}: not a FHIR resource (no resourceType); name "
+              "the file to validate it", file=sys.stderr)
+    if not results:
+        raise UsageError("no FHIR resources to validate (every JSON file found was skipped)")
     if args.format == "json":
         report = render_json(results)
     elif args.format == "junit":
@@ -75,20 +83,29 @@ def run(args: argparse.Namespace) -> int:
 
 
 
-def _input_files(paths: Sequence[str]) -> list[Path]:
-    files: list[Path] = []
+def _input_files(paths: Sequence[str]) -> list[tuple[Path, bool]]:
+    """The files to validate. A folder gives every ``*.json`` below it except hidden ones and
+    an example's expected outcome (``X.expected.json`` beside ``X.json``); a named file is
+    always validated. Each file comes with whether a folder walk found it."""
+    files: list[tuple[Path, bool]] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             found = sorted(p for p in path.rglob("*.json") if not _hidden(p.relative_to(path)))
             if not found:
                 raise UsageError(f"{raw}: no .json files in this folder")
-            files.extend(found)
+            files.extend((p, True) for p in found if not _expected_outcome(p))
         elif path.is_file():
-            files.append(path)
+            files.append((path, False))
         else:
             raise UsageError(f"{raw}: no such file or folder")
     return files
+
+
+def _expected_outcome(path: Path) -> bool:
+    name = path.name
+    return name.endswith(".expected.json") \
+        and path.with_name(name.removesuffix(".expected.json") + ".json").is_file()
 
 
 def _hidden(relative: Path) -> bool:
@@ -126,12 +143,12 @@ def _from(source: str | None, spec: str) -> bool:
     return path == root or root in path.parents
 
 
-def _run_all(validator: Validator, files: Sequence[Path], profiles: Sequence[str], *,
-             progress: bool) -> Iterator[ValidationResult]:
+def _run_all(validator: Validator, files: Sequence[tuple[Path, bool]], profiles: Sequence[str],
+             *, progress: bool, skipped: list[Path]) -> Iterator[ValidationResult]:
+    """Validate each file; a walked file that is not a FHIR resource goes to ``skipped``."""
     show = progress and len(files) >= PROGRESS_THRESHOLD and sys.stderr.isatty()
     if not show:
-        for f in files:
-            yield _validate_file(validator, f, profiles)
+        yield from _each(validator, files, profiles, skipped, advance=lambda: None)
         return
     from rich.console import Console
     from rich.progress import Progress
@@ -140,15 +157,35 @@ def _run_all(validator: Validator, files: Sequence[Path], profiles: Sequence[str
     with Progress(console=Console(file=sys.stderr), transient=True, redirect_stdout=False,
                   redirect_stderr=False) as bar:
         task = bar.add_task("validating", total=len(files))
-        for f in files:
-            yield _validate_file(validator, f, profiles)
-            bar.advance(task)
+        yield from _each(validator, files, profiles, skipped,
+                         advance=lambda: bar.advance(task))
 
 
-def _validate_file(validator: Validator, path: Path, profiles: Sequence[str]) -> ValidationResult:
+def _each(validator: Validator, files: Sequence[tuple[Path, bool]], profiles: Sequence[str],
+          skipped: list[Path], *, advance: Callable[[], None]) -> Iterator[ValidationResult]:
+    for f, walked in files:
+        if (result := _validate_file(validator, f, profiles, walked)) is not None:
+            yield result
+        else:
+            skipped.append(f)
+        advance()
+
+
+def _validate_file(validator: Validator, path: Path, profiles: Sequence[str],
+                   walked: bool) -> ValidationResult | None:
+    """The file's result; None for a walked file that is JSON but no FHIR resource (a
+    generator's ``manifest.json``): without a ``resourceType`` there is nothing to check it
+    against, so only a file named on the command line is reported as invalid for it."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         return ValidationResult((Issue("fatal", "exception", "", f"cannot read the file: "
                                        f"{exc.strerror}", "io"),), str(path))
-    return validator.validate(data, profiles=profiles, source=str(path))
+    if not walked:
+        return validator.validate(data, profiles=profiles, source=str(path))
+    parsed, problem = parse_json(data)
+    if problem is not None:
+        return ValidationResult((problem,), str(path))
+    if not isinstance(parsed, dict) or "resourceType" not in parsed:
+        return None
+    return validator.validate(parsed, profiles=profiles, source=str(path))
