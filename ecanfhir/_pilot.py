@@ -6,7 +6,7 @@ differential-only conformance resources that write ``{{canonical}}`` for the man
 generates snapshots on first use, so the sources load as they are; ``ecanfhir package build``
 writes the standard package with snapshots and its ``.tgz``.
 
-Installed from a wheel, the same folder is ``ecanfhir/_profiles`` (see pyproject.toml).
+Installed from a wheel, the same folder is ``ecanfhir/_profiles`` (copied there by setup.py).
 """
 
 from __future__ import annotations
