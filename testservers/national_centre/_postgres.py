@@ -37,6 +37,7 @@ from ._sql import (
     transmission_count,
     vread_resource,
 )
+from .masterdata import master_data
 from .storage import (
     Envelope,
     MessageFact,
@@ -174,7 +175,7 @@ class PostgresStore:
                 return earlier
             received = now()
             record_message(conn.execute, envelope, processed, received, "%s")
-            for resource in processed.resources:
+            for resource in master_data(processed.resources, _PostgresTransaction(conn)):
                 _put(conn, resource, received, locked=True)
             return Receipt("processed", processed.ack, processed.ack_code)
 

@@ -30,6 +30,7 @@ from ._sql import (
     transmission_count,
     vread_resource,
 )
+from .masterdata import master_data
 from .storage import (
     Envelope,
     MessageFact,
@@ -160,7 +161,7 @@ class SqliteStore:
                 return earlier
             received = now()
             record_message(conn.execute, envelope, processed, received, "?")
-            for resource in processed.resources:
+            for resource in master_data(processed.resources, _SqliteTransaction(self, conn)):
                 self._put(conn, resource, received)
             return Receipt("processed", processed.ack, processed.ack_code)
 
