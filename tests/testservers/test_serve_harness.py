@@ -110,6 +110,7 @@ def test_the_recorder_lists_and_fetches_every_request_only_in_the_harness(
         missing = httpx.get(f"{base}/$recorded-requests/7")
         cleared = httpx.delete(f"{base}/$recorded-requests")
         after = httpx.get(f"{base}/$recorded-requests").json()
+        capability = httpx.get(f"{base}/metadata").json()
     assert listed.status_code == 200
     assert listed.headers["content-type"].startswith("application/fhir+json")
     bundle = listed.json()
@@ -126,14 +127,17 @@ def test_the_recorder_lists_and_fetches_every_request_only_in_the_harness(
     assert missing.status_code == 404
     assert missing.json()["issue"][0]["code"] == "not-found"
     assert cleared.status_code == 204 and after["total"] == 0
+    assert "$recorded-requests" in capability["rest"][0]["documentation"]
 
     port = free_port()
     plain = create_app(Settings(database=str(tmp_path / "p.sqlite3"),
                                 base_url=f"http://127.0.0.1:{port}"))
     with serve_in_thread(plain, port) as plain_base:
         off = httpx.get(f"{plain_base}/$recorded-requests")
+        plain_capability = httpx.get(f"{plain_base}/metadata").json()
     assert off.status_code == 404
     assert off.json()["resourceType"] == "OperationOutcome"
+    assert "recorded" not in plain_capability["rest"][0]["documentation"]
 
 
 GOOD_FAULTS = {"faults": [

@@ -21,6 +21,7 @@ from .capability import capability_statement
 from .definitions import Definitions
 from .deps import Services
 from .errors import install_error_handlers
+from .openapi import install_openapi
 from .routers import (
     audit,
     auth,
@@ -57,7 +58,7 @@ def create_app(settings: Settings) -> FastAPI:
         store.close()
 
     app = FastAPI(title="ecanfhir mock national cancer centre", lifespan=lifespan,
-                  docs_url=None, redoc_url=None, openapi_url=None)
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     app.state.services = services
     app.state.definitions = Definitions.from_pilot(published)
     app.state.audit = audit_recorder
@@ -75,4 +76,5 @@ def create_app(settings: Settings) -> FastAPI:
                    search, transaction):
         app.include_router(module.router, dependencies=fhir)
     recorder.install(app, enabled=settings.recorder)  # the test harness only
+    install_openapi(app)
     return app

@@ -35,6 +35,19 @@ def _smart_security(base: str) -> dict[str, Any]:
     }
 
 
+def _documentation(settings: Settings) -> str:
+    """What the server offers beyond FHIR's own interactions (an OpenAPI document; in the test
+    harness the fault rules and the request recorder, which are not FHIR operations)."""
+    text = "The HTTP API is also described as OpenAPI 3.1 at /openapi.json."
+    if settings.faults:
+        text += (f" Test harness: {len(settings.faults)} fault rule(s) answer some messages "
+                 "with transient-error, fatal-error, latency or 503 on purpose.")
+    if settings.recorder:
+        text += (" Test harness: every request is recorded; GET /$recorded-requests lists them, "
+                 "GET /$recorded-requests/{n} returns one's body, DELETE forgets them.")
+    return text
+
+
 def _definition_entry(rtype: str) -> dict[str, Any]:
     """A conformance resource type of the pilot package: read and search, nothing else."""
     entry: dict[str, Any] = {
@@ -84,6 +97,7 @@ def capability_statement(settings: Settings, published: str) -> dict[str, Any]:
                                           "(test server)", "url": base},
         "rest": [{
             "mode": "server",
+            "documentation": _documentation(settings),
             **({"security": _smart_security(base)} if settings.auth is not None else {}),
             "resource": resources,
             "interaction": [{"code": "transaction"}, {"code": "batch"}],

@@ -1,0 +1,136 @@
+"""``GET /openapi.json``: the HTTP API as OpenAPI 3.1, with FHIR's content types.
+
+FastAPI derives the paths from the routes, but the handlers read FHIR JSON themselves (depth and
+size limits, ``_format`` negotiation), so FastAPI knows no request bodies and would describe
+every answer as ``application/json``. This module completes its document so that a generic
+tool (schemathesis, an API gateway) can drive the server:
+
+- request bodies of the FHIR POSTs are ``application/fhir+json`` resources (``$process-message``
+  a message Bundle; the token endpoint a form);
+- answers are ``application/fhir+json``: the resource, a Bundle, or an OperationOutcome for
+  every 4xx/5xx (FastAPI's 422 is answered 400 here);
+- search operations list their paging and common parameters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from ecanfhir import __version__
+
+__all__ = ["fhir_openapi", "install_openapi"]
+
+FHIR_JSON = "application/fhir+json"
+_REF = "#/components/schemas/"
+_SCHEMAS: dict[str, Any] = {
+    "Resource": {"type": "object", "required": ["resourceType"],
+                 "properties": {"resourceType": {"type": "string"}, "id": {"type": "string"}},
+                 "additionalProperties": True,
+                 "description": "A FHIR R4 resource in JSON (http://hl7.org/fhir/R4/json.html)"},
+    "Bundle": {"allOf": [{"$ref": _REF + "Resource"}],
+               "properties": {"resourceType": {"const": "Bundle"}, "type": {"type": "string"},
+                              "entry": {"type": "array", "items": {"type": "object"}}}},
+    "OperationOutcome": {"allOf": [{"$ref": _REF + "Resource"}],
+                         "properties": {"resourceType": {"const": "OperationOutcome"},
+                                        "issue": {"type": "array",
+                                                  "items": {"type": "object"}}}},
+}
+_SEARCH_PARAMS = ("_id", "_count", "_offset", "_summary", "_format")
+_NOT_FHIR = {"/", "/auth/token", "/.well-known/smart-configuration"}
+
+
+def _content(schema: str, media: str = FHIR_JSON) -> dict[str, Any]:
+    return {media: {"schema": {"$ref": _REF + schema}}}
+
+
+def _success(path: str, method: str) -> tuple[str, dict[str, Any]]:
+    if path == "/" and method == "get":
+        return "200", {"description": "The dashboard (HTML)",
+                       "content": {"text/html": {"schema": {"type": "string"}}}}
+    if path in ("/auth/token", "/.well-known/smart-configuration"):
+        return "200", {"description": "OAuth 2.0 / SMART JSON",
+                       "content": {"application/json": {"schema": {"type": "object"}}}}
+    if method == "delete":
+        return "204", {"description": "Done"}
+    if path.startswith("/$recorded-requests/"):
+        return "200", {"description": "The recorded request body, as it was sent",
+                       "content": {"*/*": {"schema": {"type": "string"}}}}
+    schema = "Bundle" if method == "get" and "{resource_id}" not in path and (
+        "$" not in path and path != "/metadata") else "Resource"
+    if method == "post" and (path in ("/", "/$process-message", "/Bundle")):
+        schema = "Bundle"
+    status = "201" if method == "post" and path == "/{resource_type}" else "200"
+    return status, {"description": "FHIR JSON", "content": _content(schema)}
+
+
+def _request_body(path: str) -> dict[str, Any] | None:
+    if path == "/auth/token":
+        return {"required": True, "content": {"application/x-www-form-urlencoded": {
+            "schema": {"type": "object", "properties": {
+                "grant_type": {"type": "string"}, "scope": {"type": "string"},
+                "client_assertion_type": {"type": "string"},
+                "client_assertion": {"type": "string"}}}}}}
+    if path.endswith("$evaluate-measure"):
+        return {"required": False, "content": _content("Resource")}
+    schema = "Bundle" if path in ("/", "/$process-message", "/Bundle") else "Resource"
+    return {"required": True, "content": _content(schema)}
+
+
+def _is_search(path: str, method: str) -> bool:
+    return (method == "get" and path not in _NOT_FHIR and "{resource_id}" not in path
+            and "$" not in path and path != "/metadata")
+
+
+def fhir_openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document of ``app`` with FHIR bodies, answers and search parameters."""
+    document = get_openapi(
+        title="ecanfhir mock national cancer centre", version=__version__,
+        description="FHIR R4 messaging ($process-message with MedCom acknowledgements), REST "
+                    "read/search, the pilot KPIs and the pilot's conformance resources. Every "
+                    "error is an OperationOutcome. The FHIR CapabilityStatement is GET /metadata.",
+        routes=app.routes)
+    document.setdefault("components", {})["schemas"] = dict(_SCHEMAS)
+    for path, operations in document.get("paths", {}).items():
+        for method, operation in operations.items():
+            status, answer = _success(path, method)
+            if str(operation.get("operationId", "")).startswith("create") and (
+                    path != "/{resource_type}"):
+                # The pilot's conformance resources are read-only (405).
+                status, answer = "405", {"description": "Read-only",
+                                         "content": _content("OperationOutcome")}
+            refused = (_content("OperationOutcome") if path != "/auth/token" else
+                       {"application/json": {"schema": {"type": "object"}}})
+            operation["responses"] = {
+                status: answer,
+                "4XX": {"description": "Refused: an OperationOutcome (OAuth: an error "
+                                       "object) says why", "content": refused},
+                "5XX": {"description": "Unavailable or failed: an OperationOutcome",
+                        "content": _content("OperationOutcome")}}
+            if status == "201":  # a conditional create that finds its match answers 200
+                operation["responses"]["200"] = answer
+            if method in ("post", "put") and "requestBody" not in operation:
+                body = _request_body(path)
+                if body is not None:
+                    operation["requestBody"] = body
+            if _is_search(path, method):
+                known = {p["name"] for p in operation.get("parameters", ())}
+                operation.setdefault("parameters", []).extend(
+                    {"name": name, "in": "query", "required": False,
+                     "schema": {"type": "string"}}
+                    for name in _SEARCH_PARAMS if name not in known)
+    return document
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Serve :func:`fhir_openapi` at ``/openapi.json`` (built once, on first request)."""
+    built: dict[str, Any] = {}
+
+    def openapi() -> dict[str, Any]:
+        if not built:
+            built.update(fhir_openapi(app))
+        return built
+
+    app.openapi = openapi  # type: ignore[method-assign]
