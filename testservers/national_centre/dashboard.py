@@ -10,6 +10,7 @@ validator texts, and any CPR-like number in them is masked; every text is escape
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -171,6 +172,11 @@ def _table(head: tuple[str, str], rows: tuple[tuple[str, int], ...], ident: str)
             f"</tr>{body}</table>")
 
 
+# Text in the charts is 11px; a character is at most this wide (digits, '-', letters).
+_CHAR_PX = 7.0
+_KPI_COLOURS = (("K1 cancer cases", "#0969da"), ("K2 telemedicine consultations", "#8250df"))
+
+
 def _bar_chart(items: tuple[tuple[str, int], ...], label: str, *,
                colours: dict[str, str] | None = None) -> str:
     if not items:
@@ -178,18 +184,22 @@ def _bar_chart(items: tuple[tuple[str, int], ...], label: str, *,
     width, height, pad = 720, 180, 28
     step = (width - 2 * pad) / len(items)
     top = max(v for _, v in items) or 1
+    names = [key[-5:] if len(items) > 8 else key for key, _ in items]
+    # Every n-th axis label, so that neighbours never overlap (the table lists them all).
+    every = max(1, math.ceil((max(map(len, names)) * _CHAR_PX + 6) / step))
     bars = []
     for i, (key, value) in enumerate(items):
         h = (height - 2 * pad) * value / top
         x, y = pad + i * step + step * 0.1, height - pad - h
         colour = (colours or {}).get(key, "#0969da")
+        name = (f"<text x=\"{x + step * 0.4:.1f}\" y=\"{height - pad + 14}\" "
+                f"text-anchor=\"middle\">{escape(names[i])}</text>") if i % every == 0 else ""
         bars.append(
             f"<g><title>{escape(key)}: {value}</title>"
             f"<rect x=\"{x:.1f}\" y=\"{y:.1f}\" width=\"{step * 0.8:.1f}\" height=\"{h:.1f}\" "
             f"fill=\"{colour}\"></rect>"
             f"<text x=\"{x + step * 0.4:.1f}\" y=\"{y - 4:.1f}\" text-anchor=\"middle\">{value}"
-            f"</text><text x=\"{x + step * 0.4:.1f}\" y=\"{height - pad + 14}\" "
-            f"text-anchor=\"middle\">{escape(key[-5:] if len(items) > 8 else key)}</text></g>")
+            f"</text>{name}</g>")
     return (f"<svg role=\"img\" aria-label=\"{escape(label)}\" width=\"{width}\" "
             f"height=\"{height}\" viewBox=\"0 0 {width} {height}\" "
             f"xmlns=\"http://www.w3.org/2000/svg\">"
@@ -198,14 +208,37 @@ def _bar_chart(items: tuple[tuple[str, int], ...], label: str, *,
 
 
 def _kpi_chart(rows: tuple[KpiRow, ...]) -> str:
-    totals = [r for r in rows if r.department is None]
+    """One group of two bars (K1, K2) per month, labelled with the month and its year, under
+    a legend; wide enough that no two labels meet."""
+    totals = sorted((r for r in rows if r.department is None), key=lambda r: r.month)
     if not totals:
         return ""
-    items = tuple((f"{r.month} K1", r.cancer_cases) for r in totals) + tuple(
-        (f"{r.month} K2", r.consultations) for r in totals)
-    return _bar_chart(tuple(sorted(items)), "KPIs per month: K1 cancer cases, K2 "
-                      "telemedicine consultations",
-                      colours={k: "#8250df" for k, _ in items if k.endswith("K2")})
+    pad, legend, group = 28, 24, 72.0
+    width, height = max(720, round(2 * pad + group * len(totals))), 200
+    top = max(max(r.cancer_cases, r.consultations) for r in totals) or 1
+    base = height - pad
+    parts = [f"<g class=\"legend\"><rect x=\"{pad + n * 180}\" y=\"4\" width=\"12\" "
+             f"height=\"12\" fill=\"{colour}\"></rect><text x=\"{pad + n * 180 + 16}\" "
+             f"y=\"14\">{escape(name)}</text></g>"
+             for n, (name, colour) in enumerate(_KPI_COLOURS)]
+    for i, r in enumerate(totals):
+        left = pad + i * group
+        for j, value in enumerate((r.cancer_cases, r.consultations)):
+            name, colour = _KPI_COLOURS[j]
+            h = (base - pad - legend) * value / top
+            x = left + group * (0.1 + 0.4 * j)
+            parts.append(
+                f"<g><title>{escape(r.month)} {escape(name)}: {value}</title>"
+                f"<rect x=\"{x:.1f}\" y=\"{base - h:.1f}\" width=\"{group * 0.38:.1f}\" "
+                f"height=\"{h:.1f}\" fill=\"{colour}\"></rect><text x=\"{x + group * 0.19:.1f}\" "
+                f"y=\"{base - h - 4:.1f}\" text-anchor=\"middle\">{value}</text></g>")
+        parts.append(f"<text class=\"month\" x=\"{left + group / 2:.1f}\" y=\"{base + 14}\" "
+                     f"text-anchor=\"middle\">{escape(r.month)}</text>")
+    return (f"<svg role=\"img\" aria-label=\"KPIs per month: K1 cancer cases, K2 "
+            f"telemedicine consultations\" width=\"{width}\" height=\"{height}\" "
+            f"viewBox=\"0 0 {width} {height}\" xmlns=\"http://www.w3.org/2000/svg\">"
+            f"<line x1=\"{pad}\" y1=\"{base}\" x2=\"{width - pad}\" y2=\"{base}\" "
+            f"stroke=\"#57606a\"></line>{''.join(parts)}</svg>")
 
 
 def _kpi_table(rows: tuple[KpiRow, ...]) -> str:
