@@ -99,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
         import uvicorn
 
         from testservers.national_centre import create_app
+        from testservers.national_centre.storage import StoreUnavailable
     except ImportError as exc:
         raise UsageError(f"serve needs the server dependencies ({exc.name} is missing): "
                          "pip install 'ecanfhir'") from exc
@@ -111,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
         app = create_app(settings)
     except NotImplementedError as exc:
         raise UsageError(f"--db {args.db}: {exc}") from exc
+    except StoreUnavailable as exc:     # one line: read-only file, no such folder...
+        raise UsageError(f"serve cannot start: {exc}") from exc
     if args.workers < 1:
         raise UsageError(f"--workers {args.workers}: at least 1")
     if args.workers == 1:

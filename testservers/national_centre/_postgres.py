@@ -15,13 +15,17 @@ the same thing, with transaction-scoped advisory locks taken *before* the check 
 The UNIQUE keys (``messages.header_id``, ``transmissions.bundle_id``, resource versions) stay
 the last line: a unique violation, like a deadlock or a serialization failure, rolls the
 transaction back and runs it again, where the locks then classify it correctly.
+
+A database that cannot take a request (``disk_full``, a read-only transaction, a lost
+connection) raises :class:`~.storage.StoreUnavailable`; the transaction is rolled back.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import psycopg
 from psycopg import errors
@@ -46,6 +50,7 @@ from .storage import (
     SearchPage,
     SearchQuery,
     StoredResource,
+    StoreUnavailable,
     Transaction,
     index_entries,
     now,
@@ -54,8 +59,25 @@ from .storage import (
 __all__ = ["PostgresStore"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
 RETRIES = 8
 _RETRYABLE = (errors.SerializationFailure, errors.DeadlockDetected, errors.UniqueViolation)
+# Class 53 (insufficient resources: disk_full...), 57/08 (shutdown, lost connection) are
+# OperationalErrors; a standby or a read-only default_transaction_read_only is 25006.
+_UNAVAILABLE = (psycopg.OperationalError, errors.ReadOnlySqlTransaction)
+
+
+def _guarded(method: Callable[P, T]) -> Callable[P, T]:
+    """``method`` with the database's "cannot now" errors raised as StoreUnavailable."""
+    @functools.wraps(method)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(*args, **kwargs)
+        except _UNAVAILABLE as exc:
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise StoreUnavailable("the PostgreSQL database cannot take this request now: "
+                                   f"{reason}") from exc
+    return guarded
 
 # "C" collation: text sorts by code point, as in SQLite (the instants sort as text).
 SCHEMA = """
@@ -111,11 +133,16 @@ class PostgresStore:
         self._local = threading.local()
         self._all: list[psycopg.Connection[Any]] = []
         self._lock = threading.Lock()
-        conn = self._conn()
-        with conn.transaction():
-            # One creator at a time: CREATE TABLE IF NOT EXISTS races with itself.
-            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('schema', 0))")
-            conn.execute(SCHEMA)
+        try:
+            conn = self._conn()
+            with conn.transaction():
+                # One creator at a time: CREATE TABLE IF NOT EXISTS races with itself.
+                conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('schema', 0))")
+                conn.execute(SCHEMA)
+        except psycopg.Error as exc:
+            self.close()
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise StoreUnavailable(f"cannot open the PostgreSQL database: {reason}") from exc
 
     # -- connections ------------------------------------------------------------------------
 
@@ -150,6 +177,7 @@ class PostgresStore:
 
     # -- messages -----------------------------------------------------------------------------
 
+    @_guarded
     def prior(self, envelope: Envelope) -> Receipt | None:
         # Read first without locks: most messages are new.
         known = self._conn().execute(
@@ -165,6 +193,7 @@ class PostgresStore:
 
         return self._run(classify)
 
+    @_guarded
     def commit(self, envelope: Envelope, processed: Processed) -> Receipt:
         def store(conn: psycopg.Connection[Any]) -> Receipt:
             keys = _envelope_keys(envelope)
@@ -185,12 +214,15 @@ class PostgresStore:
         """DOMAIN.md §2(c) point 5, under the envelope's advisory locks."""
         return classify(conn.execute, envelope, "%s")
 
+    @_guarded
     def messages(self, event: str | None = None) -> list[MessageFact]:
         return message_facts(self._conn().execute, event, "%s")
 
+    @_guarded
     def transmission_count(self) -> int:
         return transmission_count(self._conn().execute)
 
+    @_guarded
     def use_jti(self, client_id: str, jti: str, expires: str) -> bool:
         def use(conn: psycopg.Connection[Any]) -> bool:
             conn.execute("DELETE FROM used_jtis WHERE expires < %s", (now(),))
@@ -202,6 +234,7 @@ class PostgresStore:
 
         return self._run(use)
 
+    @_guarded
     def add_audit_events(self, events: tuple[Mapping[str, Any], ...]) -> None:
         def add(conn: psycopg.Connection[Any]) -> None:
             for event in events:
@@ -211,16 +244,20 @@ class PostgresStore:
 
     # -- resources ----------------------------------------------------------------------------
 
+    @_guarded
     def atomic(self, work: Callable[[Transaction], T]) -> T:
         return self._run(lambda conn: work(_PostgresTransaction(conn)))
 
+    @_guarded
     def read(self, resource_type: str, resource_id: str) -> StoredResource | None:
         return _read(self._conn(), resource_type, resource_id)
 
+    @_guarded
     def vread(self, resource_type: str, resource_id: str,
               version: int) -> StoredResource | None:
         return _vread(self._conn(), resource_type, resource_id, version)
 
+    @_guarded
     def search(self, query: SearchQuery) -> SearchPage:
         return _search(self._conn(), query)
 

@@ -6,18 +6,23 @@ Duplicate detection under concurrency rests on two things: the write lock taken 
 classified one after the other, in any number of threads or processes), and the UNIQUE keys
 on ``messages.header_id`` and ``transmissions.bundle_id`` (so even a bug in that logic could
 not store a message twice).
+
+A write the database cannot take (``SQLITE_FULL``, a read-only file, an I/O error, a lock held
+past the busy timeout) is rolled back and raised as :class:`~.storage.StoreUnavailable`; so is
+a database that cannot be opened for writing at start, with the reason in one line.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sqlite3
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from typing import Any, TypeVar
+from contextlib import contextmanager, suppress
+from typing import Any, ParamSpec, TypeVar
 
 from ._sql import (
     classify,
@@ -39,6 +44,7 @@ from .storage import (
     SearchPage,
     SearchQuery,
     StoredResource,
+    StoreUnavailable,
     Transaction,
     now,
 )
@@ -46,6 +52,10 @@ from .storage import (
 __all__ = ["SqliteStore"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
+# Primary result codes of a database that cannot take the request now (sqlite.org/rescode):
+# PERM, BUSY, LOCKED, NOMEM, READONLY, IOERR, FULL, CANTOPEN.
+_UNAVAILABLE = frozenset({3, 5, 6, 7, 8, 10, 13, 14})
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -89,20 +99,66 @@ CREATE TABLE IF NOT EXISTS used_jtis (
     client_id TEXT NOT NULL, jti TEXT NOT NULL, expires TEXT NOT NULL,
     PRIMARY KEY (client_id, jti)
 );
+CREATE TABLE IF NOT EXISTS centre_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+
+def _unavailable(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in _UNAVAILABLE
+
+
+def _guarded(method: Callable[P, T]) -> Callable[P, T]:
+    """``method`` with the database's "cannot now" errors raised as StoreUnavailable."""
+    @functools.wraps(method)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(*args, **kwargs)
+        except sqlite3.Error as exc:
+            if not _unavailable(exc):
+                raise
+            raise StoreUnavailable(f"the SQLite database cannot take this request now: "
+                                   f"{exc}") from exc
+    return guarded
+
+
+def _open_problem(path: str, exc: sqlite3.Error) -> str:
+    """Why a database file cannot be opened for writing, in a few words."""
+    if path.startswith("file:"):
+        return "the database is opened read-only" if "mode=ro" in path else str(exc)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        return f"no such folder {folder}"
+    if os.path.isdir(path):
+        return "it is a folder"
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code == 8:                                    # SQLITE_READONLY
+        return "the database file is read-only"
+    if code in (3, 14) or not os.access(folder, os.W_OK):
+        return "permission denied"
+    return str(exc)
 
 
 class SqliteStore:
     """:class:`~.storage.Store` on one SQLite database file."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, uri: bool = False) -> None:
         # ":memory:" would give every thread its own empty database: use a scratch file.
         self._scratch = tempfile.mkdtemp(prefix="ecanfhir-centre-") if path == ":memory:" else None
         self.path = os.path.join(self._scratch, "centre.sqlite3") if self._scratch else path
+        self._uri = uri
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._conn().executescript(SCHEMA)
+        try:
+            self._conn().executescript(SCHEMA)
+            with self._transaction() as conn:   # a database we cannot write is no use
+                conn.execute("INSERT INTO centre_meta VALUES ('opened', ?) ON CONFLICT (key) "
+                             "DO UPDATE SET value = excluded.value", (now(),))
+        except sqlite3.Error as exc:
+            self.close()
+            raise StoreUnavailable(f"cannot open the database {path}: "
+                                   f"{_open_problem(path, exc)}") from exc
 
     # -- connections ------------------------------------------------------------------------
 
@@ -110,7 +166,7 @@ class SqliteStore:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                   timeout=60.0)
+                                   timeout=60.0, uri=self._uri)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA busy_timeout=60000")
@@ -127,10 +183,12 @@ class SqliteStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:     # SQLite has rolled back itself after SQLITE_FULL
+                with suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:
@@ -143,6 +201,7 @@ class SqliteStore:
 
     # -- messages -----------------------------------------------------------------------------
 
+    @_guarded
     def prior(self, envelope: Envelope) -> Receipt | None:
         conn = self._conn()
         # Read first without the write lock: most messages are new.
@@ -154,6 +213,7 @@ class SqliteStore:
         with self._transaction() as conn:
             return self._classify(conn, envelope)
 
+    @_guarded
     def commit(self, envelope: Envelope, processed: Processed) -> Receipt:
         with self._transaction() as conn:
             earlier = self._classify(conn, envelope)
@@ -169,12 +229,15 @@ class SqliteStore:
         """DOMAIN.md §2(c) point 5, inside the write transaction."""
         return classify(conn.execute, envelope, "?")
 
+    @_guarded
     def messages(self, event: str | None = None) -> list[MessageFact]:
         return message_facts(self._conn().execute, event, "?")
 
+    @_guarded
     def transmission_count(self) -> int:
         return transmission_count(self._conn().execute)
 
+    @_guarded
     def atomic(self, work: Callable[[Transaction], T]) -> T:
         # BEGIN IMMEDIATE: the write lock is held before the first read, so a conditional
         # create's match and its put are never interleaved with another writer.
@@ -183,6 +246,7 @@ class SqliteStore:
 
     # -- security -----------------------------------------------------------------------------
 
+    @_guarded
     def use_jti(self, client_id: str, jti: str, expires: str) -> bool:
         with self._transaction() as conn:
             conn.execute("DELETE FROM used_jtis WHERE expires < ?", (now(),))
@@ -190,6 +254,7 @@ class SqliteStore:
                                   "(?,?,?) ON CONFLICT DO NOTHING", (client_id, jti, expires))
             return cursor.rowcount == 1
 
+    @_guarded
     def add_audit_events(self, events: tuple[Mapping[str, Any], ...]) -> None:
         with self._transaction() as conn:
             for event in events:
@@ -202,13 +267,16 @@ class SqliteStore:
         return put_resource(conn.execute, conn.executemany, resource, last_updated, "?",
                             audit=audit)
 
+    @_guarded
     def read(self, resource_type: str, resource_id: str) -> StoredResource | None:
         return read_resource(self._conn().execute, resource_type, resource_id, "?")
 
+    @_guarded
     def vread(self, resource_type: str, resource_id: str,
               version: int) -> StoredResource | None:
         return vread_resource(self._conn().execute, resource_type, resource_id, version, "?")
 
+    @_guarded
     def search(self, query: SearchQuery) -> SearchPage:
         return search_resources(self._conn().execute, query, _where(query), "?")
 

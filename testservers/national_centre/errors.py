@@ -19,10 +19,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._fhirio import FhirError, fhir_response, operation_outcome
 from .audit import masked_path
+from .storage import StoreUnavailable
 
 __all__ = ["install_error_handlers"]
 
 log = logging.getLogger("testservers.national_centre")
+RETRY_AFTER_SECONDS = 30
 
 _CODES = {404: "not-found", 405: "not-supported", 406: "not-supported", 413: "too-costly",
           415: "not-supported"}
@@ -49,6 +51,18 @@ async def _invalid_request(request: Request, exc: Exception) -> Response:
                          for e in exc.errors()[:5])
     return fhir_response(request, operation_outcome("error", "invalid", problems[:500]),
                          status_code=400)
+
+
+async def _store_unavailable(request: Request, exc: Exception) -> Response:
+    """503 + Retry-After when the database cannot take the request (full disk, read-only,
+    unreachable): nothing was stored, and a sender retries later (never an ``ok``)."""
+    log.error("storage unavailable on %s %s: %s", request.method,
+              masked_path(request.url.path)[:100], str(exc)[:300])
+    outcome = operation_outcome("error", "transient", "the centre cannot store this now (its "
+                                "database is full, read-only or unreachable); nothing of this "
+                                "request was stored: try again later")
+    return fhir_response(request, outcome, status_code=503,
+                         headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:
@@ -94,4 +108,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(FhirError, _fhir_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(StoreUnavailable, _store_unavailable)
     app.add_exception_handler(Exception, _internal_error)

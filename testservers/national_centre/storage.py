@@ -14,6 +14,10 @@ A backend keeps three things, atomically together:
 PostgreSQL (``open_store`` picks by URL). REST writes (transaction/batch Bundles, conditional
 create) go through :meth:`Store.atomic`, which hands a :class:`Transaction` to a function and
 commits all its writes or none.
+
+When the database cannot take a request (a full disk, a read-only file, a lost connection),
+a store raises :class:`StoreUnavailable` and has stored nothing of it: the server answers
+503 with ``Retry-After``, never an ``ok`` acknowledgement nor a 500.
 """
 
 from __future__ import annotations
@@ -24,15 +28,20 @@ from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, TypeVar
 
 __all__ = ["SERVER_WRITTEN", "Envelope", "IndexEntry", "MessageFact", "Processed", "Receipt",
-           "ReceiptKind", "SearchPage", "SearchQuery", "Store", "StoredResource", "TokenParam",
-           "Transaction", "index_entries", "now", "open_store", "rewrite_references",
-           "split_reference"]
+           "ReceiptKind", "SearchPage", "SearchQuery", "Store", "StoreUnavailable",
+           "StoredResource", "TokenParam", "Transaction", "index_entries", "now", "open_store",
+           "rewrite_references", "split_reference"]
 
 T = TypeVar("T")
 ReceiptKind = Literal["processed", "resend", "duplicate", "bundle-id-reused"]
 # Resource types only the server writes: the audit trail is append-only, and no client may
 # create, update or delete an AuditEvent (only Store.add_audit_events stores them).
 SERVER_WRITTEN = frozenset({"AuditEvent"})
+
+
+class StoreUnavailable(Exception):
+    """The database cannot take this request now (full disk, read-only, unreachable): nothing
+    of it was stored. ``str()`` is one line saying why."""
 
 
 def now() -> str:
@@ -196,14 +205,21 @@ class Store(Protocol):
 
 
 def open_store(database: str) -> Store:
-    """The store for a database setting: an SQLite path or ``sqlite:///path``, or a
-    ``postgresql://`` URL (psycopg connection URL; the tables are created when missing)."""
+    """The store for a database setting: an SQLite path, ``sqlite:///path`` or an SQLite
+    ``file:`` URI, or a ``postgresql://`` URL (psycopg connection URL; the tables are created
+    when missing).
+
+    Raises:
+        StoreUnavailable: the database cannot be opened for writing (one line saying why).
+    """
     if database.startswith(("postgresql://", "postgres://")):
         from ._postgres import PostgresStore
 
         return PostgresStore(database)
     from ._sqlite import SqliteStore
 
+    if database.startswith("file:"):
+        return SqliteStore(database, uri=True)
     path = database.removeprefix("sqlite:///") if database.startswith("sqlite:///") else database
     return SqliteStore(path)
 
