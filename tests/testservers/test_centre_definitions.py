@@ -90,6 +90,7 @@ def test_definition_search_parameters(live_server: LiveServer) -> None:
     ("GET", "Measure/no-such-measure", {}, {}, 404, "not-found"),
     ("GET", "StructureDefinition/ecan message", {}, {}, 400, "invalid"),
     ("GET", "ValueSet", {"_count": "²"}, {}, 400, "invalid"),
+    ("GET", "ValueSet", {"_id": "\u0084"}, {}, 400, "invalid"),
     ("GET", "ValueSet", {"name:contains": "x"}, {}, 400, "not-supported"),
     ("GET", "CodeSystem", {"publisher": "x"}, {"Prefer": "handling=strict"}, 400,
      "not-supported"),

@@ -26,6 +26,7 @@ for stored resources. Unknown parameters are ignored unless ``Prefer: handling=s
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +44,7 @@ DEFINITION_TYPES = ("CodeSystem", "ConceptMap", "Measure", "MessageDefinition", 
 DEFINITION_PARAMS = (("_id", "token"), ("url", "uri"), ("version", "token"),
                      ("name", "string"), ("title", "string"), ("status", "token"))
 _PAGING = ("_count", "_offset", "_summary", "_format")
+_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +101,11 @@ class Definitions:
                                     "count and false")
                 summary = value == "count"
             elif base != "_format":
-                filters.append((base, [v for v in value.split(",") if v]))
+                values = [v for v in value.split(",") if v]
+                if base == "_id" and not all(_ID.fullmatch(v) for v in values):
+                    raise FhirError(400, "invalid", "_id: a resource id is 1-64 letters, "
+                                    "digits, '-' or '.'")
+                filters.append((base, values))
         matches = [(rid, body) for (rtype, rid), body in sorted(self.resources.items())
                    if rtype == resource_type and _matches(json.loads(body), filters)]
         query = SearchQuery(resource_type, count=count, offset=offset, summary_count=summary)

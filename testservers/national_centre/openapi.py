@@ -33,17 +33,39 @@ _SCHEMAS: dict[str, Any] = {
     "Bundle": {"allOf": [{"$ref": _REF + "Resource"}],
                "properties": {"resourceType": {"const": "Bundle"}, "type": {"type": "string"},
                               "entry": {"type": "array", "items": {"type": "object"}}}},
+    "Message": {"allOf": [{"$ref": _REF + "Bundle"}], "required": ["id", "type", "entry"],
+                "properties": {"type": {"const": "message"}, "id": {"type": "string",
+                                                                   "minLength": 1},
+                               "entry": {"type": "array", "minItems": 1}},
+                "description": "A message Bundle: its first entry is the MessageHeader"},
+    "TransactionOrBatch": {"allOf": [{"$ref": _REF + "Bundle"}], "required": ["type"],
+                           "properties": {"type": {"enum": ["transaction", "batch"]}}},
     "OperationOutcome": {"allOf": [{"$ref": _REF + "Resource"}],
                          "properties": {"resourceType": {"const": "OperationOutcome"},
                                         "issue": {"type": "array",
                                                   "items": {"type": "object"}}}},
 }
-_SEARCH_PARAMS = ("_id", "_count", "_offset", "_summary", "_format")
+_ID = r"[A-Za-z0-9\-.]{1,64}"
+_COUNT = {"type": "string", "pattern": "^[0-9]{1,9}$"}
+# What the server accepts, so that a fuzzer's "valid" requests are the ones it takes.
+_SEARCH_PARAMS: dict[str, dict[str, Any]] = {
+    "_id": {"type": "string", "pattern": f"^({_ID}(,{_ID})*)?$"},
+    "_count": _COUNT, "_offset": _COUNT,
+    "_summary": {"enum": ["count", "false"]},
+    "_format": {"enum": ["json", "application/json", "application/fhir+json",
+                         "application/json+fhir"]}}
+_PATH_PARAMS: dict[str, dict[str, Any]] = {
+    "resource_type": {"type": "string", "pattern": "^[A-Z][A-Za-z]{1,63}$"},
+    "resource_id": {"type": "string", "pattern": f"^{_ID}$"},
+    "measure_id": {"type": "string", "pattern": f"^{_ID}$"},
+    "version": {"type": "string", "pattern": "^[1-9][0-9]{0,8}$"}}
 _NOT_FHIR = {"/", "/auth/token", "/.well-known/smart-configuration"}
 
 
-def _content(schema: str, media: str = FHIR_JSON) -> dict[str, Any]:
-    return {media: {"schema": {"$ref": _REF + schema}}}
+def _content(schema: str) -> dict[str, Any]:
+    """FHIR JSON; plain JSON too when the client asks for it (``_format``, ``Accept``)."""
+    return {media: {"schema": {"$ref": _REF + schema}}
+            for media in (FHIR_JSON, "application/json")}
 
 
 def _success(path: str, method: str) -> tuple[str, dict[str, Any]]:
@@ -75,7 +97,11 @@ def _request_body(path: str) -> dict[str, Any] | None:
                 "client_assertion": {"type": "string"}}}}}}
     if path.endswith("$evaluate-measure"):
         return {"required": False, "content": _content("Resource")}
-    schema = "Bundle" if path in ("/", "/$process-message", "/Bundle") else "Resource"
+    if path.endswith("$validate"):
+        # Any JSON: $validate answers 200 with an OperationOutcome saying what is wrong.
+        return {"required": True, "content": {FHIR_JSON: {"schema": {}}}}
+    schema = {"/": "TransactionOrBatch", "/$process-message": "Message",
+              "/Bundle": "Message"}.get(path, "Resource")
     return {"required": True, "content": _content(schema)}
 
 
@@ -96,13 +122,9 @@ def fhir_openapi(app: FastAPI) -> dict[str, Any]:
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
             status, answer = _success(path, method)
-            if str(operation.get("operationId", "")).startswith("create") and (
-                    path != "/{resource_type}"):
-                # The pilot's conformance resources are read-only (405).
-                status, answer = "405", {"description": "Read-only",
-                                         "content": _content("OperationOutcome")}
-            refused = (_content("OperationOutcome") if path != "/auth/token" else
-                       {"application/json": {"schema": {"type": "object"}}})
+            refused = _content("OperationOutcome")
+            if path == "/auth/token":  # OAuth errors; 404 (an OperationOutcome) without --auth
+                refused["application/json"] = {"schema": {"type": "object"}}
             operation["responses"] = {
                 status: answer,
                 "4XX": {"description": "Refused: an OperationOutcome (OAuth: an error "
@@ -115,12 +137,20 @@ def fhir_openapi(app: FastAPI) -> dict[str, Any]:
                 body = _request_body(path)
                 if body is not None:
                     operation["requestBody"] = body
+            for parameter in operation.get("parameters", ()):
+                if parameter.get("in") == "path" and parameter["name"] in _PATH_PARAMS:
+                    parameter["schema"] = dict(_PATH_PARAMS[parameter["name"]])
+            if path.endswith("$evaluate-measure"):
+                # The reporting period: required, in the query (or, with POST, in Parameters).
+                operation.setdefault("parameters", []).extend(
+                    {"name": name, "in": "query", "required": method == "get",
+                     "schema": {"type": "string", "format": "date"}}
+                    for name in ("periodStart", "periodEnd"))
             if _is_search(path, method):
                 known = {p["name"] for p in operation.get("parameters", ())}
                 operation.setdefault("parameters", []).extend(
-                    {"name": name, "in": "query", "required": False,
-                     "schema": {"type": "string"}}
-                    for name in _SEARCH_PARAMS if name not in known)
+                    {"name": name, "in": "query", "required": False, "schema": dict(schema)}
+                    for name, schema in _SEARCH_PARAMS.items() if name not in known)
     return document
 
 

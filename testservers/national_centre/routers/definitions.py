@@ -69,8 +69,7 @@ for _type in DEFINITION_TYPES:
                          name=f"search {_type}", operation_id=f"search{_type}",
                          summary=f"Search the pilot's {_type} resources")
     router.add_api_route(f"/{_type}", _refuse(_type), methods=["POST"],
-                         name=f"create {_type}", operation_id=f"create{_type}",
-                         summary=f"Refused: {_type} resources are read-only")
+                         name=f"create {_type}", include_in_schema=False)
     router.add_api_route(f"/{_type}/{{resource_id}}", _read(_type), methods=["GET"],
                          name=f"read {_type}", operation_id=f"read{_type}",
                          summary=f"Read one of the pilot's {_type} resources")
