@@ -18,7 +18,12 @@ from _centre_messages import consultation, referral
 
 from ecanfhir.builders import resend
 from testservers.national_centre import Settings, create_app
-from testservers.national_centre.faults import FaultFileError, load_fault_file
+from testservers.national_centre.faults import (
+    FAULT_FILE_SCHEMA,
+    FaultFileError,
+    faults_from_json,
+    load_fault_file,
+)
 from testservers.national_centre.running import free_port, serve_in_thread, wait_until_serving
 
 FHIR = {"Content-Type": "application/fhir+json"}
@@ -195,3 +200,16 @@ def test_a_missing_fault_file_and_harness_with_workers_are_usage_errors(
     assert done.returncode == 2 and "cannot read" in done.stderr
     done = _cli("serve", "--harness", "--workers", "2", timeout=60)
     assert done.returncode == 2 and "--workers 1" in done.stderr
+
+
+def test_the_documented_schema_is_the_one_serve_checks() -> None:
+    """docs/centre-faults.schema.json (for editors and other tools) is FAULT_FILE_SCHEMA, and
+    the README's example rule file passes it."""
+    root = Path(__file__).resolve().parents[2]
+    shipped = json.loads((root / "docs" / "centre-faults.schema.json").read_text())
+    assert shipped == FAULT_FILE_SCHEMA
+    readme = (root / "README.md").read_text()
+    example = readme[readme.index('{"faults": ['):]
+    example = example[:example.index("\n  ```")]
+    rules = faults_from_json(json.loads(example))
+    assert [r.action for r in rules] == ["transient-error", "http-503", "latency"]

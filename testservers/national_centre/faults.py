@@ -20,7 +20,9 @@ A site testing its sender's retry logic needs the centre to misbehave on purpose
   ``http-503`` (503 with ``Retry-After: retryAfter``). ``event`` (a code of
   ecan-message-events) and ``sender`` (the sender's SOR number) narrow the rule; absent, they
   match any message. ``probability`` (default 1) is the chance that a matching message is
-  faulted. A file that breaks the schema is a :class:`FaultFileError` naming the place.
+  faulted. A file that breaks the schema is a :class:`FaultFileError` naming the place. The
+  schema is also shipped as ``docs/centre-faults.schema.json`` (a file may name it in
+  ``"$schema"``, for editors).
 """
 
 from __future__ import annotations
