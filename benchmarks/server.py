@@ -18,7 +18,11 @@ database, warms it up, then sends ``--messages`` distinct referral messages (bui
   3. unless ``--no-compare``: phase 1 with validation switched off in the server, to show how
      much of the time validation takes (plus the validator alone, in this process).
 
+After phases 1 and 2 it also times, one request at a time, a search by patient
+(``GET /Condition?patient=``, answered from the search index) and the dashboard (``GET /``).
+
 Targets (issue 5): >= 200 messages/s with validation on the 2-core machine; ratio <= 1.5.
+Issue 10: the search's p50 after ``--prefill 100000`` within 1.5x of the empty store's.
 """
 
 from __future__ import annotations
@@ -179,6 +183,23 @@ def _diagnostics(response: httpx.Response) -> str:
         return response.text[:300]
 
 
+def read_latencies(base: str, repeat: int = 50) -> dict[str, float]:
+    """p50 (s) of a search by patient and of the dashboard, one request at a time."""
+    with httpx.Client(base_url=base, timeout=120) as http:
+        found = http.get("/Condition?_count=1").json()
+        patient = found["entry"][0]["resource"]["subject"]["reference"]
+        out = {}
+        for name, path in (("search", f"/Condition?patient={patient}"), ("dashboard", "/")):
+            times = []
+            for _ in range(repeat):
+                t = time.perf_counter()
+                response = http.get(path)
+                times.append(time.perf_counter() - t)
+                assert response.status_code == 200, response.text[:300]
+            out[name] = percentile(times, 50)
+    return out
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
@@ -190,11 +211,14 @@ def run_phase(label: str, database: str, bodies: list[bytes], args: argparse.Nam
     with server(database, args.workers, validation=validation) as base:
         load(base, warm, args.senders, args.seconds)
         elapsed, latencies, failures = load(base, measured, args.senders, args.seconds)
+        reads = read_latencies(base)
     row = {"rate": len(latencies) / elapsed, "p50": percentile(latencies, 50),
            "p95": percentile(latencies, 95), "p99": percentile(latencies, 99),
-           "n": len(latencies), "failures": failures}
+           "n": len(latencies), "failures": failures, **reads}
     print(f"{label:<44} {row['n']:>6.0f} {row['rate']:>9.1f} {row['p50'] * 1000:>8.1f}"
           f" {row['p95'] * 1000:>8.1f} {row['p99'] * 1000:>8.1f} {failures:>6}", flush=True)
+    print(f"  one at a time, p50: Condition?patient= {reads['search'] * 1000:.1f} ms, "
+          f"dashboard {reads['dashboard'] * 1000:.1f} ms", flush=True)
     return row
 
 
@@ -285,6 +309,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nmessages/s with validation: {empty['rate']:.1f} (target >= 200)")
     print(f"p95 after {args.prefill:,} cases / p95 on an empty store: {ratio:.2f} "
           "(target <= 1.5)")
+    print(f"search by patient p50 after {args.prefill:,} cases / on an empty store: "
+          f"{full['search'] / empty['search']:.2f} (target <= 1.5); dashboard p50 "
+          f"{full['dashboard'] * 1000:.0f} ms")
     print(f"validator alone, one message, one core: {alone * 1000:.1f} ms "
           f"(at most {(os.cpu_count() or 1) / alone:.0f} messages/s on all cores)")
     if not args.no_compare and not args.db:

@@ -166,5 +166,6 @@ def default_packages() -> tuple[DefaultPackage, ...]:
 
 
 def url_key(url: str) -> str:
-    """The digest ``data/defaults.json`` lists a package's URLs by (see build_defaults.py)."""
-    return hashlib.sha1(url.encode()).hexdigest()[:10]
+    """The digest ``data/defaults.json`` lists a package's URLs by (see build_defaults.py);
+    a URL read from JSON with a lone surrogate (``\\ud800``) gets one too, matching none."""
+    return hashlib.sha1(url.encode("utf-8", "surrogatepass")).hexdigest()[:10]

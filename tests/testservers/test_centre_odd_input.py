@@ -158,8 +158,9 @@ def _transaction(entry: dict[str, Any]) -> bytes:
     ("/$process-message", json.dumps(referral("CASE-SUR", seed=42) | {"id": "\ud800"}).encode(),
      400, "structure"),
     ("/Patient/$validate", b'{"resourceType": "Patient", "id": "\\ud800"}', 400, "structure"),
+    ("/Patient", b'{"resourceType": {"resourceType": "Patient"}}', 400, "required"),
 ], ids=["if-match-superscript", "5000-digit-integer", "lone-surrogate-bundle-id",
-        "lone-surrogate-validate"])
+        "lone-surrogate-validate", "resource-type-object"])
 def test_odd_bodies(live_server: tuple[str, FastAPI], path: str, body: bytes, status: int,
                     code: str) -> None:
     base, _app = live_server
@@ -183,3 +184,16 @@ def test_connection_is_kept_after_an_internal_error(live_server: tuple[str, Fast
         assert failed.status_code == 500 and outcome_codes(failed) == ["exception"]
         assert failed.headers.get("connection") != "close"
         assert http.get("/metadata").status_code == 200
+
+
+def test_entry_with_an_object_as_resource_type_gets_a_fatal_error_acknowledgement(
+        live_server: tuple[str, FastAPI]) -> None:
+    """An entry whose resourceType is an object (found by scripts/fuzz_centre.py): refused in
+    the acknowledgement, not a 500."""
+    base, _app = live_server
+    message = referral("CASE-RT", seed=43)
+    message["entry"][1]["resource"]["resourceType"] = {"resourceType": "AuditEvent"}
+    with httpx.Client(base_url=base, timeout=30) as http:
+        response = http.post("/$process-message", content=json.dumps(message), headers=FHIR)
+    assert response.status_code == 200, response.text[:500]
+    assert ack_header(response)["response"]["code"] == "fatal-error"

@@ -181,8 +181,8 @@ def _check_resource(entry: _Entry, context: _Context, *, where: str) -> None:
     """The resource of a POST/PUT: present, of the URL's type, with the URL's id, valid."""
     resource, path = entry.resource, urlsplit(entry.url).path
     at = f"{where}.resource" if where else ""
-    named = {path.split("/", 1)[0], resource.get("resourceType") if isinstance(resource, dict)
-             else None}
+    named = {path.split("/", 1)[0], str(resource.get("resourceType")) if isinstance(
+        resource, dict) else None}
     if named & SERVER_WRITTEN:
         raise _entry_error(405, "not-supported", where, f"{entry.method} {path[:60]}: "
                            "AuditEvents are written by this server only (read and search them)")

@@ -115,7 +115,7 @@ class MessageService:
                                   f"{system}#{envelope.event}", "MessageHeader.eventCoding")]
         forged = next((i for i, e in enumerate(bundle.get("entry") or []) if isinstance(e, dict)
                        and isinstance(e.get("resource"), dict)
-                       and e["resource"].get("resourceType") in SERVER_WRITTEN), None)
+                       and str(e["resource"].get("resourceType")) in SERVER_WRITTEN), None)
         if forged is not None:    # the audit trail is the centre's own, append-only
             return [{"severity": "error", "code": "business-rule", "diagnostics": "a message "
                      "may not carry an AuditEvent: they are written by the centre only",

@@ -131,7 +131,7 @@ def _reverse(entries: list[Any], targets: dict[int, set[int]], visited: set[int]
             if i in visited or not linked & visited:
                 continue
             found = True
-            if entries[i]["resource"].get("resourceType") not in REVERSE_OK:
+            if str(entries[i]["resource"].get("resourceType")) not in REVERSE_OK:
                 message = ("this entry is only reachable backwards (it refers to the content, the "
                            "content does not refer to it); only Provenance is meant to be so")
                 yield (Issue.warning("invalid", f"{at}.entry[{i}]", message,

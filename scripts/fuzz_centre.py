@@ -1,0 +1,93 @@
+"""Fuzz the mock national cancer centre over HTTP and print what came back.
+
+    python3 scripts/fuzz_centre.py [--requests 10000] [--seed 1] [--url URL]
+
+Without ``--url`` a centre is started on a free loopback port with a temporary SQLite store.
+The requests (see ``tests/testservers/_centre_fuzz.py``) go over one keep-alive connection:
+arbitrary JSON, valid messages with elements replaced or deleted, odd transactions, odd URLs,
+query strings and headers. Exit 0 when no answer was a 5xx and every 4xx was an
+OperationOutcome, else 1 (the first offending requests are printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "testservers")]
+
+import httpx  # noqa: E402
+from _centre_fuzz import Tally, fuzz_requests, send  # noqa: E402
+from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
+
+from testservers.national_centre import Settings, create_app  # noqa: E402
+from testservers.national_centre.running import free_port, serve_in_thread  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=10_000, help="examples to send")
+    parser.add_argument("--seed", type=int, default=1, help="hypothesis seed (reproducible)")
+    parser.add_argument("--url", help="fuzz a running centre instead of starting one")
+    parser.add_argument("--dump", type=Path, help="write the offending requests here, one "
+                        "JSON file each (method, url, headers, body)")
+    args = parser.parse_args(argv)
+    with ExitStack() as stack:
+        base = args.url or _start_centre(stack)
+        http = stack.enter_context(httpx.Client(base_url=base, timeout=60))
+        tally, started = Tally(), time.monotonic()
+        _run(http, tally, examples=args.requests, at_seed=args.seed)
+        _report(tally, time.monotonic() - started)
+    if args.dump is not None:
+        _dump(tally, args.dump)
+    return 0 if tally.ok else 1
+
+
+def _start_centre(stack: ExitStack) -> str:
+    folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="ecanfhir-fuzz-"))
+    port = free_port()
+    app = create_app(Settings(database=os.path.join(folder, "centre.sqlite3"),
+                              base_url=f"http://127.0.0.1:{port}"))
+    return stack.enter_context(serve_in_thread(app, port))
+
+
+def _run(http: httpx.Client, tally: Tally, *, examples: int, at_seed: int) -> None:
+    @seed(at_seed)
+    @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @given(request=fuzz_requests())
+    def fuzz(request: object) -> None:
+        send(http, request, tally)  # type: ignore[arg-type]
+        if tally.sent % 1000 == 0:
+            print(f"  {tally.sent} requests", file=sys.stderr, flush=True)
+
+    fuzz()
+
+
+def _report(tally: Tally, seconds: float) -> None:
+    print(f"{tally.sent} requests in {seconds:.0f} s")
+    print("by kind:   " + ", ".join(f"{k} {n}" for k, n in sorted(tally.by_kind.items())))
+    print("by status: " + ", ".join(f"{s} {n}" for s, n in sorted(tally.by_status.items())))
+    print(f"5xx: {tally.server_errors}, 4xx without an OperationOutcome: {tally.not_outcome}")
+    for problem in tally.problems:
+        print("  " + problem)
+
+
+def _dump(tally: Tally, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for n, request in enumerate(tally.failed, 1):
+        record = {"method": request.method, "url": request.url,
+                  "headers": [[k, v.decode("latin-1")] for k, v in request.headers],
+                  "body": (request.content or b"").decode("utf-8", "surrogateescape")}
+        (folder / f"request-{n}.json").write_text(json.dumps(record, indent=1), "utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
