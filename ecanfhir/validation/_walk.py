@@ -26,6 +26,7 @@ from .checks.bundle_references import check_reachable_entries, check_relative_re
 from .checks.code_system import check_code_system
 from .checks.coding import check_coding_systems
 from .checks.concept_map import check_concept_map
+from .checks.element_limits import check_attachment_content, check_element_limits, has_limits
 from .checks.extension import definition_path, resolve_extension
 from .checks.invariant import check_invariants, frame_env
 from .checks.logical import checks_ele_1, is_logical_type, logical_model, unknown_resource_type
@@ -470,6 +471,8 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         run.issues.extend(check_fixed_pattern(element, value, path))
     if element.min_value is not None or element.max_value is not None:
         run.issues.extend(check_min_max(element, value, path))
+    if has_limits(element) and value is not None:
+        run.issues.extend(check_element_limits(element, code, value, path))
     if type_ref is not None and type_ref.is_primitive:
         if value is not None:
             problem = check_primitive_value(run, element, type_ref, value, path)
@@ -539,6 +542,7 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         run.issues.extend(check_coding_systems(run, code, value, path, binding=element.binding))
     elif code == "Attachment":
         run.issues.extend(check_attachment(value, path))
+        run.issues.extend(check_attachment_content(value, path))
     elif code == "Identifier":
         run.issues.extend(check_identifier(value, path))
     elif code == "Meta":

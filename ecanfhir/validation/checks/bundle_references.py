@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._context import BundleScope, Frame
 from .._issue import Issue
-from .reference import resolve_in_bundle
+from .reference import LITERAL, resolve_in_bundle
 
 if TYPE_CHECKING:
     from .._context import Run
@@ -149,10 +149,12 @@ def _entry_frame(frame: Frame) -> Frame | None:
 
 
 def check_relative_references(run: Run, frame: Frame) -> Iterator[Issue]:
-    """The relative references of this Bundle's entries: resolvable, and well formed."""
+    """The relative references of this Bundle's entries: resolvable, and well formed; and the
+    entries a version-specific reference points to should state their version."""
     scope, kind = frame.scope, frame.resource.get("type")
     if scope is None:
         return
+    yield from _unversioned_targets(run, frame, scope)
     for pending in run.references:
         entry = _entry_frame(pending.frame)
         ref = pending.reference
@@ -173,3 +175,29 @@ def check_relative_references(run: Run, frame: Frame) -> Iterator[Issue]:
             yield Issue.error("invalid", pending.path, f"the relative reference '{ref}' must be "
                               f"Type/id (or Type/id/_history/version){allowed}",
                               "reference-format")
+
+
+def _unversioned_targets(run: Run, frame: Frame, scope: BundleScope) -> Iterator[Issue]:
+    """An entry a version-specific reference (``Type/id/_history/v``) points to SHOULD carry
+    ``meta.versionId``, or the reference cannot be checked against it (a warning, as in the
+    HL7 validator)."""
+    entries = frame.resource.get("entry")
+    if not isinstance(entries, list):
+        return
+    said: set[int] = set()
+    for pending in run.references:
+        entry = _entry_frame(pending.frame)
+        m = LITERAL.match(pending.reference.split("#", 1)[0])
+        if entry is None or entry.bundle is not scope or m is None or not m.group("version"):
+            continue
+        for target in resolve_in_bundle(scope, pending.reference, entry.full_url):
+            meta = target.get("meta")
+            if id(target) in said or (isinstance(meta, Mapping) and meta.get("versionId")):
+                continue
+            said.add(id(target))
+            for i, item in enumerate(entries):
+                if isinstance(item, Mapping) and item.get("resource") is target:
+                    yield Issue.warning("business-rule", f"{frame.path}.entry[{i}].resource",
+                                        f"{pending.reference} (at {pending.path}) names a version "
+                                        "of this entry, which declares no meta.versionId",
+                                        "bundle-entry-version")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ..._primitives import check_primitive
 from ..._schema import ElementNode, TypeRef
 from .._issue import Issue
+from .element_limits import check_base64_whitespace
 from .text import check_text
 from .uri import URI_TYPES, check_uri_value
 
@@ -34,6 +35,8 @@ def check_primitive_value(run: Run, element: ElementNode, type_ref: TypeRef, val
             and len(value) > element.max_length:
         return Issue.error("too-long", at, f"value is {len(value)} characters long, more than "
                            f"the maximum length {element.max_length}", "max-length")
+    if code == "base64Binary":
+        return check_base64_whitespace(value, at)
     if code in URI_TYPES and isinstance(value, str):
         defines = element.name == "url" and element.path.count(".") == 1 \
             and _is_resource_path(run, element.path)

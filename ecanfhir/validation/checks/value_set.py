@@ -239,6 +239,11 @@ def _filter(run: Run, system: str, code_system: Mapping[str, Any] | None,
         if prop == "concept":
             yield Issue.error("invalid", f"{at}.op", "a regex filter applies to codes or a named "
                               "property, not to 'concept'", "valueset-filter")
+        problem = _regex_problem(value)
+        if problem:
+            yield Issue.warning("invalid", f"{at}.value", f"the value '{value}' of a regex "
+                                f"filter should be a valid regular expression ({problem})",
+                                "valueset-filter")
         return
     if op == "exists":
         kind, must_exist = "boolean", False
@@ -255,6 +260,21 @@ def _filter(run: Run, system: str, code_system: Mapping[str, Any] | None,
         elif kind == "code" and must_exist and run.terminology.validate_system_code(system, one):
             yield Issue.error("invalid", f"{at}.value", f"the value '{one}' of a filter on "
                               f"'{prop}' is not a code of '{system}'", "valueset-filter")
+
+
+# Constructs of other regex dialects (Java's, XML Schema's) that Python's re rejects: a value
+# using them is not judged.
+_OTHER_DIALECTS = ("\\p", "\\P", "(?<", "\\Q", "\\z", "[[", "&&", "\\i", "\\c")
+
+
+def _regex_problem(value: str) -> str | None:
+    if any(mark in value for mark in _OTHER_DIALECTS):
+        return None
+    try:
+        re.compile(value)
+    except re.error as err:
+        return str(err)
+    return None
 
 
 def _declared(code_system: Mapping[str, Any] | None,

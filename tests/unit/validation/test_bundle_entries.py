@@ -193,3 +193,17 @@ def test_message_entry_only_reachable_backwards_is_information() -> None:
                 "identifier": DOC_ID,
                 "entry": [entry(header), entry(PATIENT), entry(OBSERVATION)]}
     assert reachable(resource) == [("information", "Bundle.entry[2]")]
+
+
+@pytest.mark.parametrize(("meta", "warned"), [(None, True), ({"versionId": "2"}, False)])
+def test_entry_a_versioned_reference_names_states_its_version(meta: dict[str, str] | None,
+                                                              warned: bool) -> None:
+    """Patient/p1/_history/2 points at the Patient entry: it should carry meta.versionId."""
+    patient = {**PATIENT, "meta": meta} if meta else PATIENT
+    observation = {**OBSERVATION, "subject": {"reference": "Patient/p1/_history/2"}}
+    resource = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": f"{BASE}/Observation/ob1", "resource": observation},
+        {"fullUrl": f"{BASE}/Patient/p1", "resource": patient}]}
+    expected = [("warning", "business-rule", "Bundle.entry[1].resource")] if warned else []
+    assert errors_of(resource, "bundle-entry-version") == expected
+    assert validate(resource).ok

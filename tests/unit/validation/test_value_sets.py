@@ -154,6 +154,8 @@ def test_concepts_without_system_are_a_warning(validator: Validator) -> None:
      "system(|version)#code"),
     ({"property": "synonym", "op": "=", "value": "a,b"}, "value", "information", "has a comma"),
     ({"property": "synonym", "op": "=", "value": " a"}, "value", "error", "no leading"),
+    ({"property": "code", "op": "regex", "value": "br[east"}, "value", "warning",
+     "valid regular expression"),
 ])
 def test_filter_breaking_a_rule(validator: Validator, flt: dict[str, Any], where: str,
                                 severity: str, words: str) -> None:
@@ -196,3 +198,33 @@ def test_contained_code_system_of_another_version_is_an_error(validator: Validat
     found = [i for i in issues(validator, resource) if "version '2'" in i.message]
     assert [(i.severity, i.expression, i.rule) for i in found] == [
         ("error", f"{AT}.system", "valueset-system")]
+
+
+@pytest.mark.parametrize("version", [None, "1"])
+def test_several_contained_code_systems_matching_is_an_error(validator: Validator,
+                                                              version: str | None) -> None:
+    """Two contained CodeSystems with id 'cs' (and version 1): which one is meant?"""
+    contained = [{"resourceType": "CodeSystem", "id": "cs", "url": "http://example.net/cs/c",
+                  "version": "1", "status": "draft", "content": "complete"}] * 2
+    include: dict[str, Any] = {"system": "#cs", "concept": [{"code": "a"}]}
+    if version:
+        include["version"] = version
+    found = [i for i in issues(validator, value_set(include, contained=contained))
+             if "several contained" in i.message]
+    assert [(i.severity, i.expression, i.rule) for i in found] == [
+        ("error", f"{AT}.system", "valueset-system")]
+
+
+def test_versioned_include_of_a_supplement_or_unknown_code(validator: Validator) -> None:
+    """With include.version given, a supplement as system is still an error, an example code
+    system still a warning and an unknown code still a warning at the code."""
+    supplement = the_issue(validator, value_set({"system": SUPPLEMENT["url"], "version": "1"}),
+                           f"{AT}.system")
+    assert (supplement.severity, supplement.rule) == ("error", "valueset-system")
+    example = the_issue(validator, value_set({"system": EXAMPLE_CS["url"], "version": "1"}),
+                        f"{AT}.system")
+    assert (example.severity, example.rule) == ("warning", "valueset-system")
+    resource = value_set({"system": SITES, "version": "1", "concept": [{"code": "kidney"}]})
+    unknown = the_issue(validator, resource, f"{AT}.concept[0].code")
+    assert (unknown.severity, unknown.code, unknown.rule) == ("warning", "business-rule",
+                                                              "valueset-concept")
