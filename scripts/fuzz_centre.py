@@ -1,8 +1,9 @@
 """Fuzz the mock national cancer centre over HTTP and print what came back.
 
-    python3 scripts/fuzz_centre.py [--requests 10000] [--seed 1] [--url URL]
+    python3 scripts/fuzz_centre.py [--requests 10000] [--seed 1] [--db URL | --url URL]
 
-Without ``--url`` a centre is started on a free loopback port with a temporary SQLite store.
+Without ``--url`` a centre is started on a free loopback port with a temporary SQLite store
+(or the database ``--db`` names, such as a ``postgresql://`` URL).
 The requests (see ``tests/testservers/_centre_fuzz.py``) go over one keep-alive connection:
 arbitrary JSON, valid messages with elements replaced or deleted, odd transactions, odd URLs,
 query strings and headers. Exit 0 when no answer was a 5xx and every 4xx was an
@@ -36,11 +37,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=10_000, help="examples to send")
     parser.add_argument("--seed", type=int, default=1, help="hypothesis seed (reproducible)")
     parser.add_argument("--url", help="fuzz a running centre instead of starting one")
+    parser.add_argument("--db", help="the started centre's database (default: temporary "
+                        "SQLite)")
     parser.add_argument("--dump", type=Path, help="write the offending requests here, one "
                         "JSON file each (method, url, headers, body)")
     args = parser.parse_args(argv)
     with ExitStack() as stack:
-        base = args.url or _start_centre(stack)
+        base = args.url or _start_centre(stack, args.db)
         http = stack.enter_context(httpx.Client(base_url=base, timeout=60))
         tally, started = Tally(), time.monotonic()
         _run(http, tally, examples=args.requests, at_seed=args.seed)
@@ -50,10 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if tally.ok else 1
 
 
-def _start_centre(stack: ExitStack) -> str:
+def _start_centre(stack: ExitStack, database: str | None) -> str:
     folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="ecanfhir-fuzz-"))
     port = free_port()
-    app = create_app(Settings(database=os.path.join(folder, "centre.sqlite3"),
+    app = create_app(Settings(database=database or os.path.join(folder, "centre.sqlite3"),
                               base_url=f"http://127.0.0.1:{port}"))
     return stack.enter_context(serve_in_thread(app, port))
 

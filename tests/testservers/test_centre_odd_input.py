@@ -129,9 +129,11 @@ _STATUSES = "&".join("status=finished" for _ in range(999))
     (f"{K1}?periodStart=2026&periodEnd=9999-12-31", 200, None),
     (f"/Patient?identifier={_IDENTIFIERS}", 400, "too-costly"),
     (f"/Encounter?{_STATUSES}", 400, "too-costly"),
+    ("/Patient?_id=", 200, None),
+    ("/Patient?identifier=urn:x|a%00", 400, "invalid"),
 ], ids=["count-superscript", "offset-superscript", "history-superscript",
         "last-updated-before-year-1", "last-updated-9999", "period-end-9999",
-        "499-identifiers", "999-statuses"])
+        "499-identifiers", "999-statuses", "empty-id", "nul-identifier"])
 def test_odd_queries(live_server: tuple[str, FastAPI], path: str, status: int,
                      code: str | None) -> None:
     """Odd but well-formed queries are a 4xx OperationOutcome, or an answer: FHIR dates up to
@@ -159,8 +161,10 @@ def _transaction(entry: dict[str, Any]) -> bytes:
      400, "structure"),
     ("/Patient/$validate", b'{"resourceType": "Patient", "id": "\\ud800"}', 400, "structure"),
     ("/Patient", b'{"resourceType": {"resourceType": "Patient"}}', 400, "required"),
+    ("/$process-message", json.dumps(referral("CASE-NUL", seed=44) | {"id": "a\u0000"}).encode(),
+     400, "structure"),
 ], ids=["if-match-superscript", "5000-digit-integer", "lone-surrogate-bundle-id",
-        "lone-surrogate-validate", "resource-type-object"])
+        "lone-surrogate-validate", "resource-type-object", "nul-bundle-id"])
 def test_odd_bodies(live_server: tuple[str, FastAPI], path: str, body: bytes, status: int,
                     code: str) -> None:
     base, _app = live_server

@@ -115,18 +115,21 @@ async def read_json_body(request: Request, *, max_bytes: int, max_depth: int) ->
         raise FhirError(400, "structure", problem.message)
     if json_depth(parsed) > max_depth:
         raise FhirError(400, "too-costly", f"the JSON is nested deeper than {max_depth} levels")
-    if _SURROGATE_ESCAPE.search(body) and _has_lone_surrogate(parsed):
-        # "\ud800" alone is valid JSON but no Unicode text (RFC 8259 §8.2): refused like
-        # invalid UTF-8, before a Bundle.id holding one reaches the store.
-        raise FhirError(400, "structure", "the JSON holds an unpaired UTF-16 surrogate "
-                        "escape (such as \\ud800), which is no Unicode character")
+    if _ODD_ESCAPE.search(body):
+        odd = _odd_text(parsed)
+        if odd is not None:
+            # "\ud800" alone or "\u0000" is valid JSON, but the one is no Unicode text
+            # (RFC 8259 §8.2) and FHIR strings exclude the other (R4 datatypes, string):
+            # refused like invalid UTF-8, before a Bundle.id holding one reaches the store.
+            raise FhirError(400, "structure", f"the JSON holds {odd}")
     return parsed
 
 
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_ODD_ESCAPE = re.compile(rb"\\u(?:[dD][89a-fA-F]|0000)")
 
 
-def _has_lone_surrogate(value: Any) -> bool:
+def _odd_text(value: Any) -> str | None:
+    """What makes a string of parsed JSON unusable, if one is: a lone surrogate or NUL."""
     stack = [value]
     while stack:
         node = stack.pop()
@@ -135,12 +138,15 @@ def _has_lone_surrogate(value: Any) -> bool:
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
-        elif isinstance(node, str) and not node.isascii():
+        elif isinstance(node, str) and not node.isprintable():
+            if "\x00" in node:
+                return "a NUL character (\\u0000), which FHIR strings exclude"
             try:
                 node.encode("utf-8")
             except UnicodeEncodeError:
-                return True
-    return False
+                return ("an unpaired UTF-16 surrogate escape (such as \\ud800), which is "
+                        "no Unicode character")
+    return None
 
 
 def _too_large(max_bytes: int) -> FhirError:

@@ -36,6 +36,8 @@ def parse_search(resource_type: str, params: Sequence[tuple[str, str]], *, defau
     used: list[tuple[str, str]] = []
     count, offset, summary = default_count, 0, False
     for name, value in params:
+        if "\x00" in name or "\x00" in value:  # no FHIR value holds one; PostgreSQL refuses it
+            raise FhirError(400, "invalid", "a search parameter holds a NUL character")
         base, _, modifier = name.partition(":")
         if base not in ("_id", "_lastUpdated", *TOKEN_PARAMS, *REFERENCE_PARAMS, *RESULT_PARAMS):
             if strict:
@@ -71,7 +73,7 @@ def parse_search(resource_type: str, params: Sequence[tuple[str, str]], *, defau
                         tuple(tokens), tuple(last_updated), count, offset,
                         summary or count == 0)
     if ids is not None and not ids:
-        query = SearchQuery(resource_type, ("\x00",), summary_count=query.summary_count)
+        query = SearchQuery(resource_type, (" ",), summary_count=query.summary_count)  # no id
     return query, used
 
 
