@@ -59,11 +59,12 @@ def _issue_key(issue: dict[str, Any]) -> Key:
 
 @pytest.fixture(scope="module")
 def report() -> dict[str, list[Key]]:
-    """The CLI's issues per example file (``examples/``-relative path), from ONE run."""
+    """The CLI's issues per example file (``examples/``-relative path), from ONE run. The
+    expected outcomes are named too: a folder walk leaves ``X.expected.json`` out."""
     env = {**os.environ, "NO_COLOR": "1"}
     done = subprocess.run(
-        [sys.executable, "-m", "ecanfhir.cli", "validate", str(EXAMPLES), "--format", "json",
-         "--no-progress"],
+        [sys.executable, "-m", "ecanfhir.cli", "validate", str(EXAMPLES), *map(str, _outcomes()),
+         "--format", "json", "--no-progress"],
         capture_output=True, text=True, env=env, cwd=REPO, timeout=600, check=False)
     assert "Traceback" not in done.stderr, done.stderr
     # Invalid examples are there on purpose: the run finds errors.
