@@ -126,6 +126,11 @@ def _count(cs: Mapping[str, Any], at: str, content: str | None, count: int) -> I
             yield Issue.warning("value", f"{at}.count", f"the code system is a {content}, but "
                                 f"its {count} concepts reach the stated total of {stated}",
                                 "codesystem-count")
+    if content == "not-present" and stated == 0 and not isinstance(stated, bool):
+        yield Issue.warning("value", f"{at}.count", "the content is 'not-present' and the stated "
+                            "total is 0: if the code system really has no concepts, it is "
+                            "complete; otherwise state its size or leave count out",
+                            "codesystem-count")
     if content == "not-present" and count:
         yield Issue.error("business-rule", f"{at}.concept[0]", "the content is 'not-present', "
                           "so no concepts are given", "codesystem-count")
@@ -144,6 +149,11 @@ def _supplement(run: Run, cs: Mapping[str, Any], at: str,
                             "codesystem-supplement")
         return
     base_cs = run.schema.registry.code_system(base) or {}
+    stated, base_count = cs.get("count"), base_cs.get("count")
+    if isinstance(stated, int) and isinstance(base_count, int) and stated != base_count:
+        yield Issue.warning("value", f"{at}.count", f"the supplement states {stated} concepts, "
+                            f"but the supplemented code system states {base_count}",
+                            "codesystem-count")
     base_displays = {c.get("code"): c.get("display")
                      for _, c in _concepts(base_cs.get("concept"), "")}
     for where, concept in concepts:
@@ -168,6 +178,16 @@ def _all_codes_value_set(run: Run, cs: Mapping[str, Any], at: str,
                          count: int) -> Iterator[Issue]:
     vs_url, url = _str(cs, "valueSet"), _str(cs, "url")
     if vs_url is None or url is None:
+        return
+    if cs.get("content") == "supplement":
+        base = _str(cs, "supplements")
+        base_cs = run.schema.registry.code_system(base.split("|", 1)[0]) if base else None
+        base_vs = base_cs.get("valueSet") if base_cs is not None else None
+        words = (f", and this one is not the base code system's ({base_vs})"
+                 if base_cs is not None and base_vs != vs_url else "")
+        yield Issue.warning("business-rule", f"{at}.valueSet", "a supplement should not name "
+                            "an 'all codes' value set; if it does, it must be the supplemented "
+                            f"code system's{words}", "codesystem-valueset")
         return
     if cs.get("content") not in ("complete", "supplement"):
         yield Issue.information("informational", f"{at}.valueSet", "an incomplete code system "

@@ -220,3 +220,47 @@ def test_designation_in_the_code_system_language_without_use_is_a_warning(
                                                                      "value": "Lungs"}]}])
     assert found(validator, resource) == [
         ("warning", "CodeSystem.concept[0].designation[0]", "codesystem-designation")]
+
+
+def test_not_present_content_with_a_count_of_zero_is_a_warning(validator: Validator) -> None:
+    """'not-present' with count 0: complete and empty, or a count that should not be 0?"""
+    resource = code_system(content="not-present", count=0)
+    del resource["concept"]
+    assert found(validator, resource) == [("warning", "CodeSystem.count", "codesystem-count")]
+
+
+def _with_base(**base_changes: Any) -> Validator:
+    registry = Registry()
+    registry.add({**BASE, **base_changes})
+    registry.add(ALL_CODES)
+    return Validator(registry)
+
+
+def test_supplement_count_differing_from_its_base_is_a_warning() -> None:
+    """The base states 2 concepts; a supplement stating 5 contradicts it."""
+    assert found(_with_base(count=2), supplement(count=5)) == [
+        ("warning", "CodeSystem.count", "codesystem-count")]
+    assert found(_with_base(count=2), supplement(count=2)) == []
+
+
+@pytest.mark.parametrize(("base_value_set", "words"), [
+    (ALL_CODES["url"], "should not name"),
+    (None, "not the base code system's"),
+])
+def test_supplement_naming_an_all_codes_value_set_is_a_warning(base_value_set: str | None,
+                                                               words: str) -> None:
+    """A supplement should not have CodeSystem.valueSet; if it does, it is the base's."""
+    validator = _with_base(valueSet=base_value_set) if base_value_set else _with_base()
+    result = issues(validator, supplement(valueSet=ALL_CODES["url"]))
+    assert [(i.severity, i.expression, i.rule) for i in result if words in i.message] == [
+        ("warning", "CodeSystem.valueSet", "codesystem-valueset")]
+
+
+def test_all_codes_expansion_of_the_wrong_size_is_an_error() -> None:
+    """The all-codes value set's expansion holds 1 code; the code system has 2."""
+    registry = Registry()
+    registry.add({**ALL_CODES, "expansion": {"timestamp": "2024-05-01", "contains": [
+        {"system": BASE["url"], "code": "lung"}]}})
+    resource = {**BASE, "text": NARRATIVE, "valueSet": ALL_CODES["url"]}
+    assert found(Validator(registry), resource) == [
+        ("error", "CodeSystem.valueSet", "codesystem-valueset")]
