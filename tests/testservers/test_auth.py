@@ -171,9 +171,10 @@ def test_metadata_declares_smart_security(client: AppClient) -> None:
     assert uris == [{"url": "token", "valueUri": f"{BASE}/auth/token"}]
 
 
-def test_metadata_and_dashboard_stay_open(client: AppClient) -> None:
+def test_metadata_stays_open_and_the_dashboard_needs_a_reader(client: AppClient) -> None:
     assert client.get("/metadata").status_code == 200
-    assert client.get("/").status_code == 200
+    assert client.get("/").status_code == 401
+    assert client.get("/", headers=bearer(client, "system/*.read")).status_code == 200
 
 
 def test_auth_is_off_by_default(tmp_path: Path) -> None:

@@ -30,6 +30,8 @@ from typing import Any, ParamSpec, TypeVar
 import psycopg
 from psycopg import errors
 
+from ._aggregates import SCHEMA as AGGREGATES
+from ._aggregates import backfill, overview
 from ._sql import (
     classify,
     message_facts,
@@ -45,6 +47,7 @@ from .masterdata import master_data
 from .storage import (
     Envelope,
     MessageFact,
+    Overview,
     Processed,
     Receipt,
     SearchPage,
@@ -122,6 +125,7 @@ CREATE TABLE IF NOT EXISTS used_jtis (
     client_id TEXT NOT NULL, jti TEXT NOT NULL, expires TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (client_id, jti)
 );
+CREATE TABLE IF NOT EXISTS centre_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
@@ -139,6 +143,8 @@ class PostgresStore:
                 # One creator at a time: CREATE TABLE IF NOT EXISTS races with itself.
                 conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('schema', 0))")
                 conn.execute(SCHEMA)
+                conn.execute(AGGREGATES)
+                backfill(conn.execute, "%s")
         except psycopg.Error as exc:
             self.close()
             reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
@@ -221,6 +227,10 @@ class PostgresStore:
     @_guarded
     def transmission_count(self) -> int:
         return transmission_count(self._conn().execute)
+
+    @_guarded
+    def overview(self, *, rejected: int) -> Overview:
+        return overview(self._conn().execute, "%s", rejected=rejected)
 
     @_guarded
     def use_jti(self, client_id: str, jti: str, expires: str) -> bool:

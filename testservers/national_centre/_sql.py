@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ._aggregates import record_aggregates
 from .storage import (
     SERVER_WRITTEN,
     Envelope,
@@ -69,6 +70,7 @@ def record_message(execute: Execute, envelope: Envelope, processed: Processed, r
              json.dumps(list(processed.reasons))))
     execute(f"INSERT INTO transmissions (bundle_id, header_id, received, kind) VALUES ({p}, "
             f"{p}, {p}, 'original')", (envelope.bundle_id, envelope.header_id, received))
+    record_aggregates(execute, envelope, processed, received, p)
 
 
 def put_resource(execute: Execute, insert_many: InsertMany, resource: Mapping[str, Any],

@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from typing import Any, ParamSpec, TypeVar
 
+from ._aggregates import SCHEMA as AGGREGATES
+from ._aggregates import backfill, overview
 from ._sql import (
     classify,
     message_facts,
@@ -39,6 +41,7 @@ from .masterdata import master_data
 from .storage import (
     Envelope,
     MessageFact,
+    Overview,
     Processed,
     Receipt,
     SearchPage,
@@ -100,7 +103,7 @@ CREATE TABLE IF NOT EXISTS used_jtis (
     PRIMARY KEY (client_id, jti)
 );
 CREATE TABLE IF NOT EXISTS centre_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
+""" + AGGREGATES
 
 
 def _unavailable(exc: sqlite3.Error) -> bool:
@@ -155,6 +158,7 @@ class SqliteStore:
             with self._transaction() as conn:   # a database we cannot write is no use
                 conn.execute("INSERT INTO centre_meta VALUES ('opened', ?) ON CONFLICT (key) "
                              "DO UPDATE SET value = excluded.value", (now(),))
+                backfill(conn.execute, "?")
         except sqlite3.Error as exc:
             self.close()
             raise StoreUnavailable(f"cannot open the database {path}: "
@@ -236,6 +240,10 @@ class SqliteStore:
     @_guarded
     def transmission_count(self) -> int:
         return transmission_count(self._conn().execute)
+
+    @_guarded
+    def overview(self, *, rejected: int) -> Overview:
+        return overview(self._conn().execute, "?", rejected=rejected)
 
     @_guarded
     def atomic(self, work: Callable[[Transaction], T]) -> T:

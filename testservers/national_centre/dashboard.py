@@ -15,9 +15,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from html import escape
-from typing import Any
 
-from .kpi import MEASURES, evaluate_measure, parse_period
 from .settings import Settings
 from .storage import MessageFact, Store
 
@@ -26,8 +24,9 @@ __all__ = ["Dashboard", "KpiRow", "Rejection", "collect", "render"]
 MAX_DAYS = 31
 MAX_MONTHS = 12
 MAX_REJECTED = 20
-K1, K2 = MEASURES
-_CPR_LIKE = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
+_QUOTED = re.compile(r"(['\"])[^'\"]*\1")
+_REFERENCE = re.compile(r"(?<![/\w])([A-Z][A-Za-z]{2,63})/[A-Za-z0-9\-.]{1,64}")
+_DIGITS = re.compile(r"\d(?:[\d\s\-]*\d){5,}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,56 +56,32 @@ class Dashboard:
 
 
 def collect(store: Store, settings: Settings) -> Dashboard:
-    """What the page shows, read from the store."""
-    messages = store.messages()
-    per_day = Counter(m.received[:10] for m in messages)
-    acks = Counter(m.ack_code for m in messages)
-    rejected = [m for m in messages if m.ack_code != "ok"][-MAX_REJECTED:]
+    """What the page shows, read from the store's aggregates (:meth:`Store.overview`)."""
+    data = store.overview(rejected=MAX_REJECTED)
+    per_day: Counter[str] = Counter()
+    acks: Counter[str] = Counter()
+    for day, ack_code, _sender, n in data.counts:
+        per_day[day] += n
+        acks[ack_code] += n
     return Dashboard(
-        received=len(messages),
+        received=sum(acks.values()),
         per_day=tuple(sorted(per_day.items())[-MAX_DAYS:]),
         acks=tuple(sorted(acks.items())),
-        kpis=tuple(_kpi_rows(store, settings, messages)),
-        rejected=tuple(_rejection(m) for m in reversed(rejected)),
+        kpis=tuple(_kpi_rows(data.kpis, data.months)),
+        rejected=tuple(_rejection(m) for m in data.rejected),
     )
 
 
-def _months(messages: list[MessageFact]) -> list[str]:
-    months = set()
-    for m in messages:
-        if m.ack_code == "ok":
-            months.add((m.bundle_timestamp or m.received)[:7])
-            start = m.kpi.get("start")
-            if isinstance(start, str) and re.fullmatch(r"\d{4}-\d{2}", start[:7]):
-                months.add(start[:7])
-    return sorted(m for m in months if re.fullmatch(r"\d{4}-\d{2}", m))[-MAX_MONTHS:]
-
-
-def _kpi_rows(store: Store, settings: Settings, messages: list[MessageFact]) -> list[KpiRow]:
+def _kpi_rows(kpis: tuple[tuple[str, str, int, int], ...],
+              months: tuple[str, ...]) -> list[KpiRow]:
+    """Per month (the latest MAX_MONTHS): the total, then one row per department."""
     rows = []
-    for month in _months(messages):
-        period = parse_period(month, month)
-        reports = {measure: evaluate_measure(store, measure, period,
-                                             reporter_name=settings.centre.name,
-                                             reporter_sor=settings.centre.sor)["group"][0]
-                   for measure in (K1, K2)}
-        cases = _by_department(reports[K1], "sender-sor")
-        visits = _by_department(reports[K2], "service-provider-sor")
-        rows.append(KpiRow(month, None, _measured(reports[K1]), _measured(reports[K2])))
-        rows.extend(KpiRow(month, sor, cases.get(sor, 0), visits.get(sor, 0))
-                    for sor in sorted(cases.keys() | visits.keys()))
+    for month in [m for m in months if re.fullmatch(r"\d{4}-\d{2}", m)][-MAX_MONTHS:]:
+        departments = [(d, k1, k2) for m, d, k1, k2 in kpis if m == month]
+        rows.append(KpiRow(month, None, sum(k1 for _, k1, _ in departments),
+                           sum(k2 for _, _, k2 in departments)))
+        rows.extend(KpiRow(month, d, k1, k2) for d, k1, k2 in departments)
     return rows
-
-
-def _measured(group: dict[str, Any]) -> int:
-    return next(int(p["count"]) for p in group["population"]
-                if p["code"]["coding"][0]["code"] == "measure-population")
-
-
-def _by_department(group: dict[str, Any], stratifier: str) -> dict[str, int]:
-    found = next((s for s in group["stratifier"] if s["code"][0]["text"] == stratifier), None)
-    return {s["value"]["text"]: int(s["population"][0]["count"])
-            for s in (found or {}).get("stratum", [])}
 
 
 def _rejection(message: MessageFact) -> Rejection:
@@ -115,13 +90,35 @@ def _rejection(message: MessageFact) -> Rejection:
         location, sep, text = reason.partition(": ")
         if not sep:
             location, text = "", reason
-        reasons.append((_mask(location), _mask(text)))
+        reasons.append((mask(location), mask(text)))
     return Rejection(message.received[:19].replace("T", " "), message.event or "unknown",
-                     message.sender or "unknown", message.header_id, tuple(reasons))
+                     message.sender or "unknown", masked_id(message.header_id),
+                     tuple(reasons))
 
 
-def _mask(text: str) -> str:
-    return _CPR_LIKE.sub("[number removed]", text)
+def mask(text: str) -> str:
+    """A rejection reason without patient data: quoted values (the validator quotes what it
+    found), runs of six or more digits (CPR-like numbers, phone numbers) and the ids of
+    references are masked.
+
+    >>> mask("Patient.identifier[0].value: '2512489996' does not match; see Patient/2512489996")
+    "Patient.identifier[0].value: '…' does not match; see Patient/…"
+    """
+    text = _QUOTED.sub(lambda m: f"{m[1]}…{m[1]}", text)
+    text = _REFERENCE.sub(lambda m: f"{m[1]}/…", text)
+    return _DIGITS.sub("[number removed]", text)
+
+
+def masked_id(value: str) -> str:
+    """A message id shown in part: its first 8 characters, never a number run.
+
+    >>> masked_id("2512489996")
+    '[number removed]'
+    >>> masked_id("6f1c1a52-8f1e-4d43-9a39-1f6c2b0d2a11")
+    '6f1c1a52…'
+    """
+    shown = _DIGITS.sub("[number removed]", value)
+    return shown if shown != value or len(value) <= 8 else value[:8] + "…"
 
 
 # -- HTML -------------------------------------------------------------------------------------

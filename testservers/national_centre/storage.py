@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, TypeVar
 
-__all__ = ["SERVER_WRITTEN", "Envelope", "IndexEntry", "MessageFact", "Processed", "Receipt",
+__all__ = ["SERVER_WRITTEN", "Envelope", "IndexEntry", "MessageFact", "Overview", "Processed",
+           "Receipt",
            "ReceiptKind", "SearchPage", "SearchQuery", "Store", "StoreUnavailable",
            "StoredResource", "TokenParam", "Transaction", "index_entries", "now", "open_store",
            "rewrite_references", "split_reference"]
@@ -140,6 +141,16 @@ class MessageFact:
     reasons: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """The dashboard's numbers, read from aggregates (never a scan of the message log)."""
+
+    counts: tuple[tuple[str, str, str, int], ...]    # (day, ack code, sender SOR, messages)
+    kpis: tuple[tuple[str, str, int, int], ...]      # (month, department SOR, K1, K2)
+    months: tuple[str, ...]                          # months with accepted KPI messages
+    rejected: tuple[MessageFact, ...]                # the latest rejections, newest first
+
+
 class Transaction(Protocol):
     """The store inside one atomic unit of REST work (:meth:`Store.atomic`): reads see the
     unit's own writes, and nothing is visible to others before the unit commits."""
@@ -186,6 +197,9 @@ class Store(Protocol):
         """Every message of the log (first receipts only), oldest first."""
 
     def transmission_count(self) -> int: ...
+
+    def overview(self, *, rejected: int) -> Overview:
+        """The dashboard's aggregates, with the ``rejected`` latest rejections."""
 
     def atomic(self, work: Callable[[Transaction], T]) -> T:
         """Run ``work`` in one database transaction and commit its writes, or none of them when
