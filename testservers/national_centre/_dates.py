@@ -68,7 +68,7 @@ def _local_bounds(text: str) -> tuple[datetime, datetime | None]:
     match = _DATE_TIME.fullmatch(text)
     if match is None:
         raise ValueError(f"not a FHIR date or dateTime: {text[:40]}")
-    year, month, day, clock, seconds, fraction, zone = match.groups()
+    year, month, day, clock, seconds, fraction, _zone = match.groups()
     try:
         if clock is None:
             first = datetime(int(year), int(month or 1), int(day or 1), tzinfo=UTC)
