@@ -72,6 +72,9 @@ class Registry:
         self._by_id: dict[tuple[str, str], dict[str, Any]] = {}
         self.packages: list[str] = []
         self.generation = 0  # bumped on every change, so caches can tell they are stale
+        # Look-ups already answered (misses included: http://loinc.org is asked for per Coding);
+        # emptied by every add().
+        self._found: dict[tuple[str, str | None], dict[str, Any] | None] = {}
 
     # -- loading -------------------------------------------------------------------------
     def add(self, resource: Mapping[str, Any], *, source: str | None = None) -> None:
@@ -89,6 +92,7 @@ class Registry:
         versions.sort(key=lambda r: _version_key(str(r.get("version") or "")))
         if source:
             self._sources[id(res)] = source
+        self._found.clear()
         self.generation += 1
 
     def add_all(self, resources: Iterable[Mapping[str, Any]], *, source: str | None = None) -> None:
@@ -98,6 +102,17 @@ class Registry:
     # -- look-up -------------------------------------------------------------------------
     def get(self, canonical: str, resource_type: str | None = None) -> dict[str, Any] | None:
         """Return the resource a canonical names, or None when nothing loaded matches."""
+        key = (canonical, resource_type)
+        try:
+            return self._found[key]
+        except KeyError:
+            generation = self.generation
+            found = self._look_up(canonical, resource_type)
+            if generation == self.generation:  # no add() meanwhile (another thread)
+                self._found[key] = found
+            return found
+
+    def _look_up(self, canonical: str, resource_type: str | None) -> dict[str, Any] | None:
         url, version = split_canonical(canonical)
         candidates: list[dict[str, Any]] = self._by_url.get(url, [])
         for candidate in candidates[::-1]:

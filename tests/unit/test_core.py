@@ -45,3 +45,18 @@ def test_definitions_load_lazily() -> None:
     core = core_definitions()
     assert len(core.entries) > 3000
     assert len(core._loaded) < len(core.entries)
+
+
+def test_a_remembered_look_up_gives_way_to_what_is_added() -> None:
+    """Look-ups are remembered, misses included, until a resource is added: then a canonical
+    that was unknown is found, and one that was core's is the user's."""
+    registry = Registry()
+    url = "http://example.org/fhir/CodeSystem/synthetic"
+    assert registry.code_system(url) is None
+    registry.add({"resourceType": "CodeSystem", "url": url, "version": "1", "content": "complete"})
+    assert (registry.code_system(url) or {}).get("version") == "1"
+    gender = "http://hl7.org/fhir/administrative-gender"
+    assert (registry.code_system(gender) or {}).get("version") == "4.0.1"
+    registry.add({"resourceType": "CodeSystem", "url": gender, "version": "9.9.9",
+                  "content": "complete"})
+    assert (registry.code_system(gender) or {}).get("version") == "9.9.9"
