@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from _assertions import assert_issue
+from _profiles import constraint, element
 
 from ecanfhir import Issue, Registry, ValidationResult, Validator
 
@@ -44,21 +45,6 @@ def fixture(name: str) -> dict[str, Any]:
     """A profile from tests/fixtures/profiles/."""
     loaded: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
     return loaded
-
-
-def element(element_id: str, **properties: Any) -> dict[str, Any]:
-    """A differential element: the path is the id without slice names."""
-    path = ".".join(part.split(":", 1)[0] for part in element_id.split("."))
-    return {"id": element_id, "path": path, **properties}
-
-
-def constraint(name: str, resource_type: str, *elements: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "resourceType": "StructureDefinition", "id": name, "url": EXAMPLE + name, "name": name,
-        "status": "draft", "fhirVersion": "4.0.1", "kind": "resource", "abstract": False,
-        "type": resource_type, "derivation": "constraint",
-        "baseDefinition": CORE + resource_type, "differential": {"element": list(elements)},
-    }
 
 
 def validate(resource: dict[str, Any], *resources: dict[str, Any],

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from _assertions import assert_issue
+from _profiles import constraint, element
 
 from ecanfhir import Registry, ValidationResult, Validator
 
@@ -20,21 +21,6 @@ CORE = "http://hl7.org/fhir/StructureDefinition/"
 EXAMPLE = "http://example.org/fhir/StructureDefinition/"
 NARRATIVE = {"status": "generated",
              "div": '<div xmlns="http://www.w3.org/1999/xhtml">Synthetic test data</div>'}
-
-
-def element(element_id: str, **properties: Any) -> dict[str, Any]:
-    """A differential element: the path is the id without slice names."""
-    path = ".".join(part.split(":", 1)[0] for part in element_id.split("."))
-    return {"id": element_id, "path": path, **properties}
-
-
-def constraint(name: str, resource_type: str, *elements: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "resourceType": "StructureDefinition", "id": name, "url": EXAMPLE + name, "name": name,
-        "status": "draft", "fhirVersion": "4.0.1", "kind": "resource", "abstract": False,
-        "type": resource_type, "derivation": "constraint",
-        "baseDefinition": CORE + resource_type, "differential": {"element": list(elements)},
-    }
 
 
 BORN = constraint("typed-entries-patient", "Patient", element("Patient.birthDate", min=1))

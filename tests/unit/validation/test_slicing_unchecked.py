@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from _assertions import assert_issue
+from _profiles import constraint, element
 
 from ecanfhir import Issue, Registry, ValidationResult, Validator
 
@@ -31,21 +32,6 @@ AGE_CODES_VS = {
     "status": "draft",
     "compose": {"include": [{"system": LOINC, "filter": [
         {"property": "COMPONENT", "op": "=", "value": "LP00000-0"}]}]}}
-
-
-def element(element_id: str, **properties: Any) -> dict[str, Any]:
-    """A differential element: the path is the id without slice names."""
-    path = ".".join(part.split(":", 1)[0] for part in element_id.split("."))
-    return {"id": element_id, "path": path, **properties}
-
-
-def constraint(name: str, resource_type: str, *elements: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "resourceType": "StructureDefinition", "id": name, "url": EXAMPLE + name, "name": name,
-        "status": "draft", "fhirVersion": "4.0.1", "kind": "resource", "abstract": False,
-        "type": resource_type, "derivation": "constraint",
-        "baseDefinition": CORE + resource_type, "differential": {"element": list(elements)},
-    }
 
 
 def unchecked(result: ValidationResult) -> list[Issue]:
