@@ -141,7 +141,8 @@ def relative_to_now(duration: object, *, now: datetime, later: bool) -> str | No
     moment = now.astimezone(UTC)
     try:
         if unit in _CALENDAR_MONTHS and amount == amount.to_integral_value():
-            months = moment.year * 12 + moment.month - 1 + sign * int(amount) * _CALENDAR_MONTHS[unit]
+            step = sign * int(amount) * _CALENDAR_MONTHS[unit]
+            months = moment.year * 12 + moment.month - 1 + step
             year, month = divmod(months, 12)
             day = min(moment.day, _month_length(year, month + 1))
             moment = moment.replace(year=year, month=month + 1, day=day)

@@ -150,8 +150,7 @@ class Registry:
                 continue
             if pack.package.startswith("hl7.terminology"):
                 return newer
-            if found.get("type") == "Extension" and _version_key(
-                    str(newer.get("version") or "")) > _version_key(str(found.get("version") or "")):
+            if found.get("type") == "Extension" and _newer(newer, than=found):
                 return newer
         return found
 
@@ -218,6 +217,11 @@ class Registry:
         """True for every R4 resource and datatype name."""
         entry = self.core.entries.get(CORE_BASE + name)
         return entry is not None and entry.derivation == "specialization"
+
+
+def _newer(resource: Mapping[str, Any], *, than: Mapping[str, Any]) -> bool:
+    return _version_key(str(resource.get("version") or "")) \
+        > _version_key(str(than.get("version") or ""))
 
 
 def _version_matches(actual: str, wanted: str) -> bool:

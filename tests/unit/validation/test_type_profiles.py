@@ -39,7 +39,8 @@ def country_address(name: str, country: str) -> dict[str, Any]:
 
 def patient_profile(*address_profiles: str) -> dict[str, Any]:
     return profile("lists-addresses", "Patient", {"path": "Patient"}, {
-        "path": "Patient.address", "type": [{"code": "Address", "profile": list(address_profiles)}]})
+        "path": "Patient.address",
+        "type": [{"code": "Address", "profile": list(address_profiles)}]})
 
 
 def check(resource: dict[str, Any], *definitions: dict[str, Any]) -> ValidationResult:
