@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import socket
 import statistics
 import subprocess
@@ -58,7 +57,7 @@ from ecanfhir.builders import (
 HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:    # testservers/ is importable from a checkout
     sys.path.insert(0, str(HERE.parent))
-from testservers.national_centre.running import wait_until_serving  # noqa: E402
+from testservers.national_centre.running import stop_serving, wait_until_serving  # noqa: E402
 
 FHIR = {"Content-Type": "application/fhir+json"}
 CENTRE = Organization("National cancer centre", sor="987654321098", gln="5790000000005")
@@ -125,12 +124,7 @@ def server(database: str, workers: int, *, validation: bool = True) -> Iterator[
         time.sleep(0.5 * workers)   # let every worker finish starting
         yield base
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_serving(process, timeout=30)
 
 
 # -- load -------------------------------------------------------------------------------------

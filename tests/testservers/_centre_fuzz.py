@@ -90,14 +90,15 @@ def _messages() -> tuple[dict[str, Any], ...]:
     return tuple(made)
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+def json_paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path to a value inside a JSON document, as keys and indexes."""
     found = [prefix] if prefix else []
     if isinstance(value, dict):
         for key, child in value.items():
-            found += _paths(child, (*prefix, key))
+            found += json_paths(child, (*prefix, key))
     elif isinstance(value, list):
         for index, child in enumerate(value):
-            found += _paths(child, (*prefix, index))
+            found += json_paths(child, (*prefix, index))
     return found
 
 
@@ -105,7 +106,7 @@ def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 def _mutated_message(draw: st.DrawFn) -> bytes:
     message = copy.deepcopy(draw(st.sampled_from(_messages())))
     for _ in range(draw(st.integers(1, 3))):
-        where = draw(st.sampled_from(_paths(message) or [("id",)]))
+        where = draw(st.sampled_from(json_paths(message) or [("id",)]))
         parent: Any = message
         for step in where[:-1]:
             parent = parent[step]

@@ -7,6 +7,7 @@ import copy
 import json
 from typing import Any
 
+from _centre_fuzz import json_paths
 from _centre_http import AppClient
 from _centre_messages import referral
 from hypothesis import HealthCheck, given, settings
@@ -39,18 +40,7 @@ def test_arbitrary_json_is_never_a_500(client: AppClient, body: Any) -> None:
     _answer_is_fhir(response)
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix] if prefix else []
-    if isinstance(value, dict):
-        for key, child in value.items():
-            found += _paths(child, (*prefix, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            found += _paths(child, (*prefix, index))
-    return found
-
-
-PATHS = _paths(MESSAGE)
+PATHS = json_paths(MESSAGE)
 
 
 @RUNS

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -24,7 +23,12 @@ from testservers.national_centre.faults import (
     faults_from_json,
     load_fault_file,
 )
-from testservers.national_centre.running import free_port, serve_in_thread, wait_until_serving
+from testservers.national_centre.running import (
+    free_port,
+    serve_in_thread,
+    stop_serving,
+    wait_until_serving,
+)
 
 FHIR = {"Content-Type": "application/fhir+json"}
 
@@ -48,12 +52,7 @@ def _serve(tmp_path: Path, *options: str) -> Iterator[str]:
         wait_until_serving(base, server)
         yield base
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_serving(server)
         log.close()
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +14,7 @@ from _centre_http import free_port
 from _centre_messages import referral
 
 from ecanfhir.builders import resend
-from testservers.national_centre.running import wait_until_serving
+from testservers.national_centre.running import stop_serving, wait_until_serving
 
 FHIR = {"Content-Type": "application/fhir+json"}
 
@@ -55,12 +54,7 @@ def test_two_workers_share_the_store_and_the_duplicate_rules(tmp_path: Path) -> 
                        for p in report["group"][0]["population"]}
         assert populations["measure-population"] == len(messages)
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_serving(server)
         log.close()
     started = [line for line in (tmp_path / "serve.log").read_text().splitlines()
                if "Started server process" in line]

@@ -69,3 +69,17 @@ def wait_until_serving(base_url: str, process: Any, *, timeout: float = 60.0) ->
         if time.monotonic() > deadline:
             raise RuntimeError(f"the server at {base_url} did not answer in {timeout:.0f} s")
         time.sleep(0.2)
+
+
+def stop_serving(process: Any, *, timeout: float = 20.0) -> None:
+    """Stop a server started as a subprocess as Ctrl-C would (SIGINT: uvicorn shuts down
+    gracefully), and kill it if it has not ended after ``timeout`` seconds."""
+    import signal
+    import subprocess
+
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
