@@ -142,18 +142,15 @@ def _check_groups(measure: Mapping[str, Any], groups: list[Mapping[str, Any]],
             yield Issue.error("business-rule", where, "the Measure has several groups, so each "
                               "reported group needs a code naming one of them", "mr-group")
             continue
-        index = _match(code, groups, by_text=False)
-        if index is None:
-            yield Issue.error("business-rule", where, f"the group's code {_show(code)} is not "
-                              "the code of any group of the Measure", "mr-group")
-        elif index in seen:
-            yield Issue.error("business-rule", where, f"the Measure's group {_show(code)} is "
-                              "reported twice", "mr-group")
-        else:
-            seen.append(index)
-            yield from _check_group(groups[index], group, where, measure=measure,
-                                    scoring=_scoring(groups[index], scoring),
-                                    report_type=report_type)
+        index = _paired(code, groups, seen, where, rule="mr-group", by_text=False,
+                        unknown=f"the group's code {_show(code)} is not the code of any group "
+                        "of the Measure", twice=f"the Measure's group {_show(code)} is reported "
+                        "twice")
+        if isinstance(index, Issue):
+            yield index
+            continue
+        yield from _check_group(groups[index], group, where, measure=measure,
+                                scoring=_scoring(groups[index], scoring), report_type=report_type)
     if report_type == "data-collection":
         return
     for index, defined in enumerate(groups):
@@ -184,17 +181,14 @@ def _check_populations(defined: Mapping[str, Any], group: Mapping[str, Any], at:
             yield Issue.error("business-rule", where, "the population needs a code naming a "
                               "population of the Measure's group", "mr-population")
             continue
-        index = _match(code, populations, by_text=False)
-        if index is None:
-            yield Issue.error("business-rule", where, f"the population's code {_show(code)} is "
-                              "not the code of any population of the Measure's group",
-                              "mr-population")
-        elif index in seen:
-            yield Issue.error("business-rule", where, f"the population {_show(code)} is "
-                              "reported twice", "mr-population")
-        else:
-            seen.append(index)
-            yield from _check_population(population, where, report_type=report_type)
+        index = _paired(code, populations, seen, where, rule="mr-population", by_text=False,
+                        unknown=f"the population's code {_show(code)} is not the code of any "
+                        "population of the Measure's group",
+                        twice=f"the population {_show(code)} is reported twice")
+        if isinstance(index, Issue):
+            yield index
+            continue
+        yield from _check_population(population, where, report_type=report_type)
     for index, population in enumerate(populations):
         if index not in seen and (_POPULATION, "measure-observation") not in _codings(
                 _dict(population.get("code")) or {}):
@@ -294,16 +288,12 @@ def _check_stratifiers(defined: Mapping[str, Any], group: Mapping[str, Any],
             yield Issue.error("business-rule", where, "the stratifier needs a code matching a "
                               "stratifier of the Measure's group", "mr-stratifier")
             continue
-        index = _match(code, stratifiers, by_text=True)
-        if index is None:
-            yield Issue.error("business-rule", where, f"the stratifier's code {_show(code)} is "
-                              "not the code of any stratifier of the Measure's group",
-                              "mr-stratifier")
-        elif index in seen:
-            yield Issue.error("business-rule", where, f"the stratifier {_show(code)} is "
-                              "reported twice", "mr-stratifier")
-        else:
-            seen.append(index)
+        index = _paired(code, stratifiers, seen, where, rule="mr-stratifier", by_text=True,
+                        unknown=f"the stratifier's code {_show(code)} is not the code of any "
+                        "stratifier of the Measure's group",
+                        twice=f"the stratifier {_show(code)} is reported twice")
+        if isinstance(index, Issue):
+            yield index
     for index, stratifier in enumerate(stratifiers):
         if index not in seen:
             yield Issue.error("business-rule", at, "the report has no stratifier for the "
@@ -433,6 +423,19 @@ def _scoring(group: Mapping[str, Any], measure_scoring: str | None) -> str | Non
             if code is not None:
                 return code
     return measure_scoring
+
+
+def _paired(code: Mapping[str, Any], candidates: Sequence[Mapping[str, Any]], seen: list[int],
+            where: str, *, rule: str, by_text: bool, unknown: str, twice: str) -> int | Issue:
+    """Which of the Measure's groups, populations or stratifiers a reported one is (by code),
+    noted in ``seen``; or the error when it is none of them, or one already reported."""
+    index = _match(code, candidates, by_text=by_text)
+    if index is None:
+        return Issue.error("business-rule", where, unknown, rule)
+    if index in seen:
+        return Issue.error("business-rule", where, twice, rule)
+    seen.append(index)
+    return index
 
 
 def _match(code: Mapping[str, Any], candidates: Sequence[Mapping[str, Any]], *,
