@@ -16,6 +16,7 @@ from typing import Any
 from .._registry import Registry
 from .._schema import Schema
 from .._terminology import EXTERNAL_SYSTEMS, Terminology
+from ..formats._models import resource_json
 from ._context import Run
 from ._issue import Issue, ValidationResult, sort_issues
 from ._options import ValidationOptions
@@ -45,13 +46,15 @@ class Validator:
         """Validate one resource (a dict, or JSON text/bytes).
 
         Args:
-            resource: the resource; text or bytes are parsed as JSON first.
+            resource: the resource; text or bytes are parsed as JSON first; a
+                ``fhir.resources`` object is serialised by its own JSON method.
             profiles: canonical URLs of profiles the resource must also conform to.
             source: a label for reports (a file name).
 
         Returns:
             The issues found; ``result.ok`` is True when none is an error.
         """
+        resource = resource_json(resource)
         if isinstance(resource, (str, bytes, bytearray)):
             parsed, problem = parse_json(resource)
             if problem is not None:
