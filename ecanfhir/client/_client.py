@@ -15,13 +15,22 @@ import anyio
 import httpx
 
 from ..builders import BuildContext
+from ..formats._models import ResourceModel
 from ._ack import Acknowledgement
-from ._core import ClientCore, SearchParams, Transmit, read_response, transport_error
+from ._core import (
+    ClientCore,
+    Format,
+    SearchParams,
+    Transmit,
+    read_response,
+    transport_error,
+)
 from ._retry import RetryPolicy
 
 __all__ = ["AsyncClient", "Client"]
 
 DEFAULT_TIMEOUT = 30.0
+Resource = Mapping[str, Any] | ResourceModel
 
 
 def _entries(bundle: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
@@ -41,6 +50,11 @@ class Client:
         sleep: how to wait between transmissions (fix it in tests).
         context: ids and clock for resent envelopes (default: random UUIDs, system clock).
         transport: an httpx transport (e.g. ``httpx.MockTransport``); default: the network.
+        format: ``json`` (default) or ``xml``: how bodies are sent and answers asked for.
+            Answers are read in either format and returned in the FHIR JSON form (dicts).
+
+    Resources may be dicts in the FHIR JSON form or ``fhir.resources`` objects (serialised
+    by their own JSON method).
 
     >>> with Client("http://127.0.0.1:8080") as client:
     ...     client.core.read_request("Patient", "p1").url
@@ -51,8 +65,8 @@ class Client:
                  retry: RetryPolicy | None = None, timeout: float = DEFAULT_TIMEOUT,
                  sleep: Callable[[float], None] = time.sleep,
                  context: BuildContext | None = None,
-                 transport: httpx.BaseTransport | None = None) -> None:
-        self.core = ClientCore(base_url, retry=retry, context=context)
+                 transport: httpx.BaseTransport | None = None, format: Format = "json") -> None:
+        self.core = ClientCore(base_url, retry=retry, context=context, format=format)
         self._sleep = sleep
         self._http = httpx.Client(auth=auth, timeout=timeout, transport=transport)
 
@@ -73,11 +87,14 @@ class Client:
         except httpx.TransportError as exc:
             raise transport_error(request, exc) from exc
 
-    def send_message(self, bundle: Mapping[str, Any]) -> Acknowledgement:
+    def send_message(self, bundle: Resource, *, format: Format | None = None
+                     ) -> Acknowledgement:
         """Send a message to ``$process-message`` reliably and return its acknowledgement.
 
         Resends (new Bundle.id, same MessageHeader.id) after ``transient-error``, timeouts,
-        connection failures, 429 and 5xx, as ``retry`` allows.
+        connection failures, 429 and 5xx, as ``retry`` allows. ``format`` (``json`` or
+        ``xml``; default: the client's) is how every transmission is sent and the
+        acknowledgement asked for: a message read from an XML file goes as XML.
 
         Returns:
             The ``ok`` or ``fatal-error`` acknowledgement (``.outcome`` says why, ``.attempts``
@@ -86,9 +103,10 @@ class Client:
         Raises:
             ServerError: an error answer, or still ``transient-error`` after the last resend.
             TransportError: still no answer after the last resend.
-            ValueError: ``bundle`` is not a message Bundle with a MessageHeader.id.
+            ValueError: ``bundle`` is not a message Bundle with a MessageHeader.id, or has
+                no XML form when sent as XML.
         """
-        exchange = self.core.message_exchange(bundle)
+        exchange = self.core.message_exchange(bundle, format=format)
         step: Transmit | Acknowledgement = exchange.start()
         while isinstance(step, Transmit):
             if step.delay > 0:
@@ -126,11 +144,11 @@ class Client:
             yield from _entries(page)
             page = self.next_page(page)
 
-    def transaction(self, bundle: Mapping[str, Any]) -> dict[str, Any]:
+    def transaction(self, bundle: Resource) -> dict[str, Any]:
         """POST a transaction Bundle; return the transaction-response Bundle."""
         return read_response(self._send(self.core.transaction_request(bundle)))
 
-    def validate(self, resource: Mapping[str, Any], *, profile: str | None = None
+    def validate(self, resource: Resource, *, profile: str | None = None
                  ) -> dict[str, Any]:
         """The server's ``$validate`` verdict (an OperationOutcome)."""
         return read_response(self._send(self.core.validate_request(resource, profile=profile)))
@@ -149,8 +167,9 @@ class AsyncClient:
                  retry: RetryPolicy | None = None, timeout: float = DEFAULT_TIMEOUT,
                  sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
                  context: BuildContext | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
-        self.core = ClientCore(base_url, retry=retry, context=context)
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 format: Format = "json") -> None:
+        self.core = ClientCore(base_url, retry=retry, context=context, format=format)
         self._sleep = sleep
         self._http = httpx.AsyncClient(auth=auth, timeout=timeout, transport=transport)
 
@@ -171,9 +190,10 @@ class AsyncClient:
         except httpx.TransportError as exc:
             raise transport_error(request, exc) from exc
 
-    async def send_message(self, bundle: Mapping[str, Any]) -> Acknowledgement:
+    async def send_message(self, bundle: Resource, *, format: Format | None = None
+                           ) -> Acknowledgement:
         """See :meth:`Client.send_message`."""
-        exchange = self.core.message_exchange(bundle)
+        exchange = self.core.message_exchange(bundle, format=format)
         step: Transmit | Acknowledgement = exchange.start()
         while isinstance(step, Transmit):
             if step.delay > 0:
@@ -214,11 +234,11 @@ class AsyncClient:
                 yield resource
             page = await self.next_page(page)
 
-    async def transaction(self, bundle: Mapping[str, Any]) -> dict[str, Any]:
+    async def transaction(self, bundle: Resource) -> dict[str, Any]:
         """See :meth:`Client.transaction`."""
         return read_response(await self._send(self.core.transaction_request(bundle)))
 
-    async def validate(self, resource: Mapping[str, Any], *, profile: str | None = None
+    async def validate(self, resource: Resource, *, profile: str | None = None
                        ) -> dict[str, Any]:
         """See :meth:`Client.validate`."""
         return read_response(await self._send(self.core.validate_request(resource,

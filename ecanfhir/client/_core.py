@@ -9,6 +9,11 @@ paging through ``Bundle.link[next]``, ``transaction`` (``POST [base]``), ``capab
 ``$validate`` and ``Measure/$evaluate-measure``. Errors come back as an OperationOutcome, which
 :func:`read_response` turns into :class:`~ecanfhir.ServerError`.
 
+Both FHIR formats go over the wire (R4 http.html §3.1.0.1.10): ``format="xml"`` sends bodies as
+``application/fhir+xml`` and asks for XML answers; whatever format an answer comes in (by its
+Content-Type, else by its content), it is read back into the FHIR JSON form, so callers always
+get dicts. Bodies may also be ``fhir.resources`` objects, serialised by their own JSON method.
+
 Reliable sending of one message (DOMAIN.md §2(c)) is the state machine :class:`MessageExchange`:
 each step tells the client what to send next and after how long, or ends with an
 :class:`~ecanfhir.client.Acknowledgement` (``ok`` or ``fatal-error``) or a typed error.
@@ -19,19 +24,24 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
+from .. import formats
 from .._exceptions import ServerError, TransportError
 from ..builders import BuildContext, resend
+from ..formats._models import resource_json
 from ._ack import Acknowledgement, parse_acknowledgement
 from ._retry import RetryPolicy
 
-__all__ = ["FHIR_JSON", "ClientCore", "MessageExchange", "Transmit", "read_response",
-           "server_error"]
+__all__ = ["FHIR_JSON", "FHIR_XML", "ClientCore", "Format", "MessageExchange", "Transmit",
+           "encode", "read_response", "server_error"]
 
 FHIR_JSON = "application/fhir+json"
+FHIR_XML = "application/fhir+xml"
+Format = Literal["json", "xml"]
+_MEDIA = {"json": FHIR_JSON, "xml": FHIR_XML}
 SearchParams = Mapping[str, str | Sequence[str]]
 _Query = list[tuple[str, str | int | float | bool | None]]
 
@@ -72,10 +82,31 @@ def read_response(response: httpx.Response) -> dict[str, Any]:
         raise server_error(response)
     if not response.content:
         return {}
-    body = _json(response)
+    body = _body(response)
     if not isinstance(body, dict):
-        raise server_error(response, reason="the answer is not a FHIR JSON resource")
+        raise server_error(response, reason="the answer is not a FHIR resource")
     return body
+
+
+def encode(resource: Any, fmt: Format) -> tuple[bytes, str]:
+    """A request body and its Content-Type: ``resource`` (a dict in the FHIR JSON form, or a
+    ``fhir.resources`` object) in FHIR JSON or FHIR XML.
+
+    >>> encode({"resourceType": "Patient", "active": True}, "json")
+    (b'{"resourceType": "Patient", "active": true}', 'application/fhir+json')
+    >>> encode({"resourceType": "Patient", "active": True}, "xml")[0].decode().partition(">")[2]
+    '<Patient xmlns="http://hl7.org/fhir"><active value="true"/></Patient>'
+
+    Raises:
+        ValueError: ``format`` is neither json nor xml, or the resource has no XML form
+            (an unknown property; the message names where).
+    """
+    data = resource_json(resource)
+    if fmt == "xml":
+        return str(formats.to_xml(data, pretty=False)).encode(), FHIR_XML
+    if fmt != "json":
+        raise ValueError(f"format {fmt!r}: FHIR bodies are sent as 'json' or 'xml'")
+    return json.dumps(data, ensure_ascii=False).encode(), FHIR_JSON
 
 
 def transport_error(request: httpx.Request, error: Exception, *, attempts: int = 1
@@ -100,13 +131,22 @@ class ClientCore:
     ('GET', 'http://centre.test/fhir/Patient/p1')
     >>> str(core.search_request("Encounter", {"class": "VR", "_count": "10"}).url)
     'http://centre.test/fhir/Encounter?class=VR&_count=10'
+    >>> ClientCore("http://centre.test", format="xml").read_request("Patient", "p1").headers[
+    ...     "Accept"]
+    'application/fhir+xml'
+
+    ``format`` is the wire format of bodies and answers (``json`` or ``xml``); a message can
+    be sent in the other one (``message_request(bundle, format=...)``).
     """
 
     def __init__(self, base_url: str, *, retry: RetryPolicy | None = None,
-                 context: BuildContext | None = None) -> None:
+                 context: BuildContext | None = None, format: Format = "json") -> None:
+        if format not in _MEDIA:
+            raise ValueError(f"format {format!r}: FHIR bodies are sent as 'json' or 'xml'")
         self.base_url = str(base_url).rstrip("/")
         self.retry = retry or RetryPolicy()
         self.context = context
+        self.format: Format = format
 
     def url(self, path: str) -> str:
         """``[base]/path``."""
@@ -114,12 +154,15 @@ class ClientCore:
 
     def _get(self, path: str, params: SearchParams | None = None) -> httpx.Request:
         return httpx.Request("GET", self.url(path), params=_params(params),
-                             headers={"Accept": FHIR_JSON})
+                             headers={"Accept": _MEDIA[self.format]})
 
-    def _post(self, path: str, body: Any, params: SearchParams | None = None) -> httpx.Request:
-        return httpx.Request("POST", self.url(path), params=_params(params),
-                             content=json.dumps(body, ensure_ascii=False).encode(),
-                             headers={"Accept": FHIR_JSON, "Content-Type": FHIR_JSON})
+    def _post(self, path: str, body: Any, params: SearchParams | None = None, *,
+              format: Format | None = None) -> httpx.Request:
+        """POST ``body`` in ``format`` (default: the client's), asking for the same back."""
+        content, content_type = encode(body, format or self.format)
+        return httpx.Request("POST", self.url(path) if path else self.base_url,
+                             params=_params(params), content=content,
+                             headers={"Accept": content_type, "Content-Type": content_type})
 
     def metadata_request(self) -> httpx.Request:
         """``GET [base]/metadata``: the CapabilityStatement."""
@@ -141,19 +184,18 @@ class ClientCore:
                     link.get("url"), str):
                 url = link["url"]
                 absolute = url if "://" in url else self.url(url)
-                return httpx.Request("GET", absolute, headers={"Accept": FHIR_JSON})
+                return httpx.Request("GET", absolute, headers={"Accept": _MEDIA[self.format]})
         return None
 
-    def transaction_request(self, bundle: Mapping[str, Any]) -> httpx.Request:
+    def transaction_request(self, bundle: Any) -> httpx.Request:
         """``POST [base]`` with a transaction (or batch) Bundle."""
-        return httpx.Request("POST", self.base_url,
-                             content=json.dumps(bundle, ensure_ascii=False).encode(),
-                             headers={"Accept": FHIR_JSON, "Content-Type": FHIR_JSON})
+        return self._post("", bundle)  # [base] itself
 
-    def validate_request(self, resource: Mapping[str, Any], *, profile: str | None = None
+    def validate_request(self, resource: Any, *, profile: str | None = None
                          ) -> httpx.Request:
         """``POST [base]/[type]/$validate`` (``?profile=`` when given)."""
-        rtype = resource.get("resourceType")
+        resource = resource_json(resource)
+        rtype = resource.get("resourceType") if isinstance(resource, Mapping) else None
         path = f"{rtype}/$validate" if isinstance(rtype, str) and rtype.isalpha() else "$validate"
         return self._post(path, resource, {"profile": profile} if profile else None)
 
@@ -163,13 +205,16 @@ class ClientCore:
         query = {"periodStart": period_start, "periodEnd": period_end, **(params or {})}
         return self._get(f"Measure/{measure_id}/$evaluate-measure", query)
 
-    def message_request(self, bundle: Mapping[str, Any]) -> httpx.Request:
-        """``POST [base]/$process-message`` with a message Bundle."""
-        return self._post("$process-message", bundle)
+    def message_request(self, bundle: Any, *, format: Format | None = None) -> httpx.Request:
+        """``POST [base]/$process-message`` with a message Bundle (in ``format``, default the
+        client's; the acknowledgement is asked for in the same format)."""
+        return self._post("$process-message", bundle, format=format)
 
-    def message_exchange(self, bundle: Mapping[str, Any]) -> MessageExchange:
-        """The reliable-sending state machine for one message (see :class:`MessageExchange`)."""
-        return MessageExchange(self, bundle)
+    def message_exchange(self, bundle: Any, *, format: Format | None = None
+                         ) -> MessageExchange:
+        """The reliable-sending state machine for one message (see :class:`MessageExchange`);
+        every transmission in ``format`` (default: the client's)."""
+        return MessageExchange(self, resource_json(bundle), format=format)
 
 
 class MessageExchange:
@@ -199,8 +244,10 @@ class MessageExchange:
         TransportError: no answer to the last transmission.
     """
 
-    def __init__(self, core: ClientCore, bundle: Mapping[str, Any]) -> None:
+    def __init__(self, core: ClientCore, bundle: Mapping[str, Any], *,
+                 format: Format | None = None) -> None:
         self.core = core
+        self.format: Format = format or core.format
         self.message_id = _message_id(bundle)
         self.bundles: list[dict[str, Any]] = [dict(bundle)]
 
@@ -211,7 +258,7 @@ class MessageExchange:
 
     def start(self) -> Transmit:
         """The first transmission, at once."""
-        return Transmit(self.core.message_request(self.bundles[0]), 0.0, 1)
+        return Transmit(self._request(self.bundles[0]), 0.0, 1)
 
     def received(self, response: httpx.Response) -> Transmit | Acknowledgement:
         """The next step after an HTTP answer."""
@@ -221,7 +268,7 @@ class MessageExchange:
                 raise server_error(response, attempts=self.attempts)
             return self._resend(delay)
         try:
-            ack = parse_acknowledgement(_json(response))
+            ack = parse_acknowledgement(_body(response))
         except ValueError as exc:
             raise server_error(response, attempts=self.attempts, reason=str(exc)) from None
         if ack.message_id != self.message_id:
@@ -244,7 +291,7 @@ class MessageExchange:
             request = error.request if isinstance(error, httpx.RequestError) else None
         except RuntimeError:  # an httpx error raised without its request
             request = None
-        request = request or self.core.message_request(self.bundles[-1])
+        request = request or self._request(self.bundles[-1])
         delay = self.core.retry.delay(self.attempts, error=error)
         if delay is None:
             raise transport_error(request, error, attempts=self.attempts) from error
@@ -252,7 +299,10 @@ class MessageExchange:
 
     def _resend(self, delay: float) -> Transmit:
         self.bundles.append(resend(self.bundles[-1], context=self.core.context))
-        return Transmit(self.core.message_request(self.bundles[-1]), delay, self.attempts)
+        return Transmit(self._request(self.bundles[-1]), delay, self.attempts)
+
+    def _request(self, bundle: Mapping[str, Any]) -> httpx.Request:
+        return self.core.message_request(bundle, format=self.format)
 
 
 def _message_id(bundle: Mapping[str, Any]) -> str:
@@ -276,18 +326,35 @@ def _params(params: SearchParams | None) -> _Query | None:
             for v in ([vs] if isinstance(vs, str) else vs)]
 
 
-def _json(response: httpx.Response) -> Any:
+def _body(response: httpx.Response) -> Any:
+    """The answer in the FHIR JSON form; ServerError when it is neither JSON nor FHIR XML."""
+    body, problem = _decode(response)
+    if problem is not None:
+        raise server_error(response, reason=problem)
+    return body
+
+
+def _decode(response: httpx.Response) -> tuple[Any, str | None]:
+    """(the answer in the FHIR JSON form, None) or (None, why it cannot be read). XML by the
+    Content-Type, or by the content when the type is neither JSON nor XML."""
+    media = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    declared_xml = media.endswith(("xml", "+xml", "xml+fhir"))
+    if declared_xml or (not media.endswith(("json", "json+fhir"))
+                        and formats.looks_like_xml(response.content)):
+        parsed, issues = formats.parse_xml(response.content)
+        if parsed is None:
+            why = issues[0].message if issues else "no FHIR resource"
+            return None, (f"the answer is not FHIR XML: {why}" if declared_xml else
+                          f"the answer is not JSON, nor FHIR XML: {why}")
+        return parsed, None
     try:
-        return response.json()
+        return response.json(), None
     except ValueError:
-        raise server_error(response, reason="the answer is not JSON") from None
+        return None, "the answer is not JSON"
 
 
 def _operation_outcome(response: httpx.Response) -> dict[str, Any] | None:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
+    body, _ = _decode(response)
     if isinstance(body, dict) and body.get("resourceType") == "OperationOutcome":
         return body
     return None

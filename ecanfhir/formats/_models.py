@@ -23,16 +23,23 @@ told in the README ("Objects from fhir.resources").
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Protocol
 
-__all__ = ["is_resource_model", "resource_json"]
+__all__ = ["ResourceModel", "is_resource_model", "resource_json"]
+
+
+class ResourceModel(Protocol):
+    """What a ``fhir.resources`` resource object has (for type hints)."""
+
+    def get_resource_type(self) -> str: ...
+
 
 _PLAIN = (dict, list, str, bytes, bytearray, int, float, bool, type(None))
 
 
 def is_resource_model(value: Any) -> bool:
     """Whether ``value`` is a ``fhir.resources`` resource object (by its methods)."""
-    if isinstance(value, _PLAIN) or isinstance(value, type):
+    if isinstance(value, (*_PLAIN, type)):
         return False
     return callable(getattr(value, "get_resource_type", None)) and (
         callable(getattr(value, "model_dump_json", None)) or callable(getattr(value, "json",
