@@ -20,7 +20,7 @@ __all__ = ["main"]
 
 # Subcommands, in the order `ecanfhir --help` lists them; each module has add_parser and run.
 COMMANDS = ("demo", "validate", "generate", "send", "serve", "conformance", "snapshot",
-            "package")
+            "package", "align")
 
 
 def _parser() -> argparse.ArgumentParser:

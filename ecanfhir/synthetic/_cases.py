@@ -192,13 +192,18 @@ def _consultation(rng: random.Random, number: int, diagnosed: date, require: Col
 
 
 def draw_case(kind: Kind, number: int, rng: random.Random, *,
-              require: Collection[str] = ()) -> SyntheticCase:
+              require: Collection[str] = (), site: CancerSite | None = None,
+              danish: bool | None = None) -> SyntheticCase:
     """Draw case ``number`` of ``kind`` from ``rng``; ``require`` forces features a negative
-    case needs (TNM staging, ECOG, a CPR number, an authorisation id, a finished encounter)."""
+    case needs (TNM staging, ECOG, a CPR number, an authorisation id, a finished encounter);
+    ``site`` and ``danish`` fix the cancer site and the patient's origin (``ecanfhir align``
+    covers every branch this way), else they are drawn with their shares."""
     sites = [s for s in SITES if s.tnm] if "stage" in require else list(SITES)
-    site = rng.choices(sites, weights=[s.share for s in sites])[0]
+    drawn = rng.choices(sites, weights=[s.share for s in sites])[0]
+    site = drawn if site is None else site
     diagnosed = _FIRST_DAY + timedelta(days=rng.randrange(_DAYS))
-    danish = "cpr" in require or rng.random() >= FOREIGN_SHARE
+    if danish is None:
+        danish = "cpr" in require or rng.random() >= FOREIGN_SHARE
     country, patient = _patient(rng, site, diagnosed, danish=danish)
     in_situ = site.key == "breast" and rng.random() < 0.05
     diagnosis = _diagnosis(rng, site, diagnosed, in_situ)

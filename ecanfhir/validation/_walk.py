@@ -352,8 +352,22 @@ def _walk_values(run: Run, element: ElementNode, type_ref: TypeRef | None, key: 
     if element.slices and items:
         nodes = _slice_items(run, element, type_ref, items, path, frame)
     for (item_path, item, item_ext), node in zip(items, nodes, strict=True):
-        _walk_value(run, node or element, type_ref, item, item_ext, item_path, frame)
+        _walk_value(run, node or element, _slice_type(node, type_ref), item, item_ext,
+                    item_path, frame)
     return len(items)
+
+
+def _slice_type(node: ElementNode | None, type_ref: TypeRef | None) -> TypeRef | None:
+    """The type a value is checked as: its slice's, when the slice profiles the type.
+
+    A slice such as DK-core's ``Patient.identifier:cpr`` constrains its values by a type
+    profile (``Identifier`` with dk-core-cpr-identifier) rather than by child elements; a value
+    in the slice SHALL conform to it (R4 ElementDefinition.type.profile), as the HL7 validator
+    checks it.
+    """
+    if node is None or type_ref is None or type_ref.profiles:
+        return type_ref
+    return next((t for t in node.types if t.code == type_ref.code and t.profiles), type_ref)
 
 
 def _slice_items(run: Run, element: ElementNode, type_ref: TypeRef | None,

@@ -127,3 +127,35 @@ def test_entry_meeting_no_resource_profile_is_reported_against_the_first() -> No
     assert_issue(result, "Bundle.entry[0].resource.active", severity="error", code="value",
                  fragment="true")
     assert [i.expression for i in result.errors] == ["Bundle.entry[0].resource.active"]
+
+
+def sliced_by_type_profile() -> dict[str, Any]:
+    """Patient.address sliced by country, the slice constraining its values by a type profile
+    only (as DK-core's ``identifier:cpr`` is constrained by dk-core-cpr-identifier)."""
+    return {**profile("slices-addresses", "Patient", {"path": "Patient"}),
+            "differential": {"element": [
+                {"id": "Patient", "path": "Patient"},
+                {"id": "Patient.address", "path": "Patient.address", "slicing": {
+                    "discriminator": [{"type": "value", "path": "country"}], "rules": "open"}},
+                {"id": "Patient.address:dk", "path": "Patient.address", "sliceName": "dk",
+                 "max": "1", "type": [{"code": "Address", "profile": [EXAMPLE + "dk-lines"]}]},
+            ]}}
+
+
+def dk_lines() -> dict[str, Any]:
+    """A Danish address: country DK, and at least one line."""
+    return profile("dk-lines", "Address", {"path": "Address"},
+                   {"path": "Address.country", "fixedString": "DK"},
+                   {"path": "Address.line", "min": 1}, kind="complex-type")
+
+
+def test_value_in_slice_is_checked_against_the_slice_type_profile() -> None:
+    """A value the discriminator (taken from the type profile) puts in the slice must meet that
+    profile: a Danish address without a line breaks dk-lines' Address.line 1..1."""
+    resource = {**patient({"country": "DK", "city": "Aarhus"}, {"country": "SE"}),
+                "meta": {"profile": [EXAMPLE + "slices-addresses"]}}
+    result = check(resource, sliced_by_type_profile(), dk_lines())
+    issue = assert_issue(result, "Patient.address[0].line", severity="error", code="required",
+                         fragment="minimum required = 1")
+    assert issue.rule == "cardinality-min"
+    assert not [i for i in result.errors if i.expression.startswith("Patient.address[1]")]
