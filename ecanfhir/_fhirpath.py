@@ -130,7 +130,8 @@ class CompiledExpression:
     False
     """
 
-    __slots__ = ("_ast", "_fast", "_native", "_type_path", "_vars", "expression", "type_hint")
+    __slots__ = ("_absent", "_ast", "_fast", "_native", "_type_path", "_vars", "expression",
+                 "type_hint")
 
     def __init__(self, expression: str, *, type_hint: str | None = None) -> None:
         self.expression = expression
@@ -140,6 +141,21 @@ class CompiledExpression:
         self._type_path = _type_path(type_hint)
         self._native: NativeInvariant | None = NATIVE_INVARIANTS.get(expression)
         self._fast: FastExpression | None = compile_fast(self._ast)
+        self._absent: frozenset[str] | bool | None = False  # not yet known: see holds_without
+
+    def holds_without(self, focus: Mapping[str, Any]) -> bool:
+        """True when the invariant holds on an object because it has none of its inputs.
+
+        An expression that reads the focus only through named children (``value.empty() or
+        system.exists()`` reads ``value[x]`` and ``system``), and no variable or function of
+        the focus itself, gives on an object without those children what it gives on ``{}``:
+        when that is a pass, such objects need no evaluation (``dom-2``..``dom-5`` on a
+        resource without ``contained``). The JSON keys are worked out once per expression.
+        """
+        keys = self._absent
+        if keys is False:
+            keys = self._absent = _absent_keys(self)
+        return keys is not None and keys.isdisjoint(focus)  # type: ignore[union-attr]
 
     def __repr__(self) -> str:
         return f"CompiledExpression({self.expression!r}, type_hint={self.type_hint!r})"
@@ -357,6 +373,63 @@ def _check_tree(ast: Mapping[str, Any], expression: str) -> dict[str, Any]:
                 shown = name or "".join(node["terminalNodeText"])
                 raise FhirPathError(f"FHIRPath {expression!r}: unknown variable %{shown}")
     return constants_used
+
+
+_CHOICE_TYPES: Mapping[str, frozenset[str]] = {
+    name: frozenset(t for path, types in R4_MODEL["choiceTypePaths"].items()
+                    if path.rsplit(".", 1)[-1] == name for t in types)
+    for name in {path.rsplit(".", 1)[-1] for path in R4_MODEL["choiceTypePaths"]}}
+
+
+def _absent_keys(compiled: CompiledExpression) -> frozenset[str] | None:
+    """The JSON keys whose absence makes the invariant hold (see ``holds_without``), or None.
+
+    Only for R4 types and their elements, whose choice elements the R4 model lists (a logical
+    model may define others); ``value`` stands for ``valueString``, ``_valueString``...
+    """
+    hint = compiled.type_hint
+    if hint is None or hint.split(".", 1)[0] not in R4_MODEL["type2Parent"]:
+        return None
+    names = _focus_names(compiled._ast)
+    if names is None:
+        return None
+    try:
+        if not compiled.test({}, EvalEnv.for_resource({})):
+            return None
+    except Exception:  # the expression fails on an empty object: evaluate it every time
+        return None
+    keys: set[str] = set()
+    for name in names:
+        for key in (name, *(name + t for t in _CHOICE_TYPES.get(name, ()))):
+            keys.update((key, "_" + key))
+    return frozenset(keys)
+
+
+def _focus_names(node: Mapping[str, Any]) -> set[str] | None:
+    """The element names an expression reads from its focus, or None when it may read the
+    focus otherwise: ``$this``, ``%context``/``%resource``/``%rootResource``, or a function
+    called on the focus (``hasValue()``, ``children()``, a leading type name).
+
+    A name that starts a path anywhere (also inside a function's arguments, where it may be
+    relative to the items instead) counts: a superset of what is read is safe.
+    """
+    kind = node["type"]
+    children: list[Mapping[str, Any]] = node.get("children") or []
+    if kind == "InvocationTerm":
+        start = children[0]
+        if start["type"] != "MemberInvocation":
+            return None  # $this, or a function of the focus
+        return {str(start["children"][0]["text"]).strip('"').replace("`", "")}
+    if kind == "ExternalConstant":
+        name = str((children[0] if children else {}).get("text", "")).strip("`")
+        return set() if fhir_constant(name) is not None else None
+    names: set[str] = set()
+    for child in children:
+        found = _focus_names(child)
+        if found is None:
+            return None
+        names |= found
+    return names
 
 
 def _type_path(type_hint: str | None) -> str | None:

@@ -71,6 +71,7 @@ def check_invariants(run: Run, constraints: Sequence[Constraint], focus: Any, fr
     env = frame.env
     if env is None:
         return
+    is_object = type(focus) is dict
     for constraint in constraints:
         severity = constraint.severity
         if constraint.best_practice:
@@ -79,6 +80,8 @@ def check_invariants(run: Run, constraints: Sequence[Constraint], focus: Any, fr
                 continue
         try:
             compiled = compile_expression(constraint.expression, type_hint=type_hint)
+            if is_object and compiled.holds_without(focus):
+                continue
             passed = compiled.test(_focus(focus, primitive), env)
         except EcanfhirError as exc:
             yield Issue.warning("processing", at, f"invariant {constraint.key} could not be "
