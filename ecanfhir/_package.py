@@ -116,10 +116,11 @@ def load_package(
 
 
 def load_conformance(registry: Registry, path: str | os.PathLike[str]) -> int:
-    """Register loose conformance resources from a JSON file or a folder of them.
+    """Register loose conformance resources from a JSON or XML file or a folder of them.
 
-    A file holds one resource, a Bundle of them, or a JSON array of them. A folder is read
-    recursively (``*.json`` only, hidden folders skipped). Resources that are not conformance
+    A file holds one resource, a Bundle of them, or a JSON array of them; FHIR XML is told
+    from JSON by content. A folder is read recursively (``*.json`` and ``*.xml``, hidden
+    folders skipped). Resources that are not conformance
     resources (a Patient, an example Bundle's entries) are ignored. A file of a source package
     (such as ``profiles/``) that writes ``{{canonical}}`` gets the canonical of the nearest
     ``package.json`` above it, as when the whole package is loaded.
@@ -128,7 +129,8 @@ def load_conformance(registry: Registry, path: str | os.PathLike[str]) -> int:
         How many conformance resources were registered.
 
     Raises:
-        PackageError: The path is missing or unreadable, or a file holds invalid JSON.
+        PackageError: The path is missing or unreadable, or a file holds invalid JSON or
+            XML that is no FHIR resource.
 
     >>> import json, pathlib, tempfile
     >>> tmp = tempfile.TemporaryDirectory()
@@ -143,7 +145,7 @@ def load_conformance(registry: Registry, path: str | os.PathLike[str]) -> int:
     """
     root = Path(path)
     if root.is_dir():
-        files: Iterable[Path] = _json_files(root)
+        files: Iterable[Path] = _json_files(root, suffixes=(".json", ".xml"))
     elif root.is_file():
         files = (root,)
     else:
@@ -153,7 +155,7 @@ def load_conformance(registry: Registry, path: str | os.PathLike[str]) -> int:
         data = _read_file(file)
         if CANONICAL_TOKEN in data and (canonical := _source_canonical(file)) is not None:
             data = data.replace(CANONICAL_TOKEN, canonical)
-        document = _parse_json(data, str(file))
+        document = _parse_document(data, str(file))
         for resource in _resources_in(document):
             registry.add(resource, source=str(file))
             added += 1
@@ -402,7 +404,7 @@ def _release_order(version: str) -> tuple[bool, tuple[tuple[int, int | str], ...
 
 def _is_package_spec(spec: str) -> bool:
     pkg_id, _, version = _split_spec(spec)
-    looks_like_file = spec.lower().endswith((".json", *_ARCHIVE_SUFFIXES))
+    looks_like_file = spec.lower().endswith((".json", ".xml", *_ARCHIVE_SUFFIXES))
     return bool(_PACKAGE_ID.fullmatch(pkg_id)) and "/" not in version and not looks_like_file
 
 
@@ -436,8 +438,10 @@ def _describe(info: PackageInfo) -> str:
 # -- files and JSON ------------------------------------------------------------------------
 
 
-def _json_files(root: Path, *, skip: frozenset[str] = frozenset()) -> Iterator[Path]:
-    """``*.json`` under ``root``, recursively, in a stable order; hidden entries skipped."""
+def _json_files(root: Path, *, skip: frozenset[str] = frozenset(),
+                suffixes: tuple[str, ...] = (".json",)) -> Iterator[Path]:
+    """``*.json`` (or other ``suffixes``) under ``root``, recursively, in a stable order;
+    hidden entries skipped."""
     def fail(error: OSError) -> None:
         raise PackageError(f"{error.filename}: cannot read folder: {error.strerror}") from error
 
@@ -445,13 +449,13 @@ def _json_files(root: Path, *, skip: frozenset[str] = frozenset()) -> Iterator[P
         top = Path(folder) == root
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (top and d in skip))
         for name in sorted(files):
-            if _is_resource_file(name):
+            if _is_resource_file(name, suffixes):
                 yield Path(folder, name)
 
 
-def _is_resource_file(name: str) -> bool:
+def _is_resource_file(name: str, suffixes: tuple[str, ...] = (".json",)) -> bool:
     base = name.rsplit("/", 1)[-1]
-    return base.lower().endswith(".json") and not base.startswith(".")
+    return base.lower().endswith(suffixes) and not base.startswith(".")
 
 
 def _source_canonical(file: Path) -> bytes | None:
@@ -486,6 +490,20 @@ def _parse_json(data: bytes, where: str) -> Any:
         raise PackageError(
             f"{where}: invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
         ) from error
+
+
+def _parse_document(data: bytes, where: str) -> Any:
+    """A loose file's content: FHIR XML (told by content) or JSON."""
+    from .formats._sniff import looks_like_xml
+
+    if not looks_like_xml(data):
+        return _parse_json(data, where)
+    from .formats.xml_read import parse_xml
+
+    resource, issues = parse_xml(data)
+    if resource is None:
+        raise PackageError(f"{where}: {issues[0].message}")
+    return resource
 
 
 def _resources_in(document: Any) -> Iterator[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""``ecanfhir validate``: validate FHIR R4 JSON files and report (text, json, junit)."""
+"""``ecanfhir validate``: validate FHIR R4 JSON or XML files and report (text, json, junit)."""
 
 from __future__ import annotations
 
@@ -12,19 +12,22 @@ from typing import Any
 from .._registry import Registry
 from .._report import render_json, render_junit, render_text
 from ..validation._issue import Issue, ValidationResult
-from ..validation._validator import Validator, parse_json
+from ..validation._validator import Validator
 from . import EXIT_INVALID, EXIT_OK, UsageError, write_output
 
 __all__ = ["add_parser", "run"]
 
 PROGRESS_THRESHOLD = 20
+STDIN = "-"
 
 
 def add_parser(sub: Any) -> None:
-    v = sub.add_parser("validate", help="validate FHIR R4 JSON resources",
-                       description="Validate FHIR R4 JSON files (a folder: every *.json below it "
-                                   "that is a FHIR resource).")
-    v.add_argument("paths", nargs="+", metavar="PATH", help="a JSON file or a folder")
+    v = sub.add_parser("validate", help="validate FHIR R4 JSON or XML resources",
+                       description="Validate FHIR R4 JSON or XML files, told apart by content (a "
+                                   "folder: every *.json and *.xml below it that is a FHIR "
+                                   "resource; -: standard input).")
+    v.add_argument("paths", nargs="+", metavar="PATH",
+                   help="a JSON or XML file, a folder, or - for standard input")
     v.add_argument("--profile", action="append", default=[], metavar="URL|FILE",
                    help="a profile the resources must conform to (repeatable)")
     v.add_argument("--ig", "--supporting", dest="ig", action="append", default=[],
@@ -67,10 +70,10 @@ def run(args: argparse.Namespace) -> int:
     results = list(_run_all(validator, files, profiles, progress=not args.no_progress,
                             skipped=skipped))
     for path in skipped:
-        print(f"ecanfhir validate: skipping {path}: not a FHIR resource (no resourceType); name "
-              "the file to validate it", file=sys.stderr)
+        print(f"ecanfhir validate: skipping {path}: not a FHIR resource (no resourceType, or XML "
+              "outside the FHIR namespace); name the file to validate it", file=sys.stderr)
     if not results:
-        raise UsageError("no FHIR resources to validate (every JSON file found was skipped)")
+        raise UsageError("no FHIR resources to validate (every file found was skipped)")
     if args.format == "json":
         report = render_json(results)
     elif args.format == "junit":
@@ -84,16 +87,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _input_files(paths: Sequence[str]) -> list[tuple[Path, bool]]:
-    """The files to validate. A folder gives every ``*.json`` below it except hidden ones and
-    an example's expected outcome (``X.expected.json`` beside ``X.json``); a named file is
-    always validated. Each file comes with whether a folder walk found it."""
+    """The files to validate. A folder gives every ``*.json`` and ``*.xml`` below it except
+    hidden ones and an example's expected outcome (``X.expected.json`` beside ``X.json``); a
+    named file (``-``: standard input) is always validated. Each file comes with whether a
+    folder walk found it."""
     files: list[tuple[Path, bool]] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*.json") if not _hidden(p.relative_to(path)))
+        if raw == STDIN:
+            files.append((path, False))
+        elif path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in (".json", ".xml")
+                           and p.is_file() and not _hidden(p.relative_to(path)))
             if not found:
-                raise UsageError(f"{raw}: no .json files in this folder")
+                raise UsageError(f"{raw}: no .json files and no .xml files in this folder")
             files.extend((p, True) for p in found if not _expected_outcome(p))
         elif path.is_file():
             files.append((path, False))
@@ -173,19 +180,25 @@ def _each(validator: Validator, files: Sequence[tuple[Path, bool]], profiles: Se
 
 def _validate_file(validator: Validator, path: Path, profiles: Sequence[str],
                    walked: bool) -> ValidationResult | None:
-    """The file's result; None for a walked file that is JSON but no FHIR resource (a
-    generator's ``manifest.json``): without a ``resourceType`` there is nothing to check it
-    against, so only a file named on the command line is reported as invalid for it."""
+    """The file's result; None for a walked file that is JSON or XML but no FHIR resource (a
+    generator's ``manifest.json``, a ``pom.xml``): without a ``resourceType`` there is nothing
+    to check it against, so only a file named on the command line is reported as invalid."""
     try:
-        data = path.read_bytes()
+        data = sys.stdin.buffer.read() if str(path) == STDIN else path.read_bytes()
     except OSError as exc:
         return ValidationResult((Issue("fatal", "exception", "", f"cannot read the file: "
                                        f"{exc.strerror}", "io"),), str(path))
     if not walked:
         return validator.validate(data, profiles=profiles, source=str(path))
-    parsed, problem = parse_json(data)
-    if problem is not None:
-        return ValidationResult((problem,), str(path))
+    from ..formats.xml_read import read_resource
+
+    parsed, problems, form = read_resource(data)
+    if parsed is None and any(p.rule == "xml-not-fhir" for p in problems):
+        return None  # XML, but no FHIR resource (a build file, an XSLT)
+    if parsed is None:
+        return ValidationResult(tuple(problems), str(path))
     if not isinstance(parsed, dict) or "resourceType" not in parsed:
         return None
-    return validator.validate(parsed, profiles=profiles, source=str(path))
+    # XML is read again by the validator, which then places each issue at a line and column.
+    return validator.validate(data if form == "xml" else parsed, profiles=profiles,
+                              source=str(path))

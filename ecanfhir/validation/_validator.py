@@ -17,6 +17,7 @@ from .._registry import Registry
 from .._schema import Schema
 from .._terminology import EXTERNAL_SYSTEMS, Terminology
 from ..formats._models import resource_json
+from ..formats._sniff import looks_like_xml
 from ._context import Run
 from ._issue import Issue, ValidationResult, sort_issues
 from ._options import ValidationOptions
@@ -43,10 +44,11 @@ class Validator:
 
     def validate(self, resource: Any, *, profiles: Sequence[str] = (),
                  source: str | None = None) -> ValidationResult:
-        """Validate one resource (a dict, or JSON text/bytes).
+        """Validate one resource (a dict, or JSON or XML text/bytes).
 
         Args:
-            resource: the resource; text or bytes are parsed as JSON first; a
+            resource: the resource; text or bytes are parsed first, as XML when they start
+                with ``<`` (FHIR XML, R4 §2.6.1), as JSON otherwise; a
                 ``fhir.resources`` object is serialised by its own JSON method.
             profiles: canonical URLs of profiles the resource must also conform to.
             source: a label for reports (a file name).
@@ -55,6 +57,8 @@ class Validator:
             The issues found; ``result.ok`` is True when none is an error.
         """
         resource = resource_json(resource)
+        if isinstance(resource, (str, bytes, bytearray)) and looks_like_xml(resource):
+            return self._validate_xml(resource, profiles=profiles, source=source)
         if isinstance(resource, (str, bytes, bytearray)):
             parsed, problem = parse_json(resource)
             if problem is not None:
@@ -74,6 +78,19 @@ class Validator:
                 run, lambda f, target, url: conforms(run, f, target, url)))
         run.issues.extend(_external_note(run.external_systems))
         return ValidationResult(sort_issues(run.issues), source)
+
+    def _validate_xml(self, text: str | bytes | bytearray, *, profiles: Sequence[str],
+                      source: str | None) -> ValidationResult:
+        """FHIR XML: the issues of reading it, then those of its JSON form, each with the line
+        and column of its element."""
+        from ..formats.xml_read import read_xml
+
+        read = read_xml(text)
+        if read.resource is None:
+            return ValidationResult(tuple(read.issues), source)
+        found = self.validate(read.resource, profiles=profiles, source=source)
+        return ValidationResult(sort_issues([*read.issues, *map(read.locate, found.issues)]),
+                                source)
 
 
 def _external_note(systems: set[str]) -> list[Issue]:

@@ -1,0 +1,283 @@
+"""Reading XML safely into a small tree that remembers where each node starts.
+
+FHIR XML (R4 §2.6.1) is plain namespaced XML 1.0 without DTDs; a document that declares one
+is refused, as the HL7 Java validator does (it sets ``disallow-doctype-decl``). The parser is
+defusedxml's SAX driver over expat: no DTD, no entity declarations (so no "billion laughs"
+expansion), no external entities or network access. The tree keeps, for each element, its
+namespace, attributes, content in document order (text, CDATA, comments, processing
+instructions, child elements) and its line and column, for issues that say where.
+
+>>> root = parse_tree(b'<Patient xmlns="http://hl7.org/fhir"><id value="a"/></Patient>')
+>>> root.name, root.ns, root.elements()[0].attribute("value"), root.elements()[0].column
+('Patient', 'http://hl7.org/fhir', 'a', 38)
+"""
+
+from __future__ import annotations
+
+import io
+import xml.sax
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+from xml.sax import handler as sax_handler
+from xml.sax.xmlreader import Locator
+
+from defusedxml.common import DefusedXmlException, DTDForbidden, EntitiesForbidden
+from defusedxml.expatreader import DefusedExpatParser
+
+__all__ = ["Attribute", "Content", "Node", "Text", "XmlRefused", "parse_tree", "serialize"]
+
+TextKind = Literal["text", "cdata", "comment", "pi"]
+
+
+@dataclass(slots=True)
+class Text:
+    """Character data (or a comment or processing instruction) where it starts."""
+
+    value: str
+    line: int
+    column: int
+    kind: TextKind = "text"
+
+
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    ns: str | None
+    name: str  # local name
+    qname: str  # as written (prefix:name)
+    value: str
+
+
+@dataclass(slots=True)
+class Node:
+    """One element, with its content in document order."""
+
+    ns: str | None
+    name: str  # local name
+    qname: str
+    attributes: list[Attribute]
+    line: int
+    column: int
+    prefixes: list[tuple[str, str]] = field(default_factory=list)  # declared here: (prefix, uri)
+    content: list[Node | Text] = field(default_factory=list)
+
+    def elements(self) -> list[Node]:
+        return [c for c in self.content if isinstance(c, Node)]
+
+    def texts(self) -> list[Text]:
+        return [c for c in self.content if isinstance(c, Text)]
+
+    def attribute(self, name: str) -> str | None:
+        return next((a.value for a in self.attributes if a.ns is None and a.name == name), None)
+
+
+Content = Node | Text
+
+
+class XmlRefused(ValueError):
+    """The input is not well-formed XML, or uses what FHIR XML may not (a DTD, entities)."""
+
+    def __init__(self, message: str, line: int = 0, column: int = 0) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+
+
+def _names(expat_name: str) -> tuple[str | None, str, str]:
+    """(namespace, local name, qualified name) of an expat ``uri local prefix`` name."""
+    parts = expat_name.split(" ")
+    if len(parts) == 1:
+        return None, parts[0], parts[0]
+    if len(parts) == 3:
+        return parts[0], parts[1], f"{parts[2]}:{parts[1]}"
+    return parts[0], parts[1], parts[1]
+
+
+class _SafeReader(DefusedExpatParser):
+    """defusedxml's SAX driver (no DTD, entities or external references), handing elements to
+    the tree builder with their prefixes (the SAX layer drops an element's prefix)."""
+
+    def __init__(self, builder: _TreeBuilder) -> None:
+        super().__init__(namespaceHandling=1, forbid_dtd=True, forbid_entities=True,
+                         forbid_external=True)
+        self.builder = builder
+        self.setContentHandler(builder)
+        self.setProperty(sax_handler.property_lexical_handler, builder)
+
+    def start_element_ns(self, name: str, attrs: Mapping[str, str]) -> None:
+        self.builder.start(name, attrs)
+
+    def end_element_ns(self, name: str) -> None:
+        self.builder.end()
+
+
+class _TreeBuilder(sax_handler.ContentHandler):
+    """SAX events → :class:`Node` tree; comments and CDATA come through the lexical handler."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.locator: Locator | None = None
+        self.stack: list[Node] = []
+        self.root: Node | None = None
+        self.prolog: list[Text] = []  # processing instructions and comments outside the root
+        self._pending: list[tuple[str, str]] = []
+        self._cdata = False
+
+    def _where(self) -> tuple[int, int]:
+        if self.locator is None:
+            return 0, 0
+        # expat counts columns from 0; people (and the HL7 validator) from 1.
+        return self.locator.getLineNumber() or 0, (self.locator.getColumnNumber() or 0) + 1
+
+    def setDocumentLocator(self, locator: Locator) -> None:
+        self.locator = locator
+
+    def startPrefixMapping(self, prefix: str | None, uri: str) -> None:
+        self._pending.append((prefix or "", uri))
+
+    def start(self, name: str, attrs: Mapping[str, str]) -> None:
+        """An element starts; names come from expat as ``uri local prefix`` (or ``local``)."""
+        line, column = self._where()
+        ns, local, qname = _names(name)
+        attributes = [Attribute(*_names(key), value) for key, value in attrs.items()]
+        node = Node(ns, local, qname, attributes, line, column, self._pending)
+        self._pending = []
+        if self.stack:
+            self.stack[-1].content.append(node)
+        else:
+            self.root = node
+        self.stack.append(node)
+
+    def end(self) -> None:
+        self.stack.pop()
+
+    def characters(self, content: str) -> None:
+        if not self.stack:
+            return
+        kind: TextKind = "cdata" if self._cdata else "text"
+        siblings = self.stack[-1].content
+        last = siblings[-1] if siblings else None
+        if isinstance(last, Text) and last.kind == kind:
+            last.value += content  # expat delivers text in pieces
+            return
+        line, column = self._where()
+        siblings.append(Text(content, line, column, kind))
+
+    def processingInstruction(self, target: str, data: str) -> None:
+        self._other(Text(f"{target} {data}".strip(), *self._where(), kind="pi"))
+
+    # -- lexical handler (xml.sax.handler.property_lexical_handler) ----------------------
+    def comment(self, content: str) -> None:
+        self._other(Text(content, *self._where(), kind="comment"))
+
+    def startCDATA(self) -> None:
+        self._cdata = True
+
+    def endCDATA(self) -> None:
+        self._cdata = False
+
+    def startDTD(self, name: str, public_id: str, system_id: str) -> None:
+        raise DTDForbidden(name, system_id, public_id)
+
+    def endDTD(self) -> None:
+        pass
+
+    def _other(self, text: Text) -> None:
+        (self.stack[-1].content if self.stack else self.prolog).append(text)
+
+
+def parse_tree(data: str | bytes | bytearray) -> Node:
+    """Parse XML into a :class:`Node` tree.
+
+    Raises:
+        XmlRefused: not well-formed, or a DTD, entity declaration or external reference.
+    """
+    return parse_document(data)[0]
+
+
+def parse_document(data: str | bytes | bytearray) -> tuple[Node, list[Text]]:
+    """The root element and what stands outside it (comments, processing instructions)."""
+    builder = _TreeBuilder()
+    parser = _SafeReader(builder)
+    try:
+        if isinstance(data, str):
+            # A str is text already: its encoding declaration no longer applies, so expat is
+            # given UTF-8 bytes and told so.
+            source = xml.sax.xmlreader.InputSource()
+            source.setByteStream(io.BytesIO(data.encode("utf-8", "surrogatepass")))
+            source.setEncoding("utf-8")
+        else:
+            source = xml.sax.xmlreader.InputSource()
+            source.setByteStream(io.BytesIO(bytes(data)))
+        parser.parse(source)
+    except (DTDForbidden, EntitiesForbidden) as exc:
+        line, column = builder._where()
+        raise XmlRefused(_refusal(exc), line, column) from None
+    except DefusedXmlException as exc:  # an external entity reference
+        line, column = builder._where()
+        raise XmlRefused(f"the XML refers to an external entity ({exc}); FHIR XML may not",
+                         line, column) from None
+    except xml.sax.SAXParseException as exc:
+        raise XmlRefused(f"the input is not well-formed XML: {exc.getMessage()}",
+                         exc.getLineNumber() or 0, (exc.getColumnNumber() or 0) + 1) from None
+    except RecursionError:
+        raise XmlRefused("the XML is nested too deeply to read") from None
+    if builder.root is None:
+        raise XmlRefused("the input holds no XML element")
+    return builder.root, builder.prolog
+
+
+def _refusal(exc: DefusedXmlException) -> str:
+    if isinstance(exc, DTDForbidden):
+        return ("the XML has a document type declaration (DTD): FHIR XML may not have one, and "
+                "its entities are not expanded (a security risk)")
+    return ("the XML declares entities: FHIR XML may not, and they are not expanded (a "
+            "security risk such as 'billion laughs')")
+
+
+# -- serialising a subtree (the narrative's XHTML) -----------------------------------------
+def serialize(node: Node, *, declare: dict[str, str] | None = None) -> str:
+    """The element as XML text, with its own namespace declared on it (as FHIR JSON carries
+    the narrative div: ``<div xmlns="http://www.w3.org/1999/xhtml">…</div>``)."""
+    out: list[str] = []
+    _write(node, out, declared={} if declare is None else dict(declare))
+    return "".join(out)
+
+
+def _write(node: Node, out: list[str], *, declared: dict[str, str]) -> None:
+    prefix = node.qname.partition(":")[0] if ":" in node.qname else ""
+    scope = dict(declared)
+    decls: list[tuple[str, str]] = []
+    for p, uri in node.prefixes:
+        if scope.get(p) != uri:
+            decls.append((p, uri))
+            scope[p] = uri
+    if scope.get(prefix, "") != (node.ns or ""):
+        decls.insert(0, (prefix, node.ns or ""))
+        scope[prefix] = node.ns or ""
+    out.append("<" + node.qname)
+    for p, uri in decls:
+        out.append(f' xmlns{":" + p if p else ""}="{_escape_attr(uri)}"')
+    for attr in node.attributes:
+        out.append(f' {attr.qname}="{_escape_attr(attr.value)}"')
+    if not any(isinstance(c, Node) or c.kind in ("text", "cdata") for c in node.content):
+        out.append("/>")
+        return
+    out.append(">")
+    for child in node.content:
+        if isinstance(child, Node):
+            _write(child, out, declared=scope)
+        elif child.kind in ("text", "cdata"):
+            out.append(_escape_text(child.value))
+        elif child.kind == "comment":
+            out.append(f"<!--{child.value}-->")
+    out.append(f"</{node.qname}>")
+
+
+def _escape_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _escape_attr(text: str) -> str:
+    return (_escape_text(text).replace('"', "&quot;").replace("\n", "&#10;")
+            .replace("\r", "&#13;").replace("\t", "&#9;"))
