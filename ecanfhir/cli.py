@@ -19,8 +19,8 @@ EXIT_INTERNAL = 3
 __all__ = ["main"]
 
 # Subcommands, in the order `ecanfhir --help` lists them; each module has add_parser and run.
-COMMANDS = ("demo", "validate", "generate", "send", "serve", "conformance", "snapshot",
-            "package", "align")
+COMMANDS = ("demo", "validate", "convert", "generate", "send", "serve", "conformance",
+            "snapshot", "package", "align")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -28,8 +28,11 @@ def add_parser(sub: Any) -> None:
     g.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
     g.add_argument("--invalid", action="store_true",
                    help="negative cases, one targeted rule violation each")
+    g.add_argument("--format", choices=("json", "xml"), default="json",
+                   help="write the messages as FHIR JSON (default) or FHIR XML (.xml files; "
+                        "the manifest stays JSON)")
     g.add_argument("--pretty", action="store_true",
-                   help="indent the JSON files (default: compact, fastest)")
+                   help="indent the message files (default: compact, fastest)")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     g.set_defaults(run=run)
 
@@ -55,10 +58,10 @@ def run(args: argparse.Namespace) -> int:
                 task = bar.add_task(f"generating {args.kind}", total=args.count)
                 summary = write_cases(args.kind, out, count=args.count, seed=args.seed,
                                       invalid=args.invalid, pretty=args.pretty,
-                                      advance=lambda: bar.advance(task))
+                                      advance=lambda: bar.advance(task), format=args.format)
         else:
             summary = write_cases(args.kind, out, count=args.count, seed=args.seed,
-                                  invalid=args.invalid, pretty=args.pretty)
+                                  invalid=args.invalid, pretty=args.pretty, format=args.format)
     except OSError as exc:
         raise UsageError(f"--out {args.out}: cannot write there "
                          f"({exc.strerror or exc})") from exc

@@ -3,15 +3,16 @@ MedCom reliable messaging (:class:`ecanfhir.client.Client`) and print a table of
 acknowledgements.
 
 Every file is read before anything is sent (a file that is not a message Bundle is a usage
-error, exit 2). Exit 0 when every message was acknowledged ``ok``; 1 when any got
-``fatal-error`` or could not be delivered. When the endpoint cannot be reached at all, the
-remaining messages are not tried.
+error, exit 2). A file may be FHIR JSON or FHIR XML, told apart by content; each message goes
+over the wire in its file's format (``application/fhir+json`` or ``application/fhir+xml``,
+every resend too), unless ``--format`` says otherwise. Exit 0 when every message was
+acknowledged ``ok``; 1 when any got ``fatal-error`` or could not be delivered. When the
+endpoint cannot be reached at all, the remaining messages are not tried.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -34,9 +35,9 @@ MAX_ISSUES_SHOWN = 3
 
 def add_parser(sub: Any) -> None:
     s = sub.add_parser("send", help="send messages to a $process-message endpoint",
-                       description="Send eCAN+ message Bundles (JSON files, or every *.json of a "
-                       "directory) to [base]/$process-message, resending on transient errors as "
-                       "MedCom allows, and print the acknowledgements.")
+                       description="Send eCAN+ message Bundles (FHIR JSON or XML files, or every "
+                       "*.json and *.xml of a directory) to [base]/$process-message, resending "
+                       "on transient errors as MedCom allows, and print the acknowledgements.")
     s.add_argument("paths", nargs="+", metavar="FILE|DIR", help="message Bundle files or "
                    "directories of them")
     s.add_argument("--endpoint", required=True, metavar="URL",
@@ -45,6 +46,8 @@ def add_parser(sub: Any) -> None:
                    help="resends after a transient error, timeout or 5xx (default: 2, MedCom)")
     s.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                    help="per request (default: 30)")
+    s.add_argument("--format", choices=("json", "xml"),
+                   help="send every message in this format (default: each file's own)")
     auth = s.add_argument_group("SMART Backend Services authorization (all three, or none)")
     auth.add_argument("--auth-client-id", metavar="ID", help="the registered client_id")
     auth.add_argument("--auth-key", metavar="FILE", help="private key: PEM or JWK (RSA for "
@@ -83,23 +86,23 @@ def run(args: argparse.Namespace) -> int:
     rows: list[Row] = []
     with Client(endpoint, auth=auth, retry=RetryPolicy(max_retries=args.max_retries),
                 timeout=args.timeout) as client, _progress(len(messages)) as advance:
-        for path, bundle in messages:
-            row = _send(client, path, bundle)
+        for path, bundle, form in messages:
+            row = _send(client, path, bundle, args.format or form)
             rows.append(row)
             advance()
             if row.code == "unreachable":
                 print(f"ecanfhir: {row.issues}", file=sys.stderr)
-                rows += [Row(str(p), _header_id(b), "not sent", 0, "") for p, b in
+                rows += [Row(str(p), _header_id(b), "not sent", 0, "") for p, b, _ in
                          messages[len(rows):]]
                 break
     _print_summary(rows)
     return EXIT_OK if all(r.ok for r in rows) else EXIT_INVALID
 
 
-def _send(client: Any, path: Path, bundle: dict[str, Any]) -> Row:
+def _send(client: Any, path: Path, bundle: dict[str, Any], form: str) -> Row:
     header_id = _header_id(bundle)
     try:
-        ack = client.send_message(bundle)
+        ack = client.send_message(bundle, format=form)
     except TransportError as exc:
         return Row(str(path), header_id, "unreachable", exc.attempts, str(exc))
     except ServerError as exc:
@@ -135,20 +138,21 @@ def _auth(args: argparse.Namespace) -> Any:
                             scope=args.auth_scope)
 
 
-def _read_messages(paths: Sequence[str]) -> Iterator[tuple[Path, dict[str, Any]]]:
-    """Every message Bundle named, read before anything is sent.
+def _read_messages(paths: Sequence[str]) -> Iterator[tuple[Path, dict[str, Any], str]]:
+    """Every message Bundle named, with its file's format, read before anything is sent.
 
     A file named on the command line must be a message (else exit 2); in a directory, JSON
-    that is not a message Bundle (``ecanfhir generate``'s ``manifest.json``) is skipped, and
-    said so on stderr.
+    or XML that is not a message Bundle (``ecanfhir generate``'s ``manifest.json``, a build
+    file) is skipped, and said so on stderr.
     """
     files: list[tuple[Path, bool]] = []
     for name in paths:
         path = Path(name)
         if path.is_dir():
-            found = sorted(p for p in path.glob("*.json") if p.is_file())
+            found = sorted(p for p in path.iterdir()
+                           if p.suffix in (".json", ".xml") and p.is_file())
             if not found:
-                raise UsageError(f"{name}: no *.json files in this directory")
+                raise UsageError(f"{name}: no *.json or *.xml files in this directory")
             files += [(p, True) for p in found]
         elif path.is_file():
             files.append((path, False))
@@ -156,22 +160,44 @@ def _read_messages(paths: Sequence[str]) -> Iterator[tuple[Path, dict[str, Any]]
             raise UsageError(f"{name}: no such file or directory")
     loaded = []
     for path, in_directory in files:
-        try:
-            bundle = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise UsageError(f"{path}: {exc.strerror}") from exc
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise UsageError(f"{path}: not JSON ({exc})") from exc
+        bundle, form, unreadable = _read_file(path)
+        if unreadable and in_directory and form == "xml" and bundle is None:
+            print(f"ecanfhir send: skipping {path}: {unreadable}", file=sys.stderr)
+            continue
+        if unreadable:
+            raise UsageError(f"{path}: {unreadable}")
         problem = _not_a_message(bundle)
         if problem and in_directory and not _is_bundle(bundle):
             print(f"ecanfhir send: skipping {path}: {problem}", file=sys.stderr)
             continue
         if problem:
             raise UsageError(f"{path}: {problem}")
-        loaded.append((path, bundle))
+        loaded.append((path, bundle, form))
     if not loaded:
         raise UsageError("no message Bundle to send")
     yield from loaded
+
+
+def _read_file(path: Path) -> tuple[Any, str, str | None]:
+    """(the resource in JSON form, "json" or "xml", why it cannot be sent as read, or None).
+
+    XML with errors is not sent: what its JSON form left out would be lost on the wire.
+    """
+    from ..formats.xml_read import read_resource
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror}") from exc
+    resource, issues, form = read_resource(data)
+    errors = [i for i in issues if i.is_error]
+    if not errors:
+        return resource, form, None
+    first = errors[0]
+    where = f"{first.expression}: " if first.expression else ""
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    kind = "JSON" if form == "json" else "FHIR XML"
+    return resource, form, f"not {kind} ({where}{first.message}){more}"
 
 
 def _is_bundle(value: Any) -> bool:

@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ._cases import Kind, SyntheticCase, draw_case
 from ._invalid import MUTATIONS, Expected
@@ -100,7 +100,8 @@ def dumps(data: Any, *, pretty: bool = False) -> bytes:
 
 
 def write_cases(kind: Kind, out: Path, *, count: int, seed: int, invalid: bool = False,
-                pretty: bool = False, advance: Callable[[], None] | None = None) -> Summary:
+                pretty: bool = False, advance: Callable[[], None] | None = None,
+                format: Literal["json", "xml"] = "json") -> Summary:
     """Generate cases into the folder ``out`` (created if needed) with a ``manifest.json``.
 
     Args:
@@ -111,6 +112,8 @@ def write_cases(kind: Kind, out: Path, *, count: int, seed: int, invalid: bool =
         invalid: negative cases, each labelled in the manifest with its rule and location.
         pretty: indent the message files (the manifest is always indented).
         advance: called once per case written (a progress bar).
+        format: ``xml`` writes each message as FHIR XML (``.xml`` files, same stems); the
+            manifest stays JSON.
 
     Raises:
         ValueError: count below 1.
@@ -120,8 +123,9 @@ def write_cases(kind: Kind, out: Path, *, count: int, seed: int, invalid: bool =
     entries: list[dict[str, Any]] = []
     last = 0
     for generated in generate(kind, count=count, seed=seed, invalid=invalid):
-        (out / generated.name).write_bytes(dumps(generated.bundle, pretty=pretty))
-        entries.append(generated.manifest_entry())
+        name, data = _serialised(generated, format=format, pretty=pretty)
+        (out / name).write_bytes(data)
+        entries.append({**generated.manifest_entry(), "file": name})
         if advance is not None and generated.case.number != last:
             advance()
         last = generated.case.number
@@ -129,3 +133,12 @@ def write_cases(kind: Kind, out: Path, *, count: int, seed: int, invalid: bool =
                 "invalid": invalid, "files": entries}
     (out / MANIFEST).write_bytes(dumps(manifest, pretty=True))
     return Summary(count, len(entries), out)
+
+
+def _serialised(generated: GeneratedFile, *, format: str, pretty: bool) -> tuple[str, bytes]:
+    if format == "json":
+        return generated.name, dumps(generated.bundle, pretty=pretty)
+    from ..formats.xml_write import to_xml
+
+    return (generated.name.removesuffix(".json") + ".xml",
+            to_xml(generated.bundle, pretty=pretty).encode("utf-8"))

@@ -1,0 +1,105 @@
+"""``ecanfhir send`` puts each file on the wire in its own format (read by content):
+``application/fhir+xml`` for XML files, ``application/fhir+json`` for JSON, or what
+``--format`` says; XML that could not be read whole is not sent."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from ecanfhir.builders import (
+    BuildContext,
+    CancerDiagnosis,
+    Organization,
+    Patient,
+    Referral,
+    build_acknowledgement,
+    build_referral_message,
+)
+from ecanfhir.cli import main
+from ecanfhir.formats.xml_read import parse_xml
+from ecanfhir.formats.xml_write import to_xml
+
+BASE = "http://centre.test/fhir"
+AT = datetime(2026, 11, 27, 9, 15, tzinfo=UTC)
+
+
+def message(case_id: str, seed: int) -> dict[str, Any]:
+    return build_referral_message(
+        Referral(case_id, "tumour-board-review", "National tumour board assessment", AT),
+        sender=Organization("Hospital A oncology", sor="123456789012", gln="5790000121526"),
+        receiver=Organization("National cancer centre", sor="987654321098",
+                              gln="5790000000005"),
+        patient=Patient("Testpatient", ("Bruno",), cpr="2512489996", gender="male"),
+        diagnosis=CancerDiagnosis(date(2026, 11, 20), icd10="C50.4", morphology="8500/3"),
+        context=BuildContext.seeded(seed, at=AT))
+
+
+@pytest.fixture
+def received() -> Any:
+    """The centre, mocked: records each request's media type and body, acknowledges ok."""
+    seen: list[tuple[str, Any]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        media = request.headers["Content-Type"]
+        body = (parse_xml(request.content)[0] if "xml" in media
+                else json.loads(request.content))
+        seen.append((media, body))
+        ack = build_acknowledgement(body, "ok", context=BuildContext.seeded(9, at=AT))
+        return httpx.Response(200, json=ack, headers={"Content-Type": "application/fhir+json"})
+
+    with respx.mock(assert_all_called=False) as router:
+        router.post(f"{BASE}/$process-message").mock(side_effect=answer)
+        yield seen
+
+
+def files(tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    xml_message, json_message = message("CASE-1", 1), message("CASE-2", 2)
+    (tmp_path / "a.xml").write_text(to_xml(xml_message), encoding="utf-8")
+    (tmp_path / "b.json").write_text(json.dumps(json_message), encoding="utf-8")
+    return xml_message, json_message
+
+
+def test_each_file_goes_in_its_own_format(tmp_path: Path, received: Any,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """The XML file is sent as application/fhir+xml with the same content; JSON as JSON."""
+    xml_message, json_message = files(tmp_path)
+    assert main(["send", str(tmp_path), "--endpoint", BASE]) == 0
+    assert "2 message(s): 2 ok" in capsys.readouterr().out
+    assert [media for media, _ in received] == ["application/fhir+xml", "application/fhir+json"]
+    assert received[0][1] == xml_message and received[1][1] == json_message
+
+
+def test_format_option_overrides_the_files(tmp_path: Path, received: Any) -> None:
+    """--format json sends the XML file's message as JSON."""
+    xml_message, _ = files(tmp_path)
+    assert main(["send", str(tmp_path / "a.xml"), "--endpoint", BASE, "--format", "json"]) == 0
+    assert received == [("application/fhir+json", xml_message)]
+
+
+def test_xml_with_an_unknown_element_is_not_sent(tmp_path: Path, received: Any,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """What the JSON form would leave out is refused before anything is sent: exit 2."""
+    text = to_xml(message("CASE-1", 1)).replace("<type ", '<colour value="red"/><type ', 1)
+    (tmp_path / "a.xml").write_text(text, encoding="utf-8")
+    assert main(["send", str(tmp_path / "a.xml"), "--endpoint", BASE]) == 2
+    err = capsys.readouterr().err
+    assert "a.xml: not FHIR XML (Bundle.colour: " in err
+    assert received == []
+
+
+def test_xml_that_is_no_fhir_resource_is_skipped_in_a_directory(
+        tmp_path: Path, received: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """A build file beside the messages is skipped with a note, like manifest.json."""
+    files(tmp_path)
+    (tmp_path / "pom.xml").write_text("<project><modelVersion>4.0.0</modelVersion></project>",
+                                      encoding="utf-8")
+    assert main(["send", str(tmp_path), "--endpoint", BASE]) == 0
+    assert "skipping" in capsys.readouterr().err
+    assert len(received) == 2
