@@ -3,7 +3,8 @@
 Input types are frozen dataclasses that refuse impossible input with :class:`BuildError`
 (naming the field); the ``build_*`` functions return ``dict`` s ready to ``json.dumps`` and
 validate against the pilot package (``ecanfhir.pilot``). Ids and clock come from a
-:class:`BuildContext`, so a seeded context builds the same bundle every time.
+:class:`BuildContext`, so a seeded context builds the same bundle every time. The dicts are
+the FHIR JSON form: :func:`ecanfhir.formats.to_xml` writes the same content as FHIR XML.
 
 >>> from datetime import UTC, date, datetime
 >>> at = datetime(2026, 11, 27, 9, 15, tzinfo=UTC)
@@ -17,6 +18,9 @@ validate against the pilot package (``ecanfhir.pilot``). Ids and clock come from
 >>> build_acknowledgement(referral, "ok", context=BuildContext.seeded(43, at=at))["entry"][0][
 ...     "resource"]["response"]["code"]
 'ok'
+>>> from ecanfhir.formats import to_xml
+>>> to_xml(referral).splitlines()[1]
+'<Bundle xmlns="http://hl7.org/fhir">'
 """
 
 from __future__ import annotations

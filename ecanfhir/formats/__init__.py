@@ -8,15 +8,16 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["looks_like_xml", "parse_xml", "read_resource", "to_xml"]
+__all__ = ["looks_like_xml", "parse_xml", "read_resource", "to_json", "to_xml"]
 
 if TYPE_CHECKING:
     from ._sniff import looks_like_xml
+    from .json_write import to_json
     from .xml_read import parse_xml, read_resource
     from .xml_write import to_xml
 
 _HOMES = {"looks_like_xml": "_sniff", "parse_xml": "xml_read", "read_resource": "xml_read",
-          "to_xml": "xml_write"}
+          "to_json": "json_write", "to_xml": "xml_write"}
 
 
 def __getattr__(name: str) -> Any:
