@@ -15,7 +15,9 @@ Figures:
      against json.loads of the same files on the same cores;
   4. the CLI's cold start (``ecanfhir validate`` on one pilot message in a new process), against
      a new Python process that only imports json and parses the same file;
-  5. with ``--peer-medplum DIR`` (Medplum's validator installed there by the shared setup
+  5. the 50-resource bundle as FHIR XML (written by ``to_xml``): read and validated, and read
+     only, against ``xml.etree.ElementTree`` parsing the same bytes;
+  6. with ``--peer-medplum DIR`` (Medplum's validator installed there by the shared setup
      script: ``DIR/node22`` and ``DIR/medplum5/bench.mjs``), Medplum's warm median on the same
      bundle, measured in the same run, and the ratio ecanfhir / Medplum.
 
@@ -142,6 +144,24 @@ def medplum(directory: str, bundle: Path, runs: int) -> dict[str, Any]:
     return figures
 
 
+def xml_figures(validator: Any, raw50: bytes, label: str,
+                repeat: int) -> list[tuple[str, float, float]]:
+    """The bundle as FHIR XML: parse + validate and parse alone, each against xml.etree parsing
+    the same bytes (the floor for reading XML in Python, with no FHIR mapping)."""
+    from xml.etree import ElementTree
+
+    from ecanfhir.formats import parse_xml, to_xml
+
+    xml = to_xml(json.loads(raw50)).encode()
+    tree = median_time(lambda: ElementTree.fromstring(xml), repeat * 5)
+    both = median_time(lambda: validator.validate(xml), repeat)
+    parse = median_time(lambda: parse_xml(xml), repeat * 2)
+    errors = len(validator.validate(xml).errors)
+    return [(f"XML: 50-resource bundle, parse + validate ({len(xml) // 1024} KiB, {errors} "
+             "errors)", both, tree),
+            (f"XML: 50-resource bundle, parse_xml only ({label})", parse, tree)]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("bundle", nargs="?", help="a ~50-resource bundle (default: synthetic)")
@@ -171,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     t500 = median_time(lambda: validator.validate(json.loads(raw500)), max(3, args.repeat // 4))
     f500 = median_time(lambda: json.loads(raw500), args.repeat)
     errors50 = len(validator.validate(raw50).errors)
+    xml_rows = xml_figures(validator, raw50, label, args.repeat)
     peer = None
     if args.peer_medplum:
         with tempfile.TemporaryDirectory() as tmp:
@@ -184,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [
         (f"50-resource bundle ({label}, {len(raw50) // 1024} KiB, {errors50} errors)", t50, f50),
         (f"500-entry bundle ({len(raw500) // 1024} KiB)", t500, f500),
+        *xml_rows,
     ]
     with tempfile.TemporaryDirectory() as tmp:
         paths: list[str] = []
@@ -201,11 +223,14 @@ def main(argv: list[str] | None = None) -> int:
     rows.append((f"CLI cold start (new process, {PILOT_MESSAGE.name})", cli, floor))
 
     print(f"{'measurement':<72} {'time':>10} {'json.loads':>11} {'ratio':>7}")
+    print("(rows marked 'XML' compare with xml.etree.ElementTree.fromstring of the same bytes)")
     for name, value, base in rows:
         print(f"{name:<72} {value * 1000:>8.2f}ms {base * 1000:>9.2f}ms {value / base:>6.1f}x")
     growth = t500 / t50
     print(f"\n500-entry vs 50-resource bundle: {growth:.1f}x (target <= 10x)")
     print(f"50-resource bundle vs json.loads: {t50 / f50:.1f}x (target <= 12x)")
+    print(f"XML 50-resource bundle, parse + validate vs the JSON path: "
+          f"{xml_rows[0][1] / t50:.2f}x")
     print(f"CLI cold start: {cli:.3f}s, {cli / floor:.2f}x the json-only process "
           "(target <= 0.25 s, <= 1.2x)")
     if peer is not None:

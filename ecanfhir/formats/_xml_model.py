@@ -109,14 +109,16 @@ class XmlType:
     # Every element/attribute name (choices expanded) → (the child, its type code).
     by_name: Mapping[str, tuple[XmlChild, str]] = field(repr=False)
     kind: str = ""  # "resource", "complex-type", "primitive-type" or "" for a backbone element
+    # Each child's position in definition order, by its definition name.
+    positions: Mapping[str, int] = field(default_factory=dict, repr=False)
 
     def child(self, name: str) -> XmlChild:
         """The child named ``name`` in the definition (``value`` for ``value[x]``)."""
-        return next(c for c in self.children if c.name == name)
+        return self.children[self.positions[name]]
 
     def order(self, child: XmlChild) -> int:
         """The child's position in definition order (XML requires this order)."""
-        return self.children.index(child)
+        return self.positions[child.name]
 
 
 @cache
@@ -164,7 +166,8 @@ def _model(node: ElementNode, kind: str) -> XmlType:
     for child in children:
         for name, code in child.xml_names.items():
             by_name.setdefault(name, (child, code))
-    return XmlType(node.path, children, by_name, kind)
+    positions = {child.name: n for n, child in reversed(list(enumerate(children)))}
+    return XmlType(node.path, children, by_name, kind, positions)
 
 
 def _child(node: ElementNode) -> XmlChild:

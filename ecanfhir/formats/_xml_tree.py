@@ -19,13 +19,15 @@ import xml.sax
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
+from xml.parsers.expat import XMLParserType
 from xml.sax import handler as sax_handler
 from xml.sax.xmlreader import Locator
 
 from defusedxml.common import DefusedXmlException, DTDForbidden, EntitiesForbidden
 from defusedxml.expatreader import DefusedExpatParser
 
-__all__ = ["Attribute", "Content", "Node", "Text", "XmlRefused", "parse_tree", "serialize"]
+__all__ = ["Attribute", "Content", "Document", "Node", "Text", "XmlRefused", "parse_document",
+           "parse_tree", "serialize"]
 
 TextKind = Literal["text", "cdata", "comment", "pi"]
 
@@ -60,6 +62,8 @@ class Node:
     column: int
     prefixes: list[tuple[str, str]] = field(default_factory=list)  # declared here: (prefix, uri)
     content: list[Node | Text] = field(default_factory=list)
+    start: int = -1  # byte offset of the start tag in the parsed bytes
+    stop: int = -1  # byte offset of the end tag (or just after an empty-element tag)
 
     def elements(self) -> list[Node]:
         return [c for c in self.content if isinstance(c, Node)]
@@ -104,6 +108,12 @@ class _SafeReader(DefusedExpatParser):
         self.setContentHandler(builder)
         self.setProperty(sax_handler.property_lexical_handler, builder)
 
+    def reset(self) -> None:
+        super().reset()
+        expat: XMLParserType = vars(self)["_parser"]  # set by reset(); not in the type stubs
+        expat.XmlDeclHandler = self.builder.xml_decl
+        self.builder.expat = expat
+
     def start_element_ns(self, name: str, attrs: Mapping[str, str]) -> None:
         self.builder.start(name, attrs)
 
@@ -117,6 +127,8 @@ class _TreeBuilder(sax_handler.ContentHandler):
     def __init__(self) -> None:
         super().__init__()
         self.locator: Locator | None = None
+        self.expat: XMLParserType | None = None  # the parser itself, for positions
+        self.encoding: str | None = None  # as the XML declaration names it
         self.stack: list[Node] = []
         self.root: Node | None = None
         self.prolog: list[Text] = []  # processing instructions and comments outside the root
@@ -124,9 +136,11 @@ class _TreeBuilder(sax_handler.ContentHandler):
         self._cdata = False
 
     def _where(self) -> tuple[int, int]:
+        if self.expat is not None:
+            # expat counts columns from 0; people (and the HL7 validator) from 1.
+            return self.expat.CurrentLineNumber, self.expat.CurrentColumnNumber + 1
         if self.locator is None:
             return 0, 0
-        # expat counts columns from 0; people (and the HL7 validator) from 1.
         return self.locator.getLineNumber() or 0, (self.locator.getColumnNumber() or 0) + 1
 
     def setDocumentLocator(self, locator: Locator) -> None:
@@ -141,6 +155,8 @@ class _TreeBuilder(sax_handler.ContentHandler):
         ns, local, qname = _names(name)
         attributes = [Attribute(*_names(key), value) for key, value in attrs.items()]
         node = Node(ns, local, qname, attributes, line, column, self._pending)
+        if self.expat is not None:
+            node.start = self.expat.CurrentByteIndex
         self._pending = []
         if self.stack:
             self.stack[-1].content.append(node)
@@ -149,7 +165,12 @@ class _TreeBuilder(sax_handler.ContentHandler):
         self.stack.append(node)
 
     def end(self) -> None:
-        self.stack.pop()
+        node = self.stack.pop()
+        if self.expat is not None:
+            node.stop = self.expat.CurrentByteIndex
+
+    def xml_decl(self, version: str, encoding: str | None, standalone: int) -> None:
+        self.encoding = encoding
 
     def characters(self, content: str) -> None:
         if not self.stack:
@@ -186,29 +207,48 @@ class _TreeBuilder(sax_handler.ContentHandler):
         (self.stack[-1].content if self.stack else self.prolog).append(text)
 
 
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A parsed document: its root element, what stands outside it (comments, processing
+    instructions), and its bytes when they are UTF-8 (to quote an element as written)."""
+
+    root: Node
+    prolog: list[Text]
+    utf8: bytes | None
+
+    def source(self, node: Node) -> str | None:
+        """The element's text exactly as written, when known (an element with content, in a
+        UTF-8 document); None otherwise."""
+        if self.utf8 is None or node.start < 0 or not node.content \
+                or self.utf8[node.stop:node.stop + 2] != b"</":
+            return None
+        end = self.utf8.find(b">", node.stop)
+        return self.utf8[node.start:end + 1].decode("utf-8") if end > 0 else None
+
+
 def parse_tree(data: str | bytes | bytearray) -> Node:
     """Parse XML into a :class:`Node` tree.
 
     Raises:
         XmlRefused: not well-formed, or a DTD, entity declaration or external reference.
     """
-    return parse_document(data)[0]
+    return parse_document(data).root
 
 
-def parse_document(data: str | bytes | bytearray) -> tuple[Node, list[Text]]:
+def parse_document(data: str | bytes | bytearray) -> Document:
     """The root element and what stands outside it (comments, processing instructions)."""
     builder = _TreeBuilder()
     parser = _SafeReader(builder)
+    source = xml.sax.xmlreader.InputSource()
     try:
         if isinstance(data, str):
             # A str is text already: its encoding declaration no longer applies, so expat is
             # given UTF-8 bytes and told so.
-            source = xml.sax.xmlreader.InputSource()
-            source.setByteStream(io.BytesIO(data.encode("utf-8", "surrogatepass")))
+            raw = data.encode("utf-8", "surrogatepass")
             source.setEncoding("utf-8")
         else:
-            source = xml.sax.xmlreader.InputSource()
-            source.setByteStream(io.BytesIO(bytes(data)))
+            raw = bytes(data)
+        source.setByteStream(io.BytesIO(raw))
         parser.parse(source)
     except (DTDForbidden, EntitiesForbidden) as exc:
         line, column = builder._where()
@@ -224,7 +264,10 @@ def parse_document(data: str | bytes | bytearray) -> tuple[Node, list[Text]]:
         raise XmlRefused("the XML is nested too deeply to read") from None
     if builder.root is None:
         raise XmlRefused("the input holds no XML element")
-    return builder.root, builder.prolog
+    utf8 = isinstance(data, str) or (
+        not raw.startswith((b"\xff\xfe", b"\xfe\xff"))
+        and (builder.encoding or "utf-8").lower().replace("_", "-") in ("utf-8", "utf8"))
+    return Document(builder.root, builder.prolog, raw if utf8 else None)
 
 
 def _refusal(exc: DefusedXmlException) -> str:

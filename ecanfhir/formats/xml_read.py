@@ -35,7 +35,7 @@ from typing import Any
 from ..validation._issue import Issue, IssueCode, Severity
 from ._sniff import looks_like_xml
 from ._xml_model import XmlChild, XmlType, child_model, is_resource_type, json_kind, type_model
-from ._xml_tree import Node, Text, XmlRefused, parse_document, serialize
+from ._xml_tree import Document, Node, Text, XmlRefused, parse_document, serialize
 
 __all__ = ["FHIR_NS", "XHTML_NS", "XmlRead", "looks_like_xml", "parse_xml", "read_resource",
            "read_xml"]
@@ -95,20 +95,21 @@ def read_resource(data: str | bytes | bytearray) -> tuple[Any, list[Issue], str]
 def read_xml(data: str | bytes | bytearray) -> XmlRead:
     """Like :func:`parse_xml`, also giving where each element starts."""
     try:
-        root, prolog = parse_document(data)
+        document = parse_document(data)
     except XmlRefused as exc:
         rule = "xml-syntax" if "well-formed" in str(exc) or "no XML" in str(exc) else "xml-unsafe"
         code: IssueCode = "structure" if rule == "xml-syntax" else "security"
         return XmlRead(None, [Issue("fatal", code, "", _at(str(exc), exc.line, exc.column),
                                     rule)])
+    root = document.root
     if root.ns != FHIR_NS or not is_resource_type(root.name):
         why = (f"unknown name '{root.name}'" if root.ns == FHIR_NS else
                f"wrong namespace '{root.ns or ''}', expected '{FHIR_NS}'")
         return XmlRead(None, [Issue("fatal", "structure", "", _at(
             f"this does not appear to be a FHIR resource ({why})", root.line, root.column),
             "xml-not-fhir")])
-    reader = _Reader()
-    for other in prolog:
+    reader = _Reader(document)
+    for other in document.prolog:
         if other.kind == "pi":
             reader.report("error", "invalid", root.name, "processing instructions are not "
                           "allowed in resources", "xml-content", other)
@@ -135,7 +136,8 @@ def _nearest(positions: Mapping[str, tuple[int, int]], expression: str) -> tuple
 class _Reader:
     """One document's conversion: the issues and positions it collects on the way."""
 
-    def __init__(self) -> None:
+    def __init__(self, document: Document) -> None:
+        self.document = document
         self.issues: list[Issue] = []
         self.positions: dict[str, tuple[int, int]] = {}
 
@@ -294,8 +296,14 @@ class _Reader:
         return self.resource(found, path)
 
     def _xhtml(self, node: Node, path: str) -> str:
-        # The narrative's namespace and content are judged on the text, as for JSON (the
-        # XHTML checks); an element in another namespace keeps it there, so they see it.
+        """The narrative as text: as written when it declares its own namespace (so JSON →
+        XML → JSON gives back the same text), else serialised with its namespace declared.
+        Its namespace and content are judged on the text, as for JSON (the XHTML checks)."""
+        if any(p == "" for p, _ in node.prefixes) and ":" not in node.qname \
+                and _self_contained(node):
+            written = self.document.source(node)
+            if written is not None:
+                return written
         return serialize(node)
 
 
@@ -320,6 +328,15 @@ def _visible(text: Text) -> Text:
     lines = lead.count("\n")
     column = len(lead) - lead.rfind("\n") if lines else text.column + len(lead)
     return Text(text.value, text.line + lines, column, text.kind)
+
+
+def _self_contained(node: Node, declared: frozenset[str] = frozenset({"xml"})) -> bool:
+    """Whether every prefix used inside the element is declared inside it."""
+    known = declared | {p for p, _ in node.prefixes}
+    names = [node.qname, *(a.qname for a in node.attributes)]
+    if any(":" in n and n.partition(":")[0] not in known for n in names):
+        return False
+    return all(_self_contained(c, known) for c in node.content if isinstance(c, Node))
 
 
 def _empty(node: Node) -> bool:

@@ -252,3 +252,19 @@ def test_positions_name_each_element() -> None:
     assert read.positions["Patient.name[0].given[0]"] == (3, 3)
     issue = Issue.error("value", "Patient.name[0].given[0].extension[2]", "m")
     assert read.locate(issue).message == "m (line 3, column 3)"
+
+
+def test_a_narrative_that_declares_its_namespace_is_kept_as_written() -> None:
+    """Entities, empty elements and spacing stay as they were (JSON → XML → JSON is the
+    identity on the div); a div in another encoding, or namespaced from outside, is
+    serialised with its namespace declared on it."""
+    div = f'<div {XHTML}>Say &quot;hi&quot;<p></p>\n  <br/></div>'
+    text = f'<Basic {NS}><text><status value="generated"/>{div}</text></Basic>'
+    assert parse_xml(text)[0]["text"]["div"] == div
+    latin = ('<?xml version="1.0" encoding="ISO-8859-1"?>' + text.replace("Say", "S\xe6y")
+             ).encode("latin-1")
+    assert parse_xml(latin)[0]["text"]["div"] == (f'<div {XHTML}>S\xe6y "hi"<p/>\n  <br/></div>')
+    outside = (f'<Basic {NS} xmlns:h="http://www.w3.org/1999/xhtml"><text><status '
+               'value="generated"/><h:div>A</h:div></text></Basic>')
+    assert parse_xml(outside)[0]["text"]["div"] == (
+        '<h:div xmlns:h="http://www.w3.org/1999/xhtml">A</h:div>')
