@@ -134,7 +134,7 @@ def centre(data):
     contained, refs = fixtures(
         ["referral", "consultation", "consultation-planned", "referral-transient",
          "referral-fatal"], data,
-        [binary("not-json", "{not json"), binary("xml-body", "<Bundle/>", "application/fhir+xml"),
+        [binary("not-json", "{not json"), binary("turtle-body", "[ a fhir:Bundle ] .", "text/turtle"),
          binary("a-patient", '{"resourceType": "Patient", "gender": "male"}')])
     variables = [
         var("bundleId", "Bundle.id", "referral"), var("mhId", "Bundle.entry[0].resource.id", "referral"),
@@ -261,11 +261,11 @@ def centre(data):
         test("bad-json", "Invalid JSON", "A body that is not JSON: 400 OperationOutcome.", ["REST-08", "REST-07"], [
             raw("post", "$process-message", sourceId="not-json"),
             check("400", response="bad"), check("OperationOutcome", resource="OperationOutcome")]),
-        test("unsupported-content-type", "Unsupported media type", "An XML body: 415.", ["REST-09", "REST-07"], [
-            raw("post", "$process-message", sourceId="xml-body"),
+        test("unsupported-content-type", "Unsupported media type", "A body in RDF Turtle, a FHIR format the centre does not speak: 415.", ["REST-09", "REST-07"], [
+            raw("post", "$process-message", sourceId="turtle-body"),
             check("415", responseCode="415"), check("OperationOutcome", resource="OperationOutcome")]),
-        test("unsupported-accept", "Accept the server cannot honour", "Accept XML only: 406.", ["REST-10"], [
-            raw("get", "metadata", requestHeader=[{"field": "Accept", "value": "application/fhir+xml"}]),
+        test("unsupported-accept", "Accept the server cannot honour", "Accept RDF Turtle only: 406.", ["REST-10"], [
+            raw("get", "metadata", requestHeader=[{"field": "Accept", "value": "text/turtle"}]),
             check("406", responseCode="406"), check("OperationOutcome", resource="OperationOutcome")]),
         test("not-a-message", "Not a message Bundle", "A Patient, or a collection Bundle, posted to $process-message: 400.",
              ["REST-13", "REST-07"], [

@@ -2,7 +2,8 @@
 
 Shared by ``test_centre_fuzz.py`` (a bounded run in the suite) and ``scripts/fuzz_centre.py``
 (10,000 requests and more). A request is arbitrary JSON, a valid message with one element
-replaced or deleted, a transaction of odd entries, or an odd URL, each with odd headers.
+replaced or deleted (as JSON, or as XML damaged further), a transaction of odd entries, or an
+odd URL, each with odd headers.
 The verdict: never a 5xx, and every 4xx is an OperationOutcome.
 """
 
@@ -18,6 +19,8 @@ from urllib.parse import quote
 import httpx
 from _centre_messages import consultation, referral
 from hypothesis import strategies as st
+
+from ecanfhir.formats import parse_xml, to_xml
 
 __all__ = ["Tally", "fuzz_requests", "send"]
 
@@ -45,6 +48,11 @@ HEADER_VALUES = ("application/fhir+json", "application/json", "application/fhir+
                  "application/fhir+json;q=0", "", "handling=strict", "handling=lenient",
                  "return=minimal", "return=OperationOutcome", 'W/"²"', 'W/"1"', "Bearer x",
                  "Bearer " + "A" * 300, "Basic Og==", "gzip", "identifier=a|b", "null")
+
+XML_ODD = ("<x/>", '<id value=""/>', "&amp;", "&lol;", "&#0;", "<!-- c -->", "<![CDATA[x]]>",
+           "<?pi x?>", '<div xmlns="http://www.w3.org/1999/xhtml"><script/></div>',
+           '<extension url="x"/>', "<!DOCTYPE x>", ' value="x"', "</Bundle>",
+           '<Patient xmlns="urn:x"/>')
 
 _scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.integers(-10**40, 10**40),
                      st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=20),
@@ -179,14 +187,36 @@ def _headers() -> st.SearchStrategy[tuple[tuple[str, bytes], ...]]:
                     unique_by=lambda h: h[0].lower()).map(tuple)
 
 
-def _with_json_type(headers: tuple[tuple[str, bytes], ...]) -> tuple[tuple[str, bytes], ...]:
+def _with_json_type(headers: tuple[tuple[str, bytes], ...], media: str = FHIR_JSON
+                    ) -> tuple[tuple[str, bytes], ...]:
     if any(name.lower() == "content-type" for name, _ in headers):
         return headers
-    return (("Content-Type", FHIR_JSON.encode()), *headers)
+    return (("Content-Type", media.encode()), *headers)
+
+
+@st.composite
+def _xml_message(draw: st.DrawFn) -> bytes:
+    """A message as FHIR XML: a mutated message where it has an XML form, else a valid one,
+    then cut short, spliced or given odd markup."""
+    mutated = json.loads(draw(_mutated_message()))
+    try:
+        xml = to_xml(mutated, pretty=False)
+    except ValueError:
+        xml = to_xml(draw(st.sampled_from(_messages())), pretty=False)
+    at = draw(st.integers(0, len(xml)))
+    action = draw(st.sampled_from(("keep", "cut", "insert", "drop")))
+    if action == "cut":
+        xml = xml[:at]
+    elif action == "insert":
+        xml = xml[:at] + draw(st.sampled_from((*XML_ODD, *ODD_TEXT))) + xml[at:]
+    elif action == "drop":
+        xml = xml[:at] + xml[draw(st.integers(at, min(len(xml), at + 200))):]
+    return xml.encode("utf-8", "surrogatepass")
 
 
 def fuzz_requests() -> st.SearchStrategy[FuzzRequest]:
-    """One odd request: arbitrary JSON, a mutated message, a transaction or an odd URL."""
+    """One odd request: arbitrary JSON, a mutated message (in JSON or XML), a transaction or
+    an odd URL."""
     arbitrary = st.builds(lambda path, body, h: FuzzRequest(
         "POST", path, _with_json_type(h), json.dumps(body).encode(), "arbitrary-json"),
         st.sampled_from(POST_PATHS), json_values, _headers())
@@ -196,10 +226,14 @@ def fuzz_requests() -> st.SearchStrategy[FuzzRequest]:
         _headers())
     transaction = st.builds(lambda body, h: FuzzRequest(
         "POST", "/", _with_json_type(h), body, "transaction"), _transaction(), _headers())
+    xml = st.builds(lambda path, body, h: FuzzRequest(
+        "POST", path, _with_json_type(h, "application/fhir+xml"), body, "xml-message"),
+        st.sampled_from(("/$process-message", "/$validate", "/Patient", "/")), _xml_message(),
+        _headers())
     url = st.builds(lambda method, u, h: FuzzRequest(method, u, h, None, "odd-url"),
                     st.sampled_from(("GET", "GET", "GET", "DELETE", "PUT", "HEAD", "OPTIONS")),
                     _odd_url(), _headers())
-    return st.one_of(arbitrary, mutated, transaction, url)
+    return st.one_of(arbitrary, mutated, transaction, url, xml)
 
 
 def send(http: httpx.Client, request: FuzzRequest, tally: Tally) -> httpx.Response | None:
@@ -231,10 +265,19 @@ def _problem(request: FuzzRequest, response: httpx.Response) -> str | None:
         return f"{response.status_code} {response.text[:200]}"
     if response.status_code < 400 or request.method == "HEAD":
         return None
-    try:
-        body = response.json()
-    except ValueError:
-        return f"{response.status_code} without a JSON body"
+    body = _fhir_body(response)
+    if body is None:
+        return f"{response.status_code} without a FHIR JSON or FHIR XML body"
     if not isinstance(body, dict) or body.get("resourceType") != "OperationOutcome":
         return f"{response.status_code} without an OperationOutcome"
     return None
+
+
+def _fhir_body(response: httpx.Response) -> Any:
+    """The answer in the FHIR JSON form, read as its Content-Type says (None if unreadable)."""
+    if "xml" in response.headers.get("content-type", ""):
+        return parse_xml(response.content)[0]
+    try:
+        return response.json()
+    except ValueError:
+        return None

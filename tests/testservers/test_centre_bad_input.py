@@ -44,12 +44,10 @@ CASES = [
     ("no bundle id", _message_with(id=None), FHIR, 400, "required"),
     ("no entries", _message_with(entry=[]), FHIR, 400, "structure"),
     ("ack posted", _ack_posted(), FHIR, 422, "business-rule"),
-    ("xml content type", MESSAGE, {"Content-Type": "application/fhir+xml"}, 415,
-     "not-supported"),
+    ("text content type", MESSAGE, {"Content-Type": "text/plain"}, 415, "not-supported"),
     ("form content type", MESSAGE, {"Content-Type": "application/x-www-form-urlencoded"}, 415,
      "not-supported"),
-    ("xml accepted only", MESSAGE, {**FHIR, "Accept": "application/fhir+xml"}, 406,
-     "not-supported"),
+    ("html accepted only", MESSAGE, {**FHIR, "Accept": "text/html"}, 406, "not-supported"),
     ("deep nesting", '{"resourceType": "Bundle", "x": ' + "[" * 60 + "]" * 60 + "}", FHIR, 400,
      "too-costly"),
     ("nesting past the parser", "[" * 90_000 + "]" * 90_000, FHIR, 400, "structure"),
@@ -68,8 +66,8 @@ def test_bad_message_input(client: AppClient, path: str, body: str, headers: dic
     assert outcome_codes(response)[0] == code
 
 
-def test_format_parameter_asking_for_xml_is_406(client: AppClient) -> None:
-    response = client.get("/metadata?_format=xml")
+def test_format_parameter_asking_for_html_is_406(client: AppClient) -> None:
+    response = client.get("/metadata?_format=html")
     assert response.status_code == 406
     assert outcome_codes(response) == ["not-supported"]
 

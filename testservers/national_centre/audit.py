@@ -28,6 +28,8 @@ from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
 
+from ecanfhir import Issue
+
 from ._fhirio import FhirError
 from ._kpifacts import SOR_SYSTEM
 from .messaging import MessageService, Reply, envelope_of
@@ -91,14 +93,14 @@ def current_exchange() -> Exchange | None:
 class AuditedMessageService(MessageService):
     """The message receiver, noting the message ids and the ack code on the exchange."""
 
-    def receive(self, bundle: Any) -> Reply:
+    def receive(self, bundle: Any, format_issues: Sequence[Issue] = ()) -> Reply:
         exchange = _current.get()
         if exchange is not None:
             with contextlib.suppress(FhirError):   # receive() raises it again
                 envelope = envelope_of(bundle)
                 exchange.bundle_id, exchange.header_id = envelope.bundle_id, envelope.header_id
                 exchange.sender = envelope.sender
-        reply = super().receive(bundle)
+        reply = super().receive(bundle, format_issues)
         if exchange is not None:
             exchange.ack_code = reply.ack_code
         return reply

@@ -91,7 +91,8 @@ def capability_statement(settings: Settings, published: str) -> dict[str, Any]:
     return {
         "resourceType": "CapabilityStatement", "status": "active", "date": published,
         "kind": "instance", "fhirVersion": "4.0.1",
-        "format": ["application/fhir+json", "json"],
+        # Both FHIR formats, by name and by media type (R4 CapabilityStatement.format).
+        "format": ["json", "xml", "application/fhir+json", "application/fhir+xml"],
         "software": {"name": "ecanfhir mock national cancer centre", "version": __version__},
         "implementation": {"description": "Mock national cancer centre for the eCAN+ pilots "
                                           "(test server)", "url": base},

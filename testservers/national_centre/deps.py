@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 
 from ecanfhir import Validator
 
-from ._fhirio import read_json_body
+from ._fhirio import read_body
 from .messaging import MessageService
 from .settings import Settings
 from .storage import Store
@@ -35,7 +35,7 @@ def _services(request: Request) -> Services:
 
 async def _body(request: Request) -> Any:
     settings = _services(request).settings
-    return await read_json_body(request, max_bytes=settings.max_body_bytes,
+    return await read_body(request, max_bytes=settings.max_body_bytes,
                                 max_depth=settings.max_json_depth)
 
 

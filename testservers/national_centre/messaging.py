@@ -72,14 +72,18 @@ class MessageService:
             (profile,) if validator.registry.structure_definition(profile) is not None else ())
         self.endpoint = settings.base_url.rstrip("/") + "/$process-message"
 
-    def receive(self, bundle: Any) -> Reply:
+    def receive(self, bundle: Any, format_issues: Sequence[Issue] = ()) -> Reply:
+        """Process (or recognise) one message in the FHIR JSON form; ``format_issues`` are the
+        problems its XML had that the JSON form does not show (they fail it like any
+        validation error)."""
         envelope = envelope_of(bundle)
         receipt = self.store.prior(envelope)
         if receipt is None:
             fault = self._fault(envelope)
             if fault is not None:
-                return self._inject(fault, bundle, envelope)
-            receipt = self.store.commit(envelope, self._process(bundle, envelope))
+                return self._inject(fault, bundle, envelope, format_issues)
+            receipt = self.store.commit(envelope, self._process(bundle, envelope,
+                                                                format_issues))
         return self._reply(bundle, envelope, receipt)
 
     def _reply(self, bundle: Mapping[str, Any], envelope: Envelope, receipt: Receipt) -> Reply:
@@ -93,8 +97,9 @@ class MessageService:
         ack = self._ack(bundle, "fatal-error", [issue])
         return Reply(dumps(ack), receipt.kind, "fatal-error")
 
-    def _process(self, bundle: Mapping[str, Any], envelope: Envelope) -> Processed:
-        issues = self._check(bundle, envelope)
+    def _process(self, bundle: Mapping[str, Any], envelope: Envelope,
+                 format_issues: Sequence[Issue]) -> Processed:
+        issues = self._check(bundle, envelope, format_issues)
         if issues:
             ack = self._ack(bundle, "fatal-error", issues)
             reasons = tuple(f"{i.get('expression', [''])[0]}: {i['diagnostics']}"[:300]
@@ -104,7 +109,8 @@ class MessageService:
         resources = (bundle, *stored_entries(bundle), ack)
         return Processed(dumps(ack), "ok", resources, kpi_facts(bundle, envelope.event))
 
-    def _check(self, bundle: Mapping[str, Any], envelope: Envelope) -> list[dict[str, Any]]:
+    def _check(self, bundle: Mapping[str, Any], envelope: Envelope,
+               format_issues: Sequence[Issue]) -> list[dict[str, Any]]:
         header = bundle["entry"][0]["resource"]
         coding = header.get("eventCoding")
         system = coding.get("system") if isinstance(coding, dict) else None
@@ -121,7 +127,8 @@ class MessageService:
                      "may not carry an AuditEvent: they are written by the centre only",
                      "expression": [f"Bundle.entry[{forged}].resource"]}]
         result = self.validator.validate(bundle, profiles=self.profiles)
-        return medcom_issues(result.errors)[:MAX_ACK_ISSUES]
+        errors = [i for i in format_issues if i.severity in ("error", "fatal")]
+        return medcom_issues([*errors, *result.errors])[:MAX_ACK_ISSUES]
 
     def _ack(self, bundle: Mapping[str, Any], code: _ack.AckCode,
              issues: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -132,7 +139,8 @@ class MessageService:
         return next((f for f in self.settings.faults
                      if f.matches(envelope.event, envelope.sender)), None)
 
-    def _inject(self, fault: FaultRule, bundle: Mapping[str, Any], envelope: Envelope) -> Reply:
+    def _inject(self, fault: FaultRule, bundle: Mapping[str, Any], envelope: Envelope,
+                format_issues: Sequence[Issue]) -> Reply:
         log.info("message %s: injected fault %s", envelope.header_id, fault.action)
         if fault.action == "http-503":
             raise FhirError(503, "transient", "the service is unavailable (injected fault)",
@@ -140,7 +148,7 @@ class MessageService:
         if fault.action == "latency":
             time.sleep(fault.seconds)
             receipt = self.store.prior(envelope) or self.store.commit(
-                envelope, self._process(bundle, envelope))
+                envelope, self._process(bundle, envelope, format_issues))
             return self._reply(bundle, envelope, receipt)
         code: _ack.AckCode = "transient-error" if fault.action == "transient-error" else (
             "fatal-error")

@@ -24,6 +24,7 @@ from ecanfhir import __version__
 __all__ = ["fhir_openapi", "install_openapi"]
 
 FHIR_JSON = "application/fhir+json"
+FHIR_XML = "application/fhir+xml"
 _REF = "#/components/schemas/"
 _SCHEMAS: dict[str, Any] = {
     "Resource": {"type": "object", "required": ["resourceType"],
@@ -53,7 +54,8 @@ _SEARCH_PARAMS: dict[str, dict[str, Any]] = {
     "_count": _COUNT, "_offset": _COUNT,
     "_summary": {"enum": ["count", "false"]},
     "_format": {"enum": ["json", "application/json", "application/fhir+json",
-                         "application/json+fhir"]}}
+                         "application/json+fhir", "xml", "application/fhir+xml",
+                         "application/xml", "text/xml"]}}
 _PATH_PARAMS: dict[str, dict[str, Any]] = {
     "resource_type": {"type": "string", "pattern": "^[A-Z][A-Za-z]{1,63}$"},
     "resource_id": {"type": "string", "pattern": f"^{_ID}$"},
@@ -63,9 +65,11 @@ _NOT_FHIR = {"/", "/auth/token", "/.well-known/smart-configuration"}
 
 
 def _content(schema: str) -> dict[str, Any]:
-    """FHIR JSON; plain JSON too when the client asks for it (``_format``, ``Accept``)."""
-    return {media: {"schema": {"$ref": _REF + schema}}
-            for media in (FHIR_JSON, "application/json")}
+    """FHIR JSON; plain JSON too when the client asks for it (``_format``, ``Accept``); the
+    same resource in FHIR XML (whose schema is the XML format's, not JSON Schema's)."""
+    return {**{media: {"schema": {"$ref": _REF + schema}}
+               for media in (FHIR_JSON, "application/json")},
+            FHIR_XML: {"schema": {"type": "string", "contentMediaType": FHIR_XML}}}
 
 
 def _success(path: str, method: str) -> tuple[str, dict[str, Any]]:
@@ -98,8 +102,9 @@ def _request_body(path: str) -> dict[str, Any] | None:
     if path.endswith("$evaluate-measure"):
         return {"required": False, "content": _content("Resource")}
     if path.endswith("$validate"):
-        # Any JSON: $validate answers 200 with an OperationOutcome saying what is wrong.
-        return {"required": True, "content": {FHIR_JSON: {"schema": {}}}}
+        # Any JSON or XML: $validate answers 200 with an OperationOutcome saying what is wrong.
+        return {"required": True, "content": {FHIR_JSON: {"schema": {}},
+                                              FHIR_XML: {"schema": {"type": "string"}}}}
     schema = {"/": "TransactionOrBatch", "/$process-message": "Message",
               "/Bundle": "Message"}.get(path, "Resource")
     return {"required": True, "content": _content(schema)}

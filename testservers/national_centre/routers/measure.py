@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from .._fhirio import fhir_response, read_json_body
+from .._fhirio import fhir_response, read_body
 from ..deps import ServicesDep
 from ..kpi import evaluate_measure, parse_period
 
@@ -24,7 +24,7 @@ def evaluate_get(request: Request, measure_id: str, services: ServicesDep) -> Re
 async def evaluate_post(request: Request, measure_id: str, services: ServicesDep) -> Response:
     params: dict[str, Any] = dict(request.query_params)
     if request.headers.get("content-length", "0") != "0":
-        body = await read_json_body(request, max_bytes=services.settings.max_body_bytes,
+        body = await read_body(request, max_bytes=services.settings.max_body_bytes,
                                     max_depth=services.settings.max_json_depth)
         params.update(_parameters(body))
     return await run_in_threadpool(_evaluate, request, measure_id, services, params)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from .._fhirio import fhir_response
+from .._fhirio import fhir_response, refuse_body_errors
 from .._transaction import create, process_bundle
 from ..deps import FhirBody, ServicesDep
 from .read import check_type
@@ -21,6 +21,7 @@ def _prefer(request: Request) -> str:
 
 @router.post("/")
 def transaction(request: Request, bundle: FhirBody, services: ServicesDep) -> Response:
+    refuse_body_errors(request)
     response = process_bundle(bundle, store=services.store, validator=services.validator,
                               settings=services.settings,
                               representation=_prefer(request) == "representation")
@@ -31,6 +32,7 @@ def transaction(request: Request, bundle: FhirBody, services: ServicesDep) -> Re
 def create_type(request: Request, resource_type: str, resource: FhirBody,
                 services: ServicesDep) -> Response:
     check_type(services.validator.registry.is_resource_type(resource_type), resource_type)
+    refuse_body_errors(request)
     result = create(resource, resource_type, if_none_exist=request.headers.get("if-none-exist"),
                     store=services.store, validator=services.validator,
                     settings=services.settings)

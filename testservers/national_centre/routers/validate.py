@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from ecanfhir import Issue, to_operation_outcome
 
-from .._fhirio import FhirError, fhir_response
+from .._fhirio import FhirError, body_issues, fhir_response
 from ..deps import FhirBody, ServicesDep
 from .read import check_type
 
@@ -33,7 +33,7 @@ def _validate(request: Request, body: Any, services: ServicesDep,
               resource_type: str | None) -> Response:
     resource, profiles = _unwrap(body, request.query_params.getlist("profile"))
     result = services.validator.validate(resource, profiles=profiles)
-    issues = list(result.issues)
+    issues = [*body_issues(request), *result.issues]
     found = resource.get("resourceType") if isinstance(resource, dict) else None
     if resource_type is not None and found != resource_type:
         issues.insert(0, Issue.error("invalid", "", f"expected a {resource_type}, found "
