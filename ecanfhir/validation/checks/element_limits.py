@@ -7,6 +7,9 @@ Attachment should carry.
 * ``http://hl7.org/fhir/StructureDefinition/maxSize`` (valueDecimal): "For attachment answers,
   indicates the maximum size an attachment can be" in bytes - a base64Binary, or an
   Attachment's inline ``data``, that decodes to more bytes is an error;
+* ``http://hl7.org/fhir/StructureDefinition/minLength`` (valueInteger): "The minimum number of
+  characters that must be present in the simple data type to be considered a 'valid'
+  instance" - a shorter string-typed value is an error (R5 has ElementDefinition.minLength);
 * an Attachment with neither ``data`` nor ``url`` says nothing of its content: it SHOULD at
   least carry ``contentType`` or ``language`` (a warning, as the HL7 validator gives);
 * base64Binary with whitespace: the R4 lexical form allows it, RFC 4648 §3.3 says
@@ -31,6 +34,7 @@ __all__ = ["check_attachment_content", "check_base64_whitespace", "check_element
 
 _MAX_DECIMALS = "http://hl7.org/fhir/StructureDefinition/maxDecimalPlaces"
 _MAX_SIZE = "http://hl7.org/fhir/StructureDefinition/maxSize"
+_MIN_LENGTH = "http://hl7.org/fhir/StructureDefinition/minLength"
 
 
 def has_limits(element: ElementNode) -> bool:
@@ -56,7 +60,14 @@ def _decoded_size(data: object) -> int | None:
 
 def check_element_limits(element: ElementNode, code: str | None, value: Any,
                          at: str) -> Iterator[Issue]:
-    """maxDecimalPlaces on a decimal, maxSize on a base64Binary or an Attachment's data."""
+    """minLength on a string-typed value, maxDecimalPlaces on a decimal, maxSize on a
+    base64Binary or an Attachment's data."""
+    if isinstance(value, str):
+        least = _extension(element, _MIN_LENGTH, "valueInteger")
+        if isinstance(least, int) and not isinstance(least, bool) and len(value) < least:
+            shown = value if len(value) <= 40 else value[:37] + "..."
+            yield Issue.error("value", at, f"value '{shown}' is shorter than the minimum length "
+                              f"of {least} characters (minLength)", "min-length")
     if code == "decimal":
         places = _extension(element, _MAX_DECIMALS, "valueInteger")
         found = decimal_places(value)

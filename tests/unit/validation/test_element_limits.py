@@ -1,6 +1,6 @@
-"""Limits set by ElementDefinition extensions (maxDecimalPlaces, maxSize), Attachment content
-and base64 whitespace (ecanfhir.validation.checks.element_limits), each asserting severity,
-code, rule and FHIRPath location. Profiles and data are synthetic.
+"""Limits set by ElementDefinition extensions (minLength, maxDecimalPlaces, maxSize),
+Attachment content and base64 whitespace (ecanfhir.validation.checks.element_limits), each
+asserting severity, code, rule and FHIRPath location. Profiles and data are synthetic.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ PROFILES = [
                                         **_limit("maxSize", valueDecimal=4)}),
     _profile("small-photo", "Patient", {"id": "Patient.photo", "path": "Patient.photo",
                                         **_limit("maxSize", valueDecimal=4)}),
+    _profile("long-names", "Patient", {"id": "Patient.name.family", "path": "Patient.name.family",
+                                       **_limit("minLength", valueInteger=3)}),
 ]
 
 
@@ -116,3 +118,14 @@ def test_base64_with_whitespace_is_a_warning(validator: Validator) -> None:
     assert [(i.severity, i.code, i.expression, i.rule) for i in result.issues] == [
         ("warning", "value", "Binary.data", "base64-whitespace")]
     assert result.ok
+
+
+@pytest.mark.parametrize(("family", "found"), [
+    ("Li", [("error", "value", "Patient.name[0].family")]),
+    ("Lin", []),
+])
+def test_min_length(validator: Validator, family: str, found: list[tuple[str, ...]]) -> None:
+    """minLength (R4 extension): a string-typed value shorter than the limit is an error."""
+    patient = {"resourceType": "Patient", "text": NARRATIVE,
+               "meta": {"profile": [BASE + "long-names"]}, "name": [{"family": family}]}
+    assert _found(validator, patient, "min-length") == found
