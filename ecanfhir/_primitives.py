@@ -27,6 +27,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from types import MappingProxyType
 from typing import Final, Literal
 
@@ -203,19 +204,15 @@ def _check_boolean(value: object) -> PrimitiveProblem | None:
     return _wrong_json_type("a JSON boolean", value)
 
 
-def _integer(type_code: str, low: int) -> Check:
-    expected = f"a JSON integer for {type_code}"
-    limits = f"{low}..{_INT32_MAX}"
-
-    def check(value: object) -> PrimitiveProblem | None:
-        if type(value) is int:  # not bool; a float such as 1.0 or 1e2 is not a JSON integer
-            if low <= value <= _INT32_MAX:
-                return None
-            return PrimitiveProblem("error", "value", (
-                f"{_show_number(value)} is out of range for {type_code} ({limits})"))
-        return _wrong_json_type(expected, value)
-
-    return check
+# The checks of one type are a module-level function with the type's settings bound by
+# functools.partial (not closures made at import), so that mutation testing reaches them.
+def _check_integer(type_code: str, low: int, value: object) -> PrimitiveProblem | None:
+    if type(value) is int:  # not bool; a float such as 1.0 or 1e2 is not a JSON integer
+        if low <= value <= _INT32_MAX:
+            return None
+        return PrimitiveProblem("error", "value", (
+            f"{_show_number(value)} is out of range for {type_code} ({low}..{_INT32_MAX})"))
+    return _wrong_json_type(f"a JSON integer for {type_code}", value)
 
 
 def _check_decimal(value: object) -> PrimitiveProblem | None:
@@ -237,72 +234,64 @@ def _check_decimal(value: object) -> PrimitiveProblem | None:
 
 
 # -- JSON strings ---------------------------------------------------------------------------
-def _text(type_code: str, *, max_length: int | None) -> Check:
+def _check_text(type_code: str, max_length: int | None, value: object
+                ) -> PrimitiveProblem | None:
     """string and markdown: any text without control characters, within max_length."""
-    expected = f"a JSON string for {type_code}"
+    if not isinstance(value, str):
+        return _wrong_json_type(f"a JSON string for {type_code}", value)
+    if not value:
+        return _EMPTY
+    # Stricter than the spec regex [ \r\n\t\S]+, which (ASCII \S) rejects only "", U+000B
+    # and U+000C; leading and trailing whitespace is allowed.
+    found = _FORBIDDEN_CHAR.search(value)
+    if found is not None:
+        return _forbidden_char(type_code, value, found)
+    if max_length is not None and len(value) > max_length:
+        return PrimitiveProblem("error", "value", (
+            f"a {type_code} of {len(value):,} characters is too long: "
+            f"FHIR allows at most {max_length:,} (1 MB)"))
+    return None
 
-    def check(value: object) -> PrimitiveProblem | None:
-        if not isinstance(value, str):
-            return _wrong_json_type(expected, value)
-        if not value:
-            return _EMPTY
-        # Stricter than the spec regex [ \r\n\t\S]+, which (ASCII \S) rejects only "", U+000B
-        # and U+000C; leading and trailing whitespace is allowed.
+
+def _check_lexical(
+    type_code: str,
+    pattern: re.Pattern[str],
+    controls: bool,
+    hint: Callable[[str], str] | None,
+    value: object,
+) -> PrimitiveProblem | None:
+    """A string-based type judged by its spec regex (and, for free text, control characters)."""
+    if not isinstance(value, str):
+        return _wrong_json_type(f"a JSON string for {type_code}", value)
+    if not value:
+        return _EMPTY
+    if pattern.fullmatch(value) is None:
+        return _bad_form(type_code, value, hint(value) if hint else "")
+    if controls:
         found = _FORBIDDEN_CHAR.search(value)
         if found is not None:
             return _forbidden_char(type_code, value, found)
-        if max_length is not None and len(value) > max_length:
-            return PrimitiveProblem("error", "value", (
-                f"a {type_code} of {len(value):,} characters is too long: "
-                f"FHIR allows at most {max_length:,} (1 MB)"))
-        return None
-
-    return check
+    return None
 
 
-def _lexical(
-    type_code: str,
-    pattern: re.Pattern[str],
-    *,
-    controls: bool = False,
-    hint: Callable[[str], str] | None = None,
-) -> Check:
-    """A string-based type judged by its spec regex (and, for free text, control characters)."""
-    expected = f"a JSON string for {type_code}"
-
-    def check(value: object) -> PrimitiveProblem | None:
-        if not isinstance(value, str):
-            return _wrong_json_type(expected, value)
-        if not value:
-            return _EMPTY
-        if pattern.fullmatch(value) is None:
-            return _bad_form(type_code, value, hint(value) if hint else "")
-        if controls:
-            found = _FORBIDDEN_CHAR.search(value)
-            if found is not None:
-                return _forbidden_char(type_code, value, found)
-        return None
-
-    return check
+def _lexical(type_code: str, pattern: re.Pattern[str], *, controls: bool = False,
+             hint: Callable[[str], str] | None = None) -> Check:
+    return partial(_check_lexical, type_code, pattern, controls, hint)
 
 
-def _temporal(type_code: str, pattern: re.Pattern[str]) -> Check:
+def _check_temporal(type_code: str, pattern: re.Pattern[str], value: object
+                    ) -> PrimitiveProblem | None:
     """date, dateTime, instant: the spec regex, then a day that exists in that month."""
-    expected = f"a JSON string for {type_code}"
-
-    def check(value: object) -> PrimitiveProblem | None:
-        if not isinstance(value, str):
-            return _wrong_json_type(expected, value)
-        if not value:
-            return _EMPTY
-        if pattern.fullmatch(value) is None:
-            return _bad_form(type_code, value, _temporal_hint(type_code, pattern, value))
-        # The regex allows day 31 in every month; YYYY-MM-DD sits at fixed offsets.
-        if len(value) >= 10 and value[8:10] > "28" and not _day_exists(value):
-            return _bad_form(type_code, value, f"{value[:7]} has no day {value[8:10]}")
-        return None
-
-    return check
+    if not isinstance(value, str):
+        return _wrong_json_type(f"a JSON string for {type_code}", value)
+    if not value:
+        return _EMPTY
+    if pattern.fullmatch(value) is None:
+        return _bad_form(type_code, value, _temporal_hint(type_code, pattern, value))
+    # The regex allows day 31 in every month; YYYY-MM-DD sits at fixed offsets.
+    if len(value) >= 10 and value[8:10] > "28" and not _day_exists(value):
+        return _bad_form(type_code, value, f"{value[:7]} has no day {value[8:10]}")
+    return None
 
 
 def _day_exists(value: str) -> bool:
@@ -378,12 +367,12 @@ def _check_xhtml(value: object) -> PrimitiveProblem | None:
 
 _CHECKS: Final[Mapping[str, Check]] = {
     "boolean": _check_boolean,
-    "integer": _integer("integer", _INT32_MIN),
-    "unsignedInt": _integer("unsignedInt", 0),
-    "positiveInt": _integer("positiveInt", 1),
+    "integer": partial(_check_integer, "integer", _INT32_MIN),
+    "unsignedInt": partial(_check_integer, "unsignedInt", 0),
+    "positiveInt": partial(_check_integer, "positiveInt", 1),
     "decimal": _check_decimal,
-    "string": _text("string", max_length=_STRING_MAX_LENGTH),
-    "markdown": _text("markdown", max_length=None),
+    "string": partial(_check_text, "string", _STRING_MAX_LENGTH),
+    "markdown": partial(_check_text, "markdown", None),
     "uri": _lexical("uri", _URI, controls=True, hint=_uri_hint),
     "url": _lexical("url", _URI, controls=True, hint=_uri_hint),
     "canonical": _lexical("canonical", _URI, controls=True, hint=_uri_hint),
@@ -392,9 +381,9 @@ _CHECKS: Final[Mapping[str, Check]] = {
     "oid": _lexical("oid", _OID),
     "uuid": _lexical("uuid", _UUID, hint=_uuid_hint),
     "base64Binary": _check_base64,
-    "date": _temporal("date", _DATE),
-    "dateTime": _temporal("dateTime", _DATETIME),
-    "instant": _temporal("instant", _INSTANT),
+    "date": partial(_check_temporal, "date", _DATE),
+    "dateTime": partial(_check_temporal, "dateTime", _DATETIME),
+    "instant": partial(_check_temporal, "instant", _INSTANT),
     "time": _lexical("time", _TIME),
     "xhtml": _check_xhtml,
 }

@@ -16,8 +16,10 @@ in ``scripts/mutation.toml`` or ``--tests`` names them when that finds none or t
 
 mutmut works on a copy (a temporary folder, or ``--workdir``), never on this checkout. Code run
 while the module is imported (a regex compiled by a helper, say) is not reached by mutmut's
-fork-per-mutant run; such mutants, reported by mutmut as "no tests", are run again here in a
-fresh interpreter that has the mutant active from the start.
+fork-per-mutant run (the module is imported once, before the fork); the surviving mutants of
+functions that run at import (found by profiling an import of the module) and those mutmut
+reports as "no tests" are run again here, each in a fresh interpreter that has the mutant
+active from the start.
 
 Printed per module: the mutants, killed, survived and allow-listed counts, the score (killed
 out of all mutants that are not allow-listed; a timeout counts as killed) and, for each
@@ -165,7 +167,7 @@ def _sources() -> dict[str, ast.Module]:
 
 
 def _mirror_folder(module: Path) -> Path:
-    """tests/unit/<package path> (or tests/<path> for testservers), up to the nearest that exists."""
+    """tests/unit/<package path> (tests/<path> for testservers), or the nearest that exists."""
     parts = list(module.parent.parts)
     base = ["tests", "unit", *parts[1:]] if parts[0] == "ecanfhir" else ["tests", *parts]
     while len(base) > 1 and not (ROOT / Path(*base)).is_dir():
@@ -206,13 +208,15 @@ def _without_mutmut_table(text: str) -> str:
     return re.sub(r"(?ms)^\[tool\.mutmut\]\n.*?(?=^\[|\Z)", "", text)
 
 
-def prepare(workdir: Path, module: Path, tests: list[str]) -> None:
+def prepare(workdir: Path, module: Path, tests: list[str], arguments: list[str]) -> None:
     """A copy of the project whose pyproject.toml mutates `module` against `tests` only."""
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis", ".pytest_cache")
     for name in COPIED:
         shutil.copytree(ROOT / name, workdir / name, ignore=ignore, dirs_exist_ok=True)
     pyproject = _without_mutmut_table((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    table = _mutmut_table({"only_mutate": [str(module)],
+    base = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    args = base.get("tool", {}).get("mutmut", {}).get("pytest_add_cli_args", [])
+    table = _mutmut_table({"only_mutate": [str(module)], "pytest_add_cli_args": args + arguments,
                            "pytest_add_cli_args_test_selection": tests})
     (workdir / "pyproject.toml").write_text(pyproject + "\n" + table, encoding="utf-8")
 
@@ -236,14 +240,38 @@ def run_mutmut(workdir: Path, *, max_children: int, timeout: float | None) -> bo
     return True
 
 
-def rerun_fresh(workdir: Path, name: str, tests: list[str]) -> str:
+def rerun_fresh(workdir: Path, name: str, tests: list[str], arguments: list[str]) -> str:
     """Run a mutant in a new interpreter, active from import on (reaches import-time code)."""
     env = {**os.environ, "MUTANT_UNDER_TEST": name, "PYTHONDONTWRITEBYTECODE": "1",
            "PYTHONPATH": str(workdir / "mutants")}
-    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+               *arguments, *tests]
     done = subprocess.run(command, cwd=workdir / "mutants", env=env, capture_output=True,
                           check=False, timeout=1800)
     return "survived" if done.returncode == 0 else "killed"
+
+
+_PROFILE = """
+import json, sys
+names = set()
+def profile(frame, event, arg):
+    if event == "call" and frame.f_code.co_filename == sys.argv[1]:
+        names.add(frame.f_code.co_name)
+sys.setprofile(profile)
+import importlib
+importlib.import_module(sys.argv[2]); importlib.import_module(sys.argv[3])
+sys.setprofile(None)
+print(json.dumps(sorted(names)))
+"""
+
+
+def called_at_import(module: Path) -> set[str]:
+    """The module's functions that run while it (and its top package) is imported."""
+    dotted = _dotted(module)
+    done = subprocess.run(
+        [sys.executable, "-c", _PROFILE, str(ROOT / module), dotted.split(".")[0], dotted],
+        cwd=ROOT, capture_output=True, text=True, check=True, timeout=600)
+    return set(json.loads(done.stdout.splitlines()[-1]))
 
 
 # -- reading the results -------------------------------------------------------------------
@@ -290,10 +318,14 @@ def survivor(workdir: Path, module: Path, name: str, tree: ast.Module) -> Surviv
     return Survivor(name, line, before, after, diff)
 
 
-def load_allowed(path: Path) -> tuple[list[Allowed], dict[str, list[str]]]:
+def load_allowed(path: Path, arguments: dict[str, list[str]]
+                 ) -> tuple[list[Allowed], dict[str, list[str]]]:
+    """The [[allow]] entries and [tests] of the allow-list; fills ``arguments`` from its
+    [pytest_args] (extra pytest arguments per module, such as ``-k "not postgresql"``)."""
     if not path.exists():
         return [], {}
     data = tomllib.loads(path.read_text(encoding="utf-8"))
+    arguments.update({k: list(v) for k, v in data.get("pytest_args", {}).items()})
     allowed = [Allowed(module=e["module"], line=e["line"].strip(), reason=e["reason"],
                        mutant=e["mutant"].strip() if "mutant" in e else None)
                for e in data.get("allow", [])]
@@ -309,15 +341,17 @@ def match(found: Survivor, module: str, allowed: list[Allowed]) -> Allowed | Non
     return None
 
 
-def collect(workdir: Path, module: Path, tests: list[str], allowed: list[Allowed]) -> Outcome:
+def collect(workdir: Path, module: Path, tests: list[str], allowed: list[Allowed],
+            arguments: list[str]) -> Outcome:
     mutated = workdir / "mutants" / module
     meta = json.loads(mutated.with_name(mutated.name + ".meta").read_text("utf-8"))
     outcome = Outcome(str(module))
     for name, code in meta["exit_code_by_key"].items():
         outcome.statuses[name] = STATUS.get(code, "suspicious")
+    at_import = called_at_import(module)
     for name, status in outcome.statuses.items():
-        if status == "no tests":
-            outcome.statuses[name] = rerun_fresh(workdir, name, tests)
+        if status == "no tests" or (status == "survived" and _split_name(name)[1] in at_import):
+            outcome.statuses[name] = rerun_fresh(workdir, name, tests, arguments)
     tree = ast.parse((ROOT / module).read_text(encoding="utf-8"))
     for name, status in outcome.statuses.items():
         if status in ("survived", "suspicious"):
@@ -356,7 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--allow", type=Path, default=CONFIG, help="allow-list (TOML)")
     parser.add_argument("--fail-under", type=float, default=0.0, help="minimum score, in %%")
     args = parser.parse_args(argv)
-    allowed, configured = load_allowed(args.allow)
+    arguments: dict[str, list[str]] = {}
+    allowed, configured = load_allowed(args.allow, arguments)
     failing = 0
     for module in args.modules:
         module = (Path.cwd() / module).resolve().relative_to(ROOT)
@@ -367,9 +402,10 @@ def main(argv: list[str] | None = None) -> int:
         workdir = args.workdir or Path(tempfile.mkdtemp(prefix="ecanfhir-mutation-"))
         started = time.monotonic()
         try:
-            prepare(workdir, module, tests)
+            extra = arguments.get(str(module), [])
+            prepare(workdir, module, tests, extra)
             finished = run_mutmut(workdir, max_children=args.max_children, timeout=args.timeout)
-            outcome = collect(workdir, module, tests, allowed)
+            outcome = collect(workdir, module, tests, allowed, extra)
         finally:
             if args.workdir is None:
                 shutil.rmtree(workdir, ignore_errors=True)
