@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 from _centre_assertions import ack_header, ack_outcome
@@ -124,7 +125,8 @@ def test_broken_sender_still_gets_an_acknowledgement(client: AppClient) -> None:
 
 
 def test_injected_transient_error_is_not_cached(tmp_path: Path) -> None:
-    """A forced transient-error is answered but not stored: the resend is processed."""
+    """A forced transient-error is answered but not stored: once the fault is gone, a resend
+    of the very same transmission is processed, not answered with the transient ack."""
     import anyio.from_thread
 
     settings = Settings(database=str(tmp_path / "f.sqlite3"),
@@ -135,7 +137,11 @@ def test_injected_transient_error_is_not_cached(tmp_path: Path) -> None:
         message = referral("CASE-9", seed=9, hospital="B")
         assert ack_header(_post(client, message))["response"]["code"] == "transient-error"
         assert _message_count(app) == 0
-        assert ack_header(_post(client, referral("CASE-8", seed=8)))["response"]["code"] == "ok"
+        app.state.services.messages.settings = replace(settings, faults=())
+        again = _post(client, message)
+        assert ack_header(again)["response"]["code"] == "ok"
+        assert again.headers["x-ecan-receipt"] == "processed"
+        assert _message_count(app) == 1
         client.close()
     app.state.services.store.close()
 

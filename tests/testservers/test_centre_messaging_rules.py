@@ -1,0 +1,177 @@
+"""$process-message rules a mutation run showed unchecked: the ecan-message profile is applied
+to every message, the envelope's required ids, MedCom error codes issue by issue, the fault
+rules (latency, per event), the acknowledgement's endpoint and the unknown-event issue."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio.from_thread
+import pytest
+from _centre_assertions import ack_header, ack_outcome, outcome_codes
+from _centre_http import AppClient
+from _centre_messages import consultation, referral
+from fastapi import FastAPI
+
+from ecanfhir import Issue
+from ecanfhir._pilot import pilot_url
+from testservers.national_centre import FaultRule, Settings, create_app
+from testservers.national_centre.messaging import MAX_ACK_ISSUES, MEDCOM_ERRORS, medcom_issues
+
+RULES = "https://ecanfhir.example/fhir/CodeSystem/ecanfhir-validation-rule"
+BASE_URL = "http://centre.test/fhir/"
+
+
+@contextmanager
+def _centre(tmp_path: Path, *faults: FaultRule) -> Iterator[tuple[AppClient, FastAPI]]:
+    """An SQLite centre injecting ``faults``."""
+    app = create_app(Settings(database=str(tmp_path / "c.sqlite3"), base_url=BASE_URL,
+                              faults=faults))
+    with anyio.from_thread.start_blocking_portal() as portal:
+        client = AppClient(app, portal)
+        yield client, app
+        client.close()
+    app.state.services.store.close()
+
+
+@pytest.fixture
+def centre(tmp_path: Path) -> Iterator[tuple[AppClient, FastAPI]]:
+    with _centre(tmp_path) as started:
+        yield started
+
+
+def _post(client: AppClient, bundle: dict[str, Any]) -> Any:
+    return client.post("/$process-message", content=json.dumps(bundle),
+                       headers={"Content-Type": "application/fhir+json"})
+
+
+def _stored(app: FastAPI) -> list[str | None]:
+    return [m.ack_code for m in app.state.services.store.messages()]
+
+
+def test_ecan_message_profile_applies_without_meta_profile(
+        centre: tuple[AppClient, FastAPI]) -> None:
+    """The centre validates every message against ecan-message, claimed or not: a Bundle.id
+    that is not a UUID v4 breaks ecan-msg-6 at Bundle."""
+    client, app = centre
+    message = referral("CASE-1", seed=1)
+    message.pop("meta", None)
+    message["id"] = "not-a-uuid-v4"
+    response = _post(client, message)
+    assert ack_header(response)["response"]["code"] == "fatal-error"
+    issues = ack_outcome(response)["issue"]
+    assert [(i["code"], i["expression"], i["details"]["coding"][-1]["code"]) for i in issues] == [
+        ("invariant", ["Bundle"], "ecan-msg-6")]
+    assert _stored(app) == ["fatal-error"]
+
+
+def test_message_header_id_is_required(centre: tuple[AppClient, FastAPI]) -> None:
+    """No MessageHeader.id: 400, as duplicate detection needs it; nothing stored."""
+    client, app = centre
+    message = referral("CASE-1", seed=1)
+    del message["entry"][0]["resource"]["id"]
+    response = _post(client, message)
+    assert response.status_code == 400
+    assert outcome_codes(response) == ["required"]
+    assert response.json()["issue"][0]["diagnostics"] == (
+        "MessageHeader.id is required: it identifies the message for duplicate detection")
+    assert _stored(app) == []
+
+
+def test_unknown_event_issue_says_what_and_where(centre: tuple[AppClient, FastAPI]) -> None:
+    """An event outside the pilot's (or the pilot's code in another system) is refused at
+    MessageHeader.eventCoding with MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE."""
+    client, _ = centre
+    events = pilot_url("CodeSystem", "ecan-message-events")
+    for seed, system, code in ((1, events, "lab-result"),
+                               (2, "http://example.org/events", "cancer-case-referral")):
+        message = referral("CASE-1", seed=seed)
+        message["entry"][0]["resource"]["eventCoding"] = {"system": system, "code": code}
+        issues = ack_outcome(_post(client, message))["issue"]
+        text = f"this receiver does not accept messages of event {system}#{code}"
+        assert issues == [{"severity": "error", "code": "not-supported", "diagnostics": text,
+                           "details": {"coding": [{
+                               "system": MEDCOM_ERRORS,
+                               "code": "MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE"}],
+                               "text": text},
+                           "expression": ["MessageHeader.eventCoding"]}]
+
+
+def test_acknowledgement_names_the_centre_endpoint(centre: tuple[AppClient, FastAPI]) -> None:
+    """The ack's MessageHeader.source.endpoint is where the centre receives messages."""
+    client, _ = centre
+    header = ack_header(_post(client, referral("CASE-1", seed=1)))
+    assert header["source"]["endpoint"] == "http://centre.test/fhir/$process-message"
+
+
+def test_acknowledgement_issues_are_capped(centre: tuple[AppClient, FastAPI]) -> None:
+    """A message with more errors than MAX_ACK_ISSUES gets exactly that many in its ack."""
+    client, _ = centre
+    message = referral("CASE-1", seed=1)
+    request = next(e["resource"] for e in message["entry"]
+                   if e["resource"]["resourceType"] == "ServiceRequest")
+    request["identifier"] = [{"system": "not a uri", "value": str(n)}
+                             for n in range(MAX_ACK_ISSUES + 5)]
+    issues = ack_outcome(_post(client, message))["issue"]
+    assert len(issues) == MAX_ACK_ISSUES
+
+
+def test_latency_fault_then_processes_normally(tmp_path: Path) -> None:
+    """latency only delays: the message is processed and its ack stored (a resend is a
+    resend)."""
+    with _centre(tmp_path, FaultRule("latency", seconds=0.01)) as (client, app):
+        message = referral("CASE-1", seed=1)
+        first = _post(client, message)
+        assert ack_header(first)["response"]["code"] == "ok"
+        assert first.headers["x-ecan-receipt"] == "processed"
+        again = _post(client, message)
+        assert again.headers["x-ecan-receipt"] == "resend" and again.content == first.content
+        assert _stored(app) == ["ok"]
+
+
+def test_fault_rule_applies_to_its_event_only(tmp_path: Path) -> None:
+    """A rule for one event leaves the others alone; the forced ack says why."""
+    fault = FaultRule("fatal-error", event="telemedicine-encounter")
+    with _centre(tmp_path, fault) as (client, app):
+        assert ack_header(_post(client, referral("CASE-1", seed=1)))["response"]["code"] == "ok"
+        faulted = _post(client, consultation("ENC-1", seed=2))
+        assert ack_header(faulted)["response"]["code"] == "fatal-error"
+        assert faulted.headers["x-ecan-receipt"] == "fault"
+        assert [(i["code"], i["diagnostics"]) for i in ack_outcome(faulted)["issue"]] == [
+            ("processing", "fatal-error forced by fault injection")]
+        assert _stored(app) == ["ok"]
+
+
+@pytest.mark.parametrize(("issue", "medcom"), [
+    (Issue.error("structure", "Patient.active", "m", "type-boolean"), "MSG_Datatype_Wrong"),
+    (Issue.error("structure", "Patient.active", "m", "json-form"), "MSG_Datatype_Wrong"),
+    (Issue.error("structure", "Observation.value", "m", "choice-type"), "MSG_Datatype_Wrong"),
+    (Issue.error("too-long", "Patient.name[0].family", "m"), "MSG_Element_To_Long"),
+    (Issue.error("value", "Patient.name[0].family", "m", "max-length"), "MSG_Element_To_Long"),
+    (Issue.error("code-invalid", "Patient.gender", "m", "code-unknown"),
+     "MSG_CodeSystem_VALUE_UNKNOWN"),
+    (Issue.error("code-invalid", "Patient.gender", "m"), "MSG_VALUESET_VALUE_UNKNOWN"),
+    (Issue.error("invalid", "Patient.gender", "m", "binding-required"),
+     "MSG_VALUESET_VALUE_UNKNOWN"),
+])
+def test_medcom_code_per_issue(issue: Issue, medcom: str) -> None:
+    """Each issue gets the one MedCom code that fits, before its own rule coding, and keeps
+    its code, location and message."""
+    rule = [{"system": RULES, "code": issue.rule}] if issue.rule else []
+    assert medcom_issues([issue]) == [{
+        "severity": "error", "code": issue.code, "diagnostics": "m",
+        "details": {"coding": [{"system": MEDCOM_ERRORS, "code": medcom}, *rule], "text": "m"},
+        "expression": [issue.expression]}]
+
+
+def test_issue_without_a_medcom_code_is_kept_as_it_is() -> None:
+    """An issue no MedCom code fits (a cardinality, an invariant) gets none."""
+    issue = Issue.error("required", "Patient.name", "m", "cardinality-min")
+    assert medcom_issues([issue]) == [issue.to_fhir()]
+    plain = Issue.error("invariant", "Patient", "m")
+    assert medcom_issues([plain]) == [plain.to_fhir()]
+    assert "details" not in plain.to_fhir()
