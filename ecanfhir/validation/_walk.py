@@ -153,7 +153,12 @@ def _profiles_of(run: Run, resource: Mapping[str, Any], at: str,
         structure = run.schema.find(url)
         if structure is None:
             run.issues.append(_profile_not_used(run, url, where, asked=where == at))
-        elif structure.derivation == "constraint" and structure not in found:
+        elif structure in found:
+            continue
+        elif structure.derivation == "constraint" or structure.type not in (
+                resource.get("resourceType"), "Resource", "DomainResource"):
+            # A base definition named as a profile (a Bundle entry typed Resource with profile
+            # .../DocumentManifest) says which type the resource must be.
             found.append(structure)
     return found
 

@@ -1,0 +1,48 @@
+"""A base resource definition named as a type profile says which type the resource must be: a
+Bundle profile whose ``entry.resource`` is ``Resource`` with profile .../DocumentManifest takes
+DocumentManifest entries only (HL7 validator: "The type 'Patient' is not valid - must be
+DocumentManifest"). Profiles and data are synthetic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ecanfhir import Registry, Validator
+
+CORE = "http://hl7.org/fhir/StructureDefinition/"
+PROFILE = "http://example.org/fhir/StructureDefinition/manifest-bundle"
+NARRATIVE = {"status": "generated",
+             "div": '<div xmlns="http://www.w3.org/1999/xhtml">Synthetic test data</div>'}
+
+
+@pytest.fixture(scope="module")
+def validator() -> Validator:
+    registry = Registry()
+    registry.add({
+        "resourceType": "StructureDefinition", "url": PROFILE, "name": "ManifestBundle",
+        "status": "draft", "kind": "resource", "abstract": False, "type": "Bundle",
+        "baseDefinition": CORE + "Bundle", "derivation": "constraint",
+        "differential": {"element": [{"path": "Bundle.entry.resource", "min": 1, "type": [
+            {"code": "Resource", "profile": [CORE + "DocumentManifest"]}]}]}})
+    return Validator(registry)
+
+
+def bundle(resource: dict[str, Any]) -> dict[str, Any]:
+    return {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "http://example.org/fhir/X/1", "resource": {**resource, "id": "1",
+                                                                "text": NARRATIVE}}]}
+
+
+@pytest.mark.parametrize(("entry", "found"), [
+    ({"resourceType": "Patient"},
+     [("error", "structure", "Bundle.entry[0].resource")]),
+    ({"resourceType": "DocumentManifest", "status": "current",
+      "content": [{"display": "Synthetic"}]}, []),
+])
+def test_a_core_type_as_profile_restricts_the_entry_type(
+        validator: Validator, entry: dict[str, Any], found: list[tuple[str, str, str]]) -> None:
+    result = validator.validate(bundle(entry), profiles=[PROFILE])
+    assert [(i.severity, i.code, i.expression) for i in result.issues
+            if i.rule == "profile-type"] == found
