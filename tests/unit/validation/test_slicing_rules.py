@@ -1,0 +1,306 @@
+"""Slicing details a mutation run showed unchecked (R4 §5.1.0.10, profiling.html#slicing):
+ordered slices with several values in one slice, the rule ids of the slicing rules, fixed
+versus pattern matching, discriminators through ``ofType()``, a required binding as the
+discriminating value (no match, and a value set that cannot be evaluated offline), a
+discriminator the slice says nothing about, and an extension slice known by its fixed url.
+All data is synthetic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from _assertions import the_issue
+from _profiles import EXAMPLE, constraint, element
+
+from ecanfhir import Registry, ValidationResult, Validator
+
+NARRATIVE = {"status": "generated",
+             "div": '<div xmlns="http://www.w3.org/1999/xhtml">Synthetic test data</div>'}
+A, B, OTHER = "urn:oid:1.2.208.176.1.2", "urn:oid:1.2.208.176.1.6", "urn:oid:1.2.208.176.1.99"
+V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
+LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
+KIND = EXAMPLE + "identifier-kind-by-url"
+
+
+def validate(resource: dict[str, Any], *resources: dict[str, Any]) -> ValidationResult:
+    registry = Registry()
+    for r in resources:
+        registry.add(r)
+    return Validator(registry).validate(resource, profiles=[resources[0]["url"]])
+
+
+def patient(*identifiers: dict[str, Any], **elements: Any) -> dict[str, Any]:
+    return {"resourceType": "Patient", "text": NARRATIVE,
+            **({"identifier": list(identifiers)} if identifiers else {}), **elements}
+
+
+def ident(system: str, value: str = "X1") -> dict[str, Any]:
+    return {"system": system, "value": value}
+
+
+def rules_of(result: ValidationResult) -> list[tuple[str, str, str, str]]:
+    """(severity, code, location, rule) of every slicing issue."""
+    return [(i.severity, i.code, i.expression, i.rule) for i in result.issues
+            if i.rule.startswith("slice-")]
+
+
+def by_system(name: str, rules: str, *, ordered: bool = False) -> dict[str, Any]:
+    """Patient.identifier sliced by system: slices a and b, each 0..*."""
+    return constraint(
+        name, "Patient",
+        element("Patient.identifier", slicing={
+            "discriminator": [{"type": "value", "path": "system"}], "rules": rules,
+            "ordered": ordered}),
+        element("Patient.identifier:a", sliceName="a"),
+        element("Patient.identifier:a.system", min=1, fixedUri=A),
+        element("Patient.identifier:b", sliceName="b"),
+        element("Patient.identifier:b.system", min=1, fixedUri=B))
+
+
+ORDERED = by_system("ordered-ab", "open", ordered=True)
+OPEN_AT_END = by_system("open-at-end-ab", "openAtEnd")
+
+
+# -- ordered, openAtEnd: rule ids and several values per slice --------------------------------
+
+@pytest.mark.parametrize("systems", [[A, A, B], [A, B, B], [A, OTHER, B], [A, A], [B, OTHER]])
+def test_ordered_slices_may_repeat_in_place(systems: list[str]) -> None:
+    """ordered: several values of one slice together, and unsliced values anywhere, are fine."""
+    assert validate(patient(*map(ident, systems)), ORDERED).issues == ()
+
+
+def test_ordered_slice_out_of_order_is_slice_order() -> None:
+    """ordered: a value of slice a after one of b is out of order, each such value."""
+    result = validate(patient(ident(A), ident(B), ident(A), ident(A)), ORDERED)
+    message = ("slice 'a' is out of order: Patient.identifier slices are ordered "
+               f"(from {ORDERED['url']})")
+    assert rules_of(result) == [
+        ("error", "structure", f"Patient.identifier[{n}]", "slice-order") for n in (2, 3)]
+    assert {i.message for i in result.issues} == {message}
+
+
+def test_open_at_end_slice_after_unsliced_value_is_slice_open_at_end() -> None:
+    """openAtEnd: every slice value after an unsliced one is an error; before it, none."""
+    result = validate(patient(ident(A), ident(OTHER), ident(B), ident(A)), OPEN_AT_END)
+    assert rules_of(result) == [
+        ("error", "structure", f"Patient.identifier[{n}]", "slice-open-at-end") for n in (2, 3)]
+    assert the_issue(result, "Patient.identifier[2]").message == (
+        "slice 'b' comes after values that match no slice; Patient.identifier is open at the "
+        f"end only (from {OPEN_AT_END['url']})")
+
+
+def test_open_at_end_unsliced_values_last_are_fine() -> None:
+    assert validate(patient(ident(A), ident(B), ident(OTHER), ident(OTHER)),
+                    OPEN_AT_END).issues == ()
+
+
+# -- fixed versus pattern --------------------------------------------------------------------
+
+def typed_profile(discriminator: str, how: str) -> dict[str, Any]:
+    """identifier sliced by ``discriminator`` on type; slice mr (1..1) has the MR type as a
+    fixed or a pattern CodeableConcept."""
+    return constraint(
+        f"typed-{discriminator}-{how}", "Patient",
+        element("Patient.identifier", slicing={
+            "discriminator": [{"type": discriminator, "path": "type"}], "rules": "open"}),
+        element("Patient.identifier:mr", sliceName="mr", min=1, max="1"),
+        element("Patient.identifier:mr.type", min=1, **{
+            f"{how}CodeableConcept": {"coding": [{"system": V2_0203, "code": "MR"}]}}))
+
+
+MR_WITH_DISPLAY = {"type": {"coding": [{"system": V2_0203, "code": "MR",
+                                        "display": "Medical record number"}]},
+                   "system": OTHER, "value": "M1"}
+
+
+def test_fixed_value_discriminator_needs_an_equal_value() -> None:
+    """value + fixed: a type with an extra display is not equal, so the mr slice is empty
+    (the value is then also judged by the fixed value, as a value of no slice is not)."""
+    profile = typed_profile("value", "fixed")
+    result = validate(patient(MR_WITH_DISPLAY), profile)
+    issue = the_issue(result, "Patient.identifier")
+    assert (issue.severity, issue.code, issue.rule) == ("error", "required", "slice-cardinality")
+    assert issue.message == ("slice 'mr' of Patient.identifier: minimum required = 1, but "
+                             f"only found 0 (from {profile['url']})")
+
+
+@pytest.mark.parametrize(("discriminator", "how"), [("value", "pattern"),
+                                                    ("pattern", "pattern"),
+                                                    ("pattern", "fixed")])
+def test_pattern_matching_allows_more(discriminator: str, how: str) -> None:
+    """A pattern value, or a pattern discriminator, matches a type with an extra display."""
+    profile = typed_profile(discriminator, how)
+    result = validate(patient(MR_WITH_DISPLAY), profile)
+    assert [i for i in result.issues if i.rule.startswith("slice")] == []
+
+
+# -- ofType() in the discriminator path ------------------------------------------------------
+
+BY_VALUE_TYPE = constraint(
+    "components-by-value-type", "Observation",
+    element("Observation.component", slicing={
+        "discriminator": [{"type": "value", "path": "value.ofType(CodeableConcept)"}],
+        "rules": "closed"}),
+    element("Observation.component:coded", sliceName="coded", min=1, max="1"),
+    element("Observation.component:coded.value[x]", type=[{"code": "CodeableConcept"}],
+            patternCodeableConcept={"coding": [{"system": LOINC, "code": "LA6576-8"}]}))
+
+
+def observation(*components: dict[str, Any]) -> dict[str, Any]:
+    return {"resourceType": "Observation", "text": NARRATIVE, "status": "final",
+            "code": {"text": "Synthetic"}, "component": list(components)}
+
+
+def component(**value: Any) -> dict[str, Any]:
+    return {"code": {"text": "part"}, **value}
+
+
+def test_of_type_discriminator_matches_the_typed_value() -> None:
+    """value.ofType(CodeableConcept): the coded value fits the slice."""
+    coded = component(valueCodeableConcept={"coding": [{"system": LOINC, "code": "LA6576-8"}]})
+    assert validate(observation(coded), BY_VALUE_TYPE).errors == ()
+
+
+def test_of_type_discriminator_skips_values_of_another_type() -> None:
+    """A string value is not a CodeableConcept: in no slice (closed), and the slice is empty."""
+    text = component(valueString="LA6576-8")
+    result = validate(observation(text), BY_VALUE_TYPE)
+    assert rules_of(result) == [
+        ("error", "required", "Observation.component", "slice-cardinality"),
+        ("error", "structure", "Observation.component[0]", "slice-closed")]
+
+
+# -- a required binding as the discriminating value ------------------------------------------
+
+def code_value_set(name: str, include: dict[str, Any]) -> dict[str, Any]:
+    return {"resourceType": "ValueSet", "id": name, "url": f"http://example.org/fhir/ValueSet/"
+            f"{name}", "status": "active", "compose": {"include": [include]}}
+
+
+LOCAL_CODES = {"resourceType": "CodeSystem", "id": "slice-kinds",
+               "url": "http://example.org/fhir/CodeSystem/slice-kinds", "status": "active",
+               "content": "complete", "concept": [{"code": "national"}, {"code": "local"}]}
+NATIONAL = code_value_set("national-kinds", {"system": LOCAL_CODES["url"],
+                                             "concept": [{"code": "national"}]})
+FINDINGS = code_value_set("snomed-findings", {"system": SNOMED, "filter": [
+    {"property": "concept", "op": "is-a", "value": "404684003"}]})
+
+
+def bound(name: str, value_set: dict[str, Any]) -> dict[str, Any]:
+    """identifier sliced by value on type; slice 'kind' (1..1) binds type (required)."""
+    return constraint(
+        name, "Patient",
+        element("Patient.identifier", slicing={
+            "discriminator": [{"type": "value", "path": "type"}], "rules": "open"}),
+        element("Patient.identifier:kind", sliceName="kind", min=1, max="1"),
+        element("Patient.identifier:kind.type", min=1, binding={
+            "strength": "required", "valueSet": value_set["url"]}))
+
+
+def typed_ident(system: str, code: str) -> dict[str, Any]:
+    return {"type": {"coding": [{"system": system, "code": code}]}, "value": "K1"}
+
+
+def test_required_binding_discriminator_member_matches() -> None:
+    profile = bound("bound-national", NATIONAL)
+    result = validate(patient(typed_ident(LOCAL_CODES["url"], "national")), profile, NATIONAL,
+                      LOCAL_CODES)
+    assert rules_of(result) == []
+    assert result.errors == ()
+
+
+def test_required_binding_discriminator_non_member_does_not_match() -> None:
+    """A code outside the slice's required value set: not in the slice, which stays empty."""
+    profile = bound("bound-national-2", NATIONAL)
+    result = validate(patient(typed_ident(LOCAL_CODES["url"], "local")), profile, NATIONAL,
+                      LOCAL_CODES)
+    assert rules_of(result) == [("error", "required", "Patient.identifier", "slice-cardinality")]
+
+
+def test_required_binding_that_cannot_be_evaluated_is_unknown() -> None:
+    """A SNOMED is-a value set cannot be evaluated offline: the value is not counted, a
+    warning says why, and the empty slice is a warning, not an error."""
+    profile = bound("bound-findings", FINDINGS)
+    result = validate(patient(typed_ident(SNOMED, "22298006")), profile, FINDINGS)
+    assert rules_of(result) == [
+        ("warning", "required", "Patient.identifier", "slice-cardinality"),
+        ("warning", "not-supported", "Patient.identifier[0]", "slice-unchecked")]
+    assert result.errors == ()
+    unchecked = the_issue(result, "Patient.identifier[0]").message
+    assert unchecked == (
+        f"this value was not counted in slice 'kind' of Patient.identifier: the value set "
+        f"{FINDINGS['url']} cannot be evaluated offline, so {SNOMED}#22298006 could not be "
+        "checked against it")
+    assert the_issue(result, "Patient.identifier").message.endswith(
+        "; 1 value(s) could not be checked against it")
+
+
+# -- a discriminator the slice says nothing about ---------------------------------------------
+
+TWO_DISCRIMINATORS = constraint(
+    "two-discriminators", "Patient",
+    element("Patient.identifier", slicing={
+        "discriminator": [{"type": "value", "path": "system"},
+                          {"type": "value", "path": "use"}], "rules": "closed"}),
+    element("Patient.identifier:a", sliceName="a", min=1, max="1"),
+    element("Patient.identifier:a.system", min=1, fixedUri=A),
+    element("Patient.identifier:official", sliceName="official", max="1"),
+    element("Patient.identifier:official.use", min=1, fixedCode="official"))
+
+
+def test_discriminator_a_slice_does_not_constrain_says_nothing() -> None:
+    """Slice a fixes only system, slice official only use: each value is told apart by the
+    discriminator its slice constrains; the other says nothing."""
+    result = validate(patient(ident(A), {"use": "official", "system": OTHER, "value": "O1"}),
+                      TWO_DISCRIMINATORS)
+    assert result.issues == ()
+
+
+def test_value_failing_the_constrained_discriminator_is_in_no_slice() -> None:
+    """use 'usual' fails official's use and system OTHER fails a's system: closed error."""
+    result = validate(patient(ident(A), {"use": "usual", "system": OTHER, "value": "U1"}),
+                      TWO_DISCRIMINATORS)
+    assert rules_of(result) == [("error", "structure", "Patient.identifier[1]", "slice-closed")]
+
+
+def test_value_matching_two_slices_is_ambiguous() -> None:
+    """system A and use official: both slices claim it."""
+    result = validate(patient({"use": "official", "system": A, "value": "A1"}),
+                      TWO_DISCRIMINATORS)
+    issue = the_issue(result, "Patient.identifier[0]")
+    assert (issue.severity, issue.code, issue.rule) == ("error", "structure", "slice-ambiguous")
+    assert issue.message == ("this value matches more than one slice of Patient.identifier "
+                             "(a, official)")
+
+
+# -- an extension slice known by its fixed url ---------------------------------------------
+
+BY_URL = constraint(
+    "identifiers-by-kind-url", "Patient",
+    element("Patient.identifier", slicing={"discriminator": [
+        {"type": "value", "path": f"extension('{KIND}').value"}], "rules": "closed"}),
+    element("Patient.identifier:national", sliceName="national", min=1, max="1"),
+    element("Patient.identifier:national.extension", slicing={
+        "discriminator": [{"type": "value", "path": "url"}], "rules": "open"}),
+    element("Patient.identifier:national.extension:kind", sliceName="kind", min=1, max="1"),
+    element("Patient.identifier:national.extension:kind.url", fixedUri=KIND),
+    element("Patient.identifier:national.extension:kind.value[x]",
+            type=[{"code": "code"}], fixedCode="national"))
+
+
+def kinded(code: str) -> dict[str, Any]:
+    return {"extension": [{"url": KIND, "valueCode": code}], "system": A, "value": "N1"}
+
+
+def test_extension_slice_found_by_its_fixed_url() -> None:
+    """The extension slice names no profile, only a fixed url: extension('url') finds it."""
+    assert validate(patient(kinded("national")), BY_URL).issues == ()
+
+
+def test_extension_slice_by_fixed_url_rejects_another_value() -> None:
+    result = validate(patient(kinded("local")), BY_URL)
+    assert rules_of(result) == [
+        ("error", "required", "Patient.identifier", "slice-cardinality"),
+        ("error", "structure", "Patient.identifier[0]", "slice-closed")]
