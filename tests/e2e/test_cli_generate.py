@@ -5,16 +5,19 @@ fail with their label, exit code 2 with a message (never a traceback) on bad arg
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ecanfhir import Validator
 from ecanfhir._pilot import pilot_registry
+from ecanfhir.cli import main
 from ecanfhir.synthetic import MANIFEST, MUTATIONS
 
 CLI = [sys.executable, "-m", "ecanfhir.cli"]
@@ -127,19 +130,26 @@ def test_bad_arguments_exit_2(tmp_path: Path, args: list[str], message: str) -> 
     assert not (tmp_path / "out").exists()
 
 
-def test_read_only_folder_exit_2(tmp_path: Path) -> None:
-    """A folder the user may not write to is a usage error, not a crash."""
-    if os.geteuid() == 0:
-        pytest.skip("root writes everywhere")
+def test_read_only_folder_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A folder the user may not write to is a usage error, not a crash. The refusal is
+    simulated (root, as in CI, writes everywhere): creating anything below the folder raises
+    the PermissionError the system would."""
     locked = tmp_path / "locked"
-    locked.mkdir()
-    locked.chmod(0o500)
-    try:
-        result = _run("generate", "telemedicine", "--out", str(locked / "cases"))
-    finally:
-        locked.chmod(0o700)
-    assert result.returncode == 2 and "cannot write there" in result.stderr
-    assert "Traceback" not in result.stderr
+    real_mkdir = Path.mkdir
+
+    def mkdir(self: Path, *args: Any, **kwargs: Any) -> None:
+        if self.is_relative_to(locked):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
+        real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    out = str(locked / "cases")
+    assert main(["generate", "telemedicine", "--out", out]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"ecanfhir: --out {out}: cannot write there (Permission denied)\n"
+    assert captured.out == ""
+    assert not locked.exists()
 
 
 def test_unknown_kind_is_refused() -> None:

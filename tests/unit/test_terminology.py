@@ -504,50 +504,71 @@ def test_valid_loinc_codes(code: str) -> None:
     assert check_code_syntax(LOINC, code) is None
 
 
-@pytest.mark.parametrize("code", ["8480-5", "8480", "8480-66", "123456-7", "LX123-4"])
-def test_invalid_loinc_codes(code: str) -> None:
-    """Wrong check digits and malformed LOINC codes are reported."""
-    assert check_code_syntax(LOINC, code) is not None
-
-
-@pytest.mark.parametrize(("system", "code", "ok"), [
-    ("http://unitsofmeasure.org", "mg/dL", True),
-    ("http://unitsofmeasure.org", "10*3/uL", True),
-    ("http://unitsofmeasure.org", "{score}", True),
-    ("http://unitsofmeasure.org", "[in_i]", True),
-    ("http://unitsofmeasure.org", "mg /dL", False),
-    ("http://unitsofmeasure.org", "[in_i", False),
-    ("http://unitsofmeasure.org", "m]", False),
-    ("http://unitsofmeasure.org", "", False),
-    ("http://hl7.org/fhir/sid/icd-10", "C50.9", True),
-    ("http://hl7.org/fhir/sid/icd-10", "C50", True),
-    ("http://hl7.org/fhir/sid/icd-10", "c50.9", False),
-    ("http://hl7.org/fhir/sid/icd-10-cm", "S72.001A", True),
-    ("http://hl7.org/fhir/sid/icd-10-cm", "C7A.0", True),
-    ("http://hl7.org/fhir/sid/icd-10-cm", "50.9", False),
-    ("http://terminology.hl7.org/CodeSystem/icd-o-3", "8140/3", True),
-    ("http://terminology.hl7.org/CodeSystem/icd-o-3", "8140", False),
-    ("urn:ietf:bcp:47", "en", True),
-    ("urn:ietf:bcp:47", "en-GB", True),
-    ("urn:ietf:bcp:47", "zh-Hant-TW", True),
-    ("urn:ietf:bcp:47", "de-CH-1901", True),
-    ("urn:ietf:bcp:47", "x-private", True),
-    ("urn:ietf:bcp:47", "en_GB", False),
-    ("urn:ietf:bcp:47", "en--GB", False),
-    ("urn:ietf:bcp:47", "e", False),
-    ("urn:iso:std:iso:3166", "NL", True),
-    ("urn:iso:std:iso:3166", "nl", False),
-    ("urn:iso:std:iso:3166:-2", "DK-84", True),
-    ("urn:iso:std:iso:3166:-2", "GB-ENG", True),
-    ("urn:iso:std:iso:3166:-2", "DK", False),
-    ("http://unstats.un.org/unsd/methods/m49/m49.htm", "150", True),
-    ("http://unstats.un.org/unsd/methods/m49/m49.htm", "Europe", False),
-    ("urn:iso:std:iso:4217", "EUR", True),
-    ("http://example.org/local", "anything goes", True),
+@pytest.mark.parametrize(("code", "reason"), [
+    ("8480-5", "is not a valid LOINC code: the check digit should be 6"),
+    ("123456-7", "is not a valid LOINC code: the check digit should be 6"),
+    ("8480", "is not a LOINC code: expected digits, a hyphen and a check digit"),
+    ("8480-66", "is not a LOINC code: expected digits, a hyphen and a check digit"),
+    ("LX123-4", "is not a LOINC code: expected digits, a hyphen and a check digit"),
 ])
-def test_other_syntaxes(system: str, code: str, ok: bool) -> None:
-    """UCUM, ICD-10, ICD-O-3, BCP-47 and ISO codes get a syntax check; unknown systems none."""
-    assert (check_code_syntax(system, code) is None) is ok
+def test_invalid_loinc_codes(code: str, reason: str) -> None:
+    """Wrong check digits (naming the right one) and malformed LOINC codes are reported."""
+    assert check_code_syntax(LOINC, code) == f"{code!r} {reason}"
+
+
+@pytest.mark.parametrize(("system", "code", "reason"), [
+    ("http://unitsofmeasure.org", "mg/dL", None),
+    ("http://unitsofmeasure.org", "10*3/uL", None),
+    ("http://unitsofmeasure.org", "{score}", None),
+    ("http://unitsofmeasure.org", "[in_i]", None),
+    ("http://unitsofmeasure.org", "mg /dL",
+     'is not a UCUM unit: it must be non-empty printable ASCII, no spaces'),
+    ("http://unitsofmeasure.org", "[in_i",
+     "is not a UCUM unit: ']' is missing"),
+    ("http://unitsofmeasure.org", "m]",
+     "is not a UCUM unit: unbalanced ']'"),
+    ("http://unitsofmeasure.org", "",
+     'is not a UCUM unit: it must be non-empty printable ASCII, no spaces'),
+    ("http://hl7.org/fhir/sid/icd-10", "C50.9", None),
+    ("http://hl7.org/fhir/sid/icd-10", "C50", None),
+    ("http://hl7.org/fhir/sid/icd-10", "c50.9",
+     "is not an ICD-10 code (e.g. 'C50.9')"),
+    ("http://hl7.org/fhir/sid/icd-10-cm", "S72.001A", None),
+    ("http://hl7.org/fhir/sid/icd-10-cm", "C7A.0", None),
+    ("http://hl7.org/fhir/sid/icd-10-cm", "50.9",
+     "is not an ICD-10-CM code (e.g. 'C50.911')"),
+    ("http://terminology.hl7.org/CodeSystem/icd-o-3", "8140/3", None),
+    ("http://terminology.hl7.org/CodeSystem/icd-o-3", "8140",
+     "is not an ICD-O-3 code (morphology '8140/3' or site 'C50.9')"),
+    ("urn:ietf:bcp:47", "en", None),
+    ("urn:ietf:bcp:47", "en-GB", None),
+    ("urn:ietf:bcp:47", "zh-Hant-TW", None),
+    ("urn:ietf:bcp:47", "de-CH-1901", None),
+    ("urn:ietf:bcp:47", "x-private", None),
+    ("urn:ietf:bcp:47", "en_GB",
+     "is not a BCP-47 language tag (e.g. 'en-GB')"),
+    ("urn:ietf:bcp:47", "en--GB",
+     "is not a BCP-47 language tag (e.g. 'en-GB')"),
+    ("urn:ietf:bcp:47", "e",
+     "is not a BCP-47 language tag (e.g. 'en-GB')"),
+    ("urn:iso:std:iso:3166", "NL", None),
+    ("urn:iso:std:iso:3166", "nl",
+     'is not an ISO 3166 country code'),
+    ("urn:iso:std:iso:3166:-2", "DK-84", None),
+    ("urn:iso:std:iso:3166:-2", "GB-ENG", None),
+    ("urn:iso:std:iso:3166:-2", "DK",
+     "is not an ISO 3166-2 subdivision code (e.g. 'DK-84')"),
+    ("http://unstats.un.org/unsd/methods/m49/m49.htm", "150", None),
+    ("http://unstats.un.org/unsd/methods/m49/m49.htm", "Europe",
+     "is not a UN M49 area code (three digits, e.g. '150')"),
+    ("urn:iso:std:iso:4217", "EUR", None),
+    ("http://example.org/local", "anything goes", None),
+])
+def test_other_syntaxes(system: str, code: str, reason: str | None) -> None:
+    """UCUM, ICD-10, ICD-O-3, BCP-47 and ISO codes get a syntax check that says what is wrong;
+    unknown systems none."""
+    expected = None if reason is None else f"{code!r} {reason}"
+    assert check_code_syntax(system, code) == expected
 
 
 def test_external_systems_named() -> None:
