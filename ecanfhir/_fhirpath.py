@@ -385,18 +385,21 @@ def _absent_keys(compiled: CompiledExpression) -> frozenset[str] | None:
     """The JSON keys whose absence makes the invariant hold (see ``holds_without``), or None.
 
     Only for R4 types and their elements, whose choice elements the R4 model lists (a logical
-    model may define others); ``value`` stands for ``valueString``, ``_valueString``...
+    model may define others); ``value`` stands for ``valueString``, ``_valueString``... The
+    verdict on ``{}`` is taken with an environment that raises when read: an expression that
+    needs ``%resource`` there (not only inside a ``where()`` that finds nothing to iterate)
+    is always evaluated.
     """
     hint = compiled.type_hint
     if hint is None or hint.split(".", 1)[0] not in R4_MODEL["type2Parent"]:
         return None
-    names = _focus_names(compiled._ast)
+    names = _focus_names(compiled._ast, rooted=True)
     if names is None:
         return None
     try:
-        if not compiled.test({}, EvalEnv.for_resource({})):
+        if not compiled.test({}, _UNREADABLE_ENV):
             return None
-    except Exception:  # the expression fails on an empty object: evaluate it every time
+    except Exception:  # it fails on an empty object, or reads the environment: evaluate it
         return None
     keys: set[str] = set()
     for name in names:
@@ -405,31 +408,76 @@ def _absent_keys(compiled: CompiledExpression) -> frozenset[str] | None:
     return frozenset(keys)
 
 
-def _focus_names(node: Mapping[str, Any]) -> set[str] | None:
-    """The element names an expression reads from its focus, or None when it may read the
-    focus otherwise: ``$this``, ``%context``/``%resource``/``%rootResource``, or a function
-    called on the focus (``hasValue()``, ``children()``, a leading type name).
+# Functions whose arguments are evaluated on each item of their input (or on the input): a
+# name there starts from those items, not from the focus (FHIRPath §5, "Expr" arguments).
+_ON_ITEMS = frozenset({"where", "select", "all", "exists", "repeat", "iif", "aggregate",
+                       "trace"})
 
-    A name that starts a path anywhere (also inside a function's arguments, where it may be
-    relative to the items instead) counts: a superset of what is read is safe.
+
+def _focus_names(node: Mapping[str, Any], *, rooted: bool) -> set[str] | None:
+    """The element names an expression reads from its focus, or None when it may read the
+    focus otherwise: ``$this``, ``%context``, or a function called on the focus
+    (``hasValue()``, ``children()``, a leading type name).
+
+    ``rooted`` is False inside the arguments of :data:`_ON_ITEMS` functions, where names,
+    ``$this`` and functions start from the items, which derive from the focus's names. Other
+    arguments count as reading the focus (a superset of what is read is safe).
     """
     kind = node["type"]
     children: list[Mapping[str, Any]] = node.get("children") or []
     if kind == "InvocationTerm":
         start = children[0]
-        if start["type"] != "MemberInvocation":
+        if start["type"] == "MemberInvocation":
+            return {str(start["children"][0]["text"]).strip('"').replace("`", "")} \
+                if rooted else set()
+        if rooted:
             return None  # $this, or a function of the focus
-        return {str(start["children"][0]["text"]).strip('"').replace("`", "")}
-    if kind == "ExternalConstant":
+    elif kind == "ExternalConstant":
         name = str((children[0] if children else {}).get("text", "")).strip("`")
-        return set() if fhir_constant(name) is not None else None
+        return set() if name in ("resource", "rootResource") or fhir_constant(name) is not None \
+            else None
+    elif kind == "InvocationExpression":
+        left = _focus_names(children[0], rooted=rooted)
+        step = children[1]
+        if left is None or step["type"] != "FunctionInvocation":
+            return left
+        call = step["children"][0]
+        params = call["children"][1]["children"] if len(call["children"]) > 1 else []
+        on_items = call["children"][0]["text"] in _ON_ITEMS
+        for param in params:
+            found = _focus_names(param, rooted=rooted and not on_items)
+            if found is None:
+                return None
+            left |= found
+        return left
     names: set[str] = set()
     for child in children:
-        found = _focus_names(child)
+        found = _focus_names(child, rooted=rooted)
         if found is None:
             return None
         names |= found
     return names
+
+
+class _Unreadable(Mapping[str, Any]):
+    """A resource that raises when read: ``holds_without`` must not depend on it."""
+
+    def __getitem__(self, key: str) -> Any:
+        raise LookupError("the environment is not available here")
+
+    def __iter__(self) -> Iterator[str]:
+        raise LookupError("the environment is not available here")
+
+    def __len__(self) -> int:
+        raise LookupError("the environment is not available here")
+
+
+def _unavailable(*args: Any) -> Any:
+    raise LookupError("the environment is not available here")
+
+
+_UNREADABLE_ENV = EvalEnv(_Unreadable(), _Unreadable(), resolve=_unavailable,
+                          member_of=_unavailable, conforms_to=_unavailable)
 
 
 def _type_path(type_hint: str | None) -> str | None:

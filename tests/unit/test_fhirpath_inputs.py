@@ -12,6 +12,12 @@ from ecanfhir._fhirpath import compile_expression
     ("value.empty() or system.exists()", "Quantity", {"unit": "mg"}),
     ("value.exists() implies url.exists()", "Extension", {"id": "e"}),
     ("(low.empty() or (low.system = %ucum))", "Range", {"high": {"value": 1}}),
+    # %resource and $this inside where(): read only for items, and there are none
+    ("contained.where(('#' + id in %resource.contained.id).not()).empty()",
+     "Patient", {"resourceType": "Patient", "id": "p"}),
+    # ref-1, as R4 states it (run natively)
+    ("reference.startsWith('#').not() or (reference.substring(1).trace('url') in "
+     "%rootResource.contained.id.trace('ids'))", "Reference", {"display": "Dr Who"}),
 ])
 def test_absent_inputs_hold(expression: str, hint: str, focus: dict[str, object]) -> None:
     """An expression that reads only named children holds on an object without them."""
@@ -30,6 +36,11 @@ def test_absent_inputs_hold(expression: str, hint: str, focus: dict[str, object]
     ("$this.unit.exists()", "Quantity", {"code": "mg"}),
     ("code.empty() or %resource.status.exists()", "Quantity", {"unit": "mg"}),
     ("Observation.status.exists()", "Observation", {"id": "o"}),
+    ("contained.union($this).empty()", "Patient", {"id": "p"}),
+    ("contained.empty() or %context.id.exists()", "Patient", {"id": "p"}),
+    # it needs %rootResource even without a reference (`in` evaluates both sides)
+    ("reference.startsWith('#').not() or (reference.substring(1) in %rootResource.id)",
+     "Reference", {"display": "Dr Who"}),
     # a logical model may define choice elements the R4 model does not know
     ("value.empty() or system.exists()", "http://example.org/Model", {"unit": "mg"}),
 ])
