@@ -78,6 +78,9 @@ class Run:
     unknown_profiles: set[str] = field(default_factory=set)
     depth: int = 0
     hosts: list[tuple[str, ...]] = field(default_factory=list)  # what extensions are extending
+    # ... and the element itself with its resource's frame (None: a primitive's extensions),
+    # for FHIRPath contexts and context invariants.
+    host_values: list[tuple[Mapping[str, Any], Frame] | None] = field(default_factory=list)
     # (id(resource or element), profile url) -> (conforms?, what could not be checked): a
     # Patient referenced by every entry is checked against its target profile once per run.
     conformance: dict[tuple[int, str], tuple[bool, tuple[str, ...]]] = field(

@@ -153,14 +153,21 @@ def _profiles_of(run: Run, resource: Mapping[str, Any], at: str,
         structure = run.schema.find(url)
         if structure is None:
             run.issues.append(_profile_not_used(run, url, where, asked=where == at))
-        elif structure in found:
-            continue
-        elif structure.derivation == "constraint" or structure.type not in (
-                resource.get("resourceType"), "Resource", "DomainResource"):
-            # A base definition named as a profile (a Bundle entry typed Resource with profile
-            # .../DocumentManifest) says which type the resource must be.
+        elif structure not in found and not _base_of(run, structure, resource):
+            # Also a base definition named as a profile (a Bundle entry typed Resource with
+            # profile .../DocumentManifest): it says which type the resource must be.
             found.append(structure)
     return found
+
+
+def _base_of(run: Run, structure: CompiledStructure, resource: Mapping[str, Any]) -> bool:
+    """Whether a definition adds nothing to the resource's own type: that type's core
+    definition (checked already), or Resource / DomainResource, which every resource is."""
+    if structure.type in ("Resource", "DomainResource") and structure.derivation != "constraint":
+        return True
+    rt = resource.get("resourceType")
+    own = run.schema.registry.structure_definition(rt) if isinstance(rt, str) else None
+    return own is not None and own.get("url") == structure.url
 
 
 def _profile_not_used(run: Run, url: str, where: str, *, asked: bool) -> Issue:
@@ -210,12 +217,14 @@ def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code:
     extended = "extension" in obj or "modifierExtension" in obj
     if extended:
         run.hosts.append(hosts or _hosts(run, obj, node, type_code, path, frame, is_resource))
+        run.host_values.append(None if hosts else (obj, frame))
     try:
         for element, occurrences in present.values():
             _walk_element(run, element, occurrences, path, frame)
     finally:
         if extended:
             run.hosts.pop()
+            run.host_values.pop()
     # Required elements that are missing altogether.
     for child in run.schema.required(node, type_code):
         if id(child) not in present:
@@ -683,7 +692,8 @@ def _object_definition(run: Run, element: ElementNode, type_ref: TypeRef | None,
     if code == "Extension":
         structure, issues = resolve_extension(
             run, value, modifier=element.name == "modifierExtension",
-            hosts=run.hosts[-1] if run.hosts else (), at=path)
+            hosts=run.hosts[-1] if run.hosts else (), at=path,
+            host=run.host_values[-1] if run.host_values else None)
         run.issues.extend(issues)
         if structure is not None:
             return structure.root, None

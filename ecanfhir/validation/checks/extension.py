@@ -13,12 +13,14 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..._exceptions import EcanfhirError
+from ..._fhirpath import compile_expression
 from ..._schema import CompiledStructure
 from ..._xver import status as cross_version_status
 from .._issue import Issue
 
 if TYPE_CHECKING:
-    from .._context import Run
+    from .._context import Frame, Run
 
 __all__ = ["definition_path", "resolve_extension"]
 
@@ -33,9 +35,11 @@ def definition_path(location: str, resource_path: str, resource_type: str) -> st
 
 
 def resolve_extension(run: Run, extension: Mapping[str, Any], *, modifier: bool,
-                      hosts: Sequence[str], at: str
+                      hosts: Sequence[str], at: str,
+                      host: tuple[Mapping[str, Any], Frame] | None = None
                       ) -> tuple[CompiledStructure | None, list[Issue]]:
-    """The definition of an extension instance, and the issues about its use here."""
+    """The definition of an extension instance, and the issues about its use here (``host``:
+    the element it extends, with its resource's frame, when known)."""
     url = extension.get("url")
     if not isinstance(url, str) or not url:
         return None, []  # Extension.url 1..1 reports it
@@ -52,7 +56,7 @@ def resolve_extension(run: Run, extension: Mapping[str, Any], *, modifier: bool,
         return None, [Issue.error("structure", at, f"'{url}' is a {structure.type} definition, not "
                                   "an extension", "extension-not-extension")]
     return structure, list(_use_issues(structure, modifier=modifier, hosts=hosts, at=at,
-                                       url=url))
+                                       url=url, host=host))
 
 
 def _unknown(run: Run, url: str, at: str) -> Iterator[Issue]:
@@ -105,7 +109,7 @@ def _undeclared_part(run: Run, url: str, hosts: Sequence[str], at: str) -> Itera
 
 
 def _use_issues(structure: CompiledStructure, *, modifier: bool, hosts: Sequence[str], at: str,
-                url: str) -> Iterator[Issue]:
+                url: str, host: tuple[Mapping[str, Any], Frame] | None) -> Iterator[Issue]:
     is_modifier = structure.root.is_modifier
     if is_modifier and not modifier:
         yield Issue.error("structure", at, f"the extension '{url}' is a modifier extension, so it "
@@ -122,9 +126,11 @@ def _use_issues(structure: CompiledStructure, *, modifier: bool, hosts: Sequence
         kind = context.get("type")
         allowed.append(expression)
         if kind in ("element", "extension") and _context_matches(expression, hosts):
+            yield from _context_invariants(structure, host, at=at, url=url)
             return
-        if kind == "fhirpath":
-            return  # FHIRPath contexts are not evaluated here; accept rather than guess
+        if kind == "fhirpath" and _fhirpath_context_matches(expression, host):
+            yield from _context_invariants(structure, host, at=at, url=url)
+            return
     # A context naming a child of this element is not this element either (the HL7 validator:
     # humanname-mothers-family, for HumanName.family, on a HumanName). R4 core's own misplaced
     # contexts (structuredefinition-fhir-type) are corrected in the extension pack, which the
@@ -132,6 +138,45 @@ def _use_issues(structure: CompiledStructure, *, modifier: bool, hosts: Sequence
     yield Issue.error("structure", at, f"the extension '{url}' is not allowed here (this is "
                       f"{', '.join(hosts[:2])}; its context allows {', '.join(allowed)})",
                       "extension-context")
+
+
+def _fhirpath_context_matches(expression: str,
+                              host: tuple[Mapping[str, Any], Frame] | None) -> bool:
+    """A FHIRPath context (R4 §2.17.0.1): the extended element must be among the nodes the
+    expression selects in its resource. Accepted when that cannot be told (a primitive's
+    extension, an expression that does not run here)."""
+    env = host[1].env if host is not None else None
+    if host is None or env is None:
+        return True
+    element, frame = host
+    try:
+        found = compile_expression(expression).evaluate(frame.resource, env)
+    except EcanfhirError:
+        return True
+    return any(node is element for node in found)
+
+
+def _context_invariants(structure: CompiledStructure,
+                        host: tuple[Mapping[str, Any], Frame] | None, *, at: str,
+                        url: str) -> Iterator[Issue]:
+    """StructureDefinition.contextInvariant: each must hold on the extended element."""
+    invariants = structure.definition.get("contextInvariant") or ()
+    env = host[1].env if host is not None else None
+    if host is None or env is None or not invariants:
+        return
+    element, frame = host
+    hint = frame.resource_type if element is frame.resource else None
+    for invariant in invariants:
+        if not isinstance(invariant, str):
+            continue
+        try:
+            holds = compile_expression(invariant, type_hint=hint).test(element, env)
+        except EcanfhirError:
+            continue  # the StructureDefinition checks report expressions that do not compile
+        if not holds:
+            yield Issue.error("structure", at, f"the extension '{url}' is not allowed here: its "
+                              f"context invariant '{invariant}' does not hold",
+                              "extension-context-invariant")
 
 
 def _context_matches(expression: str, hosts: Sequence[str]) -> bool:

@@ -46,3 +46,21 @@ def test_a_core_type_as_profile_restricts_the_entry_type(
     result = validator.validate(bundle(entry), profiles=[PROFILE])
     assert [(i.severity, i.code, i.expression) for i in result.issues
             if i.rule == "profile-type"] == found
+
+
+def test_a_profile_declared_as_specialization_still_applies() -> None:
+    """A profile that (wrongly) says derivation 'specialization' is still checked when asked
+    for: only the type's own core definition adds nothing."""
+    url = "http://example.org/fhir/StructureDefinition/odd-patient"
+    registry = Registry()
+    registry.add({
+        "resourceType": "StructureDefinition", "url": url, "name": "OddPatient",
+        "status": "draft", "kind": "resource", "abstract": False, "type": "Patient",
+        "baseDefinition": CORE + "Patient", "derivation": "specialization",
+        "differential": {"element": [{"id": "Patient.name", "path": "Patient.name",
+                                      "constraint": [{"key": "odd-1", "severity": "error",
+                                                      "human": "never", "expression": "false"}]}]}})
+    patient = {"resourceType": "Patient", "text": NARRATIVE, "name": [{"family": "Doe"}]}
+    result = Validator(registry).validate(patient, profiles=[url])
+    assert [(i.code, i.expression) for i in result.errors] == [("invariant", "Patient.name[0]")]
+    assert Validator(registry).validate(patient, profiles=[CORE + "Patient"]).errors == ()
