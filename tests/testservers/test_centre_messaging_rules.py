@@ -5,6 +5,7 @@ rules (latency, per event), the acknowledgement's endpoint and the unknown-event
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +21,12 @@ from fastapi import FastAPI
 from ecanfhir import Issue
 from ecanfhir._pilot import pilot_url
 from testservers.national_centre import FaultRule, Settings, create_app
-from testservers.national_centre.messaging import MAX_ACK_ISSUES, MEDCOM_ERRORS, medcom_issues
+from testservers.national_centre.messaging import (
+    MAX_ACK_ISSUES,
+    MEDCOM_ERRORS,
+    medcom_issues,
+    stored_entries,
+)
 
 RULES = "https://ecanfhir.example/fhir/CodeSystem/ecanfhir-validation-rule"
 BASE_URL = "http://centre.test/fhir/"
@@ -175,3 +181,64 @@ def test_issue_without_a_medcom_code_is_kept_as_it_is() -> None:
     plain = Issue.error("invariant", "Patient", "m")
     assert medcom_issues([plain]) == [plain.to_fhir()]
     assert "details" not in plain.to_fhir()
+
+
+def test_replies_carry_receipt_and_ack_code(tmp_path: Path) -> None:
+    """What the service answers (and the audit trail records): receipt kind and ack code, for
+    a first receipt, a resend and a reused Bundle.id, whose ack says what went wrong."""
+    with _centre(tmp_path) as (_, app):
+        service = app.state.services.messages
+        first = referral("CASE-1", seed=1)
+        reply = service.receive(first)
+        assert (reply.kind, reply.ack_code) == ("processed", "ok")
+        again = service.receive(first)
+        assert (again.kind, again.ack_code) == ("resend", "ok")
+        reused = {**referral("CASE-2", seed=2), "id": first["id"]}
+        reply = service.receive(reused)
+        assert (reply.kind, reply.ack_code) == ("bundle-id-reused", "fatal-error")
+        issues = json.loads(reply.body)["entry"]
+        outcome = next(e["resource"] for e in issues
+                       if e["resource"]["resourceType"] == "OperationOutcome")
+        assert [(i["severity"], i["code"], i["diagnostics"]) for i in outcome["issue"]] == [
+            ("error", "duplicate", f"Bundle.id {first['id']} was already used for another "
+             "message: every transmission needs a new Bundle.id")]
+
+
+@pytest.mark.parametrize(("action", "issue_code"), [("transient-error", "transient"),
+                                                    ("fatal-error", "processing")])
+def test_forced_ack_reply(tmp_path: Path, action: str, issue_code: str) -> None:
+    """A forced acknowledgement: receipt 'fault', the forced code, and one error issue."""
+    with _centre(tmp_path, FaultRule(action)) as (_, app):  # type: ignore[arg-type]
+        reply = app.state.services.messages.receive(referral("CASE-1", seed=1))
+        assert (reply.kind, reply.ack_code) == ("fault", action)
+        outcome = next(e["resource"] for e in json.loads(reply.body)["entry"]
+                       if e["resource"]["resourceType"] == "OperationOutcome")
+        assert [(i["severity"], i["code"], i["diagnostics"]) for i in outcome["issue"]] == [
+            ("error", issue_code, f"{action} forced by fault injection")]
+
+
+def test_injected_503_says_why(tmp_path: Path) -> None:
+    with _centre(tmp_path, FaultRule("http-503", retry_after=9)) as (client, _):
+        response = _post(client, referral("CASE-1", seed=1))
+        assert response.status_code == 503 and response.headers["Retry-After"] == "9"
+        assert response.json()["issue"] == [{
+            "severity": "error", "code": "transient",
+            "diagnostics": "the service is unavailable (injected fault)"}]
+
+
+def test_stored_entries_skip_what_is_not_a_resource_and_give_ids() -> None:
+    """Entries without a resource (or with a non-object one) are skipped, the rest kept in
+    order; a resource without an id gets a new UUID, and urn:uuid references to it follow."""
+    patient_url = "urn:uuid:7d5a3c8e-0000-4000-8000-000000000001"
+    bundle = {"entry": [
+        "not an entry", {"resource": 1}, {"resource": {"id": "no-type"}},
+        {"fullUrl": patient_url, "resource": {"resourceType": "Patient"}},
+        {"resource": {"resourceType": "Observation", "id": "o1",
+                      "subject": {"reference": patient_url}}}]}
+    patient, observation = stored_entries(bundle)
+    assert patient["resourceType"] == "Patient"
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
+                        patient["id"])
+    assert observation == {"resourceType": "Observation", "id": "o1",
+                           "subject": {"reference": f"Patient/{patient['id']}"}}
+    assert "id" not in bundle["entry"][3]["resource"]  # type: ignore[index]
