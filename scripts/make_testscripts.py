@@ -310,7 +310,9 @@ def sender(data):
     contained, refs = fixtures(["referral", "referral-transient", "consultation"], data)
     log = "Bundle.entry.where(request.url.contains('$process-message'))"
     clear = raw("delete", "$recorded-requests")
-    fetch = raw("get", "$recorded-requests")
+    # The record is read in FHIR JSON whatever the run's format: it is the harness's view of
+    # what was sent, not the exchange under test.
+    fetch = raw("get", "$recorded-requests", accept="application/fhir+json")
     send = lambda src, **kw: op("process-message", resource="Bundle", sourceId=src, origin=2, **kw)  # noqa: E731
     tests = [
         test("sends-valid-message", "A valid message is sent once, as EcanMessage JSON",

@@ -36,7 +36,7 @@ from ._ack import Acknowledgement, parse_acknowledgement
 from ._retry import RetryPolicy
 
 __all__ = ["FHIR_JSON", "FHIR_XML", "ClientCore", "Format", "MessageExchange", "Transmit",
-           "encode", "read_response", "server_error"]
+           "decode_body", "encode", "read_response", "server_error"]
 
 FHIR_JSON = "application/fhir+json"
 FHIR_XML = "application/fhir+xml"
@@ -335,20 +335,31 @@ def _body(response: httpx.Response) -> Any:
 
 
 def _decode(response: httpx.Response) -> tuple[Any, str | None]:
-    """(the answer in the FHIR JSON form, None) or (None, why it cannot be read). XML by the
-    Content-Type, or by the content when the type is neither JSON nor XML."""
-    media = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    declared_xml = media.endswith(("xml", "+xml", "xml+fhir"))
+    return decode_body(response.content, response.headers.get("content-type", ""))
+
+
+def decode_body(content: bytes, content_type: str) -> tuple[Any, str | None]:
+    """(a body in the FHIR JSON form, None) or (None, why it cannot be read). XML by the
+    Content-Type, or by the content when the type is neither JSON nor XML.
+
+    >>> decode_body(b'<Patient xmlns="http://hl7.org/fhir"><active value="true"/></Patient>',
+    ...             "application/fhir+xml; charset=utf-8")
+    ({'resourceType': 'Patient', 'active': True}, None)
+    >>> decode_body(b"{", "application/fhir+json")
+    (None, 'the answer is not JSON')
+    """
+    media = content_type.split(";", 1)[0].strip().lower()
+    declared_xml = media.endswith(("xml", "xml+fhir"))
     if declared_xml or (not media.endswith(("json", "json+fhir"))
-                        and formats.looks_like_xml(response.content)):
-        parsed, issues = formats.parse_xml(response.content)
+                        and formats.looks_like_xml(content)):
+        parsed, issues = formats.parse_xml(content)
         if parsed is None:
             why = issues[0].message if issues else "no FHIR resource"
             return None, (f"the answer is not FHIR XML: {why}" if declared_xml else
                           f"the answer is not JSON, nor FHIR XML: {why}")
         return parsed, None
     try:
-        return response.json(), None
+        return json.loads(content), None
     except ValueError:
         return None, "the answer is not JSON"
 

@@ -36,6 +36,9 @@ def add_parser(sub: Any) -> None:
     c.add_argument("--sender-command", metavar="'CMD {file} {endpoint}'",
                    help="the site's own system for the sender suite: a command that sends the "
                         "message in {file} to {endpoint} (default: ecanfhir's own client)")
+    c.add_argument("--format", choices=("json", "xml"), default="json",
+                   help="the FHIR format of the requests and of the answers asked for "
+                        "(default: json); xml runs every suite with FHIR XML bodies and Accept")
     c.add_argument("--allow-skips", action="store_true",
                    help="skipped required tests do not fail the run")
     c.set_defaults(run=run)
@@ -81,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
             only = {s.id: ids & (only or {}).get(s.id, ids) for s in suites}
         result = run_suites(args.endpoint, suites, requirements=requirements, only=only,
                             headers=headers, timeout=args.timeout, allow_skips=args.allow_skips,
-                            sender=sender)
+                            sender=sender, format=args.format)
         written = write_reports(result, args.out)
     except SuiteError as exc:
         raise UsageError(str(exc)) from exc

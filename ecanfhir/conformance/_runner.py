@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from .._pilot import pilot_canonical, pilot_registry, pilot_source
+from ..client._core import Format
 from ..validation._validator import Validator
 from ._engine import EngineConfig, ExchangeSink, SenderUnderTest, capture_hook, run_script
 from ._model import RunResult, ScriptResult, SuiteError
@@ -77,7 +78,8 @@ def run(endpoint: str, suites: Sequence[Suite], *,
         requirements: Mapping[str, Requirement] | None = None,
         only: Mapping[str, set[str]] | None = None, sender: SenderUnderTest | None = None,
         headers: Mapping[str, str] | None = None, validator: Validator | None = None,
-        timeout: float = 30.0, allow_skips: bool = False) -> RunResult:
+        timeout: float = 30.0, allow_skips: bool = False, format: Format = "json"
+        ) -> RunResult:
     """Run ``suites`` against ``endpoint``.
 
     Args:
@@ -85,6 +87,8 @@ def run(endpoint: str, suites: Sequence[Suite], *,
         sender: the site's system for origin-2 operations (default: :class:`ClientSender`,
             ecanfhir's own client).
         headers: sent with every runner request (e.g. ``Authorization``; redacted in reports).
+        format: ``json`` or ``xml``: the FHIR format of every request body and answer asked
+            for, the default sender's messages included (see :mod:`._engine`).
     """
     reqs = requirements if requirements is not None else load_requirements(
         default_requirements())
@@ -96,7 +100,8 @@ def run(endpoint: str, suites: Sequence[Suite], *,
     with httpx.Client(timeout=timeout, headers=dict(headers or {}),
                       event_hooks={"response": [capture_hook(sink)]}) as http:
         config = EngineConfig(endpoint, http, validator or Validator(pilot_registry()), sink,
-                              sender if sender is not None else ClientSender(timeout=timeout))
+                              sender if sender is not None else ClientSender(
+                                  timeout=timeout, format=format), format=format)
         for suite in suites:
             if only is not None and suite.id not in only:
                 continue

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .._exceptions import ClientError
+from ..client._core import Format
 
 __all__ = ["ClientSender", "command_sender"]
 
@@ -25,10 +26,11 @@ class ClientSender:
     """Send with :class:`ecanfhir.client.Client`; return the final acknowledgement code."""
 
     def __init__(self, *, max_resends: int = 2, backoff: float = 0.05,
-                 timeout: float = 30.0) -> None:
+                 timeout: float = 30.0, format: Format = "json") -> None:
         self.max_resends = max_resends
         self.backoff = backoff
         self.timeout = timeout
+        self.format: Format = format   # FHIR JSON or FHIR XML on the wire
 
     def __call__(self, endpoint: str, bundle: dict[str, Any]) -> str:
         """``ok`` / ``fatal-error``; ``transient-error`` or ``no-answer`` when retries ran out."""
@@ -36,7 +38,7 @@ class ClientSender:
 
         retry = RetryPolicy(max_retries=self.max_resends, backoff_base=self.backoff,
                             backoff_max=self.backoff * 4, retry_after_max=self.backoff * 4)
-        with Client(endpoint, retry=retry, timeout=self.timeout) as client:
+        with Client(endpoint, retry=retry, timeout=self.timeout, format=self.format) as client:
             try:
                 return client.send_message(bundle).code
             except ServerError as exc:

@@ -4,13 +4,13 @@ sender and for the sender conformance suite.
 The conformance suite ``ecan-sender-behaviour`` lets the site's system send to this server and
 then asserts on what arrived (right profile, resend keeps MessageHeader.id and changes
 Bundle.id, no resend after ``fatal-error``). This module records every request (except its own)
-in memory, with the response status and, for JSON answers, the response body. The names follow
+in memory, with the response status and, for FHIR answers, the response body. The names follow
 FHIR's ``$operation`` convention at the system level:
 
 - ``GET /$recorded-requests``: a ``history`` Bundle, oldest first; ``entry.resource`` is the
-  request body when it was a JSON resource, ``entry.request`` the method and URL,
-  ``entry.response.status`` the status, ``entry.response.outcome`` the JSON answer (the
-  acknowledgement of ``$process-message``).
+  request body when it was a FHIR resource (FHIR XML shown in its JSON form),
+  ``entry.request`` the method and URL, ``entry.response.status`` the status,
+  ``entry.response.outcome`` the answer (the acknowledgement of ``$process-message``).
 - ``GET /$recorded-requests/{n}``: the raw body of request ``n`` (0-based, as in the Bundle;
   ``-1`` is the last) with its original Content-Type, and the method and URL in
   ``X-Recorded-Method`` / ``X-Recorded-Url``.
@@ -23,7 +23,6 @@ paths are unknown (404), and nothing is kept.
 
 from __future__ import annotations
 
-import json
 import threading
 import uuid
 from collections import deque
@@ -33,6 +32,8 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
+
+from ecanfhir import formats
 
 from .._fhirio import FhirError, fhir_response
 
@@ -157,22 +158,23 @@ def clear_requests(request: Request) -> Response:
 
 def _entry(record: Recorded) -> dict[str, Any]:
     entry: dict[str, Any] = {"fullUrl": f"urn:uuid:{uuid.uuid4()}"}
-    body = _json(record.body)
+    body = _resource(record.body)
     if isinstance(body, dict) and isinstance(body.get("resourceType"), str):
         entry["resource"] = body
     entry["request"] = {"method": record.method, "url": record.url}
     entry["response"] = {"status": str(record.status)}
-    answer = _json(record.response)
+    answer = _resource(record.response)
     if isinstance(answer, dict) and isinstance(answer.get("resourceType"), str):
         entry["response"]["outcome"] = answer
     return entry
 
 
-def _json(data: bytes) -> Any:
-    try:
-        return json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+def _resource(data: bytes) -> Any:
+    """A recorded body in the FHIR JSON form, whichever FHIR format it was (None if neither)."""
+    if not data.strip():
         return None
+    resource, _issues, _format = formats.read_resource(data)
+    return resource
 
 
 def install(app: FastAPI, *, enabled: bool) -> None:
