@@ -31,9 +31,10 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:
+    import httpx  # imported where used: `ecanfhir validate` does not need an HTTP client
 
 from ._exceptions import PackageError
 from ._package import (
@@ -149,6 +150,8 @@ def install_package(
     text = os.fspath(spec)
     archive = Path(text).expanduser()
     wanted = None if archive.is_file() else _parse_spec(text)
+    import httpx
+
     from . import __version__
 
     headers = {"User-Agent": f"ecanfhir/{__version__} (FHIR package install)"}

@@ -36,10 +36,11 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 from urllib.parse import urljoin
 
-import httpx
+if TYPE_CHECKING:
+    import httpx  # imported where used: `ecanfhir validate` does not need an HTTP client
 
 from ._exceptions import PackageError
 
@@ -204,6 +205,8 @@ def download(client: httpx.Client, release: Release, out: BinaryIO) -> int:
         RegistryFailure: ``unreachable`` (no answer, HTTP error, too large) or ``integrity``
             (a digest does not match: the caller must discard what was written).
     """
+    import httpx
+
     expected = _expected_digests(release)
     hashers = {algorithm: hashlib.new(algorithm) for algorithm, _ in expected}
     size = 0
@@ -239,6 +242,8 @@ class _Unreachable(Exception):
 
 def _fetch_document(client: httpx.Client, registry: str, package_id: str) -> dict[str, Any] | None:
     """The package's registry document, or None when the registry does not have the package."""
+    import httpx
+
     url = f"{registry}/{package_id}"
     try:
         with client.stream("GET", url, headers={"Accept": "application/json"}) as response:

@@ -23,12 +23,15 @@ COMMANDS = ("demo", "validate", "convert", "generate", "send", "serve", "conform
             "snapshot", "package", "align")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``argv`` naming a command, that command's alone, so a run imports
+    only what it uses (``validate`` neither an HTTP client nor a terminal UI library)."""
     parser = argparse.ArgumentParser(prog="ecanfhir", description="FHIR R4 tooling for the eCAN+ "
                                      "cancer-care pilots.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    named = next((a for a in argv or () if not a.startswith("-")), None)
+    for name in (named,) if named in COMMANDS else COMMANDS:
         importlib.import_module(f".commands.{name}", __package__).add_parser(sub)
     return parser
 
@@ -40,7 +43,7 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    parser = _parser(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
