@@ -352,7 +352,10 @@ def decode_body(content: bytes, content_type: str) -> tuple[Any, str | None]:
     declared_xml = media.endswith(("xml", "xml+fhir"))
     if declared_xml or (not media.endswith(("json", "json+fhir"))
                         and formats.looks_like_xml(content)):
-        parsed, issues = formats.parse_xml(content)
+        try:
+            parsed, issues = formats.parse_xml(content)
+        except RecursionError:  # the reader descends element by element
+            return None, "the answer's XML is nested too deeply to read"
         if parsed is None:
             why = issues[0].message if issues else "no FHIR resource"
             return None, (f"the answer is not FHIR XML: {why}" if declared_xml else

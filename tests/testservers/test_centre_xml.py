@@ -192,6 +192,18 @@ def test_hostile_xml_is_refused_quickly(live_server: LiveServer, payload: str,
     assert b"lollol" not in answer.content and b"root:" not in answer.content
 
 
+def test_xml_nested_too_deeply_is_refused(live_server: LiveServer) -> None:
+    """Extensions nested thousands deep: a 400 OperationOutcome (too-costly), no 500."""
+    base, _ = live_server
+    body = ('<Patient xmlns="http://hl7.org/fhir">' + '<extension url="http://x.test/e">' * 5000
+            + "</extension>" * 5000 + "</Patient>")
+    for path in ("/$process-message", "/$validate", "/Patient"):
+        answer = httpx.post(f"{base}{path}", content=body.encode(), headers=SEND_XML,
+                            timeout=60)
+        assert answer.status_code == 400
+        assert xml_outcome_codes(answer) == [("too-costly", None)]
+
+
 def _out_of_order(message: dict[str, Any]) -> bytes:
     """The message's XML with the first Patient's gender written before its identifier."""
     xml = to_xml(message, pretty=False)

@@ -188,7 +188,10 @@ async def _body_bytes(request: Request, max_bytes: int) -> bytes:
 def _read_xml(request: Request, body: bytes) -> Any:
     """FHIR XML → the FHIR JSON form; a fatal problem (not well-formed, a DTD or entity, not
     FHIR) is a 400 with the parser's issues, the others are kept for :func:`body_issues`."""
-    parsed, issues = formats.parse_xml(body)
+    try:
+        parsed, issues = formats.parse_xml(body)
+    except RecursionError:  # the reader descends element by element
+        raise FhirError(400, "too-costly", "the XML is nested too deeply to read") from None
     if parsed is None or any(issue.severity == "fatal" for issue in issues):
         raise FhirError(400, "structure", _first_text(issues),
                         outcome=to_operation_outcome(issues))

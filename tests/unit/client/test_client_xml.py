@@ -79,6 +79,16 @@ def test_xml_answer_that_is_no_fhir(harness: HarnessFactory, mock: respx.MockRou
         harness().call("metadata")
 
 
+def test_xml_answer_nested_too_deeply(harness: HarnessFactory, mock: respx.MockRouter) -> None:
+    """Hostile nesting in an answer is a ServerError, not a crash of the client."""
+    deep = ('<Patient xmlns="http://hl7.org/fhir">' + '<extension url="http://x.test/e">' * 5000
+            + "</extension>" * 5000 + "</Patient>")
+    mock.get(f"{BASE}/Patient/p1").mock(return_value=httpx.Response(
+        200, content=deep.encode(), headers={"Content-Type": XML}))
+    with pytest.raises(ServerError, match="nested too deeply"):
+        harness().call("read", "Patient", "p1")
+
+
 def test_fhir_resources_objects_are_sent_as_they_serialise(
         harness: HarnessFactory, mock: respx.MockRouter) -> None:
     """A fhir.resources object is posted as its own JSON (to $validate by its type), or as
