@@ -53,13 +53,20 @@ def parse_deviations(text: str) -> Iterator[Deviation]:
     """
     in_table = False
     for line in text.splitlines():
-        cells = [c.strip().strip("`") for c in line.strip().strip("|").split("|")]
+        cells = [_unquoted(c.strip()) for c in line.strip().strip("|").split("|")]
         if not line.lstrip().startswith("|"):
             in_table = False
         elif tuple(c.lower() for c in cells) == _COLUMNS:
             in_table = True
         elif in_table and len(cells) == len(_COLUMNS) and not set(cells[0]) <= set("-: "):
             yield Deviation(*cells)
+
+
+def _unquoted(cell: str) -> str:
+    """A cell that is one code span (`ecan-message`) without its backticks."""
+    if len(cell) > 1 and cell[0] == cell[-1] == "`" and cell.count("`") == 2:
+        return cell[1:-1]
+    return cell
 
 
 def load_deviations(path: Path | None = None) -> tuple[Deviation, ...]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._pilot import pilot_url
+from ._claims import claimed_profiles
 from ._context import BuildContext
 from ._narrative import narrative
 
@@ -20,10 +21,12 @@ __all__ = ["entry_for", "new_resource", "previous_message", "reference_to"]
 
 def new_resource(ctx: BuildContext, resource_type: str, profile: str | None,
                  *text: str) -> dict[str, Any]:
-    """A resource with a new id, ``meta.profile`` naming the pilot profile and a narrative."""
+    """A resource with a new id, ``meta.profile`` naming the pilot profile (and the national
+    and European profiles it also meets, :mod:`._claims`) and a narrative."""
     resource: dict[str, Any] = {"resourceType": resource_type, "id": ctx.new_id()}
     if profile is not None:
-        resource["meta"] = {"profile": [pilot_url("StructureDefinition", profile)]}
+        resource["meta"] = {"profile": [pilot_url("StructureDefinition", profile),
+                                        *claimed_profiles(profile)]}
     resource["text"] = narrative(*text)
     return resource
 

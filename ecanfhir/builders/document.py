@@ -17,30 +17,64 @@ import html
 import re
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .._exceptions import BuildError
+from ._claims import claimed_profiles
 from ._narrative import narrative
 from .message import entry_reference, message_header, resolve_entry
 
 __all__ = ["to_document"]
 
 _ENVELOPE = ("MessageHeader", "Provenance", "OperationOutcome", "Bundle")
-# LOINC document types: 57133-1 Referral note, 11488-4 Consult note.
+# The document is an International Patient Summary (hl7.fhir.uv.ips#2.0.0, Composition-uv-ips:
+# type LOINC 60591-5); what the message was is kept as the Composition's category (LOINC
+# 57133-1 Referral note, 11488-4 Consult note).
+_IPS_TYPE = {"system": "http://loinc.org", "code": "60591-5", "display": "Patient summary Document"}
 _DOCUMENT_TYPE = {
     "cancer-case-referral": ("57133-1", "Referral note", "Cancer case referral"),
     "tumour-board-outcome": ("11488-4", "Consult note", "Tumour board outcome"),
     "telemedicine-encounter": ("11488-4", "Consult note", "Telemedicine consultation"),
 }
-# Section per resource type, in document order.
+
+
+@dataclass(frozen=True, slots=True)
+class _Section:
+    """A Composition section: the resource types it lists, its LOINC code, its title, and
+    whether IPS requires it (then, without entries, it says why: emptyReason, ips-comp-1)."""
+
+    types: tuple[str, ...]
+    code: str
+    display: str
+    title: str
+    required: bool = False
+
+
+# In document order. Problems, allergies and medications are IPS's required sections, and
+# procedures and medical devices too in the EU patient summary (composition-eu-eps); the
+# cancer is a problem, TNM and ECOG are results (IPS 2.0.0 §Results: observations and reports);
+# the referral and the consultation get sections of their own, outside IPS's slices.
 _SECTIONS = (
-    ("CarePlan", "Tumour board outcome"),
-    ("ServiceRequest", "Referral"),
-    ("Encounter", "Consultation"),
-    ("Condition", "Cancer diagnosis"),
-    ("Observation", "Staging and performance status"),
-    ("DiagnosticReport", "Reports"),
+    _Section(("CarePlan",), "18776-5", "Plan of care note", "Tumour board outcome"),
+    _Section(("ServiceRequest",), "42349-1", "Reason for referral (narrative)", "Referral"),
+    _Section(("Encounter",), "46240-8", "History of Hospitalizations+Outpatient visits Narrative",
+             "Consultation"),
+    _Section(("Condition",), "11450-4", "Problem list - Reported", "Cancer diagnosis",
+             required=True),
+    _Section(("Observation", "DiagnosticReport"), "30954-2",
+             "Relevant diagnostic tests/laboratory data Narrative",
+             "Staging, performance status and reports"),
+    _Section((), "48765-2", "Allergies and adverse reactions Document", "Allergies and "
+             "intolerances", required=True),
+    _Section((), "10160-0", "History of Medication use Narrative", "Medication summary",
+             required=True),
+    _Section((), "47519-4", "History of Procedures Document", "History of procedures",
+             required=True),
+    _Section((), "46264-8", "History of medical device use", "Medical devices", required=True),
 )
+_UNAVAILABLE = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/list-empty-reason",
+                            "code": "unavailable", "display": "Unavailable"}]}
 
 
 def _derived_uuid(seed: str, label: str) -> str:
@@ -78,14 +112,7 @@ def to_document(message_bundle: Mapping[str, Any]) -> dict[str, Any]:
     code, display, title = _DOCUMENT_TYPE[event]
     seed = str(header["id"])
     composition_id = _derived_uuid(seed, "Composition")
-    sections = []
-    for resource_type, section_title in _SECTIONS:
-        members = [e for e in clinical if e["resource"]["resourceType"] == resource_type]
-        if members:
-            sections.append({
-                "title": section_title,
-                "text": narrative(*(_summary(e["resource"]) for e in members)),
-                "entry": [entry_reference(e) for e in members]})
+    sections = [s for s in (_section(spec, clinical) for spec in _SECTIONS) if s is not None]
     timestamp = _sent(message_bundle)
     composition = {
         "resourceType": "Composition",
@@ -93,7 +120,9 @@ def to_document(message_bundle: Mapping[str, Any]) -> dict[str, Any]:
         "text": narrative(title, f"Converted from message {seed}"),
         "identifier": {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{composition_id}"},
         "status": "final",
-        "type": {"coding": [{"system": "http://loinc.org", "code": code, "display": display}]},
+        "type": {"coding": [dict(_IPS_TYPE)]},
+        "category": [{"coding": [{"system": "http://loinc.org", "code": code,
+                                  "display": display}]}],
         "subject": entry_reference(patients[0]),
         "date": timestamp,
         "author": [entry_reference(author)],
@@ -103,6 +132,7 @@ def to_document(message_bundle: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "resourceType": "Bundle",
         "id": _derived_uuid(seed, "Bundle"),
+        "meta": {"profile": list(claimed_profiles("document"))},
         "identifier": {"system": "urn:ietf:rfc:3986",
                        "value": f"urn:uuid:{_derived_uuid(seed, 'document')}"},
         "type": "document",
@@ -110,6 +140,23 @@ def to_document(message_bundle: Mapping[str, Any]) -> dict[str, Any]:
         "entry": [{"fullUrl": f"urn:uuid:{composition_id}", "resource": composition},
                   *clinical],
     }
+
+
+def _section(spec: _Section, clinical: list[dict[str, Any]]) -> dict[str, Any] | None:
+    members = [e for e in clinical if e["resource"]["resourceType"] in spec.types]
+    if not members and not spec.required:
+        return None
+    section: dict[str, Any] = {
+        "title": spec.title,
+        "code": {"coding": [{"system": "http://loinc.org", "code": spec.code,
+                             "display": spec.display}]}}
+    if members:
+        section["text"] = narrative(*(_summary(e["resource"]) for e in members))
+        section["entry"] = [entry_reference(e) for e in members]
+    else:
+        section["text"] = narrative(f"{spec.title}: no information in the message")
+        section["emptyReason"] = copy.deepcopy(_UNAVAILABLE)
+    return section
 
 
 def _sent(bundle: Mapping[str, Any]) -> str:

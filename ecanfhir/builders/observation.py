@@ -94,7 +94,8 @@ class TnmStage:
 
 
 def _tnm_observation(stage: TnmStage, part: str, value: str, patient: dict[str, Any],
-                     condition: dict[str, Any], ctx: BuildContext) -> dict[str, Any]:
+                     condition: dict[str, Any], ctx: BuildContext, *,
+                     performer: dict[str, Any] | None) -> dict[str, Any]:
     kind = "pathological" if stage.pathological else "clinical"
     prefix = ("y" if stage.y_prefix else "") + ("p" if stage.pathological else "c")
     loinc = _TNM_LOINC[part][1 if stage.pathological else 0]
@@ -109,6 +110,7 @@ def _tnm_observation(stage: TnmStage, part: str, value: str, patient: dict[str, 
     resource["subject"] = reference_to(patient)
     resource["focus"] = [reference_to(condition)]
     resource["effectiveDateTime"] = _effective(stage.assessed, "TnmStage.assessed")
+    _add_performer(resource, performer)
     resource["valueCodeableConcept"] = {"coding": [{"system": UICC_SYSTEM, "code": value}]}
     resource["method"] = {"text": f"UICC TNM Classification of Malignant Tumours, "
                                   f"{stage.edition}th edition"}
@@ -116,10 +118,13 @@ def _tnm_observation(stage: TnmStage, part: str, value: str, patient: dict[str, 
 
 
 def build_tnm(stage: TnmStage, patient: dict[str, Any], condition: dict[str, Any],
-              ctx: BuildContext) -> list[dict[str, Any]]:
-    """The stage-group Observation first, then its T, N and M category Observations."""
-    group = _tnm_observation(stage, "stage", stage.stage_group, patient, condition, ctx)
-    members = [_tnm_observation(stage, part, value, patient, condition, ctx)
+              ctx: BuildContext, *, performer: dict[str, Any] | None = None
+              ) -> list[dict[str, Any]]:
+    """The stage-group Observation first, then its T, N and M category Observations;
+    ``performer`` (who staged) is referenced from each."""
+    group = _tnm_observation(stage, "stage", stage.stage_group, patient, condition, ctx,
+                             performer=performer)
+    members = [_tnm_observation(stage, part, value, patient, condition, ctx, performer=performer)
                for part, value in (("T", stage.t), ("N", stage.n), ("M", stage.m)) if value]
     if members:
         group["hasMember"] = [reference_to(m) for m in members]
@@ -153,8 +158,9 @@ class Ecog:
             require_aware(self.assessed, "Ecog.assessed")
 
 
-def build_ecog(ecog: Ecog, patient: dict[str, Any], ctx: BuildContext) -> dict[str, Any]:
-    """The EcanECOGPerformanceStatus Observation of ``ecog``."""
+def build_ecog(ecog: Ecog, patient: dict[str, Any], ctx: BuildContext, *,
+               performer: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The EcanECOGPerformanceStatus Observation of ``ecog`` (assessed by ``performer``)."""
     answer, display = _ECOG_ANSWERS[ecog.score]
     resource = new_resource(ctx, "Observation", "ecan-ecog-performance-status",
                             f"ECOG performance status {ecog.score}: {display}")
@@ -166,7 +172,16 @@ def build_ecog(ecog: Ecog, patient: dict[str, Any], ctx: BuildContext) -> dict[s
                                     "display": "ECOG Performance Status score"}]}
     resource["subject"] = reference_to(patient)
     resource["effectiveDateTime"] = _effective(ecog.assessed, "Ecog.assessed")
+    _add_performer(resource, performer)
     resource["valueInteger"] = ecog.score
     resource["interpretation"] = [{"coding": [{"system": LOINC_SYSTEM, "code": answer,
                                                "display": display}]}]
     return resource
+
+
+def _add_performer(observation: dict[str, Any], performer: dict[str, Any] | None) -> None:
+    """Who made the observation: MedCom's medcom-core-observation requires ``performer``
+    (1..*), so an observation sent in a MedCom message names the staging department or
+    clinician."""
+    if performer is not None:
+        observation["performer"] = [reference_to(performer)]

@@ -85,7 +85,8 @@ def build_organization(org: Organization, ctx: BuildContext) -> dict[str, Any]:
                             org.name, f"SOR {org.sor}, GLN {org.gln}")
     resource["identifier"] = [
         {"use": "official", "system": SOR_SYSTEM, "value": org.sor},
-        {"system": ctx.gln_system, "value": org.gln},
+        # `use` official as DK-core's dk-core-gln-identifier fixes it (MedCom's EAN-ID slice).
+        {"use": "official", "system": ctx.gln_system, "value": org.gln},
     ]
     resource["active"] = True
     resource["name"] = org.name

@@ -21,6 +21,7 @@ from .datatypes import Identifier
 __all__ = ["CPR_SYSTEM", "Gender", "Patient", "birth_date_from_cpr", "build_patient"]
 
 CPR_SYSTEM = "urn:oid:1.2.208.176.1.2"
+DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 Gender = Literal["male", "female", "other", "unknown"]
 _CPR = re.compile(r"^[0-9]{10}$")
 
@@ -121,4 +122,10 @@ def build_patient(patient: Patient, ctx: BuildContext) -> dict[str, Any]:
         resource["gender"] = patient.gender
     if patient.birth is not None:
         resource["birthDate"] = patient.birth.isoformat()
+    else:
+        # HL7 Europe patient-eu-core and IPS Patient-uv-ips require birthDate (1..1); IPS says
+        # an unknown one is sent as data-absent-reason (R4 §2.24.0.2: a primitive may carry
+        # extensions without a value).
+        resource["_birthDate"] = {"extension": [{"url": DATA_ABSENT_REASON,
+                                                 "valueCode": "unknown"}]}
     return resource

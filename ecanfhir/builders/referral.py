@@ -177,14 +177,16 @@ def build_referral_message(referral: Referral, *, sender: Organization, receiver
     patient_res = build_patient(patient, ctx)
     people = build_practitioner_role(requester, sender_org, ctx) if requester else []
     condition = build_condition(diagnosis, patient_res, ctx)
-    observations = build_tnm(stage, patient_res, condition, ctx) if stage else []
+    assessor = people[-1] if people else sender_org
+    observations = (build_tnm(stage, patient_res, condition, ctx, performer=assessor)
+                    if stage else [])
     if observations:
         condition["stage"] = [{"assessment": [reference_to(observations[0])]}]
     if ecog:
-        observations.append(build_ecog(ecog, patient_res, ctx))
+        observations.append(build_ecog(ecog, patient_res, ctx, performer=assessor))
     supporting = ([observations[0]] if stage else []) + ([observations[-1]] if ecog else [])
     request = build_service_request(
-        referral, patient=patient_res, requester=people[-1] if people else sender_org,
+        referral, patient=patient_res, requester=assessor,
         performer=receiver_org, conditions=[condition], supporting=supporting, ctx=ctx)
     resources = [request, sender_org, receiver_org, *cc_orgs, patient_res, *people, condition,
                  *observations]

@@ -52,10 +52,25 @@ def test_document_validates_and_keeps_the_clinical_content(
     assert composition["author"] == [message["entry"][0]["resource"]["sender"]]
     assert document["entry"][1:] == _clinical(message)
     assert not ENVELOPE & {e["resource"]["resourceType"] for e in document["entry"]}
-    listed = {s["reference"] for sec in composition["section"] for s in sec["entry"]}
+    listed = {s["reference"] for sec in composition["section"] for s in sec.get("entry", ())}
     kinds = {"CarePlan", "ServiceRequest", "Condition", "Observation"}
     assert listed == {e["fullUrl"] for e in _clinical(message)
                       if e["resource"]["resourceType"] in kinds}
+
+
+def test_document_is_a_patient_summary_with_the_required_sections(
+        referral_message: dict[str, Any]) -> None:
+    """IPS (Composition-uv-ips): type 60591-5; every section coded and with narrative; the
+    required sections the message has nothing for say so with an emptyReason (ips-comp-1)."""
+    composition = to_document(referral_message)["entry"][0]["resource"]
+    assert composition["type"]["coding"][0]["code"] == "60591-5"
+    assert composition["category"][0]["coding"][0]["code"] == "57133-1"
+    by_code = {sec["code"]["coding"][0]["code"]: sec for sec in composition["section"]}
+    assert {"11450-4", "48765-2", "10160-0", "30954-2"} <= set(by_code)
+    assert all(sec["text"]["status"] == "generated" for sec in by_code.values())
+    assert "entry" in by_code["11450-4"] and "emptyReason" not in by_code["11450-4"]
+    assert by_code["48765-2"]["emptyReason"]["coding"][0]["code"] == "unavailable"
+    assert "entry" not in by_code["48765-2"]
 
 
 def test_document_of_outcome_is_titled(outcome_message: dict[str, Any]) -> None:
