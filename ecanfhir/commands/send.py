@@ -160,8 +160,8 @@ def _read_messages(paths: Sequence[str]) -> Iterator[tuple[Path, dict[str, Any],
             raise UsageError(f"{name}: no such file or directory")
     loaded = []
     for path, in_directory in files:
-        bundle, form, unreadable = _read_file(path)
-        if unreadable and in_directory and form == "xml" and bundle is None:
+        bundle, unreadable, form, foreign = _read_file(path)
+        if unreadable and in_directory and foreign:
             print(f"ecanfhir send: skipping {path}: {unreadable}", file=sys.stderr)
             continue
         if unreadable:
@@ -178,8 +178,9 @@ def _read_messages(paths: Sequence[str]) -> Iterator[tuple[Path, dict[str, Any],
     yield from loaded
 
 
-def _read_file(path: Path) -> tuple[Any, str, str | None]:
-    """(the resource in JSON form, "json" or "xml", why it cannot be sent as read, or None).
+def _read_file(path: Path) -> tuple[Any, str | None, str, bool]:
+    """(the resource in JSON form, why it cannot be sent as read or None, "json" or "xml",
+    whether it is XML but no FHIR resource at all, such as a build file).
 
     XML with errors is not sent: what its JSON form left out would be lost on the wire.
     """
@@ -192,12 +193,13 @@ def _read_file(path: Path) -> tuple[Any, str, str | None]:
     resource, issues, form = read_resource(data)
     errors = [i for i in issues if i.is_error]
     if not errors:
-        return resource, form, None
+        return resource, None, form, False
     first = errors[0]
     where = f"{first.expression}: " if first.expression else ""
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     kind = "JSON" if form == "json" else "FHIR XML"
-    return resource, form, f"not {kind} ({where}{first.message}){more}"
+    foreign = resource is None and first.rule == "xml-not-fhir"
+    return resource, f"not {kind} ({where}{first.message}){more}", form, foreign
 
 
 def _is_bundle(value: Any) -> bool:

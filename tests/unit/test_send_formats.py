@@ -103,3 +103,14 @@ def test_xml_that_is_no_fhir_resource_is_skipped_in_a_directory(
     assert main(["send", str(tmp_path), "--endpoint", BASE]) == 0
     assert "skipping" in capsys.readouterr().err
     assert len(received) == 2
+
+
+def test_malformed_xml_in_a_directory_is_a_usage_error(
+        tmp_path: Path, received: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """A message file that is not well-formed is not skipped quietly: exit 2, nothing sent."""
+    files(tmp_path)
+    (tmp_path / "c.xml").write_text('<Bundle xmlns="http://hl7.org/fhir"><id value="x"/>',
+                                    encoding="utf-8")
+    assert main(["send", str(tmp_path), "--endpoint", BASE]) == 2
+    assert "c.xml: not FHIR XML (" in capsys.readouterr().err
+    assert received == []
