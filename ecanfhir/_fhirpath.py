@@ -37,6 +37,7 @@ from antlr4 import (  # type: ignore[import-untyped, unused-ignore]
 from antlr4.error.ErrorListener import (  # type: ignore[import-untyped, unused-ignore]
     ErrorListener,
 )
+from fhirpathpy import __version__ as fhirpathpy_version
 from fhirpathpy import engine
 from fhirpathpy.engine.invocations import constants, invocation_registry
 from fhirpathpy.engine.nodes import TypeInfo
@@ -44,6 +45,7 @@ from fhirpathpy.parser.ASTPathListener import ASTPathListener
 from fhirpathpy.parser.generated.FHIRPathLexer import FHIRPathLexer
 from fhirpathpy.parser.generated.FHIRPathParser import FHIRPathParser
 
+from ._cache import read_entry, write_entry
 from ._exceptions import EcanfhirError
 from ._fhirpath_fast import FastExpression, Unsupported, compile_fast
 from ._fhirpath_functions import CONTEXT_TYPE, FUNCTIONS
@@ -136,7 +138,7 @@ class CompiledExpression:
     def __init__(self, expression: str, *, type_hint: str | None = None) -> None:
         self.expression = expression
         self.type_hint = type_hint
-        self._ast = _type_steps(_parse(expression), entry=True)
+        self._ast = _type_steps(_syntax_tree(expression), entry=True)
         self._vars = _check_tree(self._ast, expression)
         self._type_path = _type_path(type_hint)
         self._native: NativeInvariant | None = NATIVE_INVARIANTS.get(expression)
@@ -280,6 +282,21 @@ class _RaisingListener(ErrorListener):  # type: ignore[misc]
         raise FhirPathError(f"FHIRPath {self.expression!r}: syntax error at {column}: {msg}")
 
 
+# Syntax trees are JSON, and parsing is most of a new process's time (ANTLR in Python takes
+# milliseconds an expression): they are kept in the user cache, per fhirpathpy version.
+_TREES = f"fhirpath-ast-{fhirpathpy_version}-1"
+
+
+def _syntax_tree(expression: str) -> dict[str, Any]:
+    """fhirpathpy's syntax tree of an expression (a new copy: callers rewrite it)."""
+    tree = read_entry(_TREES, expression)
+    if isinstance(tree, dict):
+        return tree
+    tree = _parse(expression)
+    write_entry(_TREES, expression, tree)
+    return tree
+
+
 def _parse(expression: str) -> dict[str, Any]:
     """fhirpathpy's parser, but raising on syntax errors and requiring the whole input."""
     listener = _RaisingListener(expression)
@@ -336,7 +353,7 @@ def _type_steps(node: dict[str, Any], *, entry: bool) -> dict[str, Any]:
 
 def _context_type_call(name: str) -> dict[str, Any]:
     """The syntax tree of ``%contextType('name')`` (a name no expression can write)."""
-    call: dict[str, Any] = _parse(f"contextType('{name}')")["children"][0]["children"][0]
+    call: dict[str, Any] = _syntax_tree(f"contextType('{name}')")["children"][0]["children"][0]
     call["children"][0]["children"][0]["text"] = CONTEXT_TYPE
     return call
 

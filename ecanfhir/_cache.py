@@ -1,0 +1,81 @@
+"""The user cache: what a new process would otherwise compute again, kept on disk.
+
+``ecanfhir validate`` starts a new process per call; work that depends only on its inputs
+(the syntax tree of a FHIRPath invariant, say) is stored here once and read back by later
+processes. Entries are JSON files named by a hash of what they depend on, so a changed input
+is a new name and nothing is ever invalidated in place. Writes go to a temporary file renamed
+into place, so parallel runs never read half an entry. Every failure (no cache directory, a
+read-only one, a damaged entry) is a miss: the caller computes the value as if there were no
+cache.
+
+The directory is ``$ECANFHIR_CACHE_DIR`` when set (empty: no cache), else the platform's user
+cache directory (``$XDG_CACHE_HOME/ecanfhir``, ``~/.cache/ecanfhir``, ``%LOCALAPPDATA%``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+__all__ = ["cache_dir", "read_entry", "write_entry"]
+
+
+def cache_dir() -> Path | None:
+    """The user cache directory of ecanfhir, or None when caching is turned off."""
+    configured = os.environ.get("ECANFHIR_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) if configured else None
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA")
+        return Path(base) / "ecanfhir" / "Cache" if base else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "ecanfhir"
+
+
+def _entry(kind: str, key: str) -> Path | None:
+    root = cache_dir()
+    if root is None:
+        return None
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return root / kind / digest[:2] / f"{digest[2:32]}.json"
+
+
+def read_entry(kind: str, key: str) -> Any:
+    """The value stored under ``key`` among ``kind`` (a folder name with its format version
+    in it), or None when there is none or it cannot be read."""
+    path = _entry(kind, key)
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            stored = json.loads(fh.read())
+    except (OSError, ValueError):
+        return None
+    # The key is stored too: a hash collision, or a file from elsewhere, is a miss.
+    if not isinstance(stored, dict) or stored.get("key") != key:
+        return None
+    return stored.get("value")
+
+
+def write_entry(kind: str, key: str, value: Any) -> None:
+    """Store a JSON value under ``key``; silently nothing when the cache cannot be written."""
+    path = _entry(kind, key)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump({"key": key, "value": value}, fh, separators=(",", ":"))
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except (OSError, TypeError, ValueError):
+        return
