@@ -233,6 +233,7 @@ def hand_written(referral: Resource, telemedicine: Resource) -> dict[str, Resour
                              "display": "Cancer Ag 15-3 [Units/volume] in Serum or Plasma"}]},
         "subject": patient,
         "effectiveDateTime": "2026-11-19T08:30:00+01:00",
+        "performer": [org],  # MedCom's medcom-core-observation and IPS results require it
         "valueQuantity": {"value": 28, "unit": "U/mL", "system": UCUM, "code": "U/mL"},
     }
     pathology = _resource("DiagnosticReport", "2da08b2c-6e3f-4a4d-9c5b-7f8e9a0b1c23",

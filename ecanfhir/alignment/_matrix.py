@@ -28,7 +28,8 @@ from ..validation._validator import Validator
 from ._counterparts import ROWS, Row, counterpart_name, package_of
 from ._deviations import Deviation
 
-__all__ = ["Alignment", "Cell", "Coverage", "ErrorGroup", "Status", "align", "load_counterparts"]
+__all__ = ["Alignment", "Cell", "Coverage", "ErrorGroup", "Status", "align", "load_counterparts",
+           "without_profiles"]
 
 Status = Literal["conformant", "deviation", "non-conformant", "not-checked", "no-instances"]
 _PILOT_PREFIX = "ecan-"
@@ -203,7 +204,7 @@ def _instances(bundles: Iterable[dict[str, Any]]) -> Iterator[tuple[str, dict[st
 
 def _check(validator: Validator, cell: Cell, resource: Mapping[str, Any],
            deviations: tuple[Deviation, ...]) -> None:
-    result = validator.validate(_without_profiles(resource), profiles=[cell.counterpart])
+    result = validator.validate(without_profiles(resource), profiles=[cell.counterpart])
     cell.checked += 1
     errors = [i for i in result.issues if i.is_error]
     if not errors:
@@ -220,7 +221,7 @@ def _check(validator: Validator, cell: Cell, resource: Mapping[str, Any],
         group.count += 1
 
 
-def _without_profiles(resource: Mapping[str, Any]) -> dict[str, Any]:
+def without_profiles(resource: Mapping[str, Any]) -> dict[str, Any]:
     """A copy without any ``meta.profile``: only the counterpart under test applies."""
     clean = copy.deepcopy(dict(resource))
     _strip(clean)
