@@ -41,6 +41,8 @@ CLAIMS: Mapping[str, tuple[str, ...]] = {
     "ecan-telemedicine-encounter": (_DK + "dk-core-encounter", _MEDCOM + "medcom-core-encounter"),
     "ecan-provenance": (_MEDCOM_MSG + "medcom-messaging-provenance",),
     "document": (_IPS + "Bundle-uv-ips", _EPS + "bundle-eu-eps"),
+    # The Composition is checked as part of the document (Bundle-uv-ips' composition slice).
+    "document-composition": (_IPS + "Composition-uv-ips", _EPS + "composition-eu-eps"),
 }
 
 

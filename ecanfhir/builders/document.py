@@ -117,6 +117,7 @@ def to_document(message_bundle: Mapping[str, Any]) -> dict[str, Any]:
     composition = {
         "resourceType": "Composition",
         "id": composition_id,
+        "meta": {"profile": list(claimed_profiles("document-composition"))},
         "text": narrative(title, f"Converted from message {seed}"),
         "identifier": {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{composition_id}"},
         "status": "final",
