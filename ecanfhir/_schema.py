@@ -173,6 +173,8 @@ class ElementNode:
     # Per type code: what the walker decides for an object value of this element that does not
     # depend on the value (see _walk._object_plan).
     object_plan_cache: dict[str | None, Any] = field(default_factory=dict, repr=False)
+    # Per primitive type code: the checks of a primitive value (see _walk._primitive_plan).
+    primitive_plan_cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def base_path(self) -> str:

@@ -35,7 +35,7 @@ from .checks.meta import check_meta
 from .checks.narrative import check_narrative
 from .checks.observation import vital_signs_profiles
 from .checks.pattern import check_fixed_pattern, check_min_max
-from .checks.primitive import check_primitive_value
+from .checks.primitive import PrimitiveCheck, primitive_check
 from .checks.quantity import QUANTITY_TYPES, check_ucum_annotations
 from .checks.questionnaire import check_questionnaire_response
 from .checks.questionnaire_definition import check_questionnaire
@@ -494,31 +494,11 @@ def _align_primitive(run: Run, element: ElementNode, key: str, value: Any, ext: 
 
 def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value: Any, ext: Any,
                 path: str, frame: Frame) -> None:
-    code = type_ref.code if type_ref is not None else None
-    if element.fixed is not None or element.pattern is not None:
-        run.issues.extend(check_fixed_pattern(element, value, path))
-    if element.min_value is not None or element.max_value is not None:
-        run.issues.extend(check_min_max(element, value, path))
-    if has_limits(element) and value is not None:
-        run.issues.extend(check_element_limits(element, code, value, path))
     if type_ref is not None and type_ref.is_primitive:
-        if value is not None:
-            problem = check_primitive_value(run, element, type_ref, value, path)
-            if problem is not None:
-                run.issues.append(problem)
-        if ext is not None:
-            hosts = (definition_path(path, frame.path, frame.resource_type), element.path,
-                     element.base_path, type_ref.code)
-            _walk_primitive_extension(run, type_ref, ext, path, frame, hosts)
-        if element.binding is not None and isinstance(value, str):
-            run.issues.extend(check_binding(run, element, code or "", value, path))
-        constraints = _constraints(element, None)
-        if value is None and not (isinstance(ext, dict) and _beyond_id(ext)):
-            run.issues.append(_ele_1(element, path))
-        if constraints:
-            run.issues.extend(check_invariants(run, constraints, (value, ext), frame,
-                                               path, type_hint=code, primitive=True))
+        _walk_primitive(run, element, type_ref, value, ext, path, frame)
         return
+    code = type_ref.code if type_ref is not None else None
+    _check_profile_values(run, element, code, value, path)
     if code is None and len(element.types) > 1 and isinstance(value, Mapping) \
             and "resourceType" in value:
         code = _resource_among(run, element, value, path)
@@ -585,6 +565,64 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         if isinstance(reference, str) and reference and type_ref is not None:
             run.references.append(PendingReference(f"{path}.reference", reference, type_ref,
                                                    frame))
+
+
+def _check_profile_values(run: Run, element: ElementNode, code: str | None, value: Any,
+                          path: str) -> None:
+    """fixed[x], pattern[x], minValue[x]/maxValue[x] and the limits a profile sets."""
+    if element.fixed is not None or element.pattern is not None:
+        run.issues.extend(check_fixed_pattern(element, value, path))
+    if element.min_value is not None or element.max_value is not None:
+        run.issues.extend(check_min_max(element, value, path))
+    if has_limits(element) and value is not None:
+        run.issues.extend(check_element_limits(element, code, value, path))
+
+
+@dataclass(frozen=True, slots=True)
+class _PrimitivePlan:
+    """What the walker decides for a primitive value of an element and type, once."""
+
+    check: PrimitiveCheck
+    constraints: tuple[Constraint, ...]
+    profiled: bool  # fixed, pattern, min/max or limits to check
+    bound: bool
+
+
+def _primitive_plan(run: Run, element: ElementNode, type_ref: TypeRef) -> _PrimitivePlan:
+    """The element's plan for values of a primitive type, cached on the element like
+    :func:`_object_plan`."""
+    plan: _PrimitivePlan | None = element.primitive_plan_cache.get(type_ref.code)
+    if plan is None:
+        profiled = element.fixed is not None or element.pattern is not None \
+            or element.min_value is not None or element.max_value is not None \
+            or has_limits(element)
+        plan = _PrimitivePlan(primitive_check(run, element, type_ref),
+                              _constraints(element, None), profiled, element.binding is not None)
+        element.primitive_plan_cache[type_ref.code] = plan
+    return plan
+
+
+def _walk_primitive(run: Run, element: ElementNode, type_ref: TypeRef, value: Any, ext: Any,
+                    path: str, frame: Frame) -> None:
+    """A primitive value and its ``_x`` companion (R4 JSON §2.6.2.3)."""
+    plan = _primitive_plan(run, element, type_ref)
+    if plan.profiled:
+        _check_profile_values(run, element, type_ref.code, value, path)
+    if value is not None:
+        problem = plan.check(run, value, path)
+        if problem is not None:
+            run.issues.append(problem)
+    if ext is not None:
+        hosts = (definition_path(path, frame.path, frame.resource_type), element.path,
+                 element.base_path, type_ref.code)
+        _walk_primitive_extension(run, type_ref, ext, path, frame, hosts)
+    if plan.bound and isinstance(value, str):
+        run.issues.extend(check_binding(run, element, type_ref.code, value, path))
+    if value is None and not (isinstance(ext, dict) and _beyond_id(ext)):
+        run.issues.append(_ele_1(element, path))
+    if plan.constraints:
+        run.issues.extend(check_invariants(run, plan.constraints, (value, ext), frame,
+                                           path, type_hint=type_ref.code, primitive=True))
 
 
 def _resource_among(run: Run, element: ElementNode, value: Mapping[str, Any],

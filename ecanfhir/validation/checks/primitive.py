@@ -16,37 +16,58 @@ from .uri import URI_TYPES, check_uri_value
 if TYPE_CHECKING:
     from .._context import Run
 
-__all__ = ["check_primitive_value"]
+__all__ = ["PrimitiveCheck", "check_primitive_value", "primitive_check"]
+
+# (run, value, location) -> the first problem, or None
+PrimitiveCheck = Callable[["Run", Any, str], "Issue | None"]
 
 
 def check_primitive_value(run: Run, element: ElementNode, type_ref: TypeRef, value: Any,
                           at: str) -> Issue | None:
     """The first problem with a primitive value, or None (this runs on every primitive)."""
+    return primitive_check(run, element, type_ref)(run, value, at)
+
+
+def primitive_check(run: Run, element: ElementNode, type_ref: TypeRef) -> PrimitiveCheck:
+    """:func:`check_primitive_value` for one element and type, with everything that depends
+    on them alone (the datatype, the maximum length, the URI rules) decided once."""
     code = type_ref.code
     # Resource.id is declared as System.String in the R4 snapshots, but its datatype is `id`
     # (R4 §2.36.0.1 "Resource.id ... id"), so the id rules apply to it.
     if element.name == "id" and element.path.count(".") == 1 and code == "string" \
             and _is_resource_path(run, element.path):
         code = "id"
-    problem = check_primitive(code, value)
-    if problem is not None:
-        return Issue(problem.severity, problem.code, at, problem.message, f"type-{code}")
-    if element.max_length is not None and isinstance(value, str) \
-            and len(value) > element.max_length:
-        return Issue.error("too-long", at, f"value is {len(value)} characters long, more than "
-                           f"the maximum length {element.max_length}", "max-length")
+    rule, max_length = f"type-{code}", element.max_length
+    after: PrimitiveCheck
     if code == "base64Binary":
-        return check_base64_whitespace(value, at)
-    if code in URI_TYPES and isinstance(value, str):
+        def after(run: Run, value: Any, at: str) -> Issue | None:
+            return check_base64_whitespace(value, at)
+    elif code in URI_TYPES:
         defines = element.name == "url" and element.path.count(".") == 1 \
             and _is_resource_path(run, element.path)
+        base_path = element.base_path
         targets = type_ref.target_types if code == "canonical" \
-            and element.base_path != "Meta.profile" else ()
-        return check_uri_value(element.base_path, code, value, at, defines_canonical=defines,
-                               canonical_type=_resource_type_of(run), targets=targets)
-    if isinstance(value, str):
-        return check_text(code, value, at)
-    return None
+            and base_path != "Meta.profile" else ()
+
+        def after(run: Run, value: Any, at: str) -> Issue | None:
+            if not isinstance(value, str):
+                return None
+            return check_uri_value(base_path, code, value, at, defines_canonical=defines,
+                                   canonical_type=_resource_type_of(run), targets=targets)
+    else:
+        def after(run: Run, value: Any, at: str) -> Issue | None:
+            return check_text(code, value, at) if isinstance(value, str) else None
+
+    def check(run: Run, value: Any, at: str) -> Issue | None:
+        problem = check_primitive(code, value)
+        if problem is not None:
+            return Issue(problem.severity, problem.code, at, problem.message, rule)
+        if max_length is not None and isinstance(value, str) and len(value) > max_length:
+            return Issue.error("too-long", at, f"value is {len(value)} characters long, more "
+                               f"than the maximum length {max_length}", "max-length")
+        return after(run, value, at)
+
+    return check
 
 
 def _is_resource_path(run: Run, path: str) -> bool:
