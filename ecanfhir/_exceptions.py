@@ -8,6 +8,7 @@ Invalid FHIR data is never an exception: it is a :class:`~ecanfhir.ValidationRes
     │   └── SnapshotMissing   a StructureDefinition has no snapshot and none can be generated
     ├── ValidationFailed      raised by ValidationResult.raise_for_errors() (opt-in)
     ├── BuildError            a builder (ecanfhir.builders) was given impossible input
+    ├── XmlWriteError         JSON with no FHIR XML form (ecanfhir.formats.to_xml; a ValueError)
     └── ClientError           ecanfhir.client could not get an answer it can use
         ├── TransportError    no HTTP response: connection refused, timeout, broken connection
         └── ServerError       the server answered with an error (``.outcome``: its OperationOutcome)
