@@ -26,8 +26,8 @@ out of all mutants that are not allow-listed; a timeout counts as killed) and, f
 survivor that is not allow-listed, ``file:line`` and its diff. ``[[allow]]`` entries in
 ``scripts/mutation.toml`` list survivors judged equivalent (no input can tell them apart) or
 text-only (only a log line or message wording changes), each with a reason; an entry matches
-the mutants of one source line (``line``, the stripped text), optionally only one change of it
-(``mutant``, the stripped mutated text).
+the mutants of a source line or statement (``line``: its lines, as in the source), optionally
+only one change of it (``mutant``, the mutated text), in one function (``function``).
 
 Exit code: 0 when every module reaches ``--fail-under`` (default 0, i.e. only reporting).
 """
@@ -64,6 +64,7 @@ class Allowed:
     line: str
     reason: str
     mutant: str | None = None
+    function: str | None = None
     used: int = 0
 
 
@@ -221,10 +222,25 @@ def prepare(workdir: Path, module: Path, tests: list[str], arguments: list[str])
     (workdir / "pyproject.toml").write_text(pyproject + "\n" + table, encoding="utf-8")
 
 
-def run_mutmut(workdir: Path, *, max_children: int, timeout: float | None) -> bool:
-    """Run mutmut in `workdir`; False when it was stopped by the timeout (partial results)."""
+def undecided(workdir: Path, module: Path) -> list[str]:
+    """The mutants an earlier run in `workdir` left alive or did not get to (none: no run)."""
+    mutated = workdir / "mutants" / module
+    meta = mutated.with_name(mutated.name + ".meta")
+    if not meta.exists():
+        return []
+    codes = json.loads(meta.read_text("utf-8"))["exit_code_by_key"]
+    return [name for name, code in codes.items() if STATUS.get(code) not in CAUGHT]
+
+
+def run_mutmut(workdir: Path, *, max_children: int, timeout: float | None,
+               names: list[str]) -> bool:
+    """Run mutmut in `workdir` (only on `names` when given); False when it was stopped by the
+    timeout (partial results)."""
+    if names:  # new tests may cover what the recorded test-to-function map does not
+        (workdir / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     log = (workdir / "mutmut.log").open("w", encoding="utf-8")
-    command = [sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children)]
+    command = [sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children),
+               *names]
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     with subprocess.Popen(command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
                           env=env, start_new_session=True) as process:
@@ -327,15 +343,21 @@ def load_allowed(path: Path, arguments: dict[str, list[str]]
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     arguments.update({k: list(v) for k, v in data.get("pytest_args", {}).items()})
     allowed = [Allowed(module=e["module"], line=e["line"].strip(), reason=e["reason"],
-                       mutant=e["mutant"].strip() if "mutant" in e else None)
+                       mutant=e["mutant"].strip() if "mutant" in e else None,
+                       function=e.get("function"))
                for e in data.get("allow", [])]
     return allowed, {k: list(v) for k, v in data.get("tests", {}).items()}
 
 
 def match(found: Survivor, module: str, allowed: list[Allowed]) -> Allowed | None:
-    before, after = "\n".join(found.before), "\n".join(found.after)
+    """The entry for a survivor: one whose lines hold every line the mutant changes (a
+    statement over several lines is one entry), and whose ``mutant`` text, if any, is its."""
+    after = "\n".join(found.after)
     for entry in allowed:
-        if entry.module == module and entry.line == before and entry.mutant in (None, after):
+        lines = {line.strip() for line in entry.line.split("\n")}
+        if entry.module == module and found.before and set(found.before) <= lines \
+                and entry.mutant in (None, after) \
+                and entry.function in (None, _split_name(found.name)[1]):
             entry.used += 1
             return entry
     return None
@@ -385,7 +407,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tests", nargs="+", help="test files to run (default: by import)")
     parser.add_argument("--max-children", type=int, default=1, help="mutmut workers")
     parser.add_argument("--timeout", type=float, help="stop mutmut after so many seconds")
-    parser.add_argument("--workdir", type=Path, help="keep mutmut's copy here (default: temp)")
+    parser.add_argument("--workdir", type=Path,
+                        help="keep mutmut's copy here (default: temp); run again with the same "
+                             "folder, only the mutants not killed before are run")
     parser.add_argument("--all", action="store_true", help="also show allow-listed survivors")
     parser.add_argument("--allow", type=Path, default=CONFIG, help="allow-list (TOML)")
     parser.add_argument("--fail-under", type=float, default=0.0, help="minimum score, in %%")
@@ -403,8 +427,13 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         try:
             extra = arguments.get(str(module), [])
+            again = undecided(workdir, module)
+            if again:
+                print(f"{module}: rerunning the {len(again)} mutants an earlier run in "
+                      f"{workdir} did not kill", flush=True)
             prepare(workdir, module, tests, extra)
-            finished = run_mutmut(workdir, max_children=args.max_children, timeout=args.timeout)
+            finished = run_mutmut(workdir, max_children=args.max_children, timeout=args.timeout,
+                                  names=again)
             outcome = collect(workdir, module, tests, allowed, extra)
         finally:
             if args.workdir is None:
