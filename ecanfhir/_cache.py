@@ -27,22 +27,27 @@ __all__ = ["cache_dir", "read_entry", "write_entry"]
 
 def cache_dir() -> Path | None:
     """The user cache directory of ecanfhir, or None when caching is turned off."""
+    root = _root()
+    return None if root is None else Path(root)
+
+
+def _root() -> str | None:
     configured = os.environ.get("ECANFHIR_CACHE_DIR")
     if configured is not None:
-        return Path(configured) if configured else None
+        return configured or None
     if sys.platform == "win32":
         base = os.environ.get("LOCALAPPDATA")
-        return Path(base) / "ecanfhir" / "Cache" if base else None
+        return os.path.join(base, "ecanfhir", "Cache") if base else None
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "ecanfhir"
+    return os.path.join(base, "ecanfhir")
 
 
-def _entry(kind: str, key: str) -> Path | None:
-    root = cache_dir()
+def _entry(kind: str, key: str) -> str | None:
+    root = _root()  # strings, not Paths: this runs once per expression of a new process
     if root is None:
         return None
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
-    return root / kind / digest[:2] / f"{digest[2:32]}.json"
+    return os.path.join(root, kind, digest[:2], f"{digest[2:32]}.json")
 
 
 def read_entry(kind: str, key: str) -> Any:
@@ -68,8 +73,9 @@ def write_entry(kind: str, key: str, value: Any) -> None:
     if path is None:
         return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+        folder = os.path.dirname(path)
+        os.makedirs(folder, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump({"key": key, "value": value}, fh, separators=(",", ":"))

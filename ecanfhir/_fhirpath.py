@@ -359,9 +359,12 @@ def _context_type_call(name: str) -> dict[str, Any]:
 
 
 def _walk(node: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
-    yield node
-    for child in node.get("children", ()):
-        yield from _walk(child)
+    """Every node of a syntax tree (a stack, not nested generators: trees are deep)."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(node.get("children", ())))
 
 
 def _check_tree(ast: Mapping[str, Any], expression: str) -> dict[str, Any]:
