@@ -121,6 +121,10 @@ def test_xml_content_types_and_sniffing(live_server: LiveServer, media: str | No
     assert {k: stored[k] for k in patient} == patient
     read = httpx.get(f"{base}/Patient/{stored['id']}?_format=xml", timeout=60)
     assert from_xml(read) == stored
+    if media is None:   # XML told by its content is answered in XML too
+        again = httpx.post(f"{base}/Patient", content=to_xml(patient).encode(), timeout=60)
+        assert again.status_code == 201
+        assert from_xml(again)["gender"] == "female"
 
 
 def test_capability_statement_lists_both_formats(live_server: LiveServer) -> None:

@@ -48,6 +48,7 @@ MEDIA_TYPES = {**_JSON_TYPES, **_XML_TYPES}
 _FORMATS = {"json": FHIR_JSON, "xml": FHIR_XML, **MEDIA_TYPES}
 _DEFAULT = {"json": FHIR_JSON, "xml": FHIR_XML}
 _BODY_ISSUES = "ecanfhir_body_issues"
+_BODY_FORMAT = "ecanfhir_body_format"
 
 
 class FhirError(Exception):
@@ -116,10 +117,12 @@ def response_media_type(request: Request) -> str:
         if ranked:
             raise FhirError(406, "not-supported", f"cannot answer in any of the accepted media "
                             f"types ({accept[:200]}): this server speaks FHIR JSON and FHIR XML")
-    try:
-        body = _body_format(request)
-    except FhirError:
-        body = None
+    body: Format | None = getattr(request.state, _BODY_FORMAT, None)  # as read, if it was
+    if body is None:
+        try:
+            body = _body_format(request)
+        except FhirError:
+            body = None
     return _DEFAULT[body or "json"]
 
 
@@ -152,7 +155,8 @@ async def read_body(request: Request, *, max_bytes: int, max_depth: int) -> Any:
     body = await _body_bytes(request, max_bytes)
     if not body.strip():
         raise FhirError(400, "required", "the request has no body: send a FHIR resource")
-    fmt = declared_format or ("xml" if formats.looks_like_xml(body) else "json")
+    fmt: Format = declared_format or ("xml" if formats.looks_like_xml(body) else "json")
+    setattr(request.state, _BODY_FORMAT, fmt)
     if fmt == "xml":
         parsed = _read_xml(request, body)
     else:
