@@ -21,12 +21,15 @@ from fastapi import FastAPI
 from ecanfhir import Issue
 from ecanfhir._pilot import pilot_url
 from testservers.national_centre import FaultRule, Settings, create_app
+from testservers.national_centre._fhirio import FhirError
 from testservers.national_centre.messaging import (
     MAX_ACK_ISSUES,
     MEDCOM_ERRORS,
+    envelope_of,
     medcom_issues,
     stored_entries,
 )
+from testservers.national_centre.storage import Envelope
 
 RULES = "https://ecanfhir.example/fhir/CodeSystem/ecanfhir-validation-rule"
 BASE_URL = "http://centre.test/fhir/"
@@ -242,3 +245,59 @@ def test_stored_entries_skip_what_is_not_a_resource_and_give_ids() -> None:
     assert observation == {"resourceType": "Observation", "id": "o1",
                            "subject": {"reference": f"Patient/{patient['id']}"}}
     assert "id" not in bundle["entry"][3]["resource"]  # type: ignore[index]
+
+
+def _header_bundle(**header: Any) -> dict[str, Any]:
+    return {"resourceType": "Bundle", "type": "message", "id": "b1",
+            "entry": [{"resource": {"resourceType": "MessageHeader", "id": "h1", **header}}]}
+
+
+@pytest.mark.parametrize(("body", "status", "code", "diagnostics"), [
+    ([], 400, "invalid", "expected a message Bundle, found list"),
+    ({"resourceType": "Patient"}, 400, "invalid", "expected a message Bundle, found Patient"),
+    ({}, 400, "invalid", "expected a message Bundle, found None"),
+    ({"resourceType": "Bundle", "type": "collection"}, 400, "invalid",
+     "Bundle.type must be 'message', found collection"),
+    ({"resourceType": "Bundle", "type": "message"}, 400, "structure",
+     "the first entry of a message must be its MessageHeader"),
+    ({"resourceType": "Bundle", "type": "message", "entry": []}, 400, "structure",
+     "the first entry of a message must be its MessageHeader"),
+    ({"resourceType": "Bundle", "type": "message", "entry": {"0": {}}}, 400, "structure",
+     "the first entry of a message must be its MessageHeader"),
+    ({"resourceType": "Bundle", "type": "message", "entry": ["x"]}, 400, "structure",
+     "the first entry of a message must be its MessageHeader"),
+    ({"resourceType": "Bundle", "type": "message", "entry": [{"resource": {
+        "resourceType": "Patient"}}]}, 400, "structure",
+     "the first entry of a message must be its MessageHeader"),
+    ({**_header_bundle(), "id": " "}, 400, "required",
+     "Bundle.id is required: it identifies the transmission for duplicate detection"),
+    (_header_bundle(eventCoding={"code": "acknowledgement"}), 422, "business-rule",
+     "this server sends no messages, so it takes no acknowledgements (and an acknowledgement "
+     "is never acknowledged)"),
+])
+def test_envelope_refusals(body: Any, status: int, code: str, diagnostics: str) -> None:
+    """What is not a message with its two ids is refused with the status and issue that say
+    why (400, or 422 for an acknowledgement sent to the centre)."""
+    with pytest.raises(FhirError) as refused:
+        envelope_of(body)
+    assert refused.value.status == status
+    assert refused.value.outcome["issue"] == [
+        {"severity": "error", "code": code, "diagnostics": diagnostics}]
+
+
+def test_envelope_keys() -> None:
+    """The ids (at most 200 characters each), the event code, the sender's SOR number and the
+    timestamp; what is not a string is left out."""
+    sor = "urn:oid:1.2.208.176.1.1"
+    bundle = _header_bundle(eventCoding={"code": "cancer-case-referral"},
+                            sender={"reference": "Organization/o1"})
+    bundle["id"] = "b" * 250
+    bundle["entry"][0]["resource"]["id"] = "h" * 250
+    bundle["timestamp"] = "2026-11-27T09:15:00Z"
+    bundle["entry"].append({"resource": {"resourceType": "Organization", "id": "o1",
+                                         "identifier": [{"system": sor, "value": "123"}]}})
+    assert envelope_of(bundle) == Envelope("b" * 200, "h" * 200, "cancer-case-referral", "123",
+                                           "2026-11-27T09:15:00Z")
+    odd = _header_bundle(eventCoding={"code": 7})
+    odd["timestamp"] = 20261127
+    assert envelope_of(odd) == Envelope("b1", "h1", None, None, None)
