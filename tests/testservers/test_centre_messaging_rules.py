@@ -301,3 +301,56 @@ def test_envelope_keys() -> None:
     odd = _header_bundle(eventCoding={"code": 7})
     odd["timestamp"] = 20261127
     assert envelope_of(odd) == Envelope("b1", "h1", None, None, None)
+
+
+def test_stored_log_keeps_reasons_and_kpi_facts(tmp_path: Path) -> None:
+    """The message log keeps, for a rejected message, its first ten issues as 'location:
+    diagnostics' (at most 300 characters each); for an accepted referral, its KPI facts."""
+    with _centre(tmp_path) as (_, app):
+        service = app.state.services.messages
+        service.receive(referral("CASE-1", seed=1, icd10="C50.4"))
+        bad = referral("CASE-2", seed=2)
+        request = next(e["resource"] for e in bad["entry"]
+                       if e["resource"]["resourceType"] == "ServiceRequest")
+        for n in range(12):  # unknown properties, named in the location: long reasons
+            request[f"unknown{n:02d}" + "x" * 300] = True
+        service.receive(bad)
+        accepted, rejected = app.state.services.store.messages()
+    assert accepted.ack_code == "ok" and accepted.reasons == ()
+    assert accepted.kpi["case"] and accepted.kpi["cancer_site"] != "unknown"
+    assert rejected.ack_code == "fatal-error" and len(rejected.reasons) == 10
+    index = next(n for n, e in enumerate(bad["entry"]) if e["resource"] is request)
+    first = rejected.reasons[0]
+    assert first.startswith(f"Bundle.entry[{index}].resource.unknown00xxx")
+    assert [len(reason) for reason in rejected.reasons] == [300] * 10
+    assert "kpi" not in rejected.kpi and "case" not in rejected.kpi
+
+
+def test_event_coding_that_is_not_an_object_is_an_unknown_event(tmp_path: Path) -> None:
+    """eventCoding given as a string: no event, refused as a message type it cannot take."""
+    with _centre(tmp_path) as (_, app):
+        message = referral("CASE-1", seed=1)
+        message["entry"][0]["resource"]["eventCoding"] = "cancer-case-referral"
+        reply = app.state.services.messages.receive(message)
+    outcome = next(e["resource"] for e in json.loads(reply.body)["entry"]
+                   if e["resource"]["resourceType"] == "OperationOutcome")
+    assert [(i["code"], i["diagnostics"], i["expression"]) for i in outcome["issue"]] == [
+        ("not-supported", "this receiver does not accept messages of event None#None",
+         ["MessageHeader.eventCoding"])]
+
+
+def test_message_carrying_an_audit_event_is_refused(tmp_path: Path) -> None:
+    """AuditEvents are the centre's own: a message with one is a fatal-error, at the entry."""
+    with _centre(tmp_path) as (_, app):
+        message = referral("CASE-1", seed=1)
+        message["entry"].append({"fullUrl": "urn:uuid:0c2b1a4e-0000-4000-8000-000000000001",
+                                 "resource": {"resourceType": "AuditEvent", "id": "a1"}})
+        reply = app.state.services.messages.receive(message)
+    assert reply.ack_code == "fatal-error"
+    outcome = next(e["resource"] for e in json.loads(reply.body)["entry"]
+                   if e["resource"]["resourceType"] == "OperationOutcome")
+    assert outcome["issue"] == [{
+        "severity": "error", "code": "business-rule",
+        "diagnostics": "a message may not carry an AuditEvent: they are written by the centre "
+                       "only",
+        "expression": [f"Bundle.entry[{len(message['entry']) - 1}].resource"]}]
