@@ -111,10 +111,16 @@ def test_unknown_event_issue_says_what_and_where(centre: tuple[AppClient, FastAP
 
 
 def test_acknowledgement_names_the_centre_endpoint(centre: tuple[AppClient, FastAPI]) -> None:
-    """The ack's MessageHeader.source.endpoint is where the centre receives messages."""
+    """The ok ack's MessageHeader.source.endpoint is where the centre receives messages."""
     client, _ = centre
-    header = ack_header(_post(client, referral("CASE-1", seed=1)))
+    response = _post(client, referral("CASE-1", seed=1))
+    header = ack_header(response)
     assert header["source"]["endpoint"] == "http://centre.test/fhir/$process-message"
+    # built by ecanfhir.builders (not the fallback for broken messages): it claims its profiles
+    assert response.json()["meta"]["profile"] == [
+        pilot_url("StructureDefinition", "ecan-acknowledgement")]
+    assert header["meta"]["profile"] == [
+        pilot_url("StructureDefinition", "ecan-acknowledgement-header")]
 
 
 def test_acknowledgement_issues_are_capped(centre: tuple[AppClient, FastAPI]) -> None:
