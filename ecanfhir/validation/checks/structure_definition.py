@@ -21,6 +21,9 @@ slicing on the root element                      error at the differential eleme
 binding on an element none of whose types can    error at the differential element
 be bound
 extension usable on any Element                  warning at the context
+inherit-obligations naming a profile that is    error at that extension
+not an obligation profile, or whose base
+differs from this one's
 ==============================================  ==============================================
 """
 
@@ -43,6 +46,8 @@ _CORE = "http://hl7.org/fhir/StructureDefinition/"
 _R5_ABSTRACT = frozenset({"Base", "DataType", "PrimitiveType", "BackboneType",
                           "CanonicalResource", "MetadataResource"})
 _EXTENSION = _CORE + "Extension"
+_INHERIT_OBLIGATIONS = _CORE + "inherit-obligations"
+_OBLIGATION_PROFILE = _CORE + "obligation-profile"
 
 
 def check_structure_definition(sd: Mapping[str, Any], at: str, *,
@@ -60,6 +65,7 @@ def check_structure_definition(sd: Mapping[str, Any], at: str, *,
     """
     yield from _check_context(sd, at)
     yield from _check_context_elements(sd, at, registry)
+    yield from _check_inherited_obligations(sd, at, registry)
     base_url = sd.get("baseDefinition")
     if not isinstance(base_url, str) or not base_url:
         return
@@ -103,6 +109,31 @@ def check_structure_definition(sd: Mapping[str, Any], at: str, *,
 
 
 # -- the parts -------------------------------------------------------------------------------
+def _check_inherited_obligations(sd: Mapping[str, Any], at: str,
+                                 registry: Registry) -> Iterator[Issue]:
+    """Extension inherit-obligations (FHIR extensions pack): the profile it names brings its
+    obligations into this one, so it must be an obligation profile (extension
+    obligation-profile = true) constraining the same base."""
+    for i, ext in enumerate(sd.get("extension") or ()):
+        if not isinstance(ext, Mapping) or ext.get("url") != _INHERIT_OBLIGATIONS:
+            continue
+        url, where = ext.get("valueCanonical"), f"{at}.extension[{i}]"
+        other = registry.structure_definition(url) if isinstance(url, str) else None
+        if other is None:
+            yield Issue.warning("not-found", where, f"the obligation profile {url} is not "
+                                "loaded, so what this profile inherits was not checked",
+                                "sd-obligations")
+        elif not any(isinstance(e, Mapping) and e.get("url") == _OBLIGATION_PROFILE
+                     and e.get("valueBoolean") is True for e in other.get("extension") or ()):
+            yield Issue.error("business-rule", where, f"the profile '{url}' is not marked as an "
+                              "obligation profile (extension obligation-profile)",
+                              "sd-obligations")
+        elif other.get("baseDefinition") != sd.get("baseDefinition"):
+            yield Issue.error("business-rule", where, f"the profile '{url}' has the base "
+                              f"'{other.get('baseDefinition')}', not this profile's "
+                              f"'{sd.get('baseDefinition')}'", "sd-obligations")
+
+
 def _check_context(sd: Mapping[str, Any], at: str) -> Iterator[Issue]:
     if sd.get("type") != "Extension":
         # Only extensions have a context (R4 sdf-5 says an extension needs one; the HL7
