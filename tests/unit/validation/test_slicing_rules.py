@@ -304,3 +304,102 @@ def test_extension_slice_by_fixed_url_rejects_another_value() -> None:
     assert rules_of(result) == [
         ("error", "required", "Patient.identifier", "slice-cardinality"),
         ("error", "structure", "Patient.identifier[0]", "slice-closed")]
+
+
+def test_value_that_is_not_an_object_is_in_no_slice() -> None:
+    """A string among the identifiers (reported by the walker) has no extension to slice by:
+    in no slice of the closed slicing, and nothing raises."""
+    result = validate(patient("oops", kinded("national")), BY_URL)
+    assert rules_of(result) == [("error", "structure", "Patient.identifier[0]", "slice-closed")]
+
+
+OTHER_KIND = EXAMPLE + "identifier-other-kind"
+BY_URL_AMONG_OTHERS = constraint(
+    "identifiers-by-kind-url-2", "Patient",
+    element("Patient.identifier", slicing={"discriminator": [
+        {"type": "value", "path": f"extension('{KIND}').value"}], "rules": "closed"}),
+    element("Patient.identifier:national", sliceName="national", min=1, max="1"),
+    element("Patient.identifier:national.extension", slicing={
+        "discriminator": [{"type": "value", "path": "url"}], "rules": "open"}),
+    element("Patient.identifier:national.extension:other", sliceName="other",
+            type=[{"code": "Extension", "profile": [OTHER_KIND]}]),
+    element("Patient.identifier:national.extension:plain", sliceName="plain"),
+    element("Patient.identifier:national.extension:plain.url", fixedUri=OTHER_KIND + "-plain"),
+    element("Patient.identifier:national.extension:kind", sliceName="kind", min=1, max="1"),
+    element("Patient.identifier:national.extension:kind.url", fixedUri=KIND),
+    element("Patient.identifier:national.extension:kind.value[x]",
+            type=[{"code": "code"}], fixedCode="national"))
+
+
+def test_extension_slice_is_the_one_with_that_url_not_the_first() -> None:
+    """extension('url') finds the extension slice whose profile or fixed url is that url,
+    past slices for other extensions."""
+    assert rules_of(validate(patient(kinded("national")), BY_URL_AMONG_OTHERS)) == []
+    assert rules_of(validate(patient(kinded("local")), BY_URL_AMONG_OTHERS)) == [
+        ("error", "required", "Patient.identifier", "slice-cardinality"),
+        ("error", "structure", "Patient.identifier[0]", "slice-closed")]
+
+
+BY_VALUE_KIND = constraint(
+    "components-by-value-kind", "Observation",
+    element("Observation.component", slicing={
+        "discriminator": [{"type": "type", "path": "value"}], "rules": "closed"}),
+    element("Observation.component:text", sliceName="text", max="1"),
+    element("Observation.component:text.value[x]", type=[{"code": "string"}]),
+    element("Observation.component:flag", sliceName="flag", max="1"),
+    element("Observation.component:flag.value[x]", type=[{"code": "boolean"}]),
+    element("Observation.component:qty", sliceName="qty", max="1"),
+    element("Observation.component:qty.value[x]", type=[{"code": "Quantity"}]))
+
+
+def test_type_discriminator_on_a_choice_knows_primitive_types() -> None:
+    """valueString is a string and valueBoolean a boolean (lower-case FHIR types), each in
+    its slice; a valueInteger is in none (closed)."""
+    fine = observation(component(valueString="x"), component(valueBoolean=True),
+                       component(valueQuantity={"value": 1}))
+    assert rules_of(validate(fine, BY_VALUE_KIND)) == []
+    other = observation(component(valueInteger=1))
+    assert rules_of(validate(other, BY_VALUE_KIND)) == [
+        ("error", "structure", "Observation.component[0]", "slice-closed")]
+
+
+def test_extensible_binding_does_not_decide_membership() -> None:
+    """Only a required binding tells slices apart: with an extensible one the slice says
+    nothing, so a member code does not fill it."""
+    profile = bound("bound-extensible", NATIONAL)
+    profile["differential"]["element"][-1]["binding"]["strength"] = "extensible"
+    result = validate(patient(typed_ident(LOCAL_CODES["url"], "national")), profile, NATIONAL,
+                      LOCAL_CODES)
+    assert rules_of(result) == [("error", "required", "Patient.identifier", "slice-cardinality")]
+
+
+def test_required_binding_discriminator_compares_the_system_too() -> None:
+    """The right code in another system is not a member of the value set."""
+    profile = bound("bound-national-3", NATIONAL)
+    result = validate(patient(typed_ident("http://example.org/fhir/CodeSystem/other",
+                                          "national")), profile, NATIONAL, LOCAL_CODES)
+    assert rules_of(result) == [("error", "required", "Patient.identifier", "slice-cardinality")]
+
+
+def test_binding_no_overrides_another_discriminators_yes() -> None:
+    """Discriminators system and type: system matches, the type's code is not in the
+    required value set, so the value is not in the slice."""
+    profile = bound("bound-and-system", NATIONAL)
+    profile["differential"]["element"][0]["slicing"]["discriminator"].insert(
+        0, {"type": "value", "path": "system"})
+    profile["differential"]["element"].append(
+        element("Patient.identifier:kind.system", fixedUri=A))
+    member = {**typed_ident(LOCAL_CODES["url"], "national"), "system": A}
+    assert rules_of(validate(patient(member), profile, NATIONAL, LOCAL_CODES)) == []
+    other = {**typed_ident(LOCAL_CODES["url"], "local"), "system": A}
+    assert rules_of(validate(patient(other), profile, NATIONAL, LOCAL_CODES)) == [
+        ("error", "required", "Patient.identifier", "slice-cardinality")]
+
+
+def test_unknown_code_without_system_is_shown_with_an_empty_system() -> None:
+    profile = bound("bound-findings-2", FINDINGS)
+    no_system = {"type": {"coding": [{"code": "22298006"}]}, "value": "K1"}
+    result = validate(patient(no_system), profile, FINDINGS)
+    assert the_issue(result, "Patient.identifier[0]").message.endswith(
+        f"the value set {FINDINGS['url']} cannot be evaluated offline, so #22298006 could not "
+        "be checked against it")
