@@ -403,3 +403,65 @@ def test_unknown_code_without_system_is_shown_with_an_empty_system() -> None:
     assert the_issue(result, "Patient.identifier[0]").message.endswith(
         f"the value set {FINDINGS['url']} cannot be evaluated offline, so #22298006 could not "
         "be checked against it")
+
+
+# -- values fixed below the discriminator's path (nested slices, as core bp) ------------------
+
+def nested(name: str, *discriminators: dict[str, str], pattern: bool = False) -> dict[str, Any]:
+    """component sliced by ``discriminators``; 'upper' (1..1, value[x] required) fixes its
+    LOINC code only in its code.coding:loinc slice (fixed values or one patternCoding), and
+    has an optional code.coding:snomed slice with a SNOMED pattern."""
+    upper = "Observation.component:upper"
+    loinc = ([element(f"{upper}.code.coding:loinc", sliceName="loinc", min=1, max="1",
+                      patternCoding={"system": LOINC, "code": "8480-6"})] if pattern else [
+        element(f"{upper}.code.coding:loinc", sliceName="loinc", min=1, max="1"),
+        element(f"{upper}.code.coding:loinc.system", min=1, fixedUri=LOINC),
+        element(f"{upper}.code.coding:loinc.code", min=1, fixedCode="8480-6")])
+    return constraint(
+        name, "Observation",
+        element("Observation.component", slicing={"discriminator": list(discriminators),
+                                                  "rules": "open"}),
+        element(upper, sliceName="upper", min=1, max="1"),
+        element(f"{upper}.code.coding", slicing={
+            "discriminator": [{"type": "pattern", "path": "$this"}], "rules": "open"}),
+        *loinc,
+        element(f"{upper}.code.coding:snomed", sliceName="snomed", max="1",
+                patternCoding={"system": SNOMED, "code": "271649006"}),
+        element(f"{upper}.value[x]", min=1))
+
+
+def coded(system: str, code: str) -> dict[str, Any]:
+    return component(code={"coding": [{"system": system, "code": code}]},
+                     valueQuantity={"value": 107})
+
+
+def value(path: str) -> dict[str, str]:
+    return {"type": "value", "path": path}
+
+
+NESTED_PATHS = ["code", "code.coding.code", "$this.code.coding.code"]
+
+
+@pytest.mark.parametrize(("path", "pattern"), [(p, False) for p in NESTED_PATHS] + [
+    ("code", True)])
+def test_value_fixed_below_the_path_decides(path: str, pattern: bool) -> None:
+    """8480-6 (fixed or a pattern, in a required nested slice) fills 'upper'; the optional
+    SNOMED slice asks for nothing; another LOINC code leaves 'upper' empty."""
+    profile = nested(f"nested-{path.replace('.', '').replace('$', '')}-{pattern}", value(path),
+                     pattern=pattern)
+    assert rules_of(validate(observation(coded(LOINC, "8480-6")), profile)) == []
+    assert rules_of(validate(observation(coded(LOINC, "8462-4")), profile)) == [
+        ("error", "required", "Observation.component", "slice-cardinality")]
+
+
+@pytest.mark.parametrize("path", NESTED_PATHS)
+def test_missing_value_below_the_path_is_not_a_match(path: str) -> None:
+    """A component without code cannot have the fixed code: with a second discriminator
+    (value present) that matches, it is still not in 'upper'."""
+    profile = nested(f"nested-exists-{path.replace('.', '').replace('$', '')}", value(path),
+                     {"type": "exists", "path": "value"})
+    no_code = component(valueQuantity={"value": 107})
+    del no_code["code"]
+    assert rules_of(validate(observation(no_code), profile)) == [
+        ("error", "required", "Observation.component", "slice-cardinality")]
+    assert rules_of(validate(observation(coded(LOINC, "8480-6")), profile)) == []
