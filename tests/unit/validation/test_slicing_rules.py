@@ -465,3 +465,42 @@ def test_missing_value_below_the_path_is_not_a_match(path: str) -> None:
     assert rules_of(validate(observation(no_code), profile)) == [
         ("error", "required", "Observation.component", "slice-cardinality")]
     assert rules_of(validate(observation(coded(LOINC, "8480-6")), profile)) == []
+
+
+def test_slice_that_constrains_no_discriminator_gets_no_value() -> None:
+    """Discriminators system and value (neither bound): slice a fixes system, v1 fixes value
+    and 'free' neither. Values go to the slices that say yes, none to 'free'."""
+    profile = constraint(
+        "system-or-value", "Patient",
+        element("Patient.identifier", slicing={
+            "discriminator": [{"type": "value", "path": "system"},
+                              {"type": "value", "path": "value"}], "rules": "open"}),
+        element("Patient.identifier:a", sliceName="a", max="1"),
+        element("Patient.identifier:a.system", min=1, fixedUri=A),
+        element("Patient.identifier:v1", sliceName="v1", max="1"),
+        element("Patient.identifier:v1.value", min=1, fixedString="V1"),
+        element("Patient.identifier:free", sliceName="free", max="1"))
+    result = validate(patient(ident(A), ident(OTHER, "V1")), profile)
+    assert rules_of(result) == []
+
+
+NATIONALITY = "http://hl7.org/fhir/StructureDefinition/patient-nationality"
+BY_EXTENSION_URL = constraint(
+    "extensions-by-url", "Patient",
+    element("Patient.extension", slicing={
+        "discriminator": [{"type": "value", "path": "url"}], "rules": "closed"}),
+    element("Patient.extension:nationality", sliceName="nationality", min=1, max="1",
+            type=[{"code": "Extension", "profile": [NATIONALITY]}]))
+
+
+def test_extension_slice_typed_by_profile_matches_by_its_url() -> None:
+    """An extension slice named only by its type profile: the url fixed in that profile tells
+    which extensions belong to it (closed: any other is an error)."""
+    nationality = {"url": NATIONALITY, "extension": [
+        {"url": "code", "valueCodeableConcept": {"text": "Danish"}}]}
+    assert rules_of(validate(patient(extension=[nationality]), BY_EXTENSION_URL)) == []
+    other = {"url": "http://hl7.org/fhir/StructureDefinition/patient-religion",
+             "valueCodeableConcept": {"text": "none"}}
+    assert rules_of(validate(patient(extension=[other]), BY_EXTENSION_URL)) == [
+        ("error", "required", "Patient.extension", "slice-cardinality"),
+        ("error", "structure", "Patient.extension[0]", "slice-closed")]
