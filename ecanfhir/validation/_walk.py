@@ -42,6 +42,7 @@ from .checks.questionnaire_definition import check_questionnaire
 from .checks.reference import resolver_for
 from .checks.reference_parts import check_reference_parts
 from .checks.search_parameter import check_capability_search_params, check_search_parameter
+from .checks.sliced_element import check_sliced_element_limits
 from .checks.slicing import SliceMatcher, assign_slices, check_slices
 from .checks.structure import check_cardinality
 from .checks.structure_definition import check_structure_definition
@@ -368,6 +369,8 @@ def _walk_values(run: Run, element: ElementNode, type_ref: TypeRef | None, key: 
     for (item_path, item, item_ext), node in zip(items, nodes, strict=True):
         _walk_value(run, node or element, _slice_type(node, type_ref), item, item_ext,
                     item_path, frame)
+        if node is not None and node is not element and element.children and node.children:
+            run.issues.extend(check_sliced_element_limits(element, node, item, item_path))
     return len(items)
 
 
