@@ -81,10 +81,12 @@ Content = Node | Text
 class XmlRefused(ValueError):
     """The input is not well-formed XML, or uses what FHIR XML may not (a DTD, entities)."""
 
-    def __init__(self, message: str, line: int = 0, column: int = 0) -> None:
+    def __init__(self, message: str, line: int = 0, column: int = 0, *,
+                 unsafe: bool = False) -> None:
         super().__init__(message)
         self.line = line
         self.column = column
+        self.unsafe = unsafe  # refused for safety (DTD, entities), not for being malformed
 
 
 def _names(expat_name: str) -> tuple[str | None, str, str]:
@@ -252,11 +254,11 @@ def parse_document(data: str | bytes | bytearray) -> Document:
         parser.parse(source)
     except (DTDForbidden, EntitiesForbidden) as exc:
         line, column = builder._where()
-        raise XmlRefused(_refusal(exc), line, column) from None
+        raise XmlRefused(_refusal(exc), line, column, unsafe=True) from None
     except DefusedXmlException as exc:  # an external entity reference
         line, column = builder._where()
         raise XmlRefused(f"the XML refers to an external entity ({exc}); FHIR XML may not",
-                         line, column) from None
+                         line, column, unsafe=True) from None
     except xml.sax.SAXParseException as exc:
         raise XmlRefused(f"the input is not well-formed XML: {exc.getMessage()}",
                          exc.getLineNumber() or 0, (exc.getColumnNumber() or 0) + 1) from None

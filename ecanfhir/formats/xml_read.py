@@ -97,10 +97,9 @@ def read_xml(data: str | bytes | bytearray) -> XmlRead:
     try:
         document = parse_document(data)
     except XmlRefused as exc:
-        rule = "xml-syntax" if "well-formed" in str(exc) or "no XML" in str(exc) else "xml-unsafe"
-        code: IssueCode = "structure" if rule == "xml-syntax" else "security"
+        code: IssueCode = "security" if exc.unsafe else "structure"
         return XmlRead(None, [Issue("fatal", code, "", _at(str(exc), exc.line, exc.column),
-                                    rule)])
+                                    "xml-unsafe" if exc.unsafe else "xml-syntax")])
     root = document.root
     if root.ns != FHIR_NS or not is_resource_type(root.name):
         why = (f"unknown name '{root.name}'" if root.ns == FHIR_NS else
@@ -109,6 +108,9 @@ def read_xml(data: str | bytes | bytearray) -> XmlRead:
             f"this does not appear to be a FHIR resource ({why})", root.line, root.column),
             "xml-not-fhir")])
     reader = _Reader(document)
+    if _empty(root):
+        reader.report("error", "invalid", root.name, "element must have some content",
+                      "xml-empty", root)
     for other in document.prolog:
         if other.kind == "pi":
             reader.report("error", "invalid", root.name, "processing instructions are not "

@@ -268,3 +268,17 @@ def test_a_narrative_that_declares_its_namespace_is_kept_as_written() -> None:
                'value="generated"/><h:div>A</h:div></text></Basic>')
     assert parse_xml(outside)[0]["text"]["div"] == (
         '<h:div xmlns:h="http://www.w3.org/1999/xhtml">A</h:div>')
+
+
+def test_an_empty_resource_element() -> None:
+    resource, issues = parse_xml(f"<Patient {NS}/>")
+    assert resource == {"resourceType": "Patient"}
+    assert [(i.severity, i.code, i.expression, i.rule) for i in issues] == [
+        ("error", "invalid", "Patient", "xml-empty")]
+
+
+def test_processing_instructions_and_cdata_are_not_allowed() -> None:
+    _, issues = parse_xml(f'<?xml-stylesheet href="s.xsl"?><Patient {NS}>'
+                          '<active value="true"/><![CDATA[x]]></Patient>')
+    assert sorted((i.expression, i.code, i.rule) for i in issues) == [
+        ("Patient", "invalid", "xml-content"), ("Patient", "structure", "xml-text")]
