@@ -90,6 +90,8 @@ class Coverage:
     danish_patients: int
     with_stage: int
     with_ecog: int
+    with_markers: int = 0
+    with_metastases: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +168,7 @@ def _messages(count: int, seed: int) -> tuple[list[dict[str, Any]], Coverage]:
     bundles: list[dict[str, Any]] = []
     cases: dict[str, int] = {}
     sites: set[str] = set()
-    tally = {"foreign": 0, "danish": 0, "stage": 0, "ecog": 0}
+    tally = {"foreign": 0, "danish": 0, "stage": 0, "ecog": 0, "markers": 0, "metastases": 0}
     for kind in KINDS:
         for i in range(count):
             rng = random.Random(f"align:{kind}:{seed}:{i}")
@@ -177,9 +179,12 @@ def _messages(count: int, seed: int) -> tuple[list[dict[str, Any]], Coverage]:
             tally["danish" if case.country == "DK" else "foreign"] += 1
             tally["stage"] += case.stage is not None
             tally["ecog"] += case.ecog is not None
+            tally["markers"] += bool(case.markers)
+            tally["metastases"] += bool(case.metastases)
             bundles.extend(bundle for _, bundle in case.messages())
     coverage = Coverage(cases, tuple(s.key for s in SITES if s.key in sites),
-                        tally["foreign"], tally["danish"], tally["stage"], tally["ecog"])
+                        tally["foreign"], tally["danish"], tally["stage"], tally["ecog"],
+                        tally["markers"], tally["metastases"])
     return bundles, coverage
 
 

@@ -43,7 +43,8 @@ def _coverage(alignment: Alignment) -> str:
     kinds = ", ".join(f"{n} {k}" for k, n in cov.cases.items())
     return (f"{kinds} cases (seed {alignment.seed}); {len(cov.sites)} cancer sites; "
             f"{cov.danish_patients} Danish and {cov.foreign_patients} foreign patients; "
-            f"{cov.with_stage} with TNM staging, {cov.with_ecog} with ECOG")
+            f"{cov.with_stage} with TNM staging, {cov.with_ecog} with ECOG, "
+            f"{cov.with_markers} with a tumour marker, {cov.with_metastases} with metastases")
 
 
 def render_markdown(alignment: Alignment) -> str:

@@ -34,12 +34,14 @@ from .datatypes import Coding, Identifier
 from .document import to_document
 from .encounter import TelemedicineConsultation, build_telemedicine_message
 from .message import resend
+from .metastasis import Metastasis
 from .observation import Ecog, TnmStage
 from .organization import Organization
 from .patient import Patient
 from .practitioner import PractitionerRole
 from .questionnaire import SymptomScores, build_pro_response
 from .referral import Referral, build_referral_message
+from .tumour_marker import TumourMarker
 
 __all__ = [
     "AckIssue",
@@ -49,6 +51,7 @@ __all__ = [
     "Coding",
     "Ecog",
     "Identifier",
+    "Metastasis",
     "Organization",
     "Patient",
     "PractitionerRole",
@@ -58,6 +61,7 @@ __all__ = [
     "TelemedicineConsultation",
     "TnmStage",
     "TumourBoardOutcome",
+    "TumourMarker",
     "build_acknowledgement",
     "build_pro_response",
     "build_referral_message",

@@ -20,10 +20,12 @@ from ._resource import entry_for, new_resource, reference_to
 from .condition import CancerDiagnosis, build_condition
 from .datatypes import fhir_date_time, fhir_instant, require_aware
 from .message import Party, assemble_message
+from .metastasis import Metastasis, build_secondary_condition
 from .observation import Ecog, TnmStage, build_ecog, build_tnm
 from .organization import Organization, build_organization
 from .patient import Patient, build_patient
 from .practitioner import PractitionerRole, build_practitioner_role
+from .tumour_marker import TumourMarker, build_tumour_marker
 
 __all__ = ["Priority", "Referral", "ReferralReason", "build_referral_message",
            "build_service_request", "case_id_system"]
@@ -134,6 +136,8 @@ def build_referral_message(referral: Referral, *, sender: Organization, receiver
                            requester: PractitionerRole | None = None,
                            stage: TnmStage | None = None, ecog: Ecog | None = None,
                            cc: Sequence[Organization] = (),
+                           markers: Sequence[TumourMarker] = (),
+                           metastases: Sequence[Metastasis] = (),
                            context: BuildContext | None = None) -> dict[str, Any]:
     """A ``cancer-case-referral`` EcanMessage: hospital department → national cancer centre.
 
@@ -147,6 +151,8 @@ def build_referral_message(referral: Referral, *, sender: Organization, receiver
         stage: TNM staging, as supporting information.
         ecog: performance status, as supporting information.
         cc: organisations receiving a carbon copy.
+        markers: tumour marker results, as supporting information.
+        metastases: known secondary cancers, as supporting information.
         context: ids and clock (default: random UUIDs, the system clock).
 
     Returns:
@@ -184,12 +190,16 @@ def build_referral_message(referral: Referral, *, sender: Organization, receiver
         condition["stage"] = [{"assessment": [reference_to(observations[0])]}]
     if ecog:
         observations.append(build_ecog(ecog, patient_res, ctx, performer=assessor))
-    supporting = ([observations[0]] if stage else []) + ([observations[-1]] if ecog else [])
+    findings = [*(build_tumour_marker(m, patient_res, condition, ctx, performer=assessor)
+                  for m in markers),
+                *(build_secondary_condition(m, patient_res, condition, ctx) for m in metastases)]
+    supporting = ([observations[0]] if stage else []) + ([observations[-1]] if ecog else []) \
+        + findings
     request = build_service_request(
         referral, patient=patient_res, requester=assessor,
         performer=receiver_org, conditions=[condition], supporting=supporting, ctx=ctx)
     resources = [request, sender_org, receiver_org, *cc_orgs, patient_res, *people, condition,
-                 *observations]
+                 *observations, *findings]
     entries = [entry_for(r) for r in resources]
     by_id = {e["resource"]["id"]: e for e in entries}
     return assemble_message(

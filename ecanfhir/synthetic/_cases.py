@@ -19,6 +19,7 @@ from ..builders import (
     BuildContext,
     CancerDiagnosis,
     Ecog,
+    Metastasis,
     Organization,
     Patient,
     PractitionerRole,
@@ -27,6 +28,7 @@ from ..builders import (
     TelemedicineConsultation,
     TnmStage,
     TumourBoardOutcome,
+    TumourMarker,
     build_referral_message,
     build_telemedicine_message,
     build_tumour_board_outcome_message,
@@ -56,6 +58,26 @@ ENCOUNTER_STATUSES = (("finished", 0.85), ("planned", 0.07), ("cancelled", 0.05)
 _FIRST_DAY, _DAYS = date(2025, 1, 1), 546  # diagnoses from 2025-01-01 to 2026-06-30
 _ECOG_EARLY = (0.5, 0.3, 0.12, 0.06, 0.02)  # ECOG 0-4; 5 (dead) is never drawn for a living
 _ECOG_LATE = (0.25, 0.35, 0.2, 0.12, 0.08)  # patient who is referred or consulted
+# Serum tumour markers per site: LOINC code, display, UCUM unit, range drawn from.
+MARKERS: dict[str, tuple[str, str, str, tuple[float, float]]] = {
+    "breast": ("6875-9", "Cancer Ag 15-3 [Units/volume] in Serum or Plasma", "U/mL", (5, 120)),
+    "prostate": ("2857-1", "Prostate specific Ag [Mass/volume] in Serum or Plasma", "ng/mL",
+                 (0.5, 80)),
+    "colorectal": ("2039-6", "Carcinoembryonic Ag [Mass/volume] in Serum or Plasma", "ng/mL",
+                   (1, 60)),
+    "ovary": ("10334-1", "Cancer Ag 125 [Units/volume] in Serum or Plasma", "U/mL", (10, 900)),
+    "pancreas": ("24108-3", "Cancer Ag 19-9 [Units/volume] in Serum or Plasma", "U/mL",
+                 (5, 800)),
+    "liver": ("1834-1", "Alpha-1-Fetoprotein [Mass/volume] in Serum or Plasma", "ng/mL",
+              (2, 900)),
+    "testis": ("1834-1", "Alpha-1-Fetoprotein [Mass/volume] in Serum or Plasma", "ng/mL",
+               (2, 500)),
+}
+# Where metastases are found (ICD-10 secondary neoplasm codes).
+METASTASIS_SITES = (("C78.7", "Secondary malignant neoplasm of liver"),
+                    ("C79.5", "Secondary malignant neoplasm of bone and bone marrow"),
+                    ("C78.0", "Secondary malignant neoplasm of lung"),
+                    ("C79.3", "Secondary malignant neoplasm of brain and cerebral meninges"))
 _CANCEL_REASONS = ("Patient declined the treatment", "Contraindicated (comorbidity)")
 
 
@@ -81,6 +103,8 @@ class SyntheticCase:
     consultation: TelemedicineConsultation | None
     consultation_sent: datetime | None
     id_seed: int
+    markers: tuple[TumourMarker, ...] = ()
+    metastases: tuple[Metastasis, ...] = ()
 
     def messages(self) -> list[tuple[str, dict[str, Any]]]:
         """The case's message Bundles, each with its role (``referral``, ``outcome``,
@@ -94,7 +118,8 @@ class SyntheticCase:
         referral = build_referral_message(
             self.referral, sender=self.sender, receiver=CENTRE, patient=self.patient,
             diagnosis=self.diagnosis, requester=self.clinician, stage=self.stage, ecog=self.ecog,
-            cc=self.cc, context=BuildContext.seeded(self.id_seed, at=self.referral_sent))
+            cc=self.cc, markers=self.markers, metastases=self.metastases,
+            context=BuildContext.seeded(self.id_seed, at=self.referral_sent))
         if self.outcome is None or self.outcome_sent is None:
             return [("referral", referral)]
         outcome = build_tumour_board_outcome_message(
@@ -256,7 +281,30 @@ def draw_case(kind: Kind, number: int, rng: random.Random, *,
                                           "tumour board")
         outcome_sent = copenhagen(held.replace(tzinfo=None)
                                   + timedelta(minutes=rng.randint(60, 48 * 60)))
+    markers, metastases = _findings(site, stage, diagnosed, authored.date(), common["id_seed"])
     return SyntheticCase(**common, stage=stage, ecog=ecog,
                          cc=(rng.choice(others),) if rng.random() < 0.08 else (),
                          referral=referral, referral_sent=referral_sent, outcome=outcome,
-                         outcome_sent=outcome_sent, consultation=None, consultation_sent=None)
+                         outcome_sent=outcome_sent, consultation=None, consultation_sent=None,
+                         markers=markers, metastases=metastases)
+
+
+def _findings(site: CancerSite, stage: TnmStage | None, diagnosed: date, authored: date,
+              id_seed: int) -> tuple[tuple[TumourMarker, ...], tuple[Metastasis, ...]]:
+    """A tumour marker for about half the cases of a site that has one; metastases when the
+    cancer is M1. Drawn from their own ``Random`` (seeded by the case), so the other draws of
+    a case do not depend on them."""
+    rng = random.Random(f"findings:{id_seed}")
+    days = (authored - diagnosed).days  # both found between the diagnosis and the referral
+    markers: tuple[TumourMarker, ...] = ()
+    if site.key in MARKERS and rng.random() < 0.5:
+        loinc, display, unit, (low, high) = MARKERS[site.key]
+        value = round(rng.uniform(low, high), 1)
+        markers = (TumourMarker(loinc, display, value, unit,
+                                diagnosed + timedelta(days=rng.randint(0, days))),)
+    metastases: tuple[Metastasis, ...] = ()
+    if stage is not None and stage.m is not None and stage.m.startswith("M1"):
+        count = rng.choice((1, 1, 2))
+        metastases = tuple(Metastasis(code, text, diagnosed + timedelta(days=rng.randint(0, days)))
+                           for code, text in rng.sample(METASTASIS_SITES, count))
+    return markers, metastases

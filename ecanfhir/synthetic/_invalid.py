@@ -69,6 +69,13 @@ class Mutation:
         return Expected(self.label, self.rule, expression, resource, self.description, also)
 
 
+def _profiled(bundle: Bundle, profile: str) -> int:
+    """The entry whose resource claims the pilot profile ``profile``."""
+    url = pilot_url("StructureDefinition", profile)
+    return next(i for i, e in enumerate(bundle["entry"])
+                if url in e["resource"].get("meta", {}).get("profile", ()))
+
+
 def _index(bundle: Bundle, resource_type: str, n: int = 0) -> int:
     found = [i for i, e in enumerate(bundle["entry"])
              if e["resource"]["resourceType"] == resource_type]
@@ -189,7 +196,7 @@ def _no_diagnosis_date(bundle: Bundle) -> tuple[str, str]:
 
 
 def _ecog_out_of_range(bundle: Bundle) -> tuple[str, str]:
-    i = _index(bundle, "Observation", -1)  # the builders put ECOG last
+    i = _profiled(bundle, "ecan-ecog-performance-status")
     _res(bundle, i)["valueInteger"] = 6
     return _at(i), _at(i)
 

@@ -50,7 +50,8 @@ ZERO_ERRORS = ("ecan-patient", "ecan-organization", "ecan-practitioner",
 
 @pytest.fixture(scope="module")
 def alignment() -> Alignment:
-    return align(count=2, seed=3, cache_dir=COUNTERPARTS, deviations=load_deviations())
+    # seed 1: among its few cases, tumour markers and a metastasis (an M1 cancer) too
+    return align(count=2, seed=1, cache_dir=COUNTERPARTS, deviations=load_deviations())
 
 
 @pytest.fixture(scope="module")
