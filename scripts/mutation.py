@@ -232,6 +232,19 @@ def undecided(workdir: Path, module: Path) -> list[str]:
     return [name for name, code in codes.items() if STATUS.get(code) not in CAUGHT]
 
 
+def _judged(workdir: Path, module: Path, name: str, allowed: list[Allowed]) -> bool:
+    """Whether an earlier survivor is on the allow-list (it need not run again)."""
+    tree = ast.parse((ROOT / module).read_text(encoding="utf-8"))
+    try:
+        found = survivor(workdir, module, name, tree)
+    except (KeyError, StopIteration, ValueError):
+        return False  # the module changed since: run it again
+    judged = match(found, str(module), allowed) is not None
+    for entry in allowed:  # counted when the results are read
+        entry.used = 0
+    return judged
+
+
 def run_mutmut(workdir: Path, *, max_children: int, timeout: float | None,
                names: list[str]) -> bool:
     """Run mutmut in `workdir` (only on `names` when given); False when it was stopped by the
@@ -427,7 +440,8 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         try:
             extra = arguments.get(str(module), [])
-            again = undecided(workdir, module)
+            again = [name for name in undecided(workdir, module)
+                     if not _judged(workdir, module, name, allowed)]
             if again:
                 print(f"{module}: rerunning the {len(again)} mutants an earlier run in "
                       f"{workdir} did not kill", flush=True)
