@@ -219,13 +219,14 @@ class Document:
     utf8: bytes | None
 
     def source(self, node: Node) -> str | None:
-        """The element's text exactly as written, when known (an element with content, in a
-        UTF-8 document); None otherwise."""
-        if self.utf8 is None or node.start < 0 or not node.content \
-                or self.utf8[node.stop:node.stop + 2] != b"</":
+        """The element's text exactly as written, when known (in a UTF-8 document, an element
+        with an end tag); None otherwise (``<div/>`` serialises as written anyway)."""
+        raw = self.utf8
+        if raw is None or node.start < 0 or raw[node.stop:node.stop + 2] != b"</" \
+                or (not node.content and raw[node.stop - 2:node.stop] == b"/>"):
             return None
-        end = self.utf8.find(b">", node.stop)
-        return self.utf8[node.start:end + 1].decode("utf-8") if end > 0 else None
+        end = raw.find(b">", node.stop)
+        return raw[node.start:end + 1].decode("utf-8") if end > 0 else None
 
 
 def parse_tree(data: str | bytes | bytearray) -> Node:

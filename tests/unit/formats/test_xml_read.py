@@ -282,3 +282,9 @@ def test_processing_instructions_and_cdata_are_not_allowed() -> None:
                           '<active value="true"/><![CDATA[x]]></Patient>')
     assert sorted((i.expression, i.code, i.rule) for i in issues) == [
         ("Patient", "invalid", "xml-content"), ("Patient", "structure", "xml-text")]
+
+
+@pytest.mark.parametrize("div", [f"<div {XHTML}></div>", f"<div {XHTML}/>"])
+def test_an_empty_narrative_is_kept_as_written(div: str) -> None:
+    text = f'<Basic {NS}><text><status value="generated"/>{div}</text></Basic>'
+    assert parse_xml(text)[0]["text"]["div"] == div
