@@ -149,3 +149,18 @@ def test_profile_discriminator_tries_every_target_profile() -> None:
     profile["differential"]["element"][1]["min"] = 1
     result = validate(document(profile, [2], resources=(observation("718-7"),)), profile)
     assert slicing(result) == []
+
+
+def test_profile_that_is_not_loaded_is_named_in_the_warning() -> None:
+    """A target profile that is not loaded: the section is not counted, and the warning says
+    which profile could not be checked."""
+    missing = EXAMPLE + "not-loaded"
+    profile = sections_by("sections-missing-profile", "profile", "entry.resolve()",
+                          ("labs", [missing]))
+    result = validate(document(profile, [2], resources=(observation("718-7"),)), profile)
+    issue = the_issue(result, f"{SECTIONS}[0]")
+    assert (issue.severity, issue.code, issue.rule) == ("warning", "not-supported",
+                                                        "slice-unchecked")
+    assert issue.message == (
+        "this value was not counted in slice 'labs' of Composition.section: the profile "
+        f"{missing} is not loaded or not usable, so conformance to it could not be checked")
