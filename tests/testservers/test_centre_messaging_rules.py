@@ -4,6 +4,7 @@ rules (latency, per event), the acknowledgement's endpoint and the unknown-event
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterator
@@ -360,3 +361,48 @@ def test_message_carrying_an_audit_event_is_refused(tmp_path: Path) -> None:
         "diagnostics": "a message may not carry an AuditEvent: they are written by the centre "
                        "only",
         "expression": [f"Bundle.entry[{len(message['entry']) - 1}].resource"]}]
+
+
+def test_format_errors_reject_and_are_kept_with_the_ack(tmp_path: Path) -> None:
+    """Problems of the XML form that JSON does not show (format_issues): errors and fatal
+    ones reject the message, warnings do not; the reasons keep them (no location: ': ...'),
+    and the fatal-error ack is stored."""
+    with _centre(tmp_path) as (_, app):
+        service = app.state.services.messages
+        warned = service.receive(referral("CASE-1", seed=1), format_issues=[
+            Issue.warning("informational", "", "a processing instruction was ignored")])
+        assert warned.ack_code == "ok"
+        for seed, severity in ((2, "error"), (3, "fatal")):
+            issue = Issue(severity, "structure", "", f"bad XML {seed}")  # type: ignore[arg-type]
+            reply = service.receive(referral(f"CASE-{seed}", seed=seed), format_issues=[issue])
+            assert reply.ack_code == "fatal-error"
+            ack = json.loads(reply.body)
+            stored = app.state.services.store.read("Bundle", ack["id"])
+            assert stored is not None
+        reasons = [m.reasons for m in app.state.services.store.messages()]
+    assert reasons == [(), (": bad XML 2",), (": bad XML 3",)]
+
+
+def test_resend_is_answered_from_the_store_before_faults_apply(tmp_path: Path) -> None:
+    """A message already processed gets its stored ack on a resend, even when a fault rule
+    would now match it."""
+    with _centre(tmp_path) as (_, app):
+        service = app.state.services.messages
+        message = referral("CASE-1", seed=1)
+        first = service.receive(message)
+        service.settings = dataclasses.replace(service.settings,
+                                               faults=(FaultRule("transient-error"),))
+        again = service.receive(message)
+    assert (again.kind, again.ack_code, again.body) == ("resend", "ok", first.body)
+
+
+def test_message_profile_that_is_not_loaded_is_not_applied(tmp_path: Path) -> None:
+    """A configured message profile the validator does not know is left out (not an error
+    on every message)."""
+    app = create_app(Settings(database=str(tmp_path / "p.sqlite3"),
+                              message_profile="http://example.org/fhir/StructureDefinition/x"))
+    try:
+        assert app.state.services.messages.profiles == ()
+        assert app.state.services.messages.receive(referral("CASE-1", seed=1)).ack_code == "ok"
+    finally:
+        app.state.services.store.close()
