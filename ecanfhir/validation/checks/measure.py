@@ -31,9 +31,10 @@ whose ELM defines the expression (errors, as the HL7 validator; its Library that
 found is information). Scoring is the group's (the CQM IG's ``cqm-scoring`` extension, as R5
 ``Measure.group.scoring``), else the Measure's.
 
-Left out: the HL7 validator's count check for ``subject-list`` reports compares ``count`` with
-the number of ``subjectResults``, which R4 allows only once (a reference to a List of subjects);
-it would reject valid reports.
+In a ``subject-list`` report a population's ``count`` is the number of its subjects. The HL7
+validator compares it with the number of ``subjectResults``, which R4 allows only once (a
+reference to a List of subjects), so that would reject valid reports; here the count is compared
+with the entries of the List when the report contains it (``#id``), an error when they differ.
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ def _check_groups(measure: Mapping[str, Any], groups: list[Mapping[str, Any]],
                 yield Issue.error("business-rule", where, f"the group's code {_show(code)} does "
                                   f"not match the code of the Measure's group {_show(defined)}",
                                   "mr-group")
-        yield from _check_group(groups[0], group, where, measure=measure,
+        yield from _check_group(groups[0], group, where, measure=measure, report=report,
                                 scoring=_scoring(groups[0], scoring), report_type=report_type)
         return
     seen: list[int] = []
@@ -149,7 +150,7 @@ def _check_groups(measure: Mapping[str, Any], groups: list[Mapping[str, Any]],
         if isinstance(index, Issue):
             yield index
             continue
-        yield from _check_group(groups[index], group, where, measure=measure,
+        yield from _check_group(groups[index], group, where, measure=measure, report=report,
                                 scoring=_scoring(groups[index], scoring), report_type=report_type)
     if report_type == "data-collection":
         return
@@ -160,16 +161,16 @@ def _check_groups(measure: Mapping[str, Any], groups: list[Mapping[str, Any]],
 
 
 def _check_group(defined: Mapping[str, Any], group: Mapping[str, Any], at: str, *,
-                 measure: Mapping[str, Any], scoring: str | None,
+                 measure: Mapping[str, Any], report: Mapping[str, Any], scoring: str | None,
                  report_type: str | None) -> Iterator[Issue]:
-    yield from _check_populations(defined, group, at, report_type=report_type)
+    yield from _check_populations(defined, group, at, report=report, report_type=report_type)
     yield from _check_score(group, at, measure=measure, scoring=scoring,
                             report_type=report_type)
     yield from _check_stratifiers(defined, group, at)
 
 
 def _check_populations(defined: Mapping[str, Any], group: Mapping[str, Any], at: str, *,
-                       report_type: str | None) -> Iterator[Issue]:
+                       report: Mapping[str, Any], report_type: str | None) -> Iterator[Issue]:
     populations = _dicts(defined.get("population"))
     seen: list[int] = []
     for i, population in enumerate(_items(group.get("population"))):
@@ -188,7 +189,8 @@ def _check_populations(defined: Mapping[str, Any], group: Mapping[str, Any], at:
         if isinstance(index, Issue):
             yield index
             continue
-        yield from _check_population(population, where, report_type=report_type)
+        yield from _check_population(population, where, report=report,
+                                     report_type=report_type)
     for index, population in enumerate(populations):
         if index not in seen and (_POPULATION, "measure-observation") not in _codings(
                 _dict(population.get("code")) or {}):
@@ -196,9 +198,10 @@ def _check_populations(defined: Mapping[str, Any], group: Mapping[str, Any], at:
                               f"Measure's population {_describe(population)}", "mr-population")
 
 
-def _check_population(population: Mapping[str, Any], at: str, *,
+def _check_population(population: Mapping[str, Any], at: str, *, report: Mapping[str, Any],
                       report_type: str | None) -> Iterator[Issue]:
     if report_type == "subject-list":
+        yield from _check_subject_count(population, at, report=report)
         return
     if "subjectResults" in population:
         yield Issue.error("business-rule", f"{at}.subjectResults", "only a 'subject-list' "
@@ -298,6 +301,25 @@ def _check_stratifiers(defined: Mapping[str, Any], group: Mapping[str, Any],
         if index not in seen:
             yield Issue.error("business-rule", at, "the report has no stratifier for the "
                               f"Measure's stratifier {_describe(stratifier)}", "mr-stratifier")
+
+
+def _check_subject_count(population: Mapping[str, Any], at: str, *,
+                         report: Mapping[str, Any]) -> Iterator[Issue]:
+    """A subject-list population's count against the entries of its contained List."""
+    count, results = population.get("count"), _dict(population.get("subjectResults"))
+    target = _text((results or {}).get("reference"))
+    if not isinstance(count, int) or isinstance(count, bool) or target is None \
+            or not target.startswith("#"):
+        return
+    subjects = next((c for c in _dicts(report.get("contained"))
+                     if c.get("resourceType") == "List" and c.get("id") == target[1:]), None)
+    if subjects is None:
+        return
+    listed = len(_items(subjects.get("entry")))
+    if listed != count:
+        yield Issue.error("business-rule", f"{at}.count", f"the count {count} is not the "
+                          f"number of subjects the List '{target}' holds ({listed})",
+                          "mr-population")
 
 
 # -- Measure ---------------------------------------------------------------------------------

@@ -202,8 +202,25 @@ def _check_derived_item(item: Mapping[str, Any], at: str,
     if base.get("required") is True and "required" in item and item["required"] is not True:
         yield Issue.error("business-rule", f"{at}.required", f"the item '{link_id}' is "
                           f"required in '{url}', so it must stay required", "q-derivation")
+    yield from _check_derived_definition(item, base, at, url)
     yield from _check_derived_length(item, base, at, url)
     yield from _check_derived_answers(item, base, at, url)
+
+
+def _check_derived_definition(item: Mapping[str, Any], base: Mapping[str, Any], at: str,
+                              url: str) -> Iterator[Issue]:
+    """An item's definition (the element it maps to) should stay what the base says."""
+    defined = base.get("definition")
+    if not isinstance(defined, str):
+        return
+    mine = item.get("definition")
+    if mine is None:
+        yield Issue.information("business-rule", at, f"the item '{item.get('linkId')}' has the "
+                                f"definition '{defined}' in '{url}', and none here",
+                                "q-derivation")
+    elif mine != defined:
+        yield Issue.information("business-rule", f"{at}.definition", f"the definition '{mine}' "
+                                f"is not the '{defined}' of '{url}'", "q-derivation")
 
 
 def _check_derived_length(item: Mapping[str, Any], base: Mapping[str, Any], at: str,

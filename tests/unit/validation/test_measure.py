@@ -366,3 +366,20 @@ def test_cql_library_choice_errors() -> None:
                  "named 'Visits'")
     assert_issue(check(cql_measure("Sex"), library(elm="<library")), AT, severity="error",
                  code="invalid", fragment="cannot be read")
+
+
+def test_subject_list_count_is_the_number_of_listed_subjects() -> None:
+    """In a subject-list report, a count that differs from its contained List's entries is an
+    error at the count; the same count is fine."""
+    subjects = {"resourceType": "List", "id": "adults-num", "status": "current",
+                "mode": "snapshot", "entry": [{"item": {"reference": f"Patient/p{i}"}}
+                                              for i in range(3)]}
+    listed = group("adults", SCORE, strata=("sex", "age"))
+    listed["population"][0]["subjectResults"] = {"reference": "#adults-num"}
+    right = report(listed, group("children", SCORE), type_="subject-list", contained=[subjects])
+    assert errors(check(right, measure())) == []
+    listed["population"][0]["count"] = 4
+    wrong = report(listed, group("children", SCORE), type_="subject-list", contained=[subjects])
+    assert_issue(check(wrong, measure()), "MeasureReport.group[0].population[0].count",
+                 severity="error", code="business-rule", fragment="count 4")
+

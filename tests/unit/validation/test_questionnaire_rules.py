@@ -203,3 +203,31 @@ def test_derivation_types_that_are_not_checked(coding: dict[str, Any] | None, se
     assert_issue(result, "Questionnaire.derivedFrom[0].extension", severity=severity,
                  code="business-rule", fragment=fragment)
     assert [i for i in result.errors if i.rule == "q-derivation"] == []
+
+
+def test_derived_item_definition_and_value_set_answers() -> None:
+    """A complying item that drops or changes its base's definition: information; listing
+    options where the base takes its answers from a value set: an error at the item."""
+    registry = Registry()
+    registry.add({"resourceType": "Questionnaire", "url": BASE_URL, "status": "active",
+                  "item": [{"linkId": "smoker", "type": "choice", "text": "Smoker",
+                            "definition": "http://example.org/fhir/StructureDefinition/habit"
+                                          "#Observation.value[x]",
+                            "answerValueSet": "http://example.org/fhir/ValueSet/yes-no"}]})
+    same = {"linkId": "smoker", "type": "choice", "text": "Smoker",
+            "definition": registry.get(BASE_URL, "Questionnaire")["item"][0]["definition"],
+            "answerValueSet": "http://example.org/fhir/ValueSet/yes-no"}
+    assert [i for i in Validator(registry).validate(derived("compliesWith", same)).issues
+            if i.rule == "q-derivation"] == []
+    moved = {**same, "definition": "http://example.org/fhir/StructureDefinition/other#Basic"}
+    assert_issue(Validator(registry).validate(derived("compliesWith", moved)),
+                 "Questionnaire.item[0].definition", severity="information",
+                 code="business-rule", fragment="is not the")
+    listed = {k: v for k, v in same.items() if k not in ("definition", "answerValueSet")}
+    listed["answerOption"] = [RED]
+    result = Validator(registry).validate(derived("compliesWith", listed))
+    issues = [(i.severity, i.message) for i in result.issues
+              if i.expression == "Questionnaire.item[0]" and i.rule == "q-derivation"]
+    assert ("error", "the item 'smoker' takes its answers from a value set in "
+            f"'{BASE_URL}', so it cannot list them") in issues
+    assert any(s == "information" and "none here" in m for s, m in issues)
