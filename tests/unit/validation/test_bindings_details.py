@@ -1,0 +1,126 @@
+"""Binding and code-system details a mutation run showed unchecked (R4 §4.1.0 "Using codes"):
+how a value set is named in messages, where a coding's problems are reported (Coding or
+CodeableConcept.coding[n]), every coding judged, wrong displays, rule ids, and values of the
+wrong JSON shape. All data is synthetic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from _assertions import the_issue
+from _profiles import constraint, element
+
+from ecanfhir import Registry, ValidationResult, Validator, validate
+
+NARRATIVE = {"status": "generated",
+             "div": '<div xmlns="http://www.w3.org/1999/xhtml">Synthetic test data</div>'}
+CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+GENDER = "http://hl7.org/fhir/administrative-gender"
+SNOMED = "http://snomed.info/sct"
+
+
+def condition(**elements: Any) -> dict[str, Any]:
+    return {"resourceType": "Condition", "text": NARRATIVE,
+            "subject": {"display": "Synthetic patient"}, **elements}
+
+
+def patient(**elements: Any) -> dict[str, Any]:
+    return {"resourceType": "Patient", "text": NARRATIVE, **elements}
+
+
+def found(result: ValidationResult, expression: str) -> tuple[str, str, str, str]:
+    issue = the_issue(result, expression)
+    return issue.severity, issue.code, issue.rule, issue.message
+
+
+def only_male(**names: str) -> dict[str, Any]:
+    return {"resourceType": "ValueSet", "url": "http://example.org/fhir/ValueSet/only-male",
+            "status": "active", **names,
+            "compose": {"include": [{"system": GENDER, "concept": [{"code": "male"}]}]}}
+
+
+@pytest.mark.parametrize(("names", "label"), [
+    ({"title": "Only male", "name": "OnlyMale"},
+     "'Only male' (http://example.org/fhir/ValueSet/only-male)"),
+    ({"name": "OnlyMale"}, "'OnlyMale' (http://example.org/fhir/ValueSet/only-male)"),
+    ({}, "'http://example.org/fhir/ValueSet/only-male'"),
+])
+def test_value_set_named_by_title_then_name_then_url(names: dict[str, str], label: str) -> None:
+    """Messages name a value set by its title, else its name, with its url; else the url."""
+    value_set = only_male(**names)
+    profile = constraint("gender-only-male", "Patient", element(
+        "Patient.gender", binding={"strength": "required", "valueSet": value_set["url"]}))
+    registry = Registry()
+    for r in (value_set, profile):
+        registry.add(r)
+    result = Validator(registry).validate(patient(gender="female"), profiles=[profile["url"]])
+    assert found(result, "Patient.gender") == (
+        "error", "code-invalid", "binding-required",
+        f"the value 'female' is not in the value set {label}, which is required")
+
+
+def test_additional_binding_issue_keeps_its_rule() -> None:
+    """An issue of an additional binding says so and keeps the rule of its strength."""
+    value_set = only_male()
+    profile = constraint("gender-additional", "Patient", element(
+        "Patient.gender", binding={"strength": "required", "valueSet": (
+            "http://hl7.org/fhir/ValueSet/administrative-gender|4.0.1"), "extension": [{
+            "url": "http://hl7.org/fhir/tools/StructureDefinition/additional-binding",
+            "extension": [{"url": "purpose", "valueCode": "required"},
+                          {"url": "valueSet", "valueCanonical": value_set["url"]}]}]}))
+    registry = Registry()
+    for r in (value_set, profile):
+        registry.add(r)
+    result = Validator(registry).validate(patient(gender="female"), profiles=[profile["url"]])
+    assert found(result, "Patient.gender") == (
+        "error", "code-invalid", "binding-required",
+        "the value 'female' is not in the value set "
+        "'http://example.org/fhir/ValueSet/only-male', which is required (an additional "
+        "binding)")
+
+
+def test_every_coding_of_a_codeable_concept_is_judged_where_it_is() -> None:
+    """A coding without system is skipped, not the end: the unknown codes after it are each
+    reported at their own coding, with rule code-unknown."""
+    result = validate(condition(code={"coding": [
+        {"code": "no-system"}, {"system": CLINICAL, "code": "nope"},
+        {"system": CLINICAL, "code": "nada"}]}))
+    assert [(i.expression, i.rule) for i in result.issues if i.rule == "code-unknown"] == [
+        ("Condition.code.coding[1].code", "code-unknown"),
+        ("Condition.code.coding[2].code", "code-unknown")]
+
+
+def test_a_coding_is_judged_at_its_own_location() -> None:
+    """A Coding (not in a CodeableConcept) is reported at the Coding itself."""
+    result = validate(patient(meta={"tag": [{"system": CLINICAL, "code": "nope"}]}))
+    severity, code, rule, _ = found(result, "Patient.meta.tag[0].code")
+    assert (severity, code, rule) == ("error", "code-invalid", "code-unknown")
+
+
+def test_wrong_display_is_a_warning_at_the_display() -> None:
+    result = validate(condition(
+        code={"text": "Synthetic"},
+        clinicalStatus={"coding": [{"system": CLINICAL, "code": "active",
+                                    "display": "Ongoing"}]}))
+    assert found(result, "Condition.clinicalStatus.coding[0].display") == (
+        "warning", "invalid", "display",
+        f"Wrong display 'Ongoing' for the code 'active' in '{CLINICAL}': the code system's "
+        "display is 'Active'")
+    right = validate(condition(code={"text": "Synthetic"}, clinicalStatus={"coding": [
+        {"system": CLINICAL, "code": "active", "display": "Active"}]}))
+    assert [i for i in right.issues if i.rule == "display"] == []
+
+
+def test_malformed_external_code_has_rule_code_syntax() -> None:
+    result = validate(condition(code={"coding": [{"system": SNOMED, "code": "diabetes"}]}))
+    severity, code, rule, _ = found(result, "Condition.code.coding[0].code")
+    assert (severity, code, rule) == ("error", "code-invalid", "code-syntax")
+
+
+def test_codeable_concept_of_the_wrong_shape_is_reported_not_raised() -> None:
+    """clinicalStatus given as a string: the structure is reported; the binding and code
+    checks find no coding and raise nothing."""
+    result = validate(condition(code={"text": "Synthetic"}, clinicalStatus="active"))
+    severity, code, _, _ = found(result, "Condition.clinicalStatus")
+    assert (severity, code) == ("error", "structure")
