@@ -159,10 +159,10 @@ def _group(initial: int, cases: Mapping[str, MessageFact],
 
 def _stratifier(name: str, values: Iterable[str]) -> dict[str, Any]:
     counts = Counter(values)
-    return {"code": [{"text": name}],
-            "stratum": [{"value": {"text": value},
-                         "population": [_population("measure-population", n)]}
-                        for value, n in sorted(counts.items())]}
+    strata = [{"value": {"text": value}, "population": [_population("measure-population", n)]}
+              for value, n in sorted(counts.items())]
+    # No cases, no strata: FHIR JSON has no empty arrays (R4 §2.6.2), and XML could not say one.
+    return {"code": [{"text": name}], **({"stratum": strata} if strata else {})}
 
 
 def _population(code: str, count: int) -> dict[str, Any]:
