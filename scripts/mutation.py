@@ -11,8 +11,8 @@ the module's tests against each; a mutant that no test fails on *survived*, whic
 behaviour that nothing checks. The tests of a module are the test files that import it,
 directly, through a test helper, or through the package's public API (a name that an
 ``__init__.py`` re-exports from it), plus the files named after it beside its mirror folder
-(``tests/unit/validation/test_slicing*.py`` for ``validation/checks/slicing.py``); ``[tests]``
-in ``scripts/mutation.toml`` or ``--tests`` names them when that finds none or too many.
+(``tests/unit/validation/test_slicing*.py`` for ``validation/checks/slicing.py``), and those
+``[tests]`` in ``scripts/mutation.toml`` adds; ``--tests`` names them instead.
 
 mutmut works on a copy (a temporary folder, or ``--workdir``), never on this checkout. Code run
 while the module is imported (a regex compiled by a helper, say) is not reached by mutmut's
@@ -432,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     failing = 0
     for module in args.modules:
         module = (Path.cwd() / module).resolve().relative_to(ROOT)
-        tests = args.tests or configured.get(str(module)) or select_tests(module)
+        tests = args.tests or sorted({*configured.get(str(module), []), *select_tests(module)})
         if not tests:
             raise SystemExit(f"no test imports {module}: name them with --tests")
         print(f"{module}: {len(tests)} test files: {' '.join(tests)}", flush=True)
