@@ -29,10 +29,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from ..._fhirpath import FhirPathError, compile_expression
 from ..._registry import Registry
 from .._issue import Issue
 
-__all__ = ["check_element_definitions"]
+__all__ = ["check_element_definitions", "fhirpath_problems"]
 
 _MIN_LENGTH = "http://hl7.org/fhir/StructureDefinition/minLength"
 _MAX_DECIMALS = "http://hl7.org/fhir/StructureDefinition/maxDecimalPlaces"
@@ -91,13 +92,19 @@ def check_element_definitions(sd: Mapping[str, Any], at: str, *, registry: Regis
             continue
         invariants: dict[str, str] = {}
         inherited = _base_invariants(base) if list_name == "differential" else {}
+        ids: dict[str, int] = {}
         for i, element in enumerate(elements):
             if not isinstance(element, Mapping):
                 continue
             where = f"{at}.{list_name}.element[{i}]"
+            yield from _check_id(element, where, ids, i)
             path = element.get("path")
             if not isinstance(path, str) or not path:
+                if list_name == "snapshot":
+                    yield Issue.error("required", where, "the snapshot element has no path",
+                                      "sd-element")
                 continue
+            yield from _check_expressions(element, where, sd=sd)
             if type_name and ":" not in type_name and path != type_name \
                     and not path.startswith(type_name + "."):
                 yield Issue.error("not-found", where, f"the path '{path}' is not in the type "
@@ -108,6 +115,50 @@ def check_element_definitions(sd: Mapping[str, Any], at: str, *, registry: Regis
                 yield from _check_meaning_when_missing(element, path, where)
                 yield from _check_invariants(element, where, sd=sd, inherited=inherited,
                                              seen=invariants)
+
+
+def _check_id(element: Mapping[str, Any], at: str, ids: dict[str, int],
+              index: int) -> Iterator[Issue]:
+    """Element ids are unique within a list (R4 eld-20 asks the same of the snapshot)."""
+    element_id = element.get("id")
+    if not isinstance(element_id, str):
+        return
+    if element_id in ids:
+        yield Issue.error("duplicate", at, f"the id '{element_id}' is already used by element "
+                          f"[{ids[element_id]}]", "sd-element")
+    ids.setdefault(element_id, index)
+
+
+def _check_expressions(element: Mapping[str, Any], at: str, *,
+                       sd: Mapping[str, Any]) -> Iterator[Issue]:
+    """An invariant this profile defines has a FHIRPath expression that compiles (HL7
+    validator: ED_INVARIANT_NO_EXPRESSION, a hint; ED_INVARIANT_EXPRESSION_ERROR). Syntax errors
+    are errors; an unknown function or variable a warning (it may be another engine's)."""
+    url = sd.get("url")
+    for c, constraint in enumerate(_dicts(element.get("constraint"))):
+        key, expression = constraint.get("key"), constraint.get("expression")
+        source = constraint.get("source")
+        if not isinstance(key, str) or not key or (
+                isinstance(source, str) and source.split("|", 1)[0] != url):
+            continue
+        where = f"{at}.constraint[{c}]"
+        if not isinstance(expression, str) or not expression:
+            yield Issue.information("informational", where, f"the invariant '{key}' has no "
+                                    "FHIRPath expression, so it cannot be checked",
+                                    "sd-invariant")
+            continue
+        yield from fhirpath_problems(expression, where, what=f"the invariant '{key}'")
+
+
+def fhirpath_problems(expression: str, at: str, *, what: str) -> Iterator[Issue]:
+    """An error for a FHIRPath syntax error in ``expression``, a warning for what this engine
+    does not know (a function or variable)."""
+    try:
+        compile_expression(expression)
+    except FhirPathError as exc:
+        syntax = "syntax error" in str(exc)
+        yield Issue(("error" if syntax else "warning"), "invalid", at,
+                    f"{what} has an expression that cannot be used: {exc}", "sd-fhirpath")
 
 
 def _check_slicing(element: Mapping[str, Any], path: str, at: str,

@@ -36,7 +36,9 @@ from ..._exceptions import SnapshotMissing
 from ..._registry import Registry
 from ..._snapshot import ensure_snapshot, snapshot_issues
 from .._issue import Issue
-from .element_definition import check_element_definitions
+from .element_definition import check_element_definitions, fhirpath_problems
+from .element_type import check_element_types
+from .slicing_definition import check_slicing_definitions
 
 __all__ = ["check_structure_definition"]
 
@@ -66,9 +68,13 @@ def check_structure_definition(sd: Mapping[str, Any], at: str, *,
     yield from _check_context(sd, at)
     yield from _check_context_elements(sd, at, registry)
     yield from _check_inherited_obligations(sd, at, registry)
+    yield from check_element_types(sd, at, registry=registry)
     base_url = sd.get("baseDefinition")
     if not isinstance(base_url, str) or not base_url:
         return
+    if "derivation" not in sd:
+        yield Issue.error("required", at, f"the StructureDefinition has a baseDefinition "
+                          f"({base_url}), so it must say its derivation", "sd-base")
     base = registry.structure_definition(base_url)
     if base is None or base_url == sd.get("url"):
         yield Issue.warning("not-found", at, f"the base {base_url} is not loaded, so the "
@@ -88,6 +94,7 @@ def check_structure_definition(sd: Mapping[str, Any], at: str, *,
     try:
         problems = snapshot_issues(sd, registry)
         base_snapshot = _snapshot(ensure_snapshot(base, registry))
+        own_snapshot = _snapshot(ensure_snapshot(sd, registry))
     except SnapshotMissing as exc:
         yield Issue.error("exception", at, f"the snapshot cannot be generated: {exc}",
                           "sd-snapshot")
@@ -104,6 +111,8 @@ def check_structure_definition(sd: Mapping[str, Any], at: str, *,
         yield from _check_fixed(element, element_at, base_by_id, base_url=base_url)
         yield from _check_slicing_against_base(element, element_at, base_by_id)
     yield from _check_order(differential, at, base_snapshot)
+    yield from check_slicing_definitions(differential, own_snapshot, at,
+                                         base_snapshot=base_snapshot)
     yield from check_element_definitions(sd, at, registry=registry, base=base)
     yield from _check_extension_url(sd, at, base_url=base_url)
 
@@ -144,6 +153,11 @@ def _check_context(sd: Mapping[str, Any], at: str) -> Iterator[Issue]:
                 yield Issue.error("invalid", f"{at}.{name}[{i}]", f"only an extension has a "
                                   f"{name}, not a {sd.get('type')}", "sd-context")
         return
+    invariants = sd.get("contextInvariant")
+    for i, invariant in enumerate(invariants if isinstance(invariants, list) else []):
+        if isinstance(invariant, str) and invariant:
+            yield from fhirpath_problems(invariant, f"{at}.contextInvariant[{i}]",
+                                         what="the context invariant")
     for i, context in enumerate(_dicts(sd.get("context"))):
         if context.get("type") == "element" and context.get("expression") == "Element":
             yield Issue.warning("business-rule", f"{at}.context[{i}]", "the extension may be "

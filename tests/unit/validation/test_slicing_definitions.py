@@ -1,0 +1,138 @@
+"""Slicings a validated profile defines: slices that fit their discriminators, type slicing of
+choices, base slices in order (checks/slicing_definition.py). All profiles are synthetic.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from test_structure_definition import CORE, DIFF, EX, check, profile
+
+from ecanfhir import ValidationResult
+
+
+def rule_issues(result: ValidationResult, *rules: str) -> list[tuple[str, str, str]]:
+    return [(i.severity, i.code, i.expression) for i in result.issues if i.rule in rules]
+
+
+def sliced_components(kind: str, path: str, *slice_elements: dict[str, Any]) -> dict[str, Any]:
+    """Observation.component sliced by one discriminator, with one slice 'a' and its
+    ``slice_elements``."""
+    return profile("components", [
+        {"path": "Observation"},
+        {"path": "Observation.component", "slicing": {
+            "discriminator": [{"type": kind, "path": path}], "rules": "open"}},
+        {"id": "Observation.component:a", "path": "Observation.component", "sliceName": "a"},
+        *slice_elements])
+
+
+def test_exists_discriminator_needs_min_or_max() -> None:
+    """An existence discriminator: the slice sets min >= 1 or max = 0 on the element."""
+    sd = sliced_components("exists", "dataAbsentReason")
+    assert rule_issues(check(sd), "sd-slice-discriminator") == [
+        ("error", "business-rule", f"{DIFF}[2]")]
+
+
+@pytest.mark.parametrize("constraint", [{"min": 1}, {"max": "0"}])
+def test_exists_discriminator_satisfied(constraint: dict[str, Any]) -> None:
+    """min 1 or max 0 on the discriminated element tells the slice apart."""
+    sd = sliced_components("exists", "dataAbsentReason", {
+        "id": "Observation.component:a.dataAbsentReason",
+        "path": "Observation.component.dataAbsentReason", **constraint})
+    assert rule_issues(check(sd), "sd-slice-discriminator") == []
+
+
+@pytest.mark.parametrize("kind", ["type", "profile"])
+def test_type_and_profile_discriminators_need_one_type(kind: str) -> None:
+    """A slice left with all the choices of value[x] cannot be told apart by type/profile;
+    one type (with a profile, for profile) can."""
+    sd = sliced_components(kind, "value[x]")
+    assert rule_issues(check(sd), "sd-slice-discriminator") == [
+        ("error", "business-rule", f"{DIFF}[2]")]
+    sd["differential"]["element"].append({
+        "id": "Observation.component:a.value[x]", "path": "Observation.component.value[x]",
+        "type": [{"code": "Quantity", "profile": [CORE + "SimpleQuantity"]}]})
+    assert rule_issues(check(sd), "sd-slice-discriminator") == []
+
+
+def value_type_slicing(slicing: dict[str, Any], *slices: dict[str, Any]) -> dict[str, Any]:
+    return profile("valuetypes", [
+        {"path": "Observation"},
+        {"path": "Observation.value[x]", "slicing": slicing}, *slices])
+
+
+TYPE_SLICING = {"discriminator": [{"type": "type", "path": "$this"}], "rules": "open",
+                "ordered": False}
+
+
+def type_slice(name: str, *codes: str, **extra: Any) -> dict[str, Any]:
+    return {"id": f"Observation.value[x]:{name}", "path": "Observation.value[x]",
+            "sliceName": name, "type": [{"code": code} for code in codes], **extra}
+
+
+@pytest.mark.parametrize("slicing", [
+    {**TYPE_SLICING, "discriminator": [{"type": "value", "path": "$this"}]},
+    {**TYPE_SLICING, "discriminator": [{"type": "type", "path": "code"}]},
+    {**TYPE_SLICING, "discriminator": [{"type": "type", "path": "$this"}] * 2},
+    {**TYPE_SLICING, "ordered": True},
+])
+def test_type_slicing_of_a_choice(slicing: dict[str, Any]) -> None:
+    """A choice is sliced by one type discriminator on $this, unordered."""
+    sd = value_type_slicing(slicing, type_slice("valueQuantity", "Quantity"))
+    assert rule_issues(check(sd), "sd-type-slice") == [
+        ("error", "business-rule", f"{DIFF}[1].slicing")]
+
+
+def test_good_type_slicing_passes() -> None:
+    """Type slices named after their one type, none required among several: no issue."""
+    sd = value_type_slicing(TYPE_SLICING, type_slice("valueQuantity", "Quantity"),
+                            type_slice("valueString", "string"))
+    assert rule_issues(check(sd), "sd-type-slice", "sd-slice-discriminator") == []
+
+
+def test_type_slice_of_the_wrong_type() -> None:
+    """A slice named valueQuantity is a Quantity, not a string."""
+    sd = value_type_slicing(TYPE_SLICING, type_slice("valueQuantity", "string"))
+    assert rule_issues(check(sd), "sd-type-slice") == [
+        ("error", "business-rule", f"{DIFF}[2]")]
+
+
+def test_type_slice_with_two_types() -> None:
+    """A type slice has one type."""
+    sd = value_type_slicing(TYPE_SLICING, type_slice("valueQuantity", "Quantity", "string"))
+    assert ("error", "business-rule", f"{DIFF}[2]") in rule_issues(check(sd), "sd-type-slice")
+
+
+def test_required_type_slice_among_several() -> None:
+    """A required type slice leaves no room for the other type slices."""
+    sd = value_type_slicing(TYPE_SLICING, type_slice("valueQuantity", "Quantity", min=1),
+                            type_slice("valueString", "string"))
+    assert rule_issues(check(sd), "sd-type-slice") == [
+        ("error", "business-rule", f"{DIFF}[2]")]
+
+
+def two_slices_base() -> dict[str, Any]:
+    """A profile slicing Observation.category by coding, with slices 'first' then 'second'."""
+    return profile("twoslices", [
+        {"path": "Observation"},
+        {"path": "Observation.category", "slicing": {
+            "discriminator": [{"type": "pattern", "path": "$this"}], "rules": "open"}},
+        {"id": "Observation.category:first", "path": "Observation.category",
+         "sliceName": "first", "patternCodeableConcept": {"text": "one"}},
+        {"id": "Observation.category:second", "path": "Observation.category",
+         "sliceName": "second", "patternCodeableConcept": {"text": "two"}}])
+
+
+def test_base_slices_out_of_order() -> None:
+    """A derived profile constrains the base's slices in the base's order."""
+    derived = profile("reordered", [
+        {"path": "Observation"},
+        {"id": "Observation.category:second", "path": "Observation.category",
+         "sliceName": "second", "min": 1},
+        {"id": "Observation.category:first", "path": "Observation.category",
+         "sliceName": "first", "min": 1}], base=EX + "twoslices")
+    assert rule_issues(check(derived, two_slices_base()), "sd-slice-order") == [
+        ("error", "structure", f"{DIFF}[2]")]
+    derived["differential"]["element"][1:] = derived["differential"]["element"][2:0:-1]
+    assert rule_issues(check(derived, two_slices_base()), "sd-slice-order") == []
