@@ -26,8 +26,8 @@ generated here matches a published one element for element:
   children unless it is the differential's last element (``elementdefinition-de``).
 
 Checked against HL7: regenerating every core profile and extension of R4 gives the published
-snapshot (``tests/unit/test_snapshot.py``). Not supported: re-slicing (``a:b/c`` — a warning,
-the element is skipped). contentReference elements are unfolded only when the differential
+snapshot (``tests/unit/test_snapshot.py``). Re-slicing (``a:b/c``) copies slice ``b``.
+contentReference elements are unfolded only when the differential
 walks into them, and their reference is kept as the base has it (HL7 4.0.1 rewrote one to a
 slice id). Problems found on the way (a loosened constraint, an unknown path, an undeclared
 slice, an ill-formed property) are :class:`~ecanfhir.Issue` s, not exceptions.
@@ -370,6 +370,12 @@ def _logical_base(url: str) -> Mapping[str, Any] | None:
             "snapshot": {"element": [root]}}
 
 
+def _as_source(node: _Node) -> _Source:
+    """A snapshot node as it stands now, as the source of a copy (a re-slice of it)."""
+    return _Source(node.element, node.name, node.slice_name,
+                   [_as_source(c) for c in node.children], [])
+
+
 class _Generator:
     """One snapshot generation (and, through ``stack``, those of the bases it needs)."""
 
@@ -653,13 +659,15 @@ class _Generator:
         return None
 
     def _find_slice(self, node: _Node, slice_name: str) -> _Node | None:
+        """The slice (or re-slice ``a/b``: slice ``b`` of slice ``a``, kept under ``a``)."""
         parts = slice_name.split("/")
         current: _Node | None = node
         for i in range(len(parts)):
             wanted = "/".join(parts[: i + 1])
             current = next((s for s in current.slices if s.slice_name == wanted), None) \
                 if current is not None else None
-        return current
+        # A re-slice whose slice the element lacks was taken as a slice of its own (_reslice).
+        return current or next((s for s in node.slices if s.slice_name == slice_name), None)
 
     def _lone_slice(self, node: _Node, key: Key) -> bool:
         """A slice name on an element without slicing, and nothing else in the differential
@@ -709,9 +717,15 @@ class _Generator:
 
     def _new_slice(self, sliced: _Node, name: str, diff: Mapping[str, Any],
                    where: str) -> _Node | None:
-        if sliced.slice_name is not None or "/" in name:
-            self._issue("not-supported", where, "re-slicing is not supported", warning=True)
+        if sliced.slice_name is not None:
+            self._issue("not-supported", where, f"slice '{name}' of the slice "
+                        f"{sliced.element['id']} is not a re-slice (a/b)", warning=True)
             return None
+        if "/" in name:
+            return self._reslice(sliced, name, where)
+        return self._plain_slice(sliced, name, where)
+
+    def _plain_slice(self, sliced: _Node, name: str, where: str) -> _Node:
         element = sliced.element
         if not element.get("slicing"):
             if _is_extension_path(element["path"]):
@@ -729,6 +743,27 @@ class _Generator:
         node.appended = bool(source.element.get("slicing"))
         node.slicing_done = not node.appended
         sliced.slices.append(node)
+        return node
+
+    def _reslice(self, sliced: _Node, name: str, where: str) -> _Node | None:
+        """Re-slicing (R4 profiling.html §5.1.0.11): ``a/b`` is slice ``b`` of slice ``a``, a
+        subset of ``a``'s values, so it starts as a copy of ``a`` (its constraints and
+        children) and is listed after ``a``'s children. Inside a slice whose element lacks
+        ``a`` (slices copy the base's children, so a slice ``a`` of the slicing entry is not
+        there: ``action:x.extension:a/b``), the re-slice is taken as a slice of the element."""
+        parent_name = name.rpartition("/")[0]
+        parent = self._find_slice(sliced, parent_name)
+        if parent is None:
+            self._issue("structure", where, f"slice '{parent_name}' re-sliced by '{name}' is "
+                        f"not declared on {sliced.element['id']}: taken as a slice of it",
+                        warning=True)
+            return self._plain_slice(sliced, name, where)
+        node = self._instantiate(_as_source(parent), sliced.parent, slice_name=name,
+                                 slices=False)
+        node.element.pop("slicing", None)
+        node.element["sliceName"] = name
+        node.appended, node.slicing_done = parent.appended, parent.slicing_done
+        parent.slices.append(node)
         return node
 
     # -- merging one differential element ----------------------------------------------

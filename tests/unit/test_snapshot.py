@@ -328,14 +328,40 @@ def test_specialization_adds_elements(registry: Registry) -> None:
     assert snapshot_issues(sd, registry) == []
 
 
-def test_reslicing_is_not_supported(registry: Registry) -> None:
-    """Re-slicing (``cpr/old``) is skipped with a warning, never an exception."""
+def test_reslice_without_its_slice_is_a_slice_of_its_own(registry: Registry) -> None:
+    """Re-slicing (``mrn/old``) a slice the element lacks: a warning, and the re-slice is taken
+    as a slice of the element (never an exception)."""
     sd = load("patient-cpr-passport")
     sd["differential"]["element"] = [
-        {"id": "Patient.identifier:cpr/old", "path": "Patient.identifier", "sliceName": "cpr/old"}]
+        {"id": "Patient.identifier:mrn/old", "path": "Patient.identifier", "sliceName": "mrn/old"}]
     issues = snapshot_issues(sd, registry)
     assert [(i.severity, i.code, i.expression) for i in issues] == [
-        ("warning", "not-supported", "Patient.identifier:cpr/old")]
+        ("warning", "structure", "Patient.identifier:mrn/old")]
+    assert "slice 'mrn' re-sliced by 'mrn/old' is not declared" in issues[0].message
+    assert "Patient.identifier:mrn/old" in ids(generate_snapshot(sd, registry))
+
+
+def test_reslice_copies_its_slice(registry: Registry) -> None:
+    """``cpr/old`` (R4 profiling.html §5.1.0.11) starts as a copy of slice ``cpr`` (its fixed
+    system, its cardinality) and follows ``cpr``'s children in the snapshot."""
+    sd = load("patient-cpr-passport")
+    sd["differential"]["element"] = [*sd["differential"]["element"], {
+        "id": "Patient.identifier:cpr/old", "path": "Patient.identifier", "sliceName": "cpr/old",
+        "max": "1"}, {"id": "Patient.identifier:cpr/old.period", "path":
+                      "Patient.identifier.period", "min": 1}]
+    snapshot = generate_snapshot(sd, registry)
+    assert snapshot_issues(sd, registry) == []
+    order = ids(snapshot)
+    cpr = [i for i in order if i.startswith("Patient.identifier:cpr")]
+    assert cpr.index("Patient.identifier:cpr/old") == len(
+        [i for i in cpr if not i.startswith("Patient.identifier:cpr/old")])
+    found = elements(snapshot)
+    assert found["Patient.identifier:cpr/old"]["sliceName"] == "cpr/old"
+    assert found["Patient.identifier:cpr/old"]["max"] == "1"
+    assert found["Patient.identifier:cpr/old.system"] == {
+        **found["Patient.identifier:cpr.system"], "id": "Patient.identifier:cpr/old.system"}
+    assert found["Patient.identifier:cpr/old.period"]["min"] == 1
+    assert found["Patient.identifier:cpr.period"]["min"] == 0
 
 
 # -- API contract ----------------------------------------------------------------------------

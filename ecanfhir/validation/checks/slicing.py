@@ -208,6 +208,9 @@ class SliceMatcher:
         definition = self.definition_at(slice_node, path)
         if kind in ("value", "pattern"):
             expected = self._expected_value(slice_node, definition, path)
+            if expected is None and (typed := _type_slice_value(definition, kind, values)) \
+                    is not None:
+                return typed
             if expected is None:
                 nested = self._nested_value_match(slice_node, tokens, item.value)
                 return nested if nested is not None else self._binding_match(definition, values)
@@ -351,6 +354,26 @@ class SliceMatcher:
         return False if verdicts else None
 
 
+def _type_slice_value(definition: ElementNode | None, kind: str,
+                      values: list[Typed]) -> bool | None:
+    """A value fixed on a type slice of the choice the path ends at (``value[x]:valueCode``
+    fixed to ``Single``, as snapshots write a renamed choice): the values of that type must
+    have it. None when no type slice fixes a value."""
+    fixing = [s for s in (definition.slices if definition is not None else ())
+              if s.fixed is not None or s.pattern is not None]
+    if not fixing:
+        return None
+    for slice_ in fixing:
+        codes = set(slice_.type_codes())
+        fixed = slice_.fixed is not None
+        target = slice_.fixed[1] if slice_.fixed is not None else \
+            slice_.pattern[1] if slice_.pattern is not None else None
+        test = same_value if fixed and kind == "value" else matches_pattern
+        if any(v.type in codes and test(v.value, target) for v in values):
+            return True
+    return False
+
+
 def _required(node: ElementNode) -> tuple[ElementNode, ...]:
     """An element's definition and those of its slices every instance must fill (min > 0)."""
     return (node, *(s for s in node.slices if s.min > 0))
@@ -410,11 +433,11 @@ def assign_slices(matcher: SliceMatcher, element: ElementNode,
     for at, value, type_ref in items:
         hits = []
         doubts: list[tuple[ElementNode, str]] = []
-        for slice_node in element.slices:
+        for slice_node in _top_slices(element):
             verdict = matcher.matches(element, slice_node, value,
                                       type_ref.code if type_ref else None)
             if verdict is True:
-                hits.append(slice_node)
+                hits.append(_reslice_of(matcher, element, slice_node, value, type_ref))
             elif isinstance(verdict, Unknown):
                 doubts.append((slice_node, verdict.reason))
         if len(hits) > 1:
@@ -430,6 +453,38 @@ def assign_slices(matcher: SliceMatcher, element: ElementNode,
     return SliceAssignment(chosen, undecided, issues)
 
 
+def _parent_slice(element: ElementNode, slice_node: ElementNode) -> ElementNode | None:
+    """The slice ``a`` that a re-slice ``a/b`` re-slices, when the element has it."""
+    parent = str(slice_node.slice_name or "").rpartition("/")[0]
+    return next((s for s in element.slices if s.slice_name == parent), None) if parent else None
+
+
+def _top_slices(element: ElementNode) -> list[ElementNode]:
+    return [s for s in element.slices if _parent_slice(element, s) is None]
+
+
+def _in_slice(element: ElementNode, chosen: ElementNode | None, slice_node: ElementNode) -> bool:
+    """Whether a value given to ``chosen`` (a slice or a re-slice of one) is in ``slice_node``:
+    a re-slice's values are values of the slice it re-slices (R4 profiling.html §5.1.0.11)."""
+    while chosen is not None:
+        if chosen is slice_node:
+            return True
+        chosen = _parent_slice(element, chosen)
+    return False
+
+
+def _reslice_of(matcher: SliceMatcher, element: ElementNode, slice_node: ElementNode,
+                value: Any, type_ref: TypeRef | None) -> ElementNode:
+    """The deepest re-slice of ``slice_node`` the value matches (by the slice's own slicing,
+    else the element's discriminators), else ``slice_node`` itself."""
+    owner = slice_node if slice_node.slicing is not None else element
+    for reslice in element.slices:
+        if _parent_slice(element, reslice) is slice_node and matcher.matches(
+                owner, reslice, value, type_ref.code if type_ref else None) is True:
+            return _reslice_of(matcher, element, reslice, value, type_ref)
+    return slice_node
+
+
 def check_slices(element: ElementNode, chosen: Sequence[ElementNode | None],
                  locations: Sequence[str], at: str, *,
                  undecided: Sequence[tuple[ElementNode, ...]] = ()) -> Iterator[Issue]:
@@ -442,7 +497,7 @@ def check_slices(element: ElementNode, chosen: Sequence[ElementNode | None],
     slicing = element.slicing
     source = f" (from {element.structure.url})" if element.structure is not None else ""
     for slice_node in element.slices:
-        n = sum(1 for c in chosen if c is slice_node)
+        n = sum(1 for c in chosen if _in_slice(element, c, slice_node))
         if n < slice_node.min:
             maybe = sum(1 for c, u in zip(chosen, undecided, strict=False)
                         if c is None and slice_node in u)
