@@ -124,3 +124,69 @@ def test_codeable_concept_of_the_wrong_shape_is_reported_not_raised() -> None:
     result = validate(condition(code={"text": "Synthetic"}, clinicalStatus="active"))
     severity, code, _, _ = found(result, "Condition.clinicalStatus")
     assert (severity, code) == ("error", "structure")
+
+
+UCUM = "http://unitsofmeasure.org"
+MASS_UNITS = {"resourceType": "ValueSet", "url": "http://example.org/fhir/ValueSet/mass-units",
+              "status": "active", "compose": {"include": [
+                  {"system": UCUM, "concept": [{"code": "g"}, {"code": "mg"}]}]}}
+
+
+def weighed(unit: str | None, *, choice: bool) -> ValidationResult:
+    """An Observation whose value[x] (Quantity only, or any type) is bound (required) to
+    mass units, valued in ``unit``."""
+    types = {} if choice else {"type": [{"code": "Quantity"}]}
+    profile = constraint(f"mass-{choice}", "Observation", element(
+        "Observation.value[x]", **types,
+        binding={"strength": "required", "valueSet": MASS_UNITS["url"]}))
+    registry = Registry()
+    for r in (MASS_UNITS, profile):
+        registry.add(r)
+    quantity: dict[str, Any] = {"value": 1, "system": UCUM}
+    if unit is not None:
+        quantity["code"] = unit
+    return Validator(registry).validate(
+        {"resourceType": "Observation", "text": NARRATIVE, "status": "final",
+         "code": {"text": "Synthetic"}, "valueQuantity": quantity}, profiles=[profile["url"]])
+
+
+@pytest.mark.parametrize(("choice", "severity"), [(False, "error"), (True, "warning")])
+def test_quantity_unit_outside_the_bound_units(choice: bool, severity: str) -> None:
+    """A Quantity's unit code is judged by the binding: an error, or a warning when the
+    binding sits on a choice of several types (as the HL7 validator does)."""
+    severity_, code, rule, message = found(weighed("kg", choice=choice),
+                                           "Observation.value.ofType(Quantity)")
+    assert (severity_, code, rule) == (severity, "code-invalid", "binding-required")
+    assert f"({UCUM}#kg)" in message and f"'{MASS_UNITS['url']}'" in message
+    assert [i for i in weighed("mg", choice=choice).issues if i.rule.startswith("binding")] == []
+    assert [i for i in weighed(None, choice=choice).issues
+            if i.rule.startswith("binding")] == []
+
+
+def test_coding_without_code_under_a_required_binding_is_not_an_error() -> None:
+    """Only a CodeableConcept must carry a code under a required binding ('no code
+    provided'); a Coding without code is left to the other rules."""
+    profile = constraint("class-required", "Encounter", element(
+        "Encounter.class", binding={"strength": "required", "valueSet": MASS_UNITS["url"]}))
+    registry = Registry()
+    for r in (MASS_UNITS, profile):
+        registry.add(r)
+    result = Validator(registry).validate(
+        {"resourceType": "Encounter", "text": NARRATIVE, "status": "finished",
+         "class": {"display": "ambulatory"}}, profiles=[profile["url"]])
+    assert [i for i in result.issues if i.rule.startswith("binding")] == []
+
+
+def test_codeable_concept_without_code_under_a_required_binding() -> None:
+    profile = constraint("marital-required", "Patient", element(
+        "Patient.maritalStatus", binding={"strength": "required",
+                                          "valueSet": MASS_UNITS["url"]}))
+    registry = Registry()
+    for r in (MASS_UNITS, profile):
+        registry.add(r)
+    result = Validator(registry).validate(patient(maritalStatus={"text": "single"}),
+                                          profiles=[profile["url"]])
+    assert found(result, "Patient.maritalStatus") == (
+        "error", "code-invalid", "binding-required",
+        "no code provided, and a code is required from the value set "
+        f"'{MASS_UNITS['url']}'")

@@ -164,3 +164,27 @@ def test_profile_that_is_not_loaded_is_named_in_the_warning() -> None:
     assert issue.message == (
         "this value was not counted in slice 'labs' of Composition.section: the profile "
         f"{missing} is not loaded or not usable, so conformance to it could not be checked")
+
+
+UNEVALUABLE = {"resourceType": "ValueSet", "url": "http://example.org/fhir/ValueSet/findings",
+               "name": "Findings", "status": "active", "compose": {"include": [{
+                   "system": SNOMED, "filter": [
+                       {"property": "concept", "op": "is-a", "value": "404684003"}]}]}}
+
+
+def test_conformance_not_fully_checked_names_what_was_not() -> None:
+    """A target profile whose required binding cannot be evaluated offline: the section is
+    not counted, and the warning says which codes could not be checked against which value
+    set."""
+    target = constraint("targets-findings-code", "Observation", element(
+        "Observation.code", binding={"strength": "required", "valueSet": UNEVALUABLE["url"]}))
+    finding = {**observation("x"), "code": {"coding": [{"system": SNOMED, "code": "22298006"}]}}
+    profile = sections_by("sections-findings", "profile", "entry.resolve()",
+                          ("labs", [target["url"]]))
+    result = validate(document(profile, [2], resources=(finding,)), profile, target,
+                      UNEVALUABLE)
+    assert the_issue(result, f"{SECTIONS}[0]").message == (
+        "this value was not counted in slice 'labs' of Composition.section: its conformance "
+        f"to {target['url']} could not be fully checked: the value set 'Findings' "
+        f"({UNEVALUABLE['url']}) cannot be evaluated offline, so {SNOMED}#22298006 could not "
+        "be checked against it")
