@@ -115,7 +115,7 @@ def transport_error(request: httpx.Request, error: Exception, *, attempts: int =
     if isinstance(error, httpx.TimeoutException):
         what = "timed out"
     elif isinstance(error, httpx.ConnectError):
-        what = f"cannot connect ({error or 'connection refused'})"
+        what = f"cannot connect ({str(error) or 'connection refused'})"
     else:
         what = str(error) or type(error).__name__
     tries = f" (after {attempts} attempts)" if attempts > 1 else ""
