@@ -52,7 +52,7 @@ def _exchange(max_retries: int = 2) -> tuple[MessageExchange, dict[str, object]]
 
 
 def test_first_transmission_is_at_once() -> None:
-    exchange, message = _exchange()
+    exchange, _ = _exchange()
     first = exchange.start()
     assert (first.delay, first.attempt) == (0.0, 1)
     assert str(first.request.url) == f"{BASE}/$process-message"
