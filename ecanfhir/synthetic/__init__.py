@@ -4,9 +4,9 @@ negative ones, for tests, demos and load.
 Cases are drawn from ``random.Random(seed)`` only and built with :mod:`ecanfhir.builders`:
 cancer sites with realistic shares, ICD-10 + SKS-D codes, ICD-O-3 morphology consistent with the
 site, laterality for paired organs only, TNM consistent with the stage group, ECOG skewed low,
-dates in order, fictitious CPR numbers (see :mod:`ecanfhir.synthetic._people`), Danish and
-foreign patients, several sending departments (SOR, GLN), a mix of teleconsultation modalities
-and statuses. All data is synthetic.
+serum tumour markers and metastases (M1), dates in order, fictitious CPR numbers (see
+:mod:`ecanfhir.synthetic._people`), Danish and foreign patients, several sending departments
+(SOR, GLN), a mix of teleconsultation modalities and statuses. All data is synthetic.
 
 >>> files = list(generate("referral", count=2, seed=1))
 >>> [f.name for f in files], files[0].bundle["type"]
