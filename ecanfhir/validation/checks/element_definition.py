@@ -105,6 +105,8 @@ def check_element_definitions(sd: Mapping[str, Any], at: str, *, registry: Regis
                                       "sd-element")
                 continue
             yield from _check_expressions(element, where, sd=sd)
+            if list_name == "differential":
+                yield from _check_path_syntax(path, where)
             if type_name and ":" not in type_name and path != type_name \
                     and not path.startswith(type_name + "."):
                 yield Issue.error("not-found", where, f"the path '{path}' is not in the type "
@@ -115,6 +117,28 @@ def check_element_definitions(sd: Mapping[str, Any], at: str, *, registry: Regis
                 yield from _check_meaning_when_missing(element, path, where)
                 yield from _check_invariants(element, where, sd=sd, inherited=inherited,
                                              seen=invariants)
+
+
+def _check_path_syntax(path: str, at: str) -> Iterator[Issue]:
+    """Each name of a differential path is a FHIR element name: 1 to 64 letters, digits, ``_``
+    or ``-``, a choice ending in ``[x]`` (HL7 ProfileUtilities checks the differential so)."""
+    for name in path.split("."):
+        problem = None
+        stem = name[:-3] if name.endswith("[x]") else name
+        if not name:
+            problem = "a name is missing ('..')"
+        elif len(name) > 64:
+            problem = f"the name '{name[:20]}...' is longer than 64 characters"
+        elif any(c.isspace() for c in name):
+            problem = f"the name '{name}' contains whitespace"
+        elif "[" in stem or "]" in stem:
+            problem = f"the name '{name}' contains '[' or ']' (only a final '[x]' is allowed)"
+        elif any(not (c.isalnum() or c in "_-") for c in stem):
+            bad = next(c for c in stem if not (c.isalnum() or c in "_-"))
+            problem = f"the name '{name}' contains the character '{bad}'"
+        if problem:
+            yield Issue.error("invalid", at, f"illegal path '{path}': {problem}", "sd-element")
+            return
 
 
 def _check_id(element: Mapping[str, Any], at: str, ids: dict[str, int],

@@ -19,8 +19,8 @@ several types at the path (one type without profile is
 matched by its type, as the HL7 validator does)
 type slicing of a choice (``value[x]``): one             the slicing
 discriminator, ``type`` on ``$this``, not ordered
-a type slice with several types, or of a type its name   the slice
-does not say (``valueQuantity`` is a Quantity)
+a type slice with several types, or not named after its  the slice
+type (``valueQuantity`` is a Quantity)
 several type slices, one of them required (min 1)        the slice
 slices of the base listed in another order               the differential element
 =======================================================  =====================================
@@ -125,10 +125,13 @@ def _check_type_slicing(sliced_id: str, slicing: Mapping[str, Any],
         if len(codes) > 1:
             yield Issue.error("business-rule", where, f"the type slice '{name}' has more than "
                               f"one type ({', '.join(codes)})", "sd-type-slice")
-        elif len(codes) == 1 and name.startswith(stem) and name[len(stem):len(stem) + 1] \
-                .isupper() and name[len(stem):].lower() != codes[0].lower():
+        elif len(codes) == 1 and name != stem + codes[0][:1].upper() + codes[0][1:]:
+            expected = stem + codes[0][:1].upper() + codes[0][1:]
+            named = name.startswith(stem) and name[len(stem):len(stem) + 1].isupper()
             yield Issue.error("business-rule", where, f"the type slice '{name}' has the type "
-                              f"'{codes[0]}', not the one its name says", "sd-type-slice")
+                              f"'{codes[0]}', not the one its name says" if named else
+                              f"the type slice '{name}' must be named '{expected}'",
+                              "sd-type-slice")
         if _min(slice_) >= 1 and len(slices) > 1:
             yield Issue.error("business-rule", where, f"the type slice '{name}' is required "
                               f"(min {_min(slice_)}), so the other slices of {sliced_id} "

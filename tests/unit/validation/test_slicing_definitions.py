@@ -136,3 +136,26 @@ def test_base_slices_out_of_order() -> None:
         ("error", "structure", f"{DIFF}[2]")]
     derived["differential"]["element"][1:] = derived["differential"]["element"][2:0:-1]
     assert rule_issues(check(derived, two_slices_base()), "sd-slice-order") == []
+
+
+def test_type_slice_named_otherwise() -> None:
+    """A type slice is named after its type: 'quantity' must be 'valueQuantity'."""
+    sd = value_type_slicing(TYPE_SLICING, type_slice("quantity", "Quantity"))
+    [issue] = [i for i in check(sd).issues if i.rule == "sd-type-slice"]
+    assert (issue.severity, issue.expression) == ("error", f"{DIFF}[2]")
+    assert "must be named 'valueQuantity'" in issue.message
+
+
+@pytest.mark.parametrize("kind", ["type", "profile"])
+def test_slice_without_any_type(kind: str) -> None:
+    """A slice of an element defined by contentReference has no type to be told apart by."""
+    sd = profile("noslicetype", [
+        {"path": "Questionnaire"},
+        {"path": "Questionnaire.item.item", "slicing": {
+            "discriminator": [{"type": kind, "path": "$this"}], "rules": "open"}},
+        {"id": "Questionnaire.item.item:a", "path": "Questionnaire.item.item",
+         "sliceName": "a"}], type_="Questionnaire")
+    [issue] = [i for i in check(sd).issues if i.rule == "sd-slice-discriminator"]
+    assert (issue.severity, issue.code, issue.expression) == (
+        "error", "business-rule", f"{DIFF}[2]")
+    assert "has no type" in issue.message

@@ -263,3 +263,55 @@ def test_context_invariant_expression_must_parse() -> None:
     ext["contextInvariant"] = ["%extension.exists() and ("]
     assert rule_issues(check(ext), "sd-fhirpath") == [
         ("error", "invalid", "StructureDefinition.contextInvariant[0]")]
+
+
+def test_type_profile_without_a_type() -> None:
+    """A profile that does not say which type it constrains cannot be a type's profile."""
+    untyped = profile("untyped", [{"path": "Quantity"}], type_="Quantity")
+    del untyped["type"]
+    sd = profile("usesuntyped", [{"path": "Observation"}, {
+        "path": "Observation.value[x]", "type": [{"code": "Quantity",
+                                                  "profile": [EX + "untyped"]}]}])
+    assert_issue(check(sd, untyped), f"{DIFF}[1].type[0].profile[0]", severity="error",
+                 code="invalid", fragment="has no type")
+
+
+def test_structure_definition_without_type() -> None:
+    """A StructureDefinition says its type (1..1), and a constraint has its base's."""
+    sd = profile("notype", [{"path": "Observation"}])
+    del sd["type"]
+    result = check(sd)
+    assert ("error", "required", "StructureDefinition.type") in rule_issues(
+        result, "cardinality-min")
+    assert ("error", "invalid", "StructureDefinition.type") in rule_issues(result, "sd-base")
+
+
+def test_base_without_type() -> None:
+    """A base that says no type cannot be constrained into an Observation profile."""
+    base = profile("basenotype", [{"path": "Observation"}])
+    del base["type"]
+    sd = profile("onnotype", [{"path": "Observation"}], base=EX + "basenotype")
+    assert rule_issues(check(sd, base), "sd-base") == [
+        ("error", "invalid", "StructureDefinition.type")]
+
+
+@pytest.mark.parametrize("path, fragment", [
+    ("Observation..code", "missing"),
+    ("Observation." + "c" * 65, "longer than 64"),
+    ("Observation.co de", "whitespace"),
+    ("Observation.code[0]", "'[' or ']'"),
+    ("Observation.co$de", "character '$'"),
+])
+def test_illegal_differential_paths(path: str, fragment: str) -> None:
+    """Differential paths are dot-separated FHIR names of at most 64 characters."""
+    sd = profile("badpath", [{"path": "Observation"}, {"id": "x", "path": path}])
+    found = [i for i in check(sd).issues if i.rule == "sd-element"
+             and i.expression == f"{DIFF}[1]"]
+    assert [(i.severity, i.code) for i in found] == [("error", "invalid")]
+    assert fragment in found[0].message
+
+
+def test_legal_differential_paths_pass() -> None:
+    """Choice names, dashes and underscores are fine."""
+    sd = profile("goodpath", [{"path": "Observation"}, {"path": "Observation.value[x]"}])
+    assert [i for i in check(sd).issues if i.rule == "sd-element"] == []
