@@ -105,8 +105,10 @@ class Binding:
     strength: str
     value_set: str | None
     additional: tuple[tuple[str, str], ...] = ()  # (purpose, value set) of additional bindings
+    max_value_set: str | None = None  # R4 elementdefinition-maxValueSet: no code outside it
 
 
+MAX_VALUE_SET_EXT = "http://hl7.org/fhir/StructureDefinition/elementdefinition-maxValueSet"
 # Additional bindings: R5 ElementDefinition.binding.additional, carried in R4 by extension.
 ADDITIONAL_BINDING_EXTS = frozenset({
     "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.binding.additional",
@@ -125,7 +127,16 @@ def _binding(raw: Mapping[str, Any]) -> Binding:
         url = vs.get("valueCanonical") or vs.get("valueUri")
         if isinstance(purpose, str) and isinstance(url, str):
             additional.append((purpose, url))
-    return Binding(raw.get("strength", ""), raw.get("valueSet"), tuple(additional))
+    return Binding(raw.get("strength", ""), raw.get("valueSet"), tuple(additional),
+                   _max_value_set(raw))
+
+
+def _max_value_set(raw: Mapping[str, Any]) -> str | None:
+    for ext in raw.get("extension", ()):
+        if ext.get("url") == MAX_VALUE_SET_EXT:
+            url = ext.get("valueCanonical") or ext.get("valueUri")
+            return url if isinstance(url, str) else None
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -88,3 +88,6 @@ class Run:
     # What this run's checks could not decide offline (a required binding to a value set that
     # cannot be evaluated here): a value "conforms" to a profile only as far as it was checked.
     unchecked: list[str] = field(default_factory=list)
+    # No profile was asked for (the HL7 validator's "baseOnly"): only then are codes outside a
+    # preferred binding's value set worth a hint.
+    base_only: bool = False

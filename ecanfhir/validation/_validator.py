@@ -64,7 +64,7 @@ class Validator:
             if problem is not None:
                 return ValidationResult((problem,), source)
             resource = parsed
-        run = Run(self.schema, self.terminology, self.options)
+        run = Run(self.schema, self.terminology, self.options, base_only=not profiles)
         if not isinstance(resource, dict):
             kind = "an array" if isinstance(resource, list) else type(resource).__name__
             run.issues.append(Issue("fatal", "structure", "", f"expected a FHIR resource (a JSON "

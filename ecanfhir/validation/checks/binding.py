@@ -1,8 +1,14 @@
 """Terminology bindings (R4 §4.1.0 "Using codes") and codes of known code systems.
 
 ``required`` bindings are errors when the value set can be enumerated here and the code is not
-in it; ``extensible`` ones are warnings; ``preferred`` and ``example`` say nothing. Codes from
-code systems ecanfhir does not ship (SNOMED CT, LOINC, ICD-10, ...) are checked for syntax only.
+in it; ``extensible`` ones are warnings; ``preferred`` ones are information, and only when no
+profile was asked for (the HL7 validator's "base only" hints); ``example`` ones say nothing.
+Codes from code systems ecanfhir does not ship (SNOMED CT, LOINC, ICD-10, ...) are checked for
+syntax only.
+
+An extensible binding may carry a maximum value set (R4 ``elementdefinition-maxValueSet``):
+a code outside the bound value set must still be in the maximum one (an error, as in the HL7
+validator), and a CodeableConcept with no code at all is an error instead of a warning.
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ if TYPE_CHECKING:
 
 __all__ = ["check_binding", "check_coding_system"]
 
-STRENGTH_SEVERITY = {"required": "error", "extensible": "warning"}
+STRENGTH_SEVERITY = {"required": "error", "extensible": "warning",
+                     "preferred": "information"}
 
 
 def _codings(type_code: str, value: Any) -> list[Mapping[str, Any]]:
@@ -43,17 +50,20 @@ def check_binding(run: Run, element: ElementNode, type_code: str, value: Any,
     binding = element.binding
     if binding is None:
         return
-    if binding.value_set:
+    if binding.value_set and (binding.strength != "preferred" or run.base_only):
         yield from _check_value_set(run, element, binding.strength, binding.value_set, type_code,
-                                    value, at)
+                                    value, at, max_value_set=binding.max_value_set)
     for purpose, vs_url in binding.additional:
+        if purpose == "preferred":
+            continue  # an additional binding's preferred purpose is advice, never checked
         for issue in _check_value_set(run, element, purpose, vs_url, type_code, value, at):
             yield Issue(issue.severity, issue.code, issue.expression,
                         issue.message + " (an additional binding)", issue.rule)
 
 
 def _check_value_set(run: Run, element: ElementNode, strength: str, vs_url: str,
-                     type_code: str, value: Any, at: str) -> Iterator[Issue]:
+                     type_code: str, value: Any, at: str, *,
+                     max_value_set: str | None = None) -> Iterator[Issue]:
     severity = STRENGTH_SEVERITY.get(strength)
     if severity is None:
         return
@@ -72,15 +82,16 @@ def _check_value_set(run: Run, element: ElementNode, strength: str, vs_url: str,
         if not isinstance(value, dict) or "code" not in value:
             return
         codings = [{"system": value.get("system"), "code": value.get("code")}]
-        if len(element.types) > 1:
+        if len(element.types) > 1 and severity == "error":
             # A binding on a choice element is about its coded types; for a Quantity among
             # them, the HL7 validator reports a unit outside the value set as a warning.
             severity = "warning"
+    if strength != "extensible":
+        max_value_set = None  # the HL7 validator reads the maximum only on extensible bindings
     coded = [c for c in codings if isinstance(c.get("code"), str)]
     if not coded:
-        if type_code == "CodeableConcept" and strength == "required":
-            yield Issue.error("code-invalid", at, "no code provided, and a code is required from "
-                              f"the value set {_vs_label(run, vs_url)}", "binding-required")
+        if type_code == "CodeableConcept" and (strength == "required" or not codings):
+            yield from _no_code(run, strength, vs_url, at, max_value_set=max_value_set)
         return
     verdicts = []
     for coding in coded:
@@ -97,9 +108,44 @@ def _check_value_set(run: Run, element: ElementNode, strength: str, vs_url: str,
                 if v.outcome == "unknown"]))
         return
     shown = ", ".join(f"{c.get('system', '')}#{c['code']}" for c, _ in decided)
+    if max_value_set is not None:
+        yield from _check_maximum(run, max_value_set, [c for c, _ in decided], type_code, at)
+        if type_code != "CodeableConcept":
+            return  # a Coding within the maximum needs no further warning (HL7 validator)
+    what = {"CodeableConcept": f"none of the codes ({shown}) is"}.get(
+        type_code, f"the {'unit' if type_code == 'Quantity' else 'Coding'} provided ({shown}) "
+                   "is not")
     yield Issue(severity, "code-invalid", at,  # type: ignore[arg-type]
-                f"none of the codes ({shown}) is in the value set {_vs_label(run, vs_url)}, "
-                f"which is {strength}", f"binding-{strength}")
+                f"{what} in the value set {_vs_label(run, vs_url)}, which is {strength}",
+                f"binding-{strength}")
+
+
+def _no_code(run: Run, strength: str, vs_url: str, at: str, *,
+             max_value_set: str | None) -> Iterator[Issue]:
+    """A bound CodeableConcept with no coding that has a code (text only, say)."""
+    label = _vs_label(run, vs_url)
+    if strength == "required":
+        yield Issue.error("code-invalid", at, "no code provided, and a code is required from "
+                          f"the value set {label}", "binding-required")
+    elif strength == "extensible" and max_value_set is not None:
+        yield Issue.error("code-invalid", at, "no code provided, and a code must be provided "
+                          f"from the value set {label} (maximum value set "
+                          f"{_vs_label(run, max_value_set)})", "binding-max")
+
+
+def _check_maximum(run: Run, max_value_set: str, codings: list[Mapping[str, Any]],
+                   type_code: str, at: str) -> Iterator[Issue]:
+    """Codes outside an extensible binding's value set must be in its maximum value set."""
+    verdicts = [run.terminology.check_code(
+        max_value_set, system=c.get("system") if isinstance(c.get("system"), str) else None,
+        code=c["code"]) for c in codings]
+    if not verdicts or any(v.outcome != "not-member" for v in verdicts):
+        return  # in the maximum, or not decidable here
+    shown = ", ".join(f"{c.get('system', '')}#{c['code']}" for c in codings)
+    what = "none of the codes" if type_code == "CodeableConcept" else "the code"
+    yield Issue.error("code-invalid", at, f"{what} ({shown}) is not in the maximum value set "
+                      f"{_vs_label(run, max_value_set)}, and a code from it is required",
+                      "binding-max")
 
 
 def _unchecked(run: Run, vs_url: str, codes: list[str]) -> str:
