@@ -217,6 +217,8 @@ class Document:
     root: Node
     prolog: list[Text]
     utf8: bytes | None
+    encoding: str | None = None  # as the XML declaration states it
+    bytes_encoding: str | None = None  # bytes read in another encoding than UTF-8 (its BOM's)
 
     def source(self, node: Node) -> str | None:
         """The element's text exactly as written, when known (in a UTF-8 document, an element
@@ -267,10 +269,15 @@ def parse_document(data: str | bytes | bytearray) -> Document:
         raise XmlRefused("the XML is nested too deeply to read") from None
     if builder.root is None:
         raise XmlRefused("the input holds no XML element")
-    utf8 = isinstance(data, str) or (
-        not raw.startswith((b"\xff\xfe", b"\xfe\xff"))
-        and (builder.encoding or "utf-8").lower().replace("_", "-") in ("utf-8", "utf8"))
-    return Document(builder.root, builder.prolog, raw if utf8 else None)
+    bom = None if isinstance(data, str) else next(
+        (name for mark, name in _BOMS if raw.startswith(mark)), None)
+    stated = (builder.encoding or "utf-8").lower().replace("_", "-")
+    utf8 = isinstance(data, str) or (bom is None and stated in ("utf-8", "utf8"))
+    return Document(builder.root, builder.prolog, raw if utf8 else None, builder.encoding, bom)
+
+
+# Byte order marks of the encodings other than UTF-8 that expat reads.
+_BOMS = ((b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
 
 
 def _refusal(exc: DefusedXmlException) -> str:

@@ -108,6 +108,7 @@ def read_xml(data: str | bytes | bytearray) -> XmlRead:
             f"this does not appear to be a FHIR resource ({why})", root.line, root.column),
             "xml-not-fhir")])
     reader = _Reader(document)
+    _check_encoding(reader, document)
     if _empty(root):
         reader.report("error", "invalid", root.name, "element must have some content",
                       "xml-empty", root)
@@ -117,6 +118,20 @@ def read_xml(data: str | bytes | bytearray) -> XmlRead:
                           "allowed in resources", "xml-content", other)
     resource = reader.resource(root, root.name)
     return XmlRead(resource, reader.issues, reader.positions)
+
+
+def _check_encoding(reader: _Reader, document: Document) -> None:
+    """FHIR instances are UTF-8 (R4 http.html §3.1.0.1.x "Content Types and encodings":
+    "UTF-8 encoding SHALL be used"); the HL7 validator checks the bytes and the declaration."""
+    root = document.root
+    if document.bytes_encoding is not None:
+        reader.report("error", "invalid", root.name, f"the XML is encoded in "
+                      f"{document.bytes_encoding}; FHIR XML must be UTF-8", "xml-encoding", root)
+    stated = document.encoding
+    if stated is not None and stated.lower().replace("_", "-") not in ("utf-8", "utf8"):
+        reader.report("error", "invalid", root.name, f"the XML declaration states the encoding "
+                      f"'{stated}'; FHIR XML must be UTF-8 (if stated, 'UTF-8')", "xml-encoding",
+                      root)
 
 
 def _at(message: str, line: int, column: int) -> str:

@@ -288,3 +288,45 @@ def test_processing_instructions_and_cdata_are_not_allowed() -> None:
 def test_an_empty_narrative_is_kept_as_written(div: str) -> None:
     text = f'<Basic {NS}><text><status value="generated"/>{div}</text></Basic>'
     assert parse_xml(text)[0]["text"]["div"] == div
+
+
+@pytest.mark.parametrize(("data", "fragment"), [
+    ('<?xml version="1.0" encoding="ISO-8859-1"?>'
+     f'<Patient {NS}><active value="true"/></Patient>'.encode("latin-1"),
+     "the XML declaration states the encoding 'ISO-8859-1'"),
+    (f'<Patient {NS}><active value="true"/></Patient>'.encode("utf-16"),
+     "the XML is encoded in UTF-16"),
+], ids=["stated", "utf-16"])
+def test_an_encoding_other_than_utf8_is_an_error(data: bytes, fragment: str) -> None:
+    """FHIR XML is UTF-8 (http.html): another stated or actual encoding is read, and an error."""
+    resource, issues = parse_xml(data)
+    assert resource == {"resourceType": "Patient", "active": True}
+    issue = one(issues, "Patient")
+    assert (issue.severity, issue.code, issue.rule) == ("error", "invalid", "xml-encoding")
+    assert fragment in issue.message and "must be UTF-8" in issue.message
+
+
+@pytest.mark.parametrize("data", [
+    f'<?xml version="1.0" encoding="UTF-8"?><Patient {NS}><active value="true"/></Patient>',
+    f'<Patient {NS}><active value="true"/></Patient>'.encode("utf-8-sig"),
+], ids=["stated", "bom"])
+def test_utf8_stated_or_with_its_mark_is_fine(data: str | bytes) -> None:
+    assert parse_xml(data)[1] == []
+
+
+def test_a_processing_instruction_inside_an_element() -> None:
+    """Only elements, text and comments may be inside a FHIR element (the HL7 validator's
+    "node type 7 is not allowed")."""
+    _, issues = parse_xml(f'<Patient {NS}><name><?app x?><family value="F"/></name></Patient>')
+    issue = one(issues, "Patient.name[0]")
+    assert (issue.severity, issue.code, issue.rule) == ("error", "invalid", "xml-content")
+    assert "line 1, column 44" in issue.message
+
+
+def test_control_characters_in_attribute_values_are_fatal() -> None:
+    """A control character (even as a character reference) is not XML 1.0: not well-formed."""
+    resource, issues = parse_xml(f'<Patient {NS}><name><family value="a&#x1;b"/></name>'
+                                 '</Patient>')
+    assert resource is None
+    assert [(i.severity, i.rule) for i in issues] == [("fatal", "xml-syntax")]
+    assert "invalid character" in issues[0].message and "line 1, column 60" in issues[0].message
