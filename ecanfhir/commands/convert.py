@@ -11,7 +11,6 @@ shown and the conversion goes on. Exit 2: the file cannot be read, or bad argume
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -47,10 +46,8 @@ def run(args: argparse.Namespace) -> int:
     from ..validation._issue import Issue
 
     data = _read(args.input)
-    resource, issues, form = read_resource(data)
-    if form == "json" and resource is not None:
-        # Decimals as written (1.00 stays 1.00): parse_json has checked the syntax already.
-        resource = json.loads(data, parse_float=Decimal)
+    # Decimals as written (1.00 stays 1.00), from either format.
+    resource, issues, form = read_resource(data, parse_float=Decimal)
     target = args.to or ("xml" if form == "json" else "json")
     problems = [i for i in issues if i.is_error]
     text = ""

@@ -92,8 +92,10 @@ class XmlChild:
 
     @property
     def holds_resource(self) -> bool:
-        """Whether the element wraps a resource (``<resource><Patient>…</Patient></resource>``)."""
-        return any(t in _RESOURCE_CODES for t in self.types)
+        """Whether the element wraps a resource (``<resource><Patient>…</Patient></resource>``):
+        typed ``Resource`` or a resource type (the core's ``Bundle.entry.response.outcome``
+        is ``OperationOutcome``; R4 §2.6.1: a resource inside an element is wrapped)."""
+        return any(t in _RESOURCE_CODES or is_resource_type(t) for t in self.types)
 
     def is_primitive(self, type_code: str | None = None) -> bool:
         code = type_code if type_code is not None else (self.types[0] if self.types else "")

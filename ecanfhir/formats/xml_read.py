@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -45,6 +45,7 @@ XHTML_NS = "http://www.w3.org/1999/xhtml"
 # FHIR's decimal and integer grammars are JSON's number grammar (R4 §2.24.0.1).
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _ABSENT = object()
+ParseFloat = Callable[[str], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,32 +68,40 @@ class XmlRead:
         return replace(issue, message=f"{issue.message} (line {where[0]}, column {where[1]})")
 
 
-def parse_xml(data: str | bytes | bytearray) -> tuple[Any, list[Issue]]:
+def parse_xml(data: str | bytes | bytearray, *,
+              parse_float: ParseFloat | None = None) -> tuple[Any, list[Issue]]:
     """FHIR XML → (the resource in FHIR JSON form, the issues found reading it).
 
     A document that is not well-formed, uses a DTD or entities, or whose root is not a FHIR
-    resource gives ``(None, [one fatal issue])``.
+    resource gives ``(None, [one fatal issue])``. ``parse_float`` reads each number with a
+    fraction or exponent, as :func:`json.loads`'s does (``decimal.Decimal`` keeps ``1.00``
+    as written); the default is ``float``, as the validator reads JSON.
     """
-    read = read_xml(data)
+    read = read_xml(data, parse_float=parse_float)
     return read.resource, read.issues
 
 
-def read_resource(data: str | bytes | bytearray) -> tuple[Any, list[Issue], str]:
+def read_resource(data: str | bytes | bytearray, *,
+                  parse_float: ParseFloat | None = None) -> tuple[Any, list[Issue], str]:
     """Read a resource in either format, chosen by content: (resource, issues, "json"|"xml").
+    ``parse_float`` reads the numbers of either format alike (see :func:`parse_xml`).
 
     >>> read_resource(b'{"resourceType": "Basic"}')
     ({'resourceType': 'Basic'}, [], 'json')
     """
     if looks_like_xml(data):
-        resource, issues = parse_xml(data)
+        resource, issues = parse_xml(data, parse_float=parse_float)
         return resource, issues, "xml"
     from ..validation._validator import parse_json
 
     parsed, problem = parse_json(data)
+    if problem is None and parse_float is not None:
+        parsed = json.loads(data, parse_float=parse_float)  # the syntax is checked already
     return parsed, [] if problem is None else [problem], "json"
 
 
-def read_xml(data: str | bytes | bytearray) -> XmlRead:
+def read_xml(data: str | bytes | bytearray, *,
+             parse_float: ParseFloat | None = None) -> XmlRead:
     """Like :func:`parse_xml`, also giving where each element starts."""
     try:
         document = parse_document(data)
@@ -107,7 +116,7 @@ def read_xml(data: str | bytes | bytearray) -> XmlRead:
         return XmlRead(None, [Issue("fatal", "structure", "", _at(
             f"this does not appear to be a FHIR resource ({why})", root.line, root.column),
             "xml-not-fhir")])
-    reader = _Reader(document)
+    reader = _Reader(document, parse_float or float)
     _check_encoding(reader, document)
     if _empty(root):
         reader.report("error", "invalid", root.name, "element must have some content",
@@ -153,8 +162,9 @@ def _nearest(positions: Mapping[str, tuple[int, int]], expression: str) -> tuple
 class _Reader:
     """One document's conversion: the issues and positions it collects on the way."""
 
-    def __init__(self, document: Document) -> None:
+    def __init__(self, document: Document, parse_float: ParseFloat) -> None:
         self.document = document
+        self.parse_float = parse_float
         self.issues: list[Issue] = []
         self.positions: dict[str, tuple[int, int]] = {}
 
@@ -272,7 +282,7 @@ class _Reader:
                         "xml-empty", node)
             return _ABSENT, None
         if xc.holds_resource:
-            return self._wrapped(node, path), None
+            return self._wrapped(node, path, xc.types), None
         if xc.is_primitive(code):
             return self._primitive(code, node, path)
         model = child_model(xc, code)
@@ -291,9 +301,9 @@ class _Reader:
         companion = parts or None
         if raw is None:
             return _ABSENT, companion
-        return _primitive_value(code, raw), companion
+        return _primitive_value(code, raw, self.parse_float), companion
 
-    def _wrapped(self, node: Node, path: str) -> Any:
+    def _wrapped(self, node: Node, path: str, types: tuple[str, ...]) -> Any:
         """The resource inside a wrapper element (``<resource><Patient>…</Patient></resource>``)."""
         if node.attributes:
             self.report("error", "structure", path, f"undefined attribute "
@@ -310,6 +320,9 @@ class _Reader:
             self.report("error", "structure", path, f"'{found.name}' does not appear to be a FHIR "
                         f"resource ({_why_not(found)})", "xml-resource", found)
             return _ABSENT
+        if not any(t in (found.name, "Resource", "DomainResource") for t in types):
+            self.report("error", "structure", path, f"'{node.name}' may hold "
+                        f"{' or '.join(types)}, not {found.name}", "xml-resource", found)
         return self.resource(found, path)
 
     def _xhtml(self, node: Node, path: str) -> str:
@@ -324,7 +337,7 @@ class _Reader:
         return serialize(node)
 
 
-def _primitive_value(code: str, raw: str) -> Any:
+def _primitive_value(code: str, raw: str, parse_float: ParseFloat) -> Any:
     """The JSON value of a ``value`` attribute: a number, a boolean or a string, as
     ``json.loads`` gives it for the published JSON (text that is not a valid number or
     boolean stays text, so the type checks report it as for JSON)."""
@@ -333,7 +346,7 @@ def _primitive_value(code: str, raw: str) -> Any:
         return {"true": True, "false": False}.get(raw, raw)
     if kind == "number" and _JSON_NUMBER.fullmatch(raw):
         try:
-            return json.loads(raw)
+            return json.loads(raw, parse_float=parse_float)
         except ValueError:  # more digits than Python converts
             return raw
     return raw

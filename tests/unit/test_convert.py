@@ -97,3 +97,21 @@ def test_missing_file_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFix
     code, out, err = convert(capsys, tmp_path / "absent.json")
     assert (code, out) == (2, "")
     assert "absent.json: No such file or directory" in err
+
+
+@pytest.mark.parametrize("value", ["1.00", "1E-22", "-0.50", "12", "3.141592653589793238"])
+def test_decimals_keep_their_text_from_either_format(
+        value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """XML → JSON writes a decimal as written in the value attribute, as JSON → JSON does."""
+    xml_source = tmp_path / "o.xml"
+    xml_source.write_text('<Observation xmlns="http://hl7.org/fhir"><status value="final"/>'
+                          f'<code><text value="x"/></code><valueQuantity><value value="{value}"/>'
+                          '</valueQuantity></Observation>', encoding="utf-8")
+    json_source = tmp_path / "o.json"
+    json_source.write_text('{"resourceType": "Observation", "status": "final", "code": '
+                           f'{{"text": "x"}}, "valueQuantity": {{"value": {value}}}}}',
+                           encoding="utf-8")
+    for source in (xml_source, json_source):
+        code, out, err = convert(capsys, source, "--to", "json")
+        assert (code, err) == (0, "")
+        assert f'"value": {value}\n' in out

@@ -330,3 +330,49 @@ def test_control_characters_in_attribute_values_are_fatal() -> None:
     assert resource is None
     assert [(i.severity, i.rule) for i in issues] == [("fatal", "xml-syntax")]
     assert "invalid character" in issues[0].message and "line 1, column 60" in issues[0].message
+
+
+def test_parse_float_reads_decimals_as_json_loads_would() -> None:
+    """parse_float=Decimal keeps 1.00 as written; integers stay int; the default is float."""
+    from decimal import Decimal
+
+    text = (f'<Observation {NS}><valueQuantity><value value="1.00"/></valueQuantity>'
+            '<component><valueInteger value="7"/></component></Observation>')
+    exact = parse_xml(text, parse_float=Decimal)[0]
+    assert str(exact["valueQuantity"]["value"]) == "1.00"
+    assert exact["component"][0]["valueInteger"] == 7
+    assert type(exact["component"][0]["valueInteger"]) is int
+    assert parse_xml(text)[0]["valueQuantity"]["value"] == 1.0
+    assert type(parse_xml(text)[0]["valueQuantity"]["value"]) is float
+    assert read_resource(text.encode(), parse_float=Decimal)[0] == exact
+    as_json = '{"resourceType": "Basic", "extension": [{"url": "u", "valueDecimal": 1.00}]}'
+    assert str(read_resource(as_json, parse_float=Decimal)[0]["extension"][0]["valueDecimal"]
+               ) == "1.00"
+
+
+OUTCOME = ('<OperationOutcome><issue><severity value="information"/><code value="informational"/>'
+           '</issue></OperationOutcome>')
+
+
+def test_an_element_typed_with_a_resource_type_wraps_the_resource() -> None:
+    """Bundle.entry.response.outcome holds an OperationOutcome inside its element, as the
+    resources of Resource-typed elements are held; JSON → XML → JSON gives it back."""
+    from ecanfhir.formats import to_xml
+
+    text = (f'<Bundle {NS}><type value="batch-response"/><entry><response><status value="200"/>'
+            f'<outcome>{OUTCOME}</outcome></response></entry></Bundle>')
+    resource, issues = parse_xml(text)
+    assert issues == []
+    outcome = resource["entry"][0]["response"]["outcome"]
+    assert outcome == {"resourceType": "OperationOutcome",
+                       "issue": [{"severity": "information", "code": "informational"}]}
+    assert parse_xml(to_xml(resource)) == (resource, [])
+
+
+def test_a_resource_of_another_type_than_the_element_allows() -> None:
+    _, issues = parse_xml(f'<Bundle {NS}><type value="batch-response"/><entry><response>'
+                          '<status value="200"/><outcome><Basic><code><text value="x"/></code>'
+                          '</Basic></outcome></response></entry></Bundle>')
+    issue = one(issues, "Bundle.entry[0].response.outcome")
+    assert (issue.severity, issue.code, issue.rule) == ("error", "structure", "xml-resource")
+    assert "'outcome' may hold OperationOutcome, not Basic" in issue.message
