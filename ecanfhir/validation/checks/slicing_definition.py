@@ -31,14 +31,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from ..._registry import Registry
 from .._issue import Issue
+from .discriminator_path import discriminator_path_issues
 
 __all__ = ["check_slicing_definitions"]
 
 
 def check_slicing_definitions(differential: Sequence[Mapping[str, Any]],
                               snapshot: Sequence[Mapping[str, Any]], at: str, *,
-                              base_snapshot: Sequence[Mapping[str, Any]]) -> Iterator[Issue]:
+                              base_snapshot: Sequence[Mapping[str, Any]],
+                              registry: Registry) -> Iterator[Issue]:
     """Check the slicings of ``snapshot`` that ``differential`` declares or adds slices to.
 
     Locations are the differential elements (``at.differential.element[i]``) that declare the
@@ -62,7 +65,8 @@ def check_slicing_definitions(differential: Sequence[Mapping[str, Any]],
             index = located.get(str(slice_.get("id")))
             if index is not None:
                 yield from _check_slice(slice_, slicing, by_id,
-                                        f"{at}.differential.element[{index}]")
+                                        f"{at}.differential.element[{index}]",
+                                        snapshot=snapshot, registry=registry)
     yield from _check_base_order(differential, base_snapshot, at)
 
 
@@ -75,11 +79,17 @@ def _slices(sliced_id: str, snapshot: Sequence[Mapping[str, Any]]) -> list[Mappi
 
 
 def _check_slice(slice_: Mapping[str, Any], slicing: Mapping[str, Any],
-                 by_id: Mapping[str, Mapping[str, Any]], at: str) -> Iterator[Issue]:
+                 by_id: Mapping[str, Mapping[str, Any]], at: str, *,
+                 snapshot: Sequence[Mapping[str, Any]], registry: Registry) -> Iterator[Issue]:
     name = slice_.get("sliceName")
     for discriminator in _dicts(slicing.get("discriminator")):
         kind, path = discriminator.get("type"), discriminator.get("path")
-        if not isinstance(path, str) or "(" in path:
+        if not isinstance(path, str):
+            continue
+        problems = list(discriminator_path_issues(path, slice_, snapshot, at,
+                                                  registry=registry))
+        yield from problems
+        if problems or "(" in path:
             continue  # resolve(), extension('url'), ofType(): decided against targets
         target = slice_ if path == "$this" else by_id.get(f"{slice_.get('id')}.{path}")
         if target is None:

@@ -112,7 +112,7 @@ def check_structure_definition(sd: Mapping[str, Any], at: str, *,
         yield from _check_slicing_against_base(element, element_at, base_by_id)
     yield from _check_order(differential, at, base_snapshot)
     yield from check_slicing_definitions(differential, own_snapshot, at,
-                                         base_snapshot=base_snapshot)
+                                         base_snapshot=base_snapshot, registry=registry)
     yield from check_element_definitions(sd, at, registry=registry, base=base)
     yield from _check_extension_url(sd, at, base_url=base_url)
 
