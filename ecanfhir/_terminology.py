@@ -510,11 +510,16 @@ class Terminology:
         concept = cs.concepts.get(key) if cs is not None else None
         if cs is None or concept is None or concept.display is None:
             return None
-        wanted = _normalised(display)
-        if wanted in {_normalised(d) for d in (concept.display, *cs.designations[key])}:
+        valid = (concept.display, *cs.designations[key])
+        if display.casefold() in {d.casefold() for d in valid}:
             return None
+        shown = " or ".join(f"'{d}'" for d in dict.fromkeys(valid))
+        if _normalised(display) in {_normalised(d) for d in valid}:
+            # Only the whitespace differs: the HL7 validator's Display_Name_WS_* warning.
+            return (f"Wrong whitespace in the display '{display}' for the code '{code}' in "
+                    f"{_label(cs.url)}: the code system's display is {shown}")
         return (f"Wrong display '{display}' for the code '{code}' in {_label(cs.url)}: "
-                f"the code system's display is '{concept.display}'")
+                f"the code system's display is {shown}")
 
     def validate_system_code(self, system: str, code: str) -> str | None:
         """A message when a complete, loaded code system lacks ``code``; None otherwise."""

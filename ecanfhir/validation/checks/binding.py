@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..._schema import ElementNode
-from ..._terminology import EXTERNAL_SYSTEMS, check_code_syntax
+from ..._terminology import EXTERNAL_SYSTEMS, CodeCheck, check_code_syntax
 from .._issue import Issue
 
 if TYPE_CHECKING:
@@ -97,7 +97,17 @@ def _check_value_set(run: Run, element: ElementNode, strength: str, vs_url: str,
     for coding in coded:
         system = coding.get("system") if isinstance(coding.get("system"), str) else None
         verdicts.append((coding, term.check_code(vs_url, system=system, code=coding["code"])))
-    if any(v.outcome == "member" for _, v in verdicts):
+    if any(v.outcome == "member" and not _abstract(v) for _, v in verdicts):
+        return
+    abstract = [c for c, v in verdicts if _abstract(v)]
+    if abstract:
+        # An abstract (notSelectable) concept groups codes; it is in the value set's
+        # hierarchy, not a code to record (R4 codesystem.html#CodeSystem.concept, the HL7
+        # validator's ABSTRACT_CODE_NOT_ALLOWED).
+        shown = ", ".join(f"{c.get('system', '')}#{c['code']}" for c in abstract)
+        yield Issue(severity, "code-invalid", at,  # type: ignore[arg-type]
+                    f"the code {shown} is abstract, and not allowed in this context (the value "
+                    f"set {_vs_label(run, vs_url)}, which is {strength})", f"binding-{strength}")
         return
     decided = [(c, v) for c, v in verdicts if v.outcome == "not-member"]
     if not decided or (len(decided) < len(verdicts) and type_code == "CodeableConcept"):
@@ -118,6 +128,11 @@ def _check_value_set(run: Run, element: ElementNode, strength: str, vs_url: str,
     yield Issue(severity, "code-invalid", at,  # type: ignore[arg-type]
                 f"{what} in the value set {_vs_label(run, vs_url)}, which is {strength}",
                 f"binding-{strength}")
+
+
+def _abstract(verdict: CodeCheck) -> bool:
+    return verdict.outcome == "member" and verdict.concept is not None \
+        and verdict.concept.abstract
 
 
 def _no_code(run: Run, strength: str, vs_url: str, at: str, *,
@@ -170,6 +185,7 @@ def check_coding_system(run: Run, type_code: str, value: Any, at: str) -> Iterat
             if message:
                 yield Issue.error("code-invalid", f"{where}.code", message, "code-unknown")
                 continue
+            yield from _concept_status(run, system, code, f"{where}.code")
             display = coding.get("display")
             if run.options.check_display and isinstance(display, str):
                 problem = term.check_display(system, code, display)
@@ -182,3 +198,18 @@ def check_coding_system(run: Run, type_code: str, value: Any, at: str) -> Iterat
             if system in EXTERNAL_SYSTEMS:
                 run.external_systems.add(system)
 
+
+
+def _concept_status(run: Run, system: str, code: str, at: str) -> Iterator[Issue]:
+    """What the code system says of a code it defines: written in another case (a
+    case-insensitive system), or no longer active (status retired/deprecated/inactive)."""
+    concept = run.terminology.lookup(system, code)
+    if concept is None:
+        return
+    if concept.code != code:
+        yield Issue.information("business-rule", at, f"the code '{code}' differs from the "
+                                f"code system's '{concept.code}' by case ({system})",
+                                "code-case")
+    if concept.inactive:
+        yield Issue.information("business-rule", at, f"the code '{concept.code}' is valid but "
+                                f"is not active in {system}", "code-inactive")
