@@ -57,6 +57,7 @@ class TypeRef:
     profiles: tuple[str, ...] = ()
     target_profiles: tuple[str, ...] = ()
     is_primitive: bool = field(default=False, compare=False)
+    aggregation: tuple[str, ...] = ()  # contained | referenced | bundled (empty: any)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "is_primitive", self.code in PRIMITIVES)
@@ -226,7 +227,8 @@ def _type_refs(element: Mapping[str, Any]) -> tuple[TypeRef, ...]:
             fhir_type = next((e.get("valueUrl") or e.get("valueUri") for e in t.get("extension", ())
                               if e.get("url") == FHIR_TYPE_EXT), None)
             code = fhir_type or SYSTEM_TYPES.get(code, "string")
-        refs.append(TypeRef(code, tuple(t.get("profile", ())), tuple(t.get("targetProfile", ()))))
+        refs.append(TypeRef(code, tuple(t.get("profile", ())), tuple(t.get("targetProfile", ())),
+                            aggregation=tuple(t.get("aggregation", ()))))
     return tuple(refs)
 
 

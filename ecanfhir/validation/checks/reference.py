@@ -178,6 +178,8 @@ def _check_reference(pending: PendingReference, targets: tuple[Target, ...],
                               "reference-ambiguous")
         elif target is None and entry is not None and entry.bundle is not None:
             yield from _unresolved_in_bundle(entry.bundle, reference, at)
+    yield from _check_aggregation(pending, "contained" if reference.startswith("#")
+                                  else "bundled" if target is not None else "referenced")
     if not isinstance(found_type, str):
         return
     if not any_type and not any(_admits(t, found_type) for t in allowed):
@@ -194,6 +196,20 @@ def _check_reference(pending: PendingReference, targets: tuple[Target, ...],
             and not any(conforms(frame, target, p) for p in profiles):
         yield Issue.error("structure", at, f"the referenced {found_type} does not conform to "
                           f"{' or '.join(profiles)}", "reference-profile")
+
+
+def _check_aggregation(pending: PendingReference, mode: str) -> Iterator[Issue]:
+    """ElementDefinition.type.aggregation (R4 §2.27, codesystem-resource-aggregation-mode):
+    how the target may be held. ``referenced`` admits a target outside the resource, in the
+    same Bundle or elsewhere; ``bundled`` one in the Bundle; ``contained`` one contained."""
+    modes = pending.type_ref.aggregation
+    if not modes or mode in modes or (mode == "bundled" and "referenced" in modes):
+        return
+    held = {"contained": "a contained resource", "bundled": "an entry of the Bundle",
+            "referenced": "a resource outside this one"}[mode]
+    yield Issue.error("structure", pending.path, f"the reference '{pending.reference}' points "
+                      f"to {held}, which the aggregation mode(s) of this element do not allow "
+                      f"({', '.join(modes)})", "reference-aggregation")
 
 
 def _unresolved_in_bundle(scope: BundleScope, reference: str, at: str) -> Iterator[Issue]:
