@@ -70,6 +70,9 @@ _DOCTYPE = re.compile(r"<!doctype", re.IGNORECASE)
 _ATTRIBUTE = re.compile(r"""([^\s=/>]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'))?""")
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
+# RFC 2397 data: URLs: data:[<mediatype>][;base64],<data>, mediatype per RFC 2045 (tokens).
+_TOKEN = r"[A-Za-z0-9!#$&^_.+\-]+"
+_MEDIA_TYPE = re.compile(rf"{_TOKEN}/{_TOKEN}(;{_TOKEN}=(\S+))*")
 _BASE64 = re.compile(r"[A-Za-z0-9+/\s]*=?=?\s*")
 
 
@@ -197,6 +200,9 @@ def _url_problem(url: str) -> str | None:
             return "the data of a data: URL cannot contain a comma"
         if parts[0].endswith(";base64") and _BASE64.fullmatch(parts[1]) is None:
             return "the data is not valid base64"
+        media = parts[0].removesuffix(";base64")
+        if media and _MEDIA_TYPE.fullmatch(media) is None:
+            return f"the media type '{media}' of a data: URL is not type/subtype[;name=value]"
         return None
     bad = sorted({c for c in url if not (c.isalnum() or c in _URL_CHARS)})
     if bad:
