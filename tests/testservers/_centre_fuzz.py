@@ -3,8 +3,10 @@
 Shared by ``test_centre_fuzz.py`` (a bounded run in the suite) and ``scripts/fuzz_centre.py``
 (10,000 requests and more). A request is arbitrary JSON, a valid message with one element
 replaced or deleted (as JSON, or as XML damaged further), a transaction of odd entries, or an
-odd URL, each with odd headers.
-The verdict: never a 5xx, and every 4xx is an OperationOutcome.
+odd URL, each with odd headers (``_centre_fuzz_auth.py`` adds mutated JWTs for ``--auth``).
+The verdict: never a 5xx, and every 4xx is an OperationOutcome; a request that must be refused
+(a mutated JWT) gets 400, 401 or 403, and a FHIR route's 401 or 403 names the Bearer scheme in
+``WWW-Authenticate`` (RFC 6750 §3).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote
 
 import httpx
 from _centre_messages import consultation, referral
@@ -72,6 +74,7 @@ class FuzzRequest:
     headers: tuple[tuple[str, bytes], ...] = ()
     content: bytes | None = None
     kind: str = ""
+    refuse: bool = False    # must be refused: 400, 401 or 403
 
 
 @dataclass(slots=True)
@@ -85,6 +88,7 @@ class Tally:
     not_outcome: int = 0
     problems: list[str] = field(default_factory=list)
     failed: list[FuzzRequest] = field(default_factory=list)
+    granted: set[bytes] = field(default_factory=set)    # token requests answered 200
 
     @property
     def ok(self) -> bool:
@@ -236,18 +240,22 @@ def fuzz_requests() -> st.SearchStrategy[FuzzRequest]:
     return st.one_of(arbitrary, mutated, transaction, url, xml)
 
 
-def send(http: httpx.Client, request: FuzzRequest, tally: Tally) -> httpx.Response | None:
-    """Send one request on ``http`` (one keep-alive connection) and tally the answer."""
+def send(http: httpx.Client, request: FuzzRequest, tally: Tally, *,
+         bearer: str | None = None) -> httpx.Response | None:
+    """Send one request on ``http`` (one keep-alive connection) and tally the answer;
+    ``bearer`` is the access token of a request that carries no Authorization of its own."""
+    headers = [(k.encode(), v) for k, v in request.headers]
+    if bearer is not None and not any(k.lower() == "authorization" for k, _ in request.headers):
+        headers.append((b"Authorization", f"Bearer {bearer}".encode()))
     try:
-        response = http.request(request.method, request.url,
-                                headers=[(k.encode(), v) for k, v in request.headers],
+        response = http.request(request.method, request.url, headers=headers,
                                 content=request.content)
     except httpx.LocalProtocolError:  # a header h11 will not send: nothing reached the server
         return None
     tally.sent += 1
     tally.by_status[response.status_code] = tally.by_status.get(response.status_code, 0) + 1
     tally.by_kind[request.kind] = tally.by_kind.get(request.kind, 0) + 1
-    problem = _problem(request, response)
+    problem = _problem(request, response) or _auth_problem(request, response, tally)
     if problem is not None:
         if response.status_code >= 500:
             tally.server_errors += 1
@@ -270,6 +278,21 @@ def _problem(request: FuzzRequest, response: httpx.Response) -> str | None:
         return f"{response.status_code} without a FHIR JSON or FHIR XML body"
     if not isinstance(body, dict) or body.get("resourceType") != "OperationOutcome":
         return f"{response.status_code} without an OperationOutcome"
+    return None
+
+
+def _auth_problem(request: FuzzRequest, response: httpx.Response, tally: Tally) -> str | None:
+    status = response.status_code
+    if request.refuse and status not in (400, 401, 403):
+        return f"{status} to a request that must be refused (400, 401 or 403)"
+    if status in (401, 403) and request.url != "/auth/token" and not response.headers.get(
+            "www-authenticate", "").startswith("Bearer"):
+        return f"{status} without WWW-Authenticate: Bearer"
+    if request.kind == "jwt-replay" and status == 200:
+        assertion = parse_qs((request.content or b"").decode())["client_assertion"][0].encode()
+        if assertion in tally.granted:
+            return "a replayed client assertion was granted a second token"
+        tally.granted.add(assertion)
     return None
 
 

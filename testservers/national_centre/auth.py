@@ -78,6 +78,20 @@ def _covers(scope: str, resource_type: str, permission: str) -> bool:
     return type_ok and all(p in allowed for p in permission)
 
 
+def _not_json(constant: str) -> Any:
+    """Python's json reads NaN and Infinity, which JSON (RFC 8259 §6) has not: a NumericDate
+    claim (RFC 7519 §2) of NaN would pass every comparison."""
+    raise ValueError(f"{constant} is not a JSON number")
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def refusal(status: int, code: str, text: str, *, oauth_error: str | None = None,
             headers: Mapping[str, str] | None = None) -> FhirError:
     """A FhirError whose OperationOutcome names the OAuth error code when there is one."""
@@ -138,9 +152,13 @@ class TokenService:
     def _check_assertion(self, assertion: str) -> tuple[RegisteredClient, int, str]:
         try:
             unverified = jws.extract_compact(assertion.encode())
-            claims = json.loads(unverified.payload)
         except (JoseError, ValueError):
             raise refusal(401, "security", "client_assertion is not a compact JWS",
+                          oauth_error="invalid_client") from None
+        try:
+            claims = json.loads(unverified.payload, parse_constant=_not_json)
+        except ValueError:
+            raise refusal(401, "security", "client_assertion claims are not JSON",
                           oauth_error="invalid_client") from None
         if not isinstance(claims, dict):
             raise refusal(401, "security", "client_assertion claims are not a JSON object",
@@ -193,6 +211,9 @@ class TokenService:
                           oauth_error="invalid_client")
         if not isinstance(jti, str) or not jti or len(jti) > 256:
             raise refusal(401, "required", "jti is required", oauth_error="invalid_client")
+        if not _is_unicode(jti):    # a lone surrogate escaped in the JSON ("\ud800")
+            raise refusal(401, "invalid", "jti is not a string of Unicode characters",
+                          oauth_error="invalid_client")
         return int(exp), jti
 
     def _grant(self, client: RegisteredClient, requested: str) -> list[str]:
