@@ -98,3 +98,36 @@ def test_answers_that_end_the_exchange_name_why_and_attempts() -> None:
     assert str(wrong.value).endswith(
         f"the acknowledgement is for MessageHeader {other_id}, not {header_id}")
     assert wrong.value.attempts == 1
+
+
+@pytest.mark.parametrize(("bundle", "message"), [
+    ({"resourceType": "Patient"}, "send_message needs a Bundle of type 'message'"),
+    ({"resourceType": "Bundle", "type": "collection"},
+     "send_message needs a Bundle of type 'message'"),
+    ({"resourceType": "Bundle", "type": "message"},
+     "a message Bundle's first entry must be its MessageHeader"),
+    ({"resourceType": "Bundle", "type": "message", "entry": []},
+     "a message Bundle's first entry must be its MessageHeader"),
+    ({"resourceType": "Bundle", "type": "message", "entry": ["x"]},
+     "a message Bundle's first entry must be its MessageHeader"),
+    ({"resourceType": "Bundle", "type": "message", "entry": [{"resource": {
+        "resourceType": "Patient", "id": "p"}}]},
+     "a message Bundle's first entry must be its MessageHeader"),
+    ({"resourceType": "Bundle", "type": "message", "entry": [{"resource": {
+        "resourceType": "MessageHeader", "id": ""}}]},
+     "MessageHeader.id is required: it identifies the message on resends"),
+    ({"resourceType": "Bundle", "type": "message", "entry": [{"resource": {
+        "resourceType": "MessageHeader"}}]},
+     "MessageHeader.id is required: it identifies the message on resends"),
+])
+def test_exchange_refuses_what_is_not_a_message(bundle: dict[str, object],
+                                                message: str) -> None:
+    """A message exchange needs a message Bundle whose MessageHeader (first) has an id."""
+    with pytest.raises(ValueError) as refused:
+        MessageExchange(ClientCore(BASE + "/"), bundle)
+    assert str(refused.value) == message
+
+
+def test_exchange_keeps_the_message_id() -> None:
+    exchange, message = _exchange()
+    assert exchange.message_id == message["entry"][0]["resource"]["id"]  # type: ignore[index]
