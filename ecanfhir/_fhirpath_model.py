@@ -10,6 +10,9 @@ formats.html#choice).
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -18,7 +21,6 @@ from typing import Any
 
 from fhirpathpy.engine import util
 from fhirpathpy.engine.nodes import ResourceNode, TypeInfo
-from fhirpathpy.models import models
 
 __all__ = [
     "ENV_KEY",
@@ -43,7 +45,31 @@ __all__ = [
     "type_of_path",
 ]
 
-R4_MODEL: Mapping[str, Any] = models["r4"]
+
+
+def _r4_model() -> dict[str, Any]:
+    """fhirpathpy's R4 model (choice types, paths to types, type parents), read from its files.
+
+    ``fhirpathpy.models`` reads the models of all four FHIR versions when imported (about a
+    tenth of a new process's start); only R4's are needed, and its files are found without
+    importing it.
+    """
+    spec = importlib.util.find_spec("fhirpathpy.models")
+    if spec is None or not spec.submodule_search_locations:  # an unusual installation
+        from fhirpathpy.models import models
+
+        found: dict[str, Any] = models["r4"]
+        return found
+    folder = os.path.join(next(iter(spec.submodule_search_locations)), "r4")
+    model: dict[str, Any] = {}
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".json"):
+            with open(os.path.join(folder, name), encoding="utf-8") as fh:
+                model[name[:-5]] = json.load(fh)
+    return model
+
+
+R4_MODEL: Mapping[str, Any] = _r4_model()
 ENV_KEY = "ecanfhir.env"  # where the running evaluation's EvalEnv sits in fhirpathpy's ctx
 
 # fhirpathpy ships py.typed but leaves its functions unannotated; these typed aliases are the
