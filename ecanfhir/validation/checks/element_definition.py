@@ -33,7 +33,7 @@ from ..._fhirpath import FhirPathError, compile_expression
 from ..._registry import Registry
 from .._issue import Issue
 
-__all__ = ["check_element_definitions", "fhirpath_problems"]
+__all__ = ["check_element_definitions", "fhirpath_problems", "path_problem"]
 
 _MIN_LENGTH = "http://hl7.org/fhir/StructureDefinition/minLength"
 _MAX_DECIMALS = "http://hl7.org/fhir/StructureDefinition/maxDecimalPlaces"
@@ -120,25 +120,29 @@ def check_element_definitions(sd: Mapping[str, Any], at: str, *, registry: Regis
 
 
 def _check_path_syntax(path: str, at: str) -> Iterator[Issue]:
-    """Each name of a differential path is a FHIR element name: 1 to 64 letters, digits, ``_``
-    or ``-``, a choice ending in ``[x]`` (HL7 ProfileUtilities checks the differential so)."""
+    problem = path_problem(path)
+    if problem:
+        yield Issue.error("invalid", at, f"illegal path '{path}': {problem}", "sd-element")
+
+
+def path_problem(path: str) -> str | None:
+    """What makes a differential path illegal, or None. Each name is a FHIR element name: 1 to
+    64 letters, digits, ``_`` or ``-``, a choice ending in ``[x]`` (HL7 ProfileUtilities checks
+    the differential so)."""
     for name in path.split("."):
-        problem = None
         stem = name[:-3] if name.endswith("[x]") else name
         if not name:
-            problem = "a name is missing ('..')"
-        elif len(name) > 64:
-            problem = f"the name '{name[:20]}...' is longer than 64 characters"
-        elif any(c.isspace() for c in name):
-            problem = f"the name '{name}' contains whitespace"
-        elif "[" in stem or "]" in stem:
-            problem = f"the name '{name}' contains '[' or ']' (only a final '[x]' is allowed)"
-        elif any(not (c.isalnum() or c in "_-") for c in stem):
-            bad = next(c for c in stem if not (c.isalnum() or c in "_-"))
-            problem = f"the name '{name}' contains the character '{bad}'"
-        if problem:
-            yield Issue.error("invalid", at, f"illegal path '{path}': {problem}", "sd-element")
-            return
+            return "a name is missing ('..')"
+        if len(name) > 64:
+            return f"the name '{name[:20]}...' is longer than 64 characters"
+        if any(c.isspace() for c in name):
+            return f"the name '{name}' contains whitespace"
+        if "[" in stem or "]" in stem:
+            return f"the name '{name}' contains '[' or ']' (only a final '[x]' is allowed)"
+        bad = next((c for c in stem if not (c.isalnum() or c in "_-")), None)
+        if bad is not None:
+            return f"the name '{name}' contains the character '{bad}'"
+    return None
 
 
 def _check_id(element: Mapping[str, Any], at: str, ids: dict[str, int],

@@ -105,6 +105,59 @@ def _check_slice(slice_: Mapping[str, Any], slicing: Mapping[str, Any],
                                   f"on {kind}, but the slice '{name}' has "
                                   f"{'no type' if not types else 'several types'} there",
                                   "sd-slice-discriminator")
+    yield from _check_slice_values(slice_, slicing, by_id, snapshot, at)
+
+
+def _check_slice_values(slice_: Mapping[str, Any], slicing: Mapping[str, Any],
+                        by_id: Mapping[str, Mapping[str, Any]],
+                        snapshot: Sequence[Mapping[str, Any]], at: str) -> Iterator[Issue]:
+    """A slicing by value or pattern only: the slice gives at least one discriminator a value
+    (fixed[x] or pattern[x] at, above or below its path, or a required binding at it), else no
+    item can ever match it (HL7 validator: "Could not match discriminator ... does not have
+    fixed value, binding or existence assertions"). Slices typed by a profile take their
+    values from it, and paths through functions or choices are not judged."""
+    discriminators = _dicts(slicing.get("discriminator"))
+    paths = [d.get("path") for d in discriminators]
+    slice_id = str(slice_.get("id"))
+    if not discriminators or any(d.get("type") not in ("value", "pattern")
+                                 for d in discriminators) \
+            or any(not isinstance(p, str) or "(" in p or "[x]" in p for p in paths) \
+            or any(t.get("profile") for t in _dicts(slice_.get("type"))) \
+            or "url" in paths and str(slice_.get("path")).endswith("xtension"):
+        return  # a sub-extension's slice name is its url (R4 extensibility.html, complex)
+    parts = slice_id.split(".")
+    if any(t.get("profile") for i in range(1, len(parts))
+           for t in _dicts(by_id.get(".".join(parts[:i]), {}).get("type"))):
+        return  # inside a profiled type: the slice may come from it, with its values
+    targets = [slice_id if p == "$this" else f"{slice_id}.{p}" for p in paths]
+    if any(t not in by_id for t in targets):
+        targets = [slice_id]  # not all unfolded: any value anywhere in the slice will do
+    if any(_has_value(target, snapshot, slice_id) for target in targets):
+        return
+    yield Issue.error("business-rule", at, f"the slice '{slice_.get('sliceName')}' gives none "
+                      f"of the discriminators ({', '.join(map(str, paths))}) a fixed value, "
+                      "a pattern or a required binding, so nothing can match it",
+                      "sd-slice-discriminator")
+
+
+def _has_value(target: str, snapshot: Sequence[Mapping[str, Any]], slice_id: str) -> bool:
+    for element in snapshot:
+        element_id = str(element.get("id"))
+        on_path = element_id == target or target.startswith(element_id + ".") \
+            and element_id.startswith(slice_id)
+        below = element_id.startswith(target + ".") or element_id.startswith(target + ":")
+        if not (on_path or below):
+            continue
+        if any(k.startswith(("fixed", "pattern")) and k[len("fixed"):][:1].isupper()
+               or k.startswith("pattern") and k[7:8].isupper() for k in element):
+            return True
+        binding = element.get("binding")
+        if element_id == target and isinstance(binding, Mapping) \
+                and binding.get("strength") == "required" and binding.get("valueSet"):
+            return True
+        if any(t.get("profile") for t in _dicts(element.get("type"))) and (on_path or below):
+            return True  # a profile below fixes what it fixes
+    return False
 
 
 def _check_type_slicing(sliced_id: str, slicing: Mapping[str, Any],

@@ -36,7 +36,7 @@ from ..._exceptions import SnapshotMissing
 from ..._registry import Registry
 from ..._snapshot import ensure_snapshot, snapshot_issues
 from .._issue import Issue
-from .element_definition import check_element_definitions, fhirpath_problems
+from .element_definition import check_element_definitions, fhirpath_problems, path_problem
 from .element_type import check_element_types
 from .slicing_definition import check_slicing_definitions
 
@@ -99,7 +99,12 @@ def check_structure_definition(sd: Mapping[str, Any], at: str, *,
         yield Issue.error("exception", at, f"the snapshot cannot be generated: {exc}",
                           "sd-snapshot")
         return
+    # an illegal path is reported as such (element_definition), not as what it breaks
+    illegal = {f"{at}.differential.element[{i}]" for i, e in enumerate(differential)
+               if isinstance(e.get("path"), str) and path_problem(e["path"])}
     for problem in problems:
+        if where(problem.expression) in illegal:
+            continue
         yield Issue(problem.severity, problem.code, where(problem.expression),
                     f"the snapshot cannot be generated as the differential says: "
                     f"{problem.message}", "sd-snapshot")

@@ -159,3 +159,55 @@ def test_slice_without_any_type(kind: str) -> None:
     assert (issue.severity, issue.code, issue.expression) == (
         "error", "business-rule", f"{DIFF}[2]")
     assert "has no type" in issue.message
+
+
+def coding_slices(*slice_elements: dict[str, Any],
+                  discriminators: tuple[str, ...] = ("system",)) -> dict[str, Any]:
+    return profile("codingslices", [
+        {"path": "Observation"},
+        {"path": "Observation.code.coding", "slicing": {
+            "discriminator": [{"type": "value", "path": p} for p in discriminators],
+            "rules": "open"}},
+        {"id": "Observation.code.coding:a", "path": "Observation.code.coding",
+         "sliceName": "a"}, *slice_elements])
+
+
+@pytest.mark.parametrize("discriminators", [("system",), ("system", "code")])
+def test_slice_without_any_discriminator_value(discriminators: tuple[str, ...]) -> None:
+    """A value slicing: a slice that fixes none of the discriminated values matches nothing."""
+    sd = coding_slices(discriminators=discriminators)
+    [issue] = [i for i in check(sd).issues if i.rule == "sd-slice-discriminator"]
+    assert (issue.severity, issue.code, issue.expression) == (
+        "error", "business-rule", f"{DIFF}[2]")
+    assert "gives none of the discriminators" in issue.message
+
+
+@pytest.mark.parametrize("constraint", [
+    {"id": "Observation.code.coding:a.system", "path": "Observation.code.coding.system",
+     "fixedUri": "http://loinc.org"},
+    {"id": "Observation.code.coding:a", "path": "Observation.code.coding",
+     "patternCoding": {"system": "http://loinc.org"}},
+])
+def test_slice_with_a_discriminator_value(constraint: dict[str, Any]) -> None:
+    """A fixed value at the path, or a pattern above it, gives the slice its value."""
+    sd = coding_slices()
+    elements = sd["differential"]["element"]
+    if constraint["id"] == elements[2]["id"]:
+        elements[2].update(constraint)
+    else:
+        elements.append(constraint)
+    assert [i for i in check(sd).issues if i.rule == "sd-slice-discriminator"] == []
+
+
+def test_sub_extension_slice_is_matched_by_its_name() -> None:
+    """A complex extension's sub-extension slice without a fixed url is matched by its name."""
+    sd = profile("complexext", [
+        {"path": "Extension"},
+        {"path": "Extension.extension", "slicing": {
+            "discriminator": [{"type": "value", "path": "url"}], "rules": "closed"}},
+        {"id": "Extension.extension:confidence", "path": "Extension.extension",
+         "sliceName": "confidence", "type": [{"code": "Extension"}]},
+        {"path": "Extension.url", "fixedUri": EX + "complexext"}],
+        type_="Extension", kind="complex-type",
+        context=[{"type": "element", "expression": "Quantity"}])
+    assert [i for i in check(sd).issues if i.rule == "sd-slice-discriminator"] == []
