@@ -17,9 +17,9 @@ directly, through a test helper, or through the package's public API (a name tha
 mutmut works on a copy (a temporary folder, or ``--workdir``), never on this checkout. Code run
 while the module is imported (a regex compiled by a helper, say) is not reached by mutmut's
 fork-per-mutant run (the module is imported once, before the fork); the surviving mutants of
-functions that run at import (found by profiling an import of the module) and those mutmut
-reports as "no tests" are run again here, each in a fresh interpreter that has the mutant
-active from the start.
+functions that run at import (found by profiling an import of the module) are run again here,
+each in a fresh interpreter that has the mutant active from the start. A mutant of a function
+no selected test calls ("no tests" for mutmut) counts as a survivor.
 
 Printed per module: the mutants, killed, survived and allow-listed counts, the score (killed
 out of all mutants that are not allow-listed; a timeout counts as killed) and, for each
@@ -385,8 +385,10 @@ def collect(workdir: Path, module: Path, tests: list[str], allowed: list[Allowed
         outcome.statuses[name] = STATUS.get(code, "suspicious")
     at_import = called_at_import(module)
     for name, status in outcome.statuses.items():
-        if status == "no tests" or (status == "survived" and _split_name(name)[1] in at_import):
+        if status in ("no tests", "survived") and _split_name(name)[1] in at_import:
             outcome.statuses[name] = rerun_fresh(workdir, name, tests, arguments)
+        elif status == "no tests":  # no selected test runs this function at all
+            outcome.statuses[name] = "survived"
     tree = ast.parse((ROOT / module).read_text(encoding="utf-8"))
     for name, status in outcome.statuses.items():
         if status in ("survived", "suspicious"):
