@@ -123,7 +123,7 @@ def _check_slice_values(slice_: Mapping[str, Any], slicing: Mapping[str, Any],
                                  for d in discriminators) \
             or any(not isinstance(p, str) or "(" in p or "[x]" in p for p in paths) \
             or any(t.get("profile") for t in _dicts(slice_.get("type"))) \
-            or "url" in paths and str(slice_.get("path")).endswith("xtension"):
+            or ("url" in paths and str(slice_.get("path")).endswith("xtension")):
         return  # a sub-extension's slice name is its url (R4 extensibility.html, complex)
     parts = slice_id.split(".")
     if any(t.get("profile") for i in range(1, len(parts))
@@ -143,13 +143,13 @@ def _check_slice_values(slice_: Mapping[str, Any], slicing: Mapping[str, Any],
 def _has_value(target: str, snapshot: Sequence[Mapping[str, Any]], slice_id: str) -> bool:
     for element in snapshot:
         element_id = str(element.get("id"))
-        on_path = element_id == target or target.startswith(element_id + ".") \
-            and element_id.startswith(slice_id)
+        on_path = element_id == target or (target.startswith(element_id + ".")
+                                           and element_id.startswith(slice_id))
         below = element_id.startswith(target + ".") or element_id.startswith(target + ":")
         if not (on_path or below):
             continue
-        if any(k.startswith(("fixed", "pattern")) and k[len("fixed"):][:1].isupper()
-               or k.startswith("pattern") and k[7:8].isupper() for k in element):
+        if any(k.startswith(p) and k[len(p):len(p) + 1].isupper()
+               for k in element for p in ("fixed", "pattern")):
             return True
         binding = element.get("binding")
         if element_id == target and isinstance(binding, Mapping) \
