@@ -2,8 +2,8 @@
 
 * Two JSON forms are the same when their properties and array items are, with numbers compared
   by value (``1``, ``1.0`` and ``Decimal("1.00")`` are one number: readers differ in what they
-  keep; against a float, to a float's precision) and the narrative ``div`` compared as XHTML (``&#x27;`` and ``'`` are one character;
-  R4 §2.4.0.1 makes the div XHTML, not a string).
+  keep; against a float, to a float's precision) and the narrative ``div`` compared as XHTML
+  (``&#x27;`` and ``'`` are one character; R4 §2.4.0.1 makes the div XHTML, not a string).
 * Two XML documents are the same infoset (XML Infoset §2) when their elements have the same
   namespaced names, attributes (in any order) and text, with whitespace-only text between
   elements, comments and processing instructions left out (R4 §2.6.1: such whitespace is not

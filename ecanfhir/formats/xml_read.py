@@ -333,7 +333,8 @@ class _Reader:
                 and _self_contained(node):
             written = self.document.source(node)
             if written is not None:
-                return written
+                # A carriage return survives XML only as a reference (the writer's &#xD;).
+                return written.replace("&#xD;", "\r")
         return serialize(node)
 
 

@@ -56,6 +56,8 @@ _ATTRIBUTE_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"':
                                     "\t": "&#9;", "\n": "&#10;", "\r": "&#13;"})
 _DTD = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_TAG = re.compile(r"(<[^>]*>)")  # markup split into text (even) and tags (odd)
+_QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
 
 
 class XmlWriteError(EcanfhirError, ValueError):
@@ -263,8 +265,11 @@ def _text(value: Any, path: str) -> str:
             raise XmlWriteError(path, f"{value} is not a FHIR decimal")
         text = repr(value)
         # Python's shortest repr uses an exponent below 1e-4 and from 1e16; FHIR allows
-        # exponents, but the positional form is what the number was most likely written as.
-        return format(Decimal(text), "f") if "e" in text else text
+        # exponents. A small number is most likely written positionally (0.00001); a large
+        # one keeps its exponent (-1e245, not 246 digits read back as an integer).
+        if "e-" in text:
+            return format(Decimal(text), "f")
+        return text.replace("e+", "e")
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise XmlWriteError(path, f"{value} is not a FHIR decimal")
@@ -296,7 +301,21 @@ def _xhtml(div: Any, path: str) -> str:
         return re.sub(r"^<div(?=[\s/>])", f'<div xmlns="{XHTML_NS}"', text, count=1)
     if root.tag != f"{{{XHTML_NS}}}div":
         raise XmlWriteError(path, f"the narrative must be an XHTML <div>, not {root.tag!r}")
-    return text
+    return _carriage_returns(text)
+
+
+def _carriage_returns(markup: str) -> str:
+    """``\r`` in text and attribute values as ``&#xD;``: XML readers turn a written ``\r``
+    into ``\n`` (XML 1.0 §2.11, end-of-line handling), a reference survives."""
+    if "\r" not in markup:
+        return markup
+    parts = _TAG.split(markup)
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            parts[i] = part.replace("\r", "&#xD;")
+        else:
+            parts[i] = _QUOTED.sub(lambda m: m.group().replace("\r", "&#xD;"), part)
+    return "".join(parts)
 
 
 def _kind(value: Any) -> str:

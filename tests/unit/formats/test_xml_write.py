@@ -110,12 +110,42 @@ def test_backbone_elements_and_content_references_are_ordered_by_their_definitio
 
 
 def test_decimals_are_written_exactly_as_parsed() -> None:
-    """A Decimal keeps its digits (1.00, 1E-22); a float is written without an exponent."""
+    """A Decimal keeps its digits (1.00, 1E-22); a small float is written without an exponent,
+    a large one with it (not as an integer of 246 digits)."""
     root = tree({"resourceType": "Observation", "status": "final", "code": {"text": "x"},
                  "component": [{"code": {"text": "a"}, "valueQuantity": {"value": v}}
-                               for v in (Decimal("1.00"), Decimal("1E-22"), 0.00001, 1.5, 3)]})
+                               for v in (Decimal("1.00"), Decimal("1E-22"), 0.00001, 1.5, 3,
+                                         -1e245, 1.5e16)]})
     values = [q.attrib["value"] for q in root.iter(f"{F}value") if "value" in q.attrib]
-    assert values == ["1.00", "1E-22", "0.00001", "1.5", "3"]
+    assert values == ["1.00", "1E-22", "0.00001", "1.5", "3", "-1e245", "1.5e16"]
+
+
+@pytest.mark.parametrize("number", [-1e245, 1.5e16, 1e-05, 2.5e-300, 0.1])
+def test_float_json_to_xml_to_json_is_the_identity(number: float) -> None:
+    """The number read back is the same float (not an int of equal value)."""
+    from ecanfhir.formats import parse_xml
+
+    resource = {"resourceType": "Basic", "code": {"text": "x"},
+                "extension": [{"url": "http://example.org/n", "valueDecimal": number}]}
+    back, issues = parse_xml(to_xml(resource))
+    assert issues == [] and back == resource
+    assert type(back["extension"][0]["valueDecimal"]) is float
+
+
+def test_carriage_returns_in_the_narrative_survive() -> None:
+    """\r in the div's text and attribute values is written &#xD; (a written \r would be read
+    as \n, XML 1.0 §2.11); it reads back as \r, so JSON → XML → JSON is the identity."""
+    from ecanfhir.formats import parse_xml
+
+    div = '<div xmlns="http://www.w3.org/1999/xhtml">a\r\nb<p title="x\ry">c\rd</p></div>'
+    resource = {"resourceType": "Basic", "code": {"text": "x"},
+                "text": {"status": "generated", "div": div}}
+    text = to_xml(resource)
+    assert "\r" not in text
+    assert 'a&#xD;\nb<p title="x&#xD;y">c&#xD;d</p>' in text
+    xhtml = ET.fromstring(text.encode()).find(f"{F}text/{H}div")
+    assert xhtml is not None and xhtml.text == "a\r\nb"
+    assert parse_xml(text) == (resource, [])
 
 
 def test_special_characters_survive_a_reader() -> None:
