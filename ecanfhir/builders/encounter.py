@@ -22,6 +22,7 @@ from .message import Party, assemble_message
 from .organization import Organization, build_organization
 from .patient import Patient, build_patient
 from .practitioner import PractitionerRole, build_practitioner_role
+from .questionnaire import SymptomScores, build_pro_response
 
 __all__ = ["EncounterStatus", "Modality", "TelemedicineConsultation", "build_encounter",
            "build_telemedicine_message"]
@@ -113,6 +114,7 @@ def build_telemedicine_message(consultation: TelemedicineConsultation, *, sender
                                receiver: Organization, patient: Patient,
                                practitioner: PractitionerRole,
                                diagnosis: CancerDiagnosis | None = None,
+                               symptoms: SymptomScores | None = None,
                                context: BuildContext | None = None) -> dict[str, Any]:
     """A ``telemedicine-encounter`` EcanMessage: the department reports a teleconsultation.
 
@@ -123,6 +125,8 @@ def build_telemedicine_message(consultation: TelemedicineConsultation, *, sender
         patient: the patient.
         practitioner: the clinician who held the consultation, acting for ``sender``.
         diagnosis: the cancer the consultation is about (``reasonReference``).
+        symptoms: the patient's PRO answers for the consultation, sent as an
+            EcanPROQuestionnaireResponse of ``ecan-pro-symptoms`` (the last resource entry).
         context: ids and clock (default: random UUIDs, the system clock).
 
     Returns:
@@ -140,8 +144,10 @@ def build_telemedicine_message(consultation: TelemedicineConsultation, *, sender
     conditions = [build_condition(diagnosis, patient_res, ctx)] if diagnosis else []
     encounter = build_encounter(consultation, patient=patient_res, practitioner_role=people[-1],
                                 provider=sender_org, conditions=conditions, ctx=ctx)
+    answers = [] if symptoms is None else [build_pro_response(
+        symptoms, patient=patient_res, encounter=encounter, context=ctx)]
     entries = [entry_for(r) for r in (encounter, sender_org, receiver_org, patient_res, *people,
-                                      *conditions)]
+                                      *conditions, *answers)]
     return assemble_message(event="telemedicine-encounter", ctx=ctx, focus=entries[0],
                             entries=entries, sender=Party(entries[1], sender.address),
                             receiver=Party(entries[2], receiver.address))

@@ -25,6 +25,7 @@ from ..builders import (
     PractitionerRole,
     Recommendation,
     Referral,
+    SymptomScores,
     TelemedicineConsultation,
     TnmStage,
     TumourBoardOutcome,
@@ -49,12 +50,15 @@ __all__ = ["KINDS", "Kind", "SyntheticCase", "draw_case"]
 Kind = Literal["referral", "tumour-board-outcome", "telemedicine"]
 KINDS: tuple[Kind, ...] = ("referral", "tumour-board-outcome", "telemedicine")
 # Features a negative case may need in the valid case it mutates.
-Feature = Literal["stage", "ecog", "cpr", "authorisation", "finished", "morphology"]
+Feature = Literal["stage", "ecog", "cpr", "authorisation", "finished", "morphology", "pro"]
 
 FOREIGN_SHARE = 0.12
 MODALITIES = (("video", 0.5), ("phone", 0.4), ("async-message", 0.1))
 ENCOUNTER_STATUSES = (("finished", 0.85), ("planned", 0.07), ("cancelled", 0.05),
                       ("in-progress", 0.03))
+PRO_SHARE = 0.4     # held consultations whose patient answered ecan-pro-symptoms beforehand
+_CONCERNS = ("Can I travel abroad during treatment?", "Trouble sleeping at night.",
+             "When will I know the scan results?", "Is the tiredness normal?")
 _FIRST_DAY, _DAYS = date(2025, 1, 1), 546  # diagnoses from 2025-01-01 to 2026-06-30
 _ECOG_EARLY = (0.5, 0.3, 0.12, 0.06, 0.02)  # ECOG 0-4; 5 (dead) is never drawn for a living
 _ECOG_LATE = (0.25, 0.35, 0.2, 0.12, 0.08)  # patient who is referred or consulted
@@ -105,6 +109,7 @@ class SyntheticCase:
     id_seed: int
     markers: tuple[TumourMarker, ...] = ()
     metastases: tuple[Metastasis, ...] = ()
+    symptoms: SymptomScores | None = None
 
     def messages(self) -> list[tuple[str, dict[str, Any]]]:
         """The case's message Bundles, each with its role (``referral``, ``outcome``,
@@ -112,7 +117,7 @@ class SyntheticCase:
         if self.consultation is not None and self.consultation_sent is not None:
             return [("telemedicine", build_telemedicine_message(
                 self.consultation, sender=self.sender, receiver=CENTRE, patient=self.patient,
-                practitioner=self.clinician, diagnosis=self.diagnosis,
+                practitioner=self.clinician, diagnosis=self.diagnosis, symptoms=self.symptoms,
                 context=BuildContext.seeded(self.id_seed, at=self.consultation_sent)))]
         assert self.referral is not None and self.referral_sent is not None
         referral = build_referral_message(
@@ -216,11 +221,30 @@ def _consultation(rng: random.Random, number: int, diagnosed: date, require: Col
     return consultation, sent
 
 
+def _symptoms(consultation: TelemedicineConsultation, id_seed: int, require: Collection[str]
+              ) -> SymptomScores | None:
+    """The patient's PRO answers, given half a day to two days before a consultation that
+    was held (finished or in progress, so they are sent after they were given), for about
+    :data:`PRO_SHARE` of them. Drawn from their own ``Random`` (seeded by the case), so the
+    other draws of a case do not depend on them."""
+    rng = random.Random(f"pro:{id_seed}")
+    if consultation.status not in ("finished", "in-progress") or (
+            "pro" not in require and rng.random() >= PRO_SHARE):
+        return None
+    answered = copenhagen(consultation.start.replace(tzinfo=None)
+                          - timedelta(minutes=rng.randint(30, 48 * 60)))
+    fatigue, pain = (round(rng.triangular(0, 10, 3)) for _ in range(2))
+    nausea = round(rng.triangular(0, 10, 1)) if rng.random() < 0.7 else None
+    concerns = rng.choice(_CONCERNS) if rng.random() < 0.3 else None
+    return SymptomScores(answered, fatigue=fatigue, pain=pain, nausea=nausea, concerns=concerns)
+
+
 def draw_case(kind: Kind, number: int, rng: random.Random, *,
               require: Collection[str] = (), site: CancerSite | None = None,
               danish: bool | None = None) -> SyntheticCase:
     """Draw case ``number`` of ``kind`` from ``rng``; ``require`` forces features a negative
-    case needs (TNM staging, ECOG, a CPR number, an authorisation id, a finished encounter);
+    case needs (TNM staging, ECOG, a CPR number, an authorisation id, a finished encounter,
+    PRO answers);
     ``site`` and ``danish`` fix the cancer site and the patient's origin (``ecanfhir align``
     covers every branch this way), else they are drawn with their shares."""
     sites = [s for s in SITES if s.tnm] if "stage" in require else list(SITES)
@@ -244,7 +268,8 @@ def draw_case(kind: Kind, number: int, rng: random.Random, *,
         consultation, sent = _consultation(rng, number, diagnosed, require)
         return SyntheticCase(**common, stage=None, ecog=None, cc=(), referral=None,
                              referral_sent=None, outcome=None, outcome_sent=None,
-                             consultation=consultation, consultation_sent=sent)
+                             consultation=consultation, consultation_sent=sent,
+                             symptoms=_symptoms(consultation, common["id_seed"], require))
     staged_on = diagnosed + timedelta(days=rng.randint(0, 14))
     stage = None
     if site.tnm:

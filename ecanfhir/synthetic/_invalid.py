@@ -296,7 +296,33 @@ def _practitioner_family_only(bundle: Bundle) -> tuple[str, str]:
     return f"{_at(i)}.name[0]", _at(i)
 
 
+def _pro_item(bundle: Bundle, link_id: str) -> tuple[int, int]:
+    """The PRO QuestionnaireResponse entry and the index of its item ``link_id``."""
+    i = _index(bundle, "QuestionnaireResponse")
+    items = _res(bundle, i)["item"]
+    return i, next(k for k, item in enumerate(items) if item["linkId"] == link_id)
+
+
+def _pro_score_over_ten(bundle: Bundle) -> tuple[str, str]:
+    i, k = _pro_item(bundle, "fatigue")   # maxValue 10 in ecan-pro-symptoms
+    _res(bundle, i)["item"][k]["answer"] = [{"valueInteger": 11}]
+    return f"{_at(i)}.item[{k}].answer[0].value.ofType(integer)", _at(i)
+
+
+def _pro_required_unanswered(bundle: Bundle) -> tuple[str, str]:
+    i, k = _pro_item(bundle, "pain")      # required in ecan-pro-symptoms
+    del _res(bundle, i)["item"][k]
+    return _at(i), _at(i)
+
+
+def _pro_answer_type(bundle: Bundle) -> tuple[str, str]:
+    i, k = _pro_item(bundle, "fatigue")   # an integer item
+    _res(bundle, i)["item"][k]["answer"] = [{"valueString": "4"}]
+    return f"{_at(i)}.item[{k}].answer[0].value.ofType(string)", _at(i)
+
+
 R, T, M = "referral", "tumour-board-outcome", "telemedicine"
+_PRO = frozenset({"pro", "finished"})
 
 MUTATIONS: tuple[Mutation, ...] = (
     # Telemedicine first, so `--count 1 --invalid` shows the encounter rule.
@@ -347,5 +373,12 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("authorization-id-format", (T,), "authorisation id AEIOU", _authorisation_id,
              frozenset({"authorisation"})),
     Mutation("fixed@Bundle.type", (T,), "Bundle.type collection", _collection),
+    # Last, so the earlier telemedicine cases of a seed keep their mutation.
+    Mutation("qr-max-value", (M,), "PRO fatigue score 11 (ecan-pro-symptoms allows 0-10)",
+             _pro_score_over_ten, _PRO),
+    Mutation("qr-required", (M,), "PRO answers without the required pain score",
+             _pro_required_unanswered, _PRO),
+    Mutation("qr-answer-type", (M,), "PRO fatigue score given as text",
+             _pro_answer_type, _PRO),
 )
 """Every mutation, with the kinds of message it applies to."""
