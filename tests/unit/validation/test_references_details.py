@@ -122,3 +122,38 @@ def test_invariant_resolves_bundle_entries(reference: str, holds: bool) -> None:
     result = Validator(registry).validate(bundle)
     assert [i.expression for i in result.issues if i.rule == "res-1"] == (
         [] if holds else ["Bundle.entry[0].resource"])
+
+
+STAGE = "http://example.org/fhir/StructureDefinition/CancerStage"
+LOGICAL = {"resourceType": "StructureDefinition", "id": "CancerStage", "url": STAGE,
+           "name": "CancerStage", "status": "draft", "fhirVersion": "4.0.1", "kind": "logical",
+           "abstract": False, "type": STAGE,
+           "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Base",
+           "derivation": "specialization", "differential": {"element": [
+               {"id": "CancerStage", "path": "CancerStage", "min": 0, "max": "*"}]}}
+
+
+@pytest.mark.parametrize(("reference", "allowed"), [
+    ("CancerStage/s1", True), ("http://example.org/fhir/CancerStage/s1", True),
+    ("Patient/p1", False), ("CancerStageX/s1", False)])
+def test_logical_model_target_admits_references_by_its_last_part(reference: str,
+                                                                allowed: bool) -> None:
+    """A targetProfile that is a logical model (its type is its URL) admits a literal
+    reference whose type is the URL's last part."""
+    profile = constraint("stage-target", "Observation", element(
+        "Observation.focus", type=[{"code": "Reference", "targetProfile": [STAGE]}]))
+    registry = Registry()
+    for r in (LOGICAL, profile):
+        registry.add(r)
+    observation = {"resourceType": "Observation", "text": NARRATIVE, "status": "final",
+                   "code": {"text": "Synthetic"}, "focus": [{"reference": reference}]}
+    result = Validator(registry).validate(observation, profiles=[profile["url"]])
+    types = [i for i in result.issues if i.rule == "reference-type"]
+    if allowed:
+        assert types == []
+    else:
+        found_type = reference.split("/")[0]
+        assert [(i.severity, i.code, i.expression, i.message) for i in types] == [
+            ("error", "structure", "Observation.focus[0].reference",
+             f"the reference points to a {found_type}, which is not allowed here (allowed: "
+             f"{STAGE})")]
