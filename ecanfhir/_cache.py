@@ -38,7 +38,12 @@ def _root() -> str | None:
     if sys.platform == "win32":
         base = os.environ.get("LOCALAPPDATA")
         return os.path.join(base, "ecanfhir", "Cache") if base else None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        home = os.path.expanduser("~")
+        if home == "~":  # no home directory: no cache, rather than a "~" folder here
+            return None
+        base = os.path.join(home, ".cache")
     return os.path.join(base, "ecanfhir")
 
 

@@ -50,6 +50,14 @@ def test_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _cache.read_entry("trees-1", "name.exists()") is None
 
 
+def test_no_home_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a home directory (and no XDG_CACHE_HOME) there is no cache, not a '~' folder."""
+    monkeypatch.delenv("ECANFHIR_CACHE_DIR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(_cache.os.path, "expanduser", lambda path: path)
+    assert _cache.cache_dir() is None or _cache.sys.platform == "win32"
+
+
 def test_fhirpath_trees_come_from_the_cache(cache: Path) -> None:
     """A compiled expression takes its syntax tree from the cache when it is there (here a
     planted tree of another expression, to show it was used), and stores what it parses."""
