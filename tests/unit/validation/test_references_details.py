@@ -40,12 +40,12 @@ def collection(*resources: dict[str, Any], urls: tuple[str, ...]) -> dict[str, A
 
 
 def test_ambiguous_reference_rule_and_message() -> None:
-    """Two entries with the same type and id: a relative reference to them is ambiguous."""
+    """Two entries with the fullUrl a relative reference resolves to: it is ambiguous."""
     bundle = collection(
         patient(id="p1", managingOrganization={"reference": "Organization/org"}),
         ORG, ORG,
-        urls=("http://a.example/Patient/p1", "http://b.example/Organization/org",
-              "http://c.example/Organization/org"))
+        urls=("http://a.example/Patient/p1", "http://a.example/Organization/org",
+              "http://a.example/Organization/org"))
     assert found(validate(bundle), "Bundle.entry[0].resource.managingOrganization.reference") == (
         "error", "multiple-matches", "reference-ambiguous",
         "the reference 'Organization/org' matches 2 entries of the Bundle: it must identify one")
