@@ -67,6 +67,10 @@ def _check_value_set(run: Run, element: ElementNode, strength: str, vs_url: str,
     severity = STRENGTH_SEVERITY.get(strength)
     if severity is None:
         return
+    missing = _missing_value_set(run, vs_url, at)
+    if missing is not None:
+        yield missing
+        return
     term = run.terminology
     if isinstance(value, str):  # code, string, uri bound directly
         result = term.check_code(vs_url, system=None, code=value)
@@ -128,6 +132,21 @@ def _check_value_set(run: Run, element: ElementNode, strength: str, vs_url: str,
     yield Issue(severity, "code-invalid", at,  # type: ignore[arg-type]
                 f"{what} in the value set {_vs_label(run, vs_url)}, which is {strength}",
                 f"binding-{strength}")
+
+
+def _missing_value_set(run: Run, vs_url: str, at: str) -> Issue | None:
+    """A binding whose value set is not loaded cannot be checked (a warning, as in the HL7
+    validator); one naming a CodeSystem instead of a ValueSet is a mistake of the profile."""
+    registry = run.schema.registry
+    if registry.value_set(vs_url) is not None \
+            or registry.value_set(vs_url.split("|", 1)[0]) is not None:
+        return None
+    if registry.code_system(vs_url.split("|", 1)[0]) is not None:
+        return Issue.warning("not-found", at, f"the binding names the CodeSystem '{vs_url}' "
+                             "where a ValueSet belongs, so the code cannot be checked",
+                             "binding-value-set")
+    return Issue.warning("not-found", at, f"the value set '{vs_url}' of the binding is not "
+                         "loaded, so the code cannot be checked against it", "binding-value-set")
 
 
 def _abstract(verdict: CodeCheck) -> bool:

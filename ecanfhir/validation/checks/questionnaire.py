@@ -453,6 +453,13 @@ def _check_option(form: _Form, q_item: Mapping[str, Any], typed: tuple[str, Any]
                               f"{_listing([_show(v) for v in same])}", "qr-answer-option")
         return
     value_set = q_item.get("answerValueSet")
+    if not options and value_set is None and q_item.get("type") == "choice" \
+            and fhir_type in ("integer", "date", "time", "string"):
+        # HL7 validator: Questionnaire_QR_Item_{Int,Date,Time,String}NoOptions, a hint.
+        yield Issue.information("informational", where, f"the item '{link_id}' lists no "
+                                f"answerOption, so the {fhir_type} answer was not checked "
+                                "against one", "qr-answer-option")
+        return
     if (isinstance(value_set, str) and isinstance(value, str)
             and q_item.get("type") in ("string", "text")):
         # A string item drawing on a value set (allowed by R4 que-5): the text is a code.

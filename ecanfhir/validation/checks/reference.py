@@ -56,11 +56,13 @@ def resolve_in_bundle(scope: BundleScope, reference: str,
         ref = ref[: ref.index("/_history/")]
     hits = scope.by_full_url.get(ref, [])
     if not hits and m is not None and m.group("base") is None:
-        if full_url:
-            fm = LITERAL.match(full_url)
-            if fm and fm.group("base"):
-                hits = scope.by_full_url.get(f"{fm.group('base')}/{ref}", [])
-        if not hits:
+        fm = LITERAL.match(full_url) if full_url else None
+        if fm and fm.group("base"):
+            hits = scope.by_full_url.get(f"{fm.group('base')}/{ref}", [])
+        elif not (full_url or "").startswith(("urn:uuid:", "urn:oid:")):
+            # R4 bundle.html §2.36.4.1: Type/id is resolved against the base of the entry's
+            # RESTful fullUrl; from a urn fullUrl it has "no defined meaning" in the Bundle.
+            # Without a fullUrl, entries are matched by type and id (as the HL7 validator does).
             hits = scope.by_type_id.get((m.group("type"), m.group("id")), [])
     if version and len(hits) > 1:
         hits = [h for h in hits if _version_of(h) == version]
@@ -177,9 +179,11 @@ def _check_reference(pending: PendingReference, targets: tuple[Target, ...],
                               f"{len(hits)} entries of the Bundle: it must identify one",
                               "reference-ambiguous")
         elif target is None and entry is not None and entry.bundle is not None:
-            yield from _unresolved_in_bundle(entry.bundle, reference, at)
-    yield from _check_aggregation(pending, "contained" if reference.startswith("#")
-                                  else "bundled" if target is not None else "referenced")
+            yield from _unresolved_in_bundle(entry.bundle, reference, at,
+                                             full_url=entry.full_url)
+    if target is not None:
+        yield from _check_aggregation(pending, "contained" if reference.startswith("#")
+                                      else "bundled")
     if not isinstance(found_type, str):
         return
     if not any_type and not any(_admits(t, found_type) for t in allowed):
@@ -201,19 +205,36 @@ def _check_reference(pending: PendingReference, targets: tuple[Target, ...],
 def _check_aggregation(pending: PendingReference, mode: str) -> Iterator[Issue]:
     """ElementDefinition.type.aggregation (R4 §2.27, codesystem-resource-aggregation-mode):
     how the target may be held. ``referenced`` admits a target outside the resource, in the
-    same Bundle or elsewhere; ``bundled`` one in the Bundle; ``contained`` one contained."""
+    same Bundle or elsewhere; ``bundled`` one in the Bundle; ``contained`` one contained.
+
+    Only a target found here is judged, as in the HL7 validator: a resource validated on its
+    own (a message's entry checked alone, say) may point to one held in its Bundle."""
     modes = pending.type_ref.aggregation
     if not modes or mode in modes or (mode == "bundled" and "referenced" in modes):
         return
-    held = {"contained": "a contained resource", "bundled": "an entry of the Bundle",
-            "referenced": "a resource outside this one"}[mode]
+    held = {"contained": "a contained resource", "bundled": "an entry of the Bundle"}[mode]
     yield Issue.error("structure", pending.path, f"the reference '{pending.reference}' points "
                       f"to {held}, which the aggregation mode(s) of this element do not allow "
                       f"({', '.join(modes)})", "reference-aggregation")
 
 
-def _unresolved_in_bundle(scope: BundleScope, reference: str, at: str) -> Iterator[Issue]:
+def _unresolved_in_bundle(scope: BundleScope, reference: str, at: str, *,
+                          full_url: str | None) -> Iterator[Issue]:
     bundle_type = scope.bundle.get("type")
+    m = LITERAL.match(reference.split("#", 1)[0])
+    alike = scope.by_type_id.get((m.group("type"), m.group("id")), []) \
+        if m is not None and m.group("base") is None else []
+    if alike:
+        # The HL7 validator: an entry of that type and id whose fullUrl the Bundle's rules do
+        # not lead to is no match; a document or message must hold what it refers to.
+        message = (f"the reference '{reference}' does not resolve by the Bundle's rules from "
+                   f"the fullUrl '{full_url}' (R4 bundle.html §2.36.4.1), although an entry "
+                   "has that type and id: refer to that entry by its fullUrl")
+        if bundle_type in ("document", "message"):
+            yield Issue.error("not-found", at, message, "reference-bundle")
+        else:
+            yield Issue.warning("not-found", at, message, "reference-bundle")
+        return
     if reference.startswith(("urn:uuid:", "urn:oid:")):
         # A urn can only be resolved inside the Bundle that uses it (R4 §3.3.1.4.2).
         yield Issue.error("not-found", at, f"the reference '{reference}' does not resolve to any "

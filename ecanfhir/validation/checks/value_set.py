@@ -102,7 +102,7 @@ def check_value_set(run: Run, vs: Mapping[str, Any], at: str) -> Iterator[Issue]
 
 def _include(run: Run, vs: Mapping[str, Any], include: Mapping[str, Any],
              at: str) -> Iterator[Issue]:
-    yield from _imports(run, include, at)
+    yield from _imports(run, include, at, own=_str(vs, "url"))
     system, version = _str(include, "system"), _str(include, "version")
     concepts = _items(include.get("concept"))
     filters = _items(include.get("filter"))
@@ -128,12 +128,37 @@ def _include(run: Run, vs: Mapping[str, Any], include: Mapping[str, Any],
         yield from _filter(run, system, code_system, flt, f"{at}.filter[{j}]")
 
 
-def _imports(run: Run, include: Mapping[str, Any], at: str) -> Iterator[Issue]:
+def _imports_itself(run: Run, url: str, own: str | None) -> bool:
+    """Whether the value set ``url``, through its own imports, comes back to ``own``."""
+    if own is None:
+        return False
+    seen, todo = set(), [url]
+    while todo:
+        current = todo.pop().split("|", 1)[0]
+        if current == own:
+            return True
+        if current in seen:
+            continue
+        seen.add(current)
+        compose = (run.schema.registry.value_set(current) or {}).get("compose")
+        for part in ("include", "exclude"):
+            for _, include in _items(compose.get(part) if isinstance(compose, Mapping) else None):
+                todo.extend(_strings(include.get("valueSet")))
+    return False
+
+
+def _imports(run: Run, include: Mapping[str, Any], at: str, *,
+             own: str | None = None) -> Iterator[Issue]:
     imports = include.get("valueSet")
     urls = [(j, v) for j, v in enumerate(imports) if isinstance(v, str)] \
         if isinstance(imports, list) else []
     registry = run.schema.registry
     for j, url in urls:
+        if _imports_itself(run, url, own):
+            yield Issue.error("business-rule", f"{at}.valueSet[{j}]", f"importing '{url}' "
+                              "leads back to this value set: its definition is circular",
+                              "valueset-import")
+            continue
         if registry.value_set(url) is not None:
             continue
         other = registry.get(url)

@@ -166,3 +166,19 @@ def test_maximum_is_ignored_on_required_bindings() -> None:
     sd = profile("method-req-max", "Observation.method", "required", maximum=WIDER)
     result = check(sd, observation(sd["url"], method={"coding": [coding("guesswork")]}))
     assert [i.rule for i in bound(result, "Observation.method")] == ["binding-required"]
+
+
+# -- a value set that is not loaded ------------------------------------------------------------
+@pytest.mark.parametrize(("value_set", "fragment"), [
+    ("http://example.org/fhir/ValueSet/not-loaded", "is not loaded"),
+    (SYSTEM, "names the CodeSystem"),
+])
+def test_binding_to_a_value_set_that_is_not_here(value_set: str, fragment: str) -> None:
+    """A required binding whose value set is not loaded, or is a CodeSystem's URL: a warning
+    at the element (the code cannot be checked), not an error."""
+    sd = profile("method-missing", "Observation.method", "required")
+    sd["differential"]["element"][0]["binding"]["valueSet"] = value_set
+    result = check(sd, observation(sd["url"], method={"coding": [coding("palpation")]}))
+    issue = assert_issue(result, "Observation.method", severity="warning", code="not-found",
+                         fragment=fragment)
+    assert issue.rule == "binding-value-set" and result.ok

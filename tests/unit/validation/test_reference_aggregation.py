@@ -54,12 +54,13 @@ def aggregation(result: ValidationResult) -> list[tuple[str, str]]:
 
 
 def test_contained_only_subject() -> None:
-    """Aggregation 'contained': a contained target passes, a remote one is an error at the
-    reference."""
+    """Aggregation 'contained': a contained target passes, a Bundle entry is an error at the
+    reference; a target not found here (validated alone) is not judged."""
     assert aggregation(validator("contained").validate(contained())) == []
-    result = validator("contained").validate(observation("Patient/p1"))
-    assert_issue(result, "Observation.subject.reference", severity="error", code="structure",
-                 fragment="a resource outside this one")
+    result = validator("contained").validate(bundled(observation("Patient/p1")))
+    assert_issue(result, "Bundle.entry[0].resource.subject.reference", severity="error",
+                 code="structure", fragment="an entry of the Bundle")
+    assert aggregation(validator("contained").validate(observation("Patient/p1"))) == []
 
 
 def test_referenced_admits_bundled_and_remote_but_not_contained() -> None:
