@@ -22,7 +22,9 @@ a binding whose valueSet is another kind of resource             both          e
                                                                                type check)
 a binding without valueSet                                       snapshot      warning
 a binding on several bindable types                              both          information
-a non-root element without type or contentReference              snapshot      error
+a type that is not a FHIR type                                   both          error
+a non-root element without type or contentReference, or whose   snapshot      error
+contentReference names no element of the snapshot
 fixed / pattern / defaultValue of a type the element does not    snapshot      error
 have
 fixed / pattern on a repeating element                           snapshot      information
@@ -70,6 +72,7 @@ def check_element_types(sd: Mapping[str, Any], at: str, *,
                                            has_snapshot="snapshot" in sd)
             if snapshot and "." in str(element.get("id") or path):
                 yield from _check_values(element, path, where, registry)
+                yield from _check_content_reference(element, elements, where)
 
 
 # -- type.profile and type.targetProfile -------------------------------------------------
@@ -78,6 +81,10 @@ def _check_type_profiles(element: Mapping[str, Any], path: str, at: str,
     for t, type_ref in enumerate(_dicts(element.get("type"))):
         code = _type_code(type_ref)
         if code is None:
+            continue
+        if ":" not in code and registry.type_definition(code) is None:
+            yield Issue.error("not-found", f"{at}.type[{t}]", f"the type '{code}' of {path} is "
+                              "not a FHIR R4 type", "sd-type-profile")
             continue
         for name in ("profile", "targetProfile"):
             for p, url in enumerate(_strings(type_ref.get(name))):
@@ -207,6 +214,19 @@ def _check_values(element: Mapping[str, Any], path: str, at: str,
             yield Issue.warning("business-rule", where, f"a fixed {value_type} also forbids "
                                 "every property it does not have; a pattern is usually meant",
                                 "sd-element-value")
+
+
+def _check_content_reference(element: Mapping[str, Any], elements: Any,
+                             at: str) -> Iterator[Issue]:
+    """A local contentReference (``#id``) names an element of the same snapshot."""
+    reference = element.get("contentReference")
+    if not isinstance(reference, str) or not reference.startswith("#"):
+        return
+    target = reference[1:]
+    if not any(isinstance(e, Mapping) and target in (e.get("id"), e.get("path"))
+               for e in elements):
+        yield Issue.error("not-found", f"{at}.contentReference", f"the contentReference "
+                          f"'{reference}' names no element of this snapshot", "sd-element-value")
 
 
 # -- must-support ------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ def check_structure_definition(sd: Mapping[str, Any], at: str, *,
     ...     profile, "StructureDefinition", registry=Registry())]
     [('structure', 'StructureDefinition.differential.element[0]')]
     """
-    yield from _check_context(sd, at)
+    yield from _check_context(sd, at, registry)
     yield from _check_context_elements(sd, at, registry)
     yield from _check_inherited_obligations(sd, at, registry)
     yield from check_element_types(sd, at, registry=registry)
@@ -115,6 +115,7 @@ def check_structure_definition(sd: Mapping[str, Any], at: str, *,
         yield from _check_root_slicing(element, element_at, root=root)
         yield from _check_fixed(element, element_at, base_by_id, base_url=base_url)
         yield from _check_slicing_against_base(element, element_at, base_by_id)
+        yield from _check_is_summary(element, element_at, base_by_id)
     yield from _check_order(differential, at, base_snapshot)
     yield from check_slicing_definitions(differential, own_snapshot, at,
                                          base_snapshot=base_snapshot, registry=registry)
@@ -148,7 +149,7 @@ def _check_inherited_obligations(sd: Mapping[str, Any], at: str,
                               f"'{sd.get('baseDefinition')}'", "sd-obligations")
 
 
-def _check_context(sd: Mapping[str, Any], at: str) -> Iterator[Issue]:
+def _check_context(sd: Mapping[str, Any], at: str, registry: Registry) -> Iterator[Issue]:
     if sd.get("type") != "Extension":
         # Only extensions have a context (R4 sdf-5 says an extension needs one; the HL7
         # validator also forbids it elsewhere).
@@ -164,6 +165,12 @@ def _check_context(sd: Mapping[str, Any], at: str) -> Iterator[Issue]:
             yield from fhirpath_problems(invariant, f"{at}.contextInvariant[{i}]",
                                          what="the context invariant")
     for i, context in enumerate(_dicts(sd.get("context"))):
+        expression = context.get("expression")
+        if context.get("type") == "fhirpath" and isinstance(expression, str) \
+                and _element_exists(expression, registry) is True:
+            yield Issue.warning("business-rule", f"{at}.context[{i}]", f"the context "
+                                f"'{expression}' is an element: its type should be 'element', "
+                                "not 'fhirpath'", "sd-context")
         if context.get("type") == "element" and context.get("expression") == "Element":
             yield Issue.warning("business-rule", f"{at}.context[{i}]", "the extension may be "
                                 "used on any element (context 'Element'): make sure that is "
@@ -307,6 +314,18 @@ def _check_slicing_against_base(element: Mapping[str, Any], at: str,
             yield Issue.error("business-rule", at, f"the base closes the slicing of "
                               f"{element_id[:-len(slice_name) - 1]}, so the slice "
                               f"'{slice_name}' cannot be added", "sd-slicing")
+
+
+def _check_is_summary(element: Mapping[str, Any], at: str,
+                      base_by_id: Mapping[str, Mapping[str, Any]]) -> Iterator[Issue]:
+    """isSummary belongs to the base resource's definition: a profile cannot change it (HL7
+    ProfileUtilities: "Base isSummary = ..., derived isSummary = ...")."""
+    mine = element.get("isSummary")
+    base = _base_element(element, base_by_id)
+    theirs = base.get("isSummary", False) if base is not None else None
+    if isinstance(mine, bool) and isinstance(theirs, bool) and mine != theirs:
+        yield Issue.error("business-rule", f"{at}.isSummary", f"a profile cannot change "
+                          f"isSummary (the base says {theirs}, this profile {mine})", "sd-base")
 
 
 def _discriminators(slicing: Mapping[str, Any]) -> list[tuple[Any, Any]]:

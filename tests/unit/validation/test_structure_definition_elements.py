@@ -315,3 +315,46 @@ def test_legal_differential_paths_pass() -> None:
     """Choice names, dashes and underscores are fine."""
     sd = profile("goodpath", [{"path": "Observation"}, {"path": "Observation.value[x]"}])
     assert [i for i in check(sd).issues if i.rule == "sd-element"] == []
+
+
+def test_unknown_type_code() -> None:
+    """A type code that is no FHIR R4 type (a typo) is an error."""
+    sd = profile("badtype", [{"path": "Observation"},
+                             {"path": "Observation.value[x]", "type": [{"code": "Quantty"}]}])
+    assert ("error", "not-found", f"{DIFF}[1].type[0]") in rule_issues(
+        check(sd), "sd-type-profile")
+
+
+def test_content_reference_names_an_element() -> None:
+    """A local contentReference points at an element id of the same snapshot."""
+    sd = with_snapshot([snap_element("Basic.code", ["CodeableConcept"]),
+                        {"id": "Basic.author", "path": "Basic.author", "min": 0, "max": "1",
+                         "contentReference": "#Basic.nowhere"}])
+    assert rule_issues(check(sd), "sd-element-value") == [
+        ("error", "not-found", f"{SNAP}[2].contentReference")]
+
+
+def test_is_summary_cannot_change() -> None:
+    """isSummary is the base's: restating it is fine, changing it an error."""
+    sd = profile("summary", [{"path": "Observation"},
+                             {"path": "Observation.code", "isSummary": False},
+                             {"path": "Observation.subject", "isSummary": True}])
+    assert rule_issues(check(sd), "sd-base") == [
+        ("error", "business-rule", f"{DIFF}[1].isSummary")]
+
+
+def test_element_context_given_as_fhirpath_is_warned() -> None:
+    """A fhirpath context that is just an element path should be an element context."""
+    ext = extension("fpctx", {"path": "Extension.value[x]", "type": [{"code": "string"}]})
+    ext["context"] = [{"type": "fhirpath", "expression": "Patient.contact"},
+                      {"type": "fhirpath", "expression": "Patient.name.where(use = 'official')"}]
+    assert [(i.severity, i.expression) for i in check(ext).issues if i.rule == "sd-context"] \
+        == [("warning", "StructureDefinition.context[0]")]
+
+
+def test_type_without_code() -> None:
+    """A type names its code (ElementDefinition.type.code is 1..1)."""
+    sd = profile("nocode", [{"path": "Observation"}, {"path": "Observation.value[x]", "type": [
+        {"profile": [CORE + "SimpleQuantity"]}]}])
+    assert rule_issues(check(sd), "cardinality-min") == [
+        ("error", "required", f"{DIFF}[1].type[0].code")]
