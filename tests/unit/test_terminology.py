@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -192,13 +191,10 @@ def test_expand_every_core_value_set() -> None:
     registry = Registry()
     tx = Terminology(registry)
     urls = [e.url for e in registry.core.entries.values() if e.resource_type == "ValueSet"]
-    start = time.perf_counter()
     results = [tx.expand(url) for url in urls]
-    elapsed = time.perf_counter() - start
     assert len(urls) > 1300
     assert all(r is None or isinstance(r, Expansion) for r in results)
     assert sum(r is not None for r in results) > 1100
-    assert elapsed < 30
 
 
 def test_expansion_is_cached(core: Terminology) -> None:
@@ -206,13 +202,19 @@ def test_expansion_is_cached(core: Terminology) -> None:
     assert core.expand(GENDER_VS) is core.expand(GENDER_VS)
 
 
-def test_check_code_is_a_lookup_once_expanded(core: Terminology) -> None:
-    """After the first expansion, checks cost microseconds (10,000 well under a second)."""
-    core.check_code(ENCOUNTER_VS, system=ACT_CODE, code="AMB")
-    start = time.perf_counter()
-    for _ in range(10_000):
-        core.check_code(ENCOUNTER_VS, system=ACT_CODE, code="AMB")
-    assert time.perf_counter() - start < 1.0
+def test_check_code_is_a_lookup_once_expanded(core: Terminology,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the first check, the value set is neither read nor evaluated again: a check is a
+    dictionary lookup (work counted, not timed)."""
+    first = core.check_code(ENCOUNTER_VS, system=ACT_CODE, code="AMB")
+
+    def not_again(*_args: object) -> object:
+        raise AssertionError("the value set was evaluated again")
+
+    monkeypatch.setattr(core, "_evaluate", not_again)
+    monkeypatch.setattr(core.registry, "value_set", not_again)
+    for _ in range(3):
+        assert core.check_code(ENCOUNTER_VS, system=ACT_CODE, code="AMB") == first
 
 
 # -- hand-written compose rules ----------------------------------------------------------------

@@ -4,7 +4,6 @@ in little memory, from the reader and from the validator alike."""
 
 from __future__ import annotations
 
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -27,12 +26,11 @@ def external_entity(url: str) -> str:
 
 
 def test_billion_laughs_is_refused_fast_and_small() -> None:
-    """Expanded, &lol9; would be 3 GB of text; it is refused at its declaration."""
+    """Expanded, &lol9; would be 3 GB of text; it is refused at its declaration (memory is
+    what shows it: nothing of the expansion is ever built)."""
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         resource, issues = parse_xml(BILLION_LAUGHS)
-        elapsed = time.perf_counter() - started
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -40,7 +38,7 @@ def test_billion_laughs_is_refused_fast_and_small() -> None:
     assert (issues[0].severity, issues[0].code, issues[0].rule) == ("fatal", "security",
                                                                    "xml-unsafe")
     assert "line 2" in issues[0].message
-    assert elapsed < 1.0 and peak < 5_000_000
+    assert peak < 5_000_000
 
 
 @pytest.mark.parametrize("scheme", ["file", "http"])
