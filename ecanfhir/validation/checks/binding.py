@@ -80,6 +80,7 @@ def _check_value_set(run: Run, element: ElementNode, strength: str, vs_url: str,
             yield Issue(severity, "code-invalid", at,  # type: ignore[arg-type]
                         f"the value '{value}' is not in the value set {_vs_label(run, vs_url)}, "
                         f"which is {strength}", f"binding-{strength}")
+        yield from _system_status(run, vs_url, [result], at)
         return
     codings = _codings(type_code, value)
     if type_code == "Quantity":
@@ -102,6 +103,7 @@ def _check_value_set(run: Run, element: ElementNode, strength: str, vs_url: str,
         system = coding.get("system") if isinstance(coding.get("system"), str) else None
         verdicts.append((coding, term.check_code(vs_url, system=system, code=coding["code"])))
     if any(v.outcome == "member" and not _abstract(v) for _, v in verdicts):
+        yield from _system_status(run, vs_url, [v for _, v in verdicts], at)
         return
     abstract = [c for c, v in verdicts if _abstract(v)]
     if abstract:
@@ -132,6 +134,49 @@ def _check_value_set(run: Run, element: ElementNode, strength: str, vs_url: str,
     yield Issue(severity, "code-invalid", at,  # type: ignore[arg-type]
                 f"{what} in the value set {_vs_label(run, vs_url)}, which is {strength}",
                 f"binding-{strength}")
+
+
+_STANDARDS_STATUS = "http://hl7.org/fhir/StructureDefinition/structuredefinition-standards-status"
+
+
+def _status(resource: Mapping[str, Any]) -> tuple[str | None, str | None, bool]:
+    """(status, standards status, experimental) of a canonical resource."""
+    standards = next((e.get("valueCode") for e in resource.get("extension", ()) or ()
+                      if isinstance(e, Mapping) and e.get("url") == _STANDARDS_STATUS), None)
+    status = resource.get("status")
+    return (status if isinstance(status, str) else None,
+            standards if isinstance(standards, str) else None,
+            resource.get("experimental") is True)
+
+
+def _system_status(run: Run, vs_url: str, verdicts: list[CodeCheck],
+                   at: str) -> Iterator[Issue]:
+    """What the HL7 validator notes of a code system a value set drew a code from: deprecated,
+    withdrawn or retired, or experimental or draft where the value set is not (information)."""
+    registry = run.schema.registry
+    source = registry.value_set(vs_url) or {}
+    for system in dict.fromkeys(v.concept.system for v in verdicts
+                                if v.outcome == "member" and v.concept is not None):
+        cs = registry.code_system(system)
+        if cs is None:
+            continue
+        status, standards, experimental = _status(cs)
+        s_status, s_standards, s_experimental = _status(source)
+        if standards in ("deprecated", "withdrawn"):
+            state = standards
+        elif status == "retired":
+            state = "retired"
+        elif experimental and not s_experimental:
+            state = "experimental"
+        elif "draft" in (status, standards) and "draft" not in (s_status, s_standards):
+            state = "draft"
+        else:
+            continue
+        version = cs.get("version")
+        shown = f"{system}|{version}" if isinstance(version, str) else system
+        yield Issue.information("expired", at, f"Reference to {state} item {shown} (the code "
+                                f"system of the code, in the value set '{vs_url}')",
+                                "code-system-status")
 
 
 def _missing_value_set(run: Run, vs_url: str, at: str) -> Issue | None:

@@ -116,3 +116,38 @@ def test_display_differing_in_whitespace_or_case() -> None:
     wrong = assert_issue(check("US", display="Sonography"), DISPLAY, severity="warning",
                          code="invalid", fragment="Wrong display")
     assert "whitespace" not in wrong.message
+
+
+STANDARDS = "http://hl7.org/fhir/StructureDefinition/structuredefinition-standards-status"
+
+
+@pytest.mark.parametrize(("system_changes", "value_set_changes", "state"), [
+    ({"status": "retired"}, {}, "retired"),
+    ({"extension": [{"url": STANDARDS, "valueCode": "deprecated"}]}, {}, "deprecated"),
+    ({"extension": [{"url": STANDARDS, "valueCode": "withdrawn"}]}, {}, "withdrawn"),
+    ({"experimental": True}, {"status": "active"}, "experimental"),
+    ({"status": "draft"}, {"status": "active"}, "draft"),
+    ({"status": "draft"}, {"status": "draft"}, None),
+    ({"experimental": True}, {"experimental": True}, None),
+])
+def test_status_of_the_code_system_behind_a_binding(system_changes: dict[str, Any],
+                                                    value_set_changes: dict[str, Any],
+                                                    state: str | None) -> None:
+    """A code found through a binding, in a code system that is deprecated, withdrawn or
+    retired, or experimental or draft where the value set is not: information at the element
+    (the HL7 validator's "Reference to ... item"); a draft system in a draft value set: none."""
+    registry = Registry()
+    for item in ({**METHODS, "status": "active", **system_changes},
+                 {**ALL_METHODS, **value_set_changes}, profile("required")):
+        registry.add(item)
+    result = Validator(registry).validate({
+        "resourceType": "Observation", "text": NARRATIVE, "status": "final",
+        "meta": {"profile": [PROFILE]}, "code": {"text": "Synthetic examination"},
+        "method": {"coding": [{"system": SYSTEM, "code": "PALP"}]}})
+    found = [i for i in at(result, "Observation.method") if i.rule == "code-system-status"]
+    if state is None:
+        assert found == []
+        return
+    issue = assert_issue(result, "Observation.method", severity="information", code="expired",
+                         fragment=f"Reference to {state} item {SYSTEM}")
+    assert issue.rule == "code-system-status" and result.ok
