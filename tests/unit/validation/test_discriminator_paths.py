@@ -109,3 +109,17 @@ def test_path_into_an_element_without_type() -> None:
     assert path_issues(check(good)) == []
     bad = sliced("colour", "Questionnaire.item.item", type_="Questionnaire")
     assert path_issues(check(bad)) == [("error", "invalid", f"{DIFF}[2]")]
+
+
+@pytest.mark.parametrize("path, sliced_path, type_, fragment", [
+    ("resolve()", "Questionnaire.item.item", "Questionnaire", "has no type"),
+    ("ofType(string)", "Questionnaire.item.item", "Questionnaire", "has no type"),
+    ("value.resolve()", "Observation.component", "Observation", "several types"),
+])
+def test_functions_on_elements_without_one_type(path: str, sliced_path: str, type_: str,
+                                                fragment: str) -> None:
+    """resolve() and ofType() need the element to have exactly one type."""
+    result = check(sliced(path, sliced_path, type_=type_))
+    assert path_issues(result) == [("error", "invalid", f"{DIFF}[2]")]
+    assert fragment in next(i.message for i in result.issues
+                            if i.rule == "sd-discriminator-path")

@@ -11,7 +11,7 @@ import pytest
 from _assertions import assert_issue
 from test_structure_definition import CORE, DIFF, EX, check, extension, profile
 
-from ecanfhir import ValidationResult
+from ecanfhir import Registry, ValidationResult, Validator
 
 SNAP = "StructureDefinition.snapshot.element"
 
@@ -358,3 +358,22 @@ def test_type_without_code() -> None:
         {"profile": [CORE + "SimpleQuantity"]}]}])
     assert rule_issues(check(sd), "cardinality-min") == [
         ("error", "required", f"{DIFF}[1].type[0].code")]
+
+
+def test_fixed_codeable_concept_with_user_selected() -> None:
+    """A fixed CodeableConcept whose coding says userSelected: a coding without it differs."""
+    coding = {"system": "http://terminology.hl7.org/CodeSystem/v3-MaritalStatus", "code": "M",
+              "userSelected": True}
+    fixed = profile("fixedcc", [{"path": "Patient"}, {
+        "path": "Patient.maritalStatus", "fixedCodeableConcept": {"coding": [coding]}}],
+        type_="Patient")
+    registry = Registry()
+    registry.add(fixed)
+    patient = {"resourceType": "Patient", "text": fixed["text"],
+               "meta": {"profile": [fixed["url"]]}}
+    validator = Validator(registry)
+    assert validator.validate({**patient, "maritalStatus": {"coding": [coding]}}).errors == ()
+    without = {k: v for k, v in coding.items() if k != "userSelected"}
+    result = validator.validate({**patient, "maritalStatus": {"coding": [without]}})
+    assert [(i.code, i.expression, i.rule) for i in result.errors] == [
+        ("value", "Patient.maritalStatus", "fixed")]
