@@ -3,7 +3,8 @@
 Resolution follows R4 §3.3.1.4.2 (http://hl7.org/fhir/R4/bundle.html#references): an
 absolute reference (``http…``, ``urn:uuid:``, ``urn:oid:``) matches an entry's ``fullUrl``; a
 relative ``Type/id`` is made absolute against the base of the referring entry's RESTful
-fullUrl, or else matched by type and id; ``#id`` points into the container's ``contained``
+fullUrl, means nothing in the Bundle from a ``urn:`` fullUrl, and is matched by type and id
+when the entry has no fullUrl; ``#id`` points into the container's ``contained``
 (R4 §2.36.0.3 "References to contained resources"), and ``#`` to the container itself.
 """
 
