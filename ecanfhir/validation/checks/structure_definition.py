@@ -116,6 +116,7 @@ def check_structure_definition(sd: Mapping[str, Any], at: str, *,
         yield from _check_fixed(element, element_at, base_by_id, base_url=base_url)
         yield from _check_slicing_against_base(element, element_at, base_by_id)
         yield from _check_is_summary(element, element_at, base_by_id)
+        yield from _check_target_profiles(element, element_at, base_by_id, registry)
     yield from _check_order(differential, at, base_snapshot)
     yield from check_slicing_definitions(differential, own_snapshot, at,
                                          base_snapshot=base_snapshot, registry=registry)
@@ -326,6 +327,45 @@ def _check_is_summary(element: Mapping[str, Any], at: str,
     if isinstance(mine, bool) and isinstance(theirs, bool) and mine != theirs:
         yield Issue.error("business-rule", f"{at}.isSummary", f"a profile cannot change "
                           f"isSummary (the base says {theirs}, this profile {mine})", "sd-base")
+
+
+def _check_target_profiles(element: Mapping[str, Any], at: str,
+                           base_by_id: Mapping[str, Mapping[str, Any]],
+                           registry: Registry) -> Iterator[Issue]:
+    """A Reference's targetProfile narrows the base's: each is one of the base's targets or a
+    profile derived from one (a target that is not loaded, or whose ancestry is not, is not
+    judged)."""
+    base = _base_element(element, base_by_id)
+    allowed = {url.split("|", 1)[0] for t in _dicts(base.get("type") if base else None)
+               if t.get("code") == "Reference" for url in t.get("targetProfile") or ()
+               if isinstance(url, str)}
+    if not allowed or _CORE + "Resource" in allowed:
+        return
+    for t, type_ref in enumerate(_dicts(element.get("type"))):
+        targets = type_ref.get("targetProfile") if type_ref.get("code") == "Reference" else None
+        for p, url in enumerate(targets if isinstance(targets, list) else []):
+            if isinstance(url, str) and _derives_from(url, allowed, registry) is False:
+                yield Issue.error("business-rule", f"{at}.type[{t}].targetProfile[{p}]",
+                                  f"the target profile {url} is not a constraint on the base's "
+                                  f"targets ({', '.join(sorted(allowed))})", "sd-base")
+
+
+def _derives_from(url: str, allowed: set[str], registry: Registry) -> bool | None:
+    """Whether the profile ``url`` is one of ``allowed`` or derives from one (None: unknown)."""
+    seen: set[str] = set()
+    current = url.split("|", 1)[0]
+    while current not in seen:
+        if current in allowed:
+            return True
+        seen.add(current)
+        definition = registry.structure_definition(current)
+        if definition is None:
+            return None
+        base = definition.get("baseDefinition")
+        if not isinstance(base, str) or definition.get("derivation") == "specialization":
+            return False
+        current = base.split("|", 1)[0]
+    return False
 
 
 def _discriminators(slicing: Mapping[str, Any]) -> list[tuple[Any, Any]]:

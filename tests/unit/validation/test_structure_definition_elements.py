@@ -377,3 +377,16 @@ def test_fixed_codeable_concept_with_user_selected() -> None:
     result = validator.validate({**patient, "maritalStatus": {"coding": [without]}})
     assert [(i.code, i.expression, i.rule) for i in result.errors] == [
         ("value", "Patient.maritalStatus", "fixed")]
+
+
+@pytest.mark.parametrize("target, bad", [
+    (CORE + "Practitioner", True), (CORE + "Patient", False), (EX + "my-patient", False)])
+def test_target_profile_narrows_the_base(target: str, bad: bool) -> None:
+    """Observation.subject targets Patient, Group, Device or Location: a Practitioner profile
+    is not a constraint on those; Patient or a profile derived from it is."""
+    my_patient = profile("my-patient", [{"path": "Patient"}], type_="Patient")
+    sd = profile("subjects", [{"path": "Observation"}, {
+        "path": "Observation.subject", "type": [{"code": "Reference", "targetProfile": [target]}]}])
+    found = [(i.severity, i.expression) for i in check(sd, my_patient).issues
+             if i.rule == "sd-base"]
+    assert found == ([("error", f"{DIFF}[1].type[0].targetProfile[0]")] if bad else [])
