@@ -505,21 +505,32 @@ class Terminology:
 
     def check_display(self, system: str, code: str, display: str) -> str | None:
         """A message when ``display`` is not what the code system says; None if OK or unknown."""
+        known = self._displays(system, code)
+        if known is None or _normalised(display) in {_normalised(d) for d in known[1]}:
+            return None
+        return (f"Wrong display '{display}' for the code '{code}' in {_label(known[0])}: "
+                f"the code system's display is {known[2]}")
+
+    def check_display_whitespace(self, system: str, code: str, display: str) -> str | None:
+        """A message when ``display`` is one of the code system's displays (ignoring case)
+        only once its whitespace is normalised: the HL7 validator's Display_Name_WS_* warning.
+        :meth:`check_display` accepts such a display."""
+        known = self._displays(system, code)
+        if known is None or display.casefold() in {d.casefold() for d in known[1]} \
+                or _normalised(display) not in {_normalised(d) for d in known[1]}:
+            return None
+        return (f"Wrong whitespace in the display '{display}' for the code '{code}' in "
+                f"{_label(known[0])}: the code system's display is {known[2]}")
+
+    def _displays(self, system: str, code: str) -> tuple[str, tuple[str, ...], str] | None:
+        """(code system url, valid displays, those displays quoted) of a code, if known."""
         cs = self._code_system(system, None)
         key = cs.key(code) if cs is not None else code
         concept = cs.concepts.get(key) if cs is not None else None
         if cs is None or concept is None or concept.display is None:
             return None
         valid = (concept.display, *cs.designations[key])
-        if display.casefold() in {d.casefold() for d in valid}:
-            return None
-        shown = " or ".join(f"'{d}'" for d in dict.fromkeys(valid))
-        if _normalised(display) in {_normalised(d) for d in valid}:
-            # Only the whitespace differs: the HL7 validator's Display_Name_WS_* warning.
-            return (f"Wrong whitespace in the display '{display}' for the code '{code}' in "
-                    f"{_label(cs.url)}: the code system's display is {shown}")
-        return (f"Wrong display '{display}' for the code '{code}' in {_label(cs.url)}: "
-                f"the code system's display is {shown}")
+        return cs.url, valid, " or ".join(f"'{d}'" for d in dict.fromkeys(valid))
 
     def validate_system_code(self, system: str, code: str) -> str | None:
         """A message when a complete, loaded code system lacks ``code``; None otherwise."""
@@ -528,6 +539,15 @@ class Terminology:
             return None
         version = f" version '{cs.version}'" if cs.version else ""
         return f"Unknown code '{code}' in the CodeSystem '{cs.url}'{version}"
+
+    def missing_from_fragment(self, system: str, code: str) -> str | None:
+        """A message when a loaded code system that is only a fragment (``content =
+        fragment``) lacks ``code``: the code may be in another fragment, so it is a warning."""
+        cs = self._code_system(system, None)
+        if cs is None or cs.content != "fragment" or cs.key(code) in cs.concepts:
+            return None
+        return (f"Unknown code '{code}' in the CodeSystem '{cs.url}': the code system is only "
+                "a fragment (content = fragment), so the code may be valid in another fragment")
 
     # -- checks ----------------------------------------------------------------------------
     def _member(self, hit: Concept, display: str | None) -> CodeCheck:

@@ -252,10 +252,14 @@ def check_coding_system(run: Run, type_code: str, value: Any, at: str) -> Iterat
             yield from _concept_status(run, system, code, f"{where}.code")
             display = coding.get("display")
             if run.options.check_display and isinstance(display, str):
-                problem = term.check_display(system, code, display)
+                problem = term.check_display(system, code, display) \
+                    or term.check_display_whitespace(system, code, display)
                 if problem:
                     yield Issue.warning("invalid", f"{where}.display", problem, "display")
         else:
+            fragment = term.missing_from_fragment(system, code)
+            if fragment:
+                yield Issue.warning("code-invalid", f"{where}.code", fragment, "code-unknown")
             syntax = check_code_syntax(system, code)
             if syntax is not None:
                 yield Issue.error("code-invalid", f"{where}.code", syntax, "code-syntax")

@@ -151,3 +151,46 @@ def test_status_of_the_code_system_behind_a_binding(system_changes: dict[str, An
     issue = assert_issue(result, "Observation.method", severity="information", code="expired",
                          fragment=f"Reference to {state} item {SYSTEM}")
     assert issue.rule == "code-system-status" and result.ok
+
+
+def test_unknown_code_in_a_versioned_or_fragment_code_system() -> None:
+    """A code a complete, versioned code system lacks is an error naming the version; one a
+    fragment lacks is only a warning (another fragment may hold it)."""
+    registry = Registry()
+    registry.add({**METHODS, "version": "1.0.0"})
+    registry.add({**METHODS, "url": SYSTEM + "-part", "content": "fragment"})
+    validator = Validator(registry)
+
+    def method(system: str) -> ValidationResult:
+        return validator.validate({
+            "resourceType": "Observation", "text": NARRATIVE, "status": "final",
+            "code": {"text": "Synthetic examination"},
+            "method": {"coding": [{"system": system, "code": "SMELL"}]}})
+
+    issue = assert_issue(method(SYSTEM), CODE, severity="error", code="code-invalid",
+                         fragment="version '1.0.0'")
+    assert issue.rule == "code-unknown"
+    part = assert_issue(method(SYSTEM + "-part"), CODE, severity="warning", code="code-invalid",
+                        fragment="only a fragment")
+    assert part.rule == "code-unknown"
+    known = validator.validate({
+        "resourceType": "Observation", "text": NARRATIVE, "status": "final",
+        "code": {"text": "Synthetic examination"},
+        "method": {"coding": [{"system": SYSTEM + "-part", "code": "PALP"}]}})
+    assert at(known, CODE) == []
+
+
+def test_none_of_several_codings_in_a_required_value_set() -> None:
+    """Two codings, neither in the required value set: one error at the element naming both."""
+    registry = Registry()
+    for item in (METHODS, {**ALL_METHODS, "compose": {"include": [
+            {"system": SYSTEM, "concept": [{"code": "PALP"}]}]}}, profile("required")):
+        registry.add(item)
+    result = Validator(registry).validate({
+        "resourceType": "Observation", "text": NARRATIVE, "status": "final",
+        "meta": {"profile": [PROFILE]}, "code": {"text": "Synthetic examination"},
+        "method": {"coding": [{"system": SYSTEM, "code": "US"},
+                              {"system": SYSTEM, "code": "GUESS"}]}})
+    issue = assert_issue(result, "Observation.method", severity="error", code="code-invalid",
+                         fragment="none of the codes")
+    assert f"{SYSTEM}#US" in issue.message and f"{SYSTEM}#GUESS" in issue.message
