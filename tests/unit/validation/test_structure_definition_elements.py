@@ -65,8 +65,10 @@ def test_target_profile_must_be_a_resource_profile() -> None:
     sd = profile("target", [{"path": "Observation"}, {
         "path": "Observation.subject", "type": [
             {"code": "Reference", "targetProfile": [CORE + "Quantity"]}]}])
-    assert_issue(check(sd), f"{DIFF}[1].type[0].targetProfile[0]", severity="error",
-                 code="invalid", fragment="not a resource")
+    [issue] = [i for i in check(sd).issues if i.rule == "sd-type-profile"]
+    assert (issue.severity, issue.code, issue.expression) == (
+        "error", "invalid", f"{DIFF}[1].type[0].targetProfile[0]")
+    assert "not a resource" in issue.message
 
 
 def modifier_extension() -> dict[str, Any]:
