@@ -267,6 +267,9 @@ def parse_document(data: str | bytes | bytearray) -> Document:
                          exc.getLineNumber() or 0, (exc.getColumnNumber() or 0) + 1) from None
     except RecursionError:
         raise XmlRefused("the XML is nested too deeply to read") from None
+    except LookupError:     # expat asks Python's codecs for the declared encoding's name
+        raise XmlRefused(f"the XML declaration names an unknown encoding "
+                         f"'{str(builder.encoding)[:40]}'; FHIR XML is UTF-8", 1, 1) from None
     if builder.root is None:
         raise XmlRefused("the input holds no XML element")
     bom = None if isinstance(data, str) else next(
