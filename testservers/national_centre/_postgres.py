@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 import psycopg
@@ -201,20 +201,26 @@ class PostgresStore:
 
     @_guarded
     def commit(self, envelope: Envelope, processed: Processed) -> Receipt:
-        def store(conn: psycopg.Connection[Any]) -> Receipt:
-            keys = _envelope_keys(envelope)
-            keys += [key for r in processed.resources for key in _resource_keys(r)]
-            _lock(conn, keys)
-            earlier = self._classify(conn, envelope)
-            if earlier is not None:
-                return earlier
-            received = now()
-            record_message(conn.execute, envelope, processed, received, "%s")
-            for resource in master_data(processed.resources, _PostgresTransaction(conn)):
-                _put(conn, resource, received, locked=True)
-            return Receipt("processed", processed.ack, processed.ack_code)
+        return self._run(lambda conn: self._store(conn, envelope, processed))
 
-        return self._run(store)
+    @_guarded
+    def commit_many(self, messages: Sequence[tuple[Envelope, Processed]]) -> list[Receipt]:
+        return self._run(lambda conn: [self._store(conn, envelope, processed)
+                                       for envelope, processed in messages])
+
+    def _store(self, conn: psycopg.Connection[Any], envelope: Envelope,
+               processed: Processed) -> Receipt:
+        keys = _envelope_keys(envelope)
+        keys += [key for r in processed.resources for key in _resource_keys(r)]
+        _lock(conn, keys)
+        earlier = self._classify(conn, envelope)
+        if earlier is not None:
+            return earlier
+        received = now()
+        record_message(conn.execute, envelope, processed, received, "%s")
+        for resource in master_data(processed.resources, _PostgresTransaction(conn)):
+            _put(conn, resource, received, locked=True)
+        return Receipt("processed", processed.ack, processed.ack_code)
 
     def _classify(self, conn: psycopg.Connection[Any], envelope: Envelope) -> Receipt | None:
         """DOMAIN.md §2(c) point 5, under the envelope's advisory locks."""

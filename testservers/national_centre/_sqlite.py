@@ -20,7 +20,7 @@ import shutil
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any, ParamSpec, TypeVar
 
@@ -220,14 +220,23 @@ class SqliteStore:
     @_guarded
     def commit(self, envelope: Envelope, processed: Processed) -> Receipt:
         with self._transaction() as conn:
-            earlier = self._classify(conn, envelope)
-            if earlier is not None:
-                return earlier
-            received = now()
-            record_message(conn.execute, envelope, processed, received, "?")
-            for resource in master_data(processed.resources, _SqliteTransaction(self, conn)):
-                self._put(conn, resource, received)
-            return Receipt("processed", processed.ack, processed.ack_code)
+            return self._store(conn, envelope, processed)
+
+    @_guarded
+    def commit_many(self, messages: Sequence[tuple[Envelope, Processed]]) -> list[Receipt]:
+        with self._transaction() as conn:
+            return [self._store(conn, envelope, processed) for envelope, processed in messages]
+
+    def _store(self, conn: sqlite3.Connection, envelope: Envelope,
+               processed: Processed) -> Receipt:
+        earlier = self._classify(conn, envelope)
+        if earlier is not None:
+            return earlier
+        received = now()
+        record_message(conn.execute, envelope, processed, received, "?")
+        for resource in master_data(processed.resources, _SqliteTransaction(self, conn)):
+            self._put(conn, resource, received)
+        return Receipt("processed", processed.ack, processed.ack_code)
 
     def _classify(self, conn: sqlite3.Connection, envelope: Envelope) -> Receipt | None:
         """DOMAIN.md §2(c) point 5, inside the write transaction."""
