@@ -485,6 +485,17 @@ def _reslice_of(matcher: SliceMatcher, element: ElementNode, slice_node: Element
     return slice_node
 
 
+def _closed_reslicing(element: ElementNode, chosen: Sequence[ElementNode | None],
+                      locations: Sequence[str], source: str) -> Iterator[Issue]:
+    """A slice re-sliced with closed rules takes only values of its re-slices."""
+    for where, node in zip(locations, chosen, strict=False):
+        if node is not None and node.slicing is not None and node.slicing.rules == "closed" \
+                and any(_parent_slice(element, s) is node for s in element.slices):
+            yield Issue.error("structure", where, f"this value of slice '{node.slice_name}' "
+                              f"matches none of its re-slices, and its slicing is closed"
+                              f"{source}", "slice-closed")
+
+
 def check_slices(element: ElementNode, chosen: Sequence[ElementNode | None],
                  locations: Sequence[str], at: str, *,
                  undecided: Sequence[tuple[ElementNode, ...]] = ()) -> Iterator[Issue]:
@@ -512,6 +523,7 @@ def check_slices(element: ElementNode, chosen: Sequence[ElementNode | None],
             yield Issue.error("structure", at, f"slice '{slice_node.slice_name}' of "
                               f"{element.path}: maximum allowed = {slice_node.max}, but found "
                               f"{n}{source}", "slice-cardinality")
+    yield from _closed_reslicing(element, chosen, locations, source)
     if slicing is None:
         return
     order = {id(s): i for i, s in enumerate(element.slices)}

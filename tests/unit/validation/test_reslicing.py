@@ -100,6 +100,23 @@ def test_reslice_value_is_checked_by_the_reslice() -> None:
     assert errors(result) == [("required", "Patient.identifier", "slice-cardinality")] * 2
 
 
+def test_closed_reslicing_takes_only_values_of_its_reslices() -> None:
+    """Slice a re-sliced closed: a value of a that is in no re-slice is an error there."""
+    closed = constraint("identifier-resliced-closed", "Patient", *[
+        {**e, "slicing": {**e["slicing"], "rules": "closed"}}
+        if e["id"] == "Patient.identifier:a" else e
+        for e in RESLICED["differential"]["element"]])
+    result = validate(patient(identifier=[{"system": A, "use": "official", "value": "1"},
+                                          {"system": A, "use": "usual", "value": "2"},
+                                          {"system": B, "value": "3"}]), closed)
+    assert_issue(result, "Patient.identifier[1]", severity="error", code="structure",
+                 fragment="this value of slice 'a' matches none of its re-slices, and its "
+                          "slicing is closed")
+    assert errors(result) == [("structure", "Patient.identifier[1]", "slice-closed")]
+    assert errors(validate(patient(identifier=[{"system": A, "use": "usual", "value": "2"}]),
+                           RESLICED)) == [("required", "Patient.identifier", "slice-cardinality")]
+
+
 def contact(kind: str, **elements: Any) -> dict[str, Any]:
     return {"extension": [{"url": KIND, "valueCode": kind}], **elements}
 
