@@ -50,6 +50,11 @@ def check_binding(run: Run, element: ElementNode, type_code: str, value: Any,
     binding = element.binding
     if binding is None:
         return
+    if not binding.value_set and not isinstance(value, str):
+        # R4 ElementDefinition.binding.valueSet is 0..1: a binding may only describe the codes.
+        yield Issue.information("code-invalid", at, "the binding of this element names no "
+                                "value set, so the code cannot be checked against one",
+                                "binding-no-source")
     if binding.value_set and (binding.strength != "preferred" or run.base_only):
         yield from _check_value_set(run, element, binding.strength, binding.value_set, type_code,
                                     value, at, max_value_set=binding.max_value_set)

@@ -182,3 +182,15 @@ def test_binding_to_a_value_set_that_is_not_here(value_set: str, fragment: str) 
     issue = assert_issue(result, "Observation.method", severity="warning", code="not-found",
                          fragment=fragment)
     assert issue.rule == "binding-value-set" and result.ok
+
+
+
+def test_binding_without_a_value_set_is_information() -> None:
+    """A binding that names no value set (R4 binding.valueSet 0..1, as the core's Group.code):
+    information at the coded element that it cannot be checked; never an error."""
+    group = {"resourceType": "Group", "text": NARRATIVE, "type": "person", "actual": False,
+             "code": {"coding": [coding("palpation")]}}
+    result = Validator(Registry()).validate(group)
+    issue = assert_issue(result, "Group.code", severity="information", code="code-invalid",
+                         fragment="names no value set")
+    assert issue.rule == "binding-no-source" and result.ok
