@@ -3,10 +3,14 @@ few rows instead of every message (the same SQL for both stores, like :mod:`._sq
 
 - ``message_counts``: messages per (day received, acknowledgement code, sender SOR);
 - ``message_kpis``: one row per accepted KPI message, its facts as columns (UTC month,
-  hashed case key, department SOR, retraction, consultation start month, class, status), from
-  which two window queries give K1 and K2 per month and department with the rules of
-  :mod:`.kpi` (K1: distinct cases by their first message in the month, retracted cases left
-  out; K2: an encounter's latest message decides, counted in the month it started);
+  hashed case key, department SOR, retraction, consultation start month, class, status);
+- ``kpi_counts``: K1 and K2 per month and department, kept up to date as each message is
+  stored with the rules of :mod:`.kpi` (K1: distinct cases by their first message in the
+  month, retracted cases left out; K2: an encounter's latest message decides, counted in the
+  month it started), from ``kpi_firsts`` (a case's first message per month),
+  ``kpi_retracted`` and ``kpi_latest`` (an encounter's latest message), so a dashboard view
+  reads a few rows however many messages there are (a query over ``message_kpis`` would cost
+  every view time in proportion to the log, and slow intake while it runs);
 - the latest rejections come from a partial index on ``messages (received)``.
 
 A database written before these tables existed is filled from its message log once, when the
@@ -35,34 +39,24 @@ CREATE TABLE IF NOT EXISTS message_kpis (
     start_month TEXT, class TEXT, status TEXT
 );
 CREATE INDEX IF NOT EXISTS message_kpis_by_case ON message_kpis (event, case_key);
+CREATE TABLE IF NOT EXISTS kpi_counts (
+    kpi TEXT NOT NULL, month TEXT NOT NULL, department TEXT NOT NULL, n BIGINT NOT NULL,
+    PRIMARY KEY (kpi, month, department)
+);
+CREATE TABLE IF NOT EXISTS kpi_months (month TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS kpi_firsts (
+    case_key TEXT NOT NULL, month TEXT NOT NULL, department TEXT NOT NULL,
+    received TEXT NOT NULL, header_id TEXT NOT NULL, PRIMARY KEY (case_key, month)
+);
+CREATE TABLE IF NOT EXISTS kpi_retracted (case_key TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS kpi_latest (
+    case_key TEXT PRIMARY KEY, received TEXT NOT NULL, header_id TEXT NOT NULL,
+    start_month TEXT, department TEXT NOT NULL, counted INTEGER NOT NULL
+);
 CREATE INDEX IF NOT EXISTS messages_rejected ON messages (received) WHERE ack_code <> 'ok';
 """
-MARKER = "aggregates-v1"
+MARKER = "aggregates-v2"
 K1_EVENT, K2_EVENT = "cancer-case-referral", "telemedicine-encounter"
-
-# K1: the first message of each case in each month names its department.
-_K1 = """
-SELECT month, department, count(*) FROM (
-    SELECT month, department, row_number() OVER (
-        PARTITION BY month, case_key ORDER BY received, header_id) AS nth
-    FROM message_kpis k
-    WHERE event = 'cancer-case-referral' AND month IS NOT NULL AND case_key IS NOT NULL
-      AND retract = 0 AND NOT EXISTS (
-          SELECT 1 FROM message_kpis x WHERE x.event = k.event AND x.case_key = k.case_key
-          AND x.retract = 1)
-) firsts WHERE nth = 1 GROUP BY month, department
-"""
-# K2: the latest message of each encounter decides; finished video consultations count in
-# the month they started.
-_K2 = """
-SELECT start_month, department, count(*) FROM (
-    SELECT start_month, department, class, status, row_number() OVER (
-        PARTITION BY case_key ORDER BY received DESC, header_id DESC) AS nth
-    FROM message_kpis WHERE event = 'telemedicine-encounter' AND case_key IS NOT NULL
-) latest WHERE nth = 1 AND class = 'VR' AND status = 'finished' AND start_month IS NOT NULL
-GROUP BY start_month, department
-"""
-
 
 def _month(instant: Any) -> str | None:
     """The UTC month (YYYY-MM) an instant falls in, as ``Period.contains`` places it."""
@@ -99,6 +93,74 @@ def _record(execute: Any, p: str, *, header_id: str, event: str | None, sender: 
     row = _kpi_row(header_id, event, received, timestamp, kpi) if ack_code == "ok" else None
     if row is not None:
         execute(f"INSERT INTO message_kpis VALUES ({', '.join([p] * 10)})", row)
+        _count_kpis(execute, p, row)
+
+
+def _count_kpis(execute: Any, p: str, row: tuple[Any, ...]) -> None:
+    """Update K1 or K2 for one accepted message (a ``message_kpis`` row)."""
+    header_id, event, received, month, case_key, department, retract, start, cls, status = row
+    for known in (month, start):
+        if known is not None:
+            execute(f"INSERT INTO kpi_months VALUES ({p}) ON CONFLICT (month) DO NOTHING",
+                    (known,))
+    if case_key is None:
+        return
+    if event == K1_EVENT:
+        _count_k1(execute, p, (received, header_id), month, case_key, department, retract)
+    else:
+        counted = cls == "VR" and status == "finished" and start is not None
+        _count_k2(execute, p, (received, header_id), start, case_key, department, counted)
+
+
+def _add(execute: Any, p: str, kpi: str, month: str, department: str, n: int) -> None:
+    execute(f"INSERT INTO kpi_counts VALUES ({p},{p},{p},{p}) ON CONFLICT (kpi, month, "
+            "department) DO UPDATE SET n = kpi_counts.n + excluded.n",
+            (kpi, month, department, n))
+
+
+def _count_k1(execute: Any, p: str, order: tuple[str, str], month: str | None, case_key: str,
+              department: str, retract: int) -> None:
+    """K1: a case counts once per month, for the department of its first message there; a
+    retracted case counts nowhere, also for the messages before its retraction."""
+    if execute(f"SELECT 1 FROM kpi_retracted WHERE case_key = {p}", (case_key,)).fetchone():
+        return
+    if retract:
+        execute(f"INSERT INTO kpi_retracted VALUES ({p})", (case_key,))
+        for earlier_month, earlier in execute(f"SELECT month, department FROM kpi_firsts "
+                                              f"WHERE case_key = {p}", (case_key,)).fetchall():
+            _add(execute, p, "K1", earlier_month, earlier, -1)
+        return
+    if month is None:
+        return
+    first = execute(f"SELECT department, received, header_id FROM kpi_firsts WHERE "
+                    f"case_key = {p} AND month = {p}", (case_key, month)).fetchone()
+    if first is not None and order >= (first[1], first[2]):
+        return
+    execute(f"INSERT INTO kpi_firsts VALUES ({p},{p},{p},{p},{p}) ON CONFLICT (case_key, "
+            "month) DO UPDATE SET department = excluded.department, received = "
+            "excluded.received, header_id = excluded.header_id",
+            (case_key, month, department, *order))
+    if first is not None:
+        _add(execute, p, "K1", month, first[0], -1)
+    _add(execute, p, "K1", month, department, 1)
+
+
+def _count_k2(execute: Any, p: str, order: tuple[str, str], start: str | None, case_key: str,
+              department: str, counted: bool) -> None:
+    """K2: an encounter's latest message decides; a finished video consultation counts in
+    the month it started."""
+    latest = execute(f"SELECT received, header_id, start_month, department, counted FROM "
+                     f"kpi_latest WHERE case_key = {p}", (case_key,)).fetchone()
+    if latest is not None and order < (latest[0], latest[1]):
+        return
+    if latest is not None and latest[4]:
+        _add(execute, p, "K2", latest[2], latest[3], -1)
+    execute(f"INSERT INTO kpi_latest VALUES ({p},{p},{p},{p},{p},{p}) ON CONFLICT (case_key) "
+            "DO UPDATE SET received = excluded.received, header_id = excluded.header_id, "
+            "start_month = excluded.start_month, department = excluded.department, "
+            "counted = excluded.counted", (case_key, *order, start, department, int(counted)))
+    if counted and start is not None:
+        _add(execute, p, "K2", start, department, 1)
 
 
 def record_aggregates(execute: Any, envelope: Envelope, processed: Processed, received: str,
@@ -113,10 +175,11 @@ def backfill(execute: Any, p: str) -> None:
     """Fill the aggregates from the message log once (a database older than them)."""
     if execute(f"SELECT 1 FROM centre_meta WHERE key = {p}", (MARKER,)).fetchone():
         return
-    execute("DELETE FROM message_counts")
-    execute("DELETE FROM message_kpis")
+    for table in ("message_counts", "message_kpis", "kpi_counts", "kpi_months", "kpi_firsts",
+                  "kpi_retracted", "kpi_latest"):
+        execute(f"DELETE FROM {table}")
     rows = execute("SELECT header_id, event, sender, received, bundle_timestamp, ack_code, kpi "
-                   "FROM messages").fetchall()
+                   "FROM messages ORDER BY received, header_id").fetchall()
     for header_id, event, sender, received, timestamp, ack_code, kpi in rows:
         _record(execute, p, header_id=header_id, event=event, sender=sender,
                 received=received, timestamp=timestamp, ack_code=ack_code,
@@ -127,11 +190,12 @@ def backfill(execute: Any, p: str) -> None:
 def overview(execute: Any, p: str, *, rejected: int) -> Overview:
     """The dashboard's numbers: counters, K1/K2 per month and department, latest rejections."""
     counts = execute("SELECT day, ack_code, department, n FROM message_counts").fetchall()
-    k1 = {(m, d): int(n) for m, d, n in execute(_K1).fetchall()}
-    k2 = {(m, d): int(n) for m, d, n in execute(_K2).fetchall()}
-    months = [r[0] for r in execute(
-        "SELECT month FROM message_kpis WHERE month IS NOT NULL UNION "
-        "SELECT start_month FROM message_kpis WHERE start_month IS NOT NULL").fetchall()]
+    counted: dict[str, dict[tuple[str, str], int]] = {"K1": {}, "K2": {}}
+    for kpi, month, department, n in execute(
+            "SELECT kpi, month, department, n FROM kpi_counts WHERE n > 0").fetchall():
+        counted[kpi][(month, department)] = int(n)
+    k1, k2 = counted["K1"], counted["K2"]
+    months = [r[0] for r in execute("SELECT month FROM kpi_months").fetchall()]
     kpis = tuple((m, d, k1.get((m, d), 0), k2.get((m, d), 0))
                  for m, d in sorted(k1.keys() | k2.keys()))
     latest = execute(
