@@ -8,7 +8,14 @@ import httpx
 import pytest
 from _client_support import BASE, ack, fhir, outcome, referral
 
-from ecanfhir.client import ClientCore, MessageExchange, RetryPolicy, ServerError, Transmit
+from ecanfhir.client import (
+    ClientCore,
+    MessageExchange,
+    RetryPolicy,
+    ServerError,
+    Transmit,
+    read_response,
+)
 from ecanfhir.client._core import transport_error
 
 REQUEST = httpx.Request("POST", f"{BASE}/$process-message")
@@ -131,3 +138,25 @@ def test_exchange_refuses_what_is_not_a_message(bundle: dict[str, object],
 def test_exchange_keeps_the_message_id() -> None:
     exchange, message = _exchange()
     assert exchange.message_id == message["entry"][0]["resource"]["id"]  # type: ignore[index]
+
+
+def test_core_defaults_and_urls() -> None:
+    """A trailing slash of the base is dropped, paths are joined with one slash, JSON is the
+    default format, and a default retry policy is made."""
+    core = ClientCore("http://centre.test/fhir/")
+    assert core.base_url == "http://centre.test/fhir"
+    assert core.url("/Patient/1") == "http://centre.test/fhir/Patient/1"
+    assert core.url("Patient/") == "http://centre.test/fhir/Patient/"
+    assert core.format == "json" and isinstance(core.retry, RetryPolicy)
+    request = core.message_request({"resourceType": "Bundle", "type": "message"})
+    assert request.headers["Accept"] == "application/fhir+json"
+    policy = RetryPolicy(max_retries=0)
+    assert ClientCore(BASE, retry=policy).retry is policy
+
+
+def test_answer_that_is_no_fhir_resource_is_a_server_error() -> None:
+    request = httpx.Request("GET", f"{BASE}/Patient/1")
+    with pytest.raises(ServerError) as refused:
+        read_response(httpx.Response(200, json=["not", "a", "resource"], request=request))
+    assert str(refused.value) == (f"GET {BASE}/Patient/1: HTTP 200: the answer is not a FHIR "
+                                  "resource")
