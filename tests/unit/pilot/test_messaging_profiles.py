@@ -9,6 +9,7 @@ location. All data is synthetic (see _messaging_data).
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -184,6 +185,14 @@ def test_ecan_mh_1_resolves_focus_inside_the_message(validator: Validator) -> No
     bundle = data.message()
     header, focus = bundle["entry"][0], bundle["entry"][5]
     focus["fullUrl"] = "urn:uuid:1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d66"
+    # A relative reference has no meaning inside an entry whose fullUrl is a urn (R4
+    # bundle.html §2.36.4.1): the focus now names its targets by their fullUrls.
+    full_urls = {f"{e['resource']['resourceType']}/{e['resource']['id']}": e["fullUrl"]
+                 for e in bundle["entry"]}
+    text = json.dumps(focus["resource"])
+    for relative, full_url in full_urls.items():
+        text = text.replace(f'"reference": "{relative}"', f'"reference": "{full_url}"')
+    focus["resource"] = json.loads(text)
     header["resource"]["focus"] = [{"reference": focus["fullUrl"]}]
     assert check(validator, bundle, MESSAGE).errors == ()
     header["resource"]["eventCoding"]["code"] = "telemedicine-encounter"
