@@ -261,16 +261,23 @@ def _check_lexical(
     value: object,
 ) -> PrimitiveProblem | None:
     """A string-based type judged by its spec regex (and, for free text, control characters)."""
+    problem = _form_problem(type_code, pattern, value, hint)
+    if problem is None and controls and isinstance(value, str):
+        found = _FORBIDDEN_CHAR.search(value)
+        if found is not None:
+            return _forbidden_char(type_code, value, found)
+    return problem
+
+
+def _form_problem(type_code: str, pattern: re.Pattern[str], value: object,
+                  hint: Callable[[str], str] | None) -> PrimitiveProblem | None:
+    """A JSON string, not empty, matching the spec regex of ``type_code`` (else the problem)."""
     if not isinstance(value, str):
         return _wrong_json_type(f"a JSON string for {type_code}", value)
     if not value:
         return _EMPTY
     if pattern.fullmatch(value) is None:
         return _bad_form(type_code, value, hint(value) if hint else "")
-    if controls:
-        found = _FORBIDDEN_CHAR.search(value)
-        if found is not None:
-            return _forbidden_char(type_code, value, found)
     return None
 
 
@@ -282,12 +289,10 @@ def _lexical(type_code: str, pattern: re.Pattern[str], *, controls: bool = False
 def _check_temporal(type_code: str, pattern: re.Pattern[str], value: object
                     ) -> PrimitiveProblem | None:
     """date, dateTime, instant: the spec regex, then a day that exists in that month."""
-    if not isinstance(value, str):
-        return _wrong_json_type(f"a JSON string for {type_code}", value)
-    if not value:
-        return _EMPTY
-    if pattern.fullmatch(value) is None:
-        return _bad_form(type_code, value, _temporal_hint(type_code, pattern, value))
+    problem = _form_problem(type_code, pattern, value,
+                            partial(_temporal_hint, type_code, pattern))
+    if problem is not None or not isinstance(value, str):
+        return problem
     # The regex allows day 31 in every month; YYYY-MM-DD sits at fixed offsets.
     if len(value) >= 10 and value[8:10] > "28" and not _day_exists(value):
         return _bad_form(type_code, value, f"{value[:7]} has no day {value[8:10]}")
