@@ -146,6 +146,20 @@ class CancerDiagnosis:
         return self.sks or (sks_from_icd10(self.icd10) if self.icd10 else None)
 
 
+def set_condition_status(resource: dict[str, Any], clinical_status: str) -> None:
+    """A confirmed problem-list Condition with ``clinical_status`` (clinical, verification,
+    category, in this order)."""
+    resource["clinicalStatus"] = {"coding": [{
+        "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+        "code": clinical_status}]}
+    resource["verificationStatus"] = {"coding": [{
+        "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+        "code": "confirmed"}]}
+    resource["category"] = [{"coding": [{
+        "system": "http://terminology.hl7.org/CodeSystem/condition-category",
+        "code": "problem-list-item"}]}]
+
+
 def build_condition(diagnosis: CancerDiagnosis, patient: dict[str, Any],
                     ctx: BuildContext) -> dict[str, Any]:
     """The EcanPrimaryCancerCondition resource of ``diagnosis`` for ``patient``."""
@@ -166,15 +180,7 @@ def build_condition(diagnosis: CancerDiagnosis, patient: dict[str, Any],
                                {"system": SNOMED_SYSTEM, "code": code, "display": display}]}})
     if extensions:
         resource["extension"] = extensions
-    resource["clinicalStatus"] = {"coding": [{
-        "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
-        "code": diagnosis.clinical_status}]}
-    resource["verificationStatus"] = {"coding": [{
-        "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
-        "code": "confirmed"}]}
-    resource["category"] = [{"coding": [{
-        "system": "http://terminology.hl7.org/CodeSystem/condition-category",
-        "code": "problem-list-item"}]}]
+    set_condition_status(resource, diagnosis.clinical_status)
     coding = []
     if diagnosis.icd10_code:
         coding.append({"system": ICD10_SYSTEM, "code": diagnosis.icd10_code})

@@ -14,7 +14,7 @@ from typing import Any
 from .._exceptions import BuildError
 from ._context import BuildContext
 from ._resource import new_resource, reference_to
-from .condition import ICD10_SYSTEM, SKS_SYSTEM, sks_from_icd10
+from .condition import ICD10_SYSTEM, SKS_SYSTEM, set_condition_status, sks_from_icd10
 
 __all__ = ["Metastasis", "build_secondary_condition"]
 
@@ -54,14 +54,7 @@ def build_secondary_condition(metastasis: Metastasis, patient: dict[str, Any],
     resource = new_resource(ctx, "Condition", "ecan-secondary-cancer-condition",
                             metastasis.text, f"Recorded {metastasis.recorded.isoformat()}")
     resource["extension"] = [{"url": _RELATED, "valueReference": reference_to(primary)}]
-    resource["clinicalStatus"] = {"coding": [{
-        "system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]}
-    resource["verificationStatus"] = {"coding": [{
-        "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
-        "code": "confirmed"}]}
-    resource["category"] = [{"coding": [{
-        "system": "http://terminology.hl7.org/CodeSystem/condition-category",
-        "code": "problem-list-item"}]}]
+    set_condition_status(resource, "active")
     resource["code"] = {"coding": [{"system": ICD10_SYSTEM, "code": metastasis.icd10},
                                    {"system": SKS_SYSTEM,
                                     "code": sks_from_icd10(metastasis.icd10)}],
