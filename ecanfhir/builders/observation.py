@@ -164,10 +164,7 @@ def build_ecog(ecog: Ecog, patient: dict[str, Any], ctx: BuildContext, *,
     answer, display = _ECOG_ANSWERS[ecog.score]
     resource = new_resource(ctx, "Observation", "ecan-ecog-performance-status",
                             f"ECOG performance status {ecog.score}: {display}")
-    resource["status"] = "final"
-    resource["category"] = [{"coding": [{
-        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-        "code": "survey"}]}]
+    set_final_category(resource, "survey")
     resource["code"] = {"coding": [{"system": LOINC_SYSTEM, "code": "89247-1",
                                     "display": "ECOG Performance Status score"}]}
     resource["subject"] = reference_to(patient)
@@ -177,6 +174,14 @@ def build_ecog(ecog: Ecog, patient: dict[str, Any], ctx: BuildContext, *,
     resource["interpretation"] = [{"coding": [{"system": LOINC_SYSTEM, "code": answer,
                                                "display": display}]}]
     return resource
+
+
+def set_final_category(observation: dict[str, Any], category: str) -> None:
+    """A final Observation of the observation-category code ``category``."""
+    observation["status"] = "final"
+    observation["category"] = [{"coding": [{
+        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+        "code": category}]}]
 
 
 def _add_performer(observation: dict[str, Any], performer: dict[str, Any] | None) -> None:

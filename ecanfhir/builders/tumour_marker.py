@@ -16,6 +16,7 @@ from .._exceptions import BuildError
 from ._context import BuildContext
 from ._resource import new_resource, reference_to
 from .datatypes import fhir_date_time, require_aware
+from .observation import set_final_category
 
 __all__ = ["TumourMarker", "build_tumour_marker"]
 
@@ -63,10 +64,7 @@ def build_tumour_marker(marker: TumourMarker, patient: dict[str, Any],
     """The EcanTumorMarkerTest Observation of ``marker``, measured by ``performer``."""
     resource = new_resource(ctx, "Observation", "ecan-tumor-marker-test",
                             f"{marker.display}: {marker.value:g} {marker.unit}")
-    resource["status"] = "final"
-    resource["category"] = [{"coding": [{
-        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-        "code": "laboratory"}]}]
+    set_final_category(resource, "laboratory")
     resource["code"] = {"coding": [{"system": LOINC_SYSTEM, "code": marker.loinc,
                                     "display": marker.display}]}
     resource["subject"] = reference_to(patient)
