@@ -26,12 +26,12 @@ extends / compliesWith: each item is the base's  error    the item (compliesWith
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..._registry import Registry
-from .._issue import Issue
+from .._issue import Issue, IssueCode
 
 __all__ = ["check_questionnaire"]
 
@@ -213,14 +213,12 @@ def _check_derived_definition(item: Mapping[str, Any], base: Mapping[str, Any], 
     defined = base.get("definition")
     if not isinstance(defined, str):
         return
-    mine = item.get("definition")
-    if mine is None:
-        yield Issue.information("business-rule", at, f"the item '{item.get('linkId')}' has the "
-                                f"definition '{defined}' in '{url}', and none here",
-                                "q-derivation")
-    elif mine != defined:
-        yield Issue.information("business-rule", f"{at}.definition", f"the definition '{mine}' "
-                                f"is not the '{defined}' of '{url}'", "q-derivation")
+    yield from _check_derived_value(
+        item, at, "definition", Issue.information,
+        missing=f"the item '{item.get('linkId')}' has the definition '{defined}' in '{url}', "
+                "and none here",
+        wrong=lambda mine: None if mine == defined
+        else f"the definition '{mine}' is not the '{defined}' of '{url}'")
 
 
 def _check_derived_length(item: Mapping[str, Any], base: Mapping[str, Any], at: str,
@@ -228,14 +226,26 @@ def _check_derived_length(item: Mapping[str, Any], base: Mapping[str, Any], at: 
     limit = base.get("maxLength")
     if not isinstance(limit, int) or isinstance(limit, bool):
         return
-    mine = item.get("maxLength")
+    yield from _check_derived_value(
+        item, at, "maxLength", Issue.error,
+        missing=f"the item '{item.get('linkId')}' has a maxLength of {limit} in '{url}', "
+                "so it needs one here too",
+        wrong=lambda mine: f"the maxLength {mine} is longer than the {limit} of '{url}'"
+        if isinstance(mine, int) and mine > limit else None)
+
+
+def _check_derived_value(item: Mapping[str, Any], at: str, key: str,
+                         make: Callable[[IssueCode, str, str, str], Issue], *, missing: str,
+                         wrong: Callable[[Any], str | None]) -> Iterator[Issue]:
+    """The item's ``key`` that the base constrains: ``missing`` (reported at the item) when
+    absent, else the ``wrong(value)`` message (at the element) if the value breaks the base."""
+    mine = item.get(key)
     if mine is None:
-        yield Issue.error("business-rule", at, f"the item '{item.get('linkId')}' has a "
-                          f"maxLength of {limit} in '{url}', so it needs one here too",
-                          "q-derivation")
-    elif isinstance(mine, int) and mine > limit:
-        yield Issue.error("business-rule", f"{at}.maxLength", f"the maxLength {mine} is longer "
-                          f"than the {limit} of '{url}'", "q-derivation")
+        yield make("business-rule", at, missing, "q-derivation")
+        return
+    message = wrong(mine)
+    if message is not None:
+        yield make("business-rule", f"{at}.{key}", message, "q-derivation")
 
 
 def _check_derived_answers(item: Mapping[str, Any], base: Mapping[str, Any], at: str,
