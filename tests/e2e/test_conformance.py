@@ -11,26 +11,19 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from _conformance_centre import recording_centre
 from fastapi import FastAPI
 
 from ecanfhir import Validator, conformance
 from ecanfhir._pilot import pilot_registry
-from testservers.national_centre import FaultRule, Settings, create_app
+from testservers.national_centre import Settings, create_app
 from testservers.national_centre.running import free_port, serve_in_thread
-
-FAULTS = tuple(FaultRule(code, sender=sor)  # type: ignore[arg-type]
-               for code, sor in conformance.FAULT_SENDERS.items())
 
 
 @pytest.fixture(scope="module")
 def centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, FastAPI]]:
     """The mock centre with recorder and the suite's fault senders, on a free loopback port."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    app = create_app(Settings(database=str(tmp_path_factory.mktemp("c") / "c.sqlite3"),
-                              base_url=base, faults=FAULTS, recorder=True))
-    with serve_in_thread(app, port):
-        yield base, app
+    yield from recording_centre(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
