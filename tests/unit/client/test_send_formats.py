@@ -5,40 +5,18 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import respx
+from _client_support import AT, BASE, PROCESS, referral
 
-from ecanfhir.builders import (
-    BuildContext,
-    CancerDiagnosis,
-    Organization,
-    Patient,
-    Referral,
-    build_acknowledgement,
-    build_referral_message,
-)
+from ecanfhir.builders import BuildContext, build_acknowledgement
 from ecanfhir.cli import main
 from ecanfhir.formats.xml_read import parse_xml
 from ecanfhir.formats.xml_write import to_xml
-
-BASE = "http://centre.test/fhir"
-AT = datetime(2026, 11, 27, 9, 15, tzinfo=UTC)
-
-
-def message(case_id: str, seed: int) -> dict[str, Any]:
-    return build_referral_message(
-        Referral(case_id, "tumour-board-review", "National tumour board assessment", AT),
-        sender=Organization("Hospital A oncology", sor="123456789012", gln="5790000121526"),
-        receiver=Organization("National cancer centre", sor="987654321098",
-                              gln="5790000000005"),
-        patient=Patient("Testpatient", ("Bruno",), cpr="2512489996", gender="male"),
-        diagnosis=CancerDiagnosis(date(2026, 11, 20), icd10="C50.4", morphology="8500/3"),
-        context=BuildContext.seeded(seed, at=AT))
 
 
 @pytest.fixture
@@ -55,12 +33,12 @@ def received() -> Any:
         return httpx.Response(200, json=ack, headers={"Content-Type": "application/fhir+json"})
 
     with respx.mock(assert_all_called=False) as router:
-        router.post(f"{BASE}/$process-message").mock(side_effect=answer)
+        router.post(PROCESS).mock(side_effect=answer)
         yield seen
 
 
 def files(tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    xml_message, json_message = message("CASE-1", 1), message("CASE-2", 2)
+    xml_message, json_message = referral("CASE-1", seed=1), referral("CASE-2", seed=2)
     (tmp_path / "a.xml").write_text(to_xml(xml_message), encoding="utf-8")
     (tmp_path / "b.json").write_text(json.dumps(json_message), encoding="utf-8")
     return xml_message, json_message
@@ -86,7 +64,7 @@ def test_format_option_overrides_the_files(tmp_path: Path, received: Any) -> Non
 def test_xml_with_an_unknown_element_is_not_sent(tmp_path: Path, received: Any,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """What the JSON form would leave out is refused before anything is sent: exit 2."""
-    text = to_xml(message("CASE-1", 1)).replace("<type ", '<colour value="red"/><type ', 1)
+    text = to_xml(referral("CASE-1", seed=1)).replace("<type ", '<colour value="red"/><type ', 1)
     (tmp_path / "a.xml").write_text(text, encoding="utf-8")
     assert main(["send", str(tmp_path / "a.xml"), "--endpoint", BASE]) == 2
     err = capsys.readouterr().err
