@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -43,14 +42,6 @@ SCRIPT = shutil.which("ecanfhir")
 RUNNERS = [pytest.param([sys.executable, "-m", "ecanfhir.cli"], id="module"),
            pytest.param([SCRIPT or "ecanfhir"], id="script", marks=pytest.mark.skipif(
                SCRIPT is None, reason="the ecanfhir script is not on PATH"))]
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    """The environment of the subprocess: an empty package cache, no colour."""
-    cache = tmp_path / "package-cache"
-    cache.mkdir()
-    return {**os.environ, "FHIR_PACKAGE_CACHE": str(cache), "NO_COLOR": "1"}
 
 
 def ecanfhir(env: dict[str, str], *args: str | Path,

@@ -4,22 +4,12 @@ folder of examples, ``python -m ecanfhir``, a source profile given as a file."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    cache = tmp_path / "package-cache"
-    cache.mkdir()
-    return {**os.environ, "FHIR_PACKAGE_CACHE": str(cache), "NO_COLOR": "1"}
 
 
 def ecanfhir(env: dict[str, str], *args: str | Path) -> subprocess.CompletedProcess[str]:

@@ -9,7 +9,6 @@ synthetic.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,14 +24,6 @@ IDENTIFIERS = PROFILES / "patient-identifiers.json"
 EXAMPLE = "http://example.org/fhir/StructureDefinition/"
 BASE_URL = EXAMPLE + "patient-identifiers"
 CPR = "urn:oid:1.2.208.176.1.2"
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    """The environment of the subprocess: an empty package cache, no colour."""
-    cache = tmp_path / "package-cache"
-    cache.mkdir()
-    return {**os.environ, "FHIR_PACKAGE_CACHE": str(cache), "NO_COLOR": "1"}
 
 
 def ecanfhir(env: dict[str, str], *args: str | Path) -> subprocess.CompletedProcess[str]:

@@ -7,7 +7,6 @@ Exit codes: 0 valid, 1 errors found. All data is synthetic.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -39,13 +38,6 @@ HOSTILE = {
                        f'"file:///etc/passwd">]><Patient {NS}><name><family value="&e;"/>'
                        "</name></Patient>",
 }
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    cache = tmp_path / "package-cache"
-    cache.mkdir()
-    return {**os.environ, "FHIR_PACKAGE_CACHE": str(cache), "NO_COLOR": "1"}
 
 
 def ecanfhir(env: dict[str, str], *args: str | Path,
