@@ -11,19 +11,11 @@ from typing import Any
 
 import pytest
 from _assertions import assert_issue
+from _resources import CLINICAL, NARRATIVE, SNOMED, condition
 
 from ecanfhir import Issue, ValidationResult, validate
 
-NARRATIVE = {"status": "generated",
-             "div": '<div xmlns="http://www.w3.org/1999/xhtml">Synthetic test data</div>'}
-SNOMED = "http://snomed.info/sct"
 LOINC = "http://loinc.org"
-CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
-
-
-def condition(**elements: Any) -> dict[str, Any]:
-    return {"resourceType": "Condition", "text": NARRATIVE,
-            "subject": {"display": "Synne Testesen"}, **elements}
 
 
 def observation(**elements: Any) -> dict[str, Any]:

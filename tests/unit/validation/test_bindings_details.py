@@ -10,19 +10,11 @@ from typing import Any
 import pytest
 from _assertions import the_issue
 from _profiles import constraint, element
+from _resources import CLINICAL, NARRATIVE, SNOMED, condition
 
 from ecanfhir import Registry, ValidationResult, Validator, validate
 
-NARRATIVE = {"status": "generated",
-             "div": '<div xmlns="http://www.w3.org/1999/xhtml">Synthetic test data</div>'}
-CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 GENDER = "http://hl7.org/fhir/administrative-gender"
-SNOMED = "http://snomed.info/sct"
-
-
-def condition(**elements: Any) -> dict[str, Any]:
-    return {"resourceType": "Condition", "text": NARRATIVE,
-            "subject": {"display": "Synthetic patient"}, **elements}
 
 
 def patient(**elements: Any) -> dict[str, Any]:
