@@ -32,6 +32,14 @@ def only_male(**names: str) -> dict[str, Any]:
             "compose": {"include": [{"system": GENDER, "concept": [{"code": "male"}]}]}}
 
 
+def female_against(profile: dict[str, Any], value_set: dict[str, Any]) -> ValidationResult:
+    """A female Patient validated against ``profile``, which binds gender to ``value_set``."""
+    registry = Registry()
+    for r in (value_set, profile):
+        registry.add(r)
+    return Validator(registry).validate(patient(gender="female"), profiles=[profile["url"]])
+
+
 @pytest.mark.parametrize(("names", "label"), [
     ({"title": "Only male", "name": "OnlyMale"},
      "'Only male' (http://example.org/fhir/ValueSet/only-male)"),
@@ -43,10 +51,7 @@ def test_value_set_named_by_title_then_name_then_url(names: dict[str, str], labe
     value_set = only_male(**names)
     profile = constraint("gender-only-male", "Patient", element(
         "Patient.gender", binding={"strength": "required", "valueSet": value_set["url"]}))
-    registry = Registry()
-    for r in (value_set, profile):
-        registry.add(r)
-    result = Validator(registry).validate(patient(gender="female"), profiles=[profile["url"]])
+    result = female_against(profile, value_set)
     assert found(result, "Patient.gender") == (
         "error", "code-invalid", "binding-required",
         f"the value 'female' is not in the value set {label}, which is required")
@@ -61,10 +66,7 @@ def test_additional_binding_issue_keeps_its_rule() -> None:
             "url": "http://hl7.org/fhir/tools/StructureDefinition/additional-binding",
             "extension": [{"url": "purpose", "valueCode": "required"},
                           {"url": "valueSet", "valueCanonical": value_set["url"]}]}]}))
-    registry = Registry()
-    for r in (value_set, profile):
-        registry.add(r)
-    result = Validator(registry).validate(patient(gender="female"), profiles=[profile["url"]])
+    result = female_against(profile, value_set)
     assert found(result, "Patient.gender") == (
         "error", "code-invalid", "binding-required",
         "the value 'female' is not in the value set "
