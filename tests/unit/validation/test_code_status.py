@@ -86,22 +86,19 @@ def test_abstract_code_is_not_allowed_under_a_binding(strength: str, severity: s
     assert at(check("US", display="Ultrasound  scan"), "Observation.method") == []
 
 
-def test_code_in_another_case_is_information() -> None:
-    """In a case-insensitive code system 'palp' is PALP: valid, with a note at the code."""
-    result = check("palp")
+@pytest.mark.parametrize(("code", "fragment", "rule"), [
+    pytest.param("palp", "'PALP' by case", "code-case", id="another-case"),
+    pytest.param("GUESS", "not active", "code-inactive", id="retired"),
+])
+def test_code_in_another_case_or_retired_is_information(code: str, fragment: str,
+                                                        rule: str) -> None:
+    """In a case-insensitive code system 'palp' is PALP; a retired concept is still valid, and
+    said to be not active: valid, with a note at the code."""
+    result = check(code)
     assert result.ok
     issue = assert_issue(result, CODE, severity="information", code="business-rule",
-                         fragment="'PALP' by case")
-    assert issue.rule == "code-case"
-
-
-def test_retired_code_is_information() -> None:
-    """A retired concept is still valid, and said to be not active."""
-    result = check("GUESS")
-    assert result.ok
-    issue = assert_issue(result, CODE, severity="information", code="business-rule",
-                         fragment="not active")
-    assert issue.rule == "code-inactive"
+                         fragment=fragment)
+    assert issue.rule == rule
 
 
 def test_display_differing_in_whitespace_or_case() -> None:
