@@ -277,17 +277,24 @@ def test_value_matching_two_slices_is_ambiguous() -> None:
 
 # -- an extension slice known by its fixed url ---------------------------------------------
 
-BY_URL = constraint(
-    "identifiers-by-kind-url", "Patient",
-    element("Patient.identifier", slicing={"discriminator": [
-        {"type": "value", "path": f"extension('{KIND}').value"}], "rules": "closed"}),
-    element("Patient.identifier:national", sliceName="national", min=1, max="1"),
-    element("Patient.identifier:national.extension", slicing={
-        "discriminator": [{"type": "value", "path": "url"}], "rules": "open"}),
-    element("Patient.identifier:national.extension:kind", sliceName="kind", min=1, max="1"),
-    element("Patient.identifier:national.extension:kind.url", fixedUri=KIND),
-    element("Patient.identifier:national.extension:kind.value[x]",
-            type=[{"code": "code"}], fixedCode="national"))
+def by_kind_url(name: str, *other_slices: dict[str, Any]) -> dict[str, Any]:
+    """Identifiers sliced (closed) by the value of their kind extension: one national slice,
+    whose extensions are sliced by url, with ``other_slices`` before the kind slice."""
+    return constraint(
+        name, "Patient",
+        element("Patient.identifier", slicing={"discriminator": [
+            {"type": "value", "path": f"extension('{KIND}').value"}], "rules": "closed"}),
+        element("Patient.identifier:national", sliceName="national", min=1, max="1"),
+        element("Patient.identifier:national.extension", slicing={
+            "discriminator": [{"type": "value", "path": "url"}], "rules": "open"}),
+        *other_slices,
+        element("Patient.identifier:national.extension:kind", sliceName="kind", min=1, max="1"),
+        element("Patient.identifier:national.extension:kind.url", fixedUri=KIND),
+        element("Patient.identifier:national.extension:kind.value[x]",
+                type=[{"code": "code"}], fixedCode="national"))
+
+
+BY_URL = by_kind_url("identifiers-by-kind-url")
 
 
 def kinded(code: str) -> dict[str, Any]:
@@ -314,21 +321,12 @@ def test_value_that_is_not_an_object_is_in_no_slice() -> None:
 
 
 OTHER_KIND = EXAMPLE + "identifier-other-kind"
-BY_URL_AMONG_OTHERS = constraint(
-    "identifiers-by-kind-url-2", "Patient",
-    element("Patient.identifier", slicing={"discriminator": [
-        {"type": "value", "path": f"extension('{KIND}').value"}], "rules": "closed"}),
-    element("Patient.identifier:national", sliceName="national", min=1, max="1"),
-    element("Patient.identifier:national.extension", slicing={
-        "discriminator": [{"type": "value", "path": "url"}], "rules": "open"}),
+BY_URL_AMONG_OTHERS = by_kind_url(
+    "identifiers-by-kind-url-2",
     element("Patient.identifier:national.extension:other", sliceName="other",
             type=[{"code": "Extension", "profile": [OTHER_KIND]}]),
     element("Patient.identifier:national.extension:plain", sliceName="plain"),
-    element("Patient.identifier:national.extension:plain.url", fixedUri=OTHER_KIND + "-plain"),
-    element("Patient.identifier:national.extension:kind", sliceName="kind", min=1, max="1"),
-    element("Patient.identifier:national.extension:kind.url", fixedUri=KIND),
-    element("Patient.identifier:national.extension:kind.value[x]",
-            type=[{"code": "code"}], fixedCode="national"))
+    element("Patient.identifier:national.extension:plain.url", fixedUri=OTHER_KIND + "-plain"))
 
 
 def test_extension_slice_is_the_one_with_that_url_not_the_first() -> None:
