@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from _profiles import CORE, EXAMPLE, constraint, element
 
 from ecanfhir import Registry, Validator
 
-CORE = "http://hl7.org/fhir/StructureDefinition/"
-PROFILE = "http://example.org/fhir/StructureDefinition/manifest-bundle"
+PROFILE = EXAMPLE + "manifest-bundle"
 NARRATIVE = {"status": "generated",
              "div": '<div xmlns="http://www.w3.org/1999/xhtml">Synthetic test data</div>'}
 
@@ -20,12 +20,9 @@ NARRATIVE = {"status": "generated",
 @pytest.fixture(scope="module")
 def validator() -> Validator:
     registry = Registry()
-    registry.add({
-        "resourceType": "StructureDefinition", "url": PROFILE, "name": "ManifestBundle",
-        "status": "draft", "kind": "resource", "abstract": False, "type": "Bundle",
-        "baseDefinition": CORE + "Bundle", "derivation": "constraint",
-        "differential": {"element": [{"path": "Bundle.entry.resource", "min": 1, "type": [
-            {"code": "Resource", "profile": [CORE + "DocumentManifest"]}]}]}})
+    registry.add(constraint("manifest-bundle", "Bundle", element(
+        "Bundle.entry.resource", min=1,
+        type=[{"code": "Resource", "profile": [CORE + "DocumentManifest"]}])))
     return Validator(registry)
 
 

@@ -7,30 +7,23 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from _profiles import EXAMPLE, constraint, element
 
 from ecanfhir import Registry, Validator
 
-CORE = "http://hl7.org/fhir/StructureDefinition/"
-PROFILE = "http://example.org/fhir/StructureDefinition/plain-parameters"
+PROFILE = EXAMPLE + "plain-parameters"
 
 
 @pytest.fixture(scope="module")
 def validator() -> Validator:
     registry = Registry()
-    registry.add({
-        "resourceType": "StructureDefinition", "url": PROFILE, "name": "PlainParameters",
-        "status": "draft", "kind": "resource", "abstract": False, "type": "Parameters",
-        "baseDefinition": CORE + "Parameters", "derivation": "constraint",
-        "differential": {"element": [
-            {"id": "Parameters.parameter", "path": "Parameters.parameter",
-             "slicing": {"discriminator": [{"type": "value", "path": "name"}],
-                         "rules": "open"}},
-            {"id": "Parameters.parameter.extension", "path": "Parameters.parameter.extension",
-             "max": "0"},
-            {"id": "Parameters.parameter:first", "path": "Parameters.parameter",
-             "sliceName": "first", "min": 1, "max": "1"},
-            {"id": "Parameters.parameter:first.name", "path": "Parameters.parameter.name",
-             "fixedString": "first"}]}})
+    registry.add(constraint(
+        "plain-parameters", "Parameters",
+        element("Parameters.parameter", slicing={
+            "discriminator": [{"type": "value", "path": "name"}], "rules": "open"}),
+        element("Parameters.parameter.extension", max="0"),
+        element("Parameters.parameter:first", sliceName="first", min=1, max="1"),
+        element("Parameters.parameter:first.name", fixedString="first")))
     return Validator(registry)
 
 
