@@ -72,23 +72,19 @@ def test_xml_with_an_unknown_element_is_not_sent(tmp_path: Path, received: Any,
     assert received == []
 
 
-def test_xml_that_is_no_fhir_resource_is_skipped_in_a_directory(
-        tmp_path: Path, received: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    """A build file beside the messages is skipped with a note, like manifest.json."""
+@pytest.mark.parametrize(("name", "content", "exit_code", "note", "sent"), [
+    pytest.param("pom.xml", "<project><modelVersion>4.0.0</modelVersion></project>", 0,
+                 "skipping", 2, id="no-fhir-resource-skipped"),
+    pytest.param("c.xml", '<Bundle xmlns="http://hl7.org/fhir"><id value="x"/>', 2,
+                 "c.xml: not FHIR XML (", 0, id="malformed-stops-the-run"),
+])
+def test_other_xml_in_a_directory(tmp_path: Path, received: Any,
+                                  capsys: pytest.CaptureFixture[str], name: str, content: str,
+                                  exit_code: int, note: str, sent: int) -> None:
+    """A build file beside the messages is skipped with a note, like manifest.json; a message
+    file that is not well-formed is not skipped quietly: exit 2, nothing sent."""
     files(tmp_path)
-    (tmp_path / "pom.xml").write_text("<project><modelVersion>4.0.0</modelVersion></project>",
-                                      encoding="utf-8")
-    assert main(["send", str(tmp_path), "--endpoint", BASE]) == 0
-    assert "skipping" in capsys.readouterr().err
-    assert len(received) == 2
-
-
-def test_malformed_xml_in_a_directory_is_a_usage_error(
-        tmp_path: Path, received: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    """A message file that is not well-formed is not skipped quietly: exit 2, nothing sent."""
-    files(tmp_path)
-    (tmp_path / "c.xml").write_text('<Bundle xmlns="http://hl7.org/fhir"><id value="x"/>',
-                                    encoding="utf-8")
-    assert main(["send", str(tmp_path), "--endpoint", BASE]) == 2
-    assert "c.xml: not FHIR XML (" in capsys.readouterr().err
-    assert received == []
+    (tmp_path / name).write_text(content, encoding="utf-8")
+    assert main(["send", str(tmp_path), "--endpoint", BASE]) == exit_code
+    assert note in capsys.readouterr().err
+    assert len(received) == sent
