@@ -26,11 +26,12 @@ AT = datetime(2026, 11, 27, 9, 15, tzinfo=UTC)
 
 
 def referral(case_id: str, *, seed: int, hospital: str = "A", icd10: str = "C50.4",
-             at: datetime = AT) -> dict[str, Any]:
-    """A cancer-case-referral message for case ``case_id``."""
+             at: datetime = AT, sender: Organization | None = None) -> dict[str, Any]:
+    """A cancer-case-referral message for case ``case_id`` (from ``sender`` when given, else
+    from ``hospital``)."""
     return build_referral_message(
         Referral(case_id, "tumour-board-review", "National tumour board assessment", at),
-        sender=HOSPITALS[hospital], receiver=CENTRE,
+        sender=sender or HOSPITALS[hospital], receiver=CENTRE,
         patient=Patient("Testpatient", ("Bruno",), cpr="2512489996", gender="male"),
         diagnosis=CancerDiagnosis(date(2026, 11, 20), icd10=icd10, morphology="8500/3"),
         context=BuildContext.seeded(seed, at=at))

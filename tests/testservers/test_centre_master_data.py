@@ -5,21 +5,13 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 from typing import Any
 
 import httpx
-from _centre_messages import AT, CENTRE, referral
+from _centre_messages import CENTRE, referral
 from fastapi import FastAPI
 
-from ecanfhir.builders import (
-    BuildContext,
-    CancerDiagnosis,
-    Organization,
-    Patient,
-    Referral,
-    build_referral_message,
-)
+from ecanfhir.builders import Organization
 
 LiveServer = tuple[str, FastAPI]
 FHIR = {"Content-Type": "application/fhir+json"}
@@ -41,12 +33,7 @@ def _organizations(base: str, sor: str | None = None) -> list[dict[str, Any]]:
 
 
 def _from(sender: Organization, case: str, seed: int) -> dict[str, Any]:
-    return build_referral_message(
-        Referral(case, "tumour-board-review", "National tumour board assessment", AT),
-        sender=sender, receiver=CENTRE,
-        patient=Patient("Testpatient", ("Bruno",), cpr="2512489996", gender="male"),
-        diagnosis=CancerDiagnosis(date(2026, 11, 20), icd10="C50.4", morphology="8500/3"),
-        context=BuildContext.seeded(seed, at=AT))
+    return referral(case, seed=seed, sender=sender)
 
 
 def test_one_organization_per_sor_and_references_point_at_it(live_server: LiveServer) -> None:
