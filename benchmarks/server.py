@@ -301,7 +301,7 @@ def prefill(database: str, count: int, first: int) -> float:
 
 def validator_alone(bodies: list[bytes], repeat: int = 20) -> float:
     from ecanfhir import Validator
-    from ecanfhir._pilot import pilot_registry, pilot_url
+    from ecanfhir.definitions.pilot import pilot_registry, pilot_url
 
     validator = Validator(pilot_registry())
     profiles = (pilot_url("StructureDefinition", "ecan-message"),)

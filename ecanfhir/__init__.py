@@ -16,19 +16,24 @@ from ._exceptions import (
     ServerError,
     SnapshotMissing,
     TransportError,
-    ValidationFailed,
 )
-from ._package import PackageInfo, load_conformance, load_ig, load_package, package_cache_dir
-from ._package_build import PackageBuild, build_package
-from ._package_install import PackageInstall, install_package
-from ._pilot import load_pilot, pilot_registry, pilot_url
-from ._registry import Registry
-from ._snapshot import generate_snapshot
-from .validation._issue import Issue, ValidationResult, to_operation_outcome
+from ._version import __version__
+from .definitions.packages.build import PackageBuild, build_package
+from .definitions.packages.install import PackageInstall, install_package
+from .definitions.packages.load import (
+    PackageInfo,
+    load_conformance,
+    load_ig,
+    load_package,
+    package_cache_dir,
+)
+from .definitions.pilot import load_pilot, pilot_registry, pilot_url
+from .definitions.registry import Registry
+from .definitions.snapshot import generate_snapshot
+from .validation._issue import Issue, ValidationFailed, ValidationResult, to_operation_outcome
 from .validation._options import ValidationOptions
 from .validation._validator import Validator, validate
 
-__version__ = "0.1.0"
 __all__ = [
     "BuildError",
     "ClientError",

@@ -6,7 +6,8 @@ Invalid FHIR data is never an exception: it is a :class:`~ecanfhir.ValidationRes
     ├── PackageError          a package or conformance resource cannot be loaded
     │   ├── ProfileNotFound   a canonical URL names nothing that is loaded
     │   └── SnapshotMissing   a StructureDefinition has no snapshot and none can be generated
-    ├── ValidationFailed      raised by ValidationResult.raise_for_errors() (opt-in)
+    ├── ValidationFailed      raised by ValidationResult.raise_for_errors() (opt-in; defined
+    │                         beside ValidationResult in validation/_issue.py)
     ├── BuildError            a builder (ecanfhir.builders) was given impossible input
     ├── XmlWriteError         JSON with no FHIR XML form (ecanfhir.formats.to_xml; a ValueError)
     └── ClientError           ecanfhir.client could not get an answer it can use
@@ -16,13 +17,10 @@ Invalid FHIR data is never an exception: it is a :class:`~ecanfhir.ValidationRes
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .validation._issue import ValidationResult
+from typing import Any
 
 __all__ = ["BuildError", "ClientError", "EcanfhirError", "PackageError", "ProfileNotFound",
-           "ServerError", "SnapshotMissing", "TransportError", "ValidationFailed"]
+           "ServerError", "SnapshotMissing", "TransportError"]
 
 
 class EcanfhirError(Exception):
@@ -39,17 +37,6 @@ class ProfileNotFound(PackageError):
 
 class SnapshotMissing(PackageError):
     """A StructureDefinition carries no snapshot (and none could be generated)."""
-
-
-class ValidationFailed(EcanfhirError):
-    """A validation result holds errors; raised only on request."""
-
-    def __init__(self, result: ValidationResult) -> None:
-        self.result = result
-        errors = [i for i in result.issues if i.severity in ("error", "fatal")]
-        first = errors[0] if errors else None
-        detail = f": {first.expression}: {first.message}" if first else ""
-        super().__init__(f"{len(errors)} error(s){detail}")
 
 
 class BuildError(EcanfhirError, ValueError):

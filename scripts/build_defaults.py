@@ -14,7 +14,7 @@ published under CC0 on the npm registry. This script turns their ``.tgz`` files 
   go (THO's big code systems are most of the weight).
 - ``ecanfhir/data/xver-paths.zip``: the element paths of FHIR 1.0, 1.4, 3.0, 4.0 and 5.0 with
   their types, child elements and modifier flag (``xver-paths-{version}.json``), one member per
-  version, from which ``ecanfhir._xver`` synthesises cross-version extension definitions.
+  version, from which ``ecanfhir.definitions.xver`` synthesises cross-version extension definitions.
 - ``ecanfhir/data/defaults.json``: the two packages in look-up order, with the folders and the
   digests of their URLs, so that the validator opens a zip only for a URL it holds.
 
@@ -185,7 +185,8 @@ def write_definitions(out: Path, manifest: dict[str, Any],
 
 def url_key(url: str) -> str:
     """A short digest of a URL: ``defaults.json`` lists the digests of every package's URLs, so
-    a look-up of a URL the package lacks does not open its zip (``ecanfhir._core.url_key``)."""
+    a look-up of a URL the package lacks does not open its zip
+    (``ecanfhir.definitions.core.url_key``)."""
     return hashlib.sha1(url.encode()).hexdigest()[:10]
 
 

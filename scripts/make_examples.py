@@ -34,7 +34,6 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from ecanfhir._pilot import pilot_url
 from ecanfhir.builders import (
     AckIssue,
     BuildContext,
@@ -56,6 +55,7 @@ from ecanfhir.builders import (
     to_document,
 )
 from ecanfhir.builders.datatypes import GLN_SYSTEM_HTTP
+from ecanfhir.definitions.pilot import pilot_url
 
 Resource = dict[str, Any]
 Change = Callable[[Resource], None]

@@ -418,7 +418,8 @@ def report(outcome: Outcome, *, finished: bool, show_allowed: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("modules", nargs="+", type=Path, help="e.g. ecanfhir/_primitives.py")
+    parser.add_argument("modules", nargs="+", type=Path,
+                        help="e.g. ecanfhir/validation/primitives.py")
     parser.add_argument("--tests", nargs="+", help="test files to run (default: by import)")
     parser.add_argument("--max-children", type=int, default=1, help="mutmut workers")
     parser.add_argument("--timeout", type=float, help="stop mutmut after so many seconds")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 
-from .._pilot import pilot_source
+from ..definitions.pilot import pilot_source
 
 __all__ = ["DEVIATIONS_FILE", "Deviation", "load_deviations", "parse_deviations"]
 

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .._exceptions import PackageError
-from .._package import load_ig
-from .._pilot import load_pilot
-from .._registry import Registry
 from ..builders import to_document
+from ..definitions.packages.load import load_ig
+from ..definitions.pilot import load_pilot
+from ..definitions.registry import Registry
 from ..synthetic import KINDS, SITES, draw_case
 from ..validation._validator import Validator
 from ._counterparts import ROWS, Row, counterpart_name, package_of

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._pilot import pilot_url
+from ..definitions.pilot import pilot_url
 from ._claims import claimed_profiles
 from ._context import BuildContext
 from ._narrative import narrative

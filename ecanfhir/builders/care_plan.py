@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from .._exceptions import BuildError
-from .._pilot import pilot_url
+from ..definitions.pilot import pilot_url
 from ._context import BuildContext
 from ._resource import entry_for, new_resource
 from .datatypes import Coding, fhir_instant, require_aware

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from .._exceptions import BuildError
-from .._pilot import pilot_url
+from ..definitions.pilot import pilot_url
 from ._context import BuildContext
 from ._resource import new_resource, reference_to
 from .datatypes import fhir_date_time, require_aware

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from .._exceptions import BuildError
-from .._pilot import pilot_canonical, pilot_url
+from ..definitions.pilot import pilot_canonical, pilot_url
 from ._context import BuildContext
 from ._resource import entry_for, new_resource, reference_to
 from .condition import CancerDiagnosis, build_condition

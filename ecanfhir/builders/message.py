@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .._exceptions import BuildError
-from .._pilot import pilot_url
+from ..definitions.pilot import pilot_url
 from ._context import BuildContext
 from ._resource import new_resource, previous_message
 

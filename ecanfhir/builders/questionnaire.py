@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from .._exceptions import BuildError
-from .._pilot import pilot_url
+from ..definitions.pilot import pilot_url
 from ._context import BuildContext
 from ._resource import new_resource, reference_to
 from .datatypes import fhir_instant, require_aware

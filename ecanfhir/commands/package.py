@@ -59,8 +59,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from .._package_build import build_package, install_build
-    from .._pilot import pilot_source
+    from ..definitions.packages.build import build_package, install_build
+    from ..definitions.pilot import pilot_source
 
     build = build_package(args.source or pilot_source(), args.out)
     for name, issue in build.issues:
@@ -79,7 +79,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _install(args: argparse.Namespace) -> int:
-    from .._package_install import install_package
+    from ..definitions.packages.install import install_package
 
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .._package import load_ig
-from .._registry import Registry
-from .._snapshot import generate_snapshot, snapshot_issues
+from ..definitions.packages.load import load_ig
+from ..definitions.registry import Registry
+from ..definitions.snapshot import generate_snapshot, snapshot_issues
 from . import EXIT_INVALID, EXIT_OK, UsageError, write_output
 
 __all__ = ["add_parser", "run"]

@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .._registry import Registry
-from .._report import render_json, render_junit, render_text
+from ..definitions.registry import Registry
 from ..validation._issue import Issue, ValidationResult
 from ..validation._validator import Validator
+from ..validation.report import render_json, render_junit, render_text
 from . import EXIT_INVALID, EXIT_OK, UsageError, write_output
 
 __all__ = ["add_parser", "run"]
@@ -120,8 +120,8 @@ def _hidden(relative: Path) -> bool:
 
 
 def _registry(args: argparse.Namespace) -> tuple[Registry, list[str]]:
-    from .._package import load_conformance, load_ig
-    from .._pilot import load_pilot
+    from ..definitions.packages.load import load_conformance, load_ig
+    from ..definitions.pilot import load_pilot
 
     registry = Registry()
     if not args.no_pilot:

@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 
-from .._pilot import pilot_canonical, pilot_registry, pilot_source
 from ..client._core import Format
+from ..definitions.pilot import pilot_canonical, pilot_registry, pilot_source
 from ..validation._validator import Validator
 from ._engine import EngineConfig, ExchangeSink, SenderUnderTest, capture_hook, run_script
 from ._model import RunResult, ScriptResult, SuiteError

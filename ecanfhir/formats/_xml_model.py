@@ -10,7 +10,7 @@ XHTML (``Narrative.div``) and whether it holds a whole resource (``Bundle.entry.
 ``contained``, ``Parameters.parameter.resource``).
 
 The model is built lazily from the R4 core StructureDefinitions ecanfhir ships, through the
-compiled :class:`~ecanfhir._schema.Schema`, and cached: one :class:`XmlType` per type or
+compiled :class:`~ecanfhir.definitions.schema.Schema`, and cached: one :class:`XmlType` per type or
 backbone element.
 
 >>> patient = type_model("Patient")
@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
 
-from .._registry import Registry
-from .._schema import PRIMITIVES, ElementNode, Schema
+from ..definitions.registry import Registry
+from ..definitions.schema import PRIMITIVES, ElementNode, Schema
 
 __all__ = [
     "JsonKind",

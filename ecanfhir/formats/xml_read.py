@@ -36,6 +36,7 @@ from ..validation._issue import Issue, IssueCode, Severity
 from ._sniff import looks_like_xml
 from ._xml_model import XmlChild, XmlType, child_model, is_resource_type, json_kind, type_model
 from ._xml_tree import Document, Node, Text, XmlRefused, parse_document, serialize
+from .json_read import parse_json
 
 __all__ = ["FHIR_NS", "XHTML_NS", "XmlRead", "looks_like_xml", "parse_xml", "read_resource",
            "read_xml"]
@@ -92,8 +93,6 @@ def read_resource(data: str | bytes | bytearray, *,
     if looks_like_xml(data):
         resource, issues = parse_xml(data, parse_float=parse_float)
         return resource, issues, "xml"
-    from ..validation._validator import parse_json
-
     parsed, problem = parse_json(data)
     if problem is None and parse_float is not None:
         parsed = json.loads(data, parse_float=parse_float)  # the syntax is checked already

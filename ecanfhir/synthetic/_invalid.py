@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .._pilot import pilot_url
+from ..definitions.pilot import pilot_url
 
 __all__ = ["MUTATIONS", "Expected", "Mutation"]
 

@@ -11,12 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._fhirpath import EvalEnv
+from ..fhirpath.engine import EvalEnv
 from ._issue import Issue
 
 if TYPE_CHECKING:
-    from .._schema import Schema, TypeRef
-    from .._terminology import Terminology
+    from ..definitions.schema import Schema, TypeRef
+    from ..terminology.value_sets import Terminology
     from ._options import ValidationOptions
 
 __all__ = ["BundleScope", "Frame", "PendingReference", "Run"]

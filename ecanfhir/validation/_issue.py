@@ -11,9 +11,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .._exceptions import ValidationFailed
+from .._exceptions import EcanfhirError
 
-__all__ = ["Issue", "IssueCode", "Severity", "ValidationResult", "to_operation_outcome"]
+__all__ = ["Issue", "IssueCode", "Severity", "ValidationFailed", "ValidationResult",
+           "to_operation_outcome"]
 
 Severity = Literal["fatal", "error", "warning", "information"]
 IssueCode = Literal[
@@ -146,3 +147,14 @@ def to_operation_outcome(issues: Iterable[Issue]) -> dict[str, Any]:
         body = [{"severity": "information", "code": "informational",
                  "diagnostics": "All OK: no issues found"}]
     return {"resourceType": "OperationOutcome", "issue": body}
+
+
+class ValidationFailed(EcanfhirError):
+    """A validation result holds errors; raised only on request."""
+
+    def __init__(self, result: ValidationResult) -> None:
+        self.result = result
+        errors = [i for i in result.issues if i.severity in ("error", "fatal")]
+        first = errors[0] if errors else None
+        detail = f": {first.expression}: {first.message}" if first else ""
+        super().__init__(f"{len(errors)} error(s){detail}")

@@ -7,24 +7,23 @@ references it collected, and reports profiles it could not check.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from .._registry import Registry
-from .._schema import Schema
-from .._terminology import EXTERNAL_SYSTEMS, Terminology
+from ..definitions.registry import Registry
+from ..definitions.schema import Schema
 from ..formats._models import resource_json
 from ..formats._sniff import looks_like_xml
+from ..formats.json_read import parse_json
+from ..terminology.value_sets import EXTERNAL_SYSTEMS, Terminology
 from ._context import Run
 from ._issue import Issue, ValidationResult, sort_issues
 from ._options import ValidationOptions
 from ._walk import conforms, walk_resource
 from .checks.reference import check_references
 
-__all__ = ["Validator", "parse_json", "validate"]
+__all__ = ["Validator", "validate"]
 
 
 class Validator:
@@ -99,62 +98,6 @@ def _external_note(systems: set[str]) -> list[Issue]:
     names = ", ".join(f"{EXTERNAL_SYSTEMS.get(s, s)} ({s})" for s in sorted(systems))
     return [Issue.information("informational", "", f"codes from {names} were checked for syntax "
                               "only: these code systems are not available offline", "tx-offline")]
-
-
-def parse_json(text: str | bytes | bytearray) -> tuple[Any, Issue | None]:
-    """Parse JSON text; a syntax error becomes a fatal issue naming line and column."""
-    duplicates: list[str] = []
-    try:
-        parsed = json.loads(text, parse_constant=_reject_constant,
-                            object_pairs_hook=lambda pairs: _object(pairs, duplicates))
-    except _NotJson as exc:
-        return None, Issue("fatal", "structure", "", f"the input is not valid JSON: {exc}"
-                           f"{_position(text, str(exc).split()[0])}", "json-syntax")
-    except UnicodeDecodeError as exc:
-        return None, Issue("fatal", "structure", "", f"the input is not UTF-8 text ({exc.reason} "
-                           f"at byte {exc.start})", "json-syntax")
-    except json.JSONDecodeError as exc:
-        return None, Issue("fatal", "structure", "", f"the input is not valid JSON: {exc.msg} at "
-                           f"line {exc.lineno}, column {exc.colno}", "json-syntax")
-    except RecursionError:
-        return None, Issue("fatal", "structure", "", "the JSON is nested too deeply to read",
-                           "json-syntax")
-    except ValueError:  # an integer of more digits than Python converts (4300 by default)
-        return None, Issue("fatal", "structure", "", "the input holds a number too long to "
-                           "read", "json-syntax")
-    if duplicates:
-        names = ", ".join(f"'{d}'" for d in dict.fromkeys(duplicates))
-        return None, Issue("fatal", "structure", "", f"the JSON has duplicate properties "
-                           f"({names}): each property may appear once in an object (RFC 8259 "
-                           "§4; FHIR JSON §2.6.2)", "json-duplicate")
-    return parsed, None
-
-
-def _position(text: str | bytes | bytearray, token: str) -> str:
-    """ at line L, column C" of the first bare ``token`` (NaN, Infinity) in the text."""
-    raw = text.decode("utf-8", "replace") if isinstance(text, (bytes, bytearray)) else text
-    match = re.search(r'(?<!["\w])-?' + re.escape(token.lstrip("-")) + r"(?![\w\"])", raw)
-    if match is None:
-        return ""
-    line = raw.count("\n", 0, match.start()) + 1
-    column = match.start() - (raw.rfind("\n", 0, match.start()) + 1) + 1
-    return f" at line {line}, column {column}"
-
-
-class _NotJson(ValueError):
-    pass
-
-
-def _reject_constant(name: str) -> Any:
-    raise _NotJson(f"{name} is not a JSON number")
-
-
-def _object(pairs: list[tuple[str, Any]], duplicates: list[str]) -> dict[str, Any]:
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        seen: set[str] = set()
-        duplicates.extend(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
-    return obj
 
 
 @lru_cache(maxsize=1)

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .._schema import CompiledStructure, Constraint, ElementNode, JsonProperty, TypeRef
+from ..definitions.schema import CompiledStructure, Constraint, ElementNode, JsonProperty, TypeRef
 from ._context import BundleScope, Frame, PendingReference, Run
 from ._issue import Issue
 from .checks.attachment import check_attachment
@@ -81,7 +81,7 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
     root_path = (rt if model is None else model.root.path) if parent is None else path
     frame = Frame(resource, root_path, rt, parent=parent, contained=contained, bundle=bundle,
                   full_url=full_url)
-    frame.env = frame_env(run, frame)
+    frame.env = frame_env(run, frame, conforms)
     structures = [model] if model is not None else [
         run.schema.structure(rt), *_profiles_of(run, resource, root_path, profiles)]
     if run.depth > run.options.max_depth:

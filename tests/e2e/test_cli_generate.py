@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from ecanfhir import Validator
-from ecanfhir._pilot import pilot_registry
 from ecanfhir.cli import main
+from ecanfhir.definitions.pilot import pilot_registry
 from ecanfhir.synthetic import MANIFEST, MUTATIONS
 
 CLI = [sys.executable, "-m", "ecanfhir.cli"]

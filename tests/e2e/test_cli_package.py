@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from ecanfhir import Registry, Validator, load_ig, load_package
-from ecanfhir._pilot import pilot_source, pilot_url
+from ecanfhir.definitions.pilot import pilot_source, pilot_url
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ecanfhir._pilot import pilot_url
+from ecanfhir.definitions.pilot import pilot_url
 from testservers.package_registry import PackageRegistry, package_tgz
 
 ROOT = Path(__file__).resolve().parents[2]

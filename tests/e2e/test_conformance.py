@@ -15,7 +15,7 @@ from _conformance_centre import recording_centre
 from fastapi import FastAPI
 
 from ecanfhir import Validator, conformance
-from ecanfhir._pilot import pilot_registry
+from ecanfhir.definitions.pilot import pilot_registry
 from testservers.national_centre import Settings, create_app
 from testservers.national_centre.running import free_port, serve_in_thread
 

@@ -11,7 +11,7 @@ from _centre_messages import referral
 from fastapi import FastAPI
 
 from ecanfhir import Validator
-from ecanfhir._pilot import pilot_registry
+from ecanfhir.definitions.pilot import pilot_registry
 
 FHIR = {"Content-Type": "application/fhir+json"}
 CPR = "2512489996"

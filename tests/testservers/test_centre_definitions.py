@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from ecanfhir._pilot import pilot_url
+from ecanfhir.definitions.pilot import pilot_url
 
 LiveServer = tuple[str, FastAPI]
 

@@ -20,7 +20,7 @@ from _centre_messages import consultation, referral
 from fastapi import FastAPI
 
 from ecanfhir import Issue
-from ecanfhir._pilot import pilot_url
+from ecanfhir.definitions.pilot import pilot_url
 from testservers.national_centre import FaultRule, Settings, create_app
 from testservers.national_centre._fhirio import FhirError
 from testservers.national_centre.messaging import (

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ecanfhir import _cache
-from ecanfhir._fhirpath import _TREES, CompiledExpression, EvalEnv, _parse
+from ecanfhir.fhirpath.engine import _TREES, CompiledExpression, EvalEnv, _parse
 
 
 @pytest.fixture()

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from ecanfhir import Registry, validate
-from ecanfhir._core import core_definitions
+from ecanfhir.definitions.core import core_definitions
 
 CORE = "http://hl7.org/fhir/StructureDefinition/"
 NARRATIVE = {"status": "generated", "div": '<div xmlns="http://www.w3.org/1999/xhtml">x</div>'}

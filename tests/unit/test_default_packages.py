@@ -9,7 +9,7 @@ from importlib import resources
 import pytest
 
 from ecanfhir import Registry
-from ecanfhir._core import CoreDefinitions, DefaultPackage, default_packages
+from ecanfhir.definitions.core import CoreDefinitions, DefaultPackage, default_packages
 
 EXT = "http://hl7.org/fhir/StructureDefinition/"
 BRAND = EXT + "organization-brand"

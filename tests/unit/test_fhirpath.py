@@ -1,4 +1,4 @@
-"""FHIRPath compilation and evaluation for invariants (ecanfhir._fhirpath)."""
+"""FHIRPath compilation and evaluation for invariants (ecanfhir.fhirpath.engine)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from ecanfhir import Registry
-from ecanfhir._fhirpath import (
+from ecanfhir.fhirpath.engine import (
     CompiledExpression,
     EvalEnv,
     FhirPathError,

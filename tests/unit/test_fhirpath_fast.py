@@ -1,4 +1,5 @@
-"""The fast path agrees with fhirpathpy on every expression it compiles (ecanfhir._fhirpath_fast).
+"""The fast path (ecanfhir.fhirpath.compiler) agrees with fhirpathpy on every expression it
+compiles.
 
 For each R4 core invariant the fast compiler accepts, and for extra expressions that exercise
 each construct of the subset, generated JSON built from the names and literals of the
@@ -19,7 +20,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from ecanfhir import Registry
-from ecanfhir._fhirpath import (
+from ecanfhir.fhirpath.compiler import Unsupported, compile_fast
+from ecanfhir.fhirpath.engine import (
     NATIVE_INVARIANTS,
     CompiledExpression,
     EvalEnv,
@@ -27,8 +29,7 @@ from ecanfhir._fhirpath import (
     Primitive,
     compile_expression,
 )
-from ecanfhir._fhirpath_fast import Unsupported, compile_fast
-from ecanfhir._fhirpath_model import R4_MODEL
+from ecanfhir.fhirpath.model import R4_MODEL
 
 # -- the expressions -------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecanfhir._fhirpath import compile_expression
+from ecanfhir.fhirpath.engine import compile_expression
 
 
 @pytest.mark.parametrize(("expression", "hint", "focus"), [

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ecanfhir._fhirpath import NATIVE_INVARIANTS, EvalEnv, Primitive, compile_expression
+from ecanfhir.fhirpath.engine import NATIVE_INVARIANTS, EvalEnv, Primitive, compile_expression
 
 PATIENT = {"resourceType": "Patient", "active": True, "name": [{"family": "Testperson"}]}
 INACTIVE = {"resourceType": "Patient", "name": [{"family": "Testperson"}]}

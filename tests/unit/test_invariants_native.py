@@ -1,4 +1,4 @@
-"""Native invariants agree with fhirpathpy on the same inputs (ecanfhir._fhirpath_native).
+"""Native invariants agree with fhirpathpy on the same inputs (ecanfhir.fhirpath.natives).
 
 Each native is keyed by the exact text of an R4 core expression. For hand-written edge cases
 and for small generated JSON, ``test()`` with and without the native must agree, except
@@ -18,14 +18,14 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from ecanfhir import Registry
-from ecanfhir._fhirpath import (
+from ecanfhir.fhirpath.engine import (
     NATIVE_INVARIANTS,
     EvalEnv,
     FhirPathEvaluationError,
     Primitive,
     compile_expression,
 )
-from ecanfhir._fhirpath_native import _DOM_3_LATER
+from ecanfhir.fhirpath.natives import _DOM_3_LATER
 
 XHTML = 'xmlns="http://www.w3.org/1999/xhtml"'
 

@@ -1,4 +1,5 @@
-"""Tests for ecanfhir._package: FHIR packages, the package cache, loose conformance files."""
+"""Tests for ecanfhir.definitions.packages.load: FHIR packages, the package cache, loose
+conformance files."""
 
 from __future__ import annotations
 
@@ -10,16 +11,16 @@ from typing import Any
 
 import pytest
 
-from ecanfhir import _package
 from ecanfhir._exceptions import PackageError
-from ecanfhir._package import (
+from ecanfhir.definitions.packages import load as _package
+from ecanfhir.definitions.packages.load import (
     PackageInfo,
     load_conformance,
     load_ig,
     load_package,
     package_cache_dir,
 )
-from ecanfhir._registry import Registry
+from ecanfhir.definitions.registry import Registry
 
 BASE = "http://example.org/fhir"
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from ecanfhir import PackageError, Registry, load_ig
-from ecanfhir._package_cache import STAGING_PREFIX, _try_exclusive_create, package_lock
-from ecanfhir._package_install import install_package
-from ecanfhir._package_registry import configured_registries, resolve_version, version_order
+from ecanfhir.definitions.packages.cache import STAGING_PREFIX, _try_exclusive_create, package_lock
+from ecanfhir.definitions.packages.install import install_package
+from ecanfhir.definitions.packages.npm import configured_registries, resolve_version, version_order
 from testservers.package_registry import PackageRegistry, package_tgz
 
 
@@ -200,7 +200,7 @@ def test_unsafe_archives_are_refused_and_leave_nothing(cache: Path, tmp_path: Pa
 def test_an_archive_unpacking_past_the_size_limit_is_refused(
         cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The unpacked total is bounded (a gzip bomb stops at the limit); nothing is left."""
-    monkeypatch.setattr("ecanfhir._package_cache.MAX_UNPACKED_BYTES", 100)
+    monkeypatch.setattr("ecanfhir.definitions.packages.cache.MAX_UNPACKED_BYTES", 100)
     archive = tmp_path / "big.tgz"
     archive.write_bytes(package_tgz("example.a", "1.0.0", resources=[value_set("a" * 200)]))
     with pytest.raises(PackageError, match="unpacks to more than the limit"):

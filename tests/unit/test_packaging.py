@@ -50,3 +50,10 @@ def test_the_readme_quick_start_is_what_ci_runs() -> None:
     assert "python3 -m pip install -e '.[test]' && python3 -m pytest" in quick
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "-e '.[test]'" in ci and "\npython3 -m pytest" in ci
+
+
+def test_the_version_is_the_one_in_pyproject() -> None:
+    import ecanfhir
+
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    assert ecanfhir.__version__ == project["project"]["version"]

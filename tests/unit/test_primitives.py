@@ -13,14 +13,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecanfhir._primitives import (
+from ecanfhir.definitions.registry import Registry
+from ecanfhir.validation.primitives import (
     _BASE64,
     PRIMITIVE_TYPES,
     SPEC_REGEXES,
     PrimitiveProblem,
     check_primitive,
 )
-from ecanfhir._registry import Registry
 
 REGEX_EXTENSIONS = (
     "http://hl7.org/fhir/StructureDefinition/structuredefinition-regex",  # R4B, R5

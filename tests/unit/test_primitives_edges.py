@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ecanfhir._primitives import PrimitiveProblem, check_primitive
+from ecanfhir.validation.primitives import PrimitiveProblem, check_primitive
 
 UUID = "urn:uuid:c757873d-ec9a-4326-a141-556f43239520"
 

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ecanfhir._registry import Registry
-from ecanfhir._terminology import Terminology
+from ecanfhir.definitions.registry import Registry
+from ecanfhir.terminology.value_sets import Terminology
 from ecanfhir.validation._issue import Issue
 from ecanfhir.validation.checks.questionnaire import check_questionnaire_response
 

@@ -18,7 +18,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from ecanfhir._core import core_definitions
+from ecanfhir.definitions.core import core_definitions
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "docs" / "validator-rules.json"

@@ -1,4 +1,4 @@
-"""Tests for ecanfhir._snapshot: snapshots generated from differentials.
+"""Tests for ecanfhir.definitions.snapshot: snapshots generated from differentials.
 
 Two kinds: agreement with HL7 (every core constraint profile and core extension of R4 4.0.1 is
 regenerated from its differential and compared with the snapshot HL7 published), and tiny
@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from ecanfhir._exceptions import PackageError, SnapshotMissing
-from ecanfhir._registry import Registry
-from ecanfhir._snapshot import ensure_snapshot, generate_snapshot, snapshot_issues
+from ecanfhir.definitions.registry import Registry
+from ecanfhir.definitions.snapshot import ensure_snapshot, generate_snapshot, snapshot_issues
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "snapshot"
 CORE = "http://hl7.org/fhir/StructureDefinition/"

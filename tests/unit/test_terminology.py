@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ecanfhir import _terminology
-from ecanfhir._registry import Registry
-from ecanfhir._terminology import (
+from ecanfhir.definitions.registry import Registry
+from ecanfhir.terminology import value_sets as _terminology
+from ecanfhir.terminology.value_sets import (
     EXTERNAL_SYSTEMS,
     Expansion,
     Terminology,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ecanfhir import Registry
-from ecanfhir._xver import cross_version_definition, status, url_parts
+from ecanfhir.definitions.xver import cross_version_definition, status, url_parts
 
 R5 = "http://hl7.org/fhir/5.0/StructureDefinition/extension-"
 R3 = "http://hl7.org/fhir/3.0/StructureDefinition/extension-"

@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
-from ecanfhir._pilot import pilot_url
 from ecanfhir.builders.acknowledgement import AckErrorCode
+from ecanfhir.definitions.pilot import pilot_url
 
 from .settings import CentreIdentity
 

@@ -30,7 +30,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from ecanfhir import Issue, formats, to_operation_outcome
-from ecanfhir.validation._validator import parse_json
+from ecanfhir.formats.json_read import parse_json
 
 __all__ = ["FHIR_JSON", "FHIR_XML", "MEDIA_TYPES", "FhirError", "body_issues", "check_accept",
            "fhir_response", "json_depth", "operation_outcome", "read_body",

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from ecanfhir import Validator
-from ecanfhir._pilot import pilot_registry
+from ecanfhir.definitions.pilot import pilot_registry
 
 from ._fhirio import check_accept
 from .audit import AuditedMessageService, AuditMiddleware, AuditRecorder, install_access_log_filter

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ecanfhir import __version__
-from ecanfhir._pilot import pilot_url
+from ecanfhir.definitions.pilot import pilot_url
 
 from .definitions import DEFINITION_PARAMS, DEFINITION_TYPES
 from .settings import Settings

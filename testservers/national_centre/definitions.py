@@ -31,8 +31,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ecanfhir._package import CANONICAL_TOKEN
-from ecanfhir._pilot import pilot_canonical, pilot_source
+from ecanfhir.definitions.packages.load import CANONICAL_TOKEN
+from ecanfhir.definitions.pilot import pilot_canonical, pilot_source
 
 from ._fhirio import FhirError
 from .storage import SearchPage, SearchQuery, StoredResource

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ecanfhir._pilot import pilot_url
+from ecanfhir.definitions.pilot import pilot_url
 
 from ._dates import bounds, instant
 from ._fhirio import FhirError

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ecanfhir import Issue, Validator
-from ecanfhir._pilot import pilot_url
+from ecanfhir.definitions.pilot import pilot_url
 
 from . import _ack
 from ._ack import MEDCOM_ERRORS

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..._schema import ElementNode
-from ..._terminology import EXTERNAL_SYSTEMS, CodeCheck, check_code_syntax
+from ...definitions.schema import ElementNode
+from ...terminology.value_sets import EXTERNAL_SYSTEMS, CodeCheck, check_code_syntax
 from .._issue import Issue
 
 if TYPE_CHECKING:

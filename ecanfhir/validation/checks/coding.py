@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..._schema import Binding
+from ...definitions.schema import Binding
 from .._issue import Issue
 
 if TYPE_CHECKING:

@@ -29,7 +29,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..._registry import Registry
+from ...definitions.registry import Registry
 from .._issue import Issue
 
 __all__ = ["discriminator_path_issues"]

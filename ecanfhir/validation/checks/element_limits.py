@@ -25,8 +25,8 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
-from ..._comparison import decimal_places, number
-from ..._schema import ElementNode
+from ...definitions.schema import ElementNode
+from ...terminology.comparison import decimal_places, number
 from .._issue import Issue
 
 __all__ = ["check_attachment_content", "check_base64_whitespace", "check_element_limits",

@@ -41,7 +41,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ..._registry import Registry
+from ...definitions.registry import Registry
 from .._issue import Issue
 
 __all__ = ["check_element_types"]

@@ -14,9 +14,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..._exceptions import EcanfhirError
-from ..._fhirpath import compile_expression
-from ..._schema import CompiledStructure
-from ..._xver import status as cross_version_status
+from ...definitions.schema import CompiledStructure
+from ...definitions.xver import status as cross_version_status
+from ...fhirpath.engine import compile_expression
 from .._issue import Issue
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """Invariants: ElementDefinition.constraint evaluated with FHIRPath (R4 §2.27.0.1 constraint).
 
-Each constraint is compiled once (``_fhirpath.compile_expression`` caches); hot core
+Each constraint is compiled once (``fhirpath.engine.compile_expression`` caches); hot core
 invariants run as exact native equivalents. A constraint passes when it evaluates to true or
 to an empty collection, as the HL7 validator does. Best-practice constraints (dom-6) follow
 ``ValidationOptions.best_practice``.
@@ -8,12 +8,12 @@ to an empty collection, as the HL7 validator does. Best-practice constraints (do
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..._exceptions import EcanfhirError
-from ..._fhirpath import EvalEnv, compile_expression
-from ..._schema import Constraint
+from ...definitions.schema import Constraint
+from ...fhirpath.engine import EvalEnv, compile_expression
 from .._issue import Issue
 from .reference import resolver_for
 
@@ -23,8 +23,15 @@ if TYPE_CHECKING:
 __all__ = ["check_invariants", "frame_env"]
 
 
-def frame_env(run: Run, frame: Frame) -> EvalEnv:
-    """The FHIRPath environment of a resource: %resource, %rootResource, resolve()."""
+Conforms = Callable[["Run", "Frame", Any, str], bool]
+
+
+def frame_env(run: Run, frame: Frame, conforms: Conforms) -> EvalEnv:
+    """The FHIRPath environment of a resource: %resource, %rootResource, resolve().
+
+    ``conforms`` is the walker's own profile check, for ``conformsTo()`` (passed in, so that
+    the checks never import the walker that runs them).
+    """
     return EvalEnv(
         resource=frame.resource,
         # R4 fhirpath.html §2.9.1.1.1: %rootResource is the container of a contained resource,
@@ -32,14 +39,13 @@ def frame_env(run: Run, frame: Frame) -> EvalEnv:
         root_resource=frame.container().resource,
         resolve=resolver_for(frame),
         member_of=lambda value, url: _member_of(run, value, url),
-        conforms_to=lambda resource, url: _conforms_to(run, frame, resource, url),
+        conforms_to=lambda resource, url: _conforms_to(run, frame, resource, url, conforms),
     )
 
 
-def _conforms_to(run: Run, frame: Frame, resource: Mapping[str, Any], url: str) -> bool | None:
+def _conforms_to(run: Run, frame: Frame, resource: Mapping[str, Any], url: str,
+                 conforms: Conforms) -> bool | None:
     """FHIRPath conformsTo(): unknown (empty) when the profile is not loaded."""
-    from .._walk import conforms
-
     if run.schema.find(url) is None:
         return None
     return conforms(run, frame, resource, url)
@@ -100,7 +106,7 @@ def check_invariants(run: Run, constraints: Sequence[Constraint], focus: Any, fr
 def _focus(focus: Any, primitive: bool) -> Any:
     if not primitive:
         return focus
-    from ..._fhirpath import Primitive
+    from ...fhirpath.engine import Primitive
 
     value, ext = focus
     return Primitive(value, ext)

@@ -46,7 +46,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from xml.etree import ElementTree
 
-from ..._registry import Registry
+from ...definitions.registry import Registry
 from .._issue import Issue
 
 __all__ = ["check_measure", "check_measure_report"]

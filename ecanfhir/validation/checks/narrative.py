@@ -19,7 +19,7 @@ entities are XHTML's (HTML 4 names, numeric)   ``&unknown;``                xhtm
 ``Resource.language`` (i18n best practice)     (warnings)
 =============================================  ===========================  =================
 
-The element list is the one txt-1 uses (``_fhirpath_functions``); the attribute lists are the
+The element list is the one txt-1 uses (``fhirpath.functions``); the attribute lists are the
 HL7 validator's. The root's own attributes are not judged here (txt-1 rejects event handlers
 on it), as in the HL7 validator.
 """
@@ -32,7 +32,7 @@ from html import unescape
 from html.entities import name2codepoint
 from typing import Any
 
-from ..._fhirpath_functions import _ALLOWED_ELEMENTS as ELEMENTS
+from ...fhirpath.functions import _ALLOWED_ELEMENTS as ELEMENTS
 from .._issue import Issue
 
 __all__ = ["check_narrative"]

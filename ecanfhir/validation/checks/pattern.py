@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from ..._comparison import compare, compare_dates, relative_to_now
-from ..._schema import ElementNode
+from ...definitions.schema import ElementNode
+from ...terminology.comparison import compare, compare_dates, relative_to_now
 from .._issue import Issue
 from .structure import from_profile as _source
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..._primitives import check_primitive
-from ..._schema import ElementNode, TypeRef
+from ...definitions.schema import ElementNode, TypeRef
 from .._issue import Issue
+from ..primitives import check_primitive
 from .element_limits import check_base64_whitespace
 from .text import check_text
 from .uri import URI_TYPES, check_uri_value

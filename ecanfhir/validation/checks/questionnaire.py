@@ -26,9 +26,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..._comparison import compare, compare_dates, same_value
-from ..._registry import Registry, split_canonical
-from ..._terminology import Terminology
+from ...definitions.registry import Registry, split_canonical
+from ...terminology.comparison import compare, compare_dates, same_value
+from ...terminology.value_sets import Terminology
 from .._issue import Issue, Severity
 from .questionnaire_values import EXT as _EXT
 from .questionnaire_values import SDC as _SDC

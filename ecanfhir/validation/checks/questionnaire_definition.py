@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..._registry import Registry
+from ...definitions.registry import Registry
 from .._issue import Issue, IssueCode
 
 __all__ = ["check_questionnaire"]

@@ -17,9 +17,9 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ..._comparison import compare, decimal_places, number
-from ..._registry import Registry
-from ..._terminology import Terminology
+from ...definitions.registry import Registry
+from ...terminology.comparison import compare, decimal_places, number
+from ...terminology.value_sets import Terminology
 from .._issue import Issue
 
 __all__ = [

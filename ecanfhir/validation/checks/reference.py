@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .._issue import Issue
 
 if TYPE_CHECKING:
-    from ..._schema import TypeRef
+    from ...definitions.schema import TypeRef
     from .._context import BundleScope, Frame, PendingReference, Run
 
 __all__ = ["Target", "check_references", "literal_type", "resolve", "resolver_for",

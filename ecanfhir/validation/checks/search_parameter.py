@@ -27,8 +27,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..._fhirpath import FhirPathError, compile_expression
-from ..._registry import Registry
+from ...definitions.registry import Registry
+from ...fhirpath.engine import FhirPathError, compile_expression
 from .._issue import Issue
 
 __all__ = ["check_capability_search_params", "check_search_parameter"]

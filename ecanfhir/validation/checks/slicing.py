@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..._schema import ElementNode, TypeRef
+from ...definitions.schema import ElementNode, TypeRef
 from .._issue import Issue
 from .pattern import matches_pattern, same_value
 

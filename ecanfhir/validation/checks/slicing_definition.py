@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ..._registry import Registry
+from ...definitions.registry import Registry
 from .._issue import Issue
 from .discriminator_path import discriminator_path_issues
 

@@ -33,8 +33,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ..._exceptions import SnapshotMissing
-from ..._registry import Registry
-from ..._snapshot import ensure_snapshot, snapshot_issues
+from ...definitions.registry import Registry
+from ...definitions.snapshot import ensure_snapshot, snapshot_issues
 from .._issue import Issue
 from .element_definition import check_element_definitions, fhirpath_problems, path_problem
 from .element_type import check_element_types

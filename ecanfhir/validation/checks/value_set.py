@@ -34,7 +34,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..._terminology import EXTERNAL_SYSTEMS
+from ...terminology.value_sets import EXTERNAL_SYSTEMS
 from .._issue import Issue
 from .uri import is_absolute
 

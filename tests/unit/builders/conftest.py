@@ -20,8 +20,8 @@ from _builders_support import (
 )
 
 from ecanfhir import Validator
-from ecanfhir._pilot import pilot_registry
 from ecanfhir.builders import build_referral_message, build_tumour_board_outcome_message
+from ecanfhir.definitions.pilot import pilot_registry
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ import pytest
 from _builders_support import AT, CENTRE, assert_no_errors, assert_well_formed, context, resources
 
 from ecanfhir import Validator
-from ecanfhir._pilot import pilot_url
 from ecanfhir.builders import (
     AckIssue,
     BuildError,
@@ -17,6 +16,7 @@ from ecanfhir.builders import (
     build_acknowledgement,
     resend,
 )
+from ecanfhir.definitions.pilot import pilot_url
 
 ERRORS = "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-acknowledgement-error-codes"
 

@@ -25,7 +25,6 @@ from _builders_support import (
 )
 
 from ecanfhir import Validator
-from ecanfhir._pilot import pilot_url
 from ecanfhir.builders import (
     BuildContext,
     BuildError,
@@ -38,6 +37,7 @@ from ecanfhir.builders import (
     build_telemedicine_message,
     build_tumour_board_outcome_message,
 )
+from ecanfhir.definitions.pilot import pilot_url
 
 DESTINATION_USE = ("http://medcomfhir.dk/ig/messaging/StructureDefinition/"
                    "medcom-messaging-destinationUseExtension")

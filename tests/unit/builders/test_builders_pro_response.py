@@ -9,7 +9,6 @@ import pytest
 from _builders_support import AT, CENTRE, DOCTOR, HOSPITAL, PATIENT, context
 
 from ecanfhir import Validator
-from ecanfhir._pilot import pilot_url
 from ecanfhir.builders import (
     BuildError,
     SymptomScores,
@@ -17,6 +16,7 @@ from ecanfhir.builders import (
     build_pro_response,
     build_telemedicine_message,
 )
+from ecanfhir.definitions.pilot import pilot_url
 
 PROFILE = pilot_url("StructureDefinition", "ecan-pro-questionnaire-response")
 

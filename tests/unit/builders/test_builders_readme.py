@@ -11,7 +11,6 @@ def test_readme_snippet() -> None:
     from zoneinfo import ZoneInfo
 
     from ecanfhir import Validator
-    from ecanfhir._pilot import pilot_registry
     from ecanfhir.builders import (
         CancerDiagnosis,
         Ecog,
@@ -21,6 +20,7 @@ def test_readme_snippet() -> None:
         build_acknowledgement,
         build_referral_message,
     )
+    from ecanfhir.definitions.pilot import pilot_registry
 
     now = datetime(2026, 11, 27, 9, 15, tzinfo=ZoneInfo("Europe/Copenhagen"))
     message = build_referral_message(

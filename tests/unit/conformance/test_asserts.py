@@ -73,7 +73,7 @@ def test_schema_refuses_what_the_engine_does_not_run(change: dict[str, object],
 
 def test_shipped_suites_name_known_requirements_and_are_valid_testscripts() -> None:
     from ecanfhir import Validator
-    from ecanfhir._pilot import pilot_registry
+    from ecanfhir.definitions.pilot import pilot_registry
 
     suites = shipped_suites()
     assert set(suites) == {"ecan-centre-endpoint", "ecan-sender-behaviour"}

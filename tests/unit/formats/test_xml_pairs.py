@@ -9,7 +9,7 @@ import pytest
 
 from ecanfhir.formats import parse_xml, to_xml
 from ecanfhir.formats._equivalence import infoset_differences, json_differences
-from ecanfhir.validation._validator import parse_json
+from ecanfhir.formats.json_read import parse_json
 
 PAIRS = Path(__file__).resolve().parents[2] / "fixtures" / "xml-pairs"
 NAMES = sorted(p.stem for p in PAIRS.glob("*.xml"))

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ecanfhir import ValidationResult, Validator
-from ecanfhir._pilot import pilot_url
+from ecanfhir.definitions.pilot import pilot_url
 
 Resource = dict[str, Any]
 

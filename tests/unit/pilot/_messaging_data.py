@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecanfhir._pilot import pilot_url
+from ecanfhir.definitions.pilot import pilot_url
 
 EVENTS = pilot_url("CodeSystem", "ecan-message-events")
 MEDCOM_TERMINOLOGY = "http://medcomfhir.dk/ig/terminology/CodeSystem/"

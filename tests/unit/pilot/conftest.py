@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ecanfhir import Validator
-from ecanfhir._pilot import pilot_registry
+from ecanfhir.definitions.pilot import pilot_registry
 
 
 @pytest.fixture(scope="module")

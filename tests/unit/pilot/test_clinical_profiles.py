@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from ecanfhir import Validator
-from ecanfhir._pilot import pilot_source
+from ecanfhir.definitions.pilot import pilot_source
 
 from ._clinical_data import (
     CONDITION_REF,
@@ -453,7 +453,7 @@ def test_structure_definitions_are_differential_only_drafts(resource_id: str) ->
 @pytest.mark.parametrize("resource_id", CLINICAL_SDS)
 def test_invariants_compile_and_name_their_source(validator: Validator, resource_id: str) -> None:
     """Every ecan-* constraint parses as FHIRPath and names its StructureDefinition."""
-    from ecanfhir._fhirpath import compile_expression
+    from ecanfhir.fhirpath.engine import compile_expression
 
     sd_json = validator.registry.structure_definition(sd(resource_id))
     assert sd_json is not None

@@ -16,7 +16,7 @@ import pytest
 from fhirpathpy.models import models
 
 from ecanfhir import Validator
-from ecanfhir._pilot import pilot_canonical, pilot_registry, pilot_source, pilot_url
+from ecanfhir.definitions.pilot import pilot_canonical, pilot_registry, pilot_source, pilot_url
 
 from ._clinical_data import (
     ICD10,

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from ecanfhir import Registry, ValidationResult, Validator
-from ecanfhir._pilot import pilot_registry, pilot_url
+from ecanfhir.definitions.pilot import pilot_registry, pilot_url
 
 from . import _messaging_data as data
 from ._messaging_checks import assert_issue, check

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from ecanfhir import Validator
-from ecanfhir._pilot import pilot_url
+from ecanfhir.definitions.pilot import pilot_url
 
 from . import _messaging_data as data
 from ._messaging_checks import assert_issue, check

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ecanfhir import Validator
-from ecanfhir._pilot import pilot_registry
+from ecanfhir.definitions.pilot import pilot_registry
 from ecanfhir.formats import parse_xml, to_xml
 from ecanfhir.synthetic import KINDS, MANIFEST, MUTATIONS, generate, write_cases
 

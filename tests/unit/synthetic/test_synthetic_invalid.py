@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from ecanfhir import Validator
-from ecanfhir._pilot import pilot_registry
+from ecanfhir.definitions.pilot import pilot_registry
 from ecanfhir.synthetic import KINDS, MUTATIONS, GeneratedFile, Kind, generate
 
 CONSEQUENCES = {"reference-profile", "reference-type", "reference-bundle"}

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ecanfhir import Validator
-from ecanfhir._pilot import pilot_registry, pilot_url
+from ecanfhir.definitions.pilot import pilot_registry, pilot_url
 from ecanfhir.synthetic import generate
 from ecanfhir.synthetic._cases import draw_case
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ecanfhir.validation._validator import parse_json
+from ecanfhir.formats.json_read import parse_json
 
 
 def test_integer_too_long_to_convert_is_a_fatal_issue() -> None:

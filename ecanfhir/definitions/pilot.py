@@ -15,15 +15,15 @@ import json
 from functools import cache
 from pathlib import Path
 
-from ._exceptions import PackageError
-from ._package import PackageInfo, load_package
-from ._registry import Registry
+from .._exceptions import PackageError
+from .packages.load import PackageInfo, load_package
+from .registry import Registry
 
 __all__ = ["PILOT_PACKAGE", "load_pilot", "pilot_canonical", "pilot_registry", "pilot_source",
            "pilot_url"]
 
 PILOT_PACKAGE = "ecanfhir.pilot"
-_HERE = Path(__file__).resolve().parent
+_HERE = Path(__file__).resolve().parent.parent  # the ecanfhir package folder
 
 
 def pilot_source() -> Path:

@@ -34,8 +34,8 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ._exceptions import PackageError
-from ._package import _parse_json
+from ..._exceptions import PackageError
+from .load import _parse_json
 
 __all__ = [
     "LOCK_TIMEOUT_SECONDS",

@@ -3,8 +3,8 @@
 The HL7 validator, Firely Terminal and SUSHI fill ``~/.fhir/packages`` (or
 ``$FHIR_PACKAGE_CACHE``) from the FHIR package registries; ``ecanfhir package install`` does
 the same, so that ``ecanfhir validate --ig id#version`` (which never downloads) finds them.
-The registry protocol is :mod:`ecanfhir._package_registry`; writing the cache (locks, atomic
-placement, safe unpacking) is :mod:`ecanfhir._package_cache`.
+The registry protocol is :mod:`ecanfhir.definitions.packages.npm`; writing the cache (locks, atomic
+placement, safe unpacking) is :mod:`ecanfhir.definitions.packages.cache`.
 
 Each wanted package, the one asked for and then its ``dependencies`` transitively:
 
@@ -36,8 +36,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import httpx  # imported where used: `ecanfhir validate` does not need an HTTP client
 
-from ._exceptions import PackageError
-from ._package import (
+from ..._exceptions import PackageError
+from ..._version import __version__
+from .cache import is_installed, package_lock, place, staging_folder, unpack
+from .load import (
     _ARCHIVE_SUFFIXES,
     _PACKAGE_ID,
     _dependencies,
@@ -47,8 +49,7 @@ from ._package import (
     _split_spec,
     package_cache_dir,
 )
-from ._package_cache import is_installed, package_lock, place, staging_folder, unpack
-from ._package_registry import (
+from .npm import (
     RegistryFailure,
     Release,
     configured_registries,
@@ -151,8 +152,6 @@ def install_package(
     archive = Path(text).expanduser()
     wanted = None if archive.is_file() else _parse_spec(text)
     import httpx
-
-    from . import __version__
 
     headers = {"User-Agent": f"ecanfhir/{__version__} (FHIR package install)"}
     with httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),

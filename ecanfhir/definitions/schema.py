@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._exceptions import EcanfhirError, ProfileNotFound, SnapshotMissing
-from ._registry import Registry
-from ._snapshot import generate_snapshot
+from .._exceptions import EcanfhirError, ProfileNotFound, SnapshotMissing
+from .registry import Registry
+from .snapshot import generate_snapshot
 
 __all__ = [
     "Binding",
@@ -414,7 +414,7 @@ class Schema:
             raise ProfileNotFound(f"no StructureDefinition '{canonical}' is loaded")
         if not sd.get("snapshot", {}).get("element"):
             # Most hand-written profiles carry only a differential: generate the snapshot as the
-            # HL7 tools do (see _snapshot).
+            # HL7 tools do (see ``snapshot``).
             try:
                 sd = generate_snapshot(sd, self.registry)
             except EcanfhirError as exc:

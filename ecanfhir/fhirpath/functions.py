@@ -21,10 +21,11 @@ from functools import lru_cache
 from html import unescape
 from html.parser import HTMLParser
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ._fhirpath_model import (
+from .model import (
     ENV_KEY,
+    EvalEnv,
     child_path,
     get_data,
     is_companion,
@@ -34,13 +35,10 @@ from ._fhirpath_model import (
     type_info,
 )
 
-if TYPE_CHECKING:
-    from ._fhirpath import EvalEnv
-
 __all__ = ["CONTEXT_TYPE", "FUNCTIONS", "html_checks", "html_checks_reference"]
 
 # The step an expression's leading type name becomes (``Patient`` in ``Patient.active``, see
-# ``_fhirpath._type_steps``); not an identifier, so no expression can call it by name.
+# ``engine._type_steps``); not an identifier, so no expression can call it by name.
 CONTEXT_TYPE = "%contextType"
 
 

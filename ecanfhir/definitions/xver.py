@@ -33,15 +33,26 @@ import zipfile
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Literal
-
-if TYPE_CHECKING:
-    from ._registry import Registry
+from typing import Any, Literal, Protocol
 
 __all__ = ["XVER_URL", "XverStatus", "cross_version_definition", "status", "url_parts"]
 
 XVER_URL = re.compile(r"^http://hl7\.org/fhir/(\d\.\d)/StructureDefinition/extension-(.+)$")
 XverStatus = Literal["valid", "unchanged", "unknown", "bad-version", "not-shipped"]
+
+
+class Types(Protocol):
+    """What the synthesis asks of the R4 definitions (a :class:`~.registry.Registry` answers)."""
+
+    fhir_version: str
+
+    def type_definition(self, type_code: str) -> dict[str, Any] | None: ...
+
+    def is_resource_type(self, name: str) -> bool: ...
+
+    def is_type(self, name: str) -> bool: ...
+
+
 # FHIR releases with no table in the package: their extensions cannot be checked offline.
 RELEASES = frozenset({"1.0", "1.4", "3.0", "4.0", "4.3", "5.0", "6.0"})
 EXTENSION_BASE = "http://hl7.org/fhir/StructureDefinition/Extension"
@@ -101,7 +112,7 @@ def status(url: str) -> XverStatus | None:
     return "valid" if "types" in entry or "elements" in entry else "unchanged"
 
 
-def cross_version_definition(url: str, registry: Registry) -> dict[str, Any] | None:
+def cross_version_definition(url: str, registry: Types) -> dict[str, Any] | None:
     """The Extension StructureDefinition (with a differential) for a valid cross-version URL."""
     parts = url_parts(url)
     if parts is None or status(url) != "valid":
@@ -130,7 +141,7 @@ def cross_version_definition(url: str, registry: Registry) -> dict[str, Any] | N
 
 def _content(elements: list[dict[str, Any]], table: Mapping[str, Any], path: str,
              entry: Mapping[str, Any], element_id: str, element_path: str, url: str,
-             registry: Registry) -> None:
+             registry: Types) -> None:
     """The differential of one (sub-)extension: a value, or one slice per child element."""
     if "types" in entry:
         elements.append({"id": f"{element_id}.extension", "path": f"{element_path}.extension",
@@ -160,7 +171,7 @@ def _content(elements: list[dict[str, Any]], table: Mapping[str, Any], path: str
                      "max": "0"})
 
 
-def _types(listed: list[Any], registry: Registry) -> list[dict[str, Any]]:
+def _types(listed: list[Any], registry: Types) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for raw in listed:
         if not isinstance(raw, str) or raw.startswith("!"):
@@ -179,7 +190,7 @@ def _types(listed: list[Any], registry: Registry) -> list[dict[str, Any]]:
     return out
 
 
-def _context(path: str, registry: Registry) -> str:
+def _context(path: str, registry: Types) -> str:
     parent = path.rsplit(".", 1)[0] if "." in path else path
     definition = registry.type_definition(parent.split(".", 1)[0])
     if definition is None:

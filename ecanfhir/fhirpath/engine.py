@@ -9,9 +9,9 @@ lacks from the FHIR flavour of FHIRPath (R4 fhirpath.html, "Additional functions
 ``memberOf()``, plus ``%resource``/``%rootResource`` and the ``%`vs-x```/``%`ext-x``` constants.
 
 The hot R4 core invariants (``ele-1`` sits on every element) are far too slow through a general
-interpreter; :data:`NATIVE_INVARIANTS` (``_fhirpath_native``) holds Python equivalents, keyed by
+interpreter; :data:`NATIVE_INVARIANTS` (``natives``) holds Python equivalents, keyed by
 exact expression text, that :meth:`CompiledExpression.test` uses automatically. Most other
-invariants (``value.empty() or system.exists()``) fall in the subset ``_fhirpath_fast`` compiles
+invariants (``value.empty() or system.exists()``) fall in the subset ``compiler`` compiles
 to closures; fhirpathpy evaluates the rest, and whatever data the fast path hands back.
 
 The focus passed to :meth:`CompiledExpression.evaluate`/:meth:`~CompiledExpression.test` is a
@@ -25,7 +25,6 @@ as ``Primitive(value)``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -45,14 +44,15 @@ from fhirpathpy.parser.ASTPathListener import ASTPathListener
 from fhirpathpy.parser.generated.FHIRPathLexer import FHIRPathLexer
 from fhirpathpy.parser.generated.FHIRPathParser import FHIRPathParser
 
-from ._cache import read_entry, write_entry
-from ._exceptions import EcanfhirError
-from ._fhirpath_fast import FastExpression, Unsupported, compile_fast
-from ._fhirpath_functions import CONTEXT_TYPE, FUNCTIONS
-from ._fhirpath_model import (
+from .._cache import read_entry, write_entry
+from .._exceptions import EcanfhirError
+from .compiler import FastExpression, Unsupported, compile_fast
+from .functions import CONTEXT_TYPE, FUNCTIONS
+from .model import (
     ENV_KEY,
     FHIR_CONSTANTS,
     R4_MODEL,
+    EvalEnv,
     Primitive,
     companion_node,
     fhir_constant,
@@ -60,7 +60,7 @@ from ._fhirpath_model import (
     is_companion,
     make_node,
 )
-from ._fhirpath_native import NATIVE_INVARIANTS
+from .natives import NATIVE_INVARIANTS
 
 __all__ = [
     "NATIVE_INVARIANTS",
@@ -73,7 +73,7 @@ __all__ = [
 ]
 
 _VARIABLES = frozenset({"context", "resource", "rootResource", *FHIR_CONSTANTS})
-# Typed handles on the unannotated parts of fhirpathpy (see _fhirpath_model).
+# Typed handles on the unannotated parts of fhirpathpy (see ``model``).
 _do_eval: Callable[..., list[Any]] = engine.do_eval
 _system_time: Any = constants.constants  # now()/today() are fixed for one evaluation
 _type_info_class: Any = TypeInfo
@@ -86,36 +86,6 @@ class FhirPathError(EcanfhirError):
 
 class FhirPathEvaluationError(FhirPathError):
     """A compiled expression failed on a given focus (e.g. ``+`` on a collection of two)."""
-
-
-@dataclass(frozen=True, slots=True)
-class EvalEnv:
-    """What an expression can see beyond its focus.
-
-    Attributes:
-        resource: ``%resource``, the resource holding the focus; for a focus inside a
-            contained resource, the contained resource.
-        root_resource: ``%rootResource``, the container of ``resource`` when it is contained,
-            else ``resource`` itself (R4 fhirpath.html, "Variables"). For a resource inside a
-            Bundle entry that is the entry's resource, as in the HL7 validator.
-        resolve: maps a reference string (``Patient/1``, ``urn:uuid:…``, ``#p1``) to the
-            resource it names, or None; ``resolve()`` drops what this cannot resolve. Without
-            it, ``resolve()`` finds only contained resources (``#id``).
-        member_of: ``(coding, code or CodeableConcept; value set url) -> bool``, None when
-            unknown (then ``memberOf()`` is empty).
-        conforms_to: ``(resource, profile url) -> bool``, None when unknown.
-    """
-
-    resource: Mapping[str, Any]
-    root_resource: Mapping[str, Any]
-    resolve: Callable[[str], Mapping[str, Any] | None] | None = None
-    member_of: Callable[[Any, str], bool | None] | None = None
-    conforms_to: Callable[[Mapping[str, Any], str], bool | None] | None = None
-
-    @classmethod
-    def for_resource(cls, resource: Mapping[str, Any], **kwargs: Any) -> EvalEnv:
-        """The environment of a resource that is not contained (``%rootResource`` is itself)."""
-        return cls(resource, resource, **kwargs)
 
 
 NativeInvariant = Callable[[Any, EvalEnv], bool]
@@ -188,7 +158,7 @@ class CompiledExpression:
         fhirpathpy, unless ``focus`` is a list or ``native`` is False. They assume the focus
         has the type the core declares the constraint on (``ext-1`` an Extension, ``dom-*``
         a DomainResource) and never raise. Other expressions run compiled by
-        ``_fhirpath_fast`` when they can, with fhirpathpy's verdict; ``native=False`` means
+        ``compiler`` when they can, with fhirpathpy's verdict; ``native=False`` means
         fhirpathpy alone.
 
         Raises:
@@ -260,7 +230,7 @@ def compile_expression(expression: str, *, type_hint: str | None = None) -> Comp
     >>> compile_expression("name.frobnicate()")
     Traceback (most recent call last):
     ...
-    ecanfhir._fhirpath.FhirPathError: FHIRPath 'name.frobnicate()': unknown function frobnicate()
+    ecanfhir.fhirpath.engine.FhirPathError: FHIRPath 'name.frobnicate()': unknown function ...
     """
     return _compile(expression, type_hint)
 
@@ -329,7 +299,7 @@ def _type_steps(node: dict[str, Any], *, entry: bool) -> dict[str, Any]:
     expression, of each operand, of each function argument and inside parentheses; never a
     step after a dot. fhirpathpy tries it only on raw resources, and not at all on the nodes
     ecanfhir evaluates, so such a step found nothing and the invariant was silently empty. It
-    becomes a call of :data:`CONTEXT_TYPE`, which fhirpathpy and ``_fhirpath_fast`` both know.
+    becomes a call of :data:`CONTEXT_TYPE`, which fhirpathpy and ``compiler`` both know.
     """
     kind = node["type"]
     children: list[dict[str, Any]] = node.get("children") or []

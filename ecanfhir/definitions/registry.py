@@ -1,7 +1,7 @@
 """Conformance resources by canonical URL: the validator's single source of definitions.
 
 A :class:`Registry` holds the embedded R4 core definitions plus whatever a user loads (FHIR
-packages, loose StructureDefinitions/ValueSets/CodeSystems/Questionnaires; see ``_package``).
+packages, loose StructureDefinitions/ValueSets/CodeSystems/Questionnaires; see ``packages.load``).
 Look-ups take a canonical URL with an optional ``|version`` (FHIR R4 §2.24.0.5, "canonical
 URLs"): without a version the newest loaded version wins.
 
@@ -12,7 +12,7 @@ A look-up falls back, in this order, through:
 3. the HL7 packages the HL7 validator knows by default, the Extensions Pack and HL7
    Terminology (``data/hl7-*.zip``), opened on the first look-up that reaches them;
 4. cross-version extensions (``http://hl7.org/fhir/5.0/StructureDefinition/extension-...``),
-   synthesised from the element tables of ``_xver``.
+   synthesised from the element tables of ``xver``.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from ._core import FHIR_VERSION, CoreDefinitions, DefaultPackage, core_definitions, default_packages
-from ._xver import XVER_URL, cross_version_definition
+from .core import FHIR_VERSION, CoreDefinitions, DefaultPackage, core_definitions, default_packages
+from .xver import XVER_URL, cross_version_definition
 
 __all__ = ["CONFORMANCE_TYPES", "Registry", "split_canonical"]
 

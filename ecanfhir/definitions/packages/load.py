@@ -6,7 +6,8 @@ resource per JSON file, published as a ``.tgz``. Tools share a user cache laid o
 ``<cache>/<id>#<version>/package/...`` (the HL7 validator, Firely Terminal, SUSHI); we read it
 to resolve ``dependencies`` and ``--ig id#version``.
 
-Only conformance resources (:data:`~ecanfhir._registry.CONFORMANCE_TYPES`) are registered;
+Only conformance resources (:data:`~ecanfhir.definitions.registry.CONFORMANCE_TYPES`) are
+registered;
 examples (``package/example/``) and other side folders are never read. Archives are read in
 memory with :mod:`tarfile`, never extracted. Every failure is a :class:`PackageError` whose
 message names the file and says what to do.
@@ -24,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._core import FHIR_VERSION
-from ._exceptions import PackageError
-from ._registry import CONFORMANCE_TYPES, Registry
+from ..._exceptions import PackageError
+from ..core import FHIR_VERSION
+from ..registry import CONFORMANCE_TYPES, Registry
 
 __all__ = [
     "PackageInfo",
@@ -494,11 +495,11 @@ def _parse_json(data: bytes, where: str) -> Any:
 
 def _parse_document(data: bytes, where: str) -> Any:
     """A loose file's content: FHIR XML (told by content) or JSON."""
-    from .formats._sniff import looks_like_xml
+    from ...formats._sniff import looks_like_xml
 
     if not looks_like_xml(data):
         return _parse_json(data, where)
-    from .formats.xml_read import parse_xml
+    from ...formats.xml_read import parse_xml
 
     resource, issues = parse_xml(data)
     if resource is None:

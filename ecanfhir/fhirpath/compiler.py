@@ -3,7 +3,7 @@
 Most R4 invariants are a few member names joined by ``exists()``, ``empty()``, ``=`` and
 ``or`` (``value.empty() or system.exists()``, cpt-2). fhirpathpy interprets their syntax tree
 on every call, which costs more than the rest of validation; this module compiles that tree
-(fhirpathpy's own parse, see ``_fhirpath``) into closures once.
+(fhirpathpy's own parse, see ``engine``) into closures once.
 
 A collection is a list of ``(JSON value, type path)`` pairs, the path being the one
 fhirpathpy's ``ResourceNode`` would carry, or :data:`LITERAL` for values computed by the
@@ -26,21 +26,19 @@ import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fhirpathpy.engine.evaluators import evaluators
 
-from ._fhirpath_functions import CONTEXT_TYPE, _contained
-from ._fhirpath_model import (
+from .functions import CONTEXT_TYPE, _contained
+from .model import (
     R4_MODEL,
+    EvalEnv,
     Primitive,
     fhir_constant,
     is_companion_data,
     is_subtype,
 )
-
-if TYPE_CHECKING:
-    from ._fhirpath import EvalEnv
 
 __all__ = ["LITERAL", "FastExpression", "Unsupported", "compile_fast"]
 
@@ -150,7 +148,7 @@ def _node(data: Any, path: Any) -> Item:
 
 
 def _root(focus: Any, path: str | None) -> Coll:
-    """The input collection, as ``_fhirpath._focus_nodes`` builds it for fhirpathpy."""
+    """The input collection, as ``engine._focus_nodes`` builds it for fhirpathpy."""
     if focus is None:
         return []
     if type(focus) is dict:
@@ -572,7 +570,7 @@ def _is_type(item: Item, namespace: str | None, name: str) -> bool:
 
 
 def _values_only(coll: Coll) -> Coll:
-    """The items that are not a primitive's ``_x`` half (``_values`` of _fhirpath_functions)."""
+    """The items that are not a primitive's ``_x`` half (``_values`` of ``functions``)."""
     return [item for item in coll if item[1] is LITERAL or not _companion(*item)]
 
 
@@ -884,7 +882,7 @@ def _to_integer(source: Fn, params: list[Mapping[str, Any]]) -> Fn:
 
 def _resolve(source: Fn, params: list[Mapping[str, Any]]) -> Fn:
     """``resolve()``: contained targets, then the validator's resolver (the enclosing Bundle),
-    as ``_fhirpath_functions.resolve`` does for fhirpathpy."""
+    as ``functions.resolve`` does for fhirpathpy."""
     if params:
         raise _NotCompilable("resolve")
 
@@ -941,7 +939,7 @@ def _of_type(source: Fn, params: list[Mapping[str, Any]]) -> Fn:
 
 
 def _context_type(source: Fn, params: list[Mapping[str, Any]]) -> Fn:
-    """A leading type name (``Patient`` in ``Patient.active``, see ``_fhirpath._type_steps``)."""
+    """A leading type name (``Patient`` in ``Patient.active``, see ``engine._type_steps``)."""
     name = _string_param(params)
 
     def context_type(focus: Coll, scope: _Scope) -> Coll:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-from ._registry import Registry, split_canonical
+from ..definitions.registry import Registry, split_canonical
 
 __all__ = [
     "EXTERNAL_SYSTEMS",

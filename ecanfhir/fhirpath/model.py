@@ -1,7 +1,7 @@
 """How FHIR JSON looks to fhirpathpy: the R4 model, primitives, navigation.
 
-Shared by the FHIRPath functions (``_fhirpath_functions``) and the native invariants
-(``_fhirpath_native``), which must see the data exactly as fhirpathpy does: JSON splits a
+Shared by the FHIRPath functions (``functions``) and the native invariants
+(``natives``), which must see the data exactly as fhirpathpy does: JSON splits a
 primitive into ``"x": value`` and ``"_x": {"id": …, "extension": […]}`` (R4
 json.html#primitive), and fhirpathpy turns the two halves into two nodes of the same type; a
 choice element ``value[x]`` is found under ``valueString``, ``valueQuantity``… (R4
@@ -27,6 +27,7 @@ __all__ = [
     "FHIR_CONSTANTS",
     "R4_MODEL",
     "CompanionNode",
+    "EvalEnv",
     "Primitive",
     "child_path",
     "choice",
@@ -245,3 +246,33 @@ def navigate(items: Sequence[Any], *keys: str) -> list[Any]:
     for key in keys:
         current = [found for item in current for found in member(item, key)]
     return current
+
+
+@dataclass(frozen=True, slots=True)
+class EvalEnv:
+    """What an expression can see beyond its focus.
+
+    Attributes:
+        resource: ``%resource``, the resource holding the focus; for a focus inside a
+            contained resource, the contained resource.
+        root_resource: ``%rootResource``, the container of ``resource`` when it is contained,
+            else ``resource`` itself (R4 fhirpath.html, "Variables"). For a resource inside a
+            Bundle entry that is the entry's resource, as in the HL7 validator.
+        resolve: maps a reference string (``Patient/1``, ``urn:uuid:…``, ``#p1``) to the
+            resource it names, or None; ``resolve()`` drops what this cannot resolve. Without
+            it, ``resolve()`` finds only contained resources (``#id``).
+        member_of: ``(coding, code or CodeableConcept; value set url) -> bool``, None when
+            unknown (then ``memberOf()`` is empty).
+        conforms_to: ``(resource, profile url) -> bool``, None when unknown.
+    """
+
+    resource: Mapping[str, Any]
+    root_resource: Mapping[str, Any]
+    resolve: Callable[[str], Mapping[str, Any] | None] | None = None
+    member_of: Callable[[Any, str], bool | None] | None = None
+    conforms_to: Callable[[Mapping[str, Any], str], bool | None] | None = None
+
+    @classmethod
+    def for_resource(cls, resource: Mapping[str, Any], **kwargs: Any) -> EvalEnv:
+        """The environment of a resource that is not contained (``%rootResource`` is itself)."""
+        return cls(resource, resource, **kwargs)

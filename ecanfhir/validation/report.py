@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from .validation._issue import ValidationResult, to_operation_outcome
+from ._issue import ValidationResult, to_operation_outcome
 
 __all__ = ["render_json", "render_junit", "render_text"]
 

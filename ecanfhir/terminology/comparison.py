@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ._ucum import to_base
+from .ucum import to_base
 
 __all__ = ["compare", "compare_dates", "decimal_places", "number", "relative_to_now",
            "same_value"]

@@ -18,12 +18,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ._comparison import compare
-from ._fhirpath_functions import html_checks
-from ._fhirpath_model import (
+from ..terminology.comparison import compare
+from .functions import html_checks
+from .model import (
     R4_MODEL,
+    EvalEnv,
     Primitive,
     child_path,
     choice,
@@ -33,9 +34,6 @@ from ._fhirpath_model import (
     member,
     navigate,
 )
-
-if TYPE_CHECKING:
-    from ._fhirpath import EvalEnv
 
 __all__ = ["NATIVE_INVARIANTS"]
 

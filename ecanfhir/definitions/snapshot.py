@@ -39,11 +39,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._exceptions import SnapshotMissing
-from ._registry import Registry
+from .._exceptions import SnapshotMissing
+from .registry import Registry
 
 if TYPE_CHECKING:  # imported when needed: validation imports the schema, which imports us
-    from .validation._issue import Issue, IssueCode
+    from ..validation._issue import Issue, IssueCode
 
 __all__ = ["ensure_snapshot", "generate_snapshot", "snapshot_issues"]
 
@@ -536,7 +536,7 @@ class _Generator:
     # -- applying the differential -----------------------------------------------------
     def _issue(self, code: IssueCode, where: str, message: str, *,
                warning: bool = False) -> None:
-        from .validation._issue import Issue
+        from ..validation._issue import Issue
 
         make = Issue.warning if warning else Issue.error
         self.issues.append(make(code, where, f"{self.url}: {message}", "snapshot"))

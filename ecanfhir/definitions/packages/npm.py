@@ -42,7 +42,7 @@ from urllib.parse import urljoin
 if TYPE_CHECKING:
     import httpx  # imported where used: `ecanfhir validate` does not need an HTTP client
 
-from ._exceptions import PackageError
+from ..._exceptions import PackageError
 
 __all__ = [
     "DEFAULT_REGISTRIES",
