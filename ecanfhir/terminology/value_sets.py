@@ -10,34 +10,52 @@ Expansions are three-valued. Each code system's share of a value set is kept as 
 codes certainly in it and the codes possibly in it ("any code" when a whole external system, an
 unsupported filter or a missing import is involved). A code of an enumerable system can then be
 judged ``member`` or ``not-member`` even when another part of the value set is ``unknown``.
+
+This module holds the service, :class:`Terminology` (expansion, membership, displays); the
+CodeSystem index and filters are in ``code_systems``, the three-valued code sets and their
+algebra in ``code_sets``, the syntax of external codes in ``code_syntax``.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
 from ..definitions.registry import Registry, split_canonical
+from .code_sets import (
+    EMPTY,
+    CodeSet,
+    Part,
+    active_only,
+    difference,
+    exact_part,
+    intersect_part,
+    intersection,
+    open_part,
+    open_set,
+    union,
+)
+from .code_syntax import check_code_syntax
+from .code_systems import (
+    CodeSystemIndex,
+    Concept,
+    dicts,
+    filter_keys,
+    index_code_system,
+    strings,
+    text,
+)
 
 __all__ = [
     "EXTERNAL_SYSTEMS",
-    "MAX_EXPANSION",
     "CodeCheck",
-    "Concept",
     "Expansion",
     "Terminology",
-    "check_code_syntax",
 ]
 
-MAX_EXPANSION = 100_000  # more codes than this and a value set counts as not enumerable
 _MAX_IMPORT_DEPTH = 64
-_INACTIVE_STATUS = frozenset({"retired", "inactive", "deprecated"})
-# Concept properties the embedded core keeps (the rest were trimmed), so filters on them work.
-_KEPT_PROPERTIES = frozenset({"status", "notSelectable", "abstract", "deprecated", "inactive"})
-_FALSE_BY_DEFAULT = frozenset({"notSelectable", "abstract", "inactive"})
 
 EXTERNAL_SYSTEMS: Mapping[str, str] = MappingProxyType({
     "http://snomed.info/sct": "SNOMED CT",
@@ -69,17 +87,6 @@ EXTERNAL_SYSTEMS: Mapping[str, str] = MappingProxyType({
     "https://www.iana.org/time-zones": "IANA time zones",
 })
 
-
-@dataclass(frozen=True, slots=True)
-class Concept:
-    """A code as its code system defines it (or as a value set lists it)."""
-
-    system: str
-    code: str
-    display: str | None = None
-    version: str | None = None
-    abstract: bool = False  # notSelectable/abstract: groups codes, not meant for data
-    inactive: bool = False  # status retired/inactive/deprecated
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,286 +130,6 @@ class CodeCheck:
     concept: Concept | None = None
 
 
-# -- code systems ---------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class _CodeSystem:
-    url: str
-    version: str | None
-    content: str
-    case_sensitive: bool
-    concepts: dict[str, Concept]  # key (code, lower-cased if case-insensitive) -> concept
-    children: dict[str, list[str]]
-    parents: dict[str, list[str]]
-    properties: dict[str, dict[str, tuple[str, ...]]]
-    designations: dict[str, tuple[str, ...]]
-    declared: frozenset[str]  # property codes the CodeSystem defines
-
-    @property
-    def complete(self) -> bool:
-        return self.content == "complete"
-
-    def key(self, code: str) -> str:
-        return code if self.case_sensitive else code.lower()
-
-    def related(self, key: str, links: dict[str, list[str]]) -> list[str]:
-        """Keys reachable from ``key`` through ``links`` (children or parents), without it."""
-        seen, found, todo = {key}, [], [key]
-        while todo:
-            for nxt in links.get(todo.pop(), ()):
-                if nxt not in seen:
-                    seen.add(nxt)
-                    found.append(nxt)
-                    todo.append(nxt)
-        return found
-
-
-def _dicts(value: object) -> list[dict[str, Any]]:
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
-
-
-def _strings(value: object) -> list[str]:
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _property_values(concept: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
-    found: dict[str, tuple[str, ...]] = {}
-    for prop in _dicts(concept.get("property")):
-        name = _text(prop.get("code"))
-        for k, value in prop.items():
-            if name is None or not k.startswith("value"):
-                continue
-            if isinstance(value, bool):
-                value = "true" if value else "false"
-            elif isinstance(value, dict):  # valueCoding
-                value = value.get("code")
-            if isinstance(value, str | int | float):
-                found[name] = (*found.get(name, ()), str(value))
-    return found
-
-
-def _index_code_system(url: str, resource: Mapping[str, Any]) -> _CodeSystem:
-    case_sensitive = resource.get("caseSensitive") is not False  # absent: treat as sensitive
-    version = _text(resource.get("version"))
-    cs = _CodeSystem(
-        url, version, _text(resource.get("content")) or "complete", case_sensitive, {}, {}, {},
-        {}, {}, frozenset(p["code"] for p in _dicts(resource.get("property"))
-                          if isinstance(p.get("code"), str)))
-
-    def link(parent: str, child: str) -> None:
-        if child not in cs.children.setdefault(parent, []):
-            cs.children[parent].append(child)
-            cs.parents.setdefault(child, []).append(parent)
-
-    todo: list[tuple[dict[str, Any], str | None]] = [
-        (c, None) for c in reversed(_dicts(resource.get("concept")))]
-    while todo:
-        raw, parent = todo.pop()
-        code = _text(raw.get("code"))
-        if code is None:
-            continue
-        key = cs.key(code)
-        props = _property_values(raw)
-        if key not in cs.concepts:
-            cs.concepts[key] = Concept(
-                url, code, _text(raw.get("display")), version,
-                abstract="true" in props.get("notSelectable", ()) + props.get("abstract", ()),
-                inactive=bool(_INACTIVE_STATUS.intersection(props.get("status", ())))
-                or "true" in props.get("inactive", ()))
-            cs.properties[key] = props
-            cs.designations[key] = tuple(d["value"] for d in _dicts(raw.get("designation"))
-                                         if isinstance(d.get("value"), str))
-        if parent is not None:
-            link(parent, key)
-        # Hierarchies may also be given by properties (R4 CodeSystem §4.8.10 "parent"/"child").
-        for up in props.get("parent", ()) + props.get("subsumedBy", ()):
-            link(cs.key(up), key)
-        for down in props.get("child", ()):
-            link(key, cs.key(down))
-        todo.extend((c, key) for c in reversed(_dicts(raw.get("concept"))))
-    return cs
-
-
-def _concept_filter(cs: _CodeSystem, op: str, value: str) -> set[str] | None:
-    key = cs.key(value)
-    known = key in cs.concepts
-    if op == "is-a":
-        return {key, *cs.related(key, cs.children)} if known else set()
-    if op == "descendent-of":
-        return set(cs.related(key, cs.children))
-    if op == "is-not-a":
-        return set(cs.concepts) - {key, *cs.related(key, cs.children)}
-    if op == "generalizes":
-        return {key, *cs.related(key, cs.parents)} if known else set()
-    if op == "=":
-        return {key} if known else set()
-    if op in ("in", "not-in"):
-        listed = {cs.key(v.strip()) for v in value.split(",")} & cs.concepts.keys()
-        return listed if op == "in" else set(cs.concepts) - listed
-    if op == "regex":
-        try:
-            pattern = re.compile(value)
-        except re.error:
-            return None
-        return {k for k, c in cs.concepts.items() if pattern.fullmatch(c.code)}
-    return None
-
-
-def _property_filter(cs: _CodeSystem, prop: str, op: str, value: str) -> set[str] | None:
-    if op not in ("=", "in", "not-in", "exists", "regex"):
-        return None
-    try:
-        pattern = re.compile(value) if op == "regex" else None
-    except re.error:
-        return None
-    wanted = {v.strip() for v in value.split(",")} if op in ("in", "not-in") else {value}
-
-    def match(key: str) -> bool:
-        found = cs.properties[key].get(prop, ())
-        if op == "exists":
-            return bool(found) == (value == "true")
-        # Boolean flags such as notSelectable are false on concepts that do not state them.
-        found = found or (("false",) if prop in _FALSE_BY_DEFAULT else ())
-        if pattern is not None:
-            return any(pattern.fullmatch(v) for v in found)
-        return bool(wanted.intersection(found)) != (op == "not-in")
-
-    return {key for key in cs.concepts if match(key)}
-
-
-def _filter_keys(cs: _CodeSystem, flt: Mapping[str, Any]) -> set[str] | None:
-    """The keys a compose filter selects, or None when it cannot be evaluated here."""
-    prop, op, value = _text(flt.get("property")), _text(flt.get("op")), _text(flt.get("value"))
-    if prop is None or op is None or value is None:
-        return None
-    if prop in ("concept", "code"):
-        return _concept_filter(cs, op, value)
-    if prop in _KEPT_PROPERTIES or prop in cs.declared:
-        return _property_filter(cs, prop, op, value)
-    return None
-
-
-# -- three-valued code sets -----------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class _Part:
-    """One system's share of a value set: codes surely in it, and codes possibly in it.
-
-    ``upper`` None means "possibly any code" and ``reason`` says why. Never mutated once built.
-    """
-
-    case_sensitive: bool
-    lower: dict[str, Concept]
-    upper: dict[str, Concept] | None
-    reason: str = ""
-
-    @property
-    def exact(self) -> bool:
-        return self.upper is not None and len(self.upper) == len(self.lower)
-
-
-@dataclass(frozen=True, slots=True)
-class _CodeSet:
-    parts: dict[str, _Part]
-    other: str | None = None  # set when systems not in ``parts`` may have members: why
-
-    def part(self, system: str) -> _Part:
-        found = self.parts.get(system)
-        if found is not None:
-            return found
-        return _Part(True, {}, {} if self.other is None else None, self.other or "")
-
-    @property
-    def exact(self) -> bool:
-        return self.other is None and all(p.exact for p in self.parts.values())
-
-
-_EMPTY = _CodeSet({})
-
-
-def _open(reason: str) -> _CodeSet:
-    return _CodeSet({}, reason)
-
-
-def _open_part(reason: str, case_sensitive: bool = True) -> _Part:
-    return _Part(case_sensitive, {}, None, reason)
-
-
-def _exact_part(entries: dict[str, Concept], case_sensitive: bool) -> _Part:
-    if len(entries) > MAX_EXPANSION:
-        return _open_part(f"it has more than {MAX_EXPANSION:,} codes", case_sensitive)
-    return _Part(case_sensitive, entries, entries)
-
-
-def _folded(p: _Part) -> _Part:
-    if not p.case_sensitive:
-        return p
-    upper = None if p.upper is None else {k.lower(): v for k, v in p.upper.items()}
-    return _Part(False, {k.lower(): v for k, v in p.lower.items()}, upper, p.reason)
-
-
-def _union_part(x: _Part, y: _Part) -> _Part:
-    if x.case_sensitive != y.case_sensitive:
-        x, y = _folded(x), _folded(y)
-    if x.upper is None or y.upper is None:
-        return _Part(x.case_sensitive, {**y.lower, **x.lower}, None, x.reason or y.reason)
-    if x.exact and y.exact:
-        return _exact_part({**y.upper, **x.upper}, x.case_sensitive)
-    upper = {**y.upper, **x.upper}
-    if len(upper) > MAX_EXPANSION:
-        return _open_part(f"it has more than {MAX_EXPANSION:,} codes", x.case_sensitive)
-    return _Part(x.case_sensitive, {**y.lower, **x.lower}, upper, x.reason or y.reason)
-
-
-def _intersect_part(x: _Part, y: _Part) -> _Part:
-    if x.case_sensitive != y.case_sensitive:
-        x, y = _folded(x), _folded(y)
-    lower = {k: v for k, v in x.lower.items() if k in y.lower}
-    if x.upper is None and y.upper is None:
-        upper = None
-    elif x.upper is None or y.upper is None:
-        upper = dict(x.upper if x.upper is not None else y.upper or {})
-    else:
-        upper = {k: v for k, v in x.upper.items() if k in y.upper}
-    return _Part(x.case_sensitive, lower, upper, x.reason or y.reason)
-
-
-def _minus_part(x: _Part, y: _Part) -> _Part:
-    if x.case_sensitive != y.case_sensitive:
-        x, y = _folded(x), _folded(y)
-    y_upper = y.upper
-    lower = {} if y_upper is None else {k: v for k, v in x.lower.items() if k not in y_upper}
-    upper = None if x.upper is None else {k: v for k, v in x.upper.items() if k not in y.lower}
-    return _Part(x.case_sensitive, lower, upper, x.reason or y.reason)
-
-
-def _combine(a: _CodeSet, b: _CodeSet, op: Callable[[_Part, _Part], _Part],
-             other: str | None) -> _CodeSet:
-    systems = dict.fromkeys([*a.parts, *b.parts])
-    return _CodeSet({s: op(a.part(s), b.part(s)) for s in systems}, other)
-
-
-def _union(a: _CodeSet, b: _CodeSet) -> _CodeSet:
-    return _combine(a, b, _union_part, a.other or b.other)
-
-
-def _intersection(a: _CodeSet, b: _CodeSet) -> _CodeSet:
-    return _combine(a, b, _intersect_part, a.other if a.other and b.other else None)
-
-
-def _difference(a: _CodeSet, b: _CodeSet) -> _CodeSet:
-    return _combine(a, b, _minus_part, a.other)
-
-
-def _active_only(codes: _CodeSet) -> _CodeSet:
-    def keep(entries: dict[str, Concept]) -> dict[str, Concept]:
-        return {k: c for k, c in entries.items() if not c.inactive}
-
-    return _CodeSet({s: _Part(p.case_sensitive, keep(p.lower),
-                              None if p.upper is None else keep(p.upper), p.reason)
-                     for s, p in codes.parts.items()}, codes.other)
 
 
 def _label(system: str) -> str:
@@ -438,9 +165,9 @@ class Terminology:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
         self._generation = registry.generation
-        self._sets: dict[str, _CodeSet] = {}
+        self._sets: dict[str, CodeSet] = {}
         self._expansions: dict[str, Expansion | None] = {}
-        self._systems: dict[tuple[str, str | None], _CodeSystem | None] = {}
+        self._systems: dict[tuple[str, str | None], CodeSystemIndex | None] = {}
 
     def _sync(self) -> None:
         if self._generation != self.registry.generation:
@@ -557,7 +284,7 @@ class Terminology:
         return CodeCheck("member", message or "",
                          defined.display if defined is not None else None, hit)
 
-    def _check_bare(self, value_set: str, codes: _CodeSet, code: str,
+    def _check_bare(self, value_set: str, codes: CodeSet, code: str,
                     display: str | None) -> CodeCheck:
         reason = codes.other
         for system, part in codes.parts.items():
@@ -575,7 +302,7 @@ class Terminology:
         return CodeCheck("not-member", f"The code '{code}' is not in the value set "
                                        f"'{value_set}'; {self._expected(codes)}")
 
-    def _hint(self, system: str, code: str, part: _Part) -> str:
+    def _hint(self, system: str, code: str, part: Part) -> str:
         assert part.upper is not None
         folded = [c.code for c in part.upper.values() if c.code.lower() == code.lower()]
         if folded:
@@ -585,7 +312,7 @@ class Terminology:
         return ""
 
     @staticmethod
-    def _expected(codes: _CodeSet) -> str:
+    def _expected(codes: CodeSet) -> str:
         known = [c.code for p in codes.parts.values() for c in (p.upper or {}).values()]
         if codes.exact and len(known) <= 12:
             return f"expected one of {_quoted(known)}" if known else "the value set is empty"
@@ -596,35 +323,35 @@ class Terminology:
         return f"expected a code from {systems}"
 
     # -- expansion -------------------------------------------------------------------------
-    def _value_set_codes(self, canonical: str, stack: tuple[str, ...]) -> _CodeSet:
+    def _value_set_codes(self, canonical: str, stack: tuple[str, ...]) -> CodeSet:
         cached = self._sets.get(canonical)
         if cached is not None:
             return cached
         if canonical in stack:  # not cached: the result depends on where the cycle was entered
-            return _open(f"the value set '{canonical}' includes itself (circular import)")
+            return open_set(f"the value set '{canonical}' includes itself (circular import)")
         if len(stack) > _MAX_IMPORT_DEPTH:
-            return _open(f"value set imports are nested more than {_MAX_IMPORT_DEPTH} deep")
+            return open_set(f"value set imports are nested more than {_MAX_IMPORT_DEPTH} deep")
         resource = (self.registry.value_set(canonical)
                     or self.registry.value_set(split_canonical(canonical)[0]))
         if resource is None:
-            result = _open(f"the value set '{canonical}' is not available (neither in the FHIR "
+            result = open_set(f"the value set '{canonical}' is not available (neither in the FHIR "
                            "core nor in a loaded package)")
         else:
             result = self._evaluate(resource, (*stack, canonical))
         self._sets[canonical] = result
         return result
 
-    def _evaluate(self, value_set: Mapping[str, Any], stack: tuple[str, ...]) -> _CodeSet:
+    def _evaluate(self, value_set: Mapping[str, Any], stack: tuple[str, ...]) -> CodeSet:
         compose = value_set.get("compose")
-        result: _CodeSet | None = None
+        result: CodeSet | None = None
         if isinstance(compose, dict):
-            result = _EMPTY
-            for include in _dicts(compose.get("include")):
-                result = _union(result, self._include(include, stack))
-            for exclude in _dicts(compose.get("exclude")):
-                result = _difference(result, self._include(exclude, stack))
+            result = EMPTY
+            for include in dicts(compose.get("include")):
+                result = union(result, self._include(include, stack))
+            for exclude in dicts(compose.get("exclude")):
+                result = difference(result, self._include(exclude, stack))
             if compose.get("inactive") is False:
-                result = _active_only(result)
+                result = active_only(result)
             if result.exact:
                 return result
         stored = self._stored_expansion(value_set.get("expansion"))
@@ -632,12 +359,12 @@ class Terminology:
             return stored
         if result is not None:
             return result
-        return _open(f"the value set '{value_set.get('url')}' has neither compose nor expansion")
+        return open_set(f"the value set '{value_set.get('url')}' has neither compose nor expansion")
 
-    def _include(self, include: Mapping[str, Any], stack: tuple[str, ...]) -> _CodeSet:
+    def _include(self, include: Mapping[str, Any], stack: tuple[str, ...]) -> CodeSet:
         """One ``compose.include``/``exclude``: the intersection of its imports and system part."""
-        sets = [self._value_set_codes(vs, stack) for vs in _strings(include.get("valueSet"))]
-        system = _text(include.get("system"))
+        sets = [self._value_set_codes(vs, stack) for vs in strings(include.get("valueSet"))]
+        system = text(include.get("system"))
         if system:
             url = split_canonical(system)[0]
             if sets and not include.get("concept") and not include.get("filter"):
@@ -645,93 +372,93 @@ class Terminology:
                 # external and we cannot list it.
                 merged = sets[0]
                 for more in sets[1:]:
-                    merged = _intersection(merged, more)
-                return _CodeSet({url: merged.part(url)})
-            sets.append(_CodeSet({url: self._system_part(include, system)}))
+                    merged = intersection(merged, more)
+                return CodeSet({url: merged.part(url)})
+            sets.append(CodeSet({url: self._system_part(include, system)}))
         if not sets:
-            return _EMPTY
+            return EMPTY
         result = sets[0]
         for more in sets[1:]:
-            result = _intersection(result, more)
+            result = intersection(result, more)
         return result
 
-    def _system_part(self, include: Mapping[str, Any], system: str) -> _Part:
+    def _system_part(self, include: Mapping[str, Any], system: str) -> Part:
         url = split_canonical(system)[0]
-        version = _text(include.get("version"))
+        version = text(include.get("version"))
         cs = self._code_system(system, version)
         sensitive = cs.case_sensitive if cs is not None else True
-        parts: list[_Part] = []
-        listed = _dicts(include.get("concept"))
+        parts: list[Part] = []
+        listed = dicts(include.get("concept"))
         if listed:
             entries: dict[str, Concept] = {}
             for item in listed:
-                code = _text(item.get("code"))
+                code = text(item.get("code"))
                 if code is None:
                     continue
                 key = code if sensitive else code.lower()
                 known = cs.concepts.get(key) if cs is not None else None
-                entries[key] = known or Concept(url, code, _text(item.get("display")), version)
-            parts.append(_exact_part(entries, sensitive))
-        filters = _dicts(include.get("filter"))
+                entries[key] = known or Concept(url, code, text(item.get("display")), version)
+            parts.append(exact_part(entries, sensitive))
+        filters = dicts(include.get("filter"))
         if filters:
             parts.append(self._filter_part(cs, url, filters))
         if not parts:
             parts.append(self._whole_system(cs, url))
         result = parts[0]
         for more in parts[1:]:
-            result = _intersect_part(result, more)
+            result = intersect_part(result, more)
         return result
 
-    def _filter_part(self, cs: _CodeSystem | None, url: str,
-                     filters: list[dict[str, Any]]) -> _Part:
+    def _filter_part(self, cs: CodeSystemIndex | None, url: str,
+                     filters: list[dict[str, Any]]) -> Part:
         if cs is None or not cs.complete:
-            return _open_part(self._unavailable(cs, url))
+            return open_part(self._unavailable(cs, url))
         keys: set[str] | None = None
         for flt in filters:
-            selected = _filter_keys(cs, flt)
+            selected = filter_keys(cs, flt)
             if selected is None:
-                return _open_part(f"the filter '{flt.get('property')} {flt.get('op')} "
+                return open_part(f"the filter '{flt.get('property')} {flt.get('op')} "
                                   f"{flt.get('value')}' on {_label(url)} cannot be evaluated "
                                   "here", cs.case_sensitive)
             keys = selected if keys is None else keys & selected
         chosen = keys or set()
         entries = {k: c for k, c in cs.concepts.items() if k in chosen}
-        return _exact_part(entries, cs.case_sensitive)
+        return exact_part(entries, cs.case_sensitive)
 
-    def _whole_system(self, cs: _CodeSystem | None, url: str) -> _Part:
+    def _whole_system(self, cs: CodeSystemIndex | None, url: str) -> Part:
         if cs is not None and cs.complete:
-            return _exact_part(cs.concepts, cs.case_sensitive)
+            return exact_part(cs.concepts, cs.case_sensitive)
         if cs is not None and cs.content in ("fragment", "example"):
             # The codes we have are certainly in it; others may be as well.
-            return _Part(cs.case_sensitive, cs.concepts, None,
+            return Part(cs.case_sensitive, cs.concepts, None,
                          f"only part of the code system {_label(url)} is available "
                          f"(content: {cs.content})")
-        return _open_part(self._unavailable(cs, url))
+        return open_part(self._unavailable(cs, url))
 
     @staticmethod
-    def _unavailable(cs: _CodeSystem | None, url: str) -> str:
+    def _unavailable(cs: CodeSystemIndex | None, url: str) -> str:
         if cs is None:
             return f"the code system {_label(url)} is not available here"
         return f"the code system {_label(url)} is not available here (content: {cs.content})"
 
-    def _stored_expansion(self, expansion: object) -> _CodeSet | None:
+    def _stored_expansion(self, expansion: object) -> CodeSet | None:
         """A pre-computed ``ValueSet.expansion``, when it is present and complete."""
         if not isinstance(expansion, dict):
             return None
         by_system: dict[str, dict[str, Concept]] = {}
-        todo = list(reversed(_dicts(expansion.get("contains"))))
+        todo = list(reversed(dicts(expansion.get("contains"))))
         count = 0
         while todo:
             item = todo.pop()
-            todo.extend(reversed(_dicts(item.get("contains"))))
-            system, code = _text(item.get("system")), _text(item.get("code"))
+            todo.extend(reversed(dicts(item.get("contains"))))
+            system, code = text(item.get("system")), text(item.get("code"))
             if system is None or code is None:
                 continue  # a grouping entry, not a code
             url = split_canonical(system)[0]
             cs = self._code_system(url, None)
             key = code if cs is None or cs.case_sensitive else code.lower()
             by_system.setdefault(url, {})[key] = Concept(
-                url, code, _text(item.get("display")), _text(item.get("version")),
+                url, code, text(item.get("display")), text(item.get("version")),
                 item.get("abstract") is True, item.get("inactive") is True)
             count += 1
         total, offset = expansion.get("total"), expansion.get("offset")
@@ -739,20 +466,20 @@ class Terminology:
             return None
         if not by_system and "contains" not in expansion:
             return None
-        return _CodeSet({s: _exact_part(entries, self._sensitive(s))
+        return CodeSet({s: exact_part(entries, self._sensitive(s))
                          for s, entries in by_system.items()})
 
     def _sensitive(self, system: str) -> bool:
         cs = self._code_system(system, None)
         return cs is None or cs.case_sensitive
 
-    def _code_system(self, system: str, version: str | None) -> _CodeSystem | None:
+    def _code_system(self, system: str, version: str | None) -> CodeSystemIndex | None:
         self._sync()
         key = (system, version)
         if key not in self._systems:
             url, pinned = split_canonical(system)
             resource = self._find_code_system(url, version or pinned)
-            self._systems[key] = None if resource is None else _index_code_system(url, resource)
+            self._systems[key] = None if resource is None else index_code_system(url, resource)
         return self._systems[key]
 
     def _find_code_system(self, url: str, version: str | None) -> dict[str, Any] | None:
@@ -768,154 +495,3 @@ class Terminology:
             return found
         versioned = sorted(u for u in registry.core.entries if u.startswith(url + "|"))
         return registry.core.load(versioned[-1]) if versioned else None
-
-
-# -- syntax of external code systems --------------------------------------------------------
-# Verhoeff tables (dihedral group D5), as in SNOMED CT's "6.3 Check-digit Computation".
-_VERHOEFF_D = (
-    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 2, 3, 4, 0, 6, 7, 8, 9, 5),
-    (2, 3, 4, 0, 1, 7, 8, 9, 5, 6), (3, 4, 0, 1, 2, 8, 9, 5, 6, 7),
-    (4, 0, 1, 2, 3, 9, 5, 6, 7, 8), (5, 9, 8, 7, 6, 0, 4, 3, 2, 1),
-    (6, 5, 9, 8, 7, 1, 0, 4, 3, 2), (7, 6, 5, 9, 8, 2, 1, 0, 4, 3),
-    (8, 7, 6, 5, 9, 3, 2, 1, 0, 4), (9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-)
-
-
-def _verhoeff_permutations() -> tuple[tuple[int, ...], ...]:
-    rows = [tuple(range(10)), (1, 5, 7, 6, 2, 8, 3, 0, 9, 4)]
-    while len(rows) < 8:  # row i applies the permutation of row 1 i times
-        rows.append(tuple(rows[-1][j] for j in rows[1]))
-    return tuple(rows)
-
-
-_VERHOEFF_P = _verhoeff_permutations()
-_VERHOEFF_INV = (0, 4, 3, 2, 1, 5, 6, 7, 8, 9)
-
-
-def _verhoeff_digit(digits: str) -> int:
-    check = 0
-    for i, digit in enumerate(reversed(digits)):
-        check = _VERHOEFF_D[check][_VERHOEFF_P[(i + 1) % 8][int(digit)]]
-    return _VERHOEFF_INV[check]
-
-
-def _luhn_digit(digits: str) -> int:
-    # LOINC's mod-10 algorithm: double the digits in odd positions counted from the right, add
-    # up the digits of everything, and take the distance to the next multiple of ten.
-    total = 0
-    for i, digit in enumerate(reversed(digits)):
-        value = int(digit) * (2 if i % 2 == 0 else 1)
-        total += value // 10 + value % 10
-    return -total % 10
-
-
-def _snomed_syntax(code: str) -> str | None:
-    # Post-coordinated expressions are allowed in Coding.code: check the identifiers in them.
-    if re.search(r"[^\d]", code):
-        bare = re.sub(r"\|[^|]*\|", "", code)  # drop |terms|
-        ids = re.findall(r"\d+", bare)
-        if not ids or not re.fullmatch(r"[\d\s:=,{}()+.<>!*^#\"-]+", bare):
-            return f"'{code}' is neither a SNOMED CT concept id nor an expression"
-        return next(filter(None, map(_snomed_syntax, ids)), None)
-    if not 6 <= len(code) <= 18 or code.startswith("0"):
-        return (f"'{code}' is not a SNOMED CT concept id: expected 6 to 18 digits without a "
-                "leading zero")
-    expected = _verhoeff_digit(code[:-1])
-    if int(code[-1]) != expected:
-        return (f"'{code}' is not a valid SNOMED CT id: its check digit is {code[-1]}, "
-                f"the Verhoeff check digit should be {expected}")
-    if code[-3:-1] not in ("00", "10"):  # partition: 01/11 descriptions, 02/12 relationships
-        return f"'{code}' is a SNOMED CT description or relationship id, not a concept id"
-    return None
-
-
-def _loinc_syntax(code: str) -> str | None:
-    if re.fullmatch(r"L[PALG]\d+-\d", code):  # parts, answers, answer lists, groups
-        return None
-    match = re.fullmatch(r"(\d{1,7})-(\d)", code)  # 6-digit numbers exist since 2021
-    if match is None:
-        return f"'{code}' is not a LOINC code: expected digits, a hyphen and a check digit"
-    expected = _luhn_digit(match[1])
-    if int(match[2]) != expected:
-        return f"'{code}' is not a valid LOINC code: the check digit should be {expected}"
-    return None
-
-
-def _ucum_syntax(code: str) -> str | None:
-    if not code or re.search(r"[^\x21-\x7e]", code):
-        return f"'{code}' is not a UCUM unit: it must be non-empty printable ASCII, no spaces"
-    closing = {"(": ")", "[": "]", "{": "}"}
-    expected: list[str] = []
-    for char in code:
-        if expected and expected[-1] == "}":
-            if char == "}":
-                expected.pop()
-            elif char == "{":
-                return f"'{code}' is not a UCUM unit: annotations ({{...}}) cannot nest"
-        elif char in closing:
-            expected.append(closing[char])
-        elif char in ")]}" and (not expected or expected.pop() != char):
-            return f"'{code}' is not a UCUM unit: unbalanced '{char}'"
-    if expected:
-        return f"'{code}' is not a UCUM unit: '{expected[-1]}' is missing"
-    return None
-
-
-_BCP47 = re.compile(r"""
-    (?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})      # language, extended language
-    (?:-[a-z]{4})?                                   # script
-    (?:-(?:[a-z]{2}|\d{3}))?                         # region
-    (?:-(?:[a-z\d]{5,8}|\d[a-z\d]{3}))*              # variants
-    (?:-[a-wyz\d](?:-[a-z\d]{2,8})+)*                # extensions
-    (?:-x(?:-[a-z\d]{1,8})+)?                        # private use
-    | x(?:-[a-z\d]{1,8})+
-    | i-(?:ami|bnn|default|enochian|hak|klingon|lux|mingo|navajo|pwn|tao|tay|tsu)
-    | en-gb-oed | sgn-(?:be-fr|be-nl|ch-de)
-    """, re.IGNORECASE | re.VERBOSE)
-
-
-def _syntax(pattern: str | re.Pattern[str], what: str) -> Callable[[str], str | None]:
-    compiled = re.compile(pattern)
-
-    def check(code: str) -> str | None:
-        return None if compiled.fullmatch(code) else f"'{code}' is not {what}"
-
-    return check
-
-
-_SYNTAX: Mapping[str, Callable[[str], str | None]] = MappingProxyType({
-    "http://snomed.info/sct": _snomed_syntax,
-    "http://loinc.org": _loinc_syntax,
-    "http://unitsofmeasure.org": _ucum_syntax,
-    "urn:ietf:bcp:47": _syntax(_BCP47, "a BCP-47 language tag (e.g. 'en-GB')"),
-    "http://hl7.org/fhir/sid/icd-10": _syntax(
-        r"[A-Z]\d[\dA-Z](?:\.?[\dA-Z]{1,4})?[+*†]?|[A-Z]\d\d-[A-Z]\d\d",
-        "an ICD-10 code (e.g. 'C50.9')"),
-    "http://hl7.org/fhir/sid/icd-10-cm": _syntax(
-        r"[A-Z]\d[\dA-Z](?:\.?[\dA-Z]{1,4})?", "an ICD-10-CM code (e.g. 'C50.911')"),
-    "http://terminology.hl7.org/CodeSystem/icd-o-3": _syntax(
-        r"\d{4}/\d|C\d\d(?:\.?\d)?", "an ICD-O-3 code (morphology '8140/3' or site 'C50.9')"),
-    "urn:iso:std:iso:3166": _syntax(r"[A-Z]{2,3}|\d{3}", "an ISO 3166 country code"),
-    "urn:iso:std:iso:3166:-2": _syntax(r"[A-Z]{2}-[A-Z0-9]{1,3}",
-                                       "an ISO 3166-2 subdivision code (e.g. 'DK-84')"),
-    "http://unstats.un.org/unsd/methods/m49/m49.htm": _syntax(
-        r"\d{3}", "a UN M49 area code (three digits, e.g. '150')"),
-    "urn:iso:std:iso:4217": _syntax(r"[A-Z]{3}", "an ISO 4217 currency code"),
-    "http://www.nlm.nih.gov/research/umls/rxnorm": _syntax(r"\d{1,9}", "an RxNorm RXCUI"),
-})
-
-
-def check_code_syntax(system: str, code: str) -> str | None:
-    """A message when ``code`` cannot be a code of the external ``system``; None otherwise.
-
-    Only the form is checked (check digits included); whether the code exists is not.
-
-    >>> check_code_syntax("http://loinc.org", "8480-6") is None
-    True
-    >>> check_code_syntax("http://loinc.org", "8480-5")
-    "'8480-5' is not a valid LOINC code: the check digit should be 6"
-    >>> check_code_syntax("http://snomed.info/sct", "22298007")
-    "'22298007' is not a valid SNOMED CT id: its check digit is 7, the Verhoeff ..."
-    """
-    check = _SYNTAX.get(split_canonical(system)[0])
-    return None if check is None else check(code)

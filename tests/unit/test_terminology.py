@@ -7,13 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ecanfhir.definitions.registry import Registry
-from ecanfhir.terminology import value_sets as _terminology
-from ecanfhir.terminology.value_sets import (
-    EXTERNAL_SYSTEMS,
-    Expansion,
-    Terminology,
-    check_code_syntax,
-)
+from ecanfhir.terminology import code_sets
+from ecanfhir.terminology.code_syntax import check_code_syntax
+from ecanfhir.terminology.value_sets import EXTERNAL_SYSTEMS, Expansion, Terminology
 
 GENDER_VS = "http://hl7.org/fhir/ValueSet/administrative-gender"
 GENDER = "http://hl7.org/fhir/administrative-gender"
@@ -366,7 +362,7 @@ def test_version_mismatch_still_matches() -> None:
 
 def test_expansion_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     """A value set larger than MAX_EXPANSION counts as not enumerable."""
-    monkeypatch.setattr(_terminology, "MAX_EXPANSION", 3)
+    monkeypatch.setattr(code_sets, "MAX_EXPANSION", 3)
     tx = terminology(value_set("all", [{"system": TUMOUR}]))
     assert tx.expand("http://example.org/vs/all") is None
     check = tx.check_code("http://example.org/vs/all", system=TUMOUR, code="benign")

@@ -17,7 +17,8 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ...definitions.schema import ElementNode
-from ...terminology.value_sets import EXTERNAL_SYSTEMS, CodeCheck, check_code_syntax
+from ...terminology.code_syntax import check_code_syntax
+from ...terminology.value_sets import EXTERNAL_SYSTEMS, CodeCheck
 from .._issue import Issue
 
 if TYPE_CHECKING:
