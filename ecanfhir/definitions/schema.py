@@ -183,9 +183,9 @@ class ElementNode:
     # Constraints to evaluate for a value checked against a type root (key: id of the root).
     constraint_cache: dict[int, tuple[Constraint, ...]] = field(default_factory=dict, repr=False)
     # Per type code: what the walker decides for an object value of this element that does not
-    # depend on the value (see _walk._object_plan).
+    # depend on the value (see validation/_plan.py).
     object_plan_cache: dict[str | None, Any] = field(default_factory=dict, repr=False)
-    # Per primitive type code: the checks of a primitive value (see _walk._primitive_plan).
+    # Per primitive type code: the checks of a primitive value (see validation/_plan.py).
     primitive_plan_cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property

@@ -6,53 +6,43 @@ are; a primitive ``name`` may have a ``_name`` companion carrying its id and ext
 ``null`` keeping the two arrays aligned; resources inside resources carry ``resourceType``.
 
 The walker carries the FHIRPath location of each value and hands each value to the checks in
-``checks/``; each check yields issues.
+``checks/``; each check yields issues. What it decides once per element and type is in
+``_plan``; which profiles a resource must meet, and whether a value conforms to one, in
+``_conformance`` (given the walker's trial walk); the rules of whole resources of one type in
+``_resource_rules``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from ..definitions.schema import CompiledStructure, Constraint, ElementNode, JsonProperty, TypeRef
+from ..definitions.schema import CompiledStructure, ElementNode, JsonProperty, TypeRef
+from ._conformance import alternative, conformance, profiles_of
 from ._context import BundleScope, Frame, PendingReference, Run
 from ._issue import Issue
+from ._plan import RESOURCE_TYPES, constraints_of, ele_1, object_plan, primitive_plan, type_hint
+from ._resource_rules import check_resource_rules
 from .checks.attachment import check_attachment
 from .checks.binding import check_binding, check_coding_system
-from .checks.bundle import check_bundle, scope_of
-from .checks.bundle_link import check_bundle_links, check_search_set
-from .checks.bundle_references import check_reachable_entries, check_relative_references
-from .checks.code_system import check_code_system
+from .checks.bundle import scope_of
 from .checks.coding import check_coding_systems
-from .checks.concept_map import check_concept_map
 from .checks.element_limits import check_attachment_content, check_element_limits, has_limits
 from .checks.extension import definition_path, resolve_extension
 from .checks.invariant import check_invariants, frame_env
 from .checks.logical import checks_ele_1, is_logical_type, logical_model, unknown_resource_type
-from .checks.measure import check_measure, check_measure_report
 from .checks.meta import check_meta
 from .checks.narrative import check_narrative
-from .checks.observation import vital_signs_profiles
 from .checks.pattern import check_fixed_pattern, check_min_max
-from .checks.primitive import PrimitiveCheck, primitive_check
 from .checks.quantity import QUANTITY_TYPES, check_ucum_annotations
-from .checks.questionnaire import check_questionnaire_response
-from .checks.questionnaire_definition import check_questionnaire
 from .checks.reference import resolver_for
 from .checks.reference_parts import check_reference_parts
-from .checks.search_parameter import check_capability_search_params, check_search_parameter
 from .checks.sliced_element import check_sliced_element_limits
 from .checks.slicing import SliceMatcher, assign_slices, check_slices
 from .checks.structure import check_cardinality
-from .checks.structure_definition import check_structure_definition
 from .checks.uri import check_identifier
-from .checks.value_set import check_value_set
 
 __all__ = ["conforms", "walk_resource"]
-
-RESOURCE_TYPES = ("Resource",)
-CORE_BASE = "http://hl7.org/fhir/StructureDefinition/"
 
 
 def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = None,
@@ -83,7 +73,7 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
                   full_url=full_url)
     frame.env = frame_env(run, frame, conforms)
     structures = [model] if model is not None else [
-        run.schema.structure(rt), *_profiles_of(run, resource, root_path, profiles)]
+        run.schema.structure(rt), *profiles_of(run, resource, root_path, profiles)]
     if run.depth > run.options.max_depth:
         run.issues.append(Issue.error("structure", root_path, "resources are nested deeper than "
                                       f"{run.options.max_depth} levels", "json-form"))
@@ -99,90 +89,10 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
             _walk_object(run, resource, structure.root, None, root_path, frame, is_resource=True)
             run.issues.extend(check_invariants(run, structure.root.constraints, resource, frame,
                                                root_path, type_hint=rt))
-        if rt == "Bundle":
-            scope_of(frame)
-            run.issues.extend(check_bundle(run, frame))
-            run.issues.extend(check_bundle_links(resource, root_path))
-            run.issues.extend(check_reachable_entries(resource, scope_of(frame), root_path))
-            run.issues.extend(check_relative_references(run, frame))
-            run.issues.extend(check_search_set(
-                resource, root_path, is_resource_type=run.schema.registry.is_resource_type))
-        elif rt == "QuestionnaireResponse":
-            run.issues.extend(check_questionnaire_response(
-                resource, root_path, registry=run.schema.registry, terminology=run.terminology,
-                resolve=resolver_for(frame)))
-        elif rt == "Questionnaire":
-            run.issues.extend(check_questionnaire(resource, root_path,
-                                                  registry=run.schema.registry))
-        elif rt == "MeasureReport":
-            run.issues.extend(check_measure_report(resource, root_path,
-                                                   registry=run.schema.registry))
-        elif rt == "Measure":
-            run.issues.extend(check_measure(resource, root_path, registry=run.schema.registry))
-        elif rt == "SearchParameter":
-            run.issues.extend(check_search_parameter(resource, root_path,
-                                                     registry=run.schema.registry))
-        elif rt == "CapabilityStatement":
-            run.issues.extend(check_capability_search_params(resource, root_path,
-                                                             registry=run.schema.registry))
-        elif rt == "ValueSet":
-            run.issues.extend(check_value_set(run, resource, root_path))
-        elif rt == "ConceptMap":
-            run.issues.extend(check_concept_map(run, resource, root_path))
-        elif rt == "CodeSystem":
-            run.issues.extend(check_code_system(
-                run, resource, root_path,
-                contained_in=parent.resource_type if contained and parent else None))
-        elif rt == "StructureDefinition":
-            run.issues.extend(check_structure_definition(resource, root_path,
-                                                         registry=run.schema.registry))
+        check_resource_rules(run, frame)
     finally:
         run.depth -= 1
     return frame
-
-
-def _profiles_of(run: Run, resource: Mapping[str, Any], at: str,
-                 asked: Sequence[str]) -> list[CompiledStructure]:
-    """The loaded profiles a resource must conform to; unknown ones are reported (R4 §2.36.0.4)."""
-    meta = resource.get("meta")
-    claimed = meta.get("profile") if isinstance(meta, Mapping) else None
-    urls = [(u, f"{at}.meta.profile[{i}]") for i, u in
-            enumerate(claimed if isinstance(claimed, list) else []) if isinstance(u, str)]
-    implied = [(u, at) for u in vital_signs_profiles(resource)]
-    found: list[CompiledStructure] = []
-    for url, where in [*((u, at) for u in asked), *urls, *implied]:
-        structure = run.schema.find(url)
-        if structure is None:
-            run.issues.append(_profile_not_used(run, url, where, asked=where == at))
-        elif structure not in found and not _base_of(run, structure, resource):
-            # Also a base definition named as a profile (a Bundle entry typed Resource with
-            # profile .../DocumentManifest): it says which type the resource must be.
-            found.append(structure)
-    return found
-
-
-def _base_of(run: Run, structure: CompiledStructure, resource: Mapping[str, Any]) -> bool:
-    """Whether a definition adds nothing to the resource's own type: that type's core
-    definition (checked already), or Resource / DomainResource, which every resource is."""
-    if structure.type in ("Resource", "DomainResource") and structure.derivation != "constraint":
-        return True
-    rt = resource.get("resourceType")
-    own = run.schema.registry.structure_definition(rt) if isinstance(rt, str) else None
-    return own is not None and own.get("url") == structure.url
-
-
-def _profile_not_used(run: Run, url: str, where: str, *, asked: bool) -> Issue:
-    """A profile asked for (error) or claimed in meta.profile (warning) that cannot be applied:
-    not loaded, or loaded but unusable (e.g. its base is missing), with the reason."""
-    if run.schema.registry.structure_definition(url) is not None:
-        reason, rule = f"could not be used: {run.schema.problem(url)}", "profile-unusable"
-    else:
-        reason, rule = "is not loaded", "profile-unknown"
-    if asked:
-        return Issue.error("not-found", where, f"profile '{url}' {reason}", rule)
-    hint = "" if rule == "profile-unusable" else " (load its package with --ig)"
-    return Issue.warning("not-found", where, f"profile '{url}' {reason}, so the resource was not "
-                         f"checked against it{hint}", rule)
 
 
 def _json_kind(value: Any) -> str:
@@ -392,7 +302,8 @@ def _slice_items(run: Run, element: ElementNode, type_ref: TypeRef | None,
                  frame: Frame) -> list[ElementNode | None]:
     """Assign each value of a sliced element to its slice and check the slicing rules."""
     matcher = SliceMatcher(run, resolver_for(frame),
-                           lambda value, url, kind: conformance(run, frame, value, url, kind))
+                           lambda value, url, kind: conformance(run, frame, value, url, kind,
+                                                            walk=_walk_trial))
     assignment = assign_slices(matcher, element,
                                [(at, value, type_ref) for at, value, _ in items])
     run.issues.extend(assignment.issues)
@@ -404,56 +315,17 @@ def _slice_items(run: Run, element: ElementNode, type_ref: TypeRef | None,
 def conforms(run: Run, frame: Frame, value: Any, url: str, kind: str | None = None, *,
              at: str | None = None) -> bool:
     """Does a value (at ``at``, by default its resource's path) conform to a profile?"""
-    return conformance(run, frame, value, url, kind, at=at)[0]
+    return conformance(run, frame, value, url, kind, at=at, walk=_walk_trial)[0]
 
 
-def conformance(run: Run, frame: Frame, value: Any, url: str,
-                kind: str | None = None, *, at: str | None = None
-                ) -> tuple[bool, tuple[str, ...]]:
-    """Does a value conform to a profile, and what could not be checked on the way (a required
-    binding to a value set that cannot be evaluated offline)?"""
-    key = (id(value), url)
-    known = run.conformance.get(key)
-    if known is not None:
-        return known
-    structure = run.schema.find(url)
-    if structure is None or not isinstance(value, Mapping):
-        return False, ()
-    rt = value.get("resourceType")
-    if rt is not None and structure.derivation != "constraint" \
-            and not _specializes(run, rt, structure.url):
-        # A type's own definition (a slice naming .../MolecularSequence) is met only by that
-        # type or one derived from it: an Observation meets its own rules, not a sequence's.
-        run.conformance[key] = (False, ())
-        return False, ()
-    trial = Run(run.schema, run.terminology, run.options, depth=run.depth,
-                conformance=run.conformance)
+def _walk_trial(trial: Run, value: Mapping[str, Any], url: str, structure: CompiledStructure,
+                at: str, frame: Frame) -> None:
+    """Walk a value into a trial run of :func:`conformance`: a resource with the profile asked
+    of it, an element (a datatype) against the profile's root."""
     if "resourceType" in value:
-        walk_resource(trial, value, at or frame.path, parent=frame, profiles=(url,))
+        walk_resource(trial, value, at, parent=frame, profiles=(url,))
     else:
-        _walk_object(trial, value, structure.root, None, at or frame.path, frame)
-    verdict = (not any(issue.is_error for issue in trial.issues),
-               tuple(dict.fromkeys(trial.unchecked)))
-    run.conformance[key] = verdict
-    return verdict
-
-
-def _specializes(run: Run, resource_type: Any, url: str) -> bool:
-    """Is ``resource_type`` the type defined at ``url``, or derived from it (every resource is a
-    Resource)? Follows baseDefinition from the resource type's own definition."""
-    if not isinstance(resource_type, str):
-        return False
-    registry = run.schema.registry
-    current = resource_type if "/" in resource_type else CORE_BASE + resource_type
-    for _ in range(8):  # R4's deepest chain is 3 (Patient → DomainResource → Resource)
-        if current == url:
-            return True
-        definition = registry.structure_definition(current)
-        base = definition.get("baseDefinition") if definition is not None else None
-        if not isinstance(base, str):
-            return False
-        current = base
-    return False
+        _walk_object(trial, value, structure.root, None, at, frame)
 
 
 def _align_primitive(run: Run, element: ElementNode, key: str, value: Any, ext: Any,
@@ -507,7 +379,7 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         code = _resource_among(run, element, value, path)
         if code == "":
             return
-    plan = _object_plan(run, element, code)
+    plan = object_plan(run, element, code)
     if plan.inline_resource:
         kind = plan.kind
         rt = value.get("resourceType") if isinstance(value, Mapping) else None
@@ -536,12 +408,12 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
     finally:
         run.depth -= 1
     if target is not element:
-        constraints = _constraints(element, target)
-        hint = _type_hint(element, code, target)
+        constraints = constraints_of(element, target)
+        hint = type_hint(element, code, target)
     else:
         constraints, hint = plan.constraints, plan.hint
     if not _beyond_id(value) and checks_ele_1(element):
-        run.issues.append(_ele_1(element, path))
+        run.issues.append(ele_1(element, path))
     if constraints:
         run.issues.extend(check_invariants(run, constraints, value, frame, path, type_hint=hint))
     if code in QUANTITY_TYPES:
@@ -581,34 +453,10 @@ def _check_profile_values(run: Run, element: ElementNode, code: str | None, valu
         run.issues.extend(check_element_limits(element, code, value, path))
 
 
-@dataclass(frozen=True, slots=True)
-class _PrimitivePlan:
-    """What the walker decides for a primitive value of an element and type, once."""
-
-    check: PrimitiveCheck
-    constraints: tuple[Constraint, ...]
-    profiled: bool  # fixed, pattern, min/max or limits to check
-    bound: bool
-
-
-def _primitive_plan(run: Run, element: ElementNode, type_ref: TypeRef) -> _PrimitivePlan:
-    """The element's plan for values of a primitive type, cached on the element like
-    :func:`_object_plan`."""
-    plan: _PrimitivePlan | None = element.primitive_plan_cache.get(type_ref.code)
-    if plan is None:
-        profiled = element.fixed is not None or element.pattern is not None \
-            or element.min_value is not None or element.max_value is not None \
-            or has_limits(element)
-        plan = _PrimitivePlan(primitive_check(run, element, type_ref),
-                              _constraints(element, None), profiled, element.binding is not None)
-        element.primitive_plan_cache[type_ref.code] = plan
-    return plan
-
-
 def _walk_primitive(run: Run, element: ElementNode, type_ref: TypeRef, value: Any, ext: Any,
                     path: str, frame: Frame) -> None:
     """A primitive value and its ``_x`` companion (R4 JSON §2.6.2.3)."""
-    plan = _primitive_plan(run, element, type_ref)
+    plan = primitive_plan(run, element, type_ref)
     if plan.profiled:
         _check_profile_values(run, element, type_ref.code, value, path)
     if value is not None:
@@ -622,7 +470,7 @@ def _walk_primitive(run: Run, element: ElementNode, type_ref: TypeRef, value: An
     if plan.bound and isinstance(value, str):
         run.issues.extend(check_binding(run, element, type_ref.code, value, path))
     if value is None and not (isinstance(ext, dict) and _beyond_id(ext)):
-        run.issues.append(_ele_1(element, path))
+        run.issues.append(ele_1(element, path))
     if plan.constraints:
         run.issues.extend(check_invariants(run, plan.constraints, (value, ext), frame,
                                            path, type_hint=type_ref.code, primitive=True))
@@ -645,78 +493,9 @@ def _resource_among(run: Run, element: ElementNode, value: Mapping[str, Any],
     return ""
 
 
-ELE_1 = "hasValue() or (children().count() > id.count())"
-
-
 def _beyond_id(obj: Mapping[str, Any]) -> bool:
     """Whether an object has a property other than ``id`` (``obj.keys() - {"id"}``, no set)."""
     return len(obj) > ("id" in obj)
-
-
-@dataclass(frozen=True, slots=True)
-class _ObjectPlan:
-    """What the walker decides for an object value of an element and type, whatever it holds."""
-
-    kind: str | None  # the type, or the element's only type
-    inline_resource: bool  # Resource, or a resource type a profile narrowed it to
-    # When the object is checked against the element itself (not an extension's or a type
-    # profile's root): the constraints to evaluate, and the FHIRPath type hint.
-    constraints: tuple[Constraint, ...]
-    hint: str
-
-
-def _object_plan(run: Run, element: ElementNode, code: str | None) -> _ObjectPlan:
-    """The element's plan for objects of type ``code``, cached on the element.
-
-    The cache holds immutable plans assigned whole, so threads sharing the schema at worst
-    compute the same plan twice.
-    """
-    plan: _ObjectPlan | None = element.object_plan_cache.get(code)
-    if plan is not None:
-        return plan
-    kind = code if code is not None or len(element.types) != 1 else element.types[0].code
-    # Resource, or a resource type a profile narrowed it to (an entry slice of MessageHeader):
-    # an inline resource either way.
-    inline = kind in RESOURCE_TYPES or (kind is not None and kind[:1].isupper()
-                                        and run.schema.registry.is_resource_type(kind))
-    type_root: ElementNode | None
-    if element.content_reference:
-        # Questionnaire.item.item is a Questionnaire.item: its constraints apply too.
-        type_root = run.schema.content_target(element)
-    else:
-        type_root = run.schema.type_root(code) if code and not element.children else None
-    plan = _ObjectPlan(kind, inline, _constraints(element, type_root),
-                       _type_hint(element, code, type_root))
-    element.object_plan_cache[code] = plan
-    return plan
-
-
-def _type_hint(element: ElementNode, code: str | None, type_root: ElementNode | None) -> str:
-    """The FHIRPath type of an object value, for its invariants."""
-    if element.content_reference and type_root is not None:
-        return type_root.path
-    return element.path if element.children or not code else code
-
-
-def _ele_1(element: ElementNode, at: str) -> Issue:
-    """ele-1, checked inline: every element has a value or children (R4 §2.24.0.6)."""
-    human = next((c.human for c in element.constraints if c.key == "ele-1"),
-                 "All FHIR elements must have a @value or children")
-    return Issue.error("invariant", at, f"constraint ele-1 failed: {human}", "ele-1")
-
-
-def _constraints(element: ElementNode, type_root: ElementNode | None) -> tuple[Constraint, ...]:
-    """The element's constraints plus its type's, less ele-1 (checked inline), cached."""
-    key = id(type_root)
-    hit = element.constraint_cache.get(key)
-    if hit is None:
-        merged = list(element.constraints)
-        keys = {c.key for c in merged}
-        if type_root is not None:
-            merged += [c for c in type_root.constraints if c.key not in keys]
-        hit = tuple(c for c in merged if not (c.key == "ele-1" and c.expression == ELE_1))
-        element.constraint_cache[key] = hit
-    return hit
 
 
 def _object_definition(run: Run, element: ElementNode, type_ref: TypeRef | None, value: Any,
@@ -739,33 +518,11 @@ def _object_definition(run: Run, element: ElementNode, type_ref: TypeRef | None,
         if structure is not None:
             return structure.root, None
     elif type_ref is not None and type_ref.profiles:
-        profile = run.schema.find(_alternative(run, frame, value, type_ref.profiles, at=path))
+        profile = run.schema.find(alternative(run, frame, value, type_ref.profiles, at=path,
+                                               walk=_walk_trial))
         if profile is not None and profile.derivation == "constraint":
             return profile.root, None
     return element, code
-
-
-def _alternative(run: Run, frame: Frame, value: Any, profiles: Sequence[str], *,
-                 at: str) -> str:
-    """The profile a value is checked against when a type lists several.
-
-    They are alternatives: the element SHALL conform to at least one (R4 ElementDefinition.type
-    .profile). The first the value conforms to; a listed base type's own definition is met by
-    every valid value of the type; when none is met, the first (reported against it).
-    """
-    if len(profiles) == 1:
-        return profiles[0]
-    rt = value.get("resourceType") if isinstance(value, Mapping) else None
-    for url in profiles:
-        structure = run.schema.find(url)
-        if structure is None:
-            continue
-        if structure.derivation != "constraint":
-            if rt is None or _specializes(run, rt, url):
-                return url
-        elif conforms(run, frame, value, url, at=at):
-            return url
-    return profiles[0]
 
 
 def _walk_primitive_extension(run: Run, type_ref: TypeRef, ext: Any, path: str,
@@ -798,6 +555,6 @@ def _walk_inline_resource(run: Run, element: ElementNode, value: Any, path: str,
     rt = value.get("resourceType") if isinstance(value, Mapping) else None
     profiles = tuple(p for t in element.types if t.code in (rt, "Resource") for p in t.profiles)
     if len(profiles) > 1:
-        profiles = (_alternative(run, frame, value, profiles, at=path),)
+        profiles = (alternative(run, frame, value, profiles, at=path, walk=_walk_trial),)
     walk_resource(run, value, path, parent=frame, contained=contained, bundle=bundle,
                   full_url=full_url, profiles=profiles)

@@ -1,0 +1,144 @@
+"""Profile conformance: which profiles a resource must meet, and whether a value meets one.
+
+A resource is checked against every profile it claims in ``meta.profile``, is asked to
+conform to, or is implied by its content (the vital signs profiles); a claimed profile that is
+not loaded is a warning, an asked one an error (R4 §2.36.0.4). Whether a value *conforms* to a
+profile (a slice's type profile, the alternatives of ``ElementDefinition.type.profile``,
+FHIRPath ``conformsTo()``) is decided by walking it into a trial run and asking whether that
+run found an error; verdicts are kept per run, so a Patient referenced by every entry is
+checked against its target profile once.
+
+The walker imports this module, so the walk of a trial run is passed in (:data:`TrialWalk`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from ..definitions.schema import CompiledStructure
+from ._context import Frame, Run
+from ._issue import Issue
+from .checks.observation import vital_signs_profiles
+
+__all__ = ["TrialWalk", "alternative", "conformance", "profiles_of"]
+
+CORE_BASE = "http://hl7.org/fhir/StructureDefinition/"
+
+# The walker's own walk of a value into a trial run: (trial run, value, profile url, its
+# structure, location, frame of the resource the value is in).
+TrialWalk = Callable[[Run, Mapping[str, Any], str, CompiledStructure, str, Frame], None]
+
+
+def profiles_of(run: Run, resource: Mapping[str, Any], at: str,
+                asked: Sequence[str]) -> list[CompiledStructure]:
+    """The loaded profiles a resource must conform to; unknown ones are reported (R4 §2.36.0.4)."""
+    meta = resource.get("meta")
+    claimed = meta.get("profile") if isinstance(meta, Mapping) else None
+    urls = [(u, f"{at}.meta.profile[{i}]") for i, u in
+            enumerate(claimed if isinstance(claimed, list) else []) if isinstance(u, str)]
+    implied = [(u, at) for u in vital_signs_profiles(resource)]
+    found: list[CompiledStructure] = []
+    for url, where in [*((u, at) for u in asked), *urls, *implied]:
+        structure = run.schema.find(url)
+        if structure is None:
+            run.issues.append(_profile_not_used(run, url, where, asked=where == at))
+        elif structure not in found and not _base_of(run, structure, resource):
+            # Also a base definition named as a profile (a Bundle entry typed Resource with
+            # profile .../DocumentManifest): it says which type the resource must be.
+            found.append(structure)
+    return found
+
+
+def _base_of(run: Run, structure: CompiledStructure, resource: Mapping[str, Any]) -> bool:
+    """Whether a definition adds nothing to the resource's own type: that type's core
+    definition (checked already), or Resource / DomainResource, which every resource is."""
+    if structure.type in ("Resource", "DomainResource") and structure.derivation != "constraint":
+        return True
+    rt = resource.get("resourceType")
+    own = run.schema.registry.structure_definition(rt) if isinstance(rt, str) else None
+    return own is not None and own.get("url") == structure.url
+
+
+def _profile_not_used(run: Run, url: str, where: str, *, asked: bool) -> Issue:
+    """A profile asked for (error) or claimed in meta.profile (warning) that cannot be applied:
+    not loaded, or loaded but unusable (e.g. its base is missing), with the reason."""
+    if run.schema.registry.structure_definition(url) is not None:
+        reason, rule = f"could not be used: {run.schema.problem(url)}", "profile-unusable"
+    else:
+        reason, rule = "is not loaded", "profile-unknown"
+    if asked:
+        return Issue.error("not-found", where, f"profile '{url}' {reason}", rule)
+    hint = "" if rule == "profile-unusable" else " (load its package with --ig)"
+    return Issue.warning("not-found", where, f"profile '{url}' {reason}, so the resource was not "
+                         f"checked against it{hint}", rule)
+
+
+def conformance(run: Run, frame: Frame, value: Any, url: str,
+                kind: str | None = None, *, at: str | None = None, walk: TrialWalk
+                ) -> tuple[bool, tuple[str, ...]]:
+    """Does a value (at ``at``, by default its resource's path) conform to a profile, and what
+    could not be checked on the way (a required binding to a value set that cannot be evaluated
+    offline)?"""
+    key = (id(value), url)
+    known = run.conformance.get(key)
+    if known is not None:
+        return known
+    structure = run.schema.find(url)
+    if structure is None or not isinstance(value, Mapping):
+        return False, ()
+    rt = value.get("resourceType")
+    if rt is not None and structure.derivation != "constraint" \
+            and not _specializes(run, rt, structure.url):
+        # A type's own definition (a slice naming .../MolecularSequence) is met only by that
+        # type or one derived from it: an Observation meets its own rules, not a sequence's.
+        run.conformance[key] = (False, ())
+        return False, ()
+    trial = Run(run.schema, run.terminology, run.options, depth=run.depth,
+                conformance=run.conformance)
+    walk(trial, value, url, structure, at or frame.path, frame)
+    verdict = (not any(issue.is_error for issue in trial.issues),
+               tuple(dict.fromkeys(trial.unchecked)))
+    run.conformance[key] = verdict
+    return verdict
+
+
+def _specializes(run: Run, resource_type: Any, url: str) -> bool:
+    """Is ``resource_type`` the type defined at ``url``, or derived from it (every resource is a
+    Resource)? Follows baseDefinition from the resource type's own definition."""
+    if not isinstance(resource_type, str):
+        return False
+    registry = run.schema.registry
+    current = resource_type if "/" in resource_type else CORE_BASE + resource_type
+    for _ in range(8):  # R4's deepest chain is 3 (Patient → DomainResource → Resource)
+        if current == url:
+            return True
+        definition = registry.structure_definition(current)
+        base = definition.get("baseDefinition") if definition is not None else None
+        if not isinstance(base, str):
+            return False
+        current = base
+    return False
+
+
+def alternative(run: Run, frame: Frame, value: Any, profiles: Sequence[str], *,
+                at: str, walk: TrialWalk) -> str:
+    """The profile a value is checked against when a type lists several.
+
+    They are alternatives: the element SHALL conform to at least one (R4 ElementDefinition.type
+    .profile). The first the value conforms to; a listed base type's own definition is met by
+    every valid value of the type; when none is met, the first (reported against it).
+    """
+    if len(profiles) == 1:
+        return profiles[0]
+    rt = value.get("resourceType") if isinstance(value, Mapping) else None
+    for url in profiles:
+        structure = run.schema.find(url)
+        if structure is None:
+            continue
+        if structure.derivation != "constraint":
+            if rt is None or _specializes(run, rt, url):
+                return url
+        elif conformance(run, frame, value, url, at=at, walk=walk)[0]:
+            return url
+    return profiles[0]

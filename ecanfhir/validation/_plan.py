@@ -1,0 +1,116 @@
+"""Element plans: what the walker decides once per element and type, not once per value.
+
+A plan is compiled the first time a value of an element meets a type and cached on the
+element (``ElementNode.primitive_plan_cache`` / ``object_plan_cache``): the primitive check
+(datatype, maximum length, URI rules), whether a profile fixes or limits the value, whether it
+is bound, and the constraints to evaluate with the FHIRPath type hint they run under. Those are
+the element's own constraints plus its type's (R4 §2.27.0.1 ElementDefinition.constraint), less
+ele-1, which the walker checks inline (:func:`ele_1`) because it only asks whether the value has
+a value or children (R4 §2.24.0.6).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..definitions.schema import Constraint, ElementNode, TypeRef
+from ._context import Run
+from ._issue import Issue
+from .checks.element_limits import has_limits
+from .checks.primitive import PrimitiveCheck, primitive_check
+
+__all__ = ["ELE_1", "RESOURCE_TYPES", "ObjectPlan", "PrimitivePlan", "constraints_of", "ele_1",
+           "object_plan", "primitive_plan", "type_hint"]
+
+RESOURCE_TYPES = ("Resource",)
+ELE_1 = "hasValue() or (children().count() > id.count())"
+
+
+@dataclass(frozen=True, slots=True)
+class PrimitivePlan:
+    """What the walker decides for a primitive value of an element and type, once."""
+
+    check: PrimitiveCheck
+    constraints: tuple[Constraint, ...]
+    profiled: bool  # fixed, pattern, min/max or limits to check
+    bound: bool
+
+
+def primitive_plan(run: Run, element: ElementNode, type_ref: TypeRef) -> PrimitivePlan:
+    """The element's plan for values of a primitive type, cached on the element like
+    :func:`object_plan`."""
+    plan: PrimitivePlan | None = element.primitive_plan_cache.get(type_ref.code)
+    if plan is None:
+        profiled = element.fixed is not None or element.pattern is not None \
+            or element.min_value is not None or element.max_value is not None \
+            or has_limits(element)
+        plan = PrimitivePlan(primitive_check(run, element, type_ref),
+                              constraints_of(element, None), profiled, element.binding is not None)
+        element.primitive_plan_cache[type_ref.code] = plan
+    return plan
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectPlan:
+    """What the walker decides for an object value of an element and type, whatever it holds."""
+
+    kind: str | None  # the type, or the element's only type
+    inline_resource: bool  # Resource, or a resource type a profile narrowed it to
+    # When the object is checked against the element itself (not an extension's or a type
+    # profile's root): the constraints to evaluate, and the FHIRPath type hint.
+    constraints: tuple[Constraint, ...]
+    hint: str
+
+
+def object_plan(run: Run, element: ElementNode, code: str | None) -> ObjectPlan:
+    """The element's plan for objects of type ``code``, cached on the element.
+
+    The cache holds immutable plans assigned whole, so threads sharing the schema at worst
+    compute the same plan twice.
+    """
+    plan: ObjectPlan | None = element.object_plan_cache.get(code)
+    if plan is not None:
+        return plan
+    kind = code if code is not None or len(element.types) != 1 else element.types[0].code
+    # Resource, or a resource type a profile narrowed it to (an entry slice of MessageHeader):
+    # an inline resource either way.
+    inline = kind in RESOURCE_TYPES or (kind is not None and kind[:1].isupper()
+                                        and run.schema.registry.is_resource_type(kind))
+    type_root: ElementNode | None
+    if element.content_reference:
+        # Questionnaire.item.item is a Questionnaire.item: its constraints apply too.
+        type_root = run.schema.content_target(element)
+    else:
+        type_root = run.schema.type_root(code) if code and not element.children else None
+    plan = ObjectPlan(kind, inline, constraints_of(element, type_root),
+                       type_hint(element, code, type_root))
+    element.object_plan_cache[code] = plan
+    return plan
+
+
+def type_hint(element: ElementNode, code: str | None, type_root: ElementNode | None) -> str:
+    """The FHIRPath type of an object value, for its invariants."""
+    if element.content_reference and type_root is not None:
+        return type_root.path
+    return element.path if element.children or not code else code
+
+
+def ele_1(element: ElementNode, at: str) -> Issue:
+    """ele-1, checked inline: every element has a value or children (R4 §2.24.0.6)."""
+    human = next((c.human for c in element.constraints if c.key == "ele-1"),
+                 "All FHIR elements must have a @value or children")
+    return Issue.error("invariant", at, f"constraint ele-1 failed: {human}", "ele-1")
+
+
+def constraints_of(element: ElementNode, type_root: ElementNode | None) -> tuple[Constraint, ...]:
+    """The element's constraints plus its type's, less ele-1 (checked inline), cached."""
+    key = id(type_root)
+    hit = element.constraint_cache.get(key)
+    if hit is None:
+        merged = list(element.constraints)
+        keys = {c.key for c in merged}
+        if type_root is not None:
+            merged += [c for c in type_root.constraints if c.key not in keys]
+        hit = tuple(c for c in merged if not (c.key == "ele-1" and c.expression == ELE_1))
+        element.constraint_cache[key] = hit
+    return hit
