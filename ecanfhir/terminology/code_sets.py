@@ -135,5 +135,5 @@ def active_only(codes: CodeSet) -> CodeSet:
         return {k: c for k, c in entries.items() if not c.inactive}
 
     return CodeSet({s: Part(p.case_sensitive, keep(p.lower),
-                              None if p.upper is None else keep(p.upper), p.reason)
-                     for s, p in codes.parts.items()}, codes.other)
+                            None if p.upper is None else keep(p.upper), p.reason)
+                    for s, p in codes.parts.items()}, codes.other)

@@ -335,7 +335,7 @@ class Terminology:
                     or self.registry.value_set(split_canonical(canonical)[0]))
         if resource is None:
             result = open_set(f"the value set '{canonical}' is not available (neither in the FHIR "
-                           "core nor in a loaded package)")
+                              "core nor in a loaded package)")
         else:
             result = self._evaluate(resource, (*stack, canonical))
         self._sets[canonical] = result
@@ -418,8 +418,8 @@ class Terminology:
             selected = filter_keys(cs, flt)
             if selected is None:
                 return open_part(f"the filter '{flt.get('property')} {flt.get('op')} "
-                                  f"{flt.get('value')}' on {_label(url)} cannot be evaluated "
-                                  "here", cs.case_sensitive)
+                                 f"{flt.get('value')}' on {_label(url)} cannot be evaluated "
+                                 "here", cs.case_sensitive)
             keys = selected if keys is None else keys & selected
         chosen = keys or set()
         entries = {k: c for k, c in cs.concepts.items() if k in chosen}
@@ -431,8 +431,8 @@ class Terminology:
         if cs is not None and cs.content in ("fragment", "example"):
             # The codes we have are certainly in it; others may be as well.
             return Part(cs.case_sensitive, cs.concepts, None,
-                         f"only part of the code system {_label(url)} is available "
-                         f"(content: {cs.content})")
+                        f"only part of the code system {_label(url)} is available "
+                        f"(content: {cs.content})")
         return open_part(self._unavailable(cs, url))
 
     @staticmethod
@@ -467,7 +467,7 @@ class Terminology:
         if not by_system and "contains" not in expansion:
             return None
         return CodeSet({s: exact_part(entries, self._sensitive(s))
-                         for s, entries in by_system.items()})
+                        for s, entries in by_system.items()})
 
     def _sensitive(self, system: str) -> bool:
         cs = self._code_system(system, None)
