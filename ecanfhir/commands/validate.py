@@ -46,6 +46,9 @@ def add_parser(sub: Any) -> None:
                         "information instead of an error)")
     v.add_argument("--allow-extension-domain", action="append", default=[], metavar="URL",
                    help="accept unknown extensions whose url starts with URL (repeatable)")
+    v.add_argument("--assume-valid-rest-references", action="store_true",
+                   help="check the type a reference names (Group/1) against the allowed target "
+                        "types even when the target is not in the resource or its Bundle")
     v.add_argument("--no-progress", action="store_true", help="no progress bar")
     v.add_argument("--no-pilot", action="store_true",
                    help="do not load the eCAN+ pilot package (ecanfhir.pilot) shipped with "
@@ -64,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--profile {url}: no such profile is loaded (load it with --ig)")
     options = ValidationOptions(best_practice=args.best_practice, must_support=args.must_support,
                                 allow_any_extensions=args.allow_any_extensions,
-                                allow_extension_domains=tuple(args.allow_extension_domain))
+                                allow_extension_domains=tuple(args.allow_extension_domain),
+                                assume_valid_rest_references=args.assume_valid_rest_references)
     validator = Validator(registry, options=options)
     skipped: list[Path] = []
     results = list(_run_all(validator, files, profiles, progress=not args.no_progress,

@@ -19,6 +19,11 @@ class ValidationOptions:
             with an error rather than exhausting the stack.
         resolve_references: check that references inside a Bundle or to contained resources
             resolve, and that resolved targets have an allowed type.
+        assume_valid_rest_references: trust the type a reference's URL names (``Group/1``,
+            ``https://x.org/fhir/Group/1``) when the target is not at hand, and check it
+            against the element's target types (the HL7 validator's
+            ``-assumeValidRestReferences``). Off, as there: only a target found in the
+            resource or its Bundle has its type checked.
         check_display: warn when a Coding's display differs from its CodeSystem's.
         allow_any_extensions: accept extensions whose definition is not loaded, reporting
             each as information (the HL7 validator's any-extension setting). Off: an
@@ -32,6 +37,7 @@ class ValidationOptions:
     must_support: bool = False
     max_depth: int = 64
     resolve_references: bool = True
+    assume_valid_rest_references: bool = False
     check_display: bool = True
     allow_any_extensions: bool = False
     allow_extension_domains: tuple[str, ...] = field(default=())

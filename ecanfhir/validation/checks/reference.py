@@ -6,6 +6,12 @@ relative ``Type/id`` is made absolute against the base of the referring entry's 
 fullUrl, means nothing in the Bundle from a ``urn:`` fullUrl, and is matched by type and id
 when the entry has no fullUrl; ``#id`` points into the container's ``contained``
 (R4 §2.36.0.3 "References to contained resources"), and ``#`` to the container itself.
+
+A reference that does not resolve here is judged by its type only as the HL7 validator judges
+it (``InstanceValidator.checkReference``): the type a URL such as ``Group/1`` implies is checked
+against the element's target types only when the user assumes valid REST references
+(``ValidationOptions.assume_valid_rest_references``, the HL7 validator's
+``-assumeValidRestReferences``); a resolved target's type is always checked.
 """
 
 from __future__ import annotations
@@ -120,8 +126,10 @@ def check_references(run: Run, conforms: Conforms | None = None) -> Iterator[Iss
     ``conforms(frame, resource, profile)`` checks a resolved target against a target profile
     (R4 §2.27 ElementDefinition.type.targetProfile).
     """
+    implied = run.options.assume_valid_rest_references
     for pending in run.references:
-        yield from _check_reference(pending, target_types(run, pending.type_ref), conforms)
+        yield from _check_reference(pending, target_types(run, pending.type_ref), conforms,
+                                    implied=implied)
 
 
 def target_types(run: Run, type_ref: TypeRef) -> tuple[Target, ...]:
@@ -158,7 +166,7 @@ def _admits(target_type: str, found_type: str) -> bool:
 
 
 def _check_reference(pending: PendingReference, targets: tuple[Target, ...],
-                     conforms: Conforms | None) -> Iterator[Issue]:
+                     conforms: Conforms | None, *, implied: bool) -> Iterator[Issue]:
     reference, frame, at = pending.reference, pending.frame, pending.path
     allowed = tuple(dict.fromkeys(t.type for t in targets))
     any_type = not allowed or not _ANY.isdisjoint(allowed)
@@ -180,11 +188,17 @@ def _check_reference(pending: PendingReference, targets: tuple[Target, ...],
                               f"{len(hits)} entries of the Bundle: it must identify one",
                               "reference-ambiguous")
         elif target is None and entry is not None and entry.bundle is not None:
+            mismatch = _urn_type_mismatch(entry.bundle, reference, at, full_url=entry.full_url)
+            if mismatch is not None:
+                yield mismatch
+                return
             yield from _unresolved_in_bundle(entry.bundle, reference, at,
                                              full_url=entry.full_url)
     if target is not None:
         yield from _check_aggregation(pending, "contained" if reference.startswith("#")
                                       else "bundled")
+    elif not implied:
+        return  # the type a URL implies is only trusted on request (see the module docstring)
     if not isinstance(found_type, str):
         return
     if not any_type and not any(_admits(t, found_type) for t in allowed):
@@ -217,6 +231,32 @@ def _check_aggregation(pending: PendingReference, mode: str) -> Iterator[Issue]:
     yield Issue.error("structure", pending.path, f"the reference '{pending.reference}' points "
                       f"to {held}, which the aggregation mode(s) of this element do not allow "
                       f"({', '.join(modes)})", "reference-aggregation")
+
+
+def _urn_type_mismatch(scope: BundleScope, reference: str, at: str, *,
+                       full_url: str | None) -> Issue | None:
+    """A relative ``Type/id`` in an entry whose fullUrl is a URN, where the entry the HL7
+    validator reads it as (``urn:uuid:`` + id) holds another type of resource.
+
+    R4's rules give such a reference no meaning inside the Bundle (bundle.html §2.36.4.1), but
+    the HL7 validator (``BaseValidator.getFromBundle``, called from
+    ``InstanceValidator.localResolve``) takes the URN's prefix as the base, and an entry found
+    there that is not a ``Type`` is an error (``Reference_REF_ResourceType``): the reference
+    names, almost certainly by mistake, the id of another resource of the Bundle.
+    """
+    m = LITERAL.match(reference)
+    if m is None or m.group("base") is not None or not (full_url or "").startswith("urn:"):
+        return None
+    assert full_url is not None
+    urn = full_url[: full_url.rindex(":") + 1] + m.group("id")
+    found = {r.get("resourceType") for r in scope.by_full_url.get(urn, ())} - {m.group("type")}
+    if not found:
+        return None
+    return Issue.error("required", at, f"the reference '{reference}', read against the "
+                       f"entry's fullUrl '{full_url}', names the entry '{urn}', whose resource "
+                       f"is of type {' or '.join(sorted(map(str, found)))}, not "
+                       f"{m.group('type')}",
+                       "reference-resource-type")
 
 
 def _unresolved_in_bundle(scope: BundleScope, reference: str, at: str, *,

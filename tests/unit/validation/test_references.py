@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from _assertions import assert_issue
 
-from ecanfhir import Registry, Validator, validate
+from ecanfhir import Registry, ValidationOptions, Validator, validate
 
 NARRATIVE = {"status": "generated",
              "div": '<div xmlns="http://www.w3.org/1999/xhtml">Synthetic test data</div>'}
@@ -82,6 +82,23 @@ def test_unresolved_relative_reference_in_document_is_a_warning() -> None:
                              (f"{BASE}/Patient/p1", PATIENT), kind="document"))
     assert_issue(result, SUBJECT, severity="warning", code="not-found", fragment="Patient/p2")
     assert result.ok
+
+
+@pytest.mark.parametrize(("target", "mismatch"), [(MEDICATION, True), (PATIENT, False)])
+def test_relative_reference_from_urn_entry_naming_another_type_of_entry(
+        target: dict[str, Any], mismatch: bool) -> None:
+    """From an entry with a urn:uuid fullUrl, 'Patient/<uuid>' where the Bundle's urn:uuid:<uuid>
+    is a Medication: an error (the HL7 validator reads it as that entry); a Patient there is
+    no such error."""
+    ref = "Patient/" + uuid(2).removeprefix("urn:uuid:")
+    result = validate(bundle((uuid(1), observation(ref)), (uuid(2), target)))
+    found = [i for i in result.issues if i.rule == "reference-resource-type"]
+    if mismatch:
+        issue = assert_issue(result, SUBJECT, severity="error", code="required",
+                             fragment="of type Medication, not Patient")
+        assert found == [issue]
+    else:
+        assert found == []
 
 
 def test_versioned_relative_reference_resolves() -> None:
@@ -154,10 +171,24 @@ def test_urn_reference_to_target_type_not_allowed_is_an_error() -> None:
     assert "Patient" in issue.message
 
 
+TRUSTING = ValidationOptions(assume_valid_rest_references=True)
+
+
 def test_relative_reference_to_target_type_not_allowed_is_an_error() -> None:
-    """'Medication/m1' names a type Observation.subject does not allow."""
-    result = validate(observation("Medication/m1"))
+    """'Medication/m1' names a type Observation.subject does not allow: an error when the
+    type a reference names is trusted (the HL7 validator's -assumeValidRestReferences)."""
+    result = validate(observation("Medication/m1"), options=TRUSTING)
     assert_issue(result, "Observation.subject.reference", severity="error", code="structure",
+                 fragment="Medication")
+
+
+@pytest.mark.parametrize("subject", ["Medication/m1", f"{BASE}/Medication/m1"])
+def test_type_named_by_an_unresolved_reference_is_not_judged_by_default(subject: str) -> None:
+    """As in the HL7 validator (InstanceValidator.checkReference), a target that is not at
+    hand is not judged by the type its URL names unless asked; with it, the type is checked."""
+    assert validate(observation(subject)).issues == ()
+    assert_issue(validate(observation(subject), options=TRUSTING),
+                 "Observation.subject.reference", severity="error", code="structure",
                  fragment="Medication")
 
 
