@@ -273,12 +273,13 @@ def prefill(database: str, count: int, first: int) -> float:
     from ecanfhir import Validator
     from testservers.national_centre import Settings
     from testservers.national_centre._kpifacts import kpi_facts
+    from testservers.national_centre.database import open_store
     from testservers.national_centre.messaging import (
         MessageService,
         envelope_of,
         stored_entries,
     )
-    from testservers.national_centre.storage import Processed, open_store
+    from testservers.national_centre.storage import Processed
 
     store = open_store(database)
     service = MessageService(Settings(database=database), store, Validator())

@@ -13,12 +13,12 @@ from _centre_messages import referral
 from ecanfhir import Validator
 from testservers.national_centre import Settings
 from testservers.national_centre._kpifacts import kpi_facts
+from testservers.national_centre.database import open_store
 from testservers.national_centre.messaging import MessageService, envelope_of, stored_entries
 from testservers.national_centre.storage import (
     Envelope,
     Processed,
     SearchQuery,
-    open_store,
     rewrite_references,
 )
 

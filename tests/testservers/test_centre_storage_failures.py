@@ -20,7 +20,8 @@ from _centre_messages import referral
 from fastapi import FastAPI
 
 from ecanfhir.cli import main
-from testservers.national_centre.storage import StoreUnavailable, open_store
+from testservers.national_centre.database import open_store
+from testservers.national_centre.storage import StoreUnavailable
 
 FHIR = {"Content-Type": "application/fhir+json"}
 

@@ -19,8 +19,8 @@ import httpx
 from _centre_http import free_port as _free_port
 from _centre_messages import referral
 
+from testservers.national_centre.database import open_store
 from testservers.national_centre.running import wait_until_serving
-from testservers.national_centre.storage import open_store
 
 FHIR = {"Content-Type": "application/fhir+json"}
 SENDERS = 8

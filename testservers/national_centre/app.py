@@ -18,6 +18,7 @@ from ._fhirio import check_accept
 from .audit import AuditedMessageService, AuditMiddleware, AuditRecorder, install_access_log_filter
 from .auth import TokenService
 from .capability import capability_statement
+from .database import open_store
 from .definitions import Definitions
 from .deps import Services
 from .errors import install_error_handlers
@@ -37,7 +38,7 @@ from .routers import (
     validate,
 )
 from .settings import Settings
-from .storage import now, open_store
+from .storage import now
 
 __all__ = ["create_app"]
 

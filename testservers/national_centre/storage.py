@@ -11,9 +11,9 @@ A backend keeps three things, atomically together:
   also backs conditional create.
 
 :class:`Store` is the protocol; :mod:`._sqlite` implements it on SQLite, :mod:`._postgres` on
-PostgreSQL (``open_store`` picks by URL). REST writes (transaction/batch Bundles, conditional
-create) go through :meth:`Store.atomic`, which hands a :class:`Transaction` to a function and
-commits all its writes or none.
+PostgreSQL (:func:`.database.open_store` picks by URL). REST writes (transaction/batch Bundles,
+conditional create) go through :meth:`Store.atomic`, which hands a :class:`Transaction` to a
+function and commits all its writes or none.
 
 When the database cannot take a request (a full disk, a read-only file, a lost connection),
 a store raises :class:`StoreUnavailable` and has stored nothing of it: the server answers
@@ -29,9 +29,8 @@ from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, TypeVar
 
 __all__ = ["SERVER_WRITTEN", "Envelope", "IndexEntry", "MessageFact", "Overview", "Processed",
-           "Receipt",
-           "ReceiptKind", "SearchPage", "SearchQuery", "Store", "StoreUnavailable",
-           "StoredResource", "TokenParam", "Transaction", "index_entries", "now", "open_store",
+           "Receipt", "ReceiptKind", "SearchPage", "SearchQuery", "Store", "StoreUnavailable",
+           "StoredResource", "TokenParam", "Transaction", "index_entries", "now",
            "rewrite_references", "split_reference"]
 
 T = TypeVar("T")
@@ -221,26 +220,6 @@ class Store(Protocol):
         set to the event's ``recorded`` (so ``date`` searches are ``_lastUpdated`` ones)."""
 
     def close(self) -> None: ...
-
-
-def open_store(database: str) -> Store:
-    """The store for a database setting: an SQLite path, ``sqlite:///path`` or an SQLite
-    ``file:`` URI, or a ``postgresql://`` URL (psycopg connection URL; the tables are created
-    when missing).
-
-    Raises:
-        StoreUnavailable: the database cannot be opened for writing (one line saying why).
-    """
-    if database.startswith(("postgresql://", "postgres://")):
-        from ._postgres import PostgresStore
-
-        return PostgresStore(database)
-    from ._sqlite import SqliteStore
-
-    if database.startswith("file:"):
-        return SqliteStore(database, uri=True)
-    path = database.removeprefix("sqlite:///") if database.startswith("sqlite:///") else database
-    return SqliteStore(path)
 
 
 # -- search index -------------------------------------------------------------------------
