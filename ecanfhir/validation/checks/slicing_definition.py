@@ -34,6 +34,7 @@ from typing import Any
 from ...definitions.registry import Registry
 from .._issue import Issue
 from .discriminator_path import discriminator_path_issues
+from .slicing_values import check_discriminator_values
 
 __all__ = ["check_slicing_definitions"]
 
@@ -60,7 +61,8 @@ def check_slicing_definitions(differential: Sequence[Mapping[str, Any]],
         here = f"{at}.differential.element[{located[sliced_id]}]" \
             if sliced_id in located else None
         if sliced_id.endswith("[x]"):
-            yield from _check_type_slicing(sliced_id, slicing, slices, here, located, at)
+            yield from _check_type_slicing(sliced_id, slicing, slices, here, located, at,
+                                           differential=differential)
         for slice_ in slices:
             index = located.get(str(slice_.get("id")))
             if index is not None:
@@ -106,6 +108,7 @@ def _check_slice(slice_: Mapping[str, Any], slicing: Mapping[str, Any],
                                   f"{'no type' if not types else 'several types'} there",
                                   "sd-slice-discriminator")
     yield from _check_slice_values(slice_, slicing, by_id, snapshot, at)
+    yield from check_discriminator_values(slice_, slicing, by_id, at)
 
 
 def _check_slice_values(slice_: Mapping[str, Any], slicing: Mapping[str, Any],
@@ -162,10 +165,12 @@ def _has_value(target: str, snapshot: Sequence[Mapping[str, Any]], slice_id: str
 
 def _check_type_slicing(sliced_id: str, slicing: Mapping[str, Any],
                         slices: Sequence[Mapping[str, Any]], here: str | None,
-                        located: Mapping[str, int], at: str) -> Iterator[Issue]:
+                        located: Mapping[str, int], at: str, *,
+                        differential: Sequence[Mapping[str, Any]]) -> Iterator[Issue]:
     """A choice element is sliced by type only: one ``type`` discriminator on ``$this``,
     unordered (HL7 ProfileUtilities: type slicing); each slice is one of its types, named
-    after it (``valueQuantity``)."""
+    after it (``valueQuantity``). A slice that states no type takes it from its name, which
+    must then name a type (ProfileUtilities.determineFixedType)."""
     discriminators = _dicts(slicing.get("discriminator"))
     if here is not None and discriminators:
         said = [(d.get("type"), d.get("path")) for d in discriminators]
@@ -185,6 +190,13 @@ def _check_type_slicing(sliced_id: str, slicing: Mapping[str, Any],
             continue
         where, name = f"{at}.differential.element[{index}]", str(slice_.get("sliceName"))
         codes = [str(t.get("code")) for t in _dicts(slice_.get("type"))]
+        if not _dicts(differential[index].get("type")) and len(codes) > 1 \
+                and name not in {stem + c[:1].upper() + c[1:] for c in codes}:
+            yield Issue.error("business-rule", where, f"the type slice '{name}' states no type, "
+                              f"and its name does not name one of the types of {sliced_id} "
+                              f"(a type slice of {stem}[x] is named {stem} + the type)",
+                              "sd-type-slice")
+            continue
         if len(codes) > 1:
             yield Issue.error("business-rule", where, f"the type slice '{name}' has more than "
                               f"one type ({', '.join(codes)})", "sd-type-slice")

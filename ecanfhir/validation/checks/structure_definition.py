@@ -80,6 +80,12 @@ def check_structure_definition(sd: Mapping[str, Any], at: str, *,
         yield Issue.warning("not-found", at, f"the base {base_url} is not loaded, so the "
                             "differential was not checked against it", "sd-base")
         return
+    if sd.get("derivation") == "specialization" and sd.get("type") == base.get("type"):
+        # a specialization defines a new type (HL7 StructureDefinitionValidator:
+        # SD_SPECIALIZED_TYPE_MATCHES)
+        yield Issue.error("invalid", f"{at}.type", f"a specialization of {base_url} defines a "
+                          f"new type, so its type cannot be '{sd.get('type')}' as well",
+                          "sd-base")
     if sd.get("derivation") != "constraint":
         return
     if sd.get("type") != base.get("type"):
