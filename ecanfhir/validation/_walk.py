@@ -33,6 +33,7 @@ from .checks.invariant import check_invariants, frame_env
 from .checks.logical import checks_ele_1, is_logical_type, logical_model, unknown_resource_type
 from .checks.meta import check_meta
 from .checks.narrative import check_narrative
+from .checks.narrative_source import check_narrative_source
 from .checks.pattern import check_fixed_pattern, check_min_max
 from .checks.quantity import QUANTITY_TYPES, check_ucum_annotations
 from .checks.reference import resolver_for
@@ -434,6 +435,7 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         own = path == f"{frame.path}.text"  # the resource's language applies to its own text
         run.issues.extend(check_narrative(value, path, language=frame.resource.get("language")
                                           if own else None))
+        run.issues.extend(check_narrative_source(element, value, path))
     elif code == "Reference":
         run.issues.extend(check_reference_parts(value, path))
         reference = value.get("reference")
