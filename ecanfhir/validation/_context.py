@@ -44,6 +44,7 @@ class Frame:
     full_url: str | None = None
     env: EvalEnv | None = None
     scope: BundleScope | None = None  # set on a Bundle's own frame: its entries, indexed
+    element_ids: dict[str, str] = field(default_factory=dict)  # element id -> its path
 
     @property
     def root(self) -> Frame:

@@ -27,6 +27,7 @@ from .checks.attachment import check_attachment
 from .checks.binding import check_binding, check_coding_system
 from .checks.bundle import scope_of
 from .checks.coding import check_coding_systems
+from .checks.element_ids import check_element_id
 from .checks.element_limits import check_attachment_content, check_element_limits, has_limits
 from .checks.extension import definition_path, resolve_extension
 from .checks.invariant import check_invariants, frame_env
@@ -116,6 +117,10 @@ def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code:
                  hosts: tuple[str, ...] | None = None) -> None:
     """Check one JSON object's properties against the children of ``node``."""
     props = run.schema.json_properties(node, type_code)
+    if not is_resource and "id" in obj:
+        duplicate = check_element_id(frame.element_ids, obj["id"], path)
+        if duplicate is not None:
+            run.issues.append(duplicate)
     present: dict[int, tuple[ElementNode, list[tuple[str, JsonProperty, Any]]]] = {}
     for key, value in obj.items():
         if key == "resourceType" and (is_resource or is_logical_type(run, type_code, value)):

@@ -10,6 +10,7 @@ from ...definitions.schema import ElementNode, TypeRef
 from .._issue import Issue
 from ..primitives import check_primitive
 from .element_limits import check_base64_whitespace
+from .plausibility import PLAUSIBILITY_TYPES, check_plausible
 from .text import check_text
 from .uri import URI_TYPES, check_uri_value
 
@@ -54,6 +55,9 @@ def primitive_check(run: Run, element: ElementNode, type_ref: TypeRef) -> Primit
                 return None
             return check_uri_value(base_path, code, value, at, defines_canonical=defines,
                                    canonical_type=_resource_type_of(run), targets=targets)
+    elif code in PLAUSIBILITY_TYPES:
+        def after(run: Run, value: Any, at: str) -> Issue | None:
+            return check_plausible(code, value, at)
     else:
         def after(run: Run, value: Any, at: str) -> Issue | None:
             return check_text(code, value, at) if isinstance(value, str) else None
