@@ -39,6 +39,9 @@ def add_parser(sub: Any) -> None:
     v.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
     v.add_argument("--must-support", action="store_true",
                    help="report mustSupport elements that are missing")
+    v.add_argument("--advice", action="store_true",
+                   help="give the HL7 validator's best-practice advice beyond the specification "
+                        "(e.g. an Observation without performer), as warnings")
     v.add_argument("--best-practice", choices=("warning", "error", "ignore"), default="warning",
                    help="severity of best-practice invariants (default: warning)")
     v.add_argument("--allow-any-extensions", action="store_true",
@@ -66,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
         if registry.structure_definition(url) is None:
             raise UsageError(f"--profile {url}: no such profile is loaded (load it with --ig)")
     options = ValidationOptions(best_practice=args.best_practice, must_support=args.must_support,
+                                advice=args.advice,
                                 allow_any_extensions=args.allow_any_extensions,
                                 allow_extension_domains=tuple(args.allow_extension_domain),
                                 assume_valid_rest_references=args.assume_valid_rest_references)

@@ -15,6 +15,9 @@ class ValidationOptions:
         best_practice: severity of best-practice invariants (dom-6 etc.): "warning" (the HL7
             validator's default), "error" or "ignore".
         must_support: report mustSupport elements that are absent (information).
+        advice: give the HL7 validator's own best-practice advice beyond the specification's
+            invariants (an Observation without subject, performer or effective time), as
+            warnings; the HL7 validator gives it at its best-practice level.
         max_depth: nesting limit for objects and contained resources; deeper input is refused
             with an error rather than exhausting the stack.
         resolve_references: check that references inside a Bundle or to contained resources
@@ -35,6 +38,7 @@ class ValidationOptions:
 
     best_practice: str = "warning"
     must_support: bool = False
+    advice: bool = False
     max_depth: int = 64
     resolve_references: bool = True
     assume_valid_rest_references: bool = False

@@ -15,6 +15,7 @@ from .checks.bundle_references import check_reachable_entries, check_relative_re
 from .checks.code_system import check_code_system
 from .checks.concept_map import check_concept_map
 from .checks.measure import check_measure, check_measure_report
+from .checks.observation_practice import check_observation_practice
 from .checks.questionnaire import check_questionnaire_response
 from .checks.questionnaire_definition import check_questionnaire
 from .checks.reference import resolver_for
@@ -36,6 +37,8 @@ def check_resource_rules(run: Run, frame: Frame) -> None:
         run.issues.extend(check_relative_references(run, frame))
         run.issues.extend(check_search_set(
             resource, root_path, is_resource_type=run.schema.registry.is_resource_type))
+    elif rt == "Observation" and run.options.advice:
+        run.issues.extend(check_observation_practice(resource, root_path))
     elif rt == "QuestionnaireResponse":
         run.issues.extend(check_questionnaire_response(
             resource, root_path, registry=run.schema.registry, terminology=run.terminology,
