@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...definitions.schema import Binding
 from .._issue import Issue
+from .code_system_use import check_code_system_use
 
 if TYPE_CHECKING:
     from .._context import Run
@@ -56,12 +57,13 @@ def check_coding_systems(run: Run, type_code: str, value: Any, at: str, *,
         yield from _bound(codings, binding)
     for coding, where in codings:
         system, code = coding.get("system"), coding.get("code")
-        if not isinstance(system, str) or not isinstance(code, str) \
-                or registry.code_system(system) is not None:
+        if not isinstance(system, str) or not isinstance(code, str):
             continue
-        problem = _problem(run, system)
+        problem = None if registry.code_system(system) is not None else _problem(run, system)
         if problem:
             yield Issue.error("code-invalid", f"{where}.system", problem, "coding-system")
+        else:
+            yield from check_code_system_use(run, coding, where)
 
 
 _JUDGED = ("required", "extensible", "preferred")
