@@ -54,11 +54,48 @@ def _show(value: Any) -> str:
 
 def check_fixed_pattern(node: ElementNode, value: Any, at: str) -> Iterator[Issue]:
     if node.fixed is not None and not same_value(value, node.fixed[1]):
-        yield Issue.error("value", at, f"value is {_show(value)} but must be exactly "
-                          f"{_show(node.fixed[1])}{_source(node)}", "fixed")
+        fixed = node.fixed[1]
+        extension_issues = list(_fixed_extensions(value, fixed, at, source=_source(node)))
+        yield from extension_issues
+        if not extension_issues or not same_value(_without_extensions(value),
+                                                  _without_extensions(fixed)):
+            yield Issue.error("value", at, f"value is {_show(value)} but must be exactly "
+                              f"{_show(fixed)}{_source(node)}", "fixed")
     if node.pattern is not None and not matches_pattern(value, node.pattern[1]):
         yield Issue.error("value", at, f"value {_show(value)} does not match the pattern "
                           f"{_show(node.pattern[1])}{_source(node)}", "pattern")
+
+
+def _fixed_extensions(value: Any, fixed: Any, at: str, *, source: str) -> Iterator[Issue]:
+    """The extensions of a value against those of a fixed complex value, as the HL7 validator
+    checks them (``InstanceValidator.checkFixedValue``): none when the fixed value has none,
+    else as many, each url of the fixed value present."""
+    if not isinstance(value, Mapping) or not isinstance(fixed, Mapping):
+        return
+    found, wanted = (_list(v.get("extension")) for v in (value, fixed))
+    if not wanted:
+        if found:
+            yield Issue.error("value", f"{at}.extension[0]", "no extensions are allowed here, as "
+                              f"the fixed value has none{source}", "fixed-extension")
+    elif len(found) != len(wanted):
+        yield Issue.error("value", at, f"the fixed value has {len(wanted)} extension(s), but "
+                          f"{len(found)} found{source}", "fixed-extension")
+    else:
+        urls = {e.get("url") for e in found if isinstance(e, Mapping)}
+        for ext in wanted:
+            url = ext.get("url") if isinstance(ext, Mapping) else None
+            if url not in urls:
+                yield Issue.error("value", at, f"the extension {url} of the fixed value is "
+                                  f"missing{source}", "fixed-extension")
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _without_extensions(value: Any) -> Any:
+    return {k: v for k, v in value.items() if k != "extension"} \
+        if isinstance(value, Mapping) else value
 
 
 def _order(value: Any, limit: Any) -> int | None:

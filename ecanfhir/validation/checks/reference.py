@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._issue import Issue
+from .bundle_matches import possible_matches
 
 if TYPE_CHECKING:
     from ...definitions.schema import TypeRef
@@ -270,7 +271,8 @@ def _unresolved_in_bundle(scope: BundleScope, reference: str, at: str, *,
         # not lead to is no match; a document or message must hold what it refers to.
         message = (f"the reference '{reference}' does not resolve by the Bundle's rules from "
                    f"the fullUrl '{full_url}' (R4 bundle.html §2.36.4.1), although an entry "
-                   "has that type and id: refer to that entry by its fullUrl")
+                   "has that type and id: refer to that entry by its fullUrl ("
+                   f"{possible_matches(scope, alike, reference, full_url=full_url)})")
         if bundle_type in ("document", "message"):
             yield Issue.error("not-found", at, message, "reference-bundle")
         else:
