@@ -81,6 +81,7 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
                                       f"{run.options.max_depth} levels", "json-form"))
         return frame
     run.depth += 1
+    start, unchecked_from = len(run.issues), len(run.unchecked)
     try:
         for structure in structures:
             if structure is not model and structure.type != rt:
@@ -94,7 +95,27 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
         check_resource_rules(run, frame)
     finally:
         run.depth -= 1
+    _remember_conformance(run, resource, structures, start, unchecked_from)
     return frame
+
+
+def _remember_conformance(run: Run, resource: Mapping[str, Any],
+                          structures: Sequence[CompiledStructure], start: int,
+                          unchecked_from: int) -> None:
+    """A resource walked without an error conforms to each structure it was walked against.
+
+    That is what :func:`conforms` would find by walking it again for one of them: a trial walks
+    the resource against its type, its claimed profiles and the one asked, a subset of what was
+    walked here. Remembering it spares a second walk of a Bundle entry that a reference's
+    ``targetProfile`` names and the entry claims. Errors are not remembered: a trial finds
+    exactly which profile they break.
+    """
+    issues = run.issues
+    if any(issues[i].is_error for i in range(start, len(issues))):
+        return
+    verdict = (True, tuple(dict.fromkeys(run.unchecked[unchecked_from:])))
+    for structure in structures:
+        run.conformance.setdefault((id(resource), structure.url), verdict)
 
 
 def _json_kind(value: Any) -> str:
@@ -117,7 +138,9 @@ def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code:
                  hosts: tuple[str, ...] | None = None) -> None:
     """Check one JSON object's properties against the children of ``node``."""
     props = run.schema.json_properties(node, type_code)
-    if not is_resource and "id" in obj:
+    if not is_resource and "id" in obj and type_code != "ElementDefinition":
+        # ElementDefinition.id is the element's path-based id, unique within a snapshot and
+        # within a differential (R4 elementdefinition.html#id), repeated between the two
         duplicate = check_element_id(frame.element_ids, obj["id"], path)
         if duplicate is not None:
             run.issues.append(duplicate)
