@@ -20,6 +20,7 @@ from ...definitions.schema import ElementNode
 from ...terminology.code_syntax import check_code_syntax
 from ...terminology.value_sets import EXTERNAL_SYSTEMS, CodeCheck
 from .._issue import Issue
+from .value_set_dependencies import missing_dependencies
 
 if TYPE_CHECKING:
     from .._context import Run
@@ -82,6 +83,8 @@ def _check_value_set(run: Run, element: ElementNode, strength: str, vs_url: str,
         result = term.check_code(vs_url, system=None, code=value)
         if result.outcome == "unknown" and strength == "required":
             run.unchecked.append(_unchecked(run, vs_url, [value]))
+        if result.outcome == "unknown":
+            yield from _cannot_check(run, strength, vs_url, at, [value], bare=True)
         if result.outcome == "not-member":
             yield Issue(severity, "code-invalid", at,  # type: ignore[arg-type]
                         f"the value '{value}' is not in the value set {_vs_label(run, vs_url)}, "
@@ -128,6 +131,10 @@ def _check_value_set(run: Run, element: ElementNode, strength: str, vs_url: str,
             run.unchecked.append(_unchecked(run, vs_url, [
                 f"{c.get('system', '')}#{c['code']}" for c, v in verdicts
                 if v.outcome == "unknown"]))
+        unknown = [f"{c.get('system', '')}#{c['code']}" for c, v in verdicts
+                   if v.outcome == "unknown"]
+        if unknown:
+            yield from _cannot_check(run, strength, vs_url, at, unknown)
         return
     shown = ", ".join(f"{c.get('system', '')}#{c['code']}" for c, _ in decided)
     if max_value_set is not None:
@@ -216,6 +223,12 @@ def _no_code(run: Run, strength: str, vs_url: str, at: str, *,
         yield Issue.error("code-invalid", at, "no code provided, and a code must be provided "
                           f"from the value set {label} (maximum value set "
                           f"{_vs_label(run, max_value_set)})", "binding-max")
+    elif strength == "extensible":
+        # Text alone where an extensible binding asks for a code: the HL7 validator's
+        # Terminology_TX_Code_ValueSet_Ext warning (R4 terminologies.html#extensible: "if no
+        # suitable code exists, alternate codes may be provided", but some code should be).
+        yield Issue.warning("code-invalid", at, "no code provided, and a code should be "
+                            f"provided from the value set {label}", "binding-extensible")
 
 
 def _check_maximum(run: Run, max_value_set: str, codings: list[Mapping[str, Any]],
@@ -224,6 +237,10 @@ def _check_maximum(run: Run, max_value_set: str, codings: list[Mapping[str, Any]
     verdicts = [run.terminology.check_code(
         max_value_set, system=c.get("system") if isinstance(c.get("system"), str) else None,
         code=c["code"]) for c in codings]
+    if not any(v.outcome == "member" for v in verdicts) \
+            and any(v.outcome == "unknown" for v in verdicts):
+        yield from _cannot_check(run, "extensible", max_value_set, at, [
+            f"{c.get('system', '')}#{c['code']}" for c in codings], maximum=True)
     if not verdicts or any(v.outcome != "not-member" for v in verdicts):
         return  # in the maximum, or not decidable here
     shown = ", ".join(f"{c.get('system', '')}#{c['code']}" for c in codings)
@@ -231,6 +248,37 @@ def _check_maximum(run: Run, max_value_set: str, codings: list[Mapping[str, Any]
     yield Issue.error("code-invalid", at, f"{what} ({shown}) is not in the maximum value set "
                       f"{_vs_label(run, max_value_set)}, and a code from it is required",
                       "binding-max")
+
+
+def _cannot_check(run: Run, strength: str, vs_url: str, at: str, codes: list[str], *,
+                  bare: bool = False, maximum: bool = False) -> Iterator[Issue]:
+    """A bound code that cannot be checked because its value set needs a code system or value
+    set that is not loaded (HL7 validator: Terminology_TX_NoValid_15A for a bare code,
+    UNABLE_TO_CHECK_IF_THE_PROVIDED_CODES_ARE_IN_THE_VALUE_SET_CS / _VS, wrapped as
+    Terminology_TX_Confirm_5 / _6 by an extensible / preferred binding and as
+    Terminology_TX_NoValid_7 / _9 for a maximum value set). Code systems known by name only
+    get the report's tx-offline note."""
+    missing = missing_dependencies(run.schema.registry, vs_url)
+    if not missing:
+        return
+    becauses = []
+    if missing.code_systems:
+        becauses.append("the code system " + ", ".join(f"'{s}'" for s in missing.code_systems))
+    if missing.value_sets:
+        becauses.append("the value set " + ", ".join(f"'{v}'" for v in missing.value_sets))
+    because = " and ".join(becauses) + " could not be found"
+    label = _vs_label(run, vs_url)
+    if bare:
+        message = f"the value '{codes[0]}' could not be validated against the value set {label}"
+    elif maximum:
+        message = (f"the code provided ({', '.join(codes)}) could not be validated against the "
+                   f"maximum value set {label}")
+    else:
+        message = (f"unable to check whether the code provided ({', '.join(codes)}) is in the "
+                   f"value set {label}, which is {strength}")
+    severity = "information" if strength == "preferred" else "warning"
+    yield Issue(severity, "not-found", at, f"{message}: {because}",  # type: ignore[arg-type]
+                "binding-unchecked")
 
 
 def _unchecked(run: Run, vs_url: str, codes: list[str]) -> str:

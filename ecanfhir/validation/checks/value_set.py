@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from ...terminology.value_sets import EXTERNAL_SYSTEMS
 from .._issue import Issue
 from .uri import is_absolute
+from .value_set_concepts import SNOMED, check_semantic_tags, check_supplements
 
 if TYPE_CHECKING:
     from .._context import Run
@@ -92,6 +93,7 @@ def _str(obj: Mapping[str, Any], key: str) -> str | None:
 
 def check_value_set(run: Run, vs: Mapping[str, Any], at: str) -> Iterator[Issue]:
     """The includes and excludes of a ValueSet's compose."""
+    yield from check_supplements(run.schema.registry, vs, at)
     compose = vs.get("compose")
     if not isinstance(compose, Mapping):
         return
@@ -122,8 +124,17 @@ def _include(run: Run, vs: Mapping[str, Any], include: Mapping[str, Any],
     code_system = run.schema.registry.code_system(system)
     if code_system is not None:
         yield from _system_content(code_system, system, at)
+    if version is not None and code_system is not None and (concepts or filters) \
+            and isinstance(code_system.get("version"), str) \
+            and run.schema.registry.code_system(f"{system}|{version}") is None:
+        # the HL7 validator's VALUESET_UNC_SYSTEM_WARNING_VER: that version is not here
+        yield Issue.warning("not-found", f"{at}.version", f"the code system '{system}' version "
+                            f"'{version}' is not loaded (version {code_system.get('version')!r} "
+                            "is), so its concepts and filters cannot be checked",
+                            "valueset-concept")
+        return
     if concepts:
-        yield from _concepts(run, system, code_system, concepts, at)
+        yield from _concepts(run, system, code_system, concepts, at, version=version)
     for j, flt in filters:
         yield from _filter(run, system, code_system, flt, f"{at}.filter[{j}]")
 
@@ -216,8 +227,11 @@ def _is_example(system: str) -> bool:
 
 
 def _concepts(run: Run, system: str, code_system: Mapping[str, Any] | None,
-              concepts: list[tuple[int, Mapping[str, Any]]], at: str) -> Iterator[Issue]:
+              concepts: list[tuple[int, Mapping[str, Any]]], at: str, *,
+              version: str | None = None) -> Iterator[Issue]:
     term = run.terminology
+    if system == SNOMED:
+        yield from check_semantic_tags(concepts, at)
     if not term.is_known_system(system):
         if code_system is None and system not in EXTERNAL_SYSTEMS:
             if _is_example(system):
@@ -225,7 +239,8 @@ def _concepts(run: Run, system: str, code_system: Mapping[str, Any] | None,
                                         "system, so its concepts were not checked",
                                         "valueset-concept")
             else:
-                yield Issue.warning("not-found", f"{at}.system", f"the code system '{system}' "
+                shown = f"'{system}' version '{version}'" if version else f"'{system}'"
+                yield Issue.warning("not-found", f"{at}.system", f"the code system {shown} "
                                     "is not loaded, so its concepts cannot be checked",
                                     "valueset-concept")
         return
@@ -252,6 +267,13 @@ def _filter(run: Run, system: str, code_system: Mapping[str, Any] | None,
     if code_system is not None and declared is None and prop not in known:
         yield Issue.warning("invalid", f"{at}.property", f"the property '{prop}' is not defined "
                             f"by the code system '{system}'", "valueset-filter")
+        return
+    if code_system is None and system not in EXTERNAL_SYSTEMS and prop not in known:
+        # the HL7 validator's VALUESET_UNKNOWN_FILTER_PROPERTY_NO_CS (a hint)
+        yield Issue.information("invalid", f"{at}.property", f"no definition of the code system "
+                                f"'{system}' is loaded, and '{prop}' is not a property every "
+                                "code system has, so the filter may not be understood (those: "
+                                f"{', '.join(sorted(known))})", "valueset-filter")
         return
     rules: tuple[str | None, frozenset[str], bool] = \
         declared or _COMMON.get(prop) or (None, frozenset(), False)
@@ -285,6 +307,12 @@ def _filter(run: Run, system: str, code_system: Mapping[str, Any] | None,
         elif kind == "code" and must_exist and run.terminology.validate_system_code(system, one):
             yield Issue.error("invalid", f"{at}.value", f"the value '{one}' of a filter on "
                               f"'{prop}' is not a code of '{system}'", "valueset-filter")
+        elif kind == "Coding":
+            head, _, coded = one.partition("#")  # system(|version)#code
+            problem = run.terminology.validate_system_code(head.split("|", 1)[0], coded)
+            if problem:  # the HL7 validator's VALUESET_BAD_FILTER_VALUE_CODED_INVALID
+                yield Issue.error("invalid", f"{at}.value", f"the value '{one}' of a filter on "
+                                  f"'{prop}' is not a valid code ({problem})", "valueset-filter")
 
 
 # Constructs of other regex dialects (Java's, XML Schema's) that Python's re rejects: a value

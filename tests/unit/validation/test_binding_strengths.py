@@ -124,13 +124,19 @@ def test_preferred_binding_hints_only_when_no_profile_is_asked_for() -> None:
 
 
 # -- no code at all --------------------------------------------------------------------------
-def test_text_only_concept_is_left_alone_without_a_maximum() -> None:
-    """A CodeableConcept with text but no coding, bound extensibly or preferred: no issue (the
-    maximum value set below makes it an error)."""
-    for strength in ("extensible", "preferred"):
-        sd = profile(f"method-text-{strength}", "Observation.method", strength)
-        assert bound(check(sd, observation(sd["url"], method={"text": "by hand"})),
-                     "Observation.method") == []
+def test_text_only_concept_under_an_extensible_binding_is_a_warning() -> None:
+    """A CodeableConcept with text but no coding: bound extensibly, a warning that a code should
+    be provided (the HL7 validator's Terminology_TX_Code_ValueSet_Ext; the maximum value set
+    below makes it an error); bound as preferred, no issue."""
+    sd = profile("method-text-extensible", "Observation.method", "extensible")
+    [issue] = bound(check(sd, observation(sd["url"], method={"text": "by hand"})),
+                    "Observation.method")
+    assert (issue.severity, issue.code, issue.rule) == ("warning", "code-invalid",
+                                                        "binding-extensible")
+    assert "a code should be provided" in issue.message
+    sd = profile("method-text-preferred", "Observation.method", "preferred")
+    assert bound(check(sd, observation(sd["url"], method={"text": "by hand"})),
+                 "Observation.method") == []
 
 
 # -- maximum value sets ----------------------------------------------------------------------

@@ -129,7 +129,9 @@ def test_choice_value_is_located_with_of_type() -> None:
 def test_nested_backbone_element_is_valid() -> None:
     """Patient.contact with known children has no issue."""
     result = validate({"resourceType": "Patient", "text": NARRATIVE, "contact": [{
-        "relationship": [{"text": "Mother"}], "name": {"family": "Testesen"},
+        "relationship": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0131",
+                                      "code": "N"}], "text": "Mother"}],
+        "name": {"family": "Testesen"},
         "telecom": [{"system": "phone", "value": "+45 00 00 00 00"}]}]})
     assert result.issues == ()
 

@@ -1,0 +1,127 @@
+"""Bound codes whose value set needs a code system or value set that is not loaded
+(ecanfhir.validation.checks.binding with checks.value_set_dependencies), and a Coding bound
+without a value set. Each case asserts severity, code, rule and FHIRPath location; codes that can
+be checked say nothing of the kind. Profiles and data are synthetic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from _profiles import EXAMPLE, constraint, element
+from _resources import NARRATIVE
+
+from ecanfhir import Issue, Registry, ValidationResult, Validator
+
+LAB = "http://acme-lab.test/CodeSystem/methods"  # never loaded
+VS = "http://example.org/fhir/ValueSet/"
+MAX_VS = "http://hl7.org/fhir/StructureDefinition/elementdefinition-maxValueSet"
+LAB_METHODS = {"resourceType": "ValueSet", "url": VS + "lab-methods", "status": "active",
+               "compose": {"include": [{"system": LAB}]}}
+IMPORTED = {"resourceType": "ValueSet", "url": VS + "imported-methods", "status": "active",
+            "compose": {"include": [{"valueSet": [VS + "never-loaded"]}]}}
+BOTH = {"resourceType": "ValueSet", "url": VS + "both-missing", "status": "active",
+        "compose": {"include": [{"system": LAB}, {"valueSet": [VS + "never-loaded"]}]}}
+LOCAL = "http://example.org/fhir/CodeSystem/local-methods"
+LOCAL_CS = {"resourceType": "CodeSystem", "url": LOCAL, "status": "active",
+            "content": "complete", "concept": [{"code": "palpation"}, {"code": "other"}]}
+PALPATION = {"resourceType": "ValueSet", "url": VS + "palpation", "status": "active",
+             "compose": {"include": [{"system": LOCAL, "concept": [{"code": "palpation"}]}]}}
+
+
+def _check(path: str, binding: dict[str, Any], resource: dict[str, Any]) -> ValidationResult:
+    profile = constraint("bound", resource["resourceType"], element(path, binding=binding))
+    registry = Registry()
+    registry.add_all([LAB_METHODS, IMPORTED, BOTH, LOCAL_CS, PALPATION, profile])
+    return Validator(registry).validate({**resource, "meta": {"profile": [EXAMPLE + "bound"]}})
+
+
+def _unchecked(result: ValidationResult) -> list[Issue]:
+    return [i for i in result.issues if i.rule == "binding-unchecked"]
+
+
+def _observation(**method: Any) -> dict[str, Any]:
+    return {"resourceType": "Observation", "text": NARRATIVE, "status": "final",
+            "code": {"text": "synthetic"}, "method": method}
+
+
+def _encounter(**klass: Any) -> dict[str, Any]:
+    return {"resourceType": "Encounter", "text": NARRATIVE, "status": "finished",
+            "class": klass}
+
+
+@pytest.mark.parametrize(("strength", "severity"), [
+    ("required", "warning"), ("extensible", "warning"), ("preferred", "information")])
+def test_code_from_a_code_system_not_loaded(strength: str, severity: str) -> None:
+    """A Coding whose value set draws on a code system that is not loaded: it cannot be
+    checked, said at the element (a warning, or information for a preferred binding)."""
+    result = _check("Encounter.class", {"strength": strength, "valueSet": VS + "lab-methods"},
+                    _encounter(system=LAB, code="A1"))
+    [issue] = _unchecked(result)
+    assert (issue.severity, issue.code, issue.expression) == (severity, "not-found",
+                                                              "Encounter.class")
+    assert f"the code system '{LAB}' could not be found" in issue.message
+    assert result.ok
+
+
+@pytest.mark.parametrize(("value_set", "missing"), [
+    ("imported-methods", f"the value set '{VS}never-loaded' could not be found"),
+    ("both-missing", f"the code system '{LAB}' and the value set '{VS}never-loaded' could not"),
+])
+def test_concept_from_a_value_set_that_needs_one_not_loaded(value_set: str,
+                                                           missing: str) -> None:
+    """A CodeableConcept bound to a value set importing one that is not loaded (and drawing on
+    a code system that is not loaded either)."""
+    result = _check("Observation.method", {"strength": "required", "valueSet": VS + value_set},
+                    _observation(coding=[{"system": LAB, "code": "A1"}]))
+    [issue] = _unchecked(result)
+    assert (issue.severity, issue.code, issue.expression) == ("warning", "not-found",
+                                                              "Observation.method")
+    assert missing in issue.message
+
+
+def test_bare_code_from_a_code_system_not_loaded() -> None:
+    """A code (no system) bound to such a value set cannot be validated either."""
+    patient = {"resourceType": "Patient", "text": NARRATIVE, "gender": "unknown"}
+    result = _check("Patient.gender", {"strength": "required", "valueSet": VS + "lab-methods"},
+                    patient)
+    [issue] = _unchecked(result)
+    assert (issue.severity, issue.expression) == ("warning", "Patient.gender")
+    assert "the value 'unknown' could not be validated" in issue.message
+
+
+@pytest.mark.parametrize(("path", "resource"), [
+    ("Encounter.class", _encounter(system=LAB, code="A1")),
+    ("Observation.method", _observation(coding=[{"system": LAB, "code": "A1"}])),
+])
+def test_maximum_value_set_not_loaded(path: str, resource: dict[str, Any]) -> None:
+    """Outside an extensible binding's value set, the code cannot be checked against a maximum
+    value set that draws on a code system that is not loaded."""
+    binding = {"strength": "extensible", "valueSet": VS + "palpation",
+               "extension": [{"url": MAX_VS, "valueCanonical": VS + "lab-methods"}]}
+    [issue] = _unchecked(_check(path, binding, resource))
+    assert (issue.severity, issue.code, issue.expression) == ("warning", "not-found", path)
+    assert "against the maximum value set" in issue.message
+
+
+def test_codes_that_can_be_checked_say_nothing_of_the_kind() -> None:
+    """Loaded code systems decide; SNOMED CT and the like get the tx-offline note instead."""
+    binding = {"strength": "required", "valueSet": VS + "palpation"}
+    result = _check("Observation.method", binding,
+                    _observation(coding=[{"system": LOCAL, "code": "palpation"}]))
+    assert _unchecked(result) == [] and result.ok
+    condition = {"resourceType": "Condition", "text": NARRATIVE,
+                 "subject": {"display": "Synthetic patient"},
+                 "code": {"coding": [{"system": "http://snomed.info/sct", "code": "22298006"}]}}
+    assert _unchecked(Validator().validate(condition)) == []
+
+
+def test_coding_bound_without_a_value_set_is_information() -> None:
+    """A Coding's binding that names no value set: information that it cannot be checked."""
+    observation = {"resourceType": "Observation", "text": NARRATIVE, "status": "final",
+                   "code": {"coding": [{"system": LOCAL, "code": "other"}]}}
+    result = _check("Observation.code.coding", {"strength": "extensible",
+                                                "description": "any local method"}, observation)
+    [issue] = [i for i in result.issues if i.rule == "binding-no-source"]
+    assert (issue.severity, issue.code, issue.expression) == ("information", "code-invalid",
+                                                              "Observation.code.coding[0]")
