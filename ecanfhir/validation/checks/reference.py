@@ -61,7 +61,7 @@ def resolve_in_bundle(scope: BundleScope, reference: str,
     m = LITERAL.match(ref)
     version = m.group("version") if m else None
     if version:
-        ref = ref[: ref.index("/_history/")]
+        ref = ref[: ref.rindex("/_history/")]  # the last one: a base may hold one too
     hits = scope.by_full_url.get(ref, [])
     if not hits and m is not None and m.group("base") is None:
         fm = LITERAL.match(full_url) if full_url else None
