@@ -117,3 +117,21 @@ def test_hostile_xml_gets_a_fatal_issue_and_exit_1(tmp_path: Path, env: dict[str
     [fatal] = errors(done)
     assert (fatal["severity"], fatal["code"]) == ("fatal", "security")
     assert "root:" not in done.stdout
+
+
+def test_assume_valid_rest_references_checks_the_type_a_reference_names(
+        tmp_path: Path, env: dict[str, str]) -> None:
+    """Observation.subject 'Medication/m1' (not at hand): valid by default, as with the HL7
+    validator; an error at the reference with --assume-valid-rest-references."""
+    observation = tmp_path / "observation.xml"
+    observation.write_text(
+        f'<Observation {NS}>{NARRATIVE}<status value="final"/><code><text value="Weight"/>'
+        '</code>\n<subject><reference value="Medication/m1"/></subject></Observation>')
+    done = ecanfhir(env, "validate", observation, "--format", "json")
+    assert (done.returncode, errors(done)) == (0, []), done.stdout + done.stderr
+    done = ecanfhir(env, "validate", observation, "--assume-valid-rest-references",
+                    "--format", "json")
+    assert done.returncode == 1, done.stdout + done.stderr
+    [error] = errors(done)
+    assert (error["code"], error["expression"]) == ("structure", ["Observation.subject.reference"])
+    assert "Medication" in error["details"]["text"] and "line 2" in error["diagnostics"]
