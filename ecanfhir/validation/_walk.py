@@ -26,7 +26,9 @@ from ._resource_rules import check_resource_rules
 from .checks.attachment import check_attachment
 from .checks.binding import check_binding, check_coding_system
 from .checks.bundle import scope_of
+from .checks.choice_types import choice_type_hint
 from .checks.coding import check_coding_systems
+from .checks.definition_status import check_definition_status
 from .checks.element_ids import check_element_id
 from .checks.element_limits import check_attachment_content, check_element_limits, has_limits
 from .checks.extension import definition_path, resolve_extension
@@ -227,6 +229,8 @@ def _unknown_property(key: str, value: Any, path: str, props: Mapping[str, JsonP
                          and not p.startswith("_"))
         hint = f" ('{base}' is a choice element: use one of {', '.join(choices[:6])}" + (
             ", ..." if len(choices) > 6 else "") + ")"
+    else:
+        hint = choice_type_hint(key, props)
     return Issue.error("structure", f"{path}.{key}", f"unrecognised property '{key}'{hint}",
                        "unknown-element")
 
@@ -546,6 +550,7 @@ def _object_definition(run: Run, element: ElementNode, type_ref: TypeRef | None,
             host=run.host_values[-1] if run.host_values else None)
         run.issues.extend(issues)
         if structure is not None:
+            run.issues.extend(check_definition_status(run, structure.url, "extension", path))
             return structure.root, None
     elif type_ref is not None and type_ref.profiles:
         profile = run.schema.find(alternative(run, frame, value, type_ref.profiles, at=path,

@@ -131,6 +131,12 @@ def _use_issues(structure: CompiledStructure, *, modifier: bool, hosts: Sequence
         if kind == "fhirpath" and _fhirpath_context_matches(expression, host):
             yield from _context_invariants(structure, host, at=at, url=url)
             return
+        if kind not in ("element", "extension", "fhirpath"):
+            # R4 ExtensionContextType has three codes; the HL7 validator stops on any other
+            # (InstanceValidator.checkExtensionContext: "Unrecognised extension context")
+            yield Issue.error("invalid", at, f"the definition of the extension '{url}' has a "
+                              f"context of unrecognised type '{kind}' (not element, extension "
+                              "or fhirpath)", "extension-context")
     # A context naming a child of this element is not this element either (the HL7 validator:
     # humanname-mothers-family, for HumanName.family, on a HumanName). R4 core's own misplaced
     # contexts (structuredefinition-fhir-type) are corrected in the extension pack, which the

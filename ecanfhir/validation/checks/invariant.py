@@ -99,8 +99,17 @@ def check_invariants(run: Run, constraints: Sequence[Constraint], focus: Any, fr
             continue
         if not passed:
             yield Issue(severity if severity in ("error", "warning") else "error",  # type: ignore[arg-type]
-                        "invariant", at, f"constraint {constraint.key} failed: {constraint.human}",
-                        constraint.key)
+                        "invariant", at, f"constraint {constraint.key} failed: {constraint.human}"
+                        f"{_defined_in(run, constraint)}", constraint.key)
+
+
+def _defined_in(run: Run, constraint: Constraint) -> str:
+    """The profile a failed constraint comes from (the HL7 validator: INV_FAILED_SOURCE);
+    nothing for those of a type's own definition (a specialization)."""
+    source = constraint.source
+    structure = run.schema.find(source) if source else None
+    return f" (defined in {source})" if structure is not None \
+        and structure.derivation == "constraint" else ""
 
 
 def _focus(focus: Any, primitive: bool) -> Any:
