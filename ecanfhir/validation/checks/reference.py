@@ -250,7 +250,9 @@ def _urn_type_mismatch(scope: BundleScope, reference: str, at: str, *,
         return None
     assert full_url is not None
     urn = full_url[: full_url.rindex(":") + 1] + m.group("id")
-    found = {r.get("resourceType") for r in scope.by_full_url.get(urn, ())} - {m.group("type")}
+    version = m.group("version")  # Type/id/_history/v: only the entry at that version
+    found = {r.get("resourceType") for r in scope.by_full_url.get(urn, ())
+             if version is None or _version_of(r) == version} - {m.group("type")}
     if not found:
         return None
     return Issue.error("required", at, f"the reference '{reference}', read against the "

@@ -101,6 +101,18 @@ def test_relative_reference_from_urn_entry_naming_another_type_of_entry(
         assert found == []
 
 
+def test_versioned_relative_reference_from_urn_entry_names_that_version_only() -> None:
+    """'Patient/<uuid>/_history/2' where urn:uuid:<uuid> is a Medication at version 1: no
+    entry is named, so no type to contradict; at version 2 it is the error above."""
+    ref = "Patient/" + uuid(2).removeprefix("urn:uuid:") + "/_history/2"
+    for version, errors in (("1", 0), ("2", 1)):
+        medication = {**MEDICATION, "meta": {"versionId": version}}
+        result = validate(bundle((uuid(1), observation(ref)), (uuid(2), medication)))
+        found = [(i.severity, i.code, i.expression) for i in result.issues
+                 if i.rule == "reference-resource-type"]
+        assert found == [("error", "required", SUBJECT)] * errors
+
+
 def test_versioned_relative_reference_resolves() -> None:
     """'Patient/p1/_history/1' resolves to the entry of Patient p1 at version 1."""
     versioned = {**PATIENT, "meta": {"versionId": "1"}}
