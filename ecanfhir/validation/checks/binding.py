@@ -20,6 +20,7 @@ from ...definitions.schema import ElementNode
 from ...terminology.code_syntax import check_code_syntax
 from ...terminology.value_sets import EXTERNAL_SYSTEMS, CodeCheck
 from .._issue import Issue
+from .concept_status import concept_status
 from .value_set_dependencies import missing_dependencies
 
 if TYPE_CHECKING:
@@ -332,6 +333,11 @@ def _concept_status(run: Run, system: str, code: str, at: str) -> Iterator[Issue
         yield Issue.information("business-rule", at, f"the code '{code}' differs from the "
                                 f"code system's '{concept.code}' by case ({system})",
                                 "code-case")
-    if concept.inactive:
+    if concept.inactive and concept_status(run.schema.registry.code_system(system),
+                                           concept.code) == "deprecated":
+        # deprecated: still active, but discouraged (the HL7 validator's STATUS_CODE_HINT_CODE)
+        yield Issue.information("business-rule", at, f"the code '{concept.code}' is "
+                                f"deprecated in {system}", "code-deprecated")
+    elif concept.inactive:
         yield Issue.information("business-rule", at, f"the code '{concept.code}' is valid but "
                                 f"is not active in {system}", "code-inactive")

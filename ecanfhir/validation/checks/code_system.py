@@ -279,11 +279,19 @@ def _property_meaning(code: str | None, kind: str | None, uri: str | None,
 def _concept_properties(cs: Mapping[str, Any], concepts: list[tuple[str, Mapping[str, Any]]],
                         declared: dict[str, str | None]) -> Iterator[Issue]:
     language = cs.get("language")
+    codes = {concept.get("code") for _, concept in concepts}
     for where, concept in concepts:
         for i, prop in _items(concept.get("property")):
             code, at = _str(prop, "code"), f"{where}.property[{i}]"
             if code is None:
                 continue
+            if code == "synonym" and prop.get("valueCode") not in codes:
+                # a synonym declares equivalence to another code of this system (R4
+                # codesystem-concept-properties: synonym), so it must be one: the HL7
+                # validator's CODESYSTEM_PROPERTY_SYNONYM_CHECK
+                yield Issue.warning("business-rule", at, f"the synonym '{prop.get('valueCode')}'"
+                                    " is not also defined in the code system",
+                                    "codesystem-property")
             if code not in declared:
                 yield Issue.warning("business-rule", at, f"the property '{code}' is not defined "
                                     "in CodeSystem.property, so tools will not know what it "

@@ -17,6 +17,7 @@ from typing import Any
 
 from ...definitions.registry import split_canonical
 from ...terminology.comparison import same_value
+from ...terminology.value_sets import EXTERNAL_SYSTEMS
 from .._issue import Issue
 from .questionnaire_form import Form
 from .questionnaire_values import check_attachment, check_limits, check_reference_type, check_unit
@@ -125,6 +126,12 @@ def _check_value_set(form: Form, value_set: str, system: str | None, code: str, 
     if result.outcome == "not-member":
         yield Issue.error("code-invalid", where, f"the answer {shown} is not in the answer "
                           f"value set: {result.message}", "qr-answer-value-set")
+    elif result.outcome == "unknown" and system is not None and system not in EXTERNAL_SYSTEMS \
+            and form.registry.code_system(system) is None:
+        # the HL7 validator's QUESTIONNAIRE_QR_ITEM_BADOPTION_CS
+        yield Issue.warning("not-found", where, f"the answer {shown} cannot be validated "
+                            f"against the answer value set '{value_set}' because the code system "
+                            f"'{system}' could not be found", "qr-answer-value-set")
     elif result.outcome == "member" and result.message:
         # As the HL7 validator: a wrong display makes the answer fail the options value set.
         yield Issue.error("code-invalid", where, f"the answer {shown} is in the answer value "
