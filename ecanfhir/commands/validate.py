@@ -40,8 +40,9 @@ def add_parser(sub: Any) -> None:
     v.add_argument("--must-support", action="store_true",
                    help="report mustSupport elements that are missing")
     v.add_argument("--advice", action="store_true",
-                   help="give the HL7 validator's best-practice advice beyond the specification "
-                        "(e.g. an Observation without performer), as warnings")
+                   help="give the HL7 validator's advice beyond the specification: an "
+                        "Observation without performer (warning), a value in no slice of an "
+                        "open slicing (information)")
     v.add_argument("--best-practice", choices=("warning", "error", "ignore"), default="warning",
                    help="severity of best-practice invariants (default: warning)")
     v.add_argument("--allow-any-extensions", action="store_true",

@@ -15,9 +15,10 @@ class ValidationOptions:
         best_practice: severity of best-practice invariants (dom-6 etc.): "warning" (the HL7
             validator's default), "error" or "ignore".
         must_support: report mustSupport elements that are absent (information).
-        advice: give the HL7 validator's own best-practice advice beyond the specification's
-            invariants (an Observation without subject, performer or effective time), as
-            warnings; the HL7 validator gives it at its best-practice level.
+        advice: give the HL7 validator's own advice beyond the specification's invariants:
+            an Observation without subject, performer or effective time (warnings, at the
+            HL7 validator's best-practice level), a value in none of the slices of an open
+            slicing (information, the HL7 validator's slicing hint).
         max_depth: nesting limit for objects and contained resources; deeper input is refused
             with an error rather than exhausting the stack.
         resolve_references: check that references inside a Bundle or to contained resources

@@ -556,6 +556,13 @@ def _object_definition(run: Run, element: ElementNode, type_ref: TypeRef | None,
         profile = run.schema.find(alternative(run, frame, value, type_ref.profiles, at=path,
                                                walk=_walk_trial))
         if profile is not None and profile.derivation == "constraint":
+            if code is not None and profile.type != code:
+                # HL7 InstanceValidator: Validation_VAL_Profile_WrongType2
+                run.issues.append(Issue.error(
+                    "structure", path, f"the profile {profile.url} that {element.path} names "
+                    f"for its type {code} is a profile of {profile.type}, so it was not applied",
+                    "profile-type"))
+                return element, code
             return profile.root, None
     return element, code
 

@@ -70,7 +70,8 @@ def discriminator_path_issues(path: str, slice_: Mapping[str, Any],
 
 
 def _walk(path: str, focus: _Focus, registry: Registry) -> None:
-    for step in _steps(path):
+    steps = _steps(path)
+    for number, step in enumerate(steps, start=1):
         if step == "$this":
             continue
         if step.startswith("(") or step[:1] in "'\"0123456789%@":
@@ -82,7 +83,7 @@ def _walk(path: str, focus: _Focus, registry: Registry) -> None:
         elif call.group(1) == "extension":
             focus = _extension(focus, call.group(2).strip().strip("'\""), registry)
         elif call.group(1) == "resolve" and not call.group(2).strip():
-            focus = _resolve(focus, registry)
+            focus = _resolve(focus, registry, last=number == len(steps))
         elif call.group(1) == "ofType":
             _one_type(focus, "ofType()")
         else:
@@ -216,12 +217,17 @@ def _is_or_derives(profile: str, url: str, registry: Registry) -> bool:
     return False
 
 
-def _resolve(focus: _Focus, registry: Registry) -> _Focus:
+def _resolve(focus: _Focus, registry: Registry, *, last: bool) -> _Focus:
     type_ref = _one_type(focus, "resolve()")
     if type_ref.get("code") != "Reference":
         raise _Refused(f"{focus.element.get('path')} is a {type_ref.get('code')}, not a "
                        "Reference, so resolve() cannot be used")
     targets = [t for t in type_ref.get("targetProfile") or () if isinstance(t, str)]
+    if len(targets) > 1 and not last:
+        # the path goes on into the target, but which one? (HL7 FHIRPathEngine
+        # .evaluateDefinition: FHIRPATH_RESOLVE_DISCRIMINATOR_NO_TARGET)
+        raise _Refused(f"{focus.element.get('path')} has several target profiles, so the "
+                       "path cannot be followed after resolve()")
     if len(targets) != 1:
         raise _Unknown("")  # any resource, or one of several: each is tried when matching
     definition = registry.structure_definition(targets[0])

@@ -448,9 +448,33 @@ def assign_slices(matcher: SliceMatcher, element: ElementNode,
             issues.append(Issue.warning("not-supported", at, f"this value was not counted in "
                                         f"slice '{slice_node.slice_name}' of {element.path}: "
                                         f"{reason}", "slice-unchecked"))
+        if not hits and not doubts and matcher.run.options.advice:
+            issues.extend(_unmatched_hint(element, at))
         chosen.append(hits[0] if hits else None)
         undecided.append(tuple(node for node, _ in doubts))
     return SliceAssignment(chosen, undecided, issues)
+
+
+def _unmatched_hint(element: ElementNode, at: str) -> Iterator[Issue]:
+    """A value in none of the slices of an open slicing: allowed, but worth a look (the HL7
+    validator's hint "This element does not match any known slice ... (this may not be a
+    problem, but you should check that it's not intended to match a slice)", with "Does not
+    match slice 'x'" for each slice), given with the ``advice`` option. Not for extensions,
+    which are sliced by url and are expected to include others; a closed slicing reports the
+    value as an error instead."""
+    slicing = element.slicing
+    if slicing is None or slicing.rules == "closed" or element.name in _EXTENSIONS:
+        return
+    source = f" defined in the profile {element.structure.url}" \
+        if element.structure is not None else ""
+    names = ", ".join(f"'{s.slice_name}'" for s in _top_slices(element))
+    yield Issue.information("informational", at, f"this value does not match any known slice "
+                            f"of {element.path}{source} (this may not be a problem, but check "
+                            f"that it is not meant to match one): it does not match slice "
+                            f"{names}", "slice-unmatched")
+
+
+_EXTENSIONS = frozenset({"extension", "modifierExtension"})
 
 
 def _parent_slice(element: ElementNode, slice_node: ElementNode) -> ElementNode | None:
