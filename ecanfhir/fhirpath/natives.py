@@ -1,9 +1,13 @@
 """Python equivalents of the R4 core invariants found on the most elements.
 
 ``ele-1`` is on every element of every resource and ``ext-1`` on every extension; through
-fhirpathpy they would dominate validation time. Each function here computes what fhirpathpy
-computes for the exact core expression text it is keyed by (a profile that rewrites an
-expression gets the interpreter), with two deliberate differences: a primitive's value and its
+fhirpathpy they would dominate validation time. One more runs on every message: the rule that
+each literal reference of a message resolves to one of its entries (the pilot's ``ecan-msg-3``,
+MedCom's messaging rule), which walks every descendant of the message.
+
+Each function here computes what fhirpathpy computes for the exact expression text it is keyed
+by (a profile that rewrites an expression gets the interpreter), with two deliberate
+differences: a primitive's value and its
 ``_x`` object are one element (fhirpathpy sees two nodes, so ``reference.startsWith('#')``
 fails on a reference that has an extension), and where fhirpathpy would raise on malformed
 data (a list where a string belongs) the native still answers, mostly True, and leaves the
@@ -255,6 +259,38 @@ _DOM_3_R4 = (
     "descendants().where(as(canonical) = '#').exists() or "
     "descendants().where(as(canonical) = '#').exists()).not()).trace('unmatched', id).empty()"
 )
+
+# ecan-msg-3 (profiles/StructureDefinition/ecan-message.json and ecan-acknowledgement.json).
+_MESSAGE_REFERENCES = (
+    "(entry.resource.where(($this is Provenance).not()).descendants() | "
+    "entry.resource.ofType(Provenance).agent.who).select(reference).where(startsWith('#')"
+    ".not()).all(iif($this in %resource.entry.fullUrl, true, $this in %resource.entry.fullUrl"
+    ".select(replaceMatches('^.*/([A-Z][A-Za-z]+/[A-Za-z0-9.-]{1,64})$', '$1'))))"
+)
+_REST_ENDING = re.compile(r"^.*/([A-Z][A-Za-z]+/[A-Za-z0-9.-]{1,64})$")
+
+
+def message_references(focus: Any, env: EvalEnv) -> bool:
+    """Each literal reference in the message's entries (a Provenance: its ``agent.who`` only)
+    is an entry's ``fullUrl``, or the ``Type/id`` ending of a RESTful one."""
+    resources = [r for r in navigate(halves(focus), "entry") if isinstance(r, Mapping)]
+    resources = [r for r in navigate(resources, "resource") if isinstance(r, Mapping)]
+    references: set[str] = set()
+    for resource in resources:
+        if resource.get("resourceType") != "Provenance":
+            references |= _references(resource)
+            continue
+        for who in navigate(navigate([resource], "agent"), "who"):
+            references.update(r for r in member(who, "reference") if isinstance(r, str))
+    references = {r for r in references if not r.startswith("#")}
+    if not references:
+        return True
+    urls = [u for u in navigate(navigate([env.resource], "entry"), "fullUrl")
+            if isinstance(u, str)]
+    known = {*urls, *(_REST_ENDING.sub(r"\1", u) for u in urls)}
+    return references <= known
+
+
 _DOM_3_LATER = (
     "contained.where(((id.exists() and ('#'+id in (%resource.descendants().reference | "
     "%resource.descendants().as(canonical) | %resource.descendants().as(uri) | "
@@ -289,4 +325,5 @@ NATIVE_INVARIANTS: Mapping[str, Callable[[Any, EvalEnv], bool]] = MappingProxyTy
     "comparator.empty()": _empty("comparator"),  # sqty-1
     "emptyReason.empty() or entry.empty()": lambda focus, env: (  # cmp-2, lst-1
         not navigate(halves(focus), "emptyReason") or not navigate(halves(focus), "entry")),
+    _MESSAGE_REFERENCES: message_references,  # ecan-msg-3
 })

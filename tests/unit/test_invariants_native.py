@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from ecanfhir import Registry
+from ecanfhir import Registry, pilot_registry, pilot_url
 from ecanfhir.fhirpath.engine import (
     NATIVE_INVARIANTS,
     EvalEnv,
@@ -60,6 +60,21 @@ QTY_3, SQTY_1, LST_1 = _expression("qty-3"), _expression("sqty-1"), _expression(
 RNG_2 = _expression("rng-2")
 
 
+def _pilot_expression(key: str) -> str:
+    """The exact text of the pilot's invariant ``key`` on a message Bundle."""
+    definition = pilot_registry().structure_definition(
+        pilot_url("StructureDefinition", "ecan-message")) or {}
+    for element in definition.get("differential", {}).get("element", []):
+        for constraint in element.get("constraint", []):
+            if constraint["key"] == key:
+                expression: str = constraint["expression"]
+                return expression
+    raise LookupError(key)
+
+
+MSG_3 = _pilot_expression("ecan-msg-3")
+
+
 @dataclass(frozen=True)
 class Case:
     """A focus, the resource(s) around it, and the type the core declares the invariant on."""
@@ -90,10 +105,11 @@ def agree(expression: str, case: Case, hint: str | None = None) -> None:
     assert compiled.test(case.focus, env) is expected, (expression, case)
 
 
-def test_every_native_is_a_core_expression_with_a_test() -> None:
-    """Natives are keyed by real core expression texts, and each one is tested here."""
+def test_every_native_is_a_shipped_expression_with_a_test() -> None:
+    """Natives are keyed by real expression texts (R4 core, the pilot's message rule), and each
+    one is tested here."""
     tested = {ELE_1, EXT_1, DOM_2, DOM_3, DOM_3_LATER, DOM_4, DOM_5, DOM_6, TXT, REF_1, NAME,
-              OBS_3, OBS_6, OBS_7, VS_1, VS_2, VS_3, QTY_3, SQTY_1, LST_1, RNG_2}
+              OBS_3, OBS_6, OBS_7, VS_1, VS_2, VS_3, QTY_3, SQTY_1, LST_1, RNG_2, MSG_3}
     assert set(NATIVE_INVARIANTS) == tested
 
 
@@ -101,6 +117,35 @@ def test_every_native_is_a_core_expression_with_a_test() -> None:
 
 ORG = {"resourceType": "Organization", "id": "o1"}
 PATIENT_ROOT = {"resourceType": "Patient", "contained": [ORG, {"resourceType": "Basic"}]}
+URN_A = "urn:uuid:00000000-0000-4000-8000-00000000000a"
+URN_B = "urn:uuid:00000000-0000-4000-8000-00000000000b"
+
+
+def _message(*entries: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+    return {"resourceType": "Bundle", "type": "message",
+            "entry": [{"fullUrl": url, "resource": resource} for url, resource in entries]}
+
+
+_REFERRING = {"resourceType": "Condition", "subject": {"reference": URN_A}}
+MESSAGES = [
+    _message((URN_A, {"resourceType": "Patient"}), (URN_B, _REFERRING)),  # resolves
+    _message((URN_B, _REFERRING)),  # the urn:uuid names no entry
+    _message(("http://x.example/fhir/Patient/p1", {"resourceType": "Patient", "id": "p1"}),
+             (URN_B, {"resourceType": "Condition", "subject": {"reference": "Patient/p1"}})),
+    _message((URN_B, {"resourceType": "Condition", "subject": {"reference": "Patient/p1"}})),
+    _message((URN_B, {"resourceType": "Condition", "contained": [{"resourceType": "Patient",
+                                                                   "id": "c"}],
+                      "subject": {"reference": "#c"}})),  # a local reference is left out
+    _message((URN_B, {"resourceType": "Provenance", "target": [{"reference": "Patient/9"}],
+                      "agent": [{"who": {"reference": URN_A}}]})),  # agent.who is checked
+    _message((URN_A, {"resourceType": "Organization"}),
+             (URN_B, {"resourceType": "Provenance", "target": [{"reference": "Patient/9"}],
+                      "agent": [{"who": {"reference": URN_A}}]})),  # target is not
+    _message((URN_B, {"resourceType": "Condition",
+                      "extension": [{"url": "u", "valueReference": {"reference": URN_A}}]})),
+    _message((URN_B, {"resourceType": "Condition", "subject": {"display": "no reference"}})),
+    {"resourceType": "Bundle", "type": "message"},
+]
 EDGE_CASES = [
     (ELE_1, Case(Primitive("x"))),
     (ELE_1, Case(Primitive(None, {"id": "a"}))),
@@ -180,6 +225,7 @@ EDGE_CASES = [
     (SQTY_1, Case({"comparator": "<"})),
     (LST_1, Case({"resourceType": "List", "emptyReason": {}, "entry": [{}]})),
     (LST_1, Case({"resourceType": "List", "entry": [{}]})),
+    *((MSG_3, Case(message)) for message in MESSAGES),
 ]
 
 
@@ -212,6 +258,8 @@ def _mg(value: float) -> dict[str, Any]:
     (RNG_2, Case({"low": _mg(5), "high": {"value": 1, "unit": "tablet"}}), True),
     (RNG_2, Case({"low": _mg(5)}), True),
     (RNG_2, Case({"low": {"unit": "mg"}, "high": _mg(1)}), True),
+    *((MSG_3, Case(message), holds) for message, holds in zip(
+        MESSAGES, [True, False, True, False, True, False, True, False, True, True], strict=True)),
 ])
 def test_native_verdicts(expression: str, case: Case, holds: bool) -> None:
     """The natives give FHIR's verdict, including where fhirpathpy cannot (`_reference`)."""
@@ -299,6 +347,16 @@ observations_sharing_codes = st.builds(_share_code, some(
      "component": st.lists(components, min_size=1, max_size=2)},
     valueQuantity=quantities, _valueString=elements, dataAbsentReason=concepts), st.booleans())
 
+message_urls = st.sampled_from([URN_A, URN_B, "http://x.example/fhir/Patient/a",
+                                 "http://x.example/fhir/Patient/b", "Patient/a", "#a", "a"])
+message_references = some(reference=st.one_of(message_urls, texts), _reference=elements)
+provenances = some({"resourceType": st.just("Provenance")},
+                   target=st.lists(message_references, max_size=1),
+                   agent=st.lists(some(who=message_references), max_size=2))
+conditions = some({"resourceType": st.just("Condition")}, subject=message_references,
+                  evidence=st.lists(some(detail=st.lists(message_references, max_size=2)),
+                                    max_size=1))
+
 STRATEGIES: dict[str, st.SearchStrategy[Case]] = {
     ELE_1: st.one_of(primitives, element_dicts, texts).map(Case),
     EXT_1: extensions.map(Case),
@@ -324,6 +382,10 @@ STRATEGIES: dict[str, st.SearchStrategy[Case]] = {
     SQTY_1: quantities.map(Case),
     LST_1: some({"resourceType": st.just("List")}, emptyReason=concepts,
                 entry=st.lists(st.just({"item": {}}), max_size=2)).map(Case),
+    MSG_3: st.builds(
+        lambda entries: Case({"resourceType": "Bundle", "type": "message", "entry": entries}),
+        st.lists(some(fullUrl=message_urls, resource=st.one_of(resources, provenances, conditions)),
+                 max_size=3)),
 }
 
 
