@@ -86,7 +86,14 @@ def _check_value_set(run: Run, element: ElementNode, strength: str, vs_url: str,
             run.unchecked.append(_unchecked(run, vs_url, [value]))
         if result.outcome == "unknown":
             yield from _cannot_check(run, strength, vs_url, at, [value], bare=True)
-        if result.outcome == "not-member":
+        if result.outcome == "not-member" and strength == "extensible" and max_value_set:
+            # outside an extensible binding, a code must still be in its maximum value set
+            # (the HL7 validator's checkMaxValueSet for a code: Terminology_TX_NoValid_11)
+            if term.check_code(max_value_set, system=None, code=value).outcome == "not-member":
+                yield Issue.error("code-invalid", at, f"the value '{value}' is not in the "
+                                  f"maximum value set {_vs_label(run, max_value_set)}, and a "
+                                  "code from it is required", "binding-max")
+        elif result.outcome == "not-member":
             yield Issue(severity, "code-invalid", at,  # type: ignore[arg-type]
                         f"the value '{value}' is not in the value set {_vs_label(run, vs_url)}, "
                         f"which is {strength}", f"binding-{strength}")
@@ -146,8 +153,17 @@ def _check_value_set(run: Run, element: ElementNode, strength: str, vs_url: str,
         type_code, f"the {'unit' if type_code == 'Quantity' else 'Coding'} provided ({shown}) "
                    "is not")
     yield Issue(severity, "code-invalid", at,  # type: ignore[arg-type]
-                f"{what} in the value set {_vs_label(run, vs_url)}, which is {strength}",
-                f"binding-{strength}")
+                f"{what} in the value set {_vs_label(run, vs_url)}, which is {strength}"
+                f"{_unknown_systems(run, [c for c, _ in decided])}", f"binding-{strength}")
+
+
+def _unknown_systems(run: Run, codings: list[Mapping[str, Any]]) -> str:
+    """What the HL7 validator adds when a code is not in a value set's expansion and its code
+    system is not known either (CODESYSTEM_CS_UNK_EXPANSION)."""
+    registry = run.schema.registry
+    unknown = dict.fromkeys(s for c in codings if isinstance(s := c.get("system"), str)
+                            and s not in EXTERNAL_SYSTEMS and registry.code_system(s) is None)
+    return "".join(f"; the code system '{s}' could not be found" for s in unknown)
 
 
 _STANDARDS_STATUS = "http://hl7.org/fhir/StructureDefinition/structuredefinition-standards-status"

@@ -125,3 +125,53 @@ def test_coding_bound_without_a_value_set_is_information() -> None:
     [issue] = [i for i in result.issues if i.rule == "binding-no-source"]
     assert (issue.severity, issue.code, issue.expression) == ("information", "code-invalid",
                                                               "Observation.code.coding[0]")
+
+
+def test_bare_code_outside_an_extensible_bindings_maximum_is_an_error() -> None:
+    """A code outside an extensible binding's value set must be in its maximum value set;
+    inside the maximum it is fine."""
+    languages = {"resourceType": "ValueSet", "url": VS + "languages", "status": "active",
+                 "compose": {"include": [{"system": "urn:ietf:bcp:47", "concept": [
+                     {"code": "da"}, {"code": "en"}, {"code": "de"}]}]}}
+    danish = {"resourceType": "ValueSet", "url": VS + "danish", "status": "active",
+              "compose": {"include": [{"system": "urn:ietf:bcp:47",
+                                       "concept": [{"code": "da"}]}]}}
+    binding = {"strength": "extensible", "valueSet": VS + "danish",
+               "extension": [{"url": MAX_VS, "valueCanonical": VS + "languages"}]}
+    profile = constraint("bound", "Patient", element("Patient.photo.language", binding=binding))
+    registry = Registry()
+    registry.add_all([languages, danish, profile])
+
+    def photo(language: str) -> list[Issue]:
+        patient = {"resourceType": "Patient", "text": NARRATIVE,
+                   "meta": {"profile": [EXAMPLE + "bound"]},
+                   "photo": [{"contentType": "image/png", "language": language}]}
+        return [i for i in Validator(registry).validate(patient).issues
+                if i.rule.startswith("binding-") and i.expression.endswith("language")]
+    [issue] = photo("fr")
+    assert (issue.severity, issue.code, issue.expression, issue.rule) == (
+        "error", "code-invalid", "Patient.photo[0].language", "binding-max")
+    assert photo("en") == []
+
+
+def test_code_outside_an_expansion_from_an_unknown_system_says_so() -> None:
+    """A value set given only by its expansion: a code not in it is outside the required
+    binding, and its code system, not being loaded, is named as unknown."""
+    expanded = {"resourceType": "ValueSet", "url": VS + "expanded", "status": "active",
+                "expansion": {"timestamp": "2024-01-01T00:00:00Z",
+                              "contains": [{"system": LAB, "code": "A1"}]}}
+    profile = constraint("bound", "Observation", element(
+        "Observation.method", binding={"strength": "required", "valueSet": VS + "expanded"}))
+    registry = Registry()
+    registry.add_all([expanded, profile])
+
+    def method(code: str) -> list[Issue]:
+        result = Validator(registry).validate({**_observation(coding=[{"system": LAB,
+                                                                       "code": code}]),
+                                               "meta": {"profile": [EXAMPLE + "bound"]}})
+        return [i for i in result.issues if i.rule == "binding-required"]
+    [issue] = method("B2")
+    assert (issue.severity, issue.code, issue.expression) == ("error", "code-invalid",
+                                                              "Observation.method")
+    assert f"the code system '{LAB}' could not be found" in issue.message
+    assert method("A1") == []
