@@ -31,6 +31,8 @@ class BundleScope:
     by_full_url: dict[str, list[Mapping[str, Any]]] = field(default_factory=dict)
     by_type_id: dict[tuple[str, str], list[Mapping[str, Any]]] = field(default_factory=dict)
     full_url_of: dict[int, str] = field(default_factory=dict)  # id(resource) -> entry.fullUrl
+    # id(resource) -> (the index of its entry, the entry); built when first asked for
+    entry_of: dict[int, tuple[int, Mapping[str, Any]]] | None = None
 
 
 @dataclass(slots=True)

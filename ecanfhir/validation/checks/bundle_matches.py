@@ -31,13 +31,10 @@ def possible_matches(scope: BundleScope, alike: Sequence[Mapping[str, Any]], ref
     'entry 0 has that type and id, but no fullUrl'
     """
     target = _target(reference, full_url)
-    wanted = {id(r) for r in alike}
-    entries = scope.bundle.get("entry")
+    entry_of = _entry_index(scope)
     found = []
-    for i, entry in enumerate(entries if isinstance(entries, list) else []):
-        resource = entry.get("resource") if isinstance(entry, Mapping) else None
-        if id(resource) not in wanted:
-            continue
+    for i, entry in sorted((entry_of[id(r)] for r in alike if id(r) in entry_of),
+                           key=lambda pair: pair[0]):
         url = entry.get("fullUrl")
         if not isinstance(url, str):
             found.append(f"entry {i} has that type and id, but no fullUrl")
@@ -46,6 +43,18 @@ def possible_matches(scope: BundleScope, alike: Sequence[Mapping[str, Any]], ref
                          + (f"'{target}'" if target else "what the reference resolves to"))
     lead = f"{len(found)} entries match by type and id only: " if len(found) > 1 else ""
     return lead + "; ".join(found)
+
+
+def _entry_index(scope: BundleScope) -> dict[int, tuple[int, Mapping[str, Any]]]:
+    """Each entry's resource -> (the entry's index, the entry), built once per Bundle: a
+    Bundle with many near misses is not read again for each of them."""
+    if scope.entry_of is None:
+        entries = scope.bundle.get("entry")
+        scope.entry_of = {
+            id(entry["resource"]): (i, entry)
+            for i, entry in enumerate(entries if isinstance(entries, list) else [])
+            if isinstance(entry, Mapping) and isinstance(entry.get("resource"), Mapping)}
+    return scope.entry_of
 
 
 def _target(reference: str, full_url: str | None) -> str | None:
