@@ -4,7 +4,8 @@
 They are copied into the wheel here instead of being mapped with ``package-dir``: a mapped
 package turns setuptools' editable install into an import hook, which type checkers (mypy,
 pyright) cannot follow, so a project importing an editable ecanfhir saw no types at all. An
-editable install reads ``profiles/`` in place (``ecanfhir._pilot.pilot_source``).
+editable install reads ``profiles/`` in place
+(``ecanfhir.definitions.pilot.pilot_source``).
 """
 
 from __future__ import annotations
