@@ -53,7 +53,8 @@ def check_binding(run: Run, element: ElementNode, type_code: str, value: Any,
     binding = element.binding
     if binding is None:
         return
-    if not binding.value_set and not isinstance(value, str):
+    if not binding.value_set and (not isinstance(value, str) or type_code == "code"):
+        # (for a bare code: the HL7 validator's Terminology_TX_Binding_NoSource2)
         # R4 ElementDefinition.binding.valueSet is 0..1: a binding may only describe the codes.
         yield Issue.information("code-invalid", at, "the binding of this element names no "
                                 "value set, so the code cannot be checked against one",

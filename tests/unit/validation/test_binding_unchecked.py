@@ -116,15 +116,19 @@ def test_codes_that_can_be_checked_say_nothing_of_the_kind() -> None:
     assert _unchecked(Validator().validate(condition)) == []
 
 
-def test_coding_bound_without_a_value_set_is_information() -> None:
-    """A Coding's binding that names no value set: information that it cannot be checked."""
+@pytest.mark.parametrize(("path", "where"), [
+    ("Observation.code.coding", "Observation.code.coding[0]"),
+    ("Observation.code.coding.code", "Observation.code.coding[0].code")])
+def test_coding_or_code_bound_without_a_value_set_is_information(path: str, where: str) -> None:
+    """A binding that names no value set, on a Coding or on a bare code: information that the
+    code cannot be checked against one."""
     observation = {"resourceType": "Observation", "text": NARRATIVE, "status": "final",
                    "code": {"coding": [{"system": LOCAL, "code": "other"}]}}
-    result = _check("Observation.code.coding", {"strength": "extensible",
-                                                "description": "any local method"}, observation)
+    result = _check(path, {"strength": "extensible", "description": "any local method"},
+                    observation)
     [issue] = [i for i in result.issues if i.rule == "binding-no-source"]
     assert (issue.severity, issue.code, issue.expression) == ("information", "code-invalid",
-                                                              "Observation.code.coding[0]")
+                                                              where)
 
 
 def test_bare_code_outside_an_extensible_bindings_maximum_is_an_error() -> None:
