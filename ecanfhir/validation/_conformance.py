@@ -24,6 +24,7 @@ from .checks.observation import vital_signs_profiles
 __all__ = ["TrialWalk", "alternative", "conformance", "profiles_of"]
 
 CORE_BASE = "http://hl7.org/fhir/StructureDefinition/"
+_DEPENDENCIES = CORE_BASE + "structuredefinition-dependencies"
 
 # The walker's own walk of a value into a trial run: (trial run, value, profile url, its
 # structure, location, frame of the resource the value is in).
@@ -47,6 +48,29 @@ def profiles_of(run: Run, resource: Mapping[str, Any], at: str,
             # Also a base definition named as a profile (a Bundle entry typed Resource with
             # profile .../DocumentManifest): it says which type the resource must be.
             found.append(structure)
+            found.extend(d for d in _dependencies(run, structure, where) if d not in found)
+    return found
+
+
+def _dependencies(run: Run, structure: CompiledStructure,
+                  where: str) -> list[CompiledStructure]:
+    """The profiles a profile depends on (extension structuredefinition-dependencies): a
+    resource held to the profile is held to them too, as the HL7 validator does; one that is
+    not loaded is a warning (VALIDATION_VAL_PROFILE_DEPENDS_NOT_RESOLVED)."""
+    found = []
+    for ext in structure.definition.get("extension") or ():
+        url = ext.get("valueCanonical") if isinstance(ext, Mapping) \
+            and ext.get("url") == _DEPENDENCIES else None
+        if not isinstance(url, str):
+            continue
+        dependency = run.schema.find(url)
+        if dependency is None:
+            run.issues.append(Issue.warning(
+                "not-found", where, f"the profile {structure.url} depends on {url} (extension "
+                "structuredefinition-dependencies), which is not loaded, so the resource was "
+                "not checked against it", "profile-dependency"))
+        else:
+            found.append(dependency)
     return found
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._issue import Issue
 from .bundle_matches import possible_matches
+from .reference_matches import several_matching_profiles
 
 if TYPE_CHECKING:
     from ...definitions.schema import TypeRef
@@ -209,6 +210,11 @@ def _check_reference(pending: PendingReference, targets: tuple[Target, ...],
     # The targets admitting this type: one without a profile admits it as it is; otherwise the
     # target must conform to one of the profiles (any one, as the HL7 validator accepts).
     matching = [t for t in targets if _admits(t.type, found_type)]
+    known = [t for t in matching if t.type not in _ANY]
+    if target is not None and conforms is not None and len(known) > 1:
+        resolved = target
+        yield from several_matching_profiles(
+            resolved, found_type, known, lambda p: conforms(frame, resolved, p), at=at)
     if not matching or any(t.profile is None for t in matching):
         return
     profiles = [t.profile for t in matching if t.profile is not None]

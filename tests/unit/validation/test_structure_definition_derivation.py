@@ -5,6 +5,7 @@ All definitions are synthetic.
 
 from __future__ import annotations
 
+import pytest
 from _assertions import assert_issue
 from test_structure_definition import CORE, DIFF, check, errors, profile
 
@@ -38,3 +39,15 @@ def test_differential_walking_into_a_choice_of_several_types() -> None:
         {"path": "Observation"}, {"path": "Observation.value[x]", "type": [{"code": "Quantity"}]},
         {"path": "Observation.value[x].system", "fixedUri": "http://unitsofmeasure.org"}])
     assert errors(check(narrowed)) == []
+
+
+@pytest.mark.parametrize(("path", "type_"), [
+    ("Observation.status", "string"),  # the base allows one type (code)
+    ("Observation.value[x]", "Money"),  # the base allows several
+])
+def test_type_the_base_does_not_allow(path: str, type_: str) -> None:
+    """A differential type must be one of the base element's types."""
+    sd = profile("typed", [{"path": "Observation"}, {"path": path, "type": [{"code": type_}]}])
+    issue = assert_issue(check(sd), f"{DIFF}[1]", severity="error", code="business-rule",
+                         fragment=f"type {type_} is not allowed by the base")
+    assert issue.rule == "sd-snapshot"
