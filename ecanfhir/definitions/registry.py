@@ -208,6 +208,10 @@ class Registry:
             if resource_type is None or latest.get("resourceType") == resource_type:
                 yield latest
 
+    def versions(self, url: str) -> tuple[str, ...]:
+        """The versions of a canonical URL loaded by the user, oldest first."""
+        return tuple(str(r["version"]) for r in self._by_url.get(url, ()) if r.get("version"))
+
     def is_resource_type(self, name: str) -> bool:
         entry = self.core.entries.get(CORE_BASE + name)
         return (entry is not None and entry.kind == "resource"

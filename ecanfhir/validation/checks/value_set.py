@@ -124,6 +124,8 @@ def _include(run: Run, vs: Mapping[str, Any], include: Mapping[str, Any],
     code_system = run.schema.registry.code_system(system)
     if code_system is not None:
         yield from _system_content(code_system, system, at)
+        if version is None and system not in EXTERNAL_SYSTEMS:
+            yield from _several_versions(run, system, code_system, at)
     if version is not None and code_system is not None and (concepts or filters) \
             and isinstance(code_system.get("version"), str) \
             and run.schema.registry.code_system(f"{system}|{version}") is None:
@@ -219,6 +221,19 @@ def _system_content(code_system: Mapping[str, Any], system: str, at: str) -> Ite
     elif content == "fragment":
         yield Issue.information("informational", f"{at}.system", f"the CodeSystem '{system}' "
                                 "is a fragment (content = fragment)", "valueset-system")
+
+
+def _several_versions(run: Run, system: str, code_system: Mapping[str, Any],
+                      at: str) -> Iterator[Issue]:
+    """An include without a version, of a code system loaded in several versions: which one
+    applies is up to each implementation (the HL7 validator's
+    TYPE_SPECIFIC_CHECKS_DT_CANONICAL_MULTIPLE_POSSIBLE_VERSIONS, a warning)."""
+    versions = run.schema.registry.versions(system)
+    if len(versions) > 1:
+        yield Issue.warning("invalid", at, f"there are several versions of '{system}' "
+                            f"({', '.join(versions)}): fix the version to the one meant; "
+                            f"version '{code_system.get('version')}' is used here",
+                            "valueset-system")
 
 
 def _is_example(system: str) -> bool:

@@ -104,3 +104,19 @@ def test_value_set_within_these_rules_says_nothing(checker: Validator) -> None:
         {"code": "38341003", "display": "Hypertensive disorder"}]})
     assert [i for i in _ours(checker, snomed, "valueset-concept") if "semantic" in i.message] \
         == []
+
+
+def test_include_of_a_code_system_loaded_in_several_versions_is_a_warning() -> None:
+    """Without include.version, which of several loaded versions is meant is unclear; with it,
+    or with one version loaded, nothing is said."""
+    registry = Registry()
+    registry.add_all([ORGANS_CS, {**ORGANS_CS, "version": "3"}])
+    checker = Validator(registry)
+    [issue] = _ours(checker, _value_set({"system": ORGANS}), "valueset-system")
+    assert (issue.severity, issue.code, issue.expression) == ("warning", "invalid", AT)
+    assert "several versions" in issue.message
+    assert _ours(checker, _value_set({"system": ORGANS, "version": "3"}), "valueset-system") \
+        == []
+    single = Registry()
+    single.add(ORGANS_CS)
+    assert _ours(Validator(single), _value_set({"system": ORGANS}), "valueset-system") == []
