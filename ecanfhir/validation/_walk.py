@@ -454,7 +454,8 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
     if code in ("Coding", "CodeableConcept", "Quantity"):
         if element.binding is not None:
             run.issues.extend(check_binding(run, element, code, value, path))
-        run.issues.extend(check_coding_system(run, code, value, path))
+        run.issues.extend(check_coding_system(run, code, value, path,
+                                              language=frame.resource.get("language")))
         run.issues.extend(check_coding_systems(run, code, value, path, binding=element.binding))
     elif code == "Attachment":
         run.issues.extend(check_attachment(value, path))

@@ -21,6 +21,7 @@ from ...terminology.code_syntax import check_code_syntax
 from ...terminology.value_sets import EXTERNAL_SYSTEMS, CodeCheck
 from .._issue import Issue
 from .concept_status import concept_status
+from .display_language import has_display_in
 from .value_set_dependencies import missing_dependencies
 
 if TYPE_CHECKING:
@@ -305,8 +306,11 @@ def _unchecked(run: Run, vs_url: str, codes: list[str]) -> str:
             f"{', '.join(codes)} could not be checked against it")
 
 
-def check_coding_system(run: Run, type_code: str, value: Any, at: str) -> Iterator[Issue]:
-    """Codes must exist in the code systems that are loaded; others get a syntax check."""
+def check_coding_system(run: Run, type_code: str, value: Any, at: str, *,
+                        language: str | None = None) -> Iterator[Issue]:
+    """Codes must exist in the code systems that are loaded; others get a syntax check.
+
+    ``language``: the resource's language, in which a display is expected."""
     codings = _codings(type_code, value)
     if type_code == "Quantity":
         return
@@ -326,6 +330,11 @@ def check_coding_system(run: Run, type_code: str, value: Any, at: str) -> Iterat
             if run.options.check_display and isinstance(display, str):
                 problem = term.check_display(system, code, display) \
                     or term.check_display_whitespace(system, code, display)
+                if problem and isinstance(language, str) and not has_display_in(
+                        run.schema.registry.code_system(system), code, language):
+                    # the HL7 validator's NO_VALID_DISPLAY_FOUND: no display in that language
+                    problem = (f"No valid display names found for {system}#{code} in the "
+                               f"language {language} (the display is '{display}')")
                 if problem:
                     yield Issue.warning("invalid", f"{where}.display", problem, "display")
         else:

@@ -85,3 +85,30 @@ def test_deprecated_code_is_noted_as_deprecated() -> None:
     assert noted("old") == [("information", "business-rule", at, "code-deprecated")]
     assert noted("gone") == [("information", "business-rule", at, "code-inactive")]
     assert noted("now") == []
+
+
+def test_display_in_a_language_the_code_system_lacks_says_so() -> None:
+    """A wrong display in a resource whose language the code system has no display in: no
+    valid display in that language (a warning at the display); with a Danish designation, the
+    usual wrong-display warning; without a resource language, the same."""
+    registry = Registry()
+    registry.add(_code_system(url=CS + "sites", language="en", concept=[
+        {"code": "arm", "display": "Arm"},
+        {"code": "leg", "display": "Leg", "designation": [{"language": "da", "value": "Ben"}]}]))
+
+    def display(code: str, shown: str, **elements: Any) -> list[tuple[str, str, str]]:
+        observation = {"resourceType": "Observation", "text": NARRATIVE, "status": "final",
+                       "code": {"text": "synthetic"}, "bodySite": {"coding": [
+                           {"system": CS + "sites", "code": code, "display": shown}]},
+                       **elements}
+        return [(i.severity, i.expression, i.message)
+                for i in Validator(registry).validate(observation).issues if i.rule == "display"]
+    at = "Observation.bodySite.coding[0].display"
+    [(severity, where, message)] = display("arm", "Armen", language="da")
+    assert (severity, where) == ("warning", at)
+    assert message.startswith(f"No valid display names found for {CS}sites#arm in the language da")
+    [(_, _, message)] = display("leg", "Benet", language="da")
+    assert "No valid display" not in message
+    [(_, _, message)] = display("arm", "Armen")
+    assert "No valid display" not in message
+    assert display("leg", "Ben", language="da") == []
