@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._issue import Issue
 from .bundle_matches import possible_matches
+from .reference_fragments import fragment_target
 from .reference_matches import several_matching_profiles
 
 if TYPE_CHECKING:
@@ -184,6 +185,13 @@ def _check_reference(pending: PendingReference, targets: tuple[Target, ...],
         hits = (resolve_in_bundle(entry.bundle, reference, entry.full_url)
                 if entry is not None and entry.bundle is not None else [])
         target = hits[0] if len(hits) == 1 else None
+        if target is not None and "#" in reference and reference.split("#", 1)[1] \
+                and target.get("contained"):
+            contained = fragment_target(target, reference, at)
+            if isinstance(contained, Issue):
+                yield contained
+                return
+            target = contained
         found_type = target.get("resourceType") if target is not None else literal_type(reference)
         if len(hits) > 1:
             yield Issue.error("multiple-matches", at, f"the reference '{reference}' matches "
