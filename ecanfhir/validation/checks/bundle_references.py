@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from .._context import BundleScope, Frame
 from .._issue import Issue
 from .reference import LITERAL, resolve_in_bundle
+from .reference_query import query_problem
 
 if TYPE_CHECKING:
     from .._context import Run
@@ -170,6 +171,10 @@ def check_relative_references(run: Run, frame: Frame) -> Iterator[Issue]:
             continue
         search = kind in REQUESTS and "?" in ref and \
             run.schema.registry.is_resource_type(ref.split("?", 1)[0])
+        problem = query_problem(ref) if search else None
+        if problem is not None:
+            yield Issue.error("invalid", pending.path, f"the conditional reference '{ref}' is "
+                              f"not a valid search: {problem}", "reference-query")
         if not search:
             allowed = " or a search (Type?parameters)" if kind in REQUESTS else ""
             yield Issue.error("invalid", pending.path, f"the relative reference '{ref}' must be "

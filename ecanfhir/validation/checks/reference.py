@@ -25,6 +25,7 @@ from .._issue import Issue
 from .bundle_matches import possible_matches
 from .reference_fragments import fragment_target
 from .reference_matches import several_matching_profiles
+from .reference_query import suspicious
 
 if TYPE_CHECKING:
     from ...definitions.schema import TypeRef
@@ -131,6 +132,11 @@ def check_references(run: Run, conforms: Conforms | None = None) -> Iterator[Iss
     """
     implied = run.options.assume_valid_rest_references
     for pending in run.references:
+        if implied and suspicious(pending.reference,
+                                  is_resource_type=run.schema.registry.is_resource_type):
+            yield Issue.warning("invalid", pending.path, f"the reference '{pending.reference}' "
+                                "does not look like Type/id: check its syntax",
+                                "reference-suspicious")
         yield from _check_reference(pending, target_types(run, pending.type_ref), conforms,
                                     implied=implied)
 
