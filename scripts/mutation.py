@@ -18,7 +18,10 @@ mutmut works on a copy (a temporary folder, or ``--workdir``), never on this che
 while the module is imported (a regex compiled by a helper, say) is not reached by mutmut's
 fork-per-mutant run (the module is imported once, before the fork); the surviving mutants of
 functions that run at import (found by profiling an import of the module) are run again here,
-each in a fresh interpreter that has the mutant active from the start. A mutant of a function
+each in a fresh interpreter that has the mutant active from the start; so are those of the
+functions ``[fresh]`` in ``scripts/mutation.toml`` names, whose results are cached on objects
+that outlive a test (the element plans on the shared core definitions), as the fork inherits
+the caches mutmut's unmutated runs filled. A mutant of a function
 no selected test calls ("no tests" for mutmut) counts as a survivor.
 
 Printed per module: the mutants, killed, survived and allow-listed counts, the score (killed
@@ -362,6 +365,14 @@ def load_allowed(path: Path, arguments: dict[str, list[str]]
     return allowed, {k: list(v) for k, v in data.get("tests", {}).items()}
 
 
+def load_fresh(path: Path) -> dict[str, set[str]]:
+    """[fresh] of the allow-list: per module, the functions to rerun in a fresh interpreter."""
+    if not path.exists():
+        return {}
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {k: set(v) for k, v in data.get("fresh", {}).items()}
+
+
 def match(found: Survivor, module: str, allowed: list[Allowed]) -> Allowed | None:
     """The entry for a survivor: one whose lines hold every line the mutant changes (a
     statement over several lines is one entry), and whose ``mutant`` text, if any, is its."""
@@ -377,15 +388,16 @@ def match(found: Survivor, module: str, allowed: list[Allowed]) -> Allowed | Non
 
 
 def collect(workdir: Path, module: Path, tests: list[str], allowed: list[Allowed],
-            arguments: list[str]) -> Outcome:
+            arguments: list[str], *, fresh: frozenset[str] | set[str] = frozenset()
+            ) -> Outcome:
     mutated = workdir / "mutants" / module
     meta = json.loads(mutated.with_name(mutated.name + ".meta").read_text("utf-8"))
     outcome = Outcome(str(module))
     for name, code in meta["exit_code_by_key"].items():
         outcome.statuses[name] = STATUS.get(code, "suspicious")
-    at_import = called_at_import(module)
+    rerun = called_at_import(module) | fresh
     for name, status in outcome.statuses.items():
-        if status in ("no tests", "survived") and _split_name(name)[1] in at_import:
+        if status in ("no tests", "survived") and _split_name(name)[1] in rerun:
             outcome.statuses[name] = rerun_fresh(workdir, name, tests, arguments)
         elif status == "no tests":  # no selected test runs this function at all
             outcome.statuses[name] = "survived"
@@ -451,7 +463,8 @@ def main(argv: list[str] | None = None) -> int:
             prepare(workdir, module, tests, extra)
             finished = run_mutmut(workdir, max_children=args.max_children, timeout=args.timeout,
                                   names=again)
-            outcome = collect(workdir, module, tests, allowed, extra)
+            outcome = collect(workdir, module, tests, allowed, extra,
+                              fresh=load_fresh(args.allow).get(str(module), set()))
         finally:
             if args.workdir is None:
                 shutil.rmtree(workdir, ignore_errors=True)
