@@ -258,7 +258,10 @@ class SnapshotGenerator(ElementMerge):
                     return None
                 child, code = choice
                 if not in_slice:
-                    child = self._type_slice(child, code, where)
+                    sliced = self._type_slice(child, code, where)
+                    if sliced is None:
+                        return None
+                    child = sliced
                 elif not last and len(child.element.get("type", ())) > 1:
                     child.element["type"] = types_of(child.element, code)
             if slice_name is not None and child.slice_name != slice_name:
@@ -364,13 +367,15 @@ class SnapshotGenerator(ElementMerge):
         siblings[siblings.index(node)] = renamed
         return renamed
 
-    def _type_slice(self, choice: Node, code: str, where: str) -> Node:
+    def _type_slice(self, choice: Node, code: str, where: str) -> Node | None:
         """The implicit type slice a renamed choice path names (HL7 R4: value[x]:valueQuantity;
         the sliced element's types become the list of type slices)."""
         name = choice.name[:-3] + code[:1].upper() + code[1:]
         found = self._find_slice(choice, name)
         if found is not None:
             return found
+        if choice.slice_name is not None:  # a choice renamed as a lone slice: reported, skipped
+            return self._new_slice(choice, name, {}, where)
         types = types_of(choice.source.element if choice.source else choice.element, code)
         if not choice.element.get("slicing") and not choice.touched:
             choice.type_shortcut = True

@@ -378,6 +378,9 @@ def test_two_renamed_choices_make_two_type_slices(registry: Registry) -> None:
     assert [k for k in found if k.startswith("Observation.value[x]:")][:2] == [
         "Observation.value[x]:valueString", "Observation.value[x]:valueQuantity"]
     assert found["Observation.value[x]:valueQuantity.unit"]["min"] == 1
+    assert issues(registry, profile("two", "Observation",
+                                    element("Observation.valueString"),
+                                    element("Observation.valueQuantity.unit"))) == []
 
 
 def test_renamed_choice_named_as_its_own_slice(registry: Registry) -> None:
@@ -482,6 +485,8 @@ def test_appended_slice_of_another_type_is_not_unfolded() -> None:
     found = generated(reg, sd)
     assert found["Patient.identifier:b"]["max"] == "1"
     assert not any(i.startswith("Patient.identifier:b.") for i in found)
+    assert "slicing" not in found["Patient.identifier:b"]
+    assert found["Patient.identifier"]["slicing"]["rules"] == "open"
 
 
 def test_lone_slice_of_a_backbone_keeps_its_children(registry: Registry) -> None:
@@ -492,3 +497,245 @@ def test_lone_slice_of_a_backbone_keeps_its_children(registry: Registry) -> None
     assert found["Patient.contact:c.name"]["path"] == "Patient.contact.name"
     assert [i for i in found if i.startswith("Patient.contact")][:3] == [
         "Patient.contact:c", "Patient.contact:c.id", "Patient.contact:c.extension"]
+
+
+# -- renamed choices: what the base allows ----------------------------------------------------
+def test_renamed_choice_of_a_lower_case_type_the_base_lacks(registry: Registry) -> None:
+    sd = profile("uri", "Observation", element("Observation.valueUri"))
+    assert issues(registry, sd) == [
+        ("error", "business-rule", "Observation.valueUri",
+         "type uri is not allowed by the base (Observation.value[x])")]
+
+
+@pytest.mark.parametrize("name", ["boolean", "abcdeBoolean", "value", "valueFoo"])
+def test_no_renamed_choice(registry: Registry, name: str) -> None:
+    """A type name alone, a type after another stem of the same length, the stem alone or an
+    unknown type names no choice."""
+    sd = profile("bare-type", "Observation", element("Observation." + name))
+    assert issues(registry, sd) == [
+        ("error", "structure", "Observation." + name, f"Observation has no element '{name}'")]
+
+
+def test_renamed_choice_after_an_explicit_narrowing(registry: Registry) -> None:
+    """value[x] narrowed to Quantity by the profile: valueString names a type it no longer
+    allows (only narrowing by renamed choices keeps the base's other types)."""
+    sd = profile("narrowed", "Observation",
+                 element("Observation.value[x]", type=[{"code": "Quantity"}]),
+                 element("Observation.valueString"))
+    assert issues(registry, sd) == [
+        ("error", "business-rule", "Observation.valueString",
+         "type string is not allowed by the base (Observation.value[x])")]
+
+
+def test_second_renamed_choice_is_allowed_by_the_base(registry: Registry) -> None:
+    sd = profile("two-ok", "Observation", element("Observation.valueString"),
+                 element("Observation.valueBoolean"))
+    assert issues(registry, sd) == []
+
+
+# -- new elements of a specialization ---------------------------------------------------------
+def shoe(*diff: dict[str, Any]) -> dict[str, Any]:
+    return {"resourceType": "StructureDefinition", "url": EXAMPLE + "Shoe", "type": "Shoe",
+            "kind": "logical", "derivation": "specialization", "baseDefinition": CORE + "Base",
+            "differential": {"element": [{"id": "Shoe", "path": "Shoe"},
+                                         *({**e, "id": e.get("id", e["path"])} for e in diff)]}}
+
+
+def test_new_choice_renamed_keeps_its_types(registry: Registry) -> None:
+    """A new element is touched by its own differential element: naming one of its types
+    later opens a type slice, and does not narrow the element (no implicit shortcut)."""
+    sd = shoe(element("Shoe.value[x]", min=0, max="1",
+                      type=[{"code": "string"}, {"code": "integer"}]),
+              element("Shoe.valueString", maxLength=5))
+    assert issues(sd=sd, registry=registry) == []
+    found = generated(registry, sd)
+    assert found["Shoe.value[x]"]["type"] == [{"code": "string"}, {"code": "integer"}]
+    assert found["Shoe.value[x]:valueString"]["maxLength"] == 5
+
+
+def test_new_choice_without_types(registry: Registry) -> None:
+    sd = shoe(element("Shoe.value[x]", min=0, max="1"), element("Shoe.valueString"))
+    assert issues(sd=sd, registry=registry) == [
+        ("error", "business-rule", "Shoe.valueString",
+         "type string is not allowed by the base (Shoe.value[x])")]
+
+
+def test_slice_of_a_new_element(registry: Registry) -> None:
+    sd = shoe(element("Shoe.size", min=0, max="*", type=[{"code": "string"}]),
+              element("Shoe.size", id="Shoe.size:big", sliceName="big", max="1"))
+    assert issues(sd=sd, registry=registry) == [
+        ("error", "structure", "Shoe.size:big", "slice 'big' on Shoe.size, which has no slicing")]
+    big = generated(registry, sd)["Shoe.size:big"]
+    assert (big["path"], big["sliceName"], big["max"]) == ("Shoe.size", "big", "1")
+
+
+def test_slicing_of_a_new_element_merges_with_its_own(registry: Registry) -> None:
+    sd = shoe(element("Shoe.size", min=0, max="*", type=[{"code": "string"}], slicing={
+        "discriminator": [{"type": "value", "path": "$this"}], "rules": "open"}),
+        element("Shoe.size", slicing={"rules": "closed"}))
+    assert generated(registry, sd)["Shoe.size"]["slicing"] == {
+        "discriminator": [{"type": "value", "path": "$this"}], "rules": "closed"}
+
+
+def test_only_the_first_type_profile_gives_children() -> None:
+    """The children of a profiled type come from its first profile; when that one is not
+    loaded, from the type itself (not from a later profile)."""
+    reg = Registry()
+    reg.add({"resourceType": "StructureDefinition", "url": EXAMPLE + "coded", "name": "Coded",
+             "status": "draft", "kind": "complex-type", "abstract": False,
+             "type": "CodeableConcept", "derivation": "constraint",
+             "baseDefinition": CORE + "CodeableConcept",
+             "differential": {"element": [
+                 {"id": "CodeableConcept.text", "path": "CodeableConcept.text", "min": 1}]}})
+    sd = profile("second", "Observation", element(
+        "Observation.code", type=[{"code": "CodeableConcept", "profile": [
+            EXAMPLE + "not-loaded", EXAMPLE + "coded"]}]),
+        element("Observation.code.coding", max="1"))
+    assert generated(reg, sd)["Observation.code.text"]["min"] == 0
+
+
+def test_children_of_an_unknown_type(registry: Registry) -> None:
+    sd = profile("shoe-value", "Observation",
+                 element("Observation.value[x]", type=[{"code": "Shoe"}]),
+                 element("Observation.value[x].size", min=1))
+    assert issues(registry, sd) == [
+        ("error", "business-rule", "Observation.value[x]",
+         "type Shoe is not allowed by the base (CodeableConcept, Period, Quantity, Range, "
+         "Ratio, SampledData, boolean, dateTime, integer, string, time)"),
+        ("error", "structure", "Observation.value[x].size",
+         "Observation.value[x] has no element 'size'")]
+
+
+def test_slicing_without_slices_is_no_lone_slice() -> None:
+    """A base that declares a slicing but no slice: a new slice is added to it, the sliced
+    element stays."""
+    reg = Registry()
+    reg.add(profile("slicing-only", "Patient", SLICED_IDENTIFIER))
+    sd = {**profile("first-slice", "Patient", identifier_slice("a", max="1")),
+          "baseDefinition": EXAMPLE + "slicing-only"}
+    found = generated(reg, sd)
+    assert found["Patient.identifier"]["slicing"]["discriminator"] == [
+        {"type": "value", "path": "system"}]
+    assert found["Patient.identifier:a"]["max"] == "1"
+    assert issues(reg, sd) == []
+
+
+def test_nested_lone_slice_renames_its_element(registry: Registry) -> None:
+    sd = profile("nested-lone", "Patient", element(
+        "Patient.contact.name", id="Patient.contact.name:n", sliceName="n", min=1))
+    found = generated(registry, sd)
+    assert "Patient.contact.name" not in found
+    assert found["Patient.contact.name:n"]["min"] == 1
+    assert issues(registry, sd) == []
+
+
+def test_slice_named_like_a_type_of_an_element_that_is_no_choice(registry: Registry) -> None:
+    """``gender:genCode`` is an ordinary (lone) slice: only a choice has type slices."""
+    sd = profile("gen-code", "Patient", element(
+        "Patient.gender", id="Patient.gender:genCode", sliceName="genCode"))
+    found = generated(registry, sd)
+    assert "Patient.gender" not in found
+    assert "slicing" not in found["Patient.gender:genCode"]
+    assert found["Patient.gender:genCode"]["type"] == [{"code": "code"}]
+
+
+def test_slices_of_a_choice_not_named_by_type(registry: Registry) -> None:
+    """Slices of value[x] without slicing and not named after a type slice it by type."""
+    sd = profile("choice-slices", "Observation",
+                 element("Observation.value[x]", id="Observation.value[x]:a", sliceName="a"),
+                 element("Observation.value[x]", id="Observation.value[x]:b", sliceName="b"))
+    assert issues(registry, sd) == []
+    found = generated(registry, sd)
+    assert found["Observation.value[x]"]["slicing"] == {
+        "discriminator": [{"type": "type", "path": "$this"}], "ordered": False,
+        "rules": "closed"}
+    assert [i for i in found if i.startswith("Observation.value[x]:")] == [
+        "Observation.value[x]:a", "Observation.value[x]:b"]
+
+
+def test_type_slice_keeps_the_base_s_type_entry() -> None:
+    """A renamed choice's type slice takes the base's entry for that type whole (its
+    profile), even after an earlier renamed choice narrowed the element."""
+    reg = Registry()
+    simple = [{"code": "Quantity", "profile": [CORE + "SimpleQuantity"]}, {"code": "string"}]
+    reg.add(profile("simple-value", "Observation", element("Observation.value[x]",
+                                                           type=simple)))
+    sd = {**profile("two-values", "Observation", element("Observation.valueString"),
+                    element("Observation.valueQuantity")),
+          "baseDefinition": EXAMPLE + "simple-value"}
+    found = generated(reg, sd)
+    assert found["Observation.value[x]:valueQuantity"]["type"] == simple[:1]
+    assert found["Observation.value[x]"]["type"] == [simple[1], simple[0]]
+
+
+def test_several_reference_types_unfold_reference(registry: Registry) -> None:
+    sd = profile("two-refs", "Observation",
+                 element("Observation.subject", type=[
+                     {"code": "Reference", "targetProfile": [CORE + "Patient"]},
+                     {"code": "Reference", "targetProfile": [CORE + "Group"]}]),
+                 element("Observation.subject.display", max="0"))
+    assert issues(registry, sd) == []
+    assert generated(registry, sd)["Observation.subject.display"]["max"] == "0"
+
+
+def test_content_reference_inside_a_slice_leaves_the_slice(registry: Registry) -> None:
+    """Walking into a contentReference unfolds a type of its own: a renamed choice there is
+    a type slice again, as after diving into a datatype."""
+    sd = profile("q-slice", "Questionnaire",
+                 element("Questionnaire.item", slicing={
+                     "discriminator": [{"type": "value", "path": "linkId"}], "rules": "open"}),
+                 element("Questionnaire.item", id="Questionnaire.item:s", sliceName="s"),
+                 element("Questionnaire.item.item.enableWhen.answerBoolean",
+                         id="Questionnaire.item:s.item.enableWhen.answerBoolean"))
+    found = generated(registry, sd)
+    assert "Questionnaire.item:s.item.enableWhen.answer[x]:answerBoolean" in found
+    assert issues(registry, sd) == []
+
+
+def test_renamed_choice_under_a_choice_renamed_as_a_slice(registry: Registry) -> None:
+    """``value[x]:foo`` alone renames value[x]; ``valueString`` then names a type slice of a
+    slice: a warning, the element is skipped (it used to fail an assertion)."""
+    sd = profile("lone-choice", "Observation",
+                 element("Observation.value[x]", id="Observation.value[x]:foo", sliceName="foo"),
+                 element("Observation.valueString", maxLength=3))
+    assert issues(registry, sd) == [
+        ("warning", "not-supported", "Observation.valueString",
+         "slice 'valueString' of the slice Observation.value[x]:foo is not a re-slice (a/b)")]
+    found = generated(registry, sd)
+    assert "slicing" not in found["Observation.value[x]:foo"]
+    assert not any("maxLength" in e for e in found.values())
+
+
+def test_datatype_inside_a_slice_leaves_the_slice(registry: Registry) -> None:
+    """Diving into a datatype (Annotation) from a slice: its renamed choice is a type slice,
+    not a narrowing as directly inside a backbone slice."""
+    sd = profile("note-slice", "Observation",
+                 element("Observation.note", slicing={
+                     "discriminator": [{"type": "exists", "path": "author"}], "rules": "open"}),
+                 element("Observation.note", id="Observation.note:n", sliceName="n"),
+                 element("Observation.note.authorString", id="Observation.note:n.authorString",
+                         maxLength=9))
+    found = generated(registry, sd)
+    assert found["Observation.note:n.author[x]:authorString"]["maxLength"] == 9
+    assert issues(registry, sd) == []
+
+
+def test_named_one_of_two_lone_slices() -> None:
+    """A base whose element exists only as two slices (no plain element): the slice named is
+    the one constrained."""
+    reg = Registry()
+    reg.add({"resourceType": "StructureDefinition", "url": EXAMPLE + "two-lone", "name": "TwoLone",
+             "status": "draft", "kind": "resource", "abstract": False, "type": "Basic",
+             "derivation": "constraint", "baseDefinition": CORE + "Basic",
+             "snapshot": {"element": [
+                 {"id": "Basic", "path": "Basic", "min": 0, "max": "*"},
+                 {"id": "Basic.code:A", "path": "Basic.code", "sliceName": "A", "min": 0,
+                  "max": "1", "type": [{"code": "CodeableConcept"}]},
+                 {"id": "Basic.code:B", "path": "Basic.code", "sliceName": "B", "min": 0,
+                  "max": "1", "type": [{"code": "CodeableConcept"}]}]}})
+    sd = {**profile("pick-b", "Basic", element("Basic.code", id="Basic.code:B", short="b")),
+          "baseDefinition": EXAMPLE + "two-lone"}
+    assert issues(reg, sd) == []
+    found = generated(reg, sd)
+    assert found["Basic.code:B"]["short"] == "b"
+    assert "short" not in found["Basic.code:A"]
