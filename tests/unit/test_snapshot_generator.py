@@ -39,8 +39,8 @@ def generated(registry: Registry, sd: dict[str, Any]) -> dict[str, dict[str, Any
     return {e["id"]: e for e in generate_snapshot(sd, registry)["snapshot"]["element"]}
 
 
-def issues(registry: Registry, sd: dict[str, Any]) -> list[tuple[str, str, str, str]]:
-    return [(i.severity, i.code, i.expression or "", i.message.removeprefix(sd["url"] + ": "))
+def issues(registry: Registry, sd: dict[str, Any]) -> list[tuple[str, str, str | None, str]]:
+    return [(i.severity, i.code, i.expression, i.message.removeprefix(sd["url"] + ": "))
             for i in snapshot_issues(sd, registry)]
 
 
@@ -79,6 +79,15 @@ def test_path_of_another_resource(registry: Registry) -> None:
     sd = profile("other", "Patient", element("Observation.status", min=1))
     assert issues(registry, sd) == [
         ("error", "structure", "Observation.status", "path Observation.status is not in Patient")]
+
+
+def test_issues_of_elements_without_id_are_at_their_path(registry: Registry) -> None:
+    sd = profile("no-ids", "Patient")
+    sd["differential"]["element"] = [{"path": "Observation.status"},
+                                     {"path": "Patient.gender", "min": "1", "short": 2}]
+    assert issues(registry, sd) == [
+        ("error", "structure", "Observation.status", "path Observation.status is not in Patient"),
+        ("error", "invalid", "Patient.gender", "ignoring ill-formed short, min")]
 
 
 def test_ill_formed_properties_are_dropped(registry: Registry) -> None:
@@ -739,3 +748,50 @@ def test_named_one_of_two_lone_slices() -> None:
     found = generated(reg, sd)
     assert found["Basic.code:B"]["short"] == "b"
     assert "short" not in found["Basic.code:A"]
+
+
+# -- the root of a specialization, the depth of bases ------------------------------------------
+def logical(*paths: str) -> dict[str, Any]:
+    """A logical model whose type is its URL (as R4 logical models have it)."""
+    return {"resourceType": "StructureDefinition", "url": EXAMPLE + "Sandal",
+            "type": EXAMPLE + "Sandal", "kind": "logical", "derivation": "specialization",
+            "baseDefinition": CORE + "Base", "differential": {"element": [
+                {"id": p, "path": p, "min": 0, "max": "1",
+                 **({"type": [{"code": "string"}]} if "." in p else {})}
+                for p in paths]}}
+
+
+@pytest.mark.parametrize(("paths", "ids"), [
+    (["Sandal", "Sandal.strap"], ["Sandal", "Sandal.strap"]),
+    (["Sandal"], ["Sandal"]),
+    (["Sandal.strap"], ["Sandal", "Sandal.strap"]),  # the root named by the first path
+])
+def test_specialization_root_named_by_the_differential(registry: Registry, paths: list[str],
+                                                       ids: list[str]) -> None:
+    sd = logical(*paths)
+    assert issues(registry, sd) == []
+    assert [e["id"] for e in generate_snapshot(sd, registry)["snapshot"]["element"]] == ids
+
+
+def test_not_a_structure_definition_message(registry: Registry) -> None:
+    with pytest.raises(SnapshotMissing) as raised:
+        generate_snapshot({"resourceType": "ValueSet"}, registry)
+    assert str(raised.value) == "not a StructureDefinition: cannot generate a snapshot"
+
+
+@pytest.mark.parametrize(("levels", "fails"), [(21, False), (22, True)])
+def test_depth_of_bases(levels: int, fails: bool) -> None:
+    """Up to 21 profiles, each the base of the next, are generated; a deeper chain is taken
+    for a cycle."""
+    reg = Registry()
+    base = CORE + "Patient"
+    for level in range(1, levels):
+        reg.add({**profile(f"level{level}", "Patient"), "baseDefinition": base})
+        base = EXAMPLE + f"level{level}"
+    top = {**profile("top", "Patient", element("Patient.gender", min=1)),
+           "baseDefinition": base}
+    if fails:
+        with pytest.raises(SnapshotMissing, match="its bases form a cycle"):
+            generate_snapshot(top, reg)
+    else:
+        assert generated(reg, top)["Patient.gender"]["min"] == 1
