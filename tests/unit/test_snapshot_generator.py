@@ -795,3 +795,53 @@ def test_depth_of_bases(levels: int, fails: bool) -> None:
             generate_snapshot(top, reg)
     else:
         assert generated(reg, top)["Patient.gender"]["min"] == 1
+
+
+def test_inherited_invariants_name_the_base_s_own_url() -> None:
+    """A base found by a versioned canonical: invariants without a source name the base's
+    url (without the version)."""
+    reg = Registry()
+    reg.add({"resourceType": "StructureDefinition", "url": EXAMPLE + "vb", "version": "1.0",
+             "name": "VB", "status": "draft", "kind": "resource", "abstract": False,
+             "type": "Basic", "derivation": "constraint", "baseDefinition": CORE + "Basic",
+             "snapshot": {"element": [
+                 {"id": "Basic", "path": "Basic", "min": 0, "max": "*", "constraint": [
+                     {"key": "v-1", "severity": "error", "human": "h", "expression": "true"}]},
+                 {"id": "Basic.code", "path": "Basic.code", "min": 1, "max": "1",
+                  "type": [{"code": "CodeableConcept"}]}]}})
+    sd = {**profile("on-vb", "Basic", element("Basic", short="x")),
+          "baseDefinition": EXAMPLE + "vb|1.0"}
+    assert [c["source"] for c in generated(reg, sd)["Basic"]["constraint"]] == [EXAMPLE + "vb"]
+
+
+def test_renamed_choice_last_in_a_backbone_slice_keeps_the_types(registry: Registry) -> None:
+    """Inside a backbone slice a renamed choice that is the differential's last word on it
+    constrains value[x] itself, with the types the differential does not narrow."""
+    sd = profile("last", "Observation",
+                 element("Observation.component", slicing={
+                     "discriminator": [{"type": "pattern", "path": "code"}], "rules": "open"}),
+                 element("Observation.component", id="Observation.component:sys",
+                         sliceName="sys"),
+                 element("Observation.component.valueQuantity",
+                         id="Observation.component:sys.valueQuantity", min=1))
+    assert issues(registry, sd) == []
+    value = generated(registry, sd)["Observation.component:sys.value[x]"]
+    assert value["min"] == 1
+    assert len(value["type"]) == 11
+
+
+def test_lone_slice_inside_a_slice_stays_in_the_slice(registry: Registry) -> None:
+    """A lone slice renamed inside a backbone slice keeps that slice's way with renamed
+    choices (value[x] constrained itself, no type slice)."""
+    sd = profile("lone-in-slice", "Questionnaire",
+                 element("Questionnaire.item", slicing={
+                     "discriminator": [{"type": "value", "path": "linkId"}], "rules": "open"}),
+                 element("Questionnaire.item", id="Questionnaire.item:s", sliceName="s"),
+                 element("Questionnaire.item.enableWhen", id="Questionnaire.item:s.enableWhen:e",
+                         sliceName="e"),
+                 element("Questionnaire.item.enableWhen.answerBoolean",
+                         id="Questionnaire.item:s.enableWhen:e.answerBoolean", min=1))
+    assert issues(registry, sd) == []
+    found = generated(registry, sd)
+    assert found["Questionnaire.item:s.enableWhen:e.answer[x]"]["min"] == 1
+    assert not any(":answerBoolean" in i for i in found)

@@ -67,8 +67,18 @@ def make_registry() -> Registry:
     reg.add(profile("obs-usage", "Observation", element(
         "Observation.code", label="L", requirements="R", maxLength=9, mustSupport=False,
         example=[{"label": "usage", "valueString": "u"}], code=[
-            {"system": "http://loinc.org", "code": "usage"}], minValueInteger=1),
+            {"system": "http://loinc.org", "code": "usage"}], minValueInteger=1,
+        comment="usage comment", constraint=[
+            {"key": "ou-1", "severity": "error", "human": "h", "expression": "true"}]),
+        element("Observation.category", slicing={"rules": "open"}),
         element("Observation.note", max="0")))
+    # A datatype profile with a hand-written snapshot whose root has no invariants.
+    reg.add({"resourceType": "StructureDefinition", "url": EXAMPLE + "coded-snap",
+             "name": "CodedSnap", "status": "draft", "kind": "complex-type",
+             "abstract": False, "type": "CodeableConcept", "derivation": "constraint",
+             "baseDefinition": CORE + "CodeableConcept", "snapshot": {"element": [
+                 {"id": "CodeableConcept", "path": "CodeableConcept", "min": 0, "max": "*",
+                  "short": "snap"}]}})
     # A base with a hand-written snapshot whose invariant names no source.
     reg.add({"resourceType": "StructureDefinition", "url": EXAMPLE + "basic-snap",
              "name": "BasicSnap", "status": "draft", "kind": "resource", "abstract": False,
@@ -545,6 +555,8 @@ def test_template_takes_the_base_element_s_usage(registry: Registry) -> None:
     assert code["patternCodeableConcept"] == {"text": "root"}
     assert code["binding"] == {"strength": "example",
                                "valueSet": "http://hl7.org/fhir/ValueSet/observation-codes"}
+    assert code["comment"] == "usage comment"
+    assert [c["key"] for c in code["constraint"]] == ["ele-1", "cc-1", "ou-1"]
 
 
 def test_no_template_once_the_element_was_touched(registry: Registry) -> None:
@@ -568,3 +580,34 @@ def test_no_template_for_a_slice_appended_to_inherited_slices() -> None:
     assert found["Patient.extension:bp"]["isSummary"] is False
     assert "condition" not in found["Patient.extension:bp"]
     assert found["Patient.extension:nat"]["condition"] == ["ele-1"]
+
+
+def test_slicing_merge_over_a_base_slicing_without_discriminator(registry: Registry) -> None:
+    sd = profile("disc", EXAMPLE + "obs-usage", element("Observation.category", slicing={
+        "discriminator": [{"type": "pattern", "path": "$this"}]}), type="Observation")
+    assert generated(registry, sd)["Observation.category"]["slicing"] == {
+        "rules": "open", "discriminator": [{"type": "pattern", "path": "$this"}]}
+
+
+def test_template_without_invariants(registry: Registry) -> None:
+    sd = profile("templ-snap", "Observation", element("Observation.code", type=[
+        {"code": "CodeableConcept", "profile": [EXAMPLE + "coded-snap"]}]))
+    code = generated(registry, sd)["Observation.code"]
+    assert [c["key"] for c in code["constraint"]] == ["ele-1"]
+    assert code["min"] == 1
+
+
+@pytest.mark.parametrize(("named", "condition"), [
+    ("Extension.nothing", ["ele-1"]),  # an id the profile lacks: its root
+    ("Extension.extension:code", None),
+])
+def test_profile_element_on_an_element_that_is_no_slice(registry: Registry, named: str,
+                                                        condition: list[str] | None) -> None:
+    """The element a profile names is the template; its id, path and sliceName are not."""
+    sd = profile("nat-plain", "Patient", element("Patient.extension", type=[
+        {"code": "Extension", "profile": [CORE + "patient-nationality"],
+         "_profile": [{"extension": [{"url": PROFILE_ELEMENT, "valueString": named}]}]}]))
+    found = generated(registry, sd)["Patient.extension"]
+    assert found.get("condition") == condition
+    assert "sliceName" not in found
+    assert (found["id"], found["path"]) == ("Patient.extension", "Patient.extension")
