@@ -219,10 +219,10 @@ def test_codes_outside_and_one_that_cannot_be_judged_is_no_error() -> None:
     """A required binding: one coding surely outside, another the value set cannot judge
     (it may be the one in it): a warning about that one, no error."""
     profile = bound_at("Observation.method", "required", VS + "anytool")
-    result = checked(profile, method(tool("glue"), tool("x", ABSENT)))
+    result = checked(profile, method(tool("glue"), tool("x", ABSENT), tool("z", None)))
     assert issues(result, "Observation.method") == [(
         "warning", "not-found", "binding-unchecked",
-        f"unable to check whether the code provided ({ABSENT}#x) is in the value set "
+        f"unable to check whether the code provided ({ABSENT}#x, #z) is in the value set "
         f"{ANY_LABEL}, which is required: the code system '{ABSENT}' could not be found")]
 
 
@@ -288,3 +288,59 @@ def test_status_of_each_code_system_the_codes_were_drawn_from() -> None:
         "information", "expired", "code-system-status",
         f"Reference to retired item {TOOLS} (the code system of the code, in the value set "
         f"'{VS}power')")]
+
+
+WIDE = value_set("wide", tools("drill", "saw"))
+
+
+def test_bare_code_outside_the_maximum_and_status_of_its_system() -> None:
+    """A bound code (not a Coding) outside an extensible binding and its maximum: an error
+    at the code; one inside, from a retired code system: information at the code."""
+    profile = bound_at("Observation.value[x]", "extensible", VS + "power", maximum=VS + "wide")
+    retired = {**TOOL_SYSTEM, "status": "retired"}
+    where = "Observation.value.ofType(string)"
+
+    def value(code: str) -> ValidationResult:
+        return checked(profile, {**method(), "valueString": code}, retired, WIDE,
+                       value_set("power", tools("drill")))
+
+    assert issues(value("glue"), where, "binding-max") == [(
+        "error", "code-invalid", "binding-max",
+        f"the value 'glue' is not in the maximum value set 'Wide' ({VS}wide), and a code from "
+        "it is required")]
+    assert issues(value("drill"), where, "code-system-status") == [(
+        "information", "expired", "code-system-status",
+        f"Reference to retired item {TOOLS} (the code system of the code, in the value set "
+        f"'{VS}power')")]
+
+
+def test_codes_outside_a_maximum_with_and_without_system() -> None:
+    profile = bound_at("Observation.method", "extensible", VS + "power", maximum=VS + "wide")
+    result = checked(profile, method(tool("saw", FOREIGN), tool("glue", None)), *DEFINITIONS,
+                     WIDE)
+    assert issues(result, "Observation.method", "binding-max") == [(
+        "error", "code-invalid", "binding-max",
+        f"none of the codes ({FOREIGN}#saw, #glue) is not in the maximum value set 'Wide' "
+        f"({VS}wide), and a code from it is required")]
+
+
+def test_codes_outside_a_value_set_name_each_unknown_system() -> None:
+    profile = bound_at("Observation.method", "required", VS + "power")
+    result = checked(profile, method(tool("a", FOREIGN), tool("b", ABSENT)))
+    assert issues(result, "Observation.method") == [(
+        "error", "code-invalid", "binding-required",
+        f"none of the codes ({FOREIGN}#a, {ABSENT}#b) is in the value set {POWER_LABEL}, which "
+        f"is required; the code system '{FOREIGN}' could not be found; the code system "
+        f"'{ABSENT}' could not be found")]
+
+
+def test_unit_outside_the_value_set_of_a_quantity() -> None:
+    ucum = "http://unitsofmeasure.org"
+    units = value_set("units", {"system": ucum, "concept": [{"code": "mg"}]})
+    profile = bound_at("Observation.value[x]", "required", VS + "units")
+    result = checked(profile, {**method(), "valueQuantity": {
+        "value": 1, "system": ucum, "code": "kg", "unit": "kg"}}, units)
+    assert issues(result, "Observation.value.ofType(Quantity)") == [(
+        "warning", "code-invalid", "binding-required",
+        f"the unit provided ({ucum}#kg) is not in the value set 'Units' ({VS}units), which is "
+        "required")]
