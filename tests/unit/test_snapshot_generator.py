@@ -845,3 +845,38 @@ def test_lone_slice_inside_a_slice_stays_in_the_slice(registry: Registry) -> Non
     found = generated(registry, sd)
     assert found["Questionnaire.item:s.enableWhen:e.answer[x]"]["min"] == 1
     assert not any(":answerBoolean" in i for i in found)
+
+
+def test_renamed_choice_in_a_slice_narrows_two_types_to_one(registry: Registry) -> None:
+    sd = profile("two-types", "Observation",
+                 element("Observation.component", slicing={
+                     "discriminator": [{"type": "pattern", "path": "code"}], "rules": "open"}),
+                 element("Observation.component", id="Observation.component:sys",
+                         sliceName="sys"),
+                 element("Observation.component.value[x]", id="Observation.component:sys.value[x]",
+                         type=[{"code": "Quantity"}, {"code": "string"}]),
+                 element("Observation.component.valueQuantity.unit",
+                         id="Observation.component:sys.valueQuantity.unit", min=1))
+    assert issues(registry, sd) == []
+    found = generated(registry, sd)
+    assert found["Observation.component:sys.value[x]"]["type"] == [{"code": "Quantity"}]
+    assert found["Observation.component:sys.value[x].unit"]["min"] == 1
+
+
+def test_renamed_choice_of_a_type_the_slice_lacks_keeps_its_type(registry: Registry) -> None:
+    """In a backbone slice whose value[x] allows only Quantity, valueString names a type the
+    base does not allow: an error, and value[x] keeps its one type."""
+    sd = profile("only-quantity", "Observation",
+                 element("Observation.component", slicing={
+                     "discriminator": [{"type": "pattern", "path": "code"}], "rules": "open"}),
+                 element("Observation.component", id="Observation.component:sys",
+                         sliceName="sys"),
+                 element("Observation.component.value[x]", id="Observation.component:sys.value[x]",
+                         type=[{"code": "Quantity"}]),
+                 element("Observation.component.valueString.extension",
+                         id="Observation.component:sys.valueString.extension", max="0"))
+    assert issues(registry, sd) == [
+        ("error", "business-rule", "Observation.component:sys.valueString.extension",
+         "type string is not allowed by the base (Observation.component:sys.value[x])")]
+    found = generated(registry, sd)
+    assert found["Observation.component:sys.value[x]"]["type"] == [{"code": "Quantity"}]
