@@ -242,7 +242,8 @@ def test_choice_of_several_types_does_not_unfold(registry: Registry) -> None:
          "Observation.effective[x] has no element 'start'")]
 
 
-def test_type_profile_gives_the_children(registry: Registry) -> None:
+def _with_coded_profile() -> Registry:
+    """A registry holding a CodeableConcept profile ``coded`` that requires ``text``."""
     reg = Registry()
     reg.add({"resourceType": "StructureDefinition", "url": EXAMPLE + "coded", "name": "Coded",
              "status": "draft", "kind": "complex-type", "abstract": False,
@@ -250,6 +251,11 @@ def test_type_profile_gives_the_children(registry: Registry) -> None:
              "baseDefinition": CORE + "CodeableConcept",
              "differential": {"element": [
                  {"id": "CodeableConcept.text", "path": "CodeableConcept.text", "min": 1}]}})
+    return reg
+
+
+def test_type_profile_gives_the_children(registry: Registry) -> None:
+    reg = _with_coded_profile()
     sd = profile("typed", "Observation", element(
         "Observation.code", type=[{"code": "CodeableConcept", "profile": [EXAMPLE + "coded"]}]),
         element("Observation.code.coding", max="1"))
@@ -589,13 +595,7 @@ def test_slicing_of_a_new_element_merges_with_its_own(registry: Registry) -> Non
 def test_only_the_first_type_profile_gives_children() -> None:
     """The children of a profiled type come from its first profile; when that one is not
     loaded, from the type itself (not from a later profile)."""
-    reg = Registry()
-    reg.add({"resourceType": "StructureDefinition", "url": EXAMPLE + "coded", "name": "Coded",
-             "status": "draft", "kind": "complex-type", "abstract": False,
-             "type": "CodeableConcept", "derivation": "constraint",
-             "baseDefinition": CORE + "CodeableConcept",
-             "differential": {"element": [
-                 {"id": "CodeableConcept.text", "path": "CodeableConcept.text", "min": 1}]}})
+    reg = _with_coded_profile()
     sd = profile("second", "Observation", element(
         "Observation.code", type=[{"code": "CodeableConcept", "profile": [
             EXAMPLE + "not-loaded", EXAMPLE + "coded"]}]),
