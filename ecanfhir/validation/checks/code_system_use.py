@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...terminology.value_sets import EXTERNAL_SYSTEMS
 from .._issue import Issue
+from .uri import host_within
 
 if TYPE_CHECKING:
     from .._context import Run
@@ -58,7 +59,7 @@ def check_code_system_use(run: Run, coding: Mapping[str, Any], where: str) -> It
     registry = run.schema.registry
     cs = registry.code_system(system)
     if cs is None:
-        if not _is_example(system):
+        if not host_within(system, _EXAMPLE_HOSTS):
             yield Issue.information("not-found", where, f"a definition for the CodeSystem "
                                     f"'{system}' could not be found, so the code cannot be "
                                     "validated", "code-system-unknown")
@@ -81,8 +82,4 @@ def check_code_system_use(run: Run, coding: Mapping[str, Any], where: str) -> It
                             f"cannot be validated (version loaded: {shown})",
                             "code-system-version")
 
-
-def _is_example(system: str) -> bool:
-    host = system.split("//", 1)[-1].split("/", 1)[0]
-    return any(host == h or host.endswith("." + h) for h in _EXAMPLE_HOSTS)
 

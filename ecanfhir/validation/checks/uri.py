@@ -28,7 +28,7 @@ valid OID but names no namespace anyone uses), except the special ``1.3.88`` and
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from .._issue import Issue
@@ -50,6 +50,18 @@ def is_absolute(uri: str) -> bool:
     leniently: any letter case and ``_`` are allowed in the scheme)."""
     scheme, colon, rest = uri.partition(":")
     return bool(colon and rest and _SCHEME.fullmatch(scheme))
+
+
+def host_within(uri: str, hosts: Iterable[str]) -> bool:
+    """Is the host of ``uri`` one of ``hosts``, or a name under one (``terminology.example.org``)?
+
+    >>> host_within("http://terminology.example.org/cs", ("example.org",))
+    True
+    >>> host_within("http://example.org.evil/cs", ("example.org",))
+    False
+    """
+    host = uri.split("//", 1)[-1].split("/", 1)[0]
+    return any(host == h or host.endswith("." + h) for h in hosts)
 
 
 def check_uri_value(element_path: str, type_code: str, value: str, at: str, *,

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...terminology.value_sets import EXTERNAL_SYSTEMS
 from .._issue import Issue
-from .uri import is_absolute
+from .uri import host_within, is_absolute
 from .value_set_concepts import SNOMED, check_semantic_tags, check_supplements
 
 if TYPE_CHECKING:
@@ -236,10 +236,6 @@ def _several_versions(run: Run, system: str, code_system: Mapping[str, Any],
                             "valueset-system")
 
 
-def _is_example(system: str) -> bool:
-    host = system.split("//", 1)[-1].split("/", 1)[0]
-    return any(host == h or host.endswith("." + h) for h in _EXAMPLE_HOSTS)
-
 
 def _concepts(run: Run, system: str, code_system: Mapping[str, Any] | None,
               concepts: list[tuple[int, Mapping[str, Any]]], at: str, *,
@@ -249,7 +245,7 @@ def _concepts(run: Run, system: str, code_system: Mapping[str, Any] | None,
         yield from check_semantic_tags(concepts, at)
     if not term.is_known_system(system):
         if code_system is None and system not in EXTERNAL_SYSTEMS:
-            if _is_example(system):
+            if host_within(system, _EXAMPLE_HOSTS):
                 yield Issue.information("informational", at, f"'{system}' is an example code "
                                         "system, so its concepts were not checked",
                                         "valueset-concept")
