@@ -15,6 +15,7 @@ The walker carries the FHIRPath location of each value and hands each value to t
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from ..definitions.schema import CompiledStructure, ElementNode, JsonProperty, TypeRef
@@ -334,9 +335,13 @@ def _slice_items(run: Run, element: ElementNode, type_ref: TypeRef | None,
                  items: list[tuple[str, Any, Any]], path: str,
                  frame: Frame) -> list[ElementNode | None]:
     """Assign each value of a sliced element to its slice and check the slicing rules."""
+    # A value tried against a slice's profile is walked where it is: its extensions' contexts
+    # and its element ids are those of its own path, not of the resource's.
+    where = {id(value): at for at, value, _ in items}
     matcher = SliceMatcher(run, resolver_for(frame),
-                           lambda value, url, kind: conformance(run, frame, value, url, kind,
-                                                            walk=_walk_trial))
+                           lambda value, url, kind: conformance(
+                               run, frame, value, url, kind, at=where.get(id(value)),
+                               walk=_walk_trial))
     assignment = assign_slices(matcher, element,
                                [(at, value, type_ref) for at, value, _ in items])
     run.issues.extend(assignment.issues)
@@ -356,9 +361,17 @@ def _walk_trial(trial: Run, value: Mapping[str, Any], url: str, structure: Compi
     """Walk a value into a trial run of :func:`conformance`: a resource with the profile asked
     of it, an element (a datatype) against the profile's root."""
     if "resourceType" in value:
-        walk_resource(trial, value, at, parent=frame, profiles=(url,))
+        # A contained resource is tried inside its container, as it is walked: its "#id"
+        # references and %rootResource are the container's (R4 references.html#contained).
+        container = frame.container()
+        items = container.resource.get("contained")
+        contained = isinstance(items, list) and any(item is value for item in items)
+        walk_resource(trial, value, at, parent=container if contained else frame,
+                      contained=contained, profiles=(url,))
     else:
-        _walk_object(trial, value, structure.root, None, at, frame)
+        # Its element ids are checked apart from the resource's: a trial must not leave them in
+        # the resource's frame (the walk proper would find each one repeated).
+        _walk_object(trial, value, structure.root, None, at, replace(frame, element_ids={}))
 
 
 def _align_primitive(run: Run, element: ElementNode, key: str, value: Any, ext: Any,
