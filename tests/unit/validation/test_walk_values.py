@@ -176,3 +176,124 @@ def test_reference_in_a_contained_resource_outside_a_bundle_is_left_to_the_serve
                                        "issuer": {"reference": "Organization/1"}}]}
     assert found(patient(contained=[practitioner],
                          generalPractitioner=[{"reference": "#p1"}])) == []
+
+
+def test_quantity_is_checked_against_its_binding() -> None:
+    """A Quantity bound to a value set of units: a unit outside it breaks a required binding."""
+    bound = profile("bound-unit", "Observation", {"path": "Observation"}, {
+        "path": "Observation.value[x]", "type": [{"code": "Quantity"}],
+        "binding": {"strength": "required",
+                    "valueSet": "http://hl7.org/fhir/ValueSet/ucum-vitals-common"}})
+    resource = observation(meta={"profile": [EXAMPLE + "bound-unit"]},
+                           valueQuantity={"value": 1, "system": UCUM, "code": "mg"})
+    assert found(resource, bound) == [
+        ("error", "code-invalid", "Observation.value.ofType(Quantity)", "binding-required")]
+
+
+def test_bound_coding_without_a_system_is_named() -> None:
+    """A coding with a code and no system cannot be checked against the binding's value set."""
+    result = check(patient(maritalStatus={"coding": [{"code": "M"}]}))
+    assert [(i.severity, i.code, i.expression, i.rule) for i in result.issues] == [
+        ("warning", "invalid", "Patient.maritalStatus.coding[0]", "coding-system")]
+    assert "http://hl7.org/fhir/ValueSet/marital-status" in result.issues[0].message
+
+
+def test_display_is_expected_in_the_resource_language() -> None:
+    """The resource is in German; the code system has no German display: the warning says so
+    (in French, which it has, the usual wrong-display warning)."""
+    code_system = {"resourceType": "CodeSystem", "url": "http://example.org/fhir/CodeSystem/cs",
+                   "name": "Cs", "status": "draft", "content": "complete",
+                   "concept": [{"code": "a", "display": "Alpha",
+                                "designation": [{"language": "fr", "value": "Alphe"}]}]}
+    coding = {"system": "http://example.org/fhir/CodeSystem/cs", "code": "a", "display": "Beta"}
+    for language, fragment in (("de", "No valid display names found for "
+                                      "http://example.org/fhir/CodeSystem/cs#a in the language de"),
+                               ("fr", "Wrong display 'Beta'")):
+        result = check(patient(language=language, maritalStatus={"coding": [coding]}),
+                       code_system)
+        issues = [i for i in result.issues if i.rule == "display"]
+        assert [(i.severity, i.code, i.expression) for i in issues] == [
+            ("warning", "invalid", "Patient.maritalStatus.coding[0].display")]
+        assert fragment in issues[0].message
+
+
+def test_narrative_parts_without_a_source_class_when_the_profile_asks() -> None:
+    """narrative-source-control on Patient.text: a part with no source class is reported at the
+    narrative, at the level the extension gives."""
+    control = profile("narrative-source", "Patient", {"path": "Patient"}, {
+        "path": "Patient.text", "extension": [{
+            "url": "http://hl7.org/fhir/StructureDefinition/narrative-source-control",
+            "valueCode": "warning"}]})
+    resource = patient(meta={"profile": [EXAMPLE + "narrative-source"]})
+    assert found(resource, control) == [
+        ("warning", "business-rule", "Patient.text", "narrative-source")]
+
+
+# -- profiled values: limits, bindings and invariants of primitives ---------------------------
+@pytest.mark.parametrize(("value_type", "limit", "value", "location"), [
+    ("integer", {"minValueInteger": 0}, {"valueInteger": -1}, "Observation.value.ofType(integer)"),
+    ("Quantity", {"minValueQuantity": {"value": 0, "system": UCUM, "code": "mg"}},
+     {"valueQuantity": {"value": -1, "system": UCUM, "code": "mg"}},
+     "Observation.value.ofType(Quantity)"),
+], ids=["integer", "Quantity"])
+def test_minimum_alone_is_checked(value_type: str, limit: dict[str, Any], value: dict[str, Any],
+                                  location: str) -> None:
+    """A profile giving only minValue[x] (no maxValue[x]): a value below it is an error."""
+    minimum = profile("minimum", "Observation", {"path": "Observation"}, {
+        "path": "Observation.value[x]", "type": [{"code": value_type}], **limit})
+    resource = observation(meta={"profile": [EXAMPLE + "minimum"]}, **value)
+    assert found(resource, minimum) == [("error", "value", location, "min-value")]
+
+
+def test_primitive_with_only_an_extension_is_not_checked_against_its_binding() -> None:
+    """gender bound to a value set that is not loaded, and given no value (only the reason it
+    is absent): there is no code to check, so nothing to report."""
+    absent = {"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+                             "valueCode": "unknown"}]}
+    bound = profile("bound-gender", "Patient", {"path": "Patient"}, {
+        "path": "Patient.gender", "binding": {
+            "strength": "required", "valueSet": "http://example.org/fhir/ValueSet/not-loaded"}})
+    assert found(patient(meta={"profile": [EXAMPLE + "bound-gender"]}, _gender=absent),
+                 bound) == []
+
+
+def extension_definition(name: str, *elements: dict[str, Any], **more: Any) -> dict[str, Any]:
+    """An extension ``EXAMPLE + name`` on Patient (an element's id is its path)."""
+    return {
+        "resourceType": "StructureDefinition", "url": EXAMPLE + name, "name": name,
+        "status": "draft", "fhirVersion": "4.0.1", "kind": "complex-type", "abstract": False,
+        "context": [{"type": "element", "expression": "Patient"}], "type": "Extension",
+        "baseDefinition": CORE + "Extension", "derivation": "constraint",
+        "differential": {"element": [{"id": e["path"], **e} for e in (
+            {"path": "Extension"}, {"path": "Extension.url", "fixedUri": EXAMPLE + name},
+            *elements)]}, **more}
+
+
+def test_code_bound_without_a_value_set_cannot_be_checked() -> None:
+    """An extension's valueCode bound with a description only: information, not an error."""
+    definition = extension_definition("any-code", {
+        "path": "Extension.value[x]", "type": [{"code": "code"}],
+        "binding": {"strength": "required", "description": "Any code"}})
+    resource = patient(extension=[{"url": EXAMPLE + "any-code", "valueCode": "x"}])
+    assert found(resource, definition) == [
+        ("information", "code-invalid", "Patient.extension[0].value.ofType(code)",
+         "binding-no-source")]
+
+
+def test_invariants_of_a_primitive_see_its_value_and_type() -> None:
+    """A profile's invariants on primitive elements: ``$this = 'female'`` fails for male,
+    ``$this is date`` and ``$this is FHIR.boolean`` hold."""
+    rules = profile(
+        "primitive-rules", "Patient", {"path": "Patient"},
+        {"path": "Patient.gender", "constraint": [{"key": "g-1", "severity": "error",
+                                                   "human": "female", "expression":
+                                                   "$this = 'female'"}]},
+        {"path": "Patient.birthDate", "constraint": [{"key": "b-1", "severity": "error",
+                                                      "human": "a date", "expression":
+                                                      "$this is date"}]},
+        {"path": "Patient.active", "constraint": [{"key": "a-1", "severity": "error",
+                                                   "human": "a boolean", "expression":
+                                                   "$this is FHIR.boolean"}]})
+    resource = patient(meta={"profile": [EXAMPLE + "primitive-rules"]}, gender="male",
+                       birthDate="2000-01-01", active=True)
+    assert found(resource, rules) == [("error", "invariant", "Patient.gender", "g-1")]
