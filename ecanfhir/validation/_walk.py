@@ -32,7 +32,7 @@ from .checks.coding import check_coding_systems
 from .checks.definition_status import check_definition_status
 from .checks.element_ids import check_element_id
 from .checks.element_limits import check_attachment_content, check_element_limits, has_limits
-from .checks.extension import definition_path, resolve_extension
+from .checks.extension import base_types, definition_path, resolve_extension
 from .checks.invariant import check_invariants, frame_env
 from .checks.logical import checks_ele_1, is_logical_type, logical_model, unknown_resource_type
 from .checks.meta import check_meta
@@ -207,9 +207,7 @@ def _hosts(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code: str |
     codes = [type_code] if type_code else list(node.type_codes())
     for code in codes:
         names.append(code)
-        base = run.schema.find(code)
-        if base is not None and base.derivation == "constraint":
-            names.append(str(base.definition.get("baseDefinition", "")).rsplit("/", 1)[-1])
+        names += base_types(run, code)
     if node.path == "Extension" or "Extension" in codes:
         url = obj.get("url")
         if isinstance(url, str):
@@ -221,13 +219,13 @@ def _unknown_property(key: str, value: Any, path: str, props: Mapping[str, JsonP
     if key == "resourceType":
         return Issue.error("structure", f"{path}.resourceType", "resourceType is only allowed on "
                            "a resource, not inside a datatype or backbone element", "json-form")
-    hint = ""
     base = key[1:] if key.startswith("_") else key
+    # The properties of the choice element named so (not of multipleBirth[x] for 'multiple').
+    choices = sorted(p for p, prop in props.items() if prop.element.choice
+                     and prop.element.name == base and not prop.primitive_extension)
     if base in props and key.startswith("_"):
         hint = f" ('{base}' is not a primitive, so it has no '_{base}' companion)"
-    elif any(p.startswith(base) and p[len(base):][:1].isupper() for p in props):
-        choices = sorted(p for p in props if p.startswith(base) and p[len(base):][:1].isupper()
-                         and not p.startswith("_"))
+    elif choices:
         hint = f" ('{base}' is a choice element: use one of {', '.join(choices[:6])}" + (
             ", ..." if len(choices) > 6 else "") + ")"
     else:

@@ -22,7 +22,7 @@ from .._issue import Issue
 if TYPE_CHECKING:
     from .._context import Frame, Run
 
-__all__ = ["definition_path", "resolve_extension"]
+__all__ = ["base_types", "definition_path", "resolve_extension"]
 
 EXAMPLE_URL = re.compile(r"^https?://([^/]*\.)?example\.(org|com|net)(/|$)|^urn:example:")
 INDEX = re.compile(r"\[\d+\]|\.ofType\([A-Za-z]+\)")
@@ -32,6 +32,20 @@ def definition_path(location: str, resource_path: str, resource_type: str) -> st
     """``Bundle.entry[0].resource.name[1].family`` → ``Patient.name.family``."""
     relative = location[len(resource_path):] if location.startswith(resource_path) else ""
     return resource_type + INDEX.sub("", relative)
+
+
+def base_types(run: Run, code: str) -> list[str]:
+    """The types a type derives from, nearest first (Age: Quantity, Element; SimpleQuantity:
+    Quantity, Element): an element context naming one of them admits the type, as the HL7
+    validator follows baseDefinition (InstanceValidator.checkExtensionContext)."""
+    out: list[str] = []
+    structure = run.schema.find(code)
+    while structure is not None and len(out) < 8:  # R4's deepest chain has 3 steps
+        base = structure.definition.get("baseDefinition")
+        structure = run.schema.find(base) if isinstance(base, str) else None
+        if structure is not None:
+            out.append(structure.type)
+    return out
 
 
 def resolve_extension(run: Run, extension: Mapping[str, Any], *, modifier: bool,
