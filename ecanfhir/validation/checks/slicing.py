@@ -212,7 +212,8 @@ class SliceMatcher:
                     is not None:
                 return typed
             if expected is None:
-                nested = self._nested_value_match(slice_node, tokens, item.value)
+                steps = [t for t in tokens if t != "$this"]  # $this is the identity step
+                nested = self._nested_value_match(slice_node, steps, item.value)
                 return nested if nested is not None else self._binding_match(definition, values)
             how, target = expected
             test = same_value if how == "fixed" and kind == "value" else matches_pattern
@@ -286,16 +287,13 @@ class SliceMatcher:
 
     def _nested_value_match(self, node: ElementNode, tokens: Sequence[str],
                             value: Any) -> bool | None:
-        """Does ``value`` (at ``node``) meet the fixed/pattern values along ``tokens`` and below?
-        None: nothing there fixes a value, or the path is not a plain one."""
+        """Does ``value`` (at ``node``) meet the fixed/pattern values along ``tokens`` (the path's
+        steps but ``$this``) and below? None: nothing there fixes a value, or the path is not a
+        plain one."""
         if not tokens:
             return self._meets_fixed(node, value)
         token, rest = tokens[0], tokens[1:]
-        if token == "$this":
-            return self._nested_value_match(node, rest, value)
-        if not token[:1].isalpha() or token.endswith(")"):
-            return None
-        child = self._children(node).get(token)
+        child = self._children(node).get(token)  # None for extension(), resolve(), ofType()
         if child is None:
             return None
         found = [t.value for t in _child(value, token)] if isinstance(value, Mapping) else []
@@ -394,8 +392,6 @@ def _fixes(node: ElementNode, tokens: Sequence[str]) -> bool:
     if not tokens:
         return node.fixed is not None or node.pattern is not None or any(
             _fixes(d, ()) for child in node.children.values() for d in _required(child))
-    if tokens[0] == "$this":
-        return _fixes(node, tokens[1:])
     child = node.children.get(tokens[0])
     return child is not None and any(_fixes(d, tokens[1:]) for d in _required(child))
 

@@ -50,3 +50,57 @@ def test_no_hint_without_advice() -> None:
     """Off by default."""
     result = validate({"system": "urn:oid:1.2.208.176.1.99", "value": "H-1"}, advice=False)
     assert [i for i in result.issues if i.rule == "slice-unmatched"] == []
+
+
+def advised(profile: dict[str, Any], **patient: Any) -> ValidationResult:
+    """Validate a Patient with ``patient``'s elements against ``profile``, with advice."""
+    registry = Registry()
+    registry.add(profile)
+    return Validator(registry, options=ValidationOptions(advice=True)).validate(
+        {"resourceType": "Patient", "text": NARRATIVE, **patient}, profiles=[profile["url"]])
+
+
+def with_elements(*elements: dict[str, Any], rules: str = "open") -> dict[str, Any]:
+    """PROFILE with ``elements`` added and the identifier slicing's rules set."""
+    base = [{**e, "slicing": {**e["slicing"], "rules": rules}} if "slicing" in e else e
+            for e in PROFILE["differential"]["element"]]
+    return {**PROFILE, "differential": {"element": [*base, *elements]}}
+
+
+HOSPITAL = {"system": "urn:oid:1.2.208.176.1.99", "value": "H-1"}
+
+
+def test_hint_names_the_profile_and_every_slice() -> None:
+    """The whole hint: where the slicing is defined and each slice the value does not match."""
+    profile = with_elements(
+        {"id": "Patient.identifier:mr", "path": "Patient.identifier", "sliceName": "mr"},
+        {"id": "Patient.identifier:mr.system", "path": "Patient.identifier.system",
+         "fixedUri": "urn:oid:1.2.208.176.1.6"})
+    result = advised(profile, identifier=[HOSPITAL])
+    assert assert_issue(result, "Patient.identifier[0]", severity="information",
+                        code="informational", fragment="").message == (
+        "this value does not match any known slice of Patient.identifier defined in the "
+        f"profile {URL} (this may not be a problem, but check that it is not meant to match "
+        "one): it does not match slice 'cpr', 'mr'")
+
+
+def test_no_hint_under_closed_slicing() -> None:
+    """A closed slicing reports the value as an error instead."""
+    result = advised(with_elements(rules="closed"), identifier=[HOSPITAL])
+    assert [(i.severity, i.expression, i.rule) for i in result.issues] == [
+        ("error", "Patient.identifier[0]", "slice-closed")]
+
+
+def test_no_hint_for_extensions() -> None:
+    """Extensions are sliced by url and others are expected: no hint for one in no slice."""
+    profile = with_elements(
+        {"id": "Patient.extension", "path": "Patient.extension", "slicing": {
+            "discriminator": [{"type": "value", "path": "url"}], "rules": "open"}},
+        {"id": "Patient.extension:nationality", "path": "Patient.extension",
+         "sliceName": "nationality", "type": [{"code": "Extension", "profile": [
+             "http://hl7.org/fhir/StructureDefinition/patient-nationality"]}]})
+    result = advised(profile, extension=[
+        {"url": "http://example.net/fhir/StructureDefinition/shoe-size", "valueInteger": 44}])
+    assert [i for i in result.issues if i.rule == "slice-unmatched"] == []
+    assert [i for i in advised(profile, identifier=[HOSPITAL]).issues
+            if i.rule == "slice-unmatched"] != []
