@@ -297,3 +297,278 @@ def test_invariants_of_a_primitive_see_its_value_and_type() -> None:
     resource = patient(meta={"profile": [EXAMPLE + "primitive-rules"]}, gender="male",
                        birthDate="2000-01-01", active=True)
     assert found(resource, rules) == [("error", "invariant", "Patient.gender", "g-1")]
+
+
+# -- slices ------------------------------------------------------------------------------------
+MRN = "http://example.org/fhir/sid/mrn"
+SLICED_IDENTIFIERS = profile(
+    "sliced-identifiers", "Patient", {"path": "Patient"},
+    {"path": "Patient.identifier", "slicing": {
+        "discriminator": [{"type": "value", "path": "system"}], "rules": "open"}},
+    {"path": "Patient.identifier.period", "max": "0"},
+    {"id": "Patient.identifier:mrn", "path": "Patient.identifier", "sliceName": "mrn", "min": 1,
+     "max": "1"},
+    {"id": "Patient.identifier:mrn.system", "path": "Patient.identifier.system", "min": 1,
+     "fixedUri": MRN})
+
+
+def test_sliced_element_bounds_hold_in_its_slices() -> None:
+    """identifier.period is 0..0 on the sliced element: an MRN (in slice mrn) with a period is
+    reported as well as an identifier in no slice."""
+    period = {"start": "2020-01-01"}
+    resource = patient(meta={"profile": [EXAMPLE + "sliced-identifiers"]}, identifier=[
+        {"system": MRN, "value": "1", "period": period},
+        {"system": "http://example.org/fhir/sid/other", "value": "2", "period": period}])
+    assert found(resource, SLICED_IDENTIFIERS) == [
+        ("error", "structure", "Patient.identifier[0].period", "cardinality-max"),
+        ("error", "structure", "Patient.identifier[1].period", "cardinality-max")]
+
+
+def test_value_whose_slice_is_undecided_is_no_error() -> None:
+    """A closed slicing by a profile that is not loaded: the address may be in slice dk, so
+    the missing slice is a warning and the address is not reported as in no slice."""
+    undecided = profile(
+        "undecided-address", "Patient", {"path": "Patient"},
+        {"path": "Patient.address", "slicing": {
+            "discriminator": [{"type": "profile", "path": "$this"}], "rules": "closed"}},
+        {"id": "Patient.address:dk", "path": "Patient.address", "sliceName": "dk", "min": 1,
+         "type": [{"code": "Address", "profile": [EXAMPLE + "not-loaded"]}]})
+    resource = patient(meta={"profile": [EXAMPLE + "undecided-address"]},
+                       address=[{"city": "Aarhus"}])
+    assert found(resource, undecided) == [
+        ("warning", "not-supported", "Patient.address[0]", "slice-unchecked"),
+        ("warning", "required", "Patient.address", "slice-cardinality")]
+
+
+def address_profile(name: str, *elements: dict[str, Any]) -> dict[str, Any]:
+    return profile(name, "Address", {"path": "Address"}, *elements, kind="complex-type")
+
+
+DANISH = address_profile("danish-address", {"path": "Address.country", "fixedString": "DK"})
+WITH_LINES = address_profile("address-with-lines", {"path": "Address.line", "min": 1})
+
+
+def test_type_profile_of_the_sliced_element_holds_in_its_slices() -> None:
+    """Patient.address is a danish-address; its slice by profile takes addresses with lines.
+    A Swedish address with a line is in the slice, and still breaks danish-address."""
+    sliced = profile(
+        "sliced-by-profile", "Patient", {"path": "Patient"},
+        {"path": "Patient.address",
+         "type": [{"code": "Address", "profile": [EXAMPLE + "danish-address"]}],
+         "slicing": {"discriminator": [{"type": "profile", "path": "$this"}], "rules": "open"}},
+        {"id": "Patient.address:lines", "path": "Patient.address", "sliceName": "lines",
+         "type": [{"code": "Address", "profile": [EXAMPLE + "address-with-lines"]}]})
+    resource = patient(meta={"profile": [EXAMPLE + "sliced-by-profile"]},
+                       address=[{"line": ["Storgatan 1"], "country": "SE"}])
+    assert found(resource, DANISH, WITH_LINES, sliced) == [
+        ("error", "value", "Patient.address[0].country", "fixed")]
+
+
+# -- resources inside resources ------------------------------------------------------------------
+def bundle_profile(name: str, *types: str) -> dict[str, Any]:
+    """A Bundle profile whose entries are resources of these types."""
+    return profile(name, "Bundle", {"path": "Bundle"}, {
+        "path": "Bundle.entry.resource", "type": [{"code": t} for t in types]})
+
+
+def bundle(name: str, resource: dict[str, Any]) -> dict[str, Any]:
+    return {"resourceType": "Bundle", "type": "collection", "meta": {"profile": [EXAMPLE + name]},
+            "entry": [{"fullUrl": "urn:uuid:6f1c2d3e-4b5a-4c6d-8e7f-000000000003",
+                       "resource": resource}]}
+
+
+PRACTITIONER = {"resourceType": "Practitioner", "text": NARRATIVE}
+
+
+@pytest.mark.parametrize(("types", "message"), [
+    (("Patient", "Observation"), "expected one of Patient, Observation here, found Practitioner"),
+    (("Patient",), "expected a Patient here, found a Practitioner"),
+], ids=["several-types", "one-type"])
+def test_entry_of_a_type_the_profile_does_not_allow(types: tuple[str, ...], message: str) -> None:
+    """A Practitioner in a Bundle whose profile allows only other types: one error, saying
+    which types are allowed (the Practitioner is not walked against them)."""
+    result = check(bundle("typed-entries", PRACTITIONER), bundle_profile("typed-entries", *types))
+    assert [(i.severity, i.code, i.expression, i.rule, i.message) for i in result.issues] == [
+        ("error", "structure", "Bundle.entry[0].resource", "resource-type", message)]
+
+
+def test_entry_among_several_types_is_walked_as_its_own_type() -> None:
+    """An Observation where Patient or Observation is allowed: checked as an Observation."""
+    entry = observation(valueString=5)
+    assert found(bundle("typed-entries", entry),
+                 bundle_profile("typed-entries", "Patient", "Observation")) == [
+        ("error", "structure", "Bundle.entry[0].resource.value.ofType(string)", "type-string")]
+
+
+def test_contained_resource_refers_to_its_container_with_a_hash() -> None:
+    """A contained Observation's subject ``#`` is its container, the Patient: a valid subject,
+    and the reference from inside the container satisfies dom-3."""
+    contained = observation(id="o1", subject={"reference": "#"})
+    assert found(patient(contained=[contained])) == []
+
+
+def test_root_resource_of_a_contained_resource_is_its_container() -> None:
+    """%rootResource in an invariant of a contained resource is the resource containing it."""
+    rule = profile("in-a-patient", "Observation", {"path": "Observation", "constraint": [{
+        "key": "o-1", "severity": "error", "human": "contained in a Patient",
+        "expression": "%rootResource is Patient"}]})
+    contained = observation(id="o1", subject={"reference": "#"},
+                            meta={"profile": [EXAMPLE + "in-a-patient"]})
+    assert found(patient(contained=[contained]), rule) == []
+
+
+def test_code_system_contained_in_a_value_set_gets_advice() -> None:
+    """A CodeSystem contained in a ValueSet: referred to by url, it is best not contained."""
+    code_system = {"resourceType": "CodeSystem", "id": "cs1", "text": NARRATIVE,
+                   "url": "http://example.org/fhir/CodeSystem/local", "status": "draft",
+                   "caseSensitive": True, "content": "complete", "concept": [{"code": "a"}]}
+    value_set = {"resourceType": "ValueSet", "text": NARRATIVE, "status": "draft",
+                 "url": "http://example.org/fhir/ValueSet/local", "contained": [code_system],
+                 "compose": {"include": [{"system": "http://example.org/fhir/CodeSystem/local"}]}}
+    assert ("information", "informational", "ValueSet.contained[0]", "codesystem-contained") \
+        in found(value_set)
+
+
+def test_outcome_of_a_response_entry_is_not_an_entry() -> None:
+    """A transaction response's outcome is no entry of the Bundle: a urn reference in it is
+    not looked up among the entries."""
+    outcome = {"resourceType": "OperationOutcome", "text": NARRATIVE, "issue": [{
+        "severity": "error", "code": "invalid", "diagnostics": "Synthetic failure",
+        "extension": [{"url": "http://example.org/fhir/StructureDefinition/about",
+                       "valueReference": {
+                           "reference": "urn:uuid:6f1c2d3e-4b5a-4c6d-8e7f-000000000004"}}]}]}
+    response = {"resourceType": "Bundle", "type": "transaction-response", "entry": [
+        {"response": {"status": "400", "outcome": outcome}}]}
+    assert found(response) == []
+
+
+# -- type profiles and extension definitions ----------------------------------------------------
+def test_type_profile_of_another_type_is_not_applied() -> None:
+    """Patient.address names a HumanName profile: reported once, and the address is checked as
+    an Address (HumanName.family 1..1 is not asked of it)."""
+    name_profile = profile("family-name", "HumanName", {"path": "HumanName"},
+                           {"path": "HumanName.family", "min": 1}, kind="complex-type")
+    wrong = profile("wrong-type-profile", "Patient", {"path": "Patient"}, {
+        "path": "Patient.address",
+        "type": [{"code": "Address", "profile": [EXAMPLE + "family-name"]}]})
+    result = check(patient(meta={"profile": [EXAMPLE + "wrong-type-profile"]},
+                           address=[{"city": "Aarhus"}]), name_profile, wrong)
+    assert [(i.severity, i.code, i.expression, i.rule, i.message) for i in result.issues] == [
+        ("error", "structure", "Patient.address[0]", "profile-type",
+         f"the profile {EXAMPLE}family-name that Patient.address names for its type Address is "
+         "a profile of HumanName, so it was not applied")]
+
+
+def test_type_profile_that_is_not_loaded_leaves_the_core_type() -> None:
+    """A type profile that is not loaded: the address is checked as a core Address."""
+    unknown = profile("unknown-type-profile", "Patient", {"path": "Patient"}, {
+        "path": "Patient.address",
+        "type": [{"code": "Address", "profile": [EXAMPLE + "not-loaded-address"]}]})
+    assert found(patient(meta={"profile": [EXAMPLE + "unknown-type-profile"]},
+                         address=[{"city": 5}]), unknown) == [
+        ("error", "structure", "Patient.address[0].city", "type-string")]
+
+
+def test_invariants_of_a_type_profile_root_apply_to_the_value() -> None:
+    """A constraint on the root of an Address profile (``city.exists()``) is checked on the
+    address; ``$this is Quantity`` on a Quantity profile's root holds for value[x]."""
+    with_city = address_profile("address-with-city", {"path": "Address", "constraint": [{
+        "key": "r-1", "severity": "error", "human": "has a city", "expression": "city.exists()"}]})
+    quantity = profile("typed-quantity", "Quantity", {"path": "Quantity", "constraint": [{
+        "key": "q-1", "severity": "error", "human": "a Quantity",
+        "expression": "$this is Quantity"}]}, kind="complex-type")
+    patient_profile = profile("city-addresses", "Patient", {"path": "Patient"}, {
+        "path": "Patient.address",
+        "type": [{"code": "Address", "profile": [EXAMPLE + "address-with-city"]}]})
+    observation_profile = profile("typed-quantities", "Observation", {"path": "Observation"}, {
+        "path": "Observation.value[x]",
+        "type": [{"code": "Quantity", "profile": [EXAMPLE + "typed-quantity"]}]})
+    definitions = (with_city, quantity, patient_profile, observation_profile)
+    assert found(patient(meta={"profile": [EXAMPLE + "city-addresses"]},
+                         address=[{"country": "DK"}]), *definitions) == [
+        ("error", "invariant", "Patient.address[0]", "r-1")]
+    assert found(observation(meta={"profile": [EXAMPLE + "typed-quantities"]},
+                             valueQuantity={"value": 1}), *definitions) == []
+
+
+def test_extension_is_checked_against_the_invariants_of_its_definition() -> None:
+    """ext-1 (value or extensions, not both), and a constraint of the definition's own root."""
+    short = extension_definition("short-text", {
+        "path": "Extension.value[x]", "type": [{"code": "string"}]})
+    short["differential"]["element"][0]["constraint"] = [{
+        "key": "k-1", "severity": "error", "human": "short", "expression": "value.length() < 3"}]
+    resource = patient(extension=[
+        {"url": EXAMPLE + "short-text", "valueString": "long"},
+        {"url": EXAMPLE + "short-text", "valueString": "ok",
+         "extension": [{"url": "part", "valueString": "b"}]}])
+    assert found(resource, short) == [
+        ("error", "invariant", "Patient.extension[0]", "k-1"),
+        ("error", "invariant", "Patient.extension[1]", "ext-1")]
+
+
+def test_retired_extension_definition_is_said_once() -> None:
+    """An extension whose definition is retired: information, at its first use."""
+    retired = extension_definition("retired-note", {
+        "path": "Extension.value[x]", "type": [{"code": "string"}]}, status="retired")
+    resource = patient(extension=[{"url": EXAMPLE + "retired-note", "valueString": "a"},
+                                  {"url": EXAMPLE + "retired-note", "valueString": "b"}])
+    result = check(resource, retired)
+    assert [(i.severity, i.code, i.expression, i.rule, i.message) for i in result.issues] == [
+        ("information", "business-rule", "Patient.extension[0]", "definition-status",
+         f"the extension {EXAMPLE}retired-note is retired")]
+
+
+# -- logical models: elements typed Resource or Extension, elements without a type -------------
+HOLDER = EXAMPLE + "Holder"
+
+
+def holder_model(*elements: dict[str, Any]) -> dict[str, Any]:
+    """A logical model ``Holder`` with these elements (paths relative to it)."""
+    return {
+        "resourceType": "StructureDefinition", "id": "Holder", "url": HOLDER, "name": "Holder",
+        "status": "draft", "fhirVersion": "4.0.1", "kind": "logical", "abstract": False,
+        "type": HOLDER, "baseDefinition": CORE + "Base", "derivation": "specialization",
+        "differential": {"element": [{"id": "Holder", "path": "Holder"}, *(
+            {"id": f"Holder.{e['path']}", "min": 0, "max": "1", **e, "path": f"Holder.{e['path']}"}
+            for e in elements)]}}
+
+
+def test_resource_in_a_model_element_is_not_contained() -> None:
+    """A resource in a model's Resource element is no contained resource: its ``#`` is itself,
+    an Observation, which Observation.subject does not allow."""
+    model = holder_model({"path": "source", "type": [{"code": "Resource"}]})
+    resource = {"resourceType": HOLDER, "source": observation(id="o1", subject={"reference": "#"})}
+    result = check(resource, model)
+    assert [(i.severity, i.code, i.expression, i.rule) for i in result.issues] == [
+        ("error", "structure", "Holder.source.subject.reference", "reference-type")]
+    assert "points to a Observation" in result.issues[0].message
+
+
+def test_extension_in_a_model_element_is_checked_against_its_definition() -> None:
+    """A model element typed Extension has no host element: its value is still checked against
+    the extension's definition (valueString only)."""
+    model = holder_model({"path": "note", "type": [{"code": "Extension"}]})
+    note = extension_definition("note", {"path": "Extension.value[x]",
+                                         "type": [{"code": "string"}]})
+    assert found({"resourceType": HOLDER, "note": {"url": EXAMPLE + "note", "valueString": "a"}},
+                 model, note) == []
+    assert found({"resourceType": HOLDER, "note": {"url": EXAMPLE + "note", "valueInteger": 1}},
+                 model, note) == [("error", "structure", "Holder.note.valueInteger",
+                                   "unknown-element")]
+
+
+def test_model_element_without_a_type_is_checked_against_its_children() -> None:
+    """An untyped model element with children: an object is checked against them."""
+    model = holder_model({"path": "part"}, {"path": "part.label", "type": [{"code": "string"}]})
+    assert found({"resourceType": HOLDER, "part": {"label": 5}}, model) == [
+        ("error", "structure", "Holder.part.label", "type-string")]
+
+
+def test_model_element_without_a_type_must_be_an_object() -> None:
+    """An untyped model element with children, given a string: the message says an object
+    (an element) is expected."""
+    model = holder_model({"path": "part"}, {"path": "part.label", "type": [{"code": "string"}]})
+    result = check({"resourceType": HOLDER, "part": "label"}, model)
+    assert [(i.severity, i.code, i.expression, i.rule, i.message) for i in result.issues] == [
+        ("error", "structure", "Holder.part", "json-form",
+         "expected an object (element), found the string 'label'")]
