@@ -359,3 +359,49 @@ def test_reslices_without_own_slicing_use_the_elements_discriminators(
     assert slicing_issues(result) == too_few("Patient.identifier") * len(empty)
     assert [i.message.split(" of ")[0] for i in result.issues] == [
         f"slice '{name}'" for name in empty]
+
+
+# -- a discriminator the slice says nothing about; values that are not objects -----------------
+
+def test_profile_discriminator_the_slice_does_not_constrain_says_nothing() -> None:
+    """Discriminators system and profile ($this): slice a names no profile, so only its
+    fixed system decides."""
+    profile = constraint(
+        "system-and-profile", "Patient",
+        element("Patient.identifier", slicing={"discriminator": [
+            {"type": "value", "path": "system"}, {"type": "profile", "path": "$this"}],
+            "rules": "open"}),
+        element("Patient.identifier:a", sliceName="a", min=1, max="1"),
+        element("Patient.identifier:a.system", min=1, fixedUri=A))
+    assert slicing_issues(validate(patient({"system": A, "value": "1"}), profile)) == []
+    assert slicing_issues(validate(patient({"system": OTHER, "value": "1"}), profile)) == \
+        too_few("Patient.identifier")
+
+
+@pytest.mark.parametrize(("path", "fixed"), [
+    ("$this", element("Patient.identifier:a.system", min=1, fixedUri=A)),
+    ("type", element("Patient.identifier:a.type.coding.code", min=1, fixedCode="MR"))])
+def test_value_that_is_not_an_object_meets_no_nested_fixed_value(
+        path: str, fixed: dict[str, Any]) -> None:
+    """Slice a fixes a value below the discriminator's path: a string among the identifiers
+    (reported by the walker) meets none, so it is in no slice (closed), and nothing raises."""
+    profile = constraint(
+        f"strings-{path.strip('$')}", "Patient",
+        element("Patient.identifier", slicing={
+            "discriminator": [{"type": "value", "path": path}], "rules": "closed"}),
+        element("Patient.identifier:a", sliceName="a", min=1, max="1"), fixed)
+    mr = {"system": A, "type": {"coding": [{"system": V2_0203, "code": "MR"}]}, "value": "1"}
+    assert slicing_issues(validate(patient("oops", mr), profile)) == [
+        ("error", "structure", "Patient.identifier[0]", "slice-closed")]
+
+
+def test_reference_that_is_not_an_object_resolves_to_nothing() -> None:
+    """item.resolve() on an item written as a string (reported by the walker): a reference
+    without a literal URL, so the entry could not be checked against the slice."""
+    result = validate({**listing({"resourceType": "Patient", "id": "p1", "gender": "female"}),
+                       "entry": [{"item": "#p1"}]}, PATIENT_ENTRIES, MY_PATIENT)
+    assert slicing_issues(result) == [
+        ("warning", "required", "List.entry", "slice-cardinality"),
+        ("warning", "not-supported", "List.entry[0]", "slice-unchecked")]
+    assert "a reference without a literal URL could not be resolved" in next(
+        i.message for i in result.issues if i.rule == "slice-unchecked")
