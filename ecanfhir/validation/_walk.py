@@ -77,8 +77,9 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
     frame = Frame(resource, root_path, rt, parent=parent, contained=contained, bundle=bundle,
                   full_url=full_url)
     frame.env = frame_env(run, frame, conforms)
-    structures = [model] if model is not None else [
-        run.schema.structure(rt), *profiles_of(run, resource, root_path, profiles)]
+    # A logical model's instance, like a resource, meets the profiles asked of it too.
+    structures = [model or run.schema.structure(rt),
+                  *profiles_of(run, resource, root_path, profiles)]
     if run.depth > run.options.max_depth:
         run.issues.append(Issue.error("structure", root_path, "resources are nested deeper than "
                                       f"{run.options.max_depth} levels", "json-form"))
@@ -306,7 +307,7 @@ def _walk_values(run: Run, element: ElementNode, type_ref: TypeRef | None, key: 
                                               "json-form"))
             items = [(f"{path}[0]" if repeats else path, value, None)]
     nodes: list[ElementNode | None] = [element] * len(items)
-    if element.slices and items:
+    if element.slices:  # an empty array fills no slice, as a missing element does not
         nodes = _slice_items(run, element, type_ref, items, path, frame)
     for (item_path, item, item_ext), node in zip(items, nodes, strict=True):
         _walk_value(run, node or element, _slice_type(node, type_ref), item, item_ext,
@@ -317,16 +318,17 @@ def _walk_values(run: Run, element: ElementNode, type_ref: TypeRef | None, key: 
 
 
 def _slice_type(node: ElementNode | None, type_ref: TypeRef | None) -> TypeRef | None:
-    """The type a value is checked as: its slice's, when the slice profiles the type.
+    """The type a value is checked as: its slice's own, which may narrow the element's.
 
     A slice such as DK-core's ``Patient.identifier:cpr`` constrains its values by a type
-    profile (``Identifier`` with dk-core-cpr-identifier) rather than by child elements; a value
-    in the slice SHALL conform to it (R4 ElementDefinition.type.profile), as the HL7 validator
-    checks it.
+    profile (``Identifier`` with dk-core-cpr-identifier) rather than by child elements, and a
+    Reference slice may allow fewer targets than the element; a value in the slice SHALL
+    conform to them (R4 ElementDefinition.type.profile and .targetProfile), as the HL7
+    validator checks it against the slice's definition.
     """
     if node is None or type_ref is None or type_ref.profiles:
         return type_ref
-    return next((t for t in node.types if t.code == type_ref.code and t.profiles), type_ref)
+    return next((t for t in node.types if t.code == type_ref.code), type_ref)
 
 
 def _slice_items(run: Run, element: ElementNode, type_ref: TypeRef | None,
@@ -418,8 +420,9 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         return
     code = type_ref.code if type_ref is not None else None
     _check_profile_values(run, element, code, value, path)
-    if code is None and len(element.types) > 1 and isinstance(value, Mapping) \
-            and "resourceType" in value:
+    if code is None and len(element.types) > 1 and isinstance(value, Mapping):
+        # A resource element narrowed to several types: even without a resourceType the value
+        # is a resource (of none of them), not an element to walk as an object.
         code = _resource_among(run, element, value, path)
         if code == "":
             return

@@ -20,11 +20,12 @@ SYSTEM = "urn:oid:1.2.208.176.1.2"
 
 
 def validate(resource: dict[str, Any], *definitions: dict[str, Any],
-             **options: Any) -> ValidationResult:
+             profiles: tuple[str, ...] = (), **options: Any) -> ValidationResult:
     registry = Registry()
     for definition in definitions:
         registry.add(definition)
-    return Validator(registry, options=ValidationOptions(**options)).validate(resource)
+    return Validator(registry, options=ValidationOptions(**options)).validate(
+        resource, profiles=profiles)
 
 
 def found(resource: dict[str, Any], *definitions: dict[str, Any],
@@ -380,6 +381,21 @@ def test_resource_type_naming_a_model_not_loaded() -> None:
     assert found({"resourceType": EXAMPLE + "Visit", "when": "2024-05-01"}) == [
         ("error", "not-found", EXAMPLE + "Visit", "logical-model-unknown")]
 
+
+def test_profile_asked_of_a_model_instance_is_applied() -> None:
+    """A profile of the model asked of an instance is applied, as to a resource; one that is
+    not loaded is an error."""
+    noted = {**model("VisitNoted"), "type": EXAMPLE + "Visit",
+             "baseDefinition": EXAMPLE + "Visit", "derivation": "constraint",
+             "differential": {"element": [element("Visit"), element("Visit.note", min=1)]}}
+    visit = {"resourceType": EXAMPLE + "Visit", "when": "2024-05-01"}
+    result = validate(visit, PLACE, VISIT, noted, profiles=(EXAMPLE + "VisitNoted",))
+    assert [(i.severity, i.code, i.expression, i.rule, i.message) for i in result.issues] == [
+        ("error", "required", "Visit.note", "cardinality-min", "Visit.note: minimum required "
+         f"= 1, but only found 0 (from {EXAMPLE}VisitNoted)")]
+    result = validate(visit, PLACE, VISIT, profiles=(EXAMPLE + "Unloaded",))
+    assert [(i.severity, i.code, i.expression, i.rule) for i in result.issues] == [
+        ("error", "not-found", "Visit", "profile-unknown")]
 
 def test_must_support_of_a_model_type_in_a_choice() -> None:
     """With must_support on, an element of the model a choice value has as its type (wherePlace:
