@@ -18,10 +18,10 @@ algebra in ``code_sets``, the syntax of external codes in ``code_syntax``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from ..definitions.registry import Registry, split_canonical
 from .code_sets import (
@@ -116,6 +116,10 @@ class Expansion:
         return self._index.get((system, self._key(system, code)))
 
 
+_REMEMBERED = 65_536  # check_code answers (and remembered facts) kept per Terminology
+_T = TypeVar("_T")
+
+
 @dataclass(frozen=True, slots=True)
 class CodeCheck:
     """The answer to "is this code in that value set?".
@@ -168,6 +172,10 @@ class Terminology:
         self._sets: dict[str, CodeSet] = {}
         self._expansions: dict[str, Expansion | None] = {}
         self._systems: dict[tuple[str, str | None], CodeSystemIndex | None] = {}
+        # check_code answers: a validation asks again and again about the same few codes (a
+        # status, a gender), and the answer depends on the loaded definitions only.
+        self._checks: dict[tuple[str, str | None, str, str | None], CodeCheck] = {}
+        self._facts: dict[Hashable, Any] = {}
 
     def _sync(self) -> None:
         if self._generation != self.registry.generation:
@@ -175,6 +183,8 @@ class Terminology:
             self._sets.clear()
             self._expansions.clear()
             self._systems.clear()
+            self._checks.clear()
+            self._facts.clear()
 
     # -- public API ------------------------------------------------------------------------
     def expand(self, value_set: str) -> Expansion | None:
@@ -197,6 +207,17 @@ class Terminology:
         A None system is how the bare ``code`` datatype is bound.
         """
         self._sync()
+        key = (value_set, system, code, display)
+        found = self._checks.get(key)
+        if found is None:
+            found = self._check_code(value_set, system, code, display)
+            if len(self._checks) >= _REMEMBERED:
+                self._checks.clear()  # a bound on memory for streams of ever new codes
+            self._checks[key] = found
+        return found
+
+    def _check_code(self, value_set: str, system: str | None, code: str,
+                    display: str | None) -> CodeCheck:
         codes = self._value_set_codes(value_set, ())
         if system is None:
             return self._check_bare(value_set, codes, code, display)
@@ -217,6 +238,19 @@ class Terminology:
                                            f"which has codes from {expected}")
         return CodeCheck("not-member", f"{found} is not in the value set '{value_set}'"
                          f"{self._hint(url, code, part)}; {self._expected(codes)}")
+
+    def remember(self, key: Hashable, compute: Callable[[], _T]) -> _T:
+        """``compute()``, a fact that depends on the loaded definitions alone, computed once
+        per ``key`` until the registry changes (a check's verdict on a code system, say)."""
+        self._sync()
+        try:
+            return self._facts[key]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        if len(self._facts) >= _REMEMBERED:
+            self._facts.clear()
+        fact = self._facts[key] = compute()
+        return fact
 
     def lookup(self, system: str, code: str, *, version: str | None = None) -> Concept | None:
         """The concept ``code`` of a complete, loaded code system; None when unknown."""

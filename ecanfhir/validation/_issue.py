@@ -53,6 +53,11 @@ class Issue:
     def information(cls, code: IssueCode, expression: str, message: str, rule: str = "") -> Issue:
         return cls("information", code, expression, message, rule)
 
+    def under(self, where: str) -> Issue:
+        """This issue, found on a value checked on its own, placed at ``where`` (its
+        expression, ``.code`` say, is relative to the value)."""
+        return Issue(self.severity, self.code, where + self.expression, self.message, self.rule)
+
     @property
     def is_error(self) -> bool:
         return self.severity in ("fatal", "error")

@@ -213,6 +213,38 @@ def test_check_code_is_a_lookup_once_expanded(core: Terminology,
         assert core.check_code(ENCOUNTER_VS, system=ACT_CODE, code="AMB") == first
 
 
+def test_check_code_answers_are_forgotten_when_the_definitions_change() -> None:
+    """A remembered answer holds until the registry changes: a code system loaded later turns
+    'not-member' into 'member' for the same question."""
+    tx = terminology(value_set("both", [{"system": TUMOUR}, {"system": STAGE}]))
+    vs = "http://example.org/vs/both"
+    extra = "http://example.org/cs/extra"
+    assert tx.check_code(vs, system=None, code="benign").outcome == "member"
+    assert tx.check_code(vs, system=None, code="grade-x").outcome == "not-member"
+    tx.registry.add({"resourceType": "CodeSystem", "url": extra, "status": "active",
+                     "content": "complete", "concept": [{"code": "grade-x"}]})
+    tx.registry.add(value_set("both", [{"system": TUMOUR}, {"system": extra}]))
+    assert tx.check_code(vs, system=None, code="grade-x").outcome == "member"
+    assert tx.check_code(vs, system=None, code="benign").outcome == "member"
+
+
+def test_remember_computes_a_fact_once_per_key_until_the_registry_changes() -> None:
+    """remember(): one computation per key; none is reused after the registry changes."""
+    tx = terminology()
+    calls: list[str] = []
+
+    def fact(name: str) -> str:
+        calls.append(name)
+        return name.upper()
+
+    assert [tx.remember(("k", n), lambda n=n: fact(n)) for n in ("a", "b", "a")] == \
+        ["A", "B", "A"]
+    assert calls == ["a", "b"]
+    tx.registry.add(STAGE_CS | {"version": "2"})
+    assert tx.remember(("k", "a"), lambda: fact("a")) == "A"
+    assert calls == ["a", "b", "a"]
+
+
 # -- hand-written compose rules ----------------------------------------------------------------
 def test_whole_system_keeps_abstract_codes_flagged() -> None:
     """Including a whole system keeps notSelectable codes but flags them abstract."""

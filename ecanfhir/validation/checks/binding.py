@@ -14,6 +14,7 @@ validator), and a CodeableConcept with no code at all is an error instead of a w
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ...definitions.schema import ElementNode
@@ -185,30 +186,36 @@ def _system_status(run: Run, vs_url: str, verdicts: list[CodeCheck],
                    at: str) -> Iterator[Issue]:
     """What the HL7 validator notes of a code system a value set drew a code from: deprecated,
     withdrawn or retired, or experimental or draft where the value set is not (information)."""
-    registry = run.schema.registry
-    source = registry.value_set(vs_url) or {}
     for system in dict.fromkeys(v.concept.system for v in verdicts
                                 if v.outcome == "member" and v.concept is not None):
-        cs = registry.code_system(system)
-        if cs is None:
-            continue
-        status, standards, experimental = _status(cs)
-        s_status, s_standards, s_experimental = _status(source)
-        if standards in ("deprecated", "withdrawn"):
-            state = standards
-        elif status == "retired":
-            state = "retired"
-        elif experimental and not s_experimental:
-            state = "experimental"
-        elif "draft" in (status, standards) and "draft" not in (s_status, s_standards):
-            state = "draft"
-        else:
-            continue
-        version = cs.get("version")
-        shown = f"{system}|{version}" if isinstance(version, str) else system
-        yield Issue.information("expired", at, f"Reference to {state} item {shown} (the code "
-                                f"system of the code, in the value set '{vs_url}')",
-                                "code-system-status")
+        note = run.terminology.remember(("code-system-status", vs_url, system),
+                                        partial(_status_note, run, vs_url, system))
+        if note is not None:
+            yield Issue.information("expired", at, note, "code-system-status")
+
+
+def _status_note(run: Run, vs_url: str, system: str) -> str | None:
+    """:func:`_system_status`'s note on one code system of a value set, or None."""
+    registry = run.schema.registry
+    cs = registry.code_system(system)
+    if cs is None:
+        return None
+    status, standards, experimental = _status(cs)
+    s_status, s_standards, s_experimental = _status(registry.value_set(vs_url) or {})
+    if standards in ("deprecated", "withdrawn"):
+        state = standards
+    elif status == "retired":
+        state = "retired"
+    elif experimental and not s_experimental:
+        state = "experimental"
+    elif "draft" in (status, standards) and "draft" not in (s_status, s_standards):
+        state = "draft"
+    else:
+        return None
+    version = cs.get("version")
+    shown = f"{system}|{version}" if isinstance(version, str) else system
+    return (f"Reference to {state} item {shown} (the code system of the code, in the value set "
+            f"'{vs_url}')")
 
 
 def _missing_value_set(run: Run, vs_url: str, at: str) -> Issue | None:
@@ -315,38 +322,55 @@ def check_coding_system(run: Run, type_code: str, value: Any, at: str, *,
     if type_code == "Quantity":
         return
     term = run.terminology
+    language = language if isinstance(language, str) else None
     for i, coding in enumerate(codings):
         where = f"{at}.coding[{i}]" if type_code == "CodeableConcept" else at
         system, code = coding.get("system"), coding.get("code")
         if not isinstance(system, str) or not isinstance(code, str):
             continue
-        if term.is_known_system(system):
-            message = term.validate_system_code(system, code)
-            if message:
-                yield Issue.error("code-invalid", f"{where}.code", message, "code-unknown")
-                continue
-            yield from _concept_status(run, system, code, f"{where}.code")
-            display = coding.get("display")
-            if run.options.check_display and isinstance(display, str):
-                problem = term.check_display(system, code, display) \
-                    or term.check_display_whitespace(system, code, display)
-                if problem and isinstance(language, str) and not has_display_in(
-                        run.schema.registry.code_system(system), code, language):
-                    # the HL7 validator's NO_VALID_DISPLAY_FOUND: no display in that language
-                    problem = (f"No valid display names found for {system}#{code} in the "
-                               f"language {language} (the display is '{display}')")
-                if problem:
-                    yield Issue.warning("invalid", f"{where}.display", problem, "display")
-        else:
-            fragment = term.missing_from_fragment(system, code)
-            if fragment:
-                yield Issue.warning("code-invalid", f"{where}.code", fragment, "code-unknown")
-            syntax = check_code_syntax(system, code)
-            if syntax is not None:
-                yield Issue.error("code-invalid", f"{where}.code", syntax, "code-syntax")
-            if system in EXTERNAL_SYSTEMS:
-                run.external_systems.add(system)
+        display = coding.get("display")
+        display = display if run.options.check_display and isinstance(display, str) else None
+        # The findings depend on the loaded definitions alone: worked out once per coding.
+        findings = term.remember(("coding", system, code, display, language),
+                                 partial(_code_findings, run, system, code, display, language))
+        for issue in findings:
+            yield issue.under(where)
+        if system in EXTERNAL_SYSTEMS and not term.is_known_system(system):
+            run.external_systems.add(system)
 
+
+def _code_findings(run: Run, system: str, code: str, display: str | None,
+                   language: str | None) -> tuple[Issue, ...]:
+    """:func:`check_coding_system`'s issues on one coding, located relative to it."""
+    return tuple(_code_issues(run, system, code, display, language))
+
+
+def _code_issues(run: Run, system: str, code: str, display: str | None,
+                 language: str | None) -> Iterator[Issue]:
+    term = run.terminology
+    if term.is_known_system(system):
+        message = term.validate_system_code(system, code)
+        if message:
+            yield Issue.error("code-invalid", ".code", message, "code-unknown")
+            return
+        yield from _concept_status(run, system, code, ".code")
+        if display is not None:
+            problem = term.check_display(system, code, display) \
+                or term.check_display_whitespace(system, code, display)
+            if problem and language is not None and not has_display_in(
+                    run.schema.registry.code_system(system), code, language):
+                # the HL7 validator's NO_VALID_DISPLAY_FOUND: no display in that language
+                problem = (f"No valid display names found for {system}#{code} in the "
+                           f"language {language} (the display is '{display}')")
+            if problem:
+                yield Issue.warning("invalid", ".display", problem, "display")
+    else:
+        fragment = term.missing_from_fragment(system, code)
+        if fragment:
+            yield Issue.warning("code-invalid", ".code", fragment, "code-unknown")
+        syntax = check_code_syntax(system, code)
+        if syntax is not None:
+            yield Issue.error("code-invalid", ".code", syntax, "code-syntax")
 
 
 def _concept_status(run: Run, system: str, code: str, at: str) -> Iterator[Issue]:

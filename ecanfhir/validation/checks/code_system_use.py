@@ -25,8 +25,8 @@ reported as unknown, as the HL7 validator leaves ``example.org`` when examples a
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from ...terminology.value_sets import EXTERNAL_SYSTEMS
 from .._issue import Issue
@@ -44,11 +44,9 @@ _EXACT_SYSTEMS = ("http://loinc.org", "http://unitsofmeasure.org",
 _EXAMPLE_HOSTS = ("example.org", "example.com", "example.net", "example")
 
 
-def check_code_system_use(run: Run, coding: Mapping[str, Any], where: str) -> Iterator[Issue]:
-    """The system of one Coding (at ``where``) that has a system and a code."""
-    system, version = coding.get("system"), coding.get("version")
-    if not isinstance(system, str) or not isinstance(coding.get("code"), str):
-        return
+def check_code_system_use(run: Run, system: str, version: str | None,
+                          where: str) -> Iterator[Issue]:
+    """The system (and version) of one Coding at ``where`` that has a system and a code."""
     base = next((s for s in _EXACT_SYSTEMS if system != s and system.startswith(s)), None)
     if base is not None:
         yield Issue.error("code-invalid", f"{where}.system", f"invalid system URI '{system}': "
@@ -73,8 +71,7 @@ def check_code_system_use(run: Run, coding: Mapping[str, Any], where: str) -> It
         yield Issue.information("not-found", where, f"the definition of the CodeSystem "
                                 f"'{system}' does not provide any codes (content = not-present), "
                                 "so the code cannot be validated", "code-system-unknown")
-    if isinstance(version, str) and version \
-            and registry.code_system(f"{system}|{version}") is None:
+    if version and registry.code_system(f"{system}|{version}") is None:
         known = cs.get("version")
         shown = f"'{known}'" if isinstance(known, str) else "none stated"
         yield Issue.warning("not-found", f"{where}.version", f"a definition for the CodeSystem "

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ...definitions.schema import Binding
@@ -51,7 +52,6 @@ def check_coding_systems(run: Run, type_code: str, value: Any, at: str, *,
                          binding: Binding | None = None) -> Iterator[Issue]:
     """The systems of a Coding or of a CodeableConcept's codings; with a binding, codes
     without a system."""
-    registry = run.schema.registry
     codings = _codings(type_code, value, at)
     if binding is not None and binding.value_set and binding.strength in _JUDGED:
         yield from _bound(codings, binding)
@@ -59,11 +59,23 @@ def check_coding_systems(run: Run, type_code: str, value: Any, at: str, *,
         system, code = coding.get("system"), coding.get("code")
         if not isinstance(system, str) or not isinstance(code, str):
             continue
-        problem = None if registry.code_system(system) is not None else _problem(run, system)
-        if problem:
-            yield Issue.error("code-invalid", f"{where}.system", problem, "coding-system")
-        else:
-            yield from check_code_system_use(run, coding, where)
+        version = coding.get("version")
+        version = version if isinstance(version, str) else None
+        # The findings depend on the system and version alone: worked out once for each.
+        findings = run.terminology.remember(("coding-system", system, version),
+                                            partial(_system_findings, run, system, version))
+        for issue in findings:
+            yield issue.under(where)
+
+
+def _system_findings(run: Run, system: str, version: str | None) -> tuple[Issue, ...]:
+    """:func:`check_coding_systems`'s issues on a coding of ``system`` (with a code),
+    located relative to it."""
+    problem = None if run.schema.registry.code_system(system) is not None \
+        else _problem(run, system)
+    if problem:
+        return (Issue.error("code-invalid", ".system", problem, "coding-system"),)
+    return tuple(check_code_system_use(run, system, version, ""))
 
 
 _JUDGED = ("required", "extensible", "preferred")

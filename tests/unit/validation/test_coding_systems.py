@@ -58,3 +58,24 @@ def test_bound_code_without_system_is_a_warning() -> None:
     found = [(i.severity, i.expression) for i in validate(resource).issues
              if i.rule == "coding-system"]
     assert found == [("warning", "Condition.clinicalStatus.coding[0]")]
+
+
+def test_the_same_coding_twice_is_reported_at_each_place() -> None:
+    """Findings on a coding are worked out once per system and code (they depend on the loaded
+    definitions only), yet each occurrence is reported at its own location, in every
+    validation."""
+    gender = "http://hl7.org/fhir/administrative-gender"
+    bad = {"system": gender, "code": "femal"}
+    web_page = {"system": "http://hl7.org/fhir/observation-category.html", "code": "x"}
+    resource = {"resourceType": "Observation", "text": NARRATIVE, "status": "final",
+                "code": {"coding": [bad, web_page]},
+                "category": [{"coding": [web_page, bad]}]}
+    for _ in range(2):
+        issues = validate(resource).issues
+        assert sorted((i.expression, i.rule, i.severity) for i in issues
+                      if i.rule in ("code-unknown", "coding-system")) == [
+            ("Observation.category[0].coding[0].system", "coding-system", "error"),
+            ("Observation.category[0].coding[1].code", "code-unknown", "error"),
+            ("Observation.code.coding[0].code", "code-unknown", "error"),
+            ("Observation.code.coding[1].system", "coding-system", "error"),
+        ]
