@@ -17,6 +17,7 @@ EXAMPLE = "http://example.org/fhir/StructureDefinition/"
 NARRATIVE = {"status": "generated",
              "div": '<div xmlns="http://www.w3.org/1999/xhtml">Synthetic test data</div>'}
 UCUM = "http://unitsofmeasure.org"
+PRACTITIONER = {"resourceType": "Practitioner", "text": NARRATIVE}
 
 Found = tuple[str, str, str, str]
 
@@ -324,6 +325,18 @@ def test_sliced_element_bounds_hold_in_its_slices() -> None:
         ("error", "structure", "Patient.identifier[1].period", "cardinality-max")]
 
 
+def test_empty_array_of_a_sliced_element_misses_its_slices() -> None:
+    """``identifier: []`` is reported, and, as when identifier is left out, so is the required
+    slice mrn that it does not fill."""
+    resource = patient(meta={"profile": [EXAMPLE + "sliced-identifiers"]}, identifier=[])
+    expected = [("error", "required", "Patient.identifier", "slice-cardinality")]
+    absent = {k: v for k, v in resource.items() if k != "identifier"}
+    assert found(absent, SLICED_IDENTIFIERS) == expected
+    assert found(resource, SLICED_IDENTIFIERS) == [
+        ("error", "required", "Patient.identifier", "slice-cardinality"),
+        ("error", "structure", "Patient.identifier", "json-form")]
+
+
 def test_value_whose_slice_is_undecided_is_no_error() -> None:
     """A closed slicing by a profile that is not loaded: the address may be in slice dk, so
     the missing slice is a warning and the address is not reported as in no slice."""
@@ -364,6 +377,33 @@ def test_type_profile_of_the_sliced_element_holds_in_its_slices() -> None:
         ("error", "value", "Patient.address[0].country", "fixed")]
 
 
+ORGANIZATION_IDS = "http://example.org/fhir/sid/organization"
+
+
+def test_slice_narrowing_a_reference_target_holds_for_its_values() -> None:
+    """A general practitioner identified as an organization is in slice org, whose reference
+    may point to an Organization only: a Practitioner target is reported."""
+    sliced = profile(
+        "gp-slices", "Patient", {"path": "Patient"},
+        {"path": "Patient.generalPractitioner", "slicing": {
+            "discriminator": [{"type": "value", "path": "identifier.system"}], "rules": "open"}},
+        {"id": "Patient.generalPractitioner:org", "path": "Patient.generalPractitioner",
+         "sliceName": "org", "type": [{"code": "Reference",
+                                        "targetProfile": [CORE + "Organization"]}]},
+        {"id": "Patient.generalPractitioner:org.identifier.system",
+         "path": "Patient.generalPractitioner.identifier.system", "fixedUri": ORGANIZATION_IDS})
+    gp = {"reference": "Practitioner/2", "identifier": {"system": ORGANIZATION_IDS, "value": "9"}}
+    collection = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "http://example.org/fhir/Patient/1",
+         "resource": patient(id="1", meta={"profile": [EXAMPLE + "gp-slices"]},
+                             generalPractitioner=[gp])},
+        {"fullUrl": "http://example.org/fhir/Practitioner/2",
+         "resource": {**PRACTITIONER, "id": "2"}}]}
+    assert found(collection, sliced) == [
+        ("error", "structure", "Bundle.entry[0].resource.generalPractitioner[0].reference",
+         "reference-type")]
+
+
 # -- resources inside resources ------------------------------------------------------------------
 def bundle_profile(name: str, *types: str) -> dict[str, Any]:
     """A Bundle profile whose entries are resources of these types."""
@@ -375,9 +415,6 @@ def bundle(name: str, resource: dict[str, Any]) -> dict[str, Any]:
     return {"resourceType": "Bundle", "type": "collection", "meta": {"profile": [EXAMPLE + name]},
             "entry": [{"fullUrl": "urn:uuid:6f1c2d3e-4b5a-4c6d-8e7f-000000000003",
                        "resource": resource}]}
-
-
-PRACTITIONER = {"resourceType": "Practitioner", "text": NARRATIVE}
 
 
 @pytest.mark.parametrize(("types", "message"), [
@@ -398,6 +435,16 @@ def test_entry_among_several_types_is_walked_as_its_own_type() -> None:
     assert found(bundle("typed-entries", entry),
                  bundle_profile("typed-entries", "Patient", "Observation")) == [
         ("error", "structure", "Bundle.entry[0].resource.value.ofType(string)", "type-string")]
+
+
+def test_entry_without_a_resource_type_among_several_types() -> None:
+    """An entry with no resourceType where Patient or Observation is allowed: its type is
+    unknown (and none of the allowed ones); it is not walked as an element (no ele-1, no
+    unknown 'id')."""
+    assert found(bundle("typed-entries", {"id": "x"}),
+                 bundle_profile("typed-entries", "Patient", "Observation")) == [
+        ("error", "required", "Bundle.entry[0].resource", "json-form"),
+        ("error", "structure", "Bundle.entry[0].resource", "resource-type")]
 
 
 def test_contained_resource_refers_to_its_container_with_a_hash() -> None:
