@@ -154,7 +154,7 @@ def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code:
             continue
         prop = props.get(key)
         if prop is None:
-            run.issues.append(_unknown_property(key, value, path, props))
+            run.issues.append(_unknown_property(key, path, props))
             continue
         slot = present.setdefault(id(prop.element), (prop.element, []))
         slot[1].append((key, prop, value))
@@ -216,7 +216,7 @@ def _hosts(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code: str |
     return tuple(dict.fromkeys(n for n in names if n))
 
 
-def _unknown_property(key: str, value: Any, path: str, props: Mapping[str, JsonProperty]) -> Issue:
+def _unknown_property(key: str, path: str, props: Mapping[str, JsonProperty]) -> Issue:
     if key == "resourceType":
         return Issue.error("structure", f"{path}.resourceType", "resourceType is only allowed on "
                            "a resource, not inside a datatype or backbone element", "json-form")
