@@ -557,3 +557,45 @@ def test_array_found_instead_of_a_resource_is_named() -> None:
     assert [(i.severity, i.code, i.expression, i.rule, i.message) for i in result.issues] == [
         ("error", "structure", "Patient.contained[0]", "json-form",
          "expected a resource (a JSON object), found an array")]
+
+
+# -- verdicts remembered from the walk -----------------------------------------------------------
+
+LOINC = "http://loinc.org"
+# A LOINC filter: LOINC is not shipped, so membership cannot be decided offline.
+AGE_CODES = {"resourceType": "ValueSet", "url": "http://example.org/fhir/ValueSet/age-codes",
+             "name": "AgeCodes", "status": "draft", "compose": {"include": [{
+                 "system": LOINC, "filter": [{"property": "COMPONENT", "op": "=",
+                                              "value": "LP00000-0"}]}]}}
+AGED = constraint("aged", "Observation", element(
+    "Observation.code", binding={"strength": "required", "valueSet": AGE_CODES["url"]}))
+HB = constraint("hb", "Observation", element(
+    "Observation.code", patternCodeableConcept={"coding": [{"system": LOINC, "code": "718-7"}]}))
+SUMMARY = constraint(
+    "summary", "Composition",
+    element("Composition.section.entry", slicing={
+        "discriminator": [{"type": "profile", "path": "resolve()"}], "rules": "open"}),
+    element("Composition.section.entry:hb", sliceName="hb", min=1,
+            type=[{"code": "Reference", "targetProfile": [EXAMPLE + "hb"]}]))
+
+
+def test_remembered_verdict_holds_only_its_own_resources_doubts() -> None:
+    """An Hb Observation walked against the hb profile it claims is remembered as conforming,
+    with nothing unchecked: what an earlier entry could not check (a code against a value set
+    that cannot be evaluated offline) is no doubt about it, so the summary's hb slice, which
+    references it, is filled (no slice-unchecked warning, no missing slice)."""
+    def measured(profile: str, code: str) -> dict[str, Any]:
+        return observation(meta={"profile": [EXAMPLE + profile]},
+                           code={"coding": [{"system": LOINC, "code": code}]})
+    composition = {
+        "resourceType": "Composition", "text": NARRATIVE,
+        "meta": {"profile": [EXAMPLE + "summary"]}, "status": "final",
+        "type": {"text": "Synthetic summary"}, "date": "2024-03-01",
+        "author": [{"display": "Synthetic author"}], "title": "Synthetic summary",
+        "section": [{"title": "Findings", "text": NARRATIVE,
+                     "entry": [{"reference": entry(2, {})["fullUrl"]}]}]}
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        entry(1, measured("aged", "11884-4")), entry(2, measured("hb", "718-7")),
+        entry(3, composition)]}
+    assert found(bundle, AGE_CODES, AGED, HB, SUMMARY) == [
+        ("information", "informational", "", "tx-offline")]
