@@ -506,13 +506,30 @@ def test_type_profile_of_another_type_is_not_applied() -> None:
          "a profile of HumanName, so it was not applied")]
 
 
+def test_value_among_type_profiles_is_tried_where_it_is() -> None:
+    """[danish-address, swedish-address]: a Swedish address carrying an extension allowed on
+    Patient.address is tried there, meets swedish-address, and so is valid."""
+    swedish = address_profile("swedish-address", {"path": "Address.country", "fixedString": "SE"})
+    alternatives = profile("nordic-addresses", "Patient", {"path": "Patient"}, {
+        "path": "Patient.address", "type": [{"code": "Address", "profile": [
+            EXAMPLE + "danish-address", EXAMPLE + "swedish-address"]}]})
+    note = extension_definition("address-note", {
+        "path": "Extension.value[x]", "type": [{"code": "string"}]},
+        context=[{"type": "element", "expression": "Patient.address"}])
+    address = {"extension": [{"url": EXAMPLE + "address-note", "valueString": "Synthetic"}],
+               "city": "Malmö", "country": "SE"}
+    resource = patient(meta={"profile": [EXAMPLE + "nordic-addresses"]}, address=[address])
+    assert found(resource, DANISH, swedish, alternatives, note) == []
+
+
 def test_type_profile_that_is_not_loaded_leaves_the_core_type() -> None:
     """A type profile that is not loaded: the address is checked as a core Address."""
     unknown = profile("unknown-type-profile", "Patient", {"path": "Patient"}, {
         "path": "Patient.address",
         "type": [{"code": "Address", "profile": [EXAMPLE + "not-loaded-address"]}]})
-    assert found(patient(meta={"profile": [EXAMPLE + "unknown-type-profile"]},
-                         address=[{"city": 5}]), unknown) == [
+    result = check(patient(meta={"profile": [EXAMPLE + "unknown-type-profile"]},
+                           address=[{"city": 5}]), unknown)
+    assert [(i.severity, i.code, i.expression, i.rule) for i in result.errors] == [
         ("error", "structure", "Patient.address[0].city", "type-string")]
 
 
