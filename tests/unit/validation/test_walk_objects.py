@@ -156,6 +156,22 @@ def test_contained_target_that_does_not_conform_is_reported() -> None:
 
 
 
+def test_entry_target_is_tried_with_its_own_contained_resources() -> None:
+    """A Bundle entry's target is tried as the resource it is, not as one contained by the
+    referring resource (which has contained resources of its own): its "#o9" resolves among
+    its own contained resources."""
+    hospital = {"resourceType": "Organization", "text": NARRATIVE, "name": "Ward",
+                "contained": [{"resourceType": "Organization", "id": "o9", "name": "Hospital"}],
+                "partOf": {"reference": "#o9"}}
+    managed = patient(meta={"profile": [EXAMPLE + "managed"]},
+                      contained=[{"resourceType": "Organization", "id": "o1", "name": "GP"}],
+                      generalPractitioner=[{"reference": "#o1"}],
+                      managingOrganization={"reference": entry(2, {})["fullUrl"]})
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [entry(1, managed), entry(2, hospital)]}
+    assert found(bundle, PART_OF_KNOWN, MANAGED) == []
+
+
 def test_contained_target_of_a_contained_resource_is_tried_inside_the_container() -> None:
     """A chain inside one container: o1 (claiming a profile whose partOf must be part of a known
     organization) is part of o2, o2 of o3. o2, tried for o1's reference, resolves "#o3" in the
