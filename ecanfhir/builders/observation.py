@@ -105,7 +105,11 @@ def _tnm_observation(stage: TnmStage, part: str, value: str, patient: dict[str, 
     if stage.y_prefix:
         resource["extension"] = [{"url": pilot_url("StructureDefinition", "ecan-tnm-prefix"),
                                   "valueCode": "y"}]
-    resource["status"] = "final"
+    # A category, as a result listed in a patient summary's Results section needs one (the EU
+    # patient summary holds every Observation there to medicalTestResult-eu-core, category
+    # 1..1): pathological staging is a pathology result (IPS: laboratory), clinical staging
+    # the clinician's examination of the findings.
+    set_final_category(resource, "laboratory" if stage.pathological else "exam")
     resource["code"] = {"coding": [{"system": LOINC_SYSTEM, "code": loinc}], "text": label}
     resource["subject"] = reference_to(patient)
     resource["focus"] = [reference_to(condition)]
