@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from ._cases import Kind, SyntheticCase, draw_case
+from ._cases import KINDS, Kind, SyntheticCase, draw_case
 from ._invalid import MUTATIONS, Expected
 
 __all__ = ["MANIFEST", "GeneratedFile", "Summary", "dumps", "generate", "write_cases"]
@@ -67,6 +67,8 @@ def generate(kind: Kind, *, count: int, seed: int, invalid: bool = False
     >>> next(generate("telemedicine", count=1, seed=7, invalid=True)).expected.label
     'ecan-enc-1'
     """
+    if kind not in KINDS:
+        raise ValueError(f"kind: one of {', '.join(KINDS)}, not {kind!r}")
     if count < 1:
         raise ValueError(f"count: at least 1, not {count}")
     # The kind and validity are part of the seed: `generate referral --seed 1`, `generate

@@ -75,3 +75,13 @@ def test_labels_name_rule_and_element() -> None:
     """Invariant labels are the key; structural labels are rule@Type.element."""
     for mutation in MUTATIONS:
         assert re.fullmatch(r"[a-z0-9-]+(@[A-Z][A-Za-z]+(\.[a-zA-Z]+)+)?", mutation.label)
+
+
+@pytest.mark.parametrize("invalid", [False, True])
+def test_unknown_kind_is_a_clear_error(invalid: bool) -> None:
+    """A kind that is none of KINDS ('cancer-case-referral' for 'referral') is named in a
+    ValueError, valid or invalid, rather than failing deep inside the generator."""
+    with pytest.raises(ValueError, match="kind: one of referral, tumour-board-outcome, "
+                                         "telemedicine, not 'cancer-case-referral'"):
+        next(generate("cancer-case-referral", count=1, seed=1,  # type: ignore[arg-type]
+                      invalid=invalid))
