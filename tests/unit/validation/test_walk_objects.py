@@ -412,6 +412,7 @@ def test_profile_asked_of_a_model_instance_is_applied() -> None:
     assert [(i.severity, i.code, i.expression, i.rule) for i in result.issues] == [
         ("error", "not-found", "Visit", "profile-unknown")]
 
+
 def test_must_support_of_a_model_type_in_a_choice() -> None:
     """With must_support on, an element of the model a choice value has as its type (wherePlace:
     Place) that is mustSupport and absent is noted, at the value's location."""
@@ -427,13 +428,15 @@ def test_must_support_of_a_model_type_in_a_choice() -> None:
 
 # -- resources: profiles, nesting, frames --------------------------------------------------------
 
+BORN = constraint("born", "Patient", element("Patient.birthDate", min=1))
+
+
 def test_profile_of_another_type_does_not_stop_the_next_profile() -> None:
     """A resource claiming an Observation profile and then a Patient profile: the first is
     reported (profile-type), the second is still applied."""
-    born = constraint("born", "Patient", element("Patient.birthDate", min=1))
     coded = constraint("coded", "Observation", element("Observation.category", min=1))
     resource = patient(meta={"profile": [EXAMPLE + "coded", EXAMPLE + "born"]})
-    assert found(resource, born, coded) == [
+    assert found(resource, BORN, coded) == [
         ("error", "structure", "Patient", "profile-type"),
         ("error", "required", "Patient.birthDate", "cardinality-min")]
 
@@ -458,7 +461,6 @@ def test_nesting_limit_holds_for_every_entry_alike() -> None:
         ("Bundle.entry[1].resource", "resources are nested deeper than 1 levels")]
 
 
-BORN = constraint("born", "Patient", element("Patient.birthDate", min=1))
 CONFORMING = constraint("conforming", "Patient", element("Patient", constraint=[{
     "key": "cfm-1", "severity": "error", "human": "Meets the born profile",
     "expression": f"conformsTo('{EXAMPLE}born')"}]))
