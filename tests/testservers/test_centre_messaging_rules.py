@@ -406,3 +406,17 @@ def test_message_profile_that_is_not_loaded_is_not_applied(tmp_path: Path) -> No
         assert app.state.services.messages.receive(referral("CASE-1", seed=1)).ack_code == "ok"
     finally:
         app.state.services.store.close()
+
+
+@pytest.mark.parametrize(("base_url", "endpoint"), [
+    ("http://centre.test/fhir", "http://centre.test/fhir/$process-message"),
+    ("http://centre.test/fhir//", "http://centre.test/fhir/$process-message"),
+    ("http://centre.test/R4X/", "http://centre.test/R4X/$process-message")])
+def test_endpoint_is_the_base_url_without_trailing_slashes(tmp_path: Path, base_url: str,
+                                                           endpoint: str) -> None:
+    """Only slashes are taken off the base URL: its last segment stays as it is."""
+    app = create_app(Settings(database=str(tmp_path / "e.sqlite3"), base_url=base_url))
+    try:
+        assert app.state.services.messages.endpoint == endpoint
+    finally:
+        app.state.services.store.close()
