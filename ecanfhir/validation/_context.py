@@ -69,6 +69,15 @@ class PendingReference:
 
 
 @dataclass(slots=True)
+class Walked:
+    """A resource inside another that was walked already in a run, and how it went."""
+
+    structures: set[str]  # the URLs of the structures it was walked against
+    clean: bool  # no error so far
+    unchecked: tuple[str, ...]  # what those walks could not check offline
+
+
+@dataclass(slots=True)
 class Run:
     """Everything one ``validate()`` call accumulates."""
 
@@ -91,6 +100,9 @@ class Run:
     # What this run's checks could not decide offline (a required binding to a value set that
     # cannot be evaluated here): a value "conforms" to a profile only as far as it was checked.
     unchecked: list[str] = field(default_factory=list)
+    # (id(resource), path) -> what a resource inside another was walked against: a container
+    # walked against its core definition and a profile meets its entries twice.
+    walked: dict[tuple[int, str], Walked] = field(default_factory=dict)
     # No profile was asked for (the HL7 validator's "baseOnly"): only then are codes outside a
     # preferred binding's value set worth a hint.
     base_only: bool = False

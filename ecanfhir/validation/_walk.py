@@ -20,7 +20,7 @@ from typing import Any
 
 from ..definitions.schema import CompiledStructure, ElementNode, JsonProperty, TypeRef
 from ._conformance import alternative, conformance, profiles_of
-from ._context import BundleScope, Frame, PendingReference, Run
+from ._context import BundleScope, Frame, PendingReference, Run, Walked
 from ._issue import Issue
 from ._plan import RESOURCE_TYPES, constraints_of, ele_1, object_plan, primitive_plan, type_hint
 from ._resource_rules import check_resource_rules
@@ -84,6 +84,13 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
         run.issues.append(Issue.error("structure", root_path, "resources are nested deeper than "
                                       f"{run.options.max_depth} levels", "json-form"))
         return frame
+    # A container walked against several structures (a Bundle against its core definition and
+    # its profile) meets the resources inside it once per walk: each is walked against each of
+    # its structures once, and later only against what a later meeting adds (a profile that the
+    # container's profile asks of it). Their issues would be the same again.
+    walked = run.walked.get((id(resource), root_path)) if parent is not None else None
+    if walked is not None:
+        structures = [s for s in structures if s.url not in walked.structures]
     run.depth += 1
     start, unchecked_from = len(run.issues), len(run.unchecked)
     try:
@@ -96,16 +103,34 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
             _walk_object(run, resource, structure.root, None, root_path, frame, is_resource=True)
             run.issues.extend(check_invariants(run, structure.root.constraints, resource, frame,
                                                root_path, type_hint=rt))
-        check_resource_rules(run, frame)
+        if walked is None:
+            check_resource_rules(run, frame)
     finally:
         run.depth -= 1
-    _remember_conformance(run, resource, structures, start, unchecked_from)
+    _remember_walk(run, resource, root_path, structures, walked, start, unchecked_from)
     return frame
 
 
+def _remember_walk(run: Run, resource: Mapping[str, Any], path: str,
+                   structures: Sequence[CompiledStructure], walked: Walked | None, start: int,
+                   unchecked_from: int) -> None:
+    """Note what a resource was walked against (see :func:`walk_resource`) and, when no walk
+    of it found an error, that it conforms to each structure (:func:`_remember_conformance`)."""
+    issues = run.issues
+    clean = not any(issues[i].is_error for i in range(start, len(issues)))
+    unchecked = tuple(dict.fromkeys(run.unchecked[unchecked_from:]))
+    if walked is None:
+        walked = run.walked[(id(resource), path)] = Walked(set(), True, ())
+    walked.structures.update(s.url for s in structures)
+    walked.clean = walked.clean and clean
+    walked.unchecked = tuple(dict.fromkeys((*walked.unchecked, *unchecked)))
+    if walked.clean:
+        _remember_conformance(run, resource, structures, walked.unchecked)
+
+
 def _remember_conformance(run: Run, resource: Mapping[str, Any],
-                          structures: Sequence[CompiledStructure], start: int,
-                          unchecked_from: int) -> None:
+                          structures: Sequence[CompiledStructure],
+                          unchecked: tuple[str, ...]) -> None:
     """A resource walked without an error conforms to each structure it was walked against.
 
     That is what :func:`conforms` would find by walking it again for one of them: a trial walks
@@ -114,10 +139,7 @@ def _remember_conformance(run: Run, resource: Mapping[str, Any],
     ``targetProfile`` names and the entry claims. Errors are not remembered: a trial finds
     exactly which profile they break.
     """
-    issues = run.issues
-    if any(issues[i].is_error for i in range(start, len(issues))):
-        return
-    verdict = (True, tuple(dict.fromkeys(run.unchecked[unchecked_from:])))
+    verdict = (True, unchecked)
     for structure in structures:
         run.conformance.setdefault((id(resource), structure.url), verdict)
 
