@@ -405,3 +405,25 @@ def test_reference_that_is_not_an_object_resolves_to_nothing() -> None:
         ("warning", "not-supported", "List.entry[0]", "slice-unchecked")]
     assert "a reference without a literal URL could not be resolved" in next(
         i.message for i in result.issues if i.rule == "slice-unchecked")
+
+
+def test_missing_value_is_in_no_slice_even_one_fixing_nothing_below() -> None:
+    """code.coding.code: 'upper' fixes 8480-6 in a nested slice, 'bare' constrains nothing.
+    A component without code is in neither (closed), and nothing raises."""
+    upper = "Observation.component:upper"
+    profile = constraint(
+        "upper-and-bare", "Observation",
+        element("Observation.component", slicing={"discriminator": [
+            {"type": "value", "path": "code.coding.code"}], "rules": "closed"}),
+        element(upper, sliceName="upper", max="1"),
+        element(f"{upper}.code.coding", slicing={
+            "discriminator": [{"type": "value", "path": "code"}], "rules": "open"}),
+        element(f"{upper}.code.coding:loinc", sliceName="loinc", min=1, max="1"),
+        element(f"{upper}.code.coding:loinc.code", min=1, fixedCode="8480-6"),
+        element("Observation.component:bare", sliceName="bare", max="1"))
+    uncoded = {**OBSERVATION, "component": [{"valueQuantity": {"value": 107}}]}
+    assert slicing_issues(validate(uncoded, profile)) == [
+        ("error", "structure", "Observation.component[0]", "slice-closed")]
+    systolic = {"code": {"coding": [{"system": "http://loinc.org", "code": "8480-6"}]},
+                "valueQuantity": {"value": 107}}
+    assert slicing_issues(validate({**OBSERVATION, "component": [systolic]}, profile)) == []
