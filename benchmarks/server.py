@@ -99,7 +99,7 @@ def app_from_env() -> Any:
     from testservers.national_centre import Settings, create_app
 
     app = create_app(Settings(database=os.environ["BENCH_DB"],
-                              base_url=os.environ["BENCH_BASE"]))
+                              base_url=os.environ["BENCH_BASE"], warm=True))  # as serve does
     if os.environ.get("BENCH_NO_VALIDATION") == "1":
         from ecanfhir import ValidationResult
 

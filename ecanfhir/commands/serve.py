@@ -79,7 +79,7 @@ def settings_from_args(args: argparse.Namespace) -> Any:
     if harness:
         faults += harness_faults()
     return Settings(database=args.db, base_url=base_url, auth=auth, faults=faults,
-                    recorder=harness)
+                    recorder=harness, warm=True)
 
 
 SETTINGS_VARIABLE = "ECANFHIR_SERVE_ARGS"

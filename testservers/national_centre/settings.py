@@ -88,6 +88,9 @@ class Settings:
         auth: SMART Backend Services settings; None (the default) leaves every route open.
         recorder: keep every request and its answer in memory and serve them at
             ``/$recorded-requests`` (the conformance harness, ``serve --harness``).
+        warm: at start-up, before the first request, validate a synthetic referral (so the
+            first message does not pay for compiling the pilot's profiles) and move what was
+            built out of the garbage collector's sight (``ecanfhir serve`` sets it).
     """
 
     database: str = "national-centre.sqlite3"
@@ -102,3 +105,4 @@ class Settings:
     max_count: int = 500
     auth: AuthSettings | None = None
     recorder: bool = False
+    warm: bool = False
