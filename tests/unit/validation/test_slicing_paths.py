@@ -54,7 +54,7 @@ ENTRIES_BY_TYPE = constraint(
     element("Bundle.entry:patient.resource", min=1))
 
 
-def bundle(*resources: dict[str, Any]) -> dict[str, Any]:
+def bundle(*resources: Any) -> dict[str, Any]:
     return {"resourceType": "Bundle", "type": "collection", "entry": [
         {"fullUrl": f"urn:uuid:0000000{n}-0000-4000-8000-000000000000", "resource": r}
         for n, r in enumerate(resources)]}
@@ -76,6 +76,12 @@ def test_of_type_on_a_resource_reads_its_resource_type() -> None:
     assert result.issues[0].message == (
         "slice 'patient' of Bundle.entry: maximum allowed = 1, but found 2 "
         f"(from {ENTRIES_BY_TYPE['url']})")
+
+
+def test_of_type_skips_a_resource_that_is_not_an_object() -> None:
+    """A resource written as a string (reported by the walker) is of no type."""
+    result = validate(bundle("oops"), ENTRIES_BY_TYPE)
+    assert slicing_issues(result) == too_few("Bundle.entry")
 
 
 MMHG = constraint(
