@@ -377,6 +377,25 @@ def test_type_profile_of_the_sliced_element_holds_in_its_slices() -> None:
         ("error", "value", "Patient.address[0].country", "fixed")]
 
 
+def test_value_in_a_slice_of_other_types_is_checked_as_its_own_type() -> None:
+    """effective[x] sliced by the absence of ``start``: a dateTime (it has no start) falls in
+    the Period slice; it is still checked as a dateTime, and its bad date reported as such."""
+    sliced = profile(
+        "sliced-effective", "Observation", {"path": "Observation"},
+        {"path": "Observation.effective[x]", "slicing": {
+            "discriminator": [{"type": "exists", "path": "start"}], "rules": "open"}},
+        {"id": "Observation.effective[x]:open", "path": "Observation.effective[x]",
+         "sliceName": "open", "type": [{"code": "Period"}]},
+        {"id": "Observation.effective[x]:open.start", "path": "Observation.effective[x].start",
+         "max": "0"})
+    resource = observation(meta={"profile": [EXAMPLE + "sliced-effective"]},
+                           effectiveDateTime="2020-13-45")
+    result = check(resource, sliced)
+    assert [(i.severity, i.code, i.rule) for i in result.issues
+            if i.expression == "Observation.effective.ofType(dateTime)"] == [
+        ("error", "invalid", "type-dateTime")]
+
+
 ORGANIZATION_IDS = "http://example.org/fhir/sid/organization"
 
 
