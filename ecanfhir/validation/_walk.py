@@ -385,11 +385,11 @@ def _walk_trial(trial: Run, value: Mapping[str, Any], url: str, structure: Compi
     if "resourceType" in value:
         # A contained resource is tried inside its container, as it is walked: its "#id"
         # references and %rootResource are the container's (R4 references.html#contained).
+        # Any other (a Bundle entry) is tried in the Bundle of the resource referring to it.
         container = frame.container()
         items = container.resource.get("contained")
         contained = isinstance(items, list) and any(item is value for item in items)
-        walk_resource(trial, value, at, parent=container if contained else frame,
-                      contained=contained, profiles=(url,))
+        walk_resource(trial, value, at, parent=container, contained=contained, profiles=(url,))
     else:
         # Its element ids are checked apart from the resource's: a trial must not leave them in
         # the resource's frame (the walk proper would find each one repeated).
