@@ -217,9 +217,18 @@ def _items(value: Any) -> Iterator[Any]:
 
 def member(data: Any, key: str) -> list[Any]:
     """``data.key``: the values of ``key`` then those of ``_key`` (list items, nulls kept)."""
-    if not isinstance(data, Mapping):
+    kind = type(data)  # JSON's own types first: an ABC check costs more than the rest here
+    if kind is not dict and (kind in _JSON_SCALARS or not isinstance(data, Mapping)):
         return []
-    return [*_items(data.get(key)), *_items(data.get("_" + key))]
+    value, element = data.get(key), data.get("_" + key)
+    if element is None:  # the common case: no `_key` companion
+        if value is None:
+            return []
+        return value[:] if isinstance(value, list) else [value]
+    return [*_items(value), *_items(element)]
+
+
+_JSON_SCALARS = frozenset({str, int, float, bool, list, type(None)})
 
 
 def choice(data: Any, key: str, types: tuple[str, ...]) -> list[Any]:
