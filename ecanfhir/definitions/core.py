@@ -19,6 +19,7 @@ import hashlib
 import json
 import zipfile
 import zlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -40,6 +41,40 @@ class IndexEntry:
     kind: str | None
     derivation: str | None
     at: tuple[int, int] | None = None  # offset and size of the member's deflated bytes
+
+
+class _Index(Mapping[str, IndexEntry]):
+    """The index of a zip by URL; each entry is made when first asked for (a new process asks
+    for a few dozen of the thousands a zip holds). The first row of a URL wins."""
+
+    def __init__(self, rows: list[Any]) -> None:
+        self._rows: dict[str, Any] = {}
+        for row in rows:
+            self._rows.setdefault(row[0] if isinstance(row, list) else row["url"], row)
+        self._made: dict[str, IndexEntry] = {}
+
+    def __getitem__(self, url: str) -> IndexEntry:
+        entry = self._made.get(url)
+        if entry is None:
+            entry = self._made[url] = _entry(self._rows[url])
+        return entry
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __contains__(self, url: object) -> bool:
+        return url in self._rows
+
+
+def _entry(raw: Any) -> IndexEntry:
+    if isinstance(raw, list):  # a row: url, version, type, member, ..., offset, size
+        url, version, rtype, member, typ, kind, derivation, offset, size = raw
+        return IndexEntry(url, version, rtype, member, typ, kind, derivation, (offset, size))
+    return IndexEntry(raw["url"], raw["version"], raw["resourceType"], raw["member"],
+                      raw.get("type"), raw.get("kind"), raw.get("derivation"))
 
 
 INDEX_MARK = b"ecanfhir-index "  # the zip comment: where index.json lies (build_core.py)
@@ -82,16 +117,7 @@ class CoreDefinitions:
         self.fhir_version: str = index["fhirVersion"]
         self.package: str = (f"{index['package']}#{index['packageVersion']}" if "package" in index
                              else f"hl7.fhir.r4.core#{self.fhir_version}")
-        self.entries: dict[str, IndexEntry] = {}
-        for raw in index["resources"]:
-            if isinstance(raw, list):  # a row: url, version, type, member, ..., offset, size
-                url, version, rtype, member, typ, kind, derivation, offset, size = raw
-                entry = IndexEntry(url, version, rtype, member, typ, kind, derivation,
-                                   (offset, size))
-            else:
-                entry = IndexEntry(raw["url"], raw["version"], raw["resourceType"], raw["member"],
-                                   raw.get("type"), raw.get("kind"), raw.get("derivation"))
-            self.entries.setdefault(entry.url, entry)
+        self.entries: Mapping[str, IndexEntry] = _Index(index["resources"])
         self._loaded: dict[str, dict[str, Any]] = {}
 
     def load(self, url: str) -> dict[str, Any] | None:

@@ -94,3 +94,24 @@ def test_a_remembered_look_up_gives_way_to_what_is_added() -> None:
     registry.add({"resourceType": "CodeSystem", "url": gender, "version": "9.9.9",
                   "content": "complete"})
     assert (registry.code_system(gender) or {}).get("version") == "9.9.9"
+
+
+def test_index_makes_entries_when_asked_and_keeps_the_first_row_of_a_url() -> None:
+    """A zip's index holds its rows until an entry is asked for (a new process asks for a few
+    of thousands); two rows of one URL: the first wins, as when entries were made at once."""
+    from ecanfhir.definitions.core import _Index
+
+    url = CORE + "Patient"
+    index = _Index([[url, "4.0.1", "StructureDefinition", "a.json", "Patient", "resource",
+                     "specialization", 10, 20],
+                    {"url": url, "version": "9", "resourceType": "StructureDefinition",
+                     "member": "b.json"},
+                    {"url": CORE + "Basic", "version": "4.0.1",
+                     "resourceType": "StructureDefinition", "member": "c.json"}])
+    assert len(index) == 2 and list(index) == [url, CORE + "Basic"]
+    assert index._made == {}
+    entry = index[url]
+    assert (entry.member, entry.version, entry.at) == ("a.json", "4.0.1", (10, 20))
+    assert index.get(url) is entry and list(index._made) == [url]
+    assert index[CORE + "Basic"].at is None and index.get(CORE + "Nothing") is None
+    assert CORE + "Basic" in index and CORE + "Nothing" not in index
