@@ -179,3 +179,48 @@ def test_code_outside_an_expansion_from_an_unknown_system_says_so() -> None:
                                                               "Observation.method")
     assert f"the code system '{LAB}' could not be found" in issue.message
     assert method("A1") == []
+
+
+SNOMED_FINDINGS = {"resourceType": "ValueSet", "url": VS + "snomed-findings", "status": "active",
+                   "compose": {"include": [{"system": "http://snomed.info/sct", "filter": [
+                       {"property": "concept", "op": "is-a", "value": "404684003"}]}]}}
+
+
+@pytest.mark.parametrize("strength", ["required", "extensible"])
+def test_bare_code_a_required_binding_cannot_evaluate_leaves_conformance_unsure(
+        strength: str) -> None:
+    """A plain code bound (required) to a value set that cannot be evaluated offline: a
+    profile with that binding cannot be confirmed, so the entry is not counted in the slice
+    that asks for the profile, and the warning says which code was not checked. An
+    extensible binding decides nothing, so the entry is counted."""
+    unit_bound = constraint(
+        f"unit-bound-{strength}", "Observation",
+        element("Observation.value[x]", type=[{"code": "Quantity"}]),
+        element("Observation.value[x].code", min=1, binding={
+            "strength": strength, "valueSet": SNOMED_FINDINGS["url"]}))
+    entries = constraint(
+        f"entries-by-profile-{strength}", "Bundle",
+        element("Bundle.entry", slicing={"discriminator": [
+            {"type": "profile", "path": "resource"}], "rules": "open"}),
+        element("Bundle.entry:finding", sliceName="finding", min=1, max="1"),
+        element("Bundle.entry:finding.resource", type=[
+            {"code": "Observation", "profile": [unit_bound["url"]]}]))
+    registry = Registry()
+    registry.add_all([SNOMED_FINDINGS, unit_bound, entries])
+    finding = {"resourceType": "Observation", "text": NARRATIVE, "status": "final",
+               "code": {"text": "synthetic"}, "valueQuantity": {
+                   "value": 1, "system": "http://snomed.info/sct", "code": "22298006"}}
+    result = Validator(registry).validate(
+        {"resourceType": "Bundle", "type": "collection", "entry": [
+            {"fullUrl": "urn:uuid:00000000-0000-4000-8000-000000000001", "resource": finding}]},
+        profiles=[entries["url"]])
+    slicing = [(i.severity, i.expression, i.rule) for i in result.issues
+               if i.rule.startswith("slice-")]
+    if strength == "extensible":
+        assert slicing == []
+        return
+    assert slicing == [("warning", "Bundle.entry", "slice-cardinality"),
+                       ("warning", "Bundle.entry[0]", "slice-unchecked")]
+    assert next(i.message for i in result.issues if i.rule == "slice-unchecked").endswith(
+        f"could not be fully checked: the value set '{SNOMED_FINDINGS['url']}' cannot be "
+        "evaluated offline, so 22298006 could not be checked against it")
