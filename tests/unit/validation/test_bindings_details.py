@@ -12,7 +12,7 @@ from _assertions import the_issue
 from _profiles import constraint, element
 from _resources import CLINICAL, NARRATIVE, SNOMED, condition
 
-from ecanfhir import Registry, ValidationResult, Validator, validate
+from ecanfhir import Registry, ValidationOptions, ValidationResult, Validator, validate
 
 GENDER = "http://hl7.org/fhir/administrative-gender"
 
@@ -104,6 +104,16 @@ def test_wrong_display_is_a_warning_at_the_display() -> None:
     right = validate(condition(code={"text": "Synthetic"}, clinicalStatus={"coding": [
         {"system": CLINICAL, "code": "active", "display": "Active"}]}))
     assert [i for i in right.issues if i.rule == "display"] == []
+
+
+def test_displays_are_not_checked_when_turned_off() -> None:
+    """check_display=False: a wrong display is not judged (the default judges it)."""
+    wrong = condition(code={"text": "Synthetic"}, clinicalStatus={"coding": [
+        {"system": CLINICAL, "code": "active", "display": "Ongoing"}]})
+    result = Validator(options=ValidationOptions(check_display=False)).validate(wrong)
+    assert [i for i in result.issues if i.rule == "display"] == []
+    assert [i.rule for i in Validator().validate(wrong).issues if i.rule == "display"] == [
+        "display"]
 
 
 def test_malformed_external_code_has_rule_code_syntax() -> None:
