@@ -596,23 +596,66 @@ SUMMARY = constraint(
             type=[{"code": "Reference", "targetProfile": [EXAMPLE + "hb"]}]))
 
 
-def test_remembered_verdict_holds_only_its_own_resources_doubts() -> None:
-    """An Hb Observation walked against the hb profile it claims is remembered as conforming,
-    with nothing unchecked: what an earlier entry could not check (a code against a value set
-    that cannot be evaluated offline) is no doubt about it, so the summary's hb slice, which
-    references it, is filled (no slice-unchecked warning, no missing slice)."""
-    def measured(profile: str, code: str) -> dict[str, Any]:
-        return observation(meta={"profile": [EXAMPLE + profile]},
-                           code={"coding": [{"system": LOINC, "code": code}]})
+def measured(profile: str, code: str) -> dict[str, Any]:
+    return observation(meta={"profile": [EXAMPLE + profile]},
+                       code={"coding": [{"system": LOINC, "code": code}]})
+
+
+def summarised(*entries: dict[str, Any], target: int) -> dict[str, Any]:
+    """A collection Bundle of ``entries`` and then a Composition claiming the summary profile
+    whose section references entry ``target`` (numbered from 1)."""
     composition = {
         "resourceType": "Composition", "text": NARRATIVE,
         "meta": {"profile": [EXAMPLE + "summary"]}, "status": "final",
         "type": {"text": "Synthetic summary"}, "date": "2024-03-01",
         "author": [{"display": "Synthetic author"}], "title": "Synthetic summary",
         "section": [{"title": "Findings", "text": NARRATIVE,
-                     "entry": [{"reference": entry(2, {})["fullUrl"]}]}]}
-    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
-        entry(1, measured("aged", "11884-4")), entry(2, measured("hb", "718-7")),
-        entry(3, composition)]}
+                     "entry": [{"reference": entry(target, {})["fullUrl"]}]}]}
+    return {"resourceType": "Bundle", "type": "collection", "entry": [
+        entry(n, r) for n, r in enumerate((*entries, composition), 1)]}
+
+
+def test_remembered_verdict_holds_only_its_own_resources_doubts() -> None:
+    """An Hb Observation walked against the hb profile it claims is remembered as conforming,
+    with nothing unchecked: what an earlier entry could not check (a code against a value set
+    that cannot be evaluated offline) is no doubt about it, so the summary's hb slice, which
+    references it, is filled (no slice-unchecked warning, no missing slice)."""
+    bundle = summarised(measured("aged", "11884-4"), measured("hb", "718-7"), target=2)
     assert found(bundle, AGE_CODES, AGED, HB, SUMMARY) == [
         ("information", "informational", "", "tx-offline")]
+
+
+def test_remembered_verdict_keeps_its_own_doubts() -> None:
+    """An Observation that claims both profiles is remembered as conforming with its own doubt
+    (its code could not be checked against the value set): the hb slice is not counted as
+    filled, and warnings say so."""
+    both = {**measured("hb", "718-7"), "meta": {"profile": [EXAMPLE + "aged", EXAMPLE + "hb"]}}
+    at = "Bundle.entry[1].resource.section[0].entry"
+    assert found(summarised(both, target=1), AGE_CODES, AGED, HB, SUMMARY) == [
+        ("warning", "required", at, "slice-cardinality"),
+        ("warning", "not-supported", f"{at}[0]", "slice-unchecked"),
+        ("information", "informational", "", "tx-offline")]
+
+
+LISTED = constraint("listed-patient", "Patient", element("Patient.name", min=0))
+LISTING = constraint("listing", "Bundle", element("Bundle.entry.resource", type=[
+    {"code": "Patient", "profile": [EXAMPLE + "listed-patient"]}, {"code": "Observation"}]))
+ABOUT_LISTED = constraint("about-listed", "Observation", element(
+    "Observation.subject",
+    type=[{"code": "Reference", "targetProfile": [EXAMPLE + "listed-patient"]}]))
+
+
+def test_entry_met_again_keeps_the_error_of_its_first_walk() -> None:
+    """A Bundle profile that asks its Patient entries for another profile meets each entry a
+    second time, walking it only against that profile, which it meets; the error its first walk
+    found (a birth date the profile it claims requires) still keeps it from conforming to the
+    profile asked, so a reference whose targetProfile that is fails."""
+    about = observation(meta={"profile": [EXAMPLE + "about-listed"]},
+                        subject={"reference": entry(1, {})["fullUrl"]})
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "meta": {"profile": [EXAMPLE + "listing"]},
+              "entry": [entry(1, patient(meta={"profile": [EXAMPLE + "born"]})), entry(2, about)]}
+    assert found(bundle, BORN, LISTED, LISTING, ABOUT_LISTED) == [
+        ("error", "required", "Bundle.entry[0].resource.birthDate", "cardinality-min"),
+        ("error", "structure", "Bundle.entry[1].resource.subject.reference",
+         "reference-profile")]
