@@ -207,9 +207,10 @@ def _must_support(run: Run, node: ElementNode, type_code: str | None, present: M
     out = []
     for child in run.schema.children(node, type_code).values():
         if child.must_support and id(child) not in present and child.min == 0:
-            source = child.structure.url if child.structure is not None else ""
+            # A snapshot that repeats an element id leaves the element it hides no structure.
+            source = f" in {child.structure.url}" if child.structure is not None else ""
             out.append(Issue.information("informational", f"{path}.{child.name}",
-                                         f"{child.path} is mustSupport in {source} but is not "
+                                         f"{child.path} is mustSupport{source} but is not "
                                          "present", "must-support"))
     return out
 

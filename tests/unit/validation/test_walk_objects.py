@@ -7,6 +7,7 @@ code, location and rule. The profiles and data are hand-written and synthetic.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -425,6 +426,21 @@ def test_must_support_of_a_model_type_in_a_choice() -> None:
          "must-support",
          f"Place.name is mustSupport in {EXAMPLE}Place but is not present")]
 
+
+
+def test_must_support_of_an_element_a_repeated_id_hides() -> None:
+    """A profile whose snapshot gives Patient.birthDate twice (the first mustSupport): the note
+    for the absent element says it is mustSupport, without a definition to name."""
+    registry = Registry()
+    elements = copy.deepcopy(registry.structure_definition(CORE + "Patient")["snapshot"]
+                             ["element"])
+    at = next(n for n, e in enumerate(elements) if e["id"] == "Patient.birthDate")
+    elements.insert(at, {**elements[at], "mustSupport": True})
+    twice = {**constraint("twice", "Patient"), "snapshot": {"element": elements}}
+    result = validate(patient(meta={"profile": [EXAMPLE + "twice"]}), twice, must_support=True)
+    assert [(i.severity, i.code, i.expression, i.rule, i.message) for i in result.issues] == [
+        ("information", "informational", "Patient.birthDate", "must-support",
+         "Patient.birthDate is mustSupport but is not present")]
 
 # -- resources: profiles, nesting, frames --------------------------------------------------------
 
