@@ -55,4 +55,7 @@ def test_suspicious_relative_reference(reference: str, warned: bool) -> None:
     found = [(i.severity, i.code, i.expression) for i in result.issues
              if i.rule == "reference-suspicious"]
     assert found == ([("warning", "invalid", "Observation.subject.reference")] if warned else [])
+    assert [i.message for i in result.issues if i.rule == "reference-suspicious"] == (
+        [f"the reference '{reference}' does not look like Type/id: check its syntax"]
+        if warned else [])
     assert [i for i in validate(observation).issues if i.rule == "reference-suspicious"] == []
