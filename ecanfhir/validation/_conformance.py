@@ -21,7 +21,7 @@ from ._context import Frame, Run
 from ._issue import Issue
 from .checks.observation import vital_signs_profiles
 
-__all__ = ["TrialWalk", "alternative", "conformance", "profiles_of"]
+__all__ = ["TrialWalk", "alternative", "conformance", "profiles_of", "type_profile_not_used"]
 
 CORE_BASE = "http://hl7.org/fhir/StructureDefinition/"
 _DEPENDENCIES = CORE_BASE + "structuredefinition-dependencies"
@@ -84,7 +84,8 @@ def _base_of(run: Run, structure: CompiledStructure, resource: Mapping[str, Any]
     return own is not None and own.get("url") == structure.url
 
 
-def _profile_not_used(run: Run, url: str, where: str, *, asked: bool) -> Issue:
+def _profile_not_used(run: Run, url: str, where: str, *, asked: bool,
+                      what: str = "the resource") -> Issue:
     """A profile asked for (error) or claimed in meta.profile (warning) that cannot be applied:
     not loaded, or loaded but unusable (e.g. its base is missing), with the reason."""
     if run.schema.registry.structure_definition(url) is not None:
@@ -94,8 +95,16 @@ def _profile_not_used(run: Run, url: str, where: str, *, asked: bool) -> Issue:
     if asked:
         return Issue.error("not-found", where, f"profile '{url}' {reason}", rule)
     hint = "" if rule == "profile-unusable" else " (load its package with --ig)"
-    return Issue.warning("not-found", where, f"profile '{url}' {reason}, so the resource was not "
+    return Issue.warning("not-found", where, f"profile '{url}' {reason}, so {what} was not "
                          f"checked against it{hint}", rule)
+
+
+def type_profile_not_used(run: Run, url: str, element: str, where: str) -> Issue:
+    """A profile an element's type names (ElementDefinition.type.profile) that cannot be
+    applied: a warning at the value, which is checked against its type alone (the HL7
+    validator's VALIDATION_VAL_PROFILE_UNKNOWN_NOT_POLICY), never a silent pass."""
+    return _profile_not_used(run, url, where, asked=False,
+                             what=f"the value (typed by {element})")
 
 
 def conformance(run: Run, frame: Frame, value: Any, url: str,

@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..definitions.schema import CompiledStructure, ElementNode, JsonProperty, TypeRef
-from ._conformance import alternative, conformance, profiles_of
+from ._conformance import alternative, conformance, profiles_of, type_profile_not_used
 from ._context import BundleScope, Frame, PendingReference, Run, Walked
 from ._issue import Issue
 from ._plan import RESOURCE_TYPES, constraints_of, ele_1, object_plan, primitive_plan, type_hint
@@ -591,9 +591,11 @@ def _object_definition(run: Run, element: ElementNode, type_ref: TypeRef | None,
             run.issues.extend(check_definition_status(run, structure.url, "extension", path))
             return structure.root, None
     elif type_ref is not None and type_ref.profiles:
-        profile = run.schema.find(alternative(run, frame, value, type_ref.profiles, at=path,
-                                               walk=_walk_trial))
-        if profile is not None and profile.derivation == "constraint":
+        url = alternative(run, frame, value, type_ref.profiles, at=path, walk=_walk_trial)
+        profile = run.schema.find(url)
+        if profile is None:
+            run.issues.append(type_profile_not_used(run, url, element.path, path))
+        elif profile.derivation == "constraint":
             if code is not None and profile.type != code:
                 # HL7 InstanceValidator: Validation_VAL_Profile_WrongType2
                 run.issues.append(Issue.error(
