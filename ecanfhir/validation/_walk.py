@@ -64,8 +64,10 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
         return None
     rt = resource.get("resourceType")
     if not isinstance(rt, str) or not rt:
-        run.issues.append(Issue.error("required", path, "the resource has no resourceType "
-                                      "property, so its type is unknown", "json-form"))
+        found = "no resourceType property" if rt is None else (
+            f"resourceType {_json_kind(rt)}, which is no type name")
+        run.issues.append(Issue.error("required", path, f"the resource has {found}, so its "
+                                      "type is unknown", "json-form"))
         return None
     model = None  # a logical model's instance names the model's URL (checks/logical.py)
     if not run.schema.registry.is_resource_type(rt):

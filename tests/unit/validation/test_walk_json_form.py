@@ -29,7 +29,11 @@ def patient(**elements: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(("contained", "code", "message"), [
     (5, "structure", "expected a resource (a JSON object), found the number 5"),
     ({"id": "x"}, "required", "the resource has no resourceType property"),
-], ids=["not-an-object", "no-resource-type"])
+    ({"resourceType": 5}, "required", "the resource has resourceType the number 5, which is no "
+                                      "type name, so its type is unknown"),
+    ({"resourceType": ""}, "required", "the resource has resourceType the string '', which is "
+                                       "no type name"),
+], ids=["not-an-object", "no-resource-type", "numeric-resource-type", "empty-resource-type"])
 def test_contained_resource_must_be_a_typed_object(contained: Any, code: str,
                                                    message: str) -> None:
     """A contained item that is no object, or has no resourceType, cannot be walked."""
