@@ -107,9 +107,8 @@ def type_profile_not_used(run: Run, url: str, element: str, where: str) -> Issue
                              what=f"the value (typed by {element})")
 
 
-def conformance(run: Run, frame: Frame, value: Any, url: str,
-                kind: str | None = None, *, at: str | None = None, walk: TrialWalk
-                ) -> tuple[bool, tuple[str, ...]]:
+def conformance(run: Run, frame: Frame, value: Any, url: str, *, at: str | None = None,
+                walk: TrialWalk) -> tuple[bool, tuple[str, ...]]:
     """Does a value (at ``at``, by default its resource's path) conform to a profile, and what
     could not be checked on the way (a required binding to a value set that cannot be evaluated
     offline)?"""

@@ -364,8 +364,8 @@ def _slice_items(run: Run, element: ElementNode, type_ref: TypeRef | None,
     # and its element ids are those of its own path, not of the resource's.
     where = {id(value): at for at, value, _ in items}
     matcher = SliceMatcher(run, resolver_for(frame),
-                           lambda value, url, kind: conformance(
-                               run, frame, value, url, kind, at=where.get(id(value)),
+                           lambda value, url, _type: conformance(
+                               run, frame, value, url, at=where.get(id(value)),
                                walk=_walk_trial))
     assignment = assign_slices(matcher, element,
                                [(at, value, type_ref) for at, value, _ in items])
@@ -375,10 +375,9 @@ def _slice_items(run: Run, element: ElementNode, type_ref: TypeRef | None,
     return assignment.chosen
 
 
-def conforms(run: Run, frame: Frame, value: Any, url: str, kind: str | None = None, *,
-             at: str | None = None) -> bool:
-    """Does a value (at ``at``, by default its resource's path) conform to a profile?"""
-    return conformance(run, frame, value, url, kind, at=at, walk=_walk_trial)[0]
+def conforms(run: Run, frame: Frame, value: Any, url: str) -> bool:
+    """Does a value (a resource, at its own path) conform to a profile?"""
+    return conformance(run, frame, value, url, walk=_walk_trial)[0]
 
 
 def _walk_trial(trial: Run, value: Mapping[str, Any], url: str, structure: CompiledStructure,
