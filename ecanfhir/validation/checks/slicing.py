@@ -290,7 +290,11 @@ class SliceMatcher:
         """Does ``value`` (at ``node``) meet the fixed/pattern values along ``tokens`` (the path's
         steps but ``$this``) and below? None: nothing there fixes a value, or the path is not a
         plain one."""
-        if not tokens:
+        if not tokens or node.fixed is not None or node.pattern is not None:
+            # A fixed value or pattern on a step of the path fixes what lies below it too: a
+            # slice that sets component.code to a pattern CodeableConcept is told by its
+            # code.coding.code, and the value meets it as a whole, as the HL7 validator
+            # tests it (code.coding.where(system = ... and code = ...).exists()).
             return self._meets_fixed(node, value)
         token, rest = tokens[0], tokens[1:]
         child = self._children(node).get(token)  # None for extension(), resolve(), ofType()

@@ -433,3 +433,32 @@ def test_missing_value_is_in_no_slice_even_one_fixing_nothing_below() -> None:
     systolic = {"code": {"coding": [{"system": "http://loinc.org", "code": "8480-6"}]},
                 "valueQuantity": {"value": 107}}
     assert slicing_issues(validate({**OBSERVATION, "component": [systolic]}, profile)) == []
+
+
+# -- a pattern on a step of the discriminator path ------------------------------------------
+
+LOINC = "http://loinc.org"
+BY_CODE = constraint(
+    "component-by-code", "Observation",
+    element("Observation.component", slicing={
+        "discriminator": [{"type": "value", "path": "code.coding.code"}], "rules": "open"}),
+    element("Observation.component:systolic", sliceName="systolic", min=1, max="1"),
+    element("Observation.component:systolic.code",
+            patternCodeableConcept={"coding": [{"system": LOINC, "code": "8480-6"}]}))
+
+
+@pytest.mark.parametrize(("coding", "expected"), [
+    ({"system": LOINC, "code": "8480-6"}, []),
+    ({"system": LOINC, "code": "8462-4"}, too_few("Observation.component")),
+    ({"system": SNOMED, "code": "8480-6"}, too_few("Observation.component")),
+], ids=["in-the-slice", "other-code", "same-code-other-system"])
+def test_a_pattern_above_the_discriminator_path_decides_the_slice(
+        coding: dict[str, str], expected: list[tuple[str, str, str, str]]) -> None:
+    """The slice sets component.code to a pattern CodeableConcept and is told by
+    code.coding.code: a component whose code meets the pattern (system and code, as the HL7
+    validator tests it) fills the slice; another code, or the code of another system, does
+    not, and the required slice is reported missing."""
+    observation = {"resourceType": "Observation", "text": NARRATIVE, "status": "final",
+                   "code": {"text": "Blood pressure"},
+                   "component": [{"code": {"coding": [coding]}, "valueString": "120"}]}
+    assert slicing_issues(validate(observation, BY_CODE)) == expected
