@@ -226,10 +226,17 @@ def prepare(workdir: Path, module: Path, tests: list[str], arguments: list[str])
 
 
 def undecided(workdir: Path, module: Path) -> list[str]:
-    """The mutants an earlier run in `workdir` left alive or did not get to (none: no run)."""
+    """The mutants an earlier run in `workdir` left alive or did not get to (none: no run).
+
+    When the module changed since that run, its mutants are other ones under the same names:
+    the earlier results are dropped and every mutant runs again."""
     mutated = workdir / "mutants" / module
     meta = mutated.with_name(mutated.name + ".meta")
     if not meta.exists():
+        return []
+    copied = workdir / module
+    if not copied.exists() or copied.read_bytes() != (ROOT / module).read_bytes():
+        shutil.rmtree(workdir / "mutants", ignore_errors=True)
         return []
     codes = json.loads(meta.read_text("utf-8"))["exit_code_by_key"]
     return [name for name, code in codes.items() if STATUS.get(code) not in CAUGHT]
