@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from _assertions import assert_issue
+from _profiles import logical_model
 
 from ecanfhir import Registry, ValidationOptions, Validator
 
@@ -20,22 +21,11 @@ SITES = "http://example.org/fhir/ValueSet/tumour-sites"
 SITE_CODES = "http://example.org/fhir/CodeSystem/tumour-sites"
 
 
-def _model(url: str, name: str, *elements: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "resourceType": "StructureDefinition", "id": name, "url": url, "name": name,
-        "status": "draft", "fhirVersion": "4.0.1", "kind": "logical", "abstract": False,
-        "type": url, "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Base",
-        "derivation": "specialization",
-        "differential": {"element": [{"id": name, "path": name}, *(
-            {"id": f"{name}.{e['path']}", **e, "path": f"{name}.{e['path']}"}
-            for e in elements)]}}
-
-
 def _type(code: str, **more: Any) -> list[dict[str, Any]]:
     return [{"code": code, **more}]
 
 
-FINDING_MODEL = _model(
+FINDING_MODEL = logical_model(
     FINDING, "TumourFinding",
     {"path": "patient", "min": 1, "max": "1", "type": _type(PATIENT)},
     {"path": "site", "min": 1, "max": "1", "type": _type("CodeableConcept"),
@@ -50,7 +40,7 @@ FINDING_MODEL = _model(
 FINDING_MODEL["differential"]["element"][0]["constraint"] = [{
     "key": "tf-1", "severity": "error", "human": "A finding has a date",
     "expression": "seenOn.exists() or reportedOn.exists()"}]
-PATIENT_MODEL = _model(
+PATIENT_MODEL = logical_model(
     PATIENT, "StudyPatient",
     {"path": "birthDate", "min": 1, "max": "1", "type": _type("date")},
     {"path": "sex", "min": 0, "max": "1", "type": _type("code")},
@@ -95,7 +85,7 @@ def test_model_not_loaded_says_how_to_load_it() -> None:
     assert "--ig" in issue.message and "load_ig()" in issue.message
 
 
-def test_cardinality_and_unknown_elements_of_the_model() -> None:
+def test_cardinality_and_unknown_elements_of_thelogical_model() -> None:
     """A missing 1..1 element, an element the model lacks and one in the nested model."""
     instance = finding(colour="red")
     del instance["site"]
@@ -138,7 +128,7 @@ def test_binding_of_the_model_is_checked() -> None:
     assert issue.rule == "binding-required"
 
 
-def test_nested_instance_must_name_its_own_model() -> None:
+def test_nested_instance_must_name_its_ownlogical_model() -> None:
     """``patient`` holding an instance of another model is not a StudyPatient."""
     result = _validator().validate(finding(patient={"resourceType": FINDING,
                                                     "birthDate": "1970-05-01"}))
@@ -155,7 +145,7 @@ def test_reference_to_a_resource_where_a_model_is_expected() -> None:
     assert issue.rule == "reference-type"
 
 
-def test_resource_type_naming_a_profile_is_not_a_model() -> None:
+def test_resource_type_naming_a_profile_is_not_alogical_model() -> None:
     """A URL that names a loaded profile (kind resource) is not an instance type."""
     registry = Registry()
     url = SD + "some-patient"
@@ -174,7 +164,7 @@ def test_resource_type_naming_a_profile_is_not_a_model() -> None:
 def test_model_based_on_element_keeps_ele_1() -> None:
     """A model based on Element inherits ele-1: an Element holding only an id is empty there."""
     url = SD + "ElementFinding"
-    model = _model(url, "ElementFinding",
+    model = logical_model(url, "ElementFinding",
                    {"path": "marker", "min": 0, "max": "*", "type": _type("Element")})
     model["baseDefinition"] = "http://hl7.org/fhir/StructureDefinition/Element"
     registry = Registry()
@@ -190,7 +180,8 @@ def test_model_based_on_element_keeps_ele_1() -> None:
 def test_model_that_cannot_be_used_says_why() -> None:
     """A model whose base is not loaded is reported as unusable, with the reason."""
     url = SD + "Orphan"
-    model = _model(url, "Orphan", {"path": "note", "min": 0, "max": "1", "type": _type("string")})
+    model = logical_model(url, "Orphan",
+                          {"path": "note", "min": 0, "max": "1", "type": _type("string")})
     model["baseDefinition"] = SD + "MissingBase"
     registry = Registry()
     registry.add(model)
@@ -203,7 +194,7 @@ def test_model_that_cannot_be_used_says_why() -> None:
 def test_choice_of_models_is_named_by_the_models_last_part() -> None:
     """``evidence[x]`` of two models: ``evidenceStudyPatient`` holds a StudyPatient instance."""
     url = SD + "Evidence"
-    model = _model(url, "Evidence", {"path": "evidence[x]", "min": 1, "max": "1",
+    model = logical_model(url, "Evidence", {"path": "evidence[x]", "min": 1, "max": "1",
                                      "type": [{"code": PATIENT}, {"code": FINDING}]})
     registry = Registry()
     for resource in (model, FINDING_MODEL, PATIENT_MODEL):

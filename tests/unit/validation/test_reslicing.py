@@ -9,8 +9,9 @@ from typing import Any
 
 from _assertions import assert_issue
 from _profiles import CORE, EXAMPLE, constraint, element
+from _profiles import validate_against as validate
 
-from ecanfhir import Registry, ValidationResult, Validator
+from ecanfhir import ValidationResult
 
 NARRATIVE = {"status": "generated",
              "div": '<div xmlns="http://www.w3.org/1999/xhtml">Synthetic test data</div>'}
@@ -50,13 +51,6 @@ CONTACT_BY_KIND = constraint(
             type=KIND_TYPE),
     element("Patient.contact:home.extension:kind/home.valueCode", min=1, fixedCode="home"),
     element("Patient.contact:home.name", min=1))
-
-
-def validate(resource: dict[str, Any], *resources: dict[str, Any]) -> ValidationResult:
-    registry = Registry()
-    for r in resources:
-        registry.add(r)
-    return Validator(registry).validate(resource, profiles=[resources[0]["url"]])
 
 
 def patient(**elements: Any) -> dict[str, Any]:

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 from _profiles import CORE, EXAMPLE, constraint, element
+from _profiles import validate_against as validate
 
-from ecanfhir import Registry, ValidationResult, Validator
+from ecanfhir import ValidationResult
 
 NARRATIVE = {"status": "generated",
              "div": '<div xmlns="http://www.w3.org/1999/xhtml">Synthetic test data</div>'}
@@ -20,13 +21,6 @@ A, OTHER = "urn:oid:1.2.208.176.1.2", "urn:oid:1.2.208.176.1.99"
 V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
 SNOMED = "http://snomed.info/sct"
 KIND = EXAMPLE + "identifier-kind"
-
-
-def validate(resource: dict[str, Any], *resources: dict[str, Any]) -> ValidationResult:
-    registry = Registry()
-    for r in resources:
-        registry.add(r)
-    return Validator(registry).validate(resource, profiles=[resources[0]["url"]])
 
 
 def slicing_issues(result: ValidationResult) -> list[tuple[str, str, str, str]]:

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from _assertions import the_issue
 from _profiles import EXAMPLE, constraint, element
+from _profiles import validate_against as validate
 
-from ecanfhir import Registry, ValidationResult, Validator
+from ecanfhir import ValidationResult
 
 NARRATIVE = {"status": "generated",
              "div": '<div xmlns="http://www.w3.org/1999/xhtml">Synthetic test data</div>'}
@@ -22,13 +23,6 @@ V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
 KIND = EXAMPLE + "identifier-kind-by-url"
-
-
-def validate(resource: dict[str, Any], *resources: dict[str, Any]) -> ValidationResult:
-    registry = Registry()
-    for r in resources:
-        registry.add(r)
-    return Validator(registry).validate(resource, profiles=[resources[0]["url"]])
 
 
 def patient(*identifiers: dict[str, Any], **elements: Any) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from _assertions import assert_issue
+from _profiles import profile_of as profile
 
 from ecanfhir import Registry, ValidationResult, Validator
 
@@ -19,17 +20,6 @@ CORE = "http://hl7.org/fhir/StructureDefinition/"
 EXAMPLE = "http://example.org/fhir/StructureDefinition/"
 NARRATIVE = {"status": "generated",
              "div": '<div xmlns="http://www.w3.org/1999/xhtml">Synthetic test data</div>'}
-
-
-def profile(name: str, of: str, *elements: dict[str, Any], kind: str = "resource"
-            ) -> dict[str, Any]:
-    """A differential-only profile of ``of`` (element ids are their paths)."""
-    return {
-        "resourceType": "StructureDefinition", "id": name, "url": EXAMPLE + name, "name": name,
-        "status": "draft", "fhirVersion": "4.0.1", "kind": kind, "abstract": False, "type": of,
-        "derivation": "constraint", "baseDefinition": CORE + of,
-        "differential": {"element": [{"id": e["path"], **e} for e in elements]},
-    }
 
 
 def country_address(name: str, country: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import copy
 from typing import Any
 
 import pytest
-from _profiles import CORE, EXAMPLE, constraint, element
+from _profiles import CORE, EXAMPLE, constraint, element, logical_model
 
 from ecanfhir import Registry, ValidationOptions, ValidationResult, Validator
 
@@ -354,15 +354,7 @@ def test_element_definition_ids_repeat_between_snapshot_and_differential() -> No
 
 def model(name: str, *elements: dict[str, Any]) -> dict[str, Any]:
     """A logical model ``EXAMPLE + name`` based on Base, with these elements (paths relative)."""
-    url = EXAMPLE + name
-    return {
-        "resourceType": "StructureDefinition", "id": name, "url": url, "name": name,
-        "status": "draft", "fhirVersion": "4.0.1", "kind": "logical", "abstract": False,
-        "type": url, "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Base",
-        "derivation": "specialization",
-        "differential": {"element": [{"id": name, "path": name}, *(
-            {**e, "id": f"{name}.{e['path']}", "path": f"{name}.{e['path']}"}
-            for e in elements)]}}
+    return logical_model(EXAMPLE + name, name, *elements)
 
 
 PLACE = model("Place", {"path": "name", "min": 0, "max": "1", "type": [{"code": "string"}],

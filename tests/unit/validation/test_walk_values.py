@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from _profiles import profile_of as profile
 
 from ecanfhir import Registry, ValidationOptions, ValidationResult, Validator
 
@@ -44,17 +45,6 @@ def patient(**elements: Any) -> dict[str, Any]:
 def observation(**elements: Any) -> dict[str, Any]:
     return {"resourceType": "Observation", "text": NARRATIVE, "status": "final",
             "code": {"text": "Synthetic"}, **elements}
-
-
-def profile(name: str, of: str, *elements: dict[str, Any], kind: str = "resource"
-            ) -> dict[str, Any]:
-    """A differential-only profile of ``of`` (an element's id is its path unless given)."""
-    return {
-        "resourceType": "StructureDefinition", "id": name, "url": EXAMPLE + name, "name": name,
-        "status": "draft", "fhirVersion": "4.0.1", "kind": kind, "abstract": False, "type": of,
-        "derivation": "constraint", "baseDefinition": CORE + of,
-        "differential": {"element": [{"id": e["path"], **e} for e in elements]},
-    }
 
 
 # -- the JSON form of a value ----------------------------------------------------------------
