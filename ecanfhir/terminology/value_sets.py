@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from types import MappingProxyType
 from typing import Any, Literal, TypeVar
 
@@ -116,7 +117,7 @@ class Expansion:
         return self._index.get((system, self._key(system, code)))
 
 
-_REMEMBERED = 65_536  # check_code answers (and remembered facts) kept per Terminology
+_REMEMBERED = 65_536  # facts remember() keeps per Terminology (check_code answers among them)
 _T = TypeVar("_T")
 
 
@@ -172,10 +173,7 @@ class Terminology:
         self._sets: dict[str, CodeSet] = {}
         self._expansions: dict[str, Expansion | None] = {}
         self._systems: dict[tuple[str, str | None], CodeSystemIndex | None] = {}
-        # check_code answers: a validation asks again and again about the same few codes (a
-        # status, a gender), and the answer depends on the loaded definitions only.
-        self._checks: dict[tuple[str, str | None, str, str | None], CodeCheck] = {}
-        self._facts: dict[Hashable, Any] = {}
+        self._facts: dict[Hashable, Any] = {}  # remember(): check_code answers and others
 
     def _sync(self) -> None:
         if self._generation != self.registry.generation:
@@ -183,7 +181,6 @@ class Terminology:
             self._sets.clear()
             self._expansions.clear()
             self._systems.clear()
-            self._checks.clear()
             self._facts.clear()
 
     # -- public API ------------------------------------------------------------------------
@@ -206,15 +203,10 @@ class Terminology:
 
         A None system is how the bare ``code`` datatype is bound.
         """
-        self._sync()
-        key = (value_set, system, code, display)
-        found = self._checks.get(key)
-        if found is None:
-            found = self._check_code(value_set, system, code, display)
-            if len(self._checks) >= _REMEMBERED:
-                self._checks.clear()  # a bound on memory for streams of ever new codes
-            self._checks[key] = found
-        return found
+        # A validation asks again and again about the same few codes (a status, a gender),
+        # and the answer depends on the loaded definitions only.
+        return self.remember(("check_code", value_set, system, code, display),
+                             partial(self._check_code, value_set, system, code, display))
 
     def _check_code(self, value_set: str, system: str | None, code: str,
                     display: str | None) -> CodeCheck:
@@ -248,7 +240,7 @@ class Terminology:
         except KeyError:
             pass
         if len(self._facts) >= _REMEMBERED:
-            self._facts.clear()
+            self._facts.clear()  # a bound on memory for streams of ever new codes
         fact = self._facts[key] = compute()
         return fact
 
