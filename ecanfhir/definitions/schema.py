@@ -205,6 +205,9 @@ class JsonProperty:
     element: ElementNode
     type: TypeRef | None
     primitive_extension: bool = False  # the ``_name`` companion of a primitive
+    # A primitive element that holds exactly one value, neither repeated nor sliced nor a
+    # choice: without its ``_name`` companion, the walker checks the value as it meets it.
+    leaf: bool = False
 
 
 @dataclass(eq=False, slots=True)
@@ -489,7 +492,9 @@ class Schema:
                         props["_" + name] = JsonProperty(child, t, primitive_extension=True)
             else:
                 single = types[0] if len(types) == 1 else None
-                props[child.name] = JsonProperty(child, single)
+                leaf = single is not None and single.is_primitive and not child.repeats \
+                    and not child.slices and child.min <= 1 and child.max != 0
+                props[child.name] = JsonProperty(child, single, leaf=leaf)
                 if single is not None and single.is_primitive:
                     props["_" + child.name] = JsonProperty(child, single,
                                                            primitive_extension=True)

@@ -14,7 +14,7 @@ The walker carries the FHIRPath location of each value and hands each value to t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -173,12 +173,20 @@ def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code:
         if duplicate is not None:
             run.issues.append(duplicate)
     present: dict[int, tuple[ElementNode, list[tuple[str, JsonProperty, Any]]]] = {}
+    leaves: list[int] = []  # the elements of the primitives checked on the way
     for key, value in obj.items():
         if key == "resourceType" and (is_resource or is_logical_type(run, type_code, value)):
             continue
         prop = props.get(key)
         if prop is None:
             run.issues.append(_unknown_property(key, path, props))
+            continue
+        if prop.leaf and type(value) is not list and "_" + key not in obj:
+            # The common case: one primitive value, which nothing else in the object
+            # (a companion, another type of a choice) is counted or paired with.
+            leaves.append(id(prop.element))
+            _walk_primitive(run, prop.element, prop.type, value, None,  # type: ignore[arg-type]
+                            f"{path}.{key}", frame)
             continue
         slot = present.setdefault(id(prop.element), (prop.element, []))
         slot[1].append((key, prop, value))
@@ -195,15 +203,15 @@ def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code:
             run.host_values.pop()
     # Required elements that are missing altogether.
     for child in run.schema.required(node, type_code):
-        if id(child) not in present:
+        if id(child) not in present and id(child) not in leaves:
             run.issues.extend(check_cardinality(child, 0, f"{path}.{child.name}"))
             if child.slices:
                 run.issues.extend(check_slices(child, (), (), f"{path}.{child.name}"))
     if run.options.must_support:
-        run.issues.extend(_must_support(run, node, type_code, present, path))
+        run.issues.extend(_must_support(run, node, type_code, {*present, *leaves}, path))
 
 
-def _must_support(run: Run, node: ElementNode, type_code: str | None, present: Mapping[int, Any],
+def _must_support(run: Run, node: ElementNode, type_code: str | None, present: Collection[int],
                   path: str) -> list[Issue]:
     """mustSupport elements of a profile that this instance leaves out (on request only)."""
     out = []
