@@ -11,13 +11,14 @@ a value or children (R4 §2.24.0.6).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..definitions.schema import Constraint, ElementNode, TypeRef
 from ._context import Run
 from ._issue import Issue
 from .checks.element_limits import has_limits
-from .checks.primitive import PrimitiveCheck, primitive_check
+from .checks.primitive import PrimitiveCheck, plain_values, primitive_check
 
 __all__ = ["ELE_1", "RESOURCE_TYPES", "ObjectPlan", "PrimitivePlan", "constraints_of", "ele_1",
            "object_plan", "primitive_plan", "type_hint"]
@@ -31,6 +32,10 @@ class PrimitivePlan:
     """What the walker decides for a primitive value of an element and type, once."""
 
     check: PrimitiveCheck
+    # A text that matches ``plain`` and is at most ``limit`` long passes ``check``: see
+    # checks/primitive.plain_values (None: every value takes ``check``).
+    plain: Callable[[str], object] | None
+    limit: int
     constraints: tuple[Constraint, ...]
     profiled: bool  # fixed, pattern, min/max or limits to check
     bound: bool
@@ -45,7 +50,8 @@ def primitive_plan(run: Run, element: ElementNode, type_ref: TypeRef) -> Primiti
             or element.min_value is not None or element.max_value is not None \
             or has_limits(element)
         plan = PrimitivePlan(primitive_check(run, element, type_ref),
-                              constraints_of(element, None), profiled, element.binding is not None)
+                             *plain_values(run, element, type_ref),
+                             constraints_of(element, None), profiled, element.binding is not None)
         element.primitive_plan_cache[type_ref.code] = plan
     return plan
 

@@ -541,9 +541,12 @@ def _walk_primitive(run: Run, element: ElementNode, type_ref: TypeRef, value: An
     if plan.profiled:
         _check_profile_values(run, element, type_ref.code, value, path)
     if value is not None:
-        problem = plan.check(run, value, path)
-        if problem is not None:
-            run.issues.append(problem)
+        plain = plan.plain
+        if plain is None or type(value) is not str or len(value) > plan.limit \
+                or plain(value) is None:
+            problem = plan.check(run, value, path)
+            if problem is not None:
+                run.issues.append(problem)
     if ext is not None:
         hosts = (definition_path(path, frame.path, frame.resource_type), element.path,
                  element.base_path, type_ref.code)

@@ -3,6 +3,7 @@ what a valid value may still get wrong (URIs: checks/uri.py; text: checks/text.p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,7 @@ from .uri import URI_TYPES, check_uri_value
 if TYPE_CHECKING:
     from .._context import Run
 
-__all__ = ["PrimitiveCheck", "check_primitive_value", "primitive_check"]
+__all__ = ["PrimitiveCheck", "check_primitive_value", "plain_values", "primitive_check"]
 
 # (run, value, location) -> the first problem, or None
 PrimitiveCheck = Callable[["Run", Any, str], "Issue | None"]
@@ -29,15 +30,53 @@ def check_primitive_value(run: Run, element: ElementNode, type_ref: TypeRef, val
     return primitive_check(run, element, type_ref)(run, value, at)
 
 
+# Text that every check of its type passes without a closer look (check_primitive's regexes,
+# control characters and lengths; check_text's whitespace, bidi controls and tags; for URIs
+# checks/uri.py's rules): no control
+# character or unpaired surrogate, no bidi control, no "<", and for a string no whitespace at
+# either end. A subset of what passes, so a value it does not match is simply checked in full.
+_NOT_PLAIN = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\u202a-\u202e\u2066-\u2069<"
+_PLAIN: dict[str, re.Pattern[str]] = {
+    "string": re.compile(f"[^\\s{_NOT_PLAIN}](?:[^{_NOT_PLAIN}]*[^\\s{_NOT_PLAIN}])?"),
+    "markdown": re.compile(f"[^{_NOT_PLAIN}]+"),
+    # R4 code: [^\s]+(\s[^\s]+)*, here with single spaces only.
+    "code": re.compile(f"[^\\s{_NOT_PLAIN}]+(?: [^\\s{_NOT_PLAIN}]+)*"),
+    "id": re.compile(r"[A-Za-z0-9\-.]{1,64}", re.ASCII),
+    # Absolute by their scheme, no urn:uuid:/urn:oid: to check, no "|" (an Extension.url's
+    # version): checks/uri.py finds nothing in them.
+    "uri": re.compile(f"https?://[^\\s|{_NOT_PLAIN}]+"),
+    "url": re.compile(f"https?://[^\\s|{_NOT_PLAIN}]+"),
+}
+_STRING_LIMIT = 1024 * 1024  # string.value maxLength: "SHALL NOT exceed 1MB"
+
+
+def plain_values(run: Run, element: ElementNode,
+                 type_ref: TypeRef) -> tuple[Callable[[str], object] | None, int]:
+    """For a string-based primitive of an element: a test that a text needs no closer look
+    (a match object, or None), and the length up to which that holds; (None, 0) when every
+    value takes :func:`primitive_check`."""
+    code = _datatype(run, element, type_ref)
+    plain = _PLAIN.get(code)
+    if plain is None:
+        return None, 0
+    limit = element.max_length if element.max_length is not None else _STRING_LIMIT
+    return plain.fullmatch, min(limit, _STRING_LIMIT) if code == "string" else limit
+
+
+def _datatype(run: Run, element: ElementNode, type_ref: TypeRef) -> str:
+    # Resource.id is declared as System.String in the R4 snapshots, but its datatype is `id`
+    # (R4 §2.36.0.1 "Resource.id ... id"), so the id rules apply to it.
+    code = type_ref.code
+    if element.name == "id" and element.path.count(".") == 1 and code == "string" \
+            and _is_resource_path(run, element.path):
+        return "id"
+    return code
+
+
 def primitive_check(run: Run, element: ElementNode, type_ref: TypeRef) -> PrimitiveCheck:
     """:func:`check_primitive_value` for one element and type, with everything that depends
     on them alone (the datatype, the maximum length, the URI rules) decided once."""
-    code = type_ref.code
-    # Resource.id is declared as System.String in the R4 snapshots, but its datatype is `id`
-    # (R4 §2.36.0.1 "Resource.id ... id"), so the id rules apply to it.
-    if element.name == "id" and element.path.count(".") == 1 and code == "string" \
-            and _is_resource_path(run, element.path):
-        code = "id"
+    code = _datatype(run, element, type_ref)
     rule, max_length = f"type-{code}", element.max_length
     after: PrimitiveCheck
     if code == "base64Binary":

@@ -1,0 +1,103 @@
+"""Plain text (ecanfhir.validation.checks.primitive.plain_values): the walker lets a string,
+markdown, code or id value that the plain test matches skip the full primitive check, so every
+such value must pass that check. Checked here against every character of the Basic Multilingual
+Plane in several positions; then through the walker, values just outside the plain test still
+get their issue, with its code and location. All data is synthetic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from _assertions import assert_issue
+from _profiles import constraint, element, validate_against
+
+from ecanfhir import Validator
+from ecanfhir.definitions.schema import ElementNode, TypeRef
+from ecanfhir.validation.checks.primitive import plain_values, primitive_check
+
+NARRATIVE = {"status": "generated",
+             "div": '<div xmlns="http://www.w3.org/1999/xhtml">Synthetic test data</div>'}
+NO_RUN: Any = None  # neither check reads the run for these elements (no Resource.id, no URI)
+
+
+def _element(max_length: int | None = None) -> ElementNode:
+    return ElementNode("Patient.name.family", "Patient.name.family", "family", 0, 1, (),
+                       max_length=max_length)
+
+
+def _texts(prefix: str) -> list[str]:
+    texts = []
+    for point in range(0x10000):
+        char = chr(point)
+        texts += [f"{prefix}{text}" for text in (char, f"a{char}", f"{char}a", f"a{char}b",
+                                                  f"ab {char}", f"a {char}b")]
+    return texts
+
+
+@pytest.mark.parametrize(("code", "prefix"), [
+    ("string", ""), ("markdown", ""), ("code", ""), ("id", ""), ("uri", "http://"),
+    ("uri", "https://x"), ("url", "http://x/"),
+])
+def test_what_the_plain_test_lets_through_passes_every_check(code: str, prefix: str) -> None:
+    element = _element()
+    plain, limit = plain_values(NO_RUN, element, TypeRef(code))
+    check = primitive_check(NO_RUN, element, TypeRef(code))
+    assert plain is not None
+    through = [text for text in _texts(prefix)
+               if len(text) <= limit and plain(text) is not None]
+    failing = [(text, issue) for text in through if (issue := check(NO_RUN, text, "x"))]
+    assert failing == []
+    assert len(through) > 200  # it lets text through (ids: ASCII only), or it spares nothing
+
+
+@pytest.mark.parametrize(("code", "text"), [
+    ("string", " Jensen"), ("string", "Jensen\u00a0"), ("string", "a\u202eb"),
+    ("string", "a<b>c</b>"), ("string", "a\x0bb"), ("string", ""), ("code", "a  b"),
+    ("code", "a\tb"), ("markdown", "a\u2066b"), ("id", "a_b"), ("id", "a" * 65),
+    ("uri", "urn:uuid:ABC"), ("uri", "urn:oid:1.2"), ("uri", "http://x|1.0"), ("uri", "x/y"),
+    ("url", "http://a b"),
+])
+def test_the_plain_test_leaves_what_may_fail_to_the_full_check(code: str, text: str) -> None:
+    plain, _ = plain_values(NO_RUN, _element(), TypeRef(code))
+    assert plain is not None and plain(text) is None
+
+
+@pytest.mark.parametrize("code", ["canonical", "dateTime", "boolean", "decimal", "xhtml"])
+def test_other_types_always_take_the_full_check(code: str) -> None:
+    assert plain_values(NO_RUN, _element(), TypeRef(code)) == (None, 0)
+
+
+def test_a_profile_maximum_length_is_the_plain_limit() -> None:
+    assert plain_values(NO_RUN, _element(max_length=4), TypeRef("string"))[1] == 4
+    assert plain_values(NO_RUN, _element(), TypeRef("string"))[1] == 1024 * 1024
+
+
+def test_a_plain_value_over_a_profile_maximum_length_is_too_long() -> None:
+    profile = constraint("short-family", "Patient",
+                         element("Patient.name.family", maxLength=4))
+    patient = {"resourceType": "Patient", "text": NARRATIVE, "name": [{"family": "Jensen"}]}
+    result = validate_against(patient, profile)
+    issue = assert_issue(result, "Patient.name[0].family", severity="error", code="too-long",
+                         fragment="maximum length 4")
+    assert issue.rule == "max-length"
+
+
+@pytest.mark.parametrize(("value", "code", "rule"), [
+    (" Jensen", "invalid", "string-whitespace"),
+    ("Jen\x01sen", "invalid", "type-string"),
+    (7, "structure", "type-string"),
+])
+def test_text_outside_the_plain_test_is_checked_in_full(value: Any, code: str,
+                                                         rule: str) -> None:
+    patient = {"resourceType": "Patient", "text": NARRATIVE, "name": [{"family": value}]}
+    result = Validator().validate(patient)
+    issue = next(i for i in result.issues if i.expression == "Patient.name[0].family")
+    assert (issue.code, issue.rule) == (code, rule)
+
+
+def test_resource_id_takes_the_id_rules() -> None:
+    patient = {"resourceType": "Patient", "id": "a_b", "text": NARRATIVE}
+    issue = assert_issue(Validator().validate(patient), "Patient.id", severity="error",
+                         code="invalid", fragment="not a valid id")
+    assert issue.rule == "type-id"
