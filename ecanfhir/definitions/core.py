@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import zipfile
 import zlib
 from collections.abc import Iterator, Mapping
@@ -26,7 +27,7 @@ from importlib import resources
 from typing import Any
 
 __all__ = ["CoreDefinitions", "DefaultPackage", "IndexEntry", "core_definitions",
-           "default_packages", "url_key"]
+           "default_packages", "shipped_identity", "url_key"]
 
 FHIR_VERSION = "4.0.1"
 
@@ -120,6 +121,13 @@ class CoreDefinitions:
         self.entries: Mapping[str, IndexEntry] = _Index(index["resources"])
         self._loaded: dict[str, dict[str, Any]] = {}
 
+    @property
+    def identity(self) -> str:
+        """Which zip this is: its package, path, size and modification time (a rebuilt zip
+        is another), for caches of what is computed from its definitions."""
+        stat = os.stat(self._path)
+        return f"{self.package} {self._path} {stat.st_size} {stat.st_mtime_ns}"
+
     def load(self, url: str) -> dict[str, Any] | None:
         """Return the resource with this canonical URL (no version), or None."""
         hit = self._loaded.get(url)
@@ -189,6 +197,16 @@ def default_packages() -> tuple[DefaultPackage, ...]:
     listing = json.loads((resources.files("ecanfhir") / "data" / "defaults.json").read_bytes())
     return tuple(DefaultPackage(p["file"], p["package"], frozenset(p["folders"]),
                                 frozenset(p["urls"])) for p in listing["packages"])
+
+
+@cache
+def shipped_identity() -> str:
+    """Which shipped definitions this installation has: every file of ``data/`` by name,
+    size and modification time (an update or a rebuild changes them)."""
+    folder = resources.files("ecanfhir") / "data"
+    with resources.as_file(folder) as real:
+        files = sorted(os.scandir(real), key=lambda entry: entry.name)
+        return " ".join(f"{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files)
 
 
 def url_key(url: str) -> str:

@@ -114,12 +114,9 @@ class Registry:
 
     def _look_up(self, canonical: str, resource_type: str | None) -> dict[str, Any] | None:
         url, version = split_canonical(canonical)
-        candidates: list[dict[str, Any]] = self._by_url.get(url, [])
-        for candidate in candidates[::-1]:
-            if resource_type and candidate.get("resourceType") != resource_type:
-                continue
-            if version is None or _version_matches(str(candidate.get("version") or ""), version):
-                return candidate
+        loaded = self._loaded(url, version, resource_type)
+        if loaded is not None:
+            return loaded
         for pack in self._packs():
             found = pack.load(url)
             if found is None or (resource_type and found.get("resourceType") != resource_type):
@@ -129,6 +126,22 @@ class Registry:
         if self.load_defaults and resource_type in (None, "StructureDefinition"):
             return self._cross_version(url)
         return None
+
+    def _loaded(self, url: str, version: str | None,
+                resource_type: str | None) -> dict[str, Any] | None:
+        for candidate in self._by_url.get(url, ())[::-1]:
+            if resource_type and candidate.get("resourceType") != resource_type:
+                continue
+            if version is None or _version_matches(str(candidate.get("version") or ""), version):
+                return candidate
+        return None
+
+    def user_definition(self, canonical: str,
+                        resource_type: str | None = None) -> dict[str, Any] | None:
+        """What :meth:`get` finds among the user's resources alone: None when the answer, if
+        any, comes from R4 core, a default package or the cross-version extensions."""
+        url, version = split_canonical(canonical)
+        return self._loaded(url, version, resource_type)
 
     def _superseding(self, url: str, found: dict[str, Any]) -> dict[str, Any]:
         """The definition to use when core and a default package both hold a URL.

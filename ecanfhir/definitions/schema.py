@@ -19,7 +19,7 @@ from typing import Any
 
 from .._exceptions import EcanfhirError, ProfileNotFound, SnapshotMissing
 from .registry import Registry
-from .snapshot import generate_snapshot
+from .snapshot_cache import SnapshotCache
 
 __all__ = [
     "Binding",
@@ -382,6 +382,7 @@ class Schema:
         self._compiled: dict[str, CompiledStructure] = {}
         self._failed: dict[str, SnapshotMissing] = {}
         self._generation = registry.generation
+        self._snapshots = SnapshotCache(registry)
         # One compilation per canonical, even with many threads validating (a server): the
         # walker matches elements by identity, so two trees of one profile must never mix.
         self._lock = threading.RLock()
@@ -417,9 +418,9 @@ class Schema:
             raise ProfileNotFound(f"no StructureDefinition '{canonical}' is loaded")
         if not sd.get("snapshot", {}).get("element"):
             # Most hand-written profiles carry only a differential: generate the snapshot as the
-            # HL7 tools do (see ``snapshot``).
+            # HL7 tools do (see ``snapshot``), or read it from the user cache.
             try:
-                sd = generate_snapshot(sd, self.registry)
+                sd = self._snapshots.generate(canonical, sd)
             except EcanfhirError as exc:
                 missing = SnapshotMissing(f"StructureDefinition {sd.get('url')}: {exc}")
                 self._failed[canonical] = missing

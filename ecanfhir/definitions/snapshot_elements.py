@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 __all__ = [
-    "MAX_DEPTH", "Key", "Node", "Segment", "Source", "Tree", "base_of", "child_named",
-    "copy_json", "element_keys", "ill_formed", "is_extension_path", "source_tree", "types_of",
-    "usable", "working_code",
+    "MAX_DEPTH", "Definitions", "Key", "Node", "Segment", "Source", "Tree", "base_of",
+    "child_named", "copy_json", "element_keys", "ill_formed", "is_extension_path", "source_tree",
+    "types_of", "usable", "working_code",
 ]
 
 Segment = tuple[str, str | None]  # ("coding", "BodyHeightCode"): element name, slice name
@@ -25,6 +25,17 @@ Key = tuple[Segment, ...]  # the segments below the root: Patient.identifier:cpr
 
 FHIR_TYPE_EXT = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type"
 MAX_DEPTH = 20  # profiles on profiles on ...; deeper is a cycle or nonsense
+
+
+class Definitions(Protocol):
+    """What snapshot generation asks of the definitions (a :class:`~.registry.Registry`
+    answers; ``snapshot_cache`` notes each answer on the way)."""
+
+    def structure_definition(self, canonical: str) -> dict[str, Any] | None: ...
+
+    def type_definition(self, type_code: str) -> dict[str, Any] | None: ...
+
+    def is_type(self, name: str) -> bool: ...
 
 
 # -- trees ---------------------------------------------------------------------------------

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import SnapshotMissing
-from .registry import Registry
 from .snapshot_elements import (
     MAX_DEPTH,
+    Definitions,
     Key,
     Node,
     Source,
@@ -61,7 +61,7 @@ def _as_source(node: Node) -> Source:
 class SnapshotGenerator(ElementMerge):
     """One snapshot generation (and, through ``stack``, those of the bases it needs)."""
 
-    def __init__(self, registry: Registry, stack: tuple[str, ...]) -> None:
+    def __init__(self, registry: Definitions, stack: tuple[str, ...]) -> None:
         self.registry = registry
         self.stack = stack
         self.issues: list[Issue] = []

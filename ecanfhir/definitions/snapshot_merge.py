@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .registry import Registry
-from .snapshot_elements import MAX_DEPTH, Node, Tree, is_extension_path, working_code
+from .snapshot_elements import MAX_DEPTH, Definitions, Node, Tree, is_extension_path, working_code
 
 if TYPE_CHECKING:  # imported when needed: validation imports the schema, which imports us
     from ..validation._issue import Issue, IssueCode
@@ -38,7 +37,7 @@ def _max_value(value: Any) -> float:
 class ElementMerge:
     """The merge steps of :class:`~.snapshot_generator.SnapshotGenerator`."""
 
-    registry: Registry
+    registry: Definitions
     issues: list[Issue]
     url: str  # the profile's
     base_url: str

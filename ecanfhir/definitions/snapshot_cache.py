@@ -1,0 +1,148 @@
+"""Generated snapshots kept in the user cache, so a new process does not generate them again.
+
+The pilot's profiles (and most hand-written ones) carry only a differential; ``ecanfhir
+validate`` generates their snapshots (see ``snapshot``) in every new process, a tenth of its
+cold start. A generated snapshot depends on the code that generates it, on the definitions
+shipped with ecanfhir (R4 core, the default packages) and on the user-loaded definitions the
+generation looked up (the profile, its bases, the extensions and profiles it dives into). An
+entry of the user cache (``ecanfhir._cache``) holds the snapshot's elements and each look-up
+with a digest of its user-loaded answer; it is used only when every look-up still gets the
+same answer:
+
+==============================================  =============================================
+changed since the entry was written              the entry
+==============================================  =============================================
+ecanfhir's code (``definitions/*.py``), version  another key: not found
+a shipped zip (rebuilt, updated), its path       another key: not found
+a user-loaded definition the generation used     found, a look-up answers otherwise: recomputed
+a user-loaded definition it did not use          found, used (the snapshot cannot differ)
+the entry itself (damaged, another key's)        unreadable or no such key: recomputed
+==============================================  =============================================
+
+A failed generation (``SnapshotMissing``) is never stored: it is raised again each time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from .._cache import read_entry, write_entry
+from .._version import __version__
+from .core import shipped_identity
+from .registry import CORE_BASE, Registry
+from .snapshot_generator import SnapshotGenerator
+
+__all__ = ["SnapshotCache"]
+
+KIND = "snapshots-1"  # the cache folder; the number is the format of an entry
+# A look-up: ("sd", canonical) for structure_definition, ("type", code) for type_definition.
+Use = tuple[str, str]
+
+
+@cache
+def _code_digest() -> str:
+    """A digest of the code that generates snapshots and answers its look-ups."""
+    digest = hashlib.sha256(__version__.encode())
+    for module in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        digest.update(module.name.encode())
+        digest.update(module.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+class _Noting:
+    """The registry as snapshot generation sees it, noting each look-up it makes."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.uses: dict[Use, None] = {}  # in the order made
+
+    def structure_definition(self, canonical: str) -> dict[str, Any] | None:
+        self.uses[("sd", canonical)] = None
+        return self.registry.structure_definition(canonical)
+
+    def type_definition(self, type_code: str) -> dict[str, Any] | None:
+        self.uses[("type", type_code)] = None
+        return self.registry.type_definition(type_code)
+
+    def is_type(self, name: str) -> bool:
+        return self.registry.is_type(name)  # R4 core's type names: part of the key
+
+
+class SnapshotCache:
+    """Snapshots generated for one registry, read from and written to the user cache."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        # Digests of user-loaded definitions by id(); the definition is kept so the id is not
+        # reused while it is remembered.
+        self._digests: dict[int, tuple[Mapping[str, Any], str]] = {}
+
+    def generate(self, canonical: str, sd: Mapping[str, Any]) -> dict[str, Any]:
+        """``generate_snapshot(sd, registry)`` for the definition ``canonical`` names.
+
+        Raises:
+            SnapshotMissing: as :func:`~.snapshot.generate_snapshot`.
+        """
+        key = self._key(canonical)
+        elements = self._read(key, canonical)
+        if elements is not None:
+            result = dict(sd)
+            result["snapshot"] = {"element": elements}
+            return result
+        noting = _Noting(self.registry)
+        result = SnapshotGenerator(noting, ()).run(sd)[0]
+        uses = [("sd", canonical), *noting.uses]
+        write_entry(KIND, key, {"uses": [[kind, name, self._answer((kind, name))]
+                                         for kind, name in uses],
+                                "elements": result["snapshot"]["element"]})
+        return result
+
+    def _key(self, canonical: str) -> str:
+        registry = self.registry
+        shipped = f"{registry.core.identity} {shipped_identity()}" if registry.load_defaults \
+            else registry.core.identity
+        # A user definition in core's namespace can change what core look-ups made outside
+        # the generation find (the types of a cross-version extension): rare, so all of them.
+        overrides = [self._digest(d) for d in registry.user_resources("StructureDefinition")
+                     if str(d.get("url", "")).startswith(CORE_BASE)]
+        return f"{_code_digest()} {shipped} {' '.join(overrides)} {canonical}"
+
+    def _read(self, key: str, canonical: str) -> list[Any] | None:
+        entry = read_entry(KIND, key)
+        if not isinstance(entry, dict):
+            return None
+        uses, elements = entry.get("uses"), entry.get("elements")
+        if not isinstance(uses, list) or not uses or not isinstance(elements, list):
+            return None
+        if not all(self._holds(use) for use in uses) or uses[0][:2] != ["sd", canonical]:
+            return None
+        return elements
+
+    def _holds(self, use: Any) -> bool:
+        """Whether a look-up the entry notes still gets the answer it got."""
+        return isinstance(use, list) and len(use) == 3 and use[0] in ("sd", "type") \
+            and isinstance(use[1], str) and self._answer((use[0], use[1])) == use[2]
+
+    def _answer(self, use: Use) -> str:
+        """Digests of the user-loaded definitions a look-up may get, one per URL it tries
+        (empty when the user loaded none: the answer is then shipped, or none, and the key
+        covers that)."""
+        kind, name = use
+        urls = [CORE_BASE + name] if kind == "type" else [name] if "/" in name \
+            else [name, CORE_BASE + name]  # as Registry.structure_definition tries them
+        loaded = (self.registry.user_definition(url, "StructureDefinition") for url in urls)
+        return " ".join("" if d is None else self._digest(d) for d in loaded)
+
+    def _digest(self, definition: Mapping[str, Any]) -> str:
+        known = self._digests.get(id(definition))
+        if known is not None and known[0] is definition:
+            return known[1]
+        text = json.dumps(definition, sort_keys=True, separators=(",", ":"))
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        self._digests[id(definition)] = (definition, digest)
+        return digest
