@@ -88,7 +88,9 @@ class FhirPathEvaluationError(FhirPathError):
     """A compiled expression failed on a given focus (e.g. ``+`` on a collection of two)."""
 
 
-NativeInvariant = Callable[[Any, EvalEnv], bool]
+# A verdict, or None where the data is not of the plain shape the native reads: then the
+# expression is evaluated as written.
+NativeInvariant = Callable[[Any, EvalEnv], bool | None]
 
 
 class CompiledExpression:
@@ -165,7 +167,9 @@ class CompiledExpression:
             FhirPathEvaluationError: the expression fails on this focus.
         """
         if native and self._native is not None and not isinstance(focus, list):
-            return self._native(focus, env)
+            verdict = self._native(focus, env)
+            if verdict is not None:
+                return verdict
         if native and self._fast is not None:
             try:
                 return self._fast.test(focus, self._type_path, env)

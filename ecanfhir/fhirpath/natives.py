@@ -291,6 +291,89 @@ def message_references(focus: Any, env: EvalEnv) -> bool:
     return references <= known
 
 
+# -- Bundle (bdl-3, bdl-4, bdl-5, bdl-7, bdl-8): checked on every Bundle and each entry ------
+# These read only plain data (objects where objects belong, strings where strings do, no "_x"
+# companions); on anything else they answer None and the expression is evaluated as written.
+_BATCH_LIKE = frozenset({"batch", "transaction", "history"})
+_RESPONSE_LIKE = frozenset({"batch-response", "transaction-response", "history"})
+
+
+def _plain_type(bundle: Mapping[str, Any]) -> str | None:
+    """Bundle.type, when it is a plain string (else None: not the plain shape)."""
+    kind = bundle.get("type")
+    return kind if isinstance(kind, str) and "_type" not in bundle else None
+
+
+def _plain_entries(bundle: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
+    entries = bundle.get("entry", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        return None
+    return entries
+
+
+def _entries_match_type(part: str, types: frozenset[str]) -> Callable[[Any, EvalEnv], bool | None]:
+    """bdl-3 / bdl-4: ``entry.all(request.exists() = (%resource.type = 'batch' or ...))``:
+    entries have a ``request`` (a ``response``) exactly when the Bundle's type is one of
+    ``types``."""
+
+    def check(focus: Any, env: EvalEnv) -> bool | None:
+        if not isinstance(focus, dict) or env.resource is not focus:
+            return None
+        kind, entries = _plain_type(focus), _plain_entries(focus)
+        if kind is None or entries is None:
+            return None
+        wanted = kind in types
+        for entry in entries:
+            value = entry.get(part)
+            if isinstance(value, list) or "_" + part in entry:
+                return None
+            if (value is not None) != wanted:
+                return False
+        return True
+
+    return check
+
+
+def bdl_7(focus: Any, env: EvalEnv) -> bool | None:
+    """``(type = 'history') or entry.where(fullUrl.exists()).select(fullUrl &
+    resource.meta.versionId).isDistinct()``: no two entries share a fullUrl (and version)."""
+    if not isinstance(focus, dict):
+        return None
+    kind, entries = _plain_type(focus), _plain_entries(focus)
+    if kind is None or entries is None:
+        return None
+    if kind == "history":
+        return True
+    seen = set()
+    for entry in entries:
+        url = entry.get("fullUrl")
+        if url is None and "_fullUrl" not in entry:
+            continue
+        resource = entry.get("resource", {})
+        meta = resource.get("meta", {}) if isinstance(resource, dict) else None
+        if not isinstance(url, str) or "_fullUrl" in entry or not isinstance(meta, dict) \
+                or "_versionId" in meta:
+            return None
+        version = meta.get("versionId", "")
+        if not isinstance(version, str):
+            return None
+        key = url + version  # FHIRPath &: the two strings joined, an empty one as ""
+        if key in seen:
+            return False
+        seen.add(key)
+    return True
+
+
+def bdl_8(focus: Any, env: EvalEnv) -> bool | None:
+    """``fullUrl.contains('/_history/').not()``: a fullUrl names no version."""
+    if not isinstance(focus, dict) or "_fullUrl" in focus:
+        return None
+    url = focus.get("fullUrl")
+    if url is None:
+        return True
+    return "/_history/" not in url if isinstance(url, str) else None
+
+
 _DOM_3_LATER = (
     "contained.where(((id.exists() and ('#'+id in (%resource.descendants().reference | "
     "%resource.descendants().as(canonical) | %resource.descendants().as(uri) | "
@@ -299,7 +382,7 @@ _DOM_3_LATER = (
     "descendants().where(as(uri) = '#').exists()).not()).trace('unmatched', id).empty()"
 )
 
-NATIVE_INVARIANTS: Mapping[str, Callable[[Any, EvalEnv], bool]] = MappingProxyType({
+NATIVE_INVARIANTS: Mapping[str, Callable[[Any, EvalEnv], bool | None]] = MappingProxyType({
     "hasValue() or (children().count() > id.count())": ele_1,  # ele-1
     "extension.exists() != value.exists()": ext_1,  # ext-1
     "contained.contained.empty()": _empty("contained", "contained"),  # dom-2
@@ -326,4 +409,14 @@ NATIVE_INVARIANTS: Mapping[str, Callable[[Any, EvalEnv], bool]] = MappingProxyTy
     "emptyReason.empty() or entry.empty()": lambda focus, env: (  # cmp-2, lst-1
         not navigate(halves(focus), "emptyReason") or not navigate(halves(focus), "entry")),
     _MESSAGE_REFERENCES: message_references,  # ecan-msg-3
+    "entry.all(request.exists() = (%resource.type = 'batch' or %resource.type = 'transaction' "
+    "or %resource.type = 'history'))": _entries_match_type("request", _BATCH_LIKE),  # bdl-3
+    "entry.all(response.exists() = (%resource.type = 'batch-response' or %resource.type = "
+    "'transaction-response' or %resource.type = 'history'))": _entries_match_type(
+        "response", _RESPONSE_LIKE),  # bdl-4
+    "resource.exists() or request.exists() or response.exists()": _exists(
+        ("resource",), ("request",), ("response",)),  # bdl-5
+    "(type = 'history') or entry.where(fullUrl.exists()).select(fullUrl&resource.meta.versionId)"
+    ".isDistinct()": bdl_7,
+    "fullUrl.contains('/_history/').not()": bdl_8,
 })

@@ -58,6 +58,8 @@ OBS_3, OBS_6, OBS_7 = _expression("obs-3"), _expression("obs-6"), _expression("o
 VS_1, VS_2, VS_3 = _expression("vs-1"), _expression("vs-2"), _expression("vs-3")
 QTY_3, SQTY_1, LST_1 = _expression("qty-3"), _expression("sqty-1"), _expression("lst-1")
 RNG_2 = _expression("rng-2")
+BDL_3, BDL_4, BDL_7 = _expression("bdl-3"), _expression("bdl-4"), _expression("bdl-7")
+BDL_5, BDL_8 = _expression("bdl-5"), _expression("bdl-8")
 
 
 def _pilot_expression(key: str) -> str:
@@ -90,7 +92,8 @@ class Case:
 
 HINTS = {ELE_1: "string", EXT_1: "Extension", TXT: "xhtml", REF_1: "Reference",
          OBS_3: "Observation.referenceRange", VS_3: "Observation.component",
-         VS_1: "dateTime", QTY_3: "Quantity", SQTY_1: "Quantity"}
+         VS_1: "dateTime", QTY_3: "Quantity", SQTY_1: "Quantity", BDL_5: "Bundle.entry",
+         BDL_8: "Bundle.entry"}
 
 
 def agree(expression: str, case: Case, hint: str | None = None) -> None:
@@ -109,7 +112,8 @@ def test_every_native_is_a_shipped_expression_with_a_test() -> None:
     """Natives are keyed by real expression texts (R4 core, the pilot's message rule), and each
     one is tested here."""
     tested = {ELE_1, EXT_1, DOM_2, DOM_3, DOM_3_LATER, DOM_4, DOM_5, DOM_6, TXT, REF_1, NAME,
-              OBS_3, OBS_6, OBS_7, VS_1, VS_2, VS_3, QTY_3, SQTY_1, LST_1, RNG_2, MSG_3}
+              OBS_3, OBS_6, OBS_7, VS_1, VS_2, VS_3, QTY_3, SQTY_1, LST_1, RNG_2, MSG_3,
+              BDL_3, BDL_4, BDL_5, BDL_7, BDL_8}
     assert set(NATIVE_INVARIANTS) == tested
 
 
@@ -145,6 +149,31 @@ MESSAGES = [
                       "extension": [{"url": "u", "valueReference": {"reference": URN_A}}]})),
     _message((URN_B, {"resourceType": "Condition", "subject": {"display": "no reference"}})),
     {"resourceType": "Bundle", "type": "message"},
+]
+_BASIC = {"resourceType": "Basic"}
+BUNDLES = [
+    {"resourceType": "Bundle", "type": "batch", "entry": [{"resource": _BASIC,
+                                                           "request": {"method": "POST"}}]},
+    {"resourceType": "Bundle", "type": "batch", "entry": [{"resource": _BASIC}]},
+    {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": _BASIC,
+                                                                "request": {"method": "POST"}}]},
+    {"resourceType": "Bundle", "type": "history", "entry": [
+        {"fullUrl": URN_A, "request": {}, "response": {}},
+        {"fullUrl": URN_A, "request": {}, "response": {}}]},
+    {"resourceType": "Bundle", "type": "transaction-response", "entry": [{"response": {}}]},
+    {"resourceType": "Bundle", "type": "collection", "entry": [{"fullUrl": URN_A},
+                                                               {"fullUrl": URN_A}]},
+    {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": URN_A, "resource": {**_BASIC, "meta": {"versionId": "1"}}},
+        {"fullUrl": URN_A, "resource": {**_BASIC, "meta": {"versionId": "2"}}}]},
+    {"resourceType": "Bundle", "type": "collection", "entry": [  # "a"&"bc" = "ab"&"c"
+        {"fullUrl": "a", "resource": {**_BASIC, "meta": {"versionId": "bc"}}},
+        {"fullUrl": "ab", "resource": {**_BASIC, "meta": {"versionId": "c"}}}]},
+    {"resourceType": "Bundle", "entry": [{"fullUrl": URN_A}, {"fullUrl": URN_A}]},
+    {"resourceType": "Bundle", "type": "batch", "_type": {"id": "t"}, "entry": [{}]},
+    {"resourceType": "Bundle", "type": "collection", "entry": [None, {"fullUrl": URN_A}]},
+    {"resourceType": "Bundle", "type": "collection", "entry": [{"request": []}]},
+    {"resourceType": "Bundle", "type": "collection"},
 ]
 EDGE_CASES = [
     (ELE_1, Case(Primitive("x"))),
@@ -226,6 +255,13 @@ EDGE_CASES = [
     (LST_1, Case({"resourceType": "List", "emptyReason": {}, "entry": [{}]})),
     (LST_1, Case({"resourceType": "List", "entry": [{}]})),
     *((MSG_3, Case(message)) for message in MESSAGES),
+    *((bdl, Case(bundle)) for bdl in (BDL_3, BDL_4, BDL_7) for bundle in BUNDLES),
+    (BDL_5, Case({"fullUrl": URN_A})),
+    (BDL_5, Case({"request": {"method": "GET"}})),
+    (BDL_5, Case({"resource": {"resourceType": "Basic"}})),
+    (BDL_8, Case({"fullUrl": "http://x.example/fhir/Basic/1/_history/2"})),
+    (BDL_8, Case({"fullUrl": "http://x.example/fhir/Basic/1"})),
+    (BDL_8, Case({})),
 ]
 
 
@@ -235,6 +271,18 @@ def test_native_agrees_on_edge_cases(expression: str, case: Case) -> None:
     compiled = compile_expression(expression, type_hint=HINTS.get(expression))
     expected = compiled.test(case.focus, case.env(), native=False)
     assert compiled.test(case.focus, case.env()) is expected
+
+
+@pytest.mark.parametrize("entry", [{"fullUrl": URN_A, "_fullUrl": {"id": "u"}},
+                                   {"fullUrl": 7}])
+def test_data_a_native_does_not_read_is_evaluated_as_written(entry: dict[str, Any]) -> None:
+    """bdl-8 reads a plain fullUrl string; anything else goes to fhirpathpy, which fails here
+    as it would without the native."""
+    compiled = compile_expression(BDL_8, type_hint="Bundle.entry")
+    env = Case(entry).env()
+    for native in (True, False):
+        with pytest.raises(FhirPathEvaluationError):
+            compiled.test(entry, env, native=native)
 
 
 def _mg(value: float) -> dict[str, Any]:
@@ -258,6 +306,13 @@ def _mg(value: float) -> dict[str, Any]:
     (RNG_2, Case({"low": _mg(5), "high": {"value": 1, "unit": "tablet"}}), True),
     (RNG_2, Case({"low": _mg(5)}), True),
     (RNG_2, Case({"low": {"unit": "mg"}, "high": _mg(1)}), True),
+    *((BDL_3, Case(bundle), holds) for bundle, holds in zip(BUNDLES[:5], [
+        True, False, False, True, True], strict=True)),
+    *((BDL_4, Case(bundle), holds) for bundle, holds in zip(BUNDLES[:5], [
+        True, True, True, True, True], strict=True)),
+    *((BDL_7, Case(bundle), holds) for bundle, holds in zip(BUNDLES[3:9], [
+        True, True, False, True, False, True], strict=True)),
+    (BDL_8, Case({"fullUrl": "http://x.example/fhir/Basic/1/_history/2"}), False),
     *((MSG_3, Case(message), holds) for message, holds in zip(
         MESSAGES, [True, False, True, False, True, False, True, False, True, True], strict=True)),
 ])
@@ -357,6 +412,18 @@ conditions = some({"resourceType": st.just("Condition")}, subject=message_refere
                   evidence=st.lists(some(detail=st.lists(message_references, max_size=2)),
                                     max_size=1))
 
+bundle_entries = some(fullUrl=st.one_of(message_urls, st.just("a/_history/1")),
+                      _fullUrl=elements,
+                      resource=some({"resourceType": st.just("Basic")},
+                                    meta=some(versionId=st.sampled_from(["1", "2", ""]))),
+                      request=st.one_of(st.just({"method": "GET"}), st.just([]), st.none()),
+                      response=st.just({"status": "200"}))
+bundles = some({"resourceType": st.just("Bundle")},
+               type=st.sampled_from(["batch", "transaction", "history", "collection",
+                                     "batch-response", "transaction-response", 3]),
+               _type=elements,
+               entry=st.lists(st.one_of(bundle_entries, st.none()), max_size=3))
+
 STRATEGIES: dict[str, st.SearchStrategy[Case]] = {
     ELE_1: st.one_of(primitives, element_dicts, texts).map(Case),
     EXT_1: extensions.map(Case),
@@ -382,6 +449,11 @@ STRATEGIES: dict[str, st.SearchStrategy[Case]] = {
     SQTY_1: quantities.map(Case),
     LST_1: some({"resourceType": st.just("List")}, emptyReason=concepts,
                 entry=st.lists(st.just({"item": {}}), max_size=2)).map(Case),
+    BDL_3: bundles.map(Case),
+    BDL_4: bundles.map(Case),
+    BDL_5: bundle_entries.map(Case),
+    BDL_7: bundles.map(Case),
+    BDL_8: bundle_entries.map(Case),
     MSG_3: st.builds(
         lambda entries: Case({"resourceType": "Bundle", "type": "message", "entry": entries}),
         st.lists(some(fullUrl=message_urls, resource=st.one_of(resources, provenances, conditions)),
