@@ -235,11 +235,20 @@ def _type_refs(element: Mapping[str, Any]) -> tuple[TypeRef, ...]:
     return tuple(refs)
 
 
-def _choice_value(element: Mapping[str, Any], prefix: str) -> tuple[str, Any] | None:
+CHOICE_PREFIXES = ("fixed", "pattern", "minValue", "maxValue")
+
+
+def _choice_values(element: Mapping[str, Any]) -> dict[str, tuple[str, Any]]:
+    """``fixed[x]``, ``pattern[x]``, ``minValue[x]`` and ``maxValue[x]`` by prefix, each as
+    (JSON name, value): the first of each in the element (one pass over its keys; few have
+    any)."""
+    found: dict[str, tuple[str, Any]] = {}
     for key, value in element.items():
-        if key.startswith(prefix) and key != prefix:
-            return key, value
-    return None
+        if key.startswith(CHOICE_PREFIXES):
+            for prefix in CHOICE_PREFIXES:
+                if key.startswith(prefix) and key != prefix and prefix not in found:
+                    found[prefix] = (key, value)
+    return found
 
 
 def _repeats(element: Mapping[str, Any]) -> bool:
@@ -283,6 +292,7 @@ def _node(element: Mapping[str, Any]) -> ElementNode:
     raw_max = element.get("max", "*")
     binding = element.get("binding")
     slicing = element.get("slicing")
+    choices = _choice_values(element)
     return ElementNode(
         id=element.get("id") or path,
         path=path,
@@ -304,11 +314,11 @@ def _node(element: Mapping[str, Any]) -> ElementNode:
             for c in element.get("constraint", ())
             if c.get("expression")
         ),
-        fixed=_choice_value(element, "fixed"),
-        pattern=_choice_value(element, "pattern"),
+        fixed=choices.get("fixed"),
+        pattern=choices.get("pattern"),
         max_length=element.get("maxLength"),
-        min_value=_choice_value(element, "minValue"),
-        max_value=_choice_value(element, "maxValue"),
+        min_value=choices.get("minValue"),
+        max_value=choices.get("maxValue"),
         is_modifier=bool(element.get("isModifier")),
         must_support=bool(element.get("mustSupport")),
         slice_name=element.get("sliceName"),
