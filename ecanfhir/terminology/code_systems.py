@@ -82,10 +82,15 @@ def text(value: object) -> str | None:
 
 def _property_values(concept: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
     found: dict[str, tuple[str, ...]] = {}
-    for prop in dicts(concept.get("property")):
-        name = text(prop.get("code"))
+    props = concept.get("property")
+    if not isinstance(props, list):
+        return found
+    for prop in props:
+        name = prop.get("code") if isinstance(prop, dict) else None
+        if not isinstance(name, str):
+            continue
         for k, value in prop.items():
-            if name is None or not k.startswith("value"):
+            if not k.startswith("value"):
                 continue
             if isinstance(value, bool):
                 value = "true" if value else "false"
@@ -97,44 +102,53 @@ def _property_values(concept: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
 
 
 def index_code_system(url: str, resource: Mapping[str, Any]) -> CodeSystemIndex:
+    """Index a CodeSystem's concepts, nested ones included (thousands in HL7 Terminology's
+    largest, indexed when a value set first needs them: kept lean)."""
     case_sensitive = resource.get("caseSensitive") is not False  # absent: treat as sensitive
     version = text(resource.get("version"))
     cs = CodeSystemIndex(
         url, version, text(resource.get("content")) or "complete", case_sensitive, {}, {}, {},
         {}, {}, frozenset(p["code"] for p in dicts(resource.get("property"))
                           if isinstance(p.get("code"), str)))
+    concepts, properties, designations = cs.concepts, cs.properties, cs.designations
+    children, parents = cs.children, cs.parents
 
     def link(parent: str, child: str) -> None:
-        if child not in cs.children.setdefault(parent, []):
-            cs.children[parent].append(child)
-            cs.parents.setdefault(child, []).append(parent)
+        below = children.setdefault(parent, [])
+        if child not in below:
+            below.append(child)
+            parents.setdefault(child, []).append(parent)
 
     todo: list[tuple[dict[str, Any], str | None]] = [
         (c, None) for c in reversed(dicts(resource.get("concept")))]
     while todo:
         raw, parent = todo.pop()
-        code = text(raw.get("code"))
-        if code is None:
+        code = raw.get("code")
+        if not isinstance(code, str):
             continue
-        key = cs.key(code)
+        key = code if case_sensitive else code.lower()
         props = _property_values(raw)
-        if key not in cs.concepts:
-            cs.concepts[key] = Concept(
+        if key not in concepts:
+            concepts[key] = Concept(
                 url, code, text(raw.get("display")), version,
                 abstract="true" in props.get("notSelectable", ()) + props.get("abstract", ()),
                 inactive=bool(_INACTIVE_STATUS.intersection(props.get("status", ())))
                 or "true" in props.get("inactive", ()))
-            cs.properties[key] = props
-            cs.designations[key] = tuple(d["value"] for d in dicts(raw.get("designation"))
-                                         if isinstance(d.get("value"), str))
+            properties[key] = props
+            designations[key] = tuple(d["value"] for d in dicts(raw.get("designation"))
+                                      if isinstance(d.get("value"), str)) \
+                if "designation" in raw else ()
         if parent is not None:
             link(parent, key)
         # Hierarchies may also be given by properties (R4 CodeSystem §4.8.10 "parent"/"child").
-        for up in props.get("parent", ()) + props.get("subsumedBy", ()):
-            link(cs.key(up), key)
-        for down in props.get("child", ()):
-            link(key, cs.key(down))
-        todo.extend((c, key) for c in reversed(dicts(raw.get("concept"))))
+        if props:
+            for up in props.get("parent", ()) + props.get("subsumedBy", ()):
+                link(cs.key(up), key)
+            for down in props.get("child", ()):
+                link(key, cs.key(down))
+        nested = raw.get("concept")
+        if nested:
+            todo.extend((c, key) for c in reversed(dicts(nested)))
     return cs
 
 
