@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .._issue import Issue
@@ -148,11 +149,17 @@ def target_types(run: Run, type_ref: TypeRef) -> tuple[Target, ...]:
     a base resource type (``.../StructureDefinition/Device``) admits that type; a profile
     (``.../StructureDefinition/vitalsigns``, even in the core's namespace) admits its ``type``
     and asks for conformance to it. A profile that is not loaded admits any type and is not
-    checked. Empty: any resource.
+    checked. Empty: any resource. Worked out once per list of target profiles while the
+    loaded definitions stay the same.
     """
+    urls = type_ref.target_profiles
+    return run.terminology.remember(("reference-targets", urls), partial(_targets, run, urls))
+
+
+def _targets(run: Run, urls: tuple[str, ...]) -> tuple[Target, ...]:
     found: list[Target] = []
     registry = run.schema.registry
-    for url in type_ref.target_profiles:
+    for url in urls:
         name = url[len(CORE_TYPE):] if url.startswith(CORE_TYPE) else ""
         if name in _ANY or registry.is_resource_type(name):
             found.append(Target(name))  # a base type: known by name, nothing to compile
