@@ -95,11 +95,13 @@ def referral(n: int) -> dict[str, Any]:
 
 def app_from_env() -> Any:
     """uvicorn factory (``server:app_from_env``): the app for ``BENCH_DB``; with
-    ``BENCH_NO_VALIDATION=1`` the message validator finds nothing (for comparison only)."""
+    ``BENCH_NO_VALIDATION=1`` the message validator finds nothing (for comparison only);
+    ``BENCH_VALIDATION_PROCESSES`` is ``Settings.validation_processes``."""
     from testservers.national_centre import Settings, create_app
 
     app = create_app(Settings(database=os.environ["BENCH_DB"],
-                              base_url=os.environ["BENCH_BASE"], warm=True))  # as serve does
+                              base_url=os.environ["BENCH_BASE"], warm=True,  # as serve does
+                              validation_processes=int(os.environ["BENCH_VALIDATION_PROCESSES"])))
     if os.environ.get("BENCH_NO_VALIDATION") == "1":
         from ecanfhir import ValidationResult
 
@@ -124,11 +126,13 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server(database: str, workers: int, *, validation: bool = True) -> Iterator[str]:
+def server(database: str, workers: int, *, validation: bool = True,
+           validation_processes: int = 0) -> Iterator[str]:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "BENCH_DB": database, "BENCH_BASE": base,
            "BENCH_NO_VALIDATION": "0" if validation else "1",
+           "BENCH_VALIDATION_PROCESSES": str(validation_processes),
            "PYTHONPATH": os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])}
     code = ("import uvicorn; uvicorn.run('server:app_from_env', factory=True, host='127.0.0.1', "
             f"port={port}, workers={workers}, log_level='warning', app_dir={str(HERE)!r})")
@@ -248,7 +252,8 @@ def run_phase(label: str, database: str, bodies: list[bytes], args: argparse.Nam
     """One load on a server of ``database``; with ``cases``, then the searches for their
     patients (they must be stored by then)."""
     warm, measured = bodies[:args.warmup], bodies[args.warmup:]
-    with server(database, args.workers, validation=validation) as base:
+    with server(database, args.workers, validation=validation,
+                validation_processes=args.validation_processes) as base:
         load(base, warm, args.senders, args.seconds)
         elapsed, latencies, failures = load(base, measured, args.senders, args.seconds,
                                             viewers=viewers)
@@ -321,6 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warmup", type=int, default=40)
     ap.add_argument("--senders", type=int, default=8)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--validation-processes", type=int, default=os.cpu_count() or 1,
+                    help="per worker: the server's Settings.validation_processes (default: "
+                    "one per core; 0 validates in the request threads)")
     ap.add_argument("--seconds", type=float, default=60.0, help="time cap per phase")
     ap.add_argument("--prefill", type=int, default=10_000)
     ap.add_argument("--viewers", type=int, default=4, help="dashboard pollers in phase 3 "
@@ -339,7 +347,8 @@ def main(argv: list[str] | None = None) -> int:
             return args.db or os.path.join(tmp, f"{name}.sqlite3")
 
         backend = "PostgreSQL" if args.db else "SQLite"
-        print(f"{args.senders} senders, {args.workers} server workers, {backend}, "
+        print(f"{args.senders} senders, {args.workers} server workers with "
+              f"{args.validation_processes} validation processes each, {backend}, "
               f"{os.cpu_count()} cores; at most {args.messages} messages or "
               f"{args.seconds:.0f} s per phase\n")
         print(f"{'phase':<44} {'msgs':>6} {'msgs/s':>9} {'p50 ms':>8} {'p95 ms':>8} "

@@ -138,7 +138,9 @@ def _quality(part: str) -> float:
     return 1.0
 
 
-def check_accept(request: Request) -> None:
+async def check_accept(request: Request) -> None:
+    """406 before the handler runs when neither FHIR format is acceptable (a coroutine: it
+    does no blocking work, so FastAPI need not hand it to its thread pool)."""
     response_media_type(request)
 
 

@@ -40,6 +40,7 @@ from .routers import (
 )
 from .settings import Settings
 from .storage import now
+from .validation_pool import ValidationPool
 
 __all__ = ["create_app"]
 
@@ -65,8 +66,9 @@ def create_app(settings: Settings) -> FastAPI:
     validator = Validator(pilot_registry())
     store = open_store(settings.database)
     published = now()
+    pool = ValidationPool(validator, processes=settings.validation_processes)
     services = Services(settings, store, validator,
-                        AuditedMessageService(settings, store, validator),
+                        AuditedMessageService(settings, store, pool),
                         capability_statement(settings, published))
     audit_recorder = AuditRecorder(store)
 
@@ -74,7 +76,9 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.warm:
             warm(validator)
+        pool.start()    # forked warm, before the first request
         yield
+        pool.close()
         store.close()
 
     app = FastAPI(title="ecanfhir mock national cancer centre", lifespan=lifespan,

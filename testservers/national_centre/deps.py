@@ -28,13 +28,20 @@ class Services:
     capability: dict[str, Any]
 
 
-def _services(request: Request) -> Services:
+def _app_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
 
+# Dependencies that do no blocking work are coroutines: FastAPI runs a plain ``def``
+# dependency in its thread pool, a hand-over to a thread and back (and a wait for the GIL)
+# for every request.
+async def _services(request: Request) -> Services:
+    return _app_services(request)
+
+
 async def _body(request: Request) -> Any:
-    settings = _services(request).settings
+    settings = _app_services(request).settings
     return await read_body(request, max_bytes=settings.max_body_bytes,
                                 max_depth=settings.max_json_depth)
 

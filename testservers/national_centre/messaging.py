@@ -41,6 +41,7 @@ from ._fhirio import FhirError, dumps
 from ._kpifacts import kpi_facts, resolve, sor_of
 from .settings import FaultRule, Settings
 from .storage import SERVER_WRITTEN, Envelope, Processed, Receipt, Store, rewrite_references
+from .validation_pool import ValidationPool
 
 __all__ = ["MEDCOM_ERRORS", "MessageService", "Reply", "envelope_of", "medcom_issues"]
 
@@ -63,7 +64,8 @@ class Reply:
 class MessageService:
     """Receives messages: built once per app, shared by every request thread."""
 
-    def __init__(self, settings: Settings, store: Store, validator: Validator) -> None:
+    def __init__(self, settings: Settings, store: Store,
+                 validator: Validator | ValidationPool) -> None:
         self.settings = settings
         self.store = store
         self.validator = validator

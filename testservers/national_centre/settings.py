@@ -91,6 +91,9 @@ class Settings:
         warm: at start-up, before the first request, validate a synthetic referral (so the
             first message does not pay for compiling the pilot's profiles) and move what was
             built out of the garbage collector's sight (``ecanfhir serve`` sets it).
+        validation_processes: validate messages in this many child processes, forked at
+            start-up (:class:`~.validation_pool.ValidationPool`: on every core, outside the
+            serving process's GIL); 0 validates them in the request threads.
     """
 
     database: str = "national-centre.sqlite3"
@@ -106,3 +109,4 @@ class Settings:
     auth: AuthSettings | None = None
     recorder: bool = False
     warm: bool = False
+    validation_processes: int = 0
