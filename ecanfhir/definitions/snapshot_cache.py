@@ -1,22 +1,23 @@
 """Generated snapshots kept in the user cache, so a new process does not generate them again.
 
 The pilot's profiles (and most hand-written ones) carry only a differential; ``ecanfhir
-validate`` generates their snapshots (see ``snapshot``) in every new process, a tenth of its
-cold start. A generated snapshot depends on the code that generates it, on the definitions
-shipped with ecanfhir (R4 core, the default packages) and on the user-loaded definitions the
-generation looked up (the profile, its bases, the extensions and profiles it dives into). An
-entry of the user cache (``ecanfhir._cache``) holds the snapshot's elements and each look-up
-with a digest of its user-loaded answer; it is used only when every look-up still gets the
-same answer:
+validate`` generated their snapshots (see ``snapshot``) in every new process, some 15 ms of
+a pilot message's cold start. A generated snapshot depends on the code that generates it, on
+the definitions shipped with ecanfhir (R4 core, the default packages) and on the user-loaded
+definitions the generation looked up (the profile, its bases, the extensions and profiles it
+dives into). The user cache (``ecanfhir._cache``) holds one entry per canonical URL, so it
+keeps one snapshot per profile however often the profile, the definitions or ecanfhir change:
+the snapshot's elements, what it was generated with, and each look-up the generation made
+with a digest of its user-loaded answer. The entry is used only when all of that still holds:
 
 ==============================================  =============================================
 changed since the entry was written              the entry
 ==============================================  =============================================
-ecanfhir's code (``definitions/*.py``), version  another key: not found
-a shipped zip (rebuilt, updated), its path       another key: not found
-a user-loaded definition the generation used     found, a look-up answers otherwise: recomputed
-a user-loaded definition it did not use          found, used (the snapshot cannot differ)
-the entry itself (damaged, another key's)        unreadable or no such key: recomputed
+ecanfhir's code (``definitions/*.py``), version  another basis: generated again, replaced
+a shipped zip (rebuilt, updated), its path       another basis: generated again, replaced
+a user-loaded definition the generation used     a look-up answers otherwise: generated again
+a user-loaded definition it did not use          used (the snapshot cannot differ)
+the entry itself (damaged, another key's)        unreadable or ill-formed: generated again
 ==============================================  =============================================
 
 A failed generation (``SnapshotMissing``) is never stored: it is raised again each time.
@@ -39,7 +40,7 @@ from .snapshot_generator import SnapshotGenerator
 
 __all__ = ["SnapshotCache"]
 
-KIND = "snapshots-1"  # the cache folder; the number is the format of an entry
+KIND = "snapshots-2"  # the cache folder; the number is the format of an entry
 # A look-up: ("sd", canonical) for structure_definition, ("type", code) for type_definition.
 Use = tuple[str, str]
 
@@ -88,8 +89,8 @@ class SnapshotCache:
         Raises:
             SnapshotMissing: as :func:`~.snapshot.generate_snapshot`.
         """
-        key = self._key(canonical)
-        elements = self._read(key, canonical)
+        basis = self._basis()
+        elements = self._read(canonical, basis)
         if elements is not None:
             result = dict(sd)
             result["snapshot"] = {"element": elements}
@@ -97,12 +98,15 @@ class SnapshotCache:
         noting = _Noting(self.registry)
         result = SnapshotGenerator(noting, ()).run(sd)[0]
         uses = [("sd", canonical), *noting.uses]
-        write_entry(KIND, key, {"uses": [[kind, name, self._answer((kind, name))]
-                                         for kind, name in uses],
-                                "elements": result["snapshot"]["element"]})
+        write_entry(KIND, canonical, {
+            "basis": basis, "uses": [[kind, name, self._answer((kind, name))]
+                                     for kind, name in uses],
+            "elements": result["snapshot"]["element"]})
         return result
 
-    def _key(self, canonical: str) -> str:
+    def _basis(self) -> str:
+        """What every snapshot of this registry is generated with, besides the definitions
+        a generation looks up: the code, the shipped definitions, core's overrides."""
         registry = self.registry
         shipped = f"{registry.core.identity} {shipped_identity()}" if registry.load_defaults \
             else registry.core.identity
@@ -110,11 +114,11 @@ class SnapshotCache:
         # the generation find (the types of a cross-version extension): rare, so all of them.
         overrides = [self._digest(d) for d in registry.user_resources("StructureDefinition")
                      if str(d.get("url", "")).startswith(CORE_BASE)]
-        return f"{_code_digest()} {shipped} {' '.join(overrides)} {canonical}"
+        return f"{_code_digest()} {shipped} {' '.join(overrides)}"
 
-    def _read(self, key: str, canonical: str) -> list[Any] | None:
-        entry = read_entry(KIND, key)
-        if not isinstance(entry, dict):
+    def _read(self, canonical: str, basis: str) -> list[Any] | None:
+        entry = read_entry(KIND, canonical)
+        if not isinstance(entry, dict) or entry.get("basis") != basis:
             return None
         uses, elements = entry.get("uses"), entry.get("elements")
         if not isinstance(uses, list) or not uses or not isinstance(elements, list):

@@ -84,11 +84,26 @@ def test_changed_base_is_generated_again(cache: Path, generations: list[str]) ->
 
 
 def test_changed_profile_is_generated_again(cache: Path) -> None:
-    """The profile itself changed: its new differential applies."""
+    """The profile itself changed: its new differential applies, and its snapshot replaces
+    the old one (one entry per profile)."""
     assert _missing(BASE, DATED) == EXPECTED
     married = _profile("dated-patient", EXAMPLE + "gendered-patient", "Patient.maritalStatus")
     assert _missing(BASE, married) == [("required", "Patient.gender"),
                                        ("required", "Patient.maritalStatus")]
+    assert len(list(cache.glob(f"{snapshot_cache.KIND}/*/*.json"))) == 1
+
+
+def test_changed_code_is_generated_again(cache: Path, generations: list[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another ecanfhir (here: another digest of its code) does not use the snapshots of the
+    one before; it replaces them."""
+    assert _missing(BASE, DATED) == EXPECTED
+    generations.clear()
+    monkeypatch.setattr(snapshot_cache, "_code_digest", lambda: "another")
+    assert _missing(BASE, DATED) == EXPECTED
+    assert generations == [DATED["url"], BASE["url"]]
+    (entry,) = cache.glob(f"{snapshot_cache.KIND}/*/*.json")
+    assert json.loads(entry.read_bytes())["value"]["basis"].startswith("another ")
 
 
 def test_unrelated_definition_keeps_the_entry(cache: Path, generations: list[str]) -> None:
@@ -129,6 +144,7 @@ def test_ill_formed_entry_is_generated_again(cache: Path, generations: list[str]
     assert _missing(BASE, DATED) == EXPECTED
     (entry,) = cache.glob(f"{snapshot_cache.KIND}/*/*.json")
     stored = json.loads(entry.read_bytes())
+    value = {"basis": stored["value"]["basis"], **value}  # only the shape is wrong
     entry.write_text(json.dumps({"key": stored["key"], "value": value}))
     generations.clear()
     assert _missing(BASE, DATED) == EXPECTED
