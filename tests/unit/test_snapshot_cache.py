@@ -162,8 +162,14 @@ def test_unreadable_cache_is_no_cache(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_cache_turned_off(monkeypatch: pytest.MonkeyPatch, generations: list[str]) -> None:
-    """ECANFHIR_CACHE_DIR set empty: every registry generates its snapshots."""
+    """ECANFHIR_CACHE_DIR set empty: every registry generates its snapshots, and takes no
+    digests for a cache that is not there."""
     monkeypatch.setenv("ECANFHIR_CACHE_DIR", "")
+
+    def no_basis(self: snapshot_cache.SnapshotCache) -> str:
+        raise AssertionError("a digest was taken")
+
+    monkeypatch.setattr(snapshot_cache.SnapshotCache, "_basis", no_basis)
     assert _missing(BASE, DATED) == EXPECTED
     assert _missing(BASE, DATED) == EXPECTED
     assert generations == [DATED["url"], BASE["url"]] * 2
