@@ -208,6 +208,8 @@ class JsonProperty:
     # A primitive element that holds exactly one value, neither repeated nor sliced nor a
     # choice: without its ``_name`` companion, the walker checks the value as it meets it.
     leaf: bool = False
+    # An element that is not a primitive nor a choice: this is its only JSON property.
+    whole: bool = False
 
 
 @dataclass(eq=False, slots=True)
@@ -505,7 +507,8 @@ class Schema:
                 single = types[0] if len(types) == 1 else None
                 leaf = single is not None and single.is_primitive and not child.repeats \
                     and not child.slices and child.min <= 1 and child.max != 0
-                props[child.name] = JsonProperty(child, single, leaf=leaf)
+                props[child.name] = JsonProperty(child, single, leaf=leaf, whole=single is None
+                                                 or not single.is_primitive)
                 if single is not None and single.is_primitive:
                     props["_" + child.name] = JsonProperty(child, single,
                                                            primitive_extension=True)

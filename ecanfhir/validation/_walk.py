@@ -173,28 +173,34 @@ def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code:
         if duplicate is not None:
             run.issues.append(duplicate)
     present: dict[int, tuple[ElementNode, list[tuple[str, JsonProperty, Any]]]] = {}
-    leaves: list[int] = []  # the elements of the primitives checked on the way
-    for key, value in obj.items():
-        if key == "resourceType" and (is_resource or is_logical_type(run, type_code, value)):
-            continue
-        prop = props.get(key)
-        if prop is None:
-            run.issues.append(_unknown_property(key, path, props))
-            continue
-        if prop.leaf and type(value) is not list and "_" + key not in obj:
-            # The common case: one primitive value, which nothing else in the object
-            # (a companion, another type of a choice) is counted or paired with.
-            leaves.append(id(prop.element))
-            _walk_primitive(run, prop.element, prop.type, value, None,  # type: ignore[arg-type]
-                            f"{path}.{key}", frame)
-            continue
-        slot = present.setdefault(id(prop.element), (prop.element, []))
-        slot[1].append((key, prop, value))
+    walked: list[int] = []  # the elements walked on the way
     extended = "extension" in obj or "modifierExtension" in obj
-    if extended:
+    if extended:  # what the object's extensions are on (their contexts)
         run.hosts.append(hosts or _hosts(run, obj, node, type_code, path, frame, is_resource))
         run.host_values.append(None if hosts else (obj, frame))
     try:
+        for key, value in obj.items():
+            if key == "resourceType" and (is_resource or is_logical_type(run, type_code, value)):
+                continue
+            prop = props.get(key)
+            if prop is None:
+                run.issues.append(_unknown_property(key, path, props))
+                continue
+            if prop.leaf and type(value) is not list and "_" + key not in obj:
+                # The common case: one primitive value, which nothing else in the object
+                # (a companion, another type of a choice) is counted or paired with.
+                walked.append(id(prop.element))
+                _walk_primitive(run, prop.element, prop.type, value,  # type: ignore[arg-type]
+                                None, f"{path}.{key}", frame)
+                continue
+            if prop.whole and not present:
+                # An element with no other property to wait for, met before any that has:
+                # walked now, still in the order of the properties (element ids are met so).
+                walked.append(id(prop.element))
+                _walk_one(run, prop.element, key, prop, value, path, frame)
+                continue
+            slot = present.setdefault(id(prop.element), (prop.element, []))
+            slot[1].append((key, prop, value))
         for element, occurrences in present.values():
             _walk_element(run, element, occurrences, path, frame)
     finally:
@@ -203,12 +209,12 @@ def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code:
             run.host_values.pop()
     # Required elements that are missing altogether.
     for child in run.schema.required(node, type_code):
-        if id(child) not in present and id(child) not in leaves:
+        if id(child) not in present and id(child) not in walked:
             run.issues.extend(check_cardinality(child, 0, f"{path}.{child.name}"))
             if child.slices:
                 run.issues.extend(check_slices(child, (), (), f"{path}.{child.name}"))
     if run.options.must_support:
-        run.issues.extend(_must_support(run, node, type_code, {*present, *leaves}, path))
+        run.issues.extend(_must_support(run, node, type_code, {*present, *walked}, path))
 
 
 def _must_support(run: Run, node: ElementNode, type_code: str | None, present: Collection[int],
@@ -274,14 +280,7 @@ def _walk_element(run: Run, element: ElementNode,
     """All JSON properties that belong to one element (``value[x]`` may show up twice)."""
     if len(occurrences) == 1 and not occurrences[0][1].primitive_extension:
         key, prop, value = occurrences[0]
-        type_ref = prop.type
-        if element.choice and type_ref is not None:
-            elem_path = f"{path}.{element.name}.ofType({type_ref.code})"
-        else:
-            elem_path = f"{path}.{element.name}"
-        count = _walk_values(run, element, type_ref, key, value, None, elem_path, frame)
-        if count < element.min or (element.max is not None and count > element.max):
-            run.issues.extend(check_cardinality(element, count, f"{path}.{element.name}"))
+        _walk_one(run, element, key, prop, value, path, frame)
         return
     values = [o for o in occurrences if not o[1].primitive_extension]
     companions = {o[1].type.code if o[1].type else "": o for o in occurrences
@@ -309,6 +308,19 @@ def _walk_element(run: Run, element: ElementNode,
             elem_path = f"{path}.{element.name}.ofType({type_ref.code})"
         count += _walk_values(run, element, type_ref, key, value, ext, elem_path, frame)
     run.issues.extend(check_cardinality(element, count, f"{path}.{element.name}"))
+
+
+def _walk_one(run: Run, element: ElementNode, key: str, prop: JsonProperty, value: Any,
+              path: str, frame: Frame) -> None:
+    """The one JSON property of an element (no ``_x`` companion, no other type of a choice)."""
+    type_ref = prop.type
+    if element.choice and type_ref is not None:
+        elem_path = f"{path}.{element.name}.ofType({type_ref.code})"
+    else:
+        elem_path = f"{path}.{element.name}"
+    count = _walk_values(run, element, type_ref, key, value, None, elem_path, frame)
+    if count < element.min or (element.max is not None and count > element.max):
+        run.issues.extend(check_cardinality(element, count, f"{path}.{element.name}"))
 
 
 def _walk_values(run: Run, element: ElementNode, type_ref: TypeRef | None, key: str, value: Any,
