@@ -25,7 +25,7 @@ from ._issue import Issue
 from ._plan import RESOURCE_TYPES, constraints_of, ele_1, object_plan, primitive_plan, type_hint
 from ._resource_rules import check_resource_rules
 from .checks.attachment import check_attachment
-from .checks.binding import check_binding, check_coding_system
+from .checks.binding import check_binding, check_bound_text, check_coding_system
 from .checks.bundle import scope_of
 from .checks.choice_types import choice_type_hint
 from .checks.coding import check_coding_systems
@@ -564,7 +564,7 @@ def _walk_primitive(run: Run, element: ElementNode, type_ref: TypeRef, value: An
                  element.base_path, type_ref.code)
         _walk_primitive_extension(run, type_ref, ext, path, frame, hosts)
     if plan.bound and isinstance(value, str):
-        run.issues.extend(check_binding(run, element, type_ref.code, value, path))
+        run.issues.extend(check_bound_text(run, element, type_ref.code, value, path))
     if value is None and not (isinstance(ext, dict) and _beyond_id(ext)):
         run.issues.append(ele_1(element, path))
     if plan.constraints:

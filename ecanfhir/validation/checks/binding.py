@@ -28,7 +28,7 @@ from .value_set_dependencies import missing_dependencies
 if TYPE_CHECKING:
     from .._context import Run
 
-__all__ = ["check_binding", "check_coding_system"]
+__all__ = ["check_binding", "check_bound_text", "check_coding_system"]
 
 STRENGTH_SEVERITY = {"required": "error", "extensible": "warning",
                      "preferred": "information"}
@@ -70,6 +70,31 @@ def check_binding(run: Run, element: ElementNode, type_code: str, value: Any,
         for issue in _check_value_set(run, element, purpose, vs_url, type_code, value, at):
             yield Issue(issue.severity, issue.code, issue.expression,
                         issue.message + " (an additional binding)", issue.rule)
+
+
+def check_bound_text(run: Run, element: ElementNode, type_code: str, value: str,
+                     at: str) -> Iterator[Issue]:
+    """:func:`check_binding` on a primitive's text (a code, a uri...). What it finds depends on
+    the binding, the text and the loaded definitions alone, so it is worked out once for each:
+    the issues relative to the value, and the notes of what could not be checked."""
+    binding = element.binding
+    if binding is None:
+        return
+    issues, unchecked = run.terminology.remember(
+        ("bound-text", binding, run.base_only, type_code, value),
+        partial(_bound_text_findings, run, element, type_code, value))
+    run.unchecked.extend(unchecked)
+    for issue in issues:
+        yield issue.under(at)
+
+
+def _bound_text_findings(run: Run, element: ElementNode, type_code: str,
+                         value: str) -> tuple[tuple[Issue, ...], tuple[str, ...]]:
+    start = len(run.unchecked)
+    issues = tuple(check_binding(run, element, type_code, value, ""))
+    unchecked = tuple(run.unchecked[start:])
+    del run.unchecked[start:]
+    return issues, unchecked
 
 
 def _check_value_set(run: Run, element: ElementNode, strength: str, vs_url: str,
