@@ -1,5 +1,7 @@
 """The SQLite store: WAL journal, ``synchronous=FULL`` (an ``ok`` ack is on disk), one
-connection per thread, and ``BEGIN IMMEDIATE`` around every check-then-write.
+connection per thread, and ``BEGIN IMMEDIATE`` around every check-then-write. The threads of a
+process write one at a time, queued on a lock, and concurrent messages are stored with group
+commit (:class:`_GroupCommit`: one transaction and one sync for all that wait).
 
 Duplicate detection under concurrency rests on two things: the write lock taken by
 ``BEGIN IMMEDIATE`` before the message log is read (so two transmissions of one message are
@@ -22,6 +24,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
 from ._aggregates import SCHEMA as AGGREGATES
@@ -153,6 +156,11 @@ class SqliteStore:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        # One writer at a time in this process, queued on a lock: SQLite's own busy handler
+        # makes a thread that finds the database locked sleep 1, 2, 5, 10... ms before it
+        # tries again, so threads of one process would leave the lock free while they sleep.
+        self._writer = threading.RLock()
+        self._group = _GroupCommit()
         try:
             self._conn().executescript(SCHEMA)
             with self._transaction() as conn:   # a database we cannot write is no use
@@ -184,15 +192,16 @@ class SqliteStore:
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction: the database write lock is held from its first statement."""
         conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:     # SQLite has rolled back itself after SQLITE_FULL
-                with suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-            raise
+        with self._writer:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:     # SQLite has rolled back itself after SQLITE_FULL
+                    with suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         with self._lock:
@@ -219,7 +228,10 @@ class SqliteStore:
 
     @_guarded
     def commit(self, envelope: Envelope, processed: Processed) -> Receipt:
-        with self._transaction() as conn:
+        receipt = self._group.commit(envelope, processed, self.commit_many)
+        if receipt is not None:
+            return receipt
+        with self._transaction() as conn:    # its group failed: alone, as if never grouped
             return self._store(conn, envelope, processed)
 
     @_guarded
@@ -296,6 +308,51 @@ class SqliteStore:
     @_guarded
     def search(self, query: SearchQuery) -> SearchPage:
         return search_resources(self._conn().execute, query, _where(query), "?")
+
+
+class _GroupCommit:
+    """Group commit of messages (one process's concurrent :meth:`SqliteStore.commit` calls):
+    the first caller to get the turn stores every message waiting by then in one
+    transaction, one commit and one sync of the log for all of them; each caller returns once
+    the transaction holding its message is committed, so an ``ok`` is still on disk first.
+
+    Messages of one group are stored one after the other as single commits would be (a second
+    transmission of a message sees the first's rows). When a group fails as a whole, nothing
+    of it was stored and :meth:`commit` answers None: the caller stores its message alone, so
+    a failure is the message's own, as without grouping.
+    """
+
+    def __init__(self) -> None:
+        self._waiting: list[_Waiting] = []
+        self._waiting_lock = threading.Lock()
+        self._turn = threading.Lock()
+
+    def commit(self, envelope: Envelope, processed: Processed,
+               commit_many: Callable[[Sequence[tuple[Envelope, Processed]]], list[Receipt]]
+               ) -> Receipt | None:
+        mine = _Waiting(envelope, processed)
+        with self._waiting_lock:
+            self._waiting.append(mine)
+        with self._turn:
+            if not mine.done:
+                with self._waiting_lock:
+                    group, self._waiting = self._waiting, []
+                try:
+                    receipts: list[Receipt | None] = list(commit_many(
+                        [(w.envelope, w.processed) for w in group]))
+                except Exception:
+                    receipts = [None] * len(group)
+                for waiting, receipt in zip(group, receipts, strict=True):
+                    waiting.receipt, waiting.done = receipt, True
+        return mine.receipt
+
+
+@dataclass(slots=True)
+class _Waiting:
+    envelope: Envelope
+    processed: Processed
+    receipt: Receipt | None = None
+    done: bool = False
 
 
 class _SqliteTransaction:
