@@ -39,6 +39,9 @@ def add_parser(sub: Any) -> None:
     s.add_argument("--workers", type=int, default=1, metavar="N",
                    help="server processes (default: 1); they share the database, so duplicate "
                         "detection holds across them (SQLite locking, or PostgreSQL)")
+    s.add_argument("--validation-processes", type=int, default=0, metavar="N",
+                   help="validate messages in N child processes per worker, so they use every "
+                        "core (default: 0, in the request threads; one per core is a good N)")
     s.add_argument("--harness", action="store_true",
                    help="run as the conformance test harness: fault the conformance suites' "
                         "sender SORs and record every request (GET /$recorded-requests)")
@@ -78,8 +81,11 @@ def settings_from_args(args: argparse.Namespace) -> Any:
         raise UsageError(f"--faults {exc}") from exc
     if harness:
         faults += harness_faults()
+    processes = int(getattr(args, "validation_processes", 0) or 0)
+    if processes < 0:
+        raise UsageError(f"--validation-processes {processes}: 0 or more")
     return Settings(database=args.db, base_url=base_url, auth=auth, faults=faults,
-                    recorder=harness, warm=True)
+                    recorder=harness, warm=True, validation_processes=processes)
 
 
 SETTINGS_VARIABLE = "ECANFHIR_SERVE_ARGS"

@@ -53,3 +53,22 @@ def test_serve_starts_warm() -> None:
                               auth=False, client_jwks=None, client_id=None, faults=None,
                               harness=False)
     assert settings_from_args(args).warm is True
+
+
+def test_serve_validates_in_child_processes_when_asked() -> None:
+    """``--validation-processes N`` reaches the settings; without it messages are validated
+    in the request threads; a negative count is refused."""
+    import argparse
+
+    from ecanfhir.commands import UsageError
+    from ecanfhir.commands.serve import settings_from_args
+
+    def args(**more: object) -> argparse.Namespace:
+        return argparse.Namespace(host="127.0.0.1", port=8080, base_url=None, db="x.sqlite3",
+                                  auth=False, client_jwks=None, client_id=None, faults=None,
+                                  harness=False, **more)
+
+    assert settings_from_args(args()).validation_processes == 0
+    assert settings_from_args(args(validation_processes=2)).validation_processes == 2
+    with pytest.raises(UsageError, match="--validation-processes -1"):
+        settings_from_args(args(validation_processes=-1))

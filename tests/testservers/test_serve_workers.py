@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import pytest
 from _centre_http import free_port
 from _centre_messages import referral
 
@@ -19,15 +20,19 @@ from testservers.national_centre.running import stop_serving, wait_until_serving
 FHIR = {"Content-Type": "application/fhir+json"}
 
 
-def test_two_workers_share_the_store_and_the_duplicate_rules(tmp_path: Path) -> None:
+@pytest.mark.parametrize("validation_processes", [0, 2])
+def test_two_workers_share_the_store_and_the_duplicate_rules(tmp_path: Path,
+                                                              validation_processes: int) -> None:
     """Messages and their resends spread over two worker processes: one case per message and
-    the same acknowledgement bytes for every copy."""
+    the same acknowledgement bytes for every copy (validated in the request threads, or in
+    child processes of each worker)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = (tmp_path / "serve.log").open("wb")
     server = subprocess.Popen(
         [sys.executable, "-m", "ecanfhir.cli", "serve", "--port", str(port), "--workers", "2",
-         "--db", str(tmp_path / "centre.sqlite3")],
+         "--db", str(tmp_path / "centre.sqlite3"),
+         "--validation-processes", str(validation_processes)],
         stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "NO_COLOR": "1"})
     try:
         wait_until_serving(base, server)
