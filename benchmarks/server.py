@@ -5,11 +5,14 @@ HTTP on 127.0.0.1, with validation on, from several concurrent senders.
 Usage::
 
     python benchmarks/server.py [--messages N] [--senders N] [--workers N] [--seconds S]
-                                [--prefill N] [--viewers N] [--db URL] [--no-compare]
+                                [--validation-processes N] [--prefill N] [--viewers N]
+                                [--db URL] [--no-compare]
 
-Each phase starts the server (uvicorn, ``--workers`` processes, default: one per core) on a
-database, warms it up, then sends ``--messages`` distinct referral messages (built with
-``ecanfhir.builders``) from ``--senders`` threads, stopping early after ``--seconds``:
+Each phase starts the server (uvicorn, ``--workers`` processes, default: one per core, each
+validating in ``--validation-processes`` children, default: one per core) on a database,
+warms it up, then sends ``--messages`` distinct referral messages (built with
+``ecanfhir.builders`` before the timing starts) from ``--senders`` threads over keep-alive
+connections, stopping early after ``--seconds``:
 
   1. empty store: messages/s and p50/p95/p99 latency;
   2. the same load after ``--prefill`` cases (default 10,000) were written straight through the
