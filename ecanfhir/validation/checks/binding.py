@@ -349,7 +349,6 @@ def check_coding_system(run: Run, type_code: str, value: Any, at: str, *,
     term = run.terminology
     language = language if isinstance(language, str) else None
     for i, coding in enumerate(codings):
-        where = f"{at}.coding[{i}]" if type_code == "CodeableConcept" else at
         system, code = coding.get("system"), coding.get("code")
         if not isinstance(system, str) or not isinstance(code, str):
             continue
@@ -359,7 +358,7 @@ def check_coding_system(run: Run, type_code: str, value: Any, at: str, *,
         findings = term.remember(("coding", system, code, display, language),
                                  partial(_code_findings, run, system, code, display, language))
         for issue in findings:
-            yield issue.under(where)
+            yield issue.under(f"{at}.coding[{i}]" if type_code == "CodeableConcept" else at)
         if system in EXTERNAL_SYSTEMS and not term.is_known_system(system):
             run.external_systems.add(system)
 

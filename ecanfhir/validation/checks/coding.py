@@ -37,25 +37,30 @@ __all__ = ["check_coding_systems"]
 _HL7_FHIR = re.compile(r"https?://(www\.)?hl7\.org/fhir(/|$)")
 
 
-def _codings(type_code: str, value: Any, at: str) -> list[tuple[Mapping[str, Any], str]]:
+def _codings(type_code: str, value: Any) -> list[tuple[Mapping[str, Any], int | None]]:
+    """The codings of a value, each with its index in ``coding`` (None: the value itself)."""
     if not isinstance(value, Mapping):
         return []
     if type_code == "Coding":
-        return [(value, at)]
+        return [(value, None)]
     codings = value.get("coding")
     if type_code != "CodeableConcept" or not isinstance(codings, list):
         return []
-    return [(c, f"{at}.coding[{i}]") for i, c in enumerate(codings) if isinstance(c, Mapping)]
+    return [(c, i) for i, c in enumerate(codings) if isinstance(c, Mapping)]
+
+
+def _where(at: str, index: int | None) -> str:
+    return at if index is None else f"{at}.coding[{index}]"
 
 
 def check_coding_systems(run: Run, type_code: str, value: Any, at: str, *,
                          binding: Binding | None = None) -> Iterator[Issue]:
     """The systems of a Coding or of a CodeableConcept's codings; with a binding, codes
     without a system."""
-    codings = _codings(type_code, value, at)
+    codings = _codings(type_code, value)
     if binding is not None and binding.value_set and binding.strength in _JUDGED:
-        yield from _bound(codings, binding)
-    for coding, where in codings:
+        yield from _bound(codings, binding, at)
+    for coding, index in codings:
         system, code = coding.get("system"), coding.get("code")
         if not isinstance(system, str) or not isinstance(code, str):
             continue
@@ -65,7 +70,7 @@ def check_coding_systems(run: Run, type_code: str, value: Any, at: str, *,
         findings = run.terminology.remember(("coding-system", system, version),
                                             partial(_system_findings, run, system, version))
         for issue in findings:
-            yield issue.under(where)
+            yield issue.under(_where(at, index))
 
 
 def _system_findings(run: Run, system: str, version: str | None) -> tuple[Issue, ...]:
@@ -81,13 +86,15 @@ def _system_findings(run: Run, system: str, version: str | None) -> tuple[Issue,
 _JUDGED = ("required", "extensible", "preferred")
 
 
-def _bound(codings: list[tuple[Mapping[str, Any], str]], binding: Binding) -> Iterator[Issue]:
+def _bound(codings: list[tuple[Mapping[str, Any], int | None]], binding: Binding,
+           at: str) -> Iterator[Issue]:
     """What a bound value cannot be checked for (R4 terminologies.html#strength)."""
-    for coding, where in codings:
+    for coding, index in codings:
         if isinstance(coding.get("code"), str) and "system" not in coding:
-            yield Issue.warning("invalid", where, "the coding has a code but no system: a code "
-                                "without a system has no defined meaning and cannot be checked "
-                                f"against the value set {binding.value_set}", "coding-system")
+            yield Issue.warning("invalid", _where(at, index), "the coding has a code but no "
+                                "system: a code without a system has no defined meaning and "
+                                "cannot be checked against the value set "
+                                f"{binding.value_set}", "coding-system")
 
 
 def _problem(run: Run, system: str) -> str | None:
