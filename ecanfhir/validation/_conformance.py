@@ -13,7 +13,7 @@ The walker imports this module, so the walk of a trial run is passed in (:data:`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ..definitions.schema import CompiledStructure
@@ -126,13 +126,34 @@ def conformance(run: Run, frame: Frame, value: Any, url: str, *, at: str | None 
         # type or one derived from it: an Observation meets its own rules, not a sequence's.
         run.conformance[key] = (False, ())
         return False, ()
-    trial = Run(run.schema, run.terminology, run.options, depth=run.depth,
-                conformance=run.conformance)
-    walk(trial, value, url, structure, at or frame.path, frame)
-    verdict = (not any(issue.is_error for issue in trial.issues),
-               tuple(dict.fromkeys(trial.unchecked)))
+    trial = Run(run.schema, run.terminology, run.options, issues=_TrialIssues(),
+                depth=run.depth, conformance=run.conformance)
+    try:
+        walk(trial, value, url, structure, at or frame.path, frame)
+        verdict = (True, tuple(dict.fromkeys(trial.unchecked)))
+    except _TrialFailed:
+        verdict = (False, ())  # what could not be checked matters only to a value that conforms
     run.conformance[key] = verdict
     return verdict
+
+
+class _TrialFailed(Exception):
+    """A trial walk met an error: the value does not conform, whatever else it holds."""
+
+
+class _TrialIssues(list[Issue]):
+    """A trial run's issues. A value conforms only when it breaks no rule of the profile, so
+    the first error decides and ends the walk (a MessageHeader tried against a profile with
+    another fixed event code is not walked to its end)."""
+
+    def append(self, issue: Issue) -> None:
+        if issue.is_error:
+            raise _TrialFailed
+        super().append(issue)
+
+    def extend(self, issues: Iterable[Issue]) -> None:
+        for issue in issues:
+            self.append(issue)
 
 
 def _specializes(run: Run, resource_type: Any, url: str) -> bool:
