@@ -374,6 +374,28 @@ def bdl_8(focus: Any, env: EvalEnv) -> bool | None:
     return "/_history/" not in url if isinstance(url, str) else None
 
 
+_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+
+
+def con_3(focus: Any, env: EvalEnv) -> bool | None:
+    """con-3 ``clinicalStatus.exists() or verificationStatus.coding.where(system='...'
+    and code = 'entered-in-error').exists() or category.select($this='problem-list-item')
+    .empty()``, as evaluated: ``$this`` is a CodeableConcept, never equal to a string, so the
+    last part holds only for a Condition without a category."""
+    if not isinstance(focus, dict):
+        return None
+    items = [focus]
+    codings = navigate(items, "verificationStatus", "coding")
+    categories = navigate(items, "category")
+    if not all(isinstance(c, dict) and "_system" not in c and "_code" not in c
+               and isinstance(c.get("system", ""), str) and isinstance(c.get("code", ""), str)
+               for c in codings) or not all(isinstance(c, dict) for c in categories):
+        return None
+    return bool(navigate(items, "clinicalStatus")) or any(
+        c.get("system") == _VERIFICATION and c.get("code") == "entered-in-error"
+        for c in codings) or not categories
+
+
 _DOM_3_LATER = (
     "contained.where(((id.exists() and ('#'+id in (%resource.descendants().reference | "
     "%resource.descendants().as(canonical) | %resource.descendants().as(uri) | "
@@ -419,4 +441,7 @@ NATIVE_INVARIANTS: Mapping[str, Callable[[Any, EvalEnv], bool | None]] = Mapping
     "(type = 'history') or entry.where(fullUrl.exists()).select(fullUrl&resource.meta.versionId)"
     ".isDistinct()": bdl_7,
     "fullUrl.contains('/_history/').not()": bdl_8,
+    "clinicalStatus.exists() or verificationStatus.coding.where(system='http://terminology.hl7"
+    ".org/CodeSystem/condition-ver-status' and code = 'entered-in-error').exists() or "
+    "category.select($this='problem-list-item').empty()": con_3,
 })

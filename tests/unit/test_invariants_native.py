@@ -60,6 +60,7 @@ QTY_3, SQTY_1, LST_1 = _expression("qty-3"), _expression("sqty-1"), _expression(
 RNG_2 = _expression("rng-2")
 BDL_3, BDL_4, BDL_7 = _expression("bdl-3"), _expression("bdl-4"), _expression("bdl-7")
 BDL_5, BDL_8 = _expression("bdl-5"), _expression("bdl-8")
+CON_3 = _expression("con-3")
 
 
 def _pilot_expression(key: str) -> str:
@@ -113,7 +114,7 @@ def test_every_native_is_a_shipped_expression_with_a_test() -> None:
     one is tested here."""
     tested = {ELE_1, EXT_1, DOM_2, DOM_3, DOM_3_LATER, DOM_4, DOM_5, DOM_6, TXT, REF_1, NAME,
               OBS_3, OBS_6, OBS_7, VS_1, VS_2, VS_3, QTY_3, SQTY_1, LST_1, RNG_2, MSG_3,
-              BDL_3, BDL_4, BDL_5, BDL_7, BDL_8}
+              BDL_3, BDL_4, BDL_5, BDL_7, BDL_8, CON_3}
     assert set(NATIVE_INVARIANTS) == tested
 
 
@@ -174,6 +175,18 @@ BUNDLES = [
     {"resourceType": "Bundle", "type": "collection", "entry": [None, {"fullUrl": URN_A}]},
     {"resourceType": "Bundle", "type": "collection", "entry": [{"request": []}]},
     {"resourceType": "Bundle", "type": "collection"},
+]
+_ERROR = {"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+          "code": "entered-in-error"}
+CONDITIONS = [
+    {"resourceType": "Condition"},
+    {"resourceType": "Condition", "category": [{"coding": [{"code": "problem-list-item"}]}]},
+    {"resourceType": "Condition", "category": [{}], "clinicalStatus": {"text": "active"}},
+    {"resourceType": "Condition", "category": [{}], "verificationStatus": {"coding": [_ERROR]}},
+    {"resourceType": "Condition", "category": [{}], "verificationStatus": {
+        "coding": [{**_ERROR, "code": "confirmed"}]}},
+    {"resourceType": "Condition", "category": [{}], "verificationStatus": {
+        "coding": [{"code": "entered-in-error"}]}},
 ]
 EDGE_CASES = [
     (ELE_1, Case(Primitive("x"))),
@@ -262,6 +275,7 @@ EDGE_CASES = [
     (BDL_8, Case({"fullUrl": "http://x.example/fhir/Basic/1/_history/2"})),
     (BDL_8, Case({"fullUrl": "http://x.example/fhir/Basic/1"})),
     (BDL_8, Case({})),
+    *((CON_3, Case(condition)) for condition in CONDITIONS),
 ]
 
 
@@ -313,6 +327,8 @@ def _mg(value: float) -> dict[str, Any]:
     *((BDL_7, Case(bundle), holds) for bundle, holds in zip(BUNDLES[3:9], [
         True, True, False, True, False, True], strict=True)),
     (BDL_8, Case({"fullUrl": "http://x.example/fhir/Basic/1/_history/2"}), False),
+    *((CON_3, Case(condition), holds) for condition, holds in zip(
+        CONDITIONS, [True, False, True, True, False, False], strict=True)),
     *((MSG_3, Case(message), holds) for message, holds in zip(
         MESSAGES, [True, False, True, False, True, False, True, False, True, True], strict=True)),
 ])
@@ -424,6 +440,14 @@ bundles = some({"resourceType": st.just("Bundle")},
                _type=elements,
                entry=st.lists(st.one_of(bundle_entries, st.none()), max_size=3))
 
+verification_codings = some(system=st.sampled_from([_ERROR["system"], "s1", 3]),
+                            code=st.sampled_from(["entered-in-error", "confirmed"]),
+                            _code=elements)
+conditions_with_status = some(
+    {"resourceType": st.just("Condition")}, clinicalStatus=concepts,
+    verificationStatus=some(coding=st.lists(verification_codings, max_size=2)),
+    category=st.lists(st.one_of(concepts, texts, st.none()), max_size=2))
+
 STRATEGIES: dict[str, st.SearchStrategy[Case]] = {
     ELE_1: st.one_of(primitives, element_dicts, texts).map(Case),
     EXT_1: extensions.map(Case),
@@ -449,6 +473,7 @@ STRATEGIES: dict[str, st.SearchStrategy[Case]] = {
     SQTY_1: quantities.map(Case),
     LST_1: some({"resourceType": st.just("List")}, emptyReason=concepts,
                 entry=st.lists(st.just({"item": {}}), max_size=2)).map(Case),
+    CON_3: conditions_with_status.map(Case),
     BDL_3: bundles.map(Case),
     BDL_4: bundles.map(Case),
     BDL_5: bundle_entries.map(Case),
