@@ -7,14 +7,16 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from _centre_assertions import ack_header, ack_outcome
 from _centre_messages import referral
 
-from ecanfhir import Validator
+from ecanfhir import ValidationResult, Validator
 from testservers.national_centre import Settings, create_app
 from testservers.national_centre.running import free_port, serve_in_thread
 from testservers.national_centre.validation_pool import ValidationPool
@@ -66,6 +68,46 @@ def test_before_start_and_after_a_child_died_the_server_validates_itself() -> No
         child.join(timeout=10)
         assert _found(pool.validate(BAD_PATIENT)) == expected   # not an empty result
         assert not pool.running
+    finally:
+        pool.close()
+
+
+class _RaisesInAChild(Validator):
+    """Raises in any process but the one that made it (a validator bug met in a child)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.home = os.getpid()
+
+    def validate(self, resource: Any, **kwargs: Any) -> ValidationResult:
+        if os.getpid() != self.home:
+            raise RuntimeError("a bug in a child")
+        return super().validate(resource, **kwargs)
+
+
+def test_a_validation_that_raises_in_a_child_is_done_again_by_the_server() -> None:
+    pool = ValidationPool(_RaisesInAChild(), processes=1)
+    pool.start()
+    try:
+        expected = _found(pool.validator.validate(BAD_PATIENT))
+        assert _found(pool.validate(BAD_PATIENT)) == expected
+        assert pool.running and pool._children[0].is_alive()   # the child lives on
+    finally:
+        pool.close()
+
+
+def test_threads_waiting_for_a_child_that_died_validate_themselves() -> None:
+    pool = ValidationPool(Validator(), processes=1)
+    expected = _found(pool.validator.validate(BAD_PATIENT))
+    pool.start()
+    try:
+        (child,) = pool._children
+        os.kill(child.pid, signal.SIGKILL)
+        child.join(timeout=10)
+        with ThreadPoolExecutor(4) as threads:
+            found = list(threads.map(lambda _: _found(pool.validate(BAD_PATIENT)), range(8),
+                                     timeout=60))
+        assert found == [expected] * 8
     finally:
         pool.close()
 

@@ -23,7 +23,8 @@ the :class:`~ecanfhir.ValidationResult` back, all in that thread: no hand-over t
 thread, no task queue. A child reads until its pipe is closed (the pool's :meth:`close`, or
 the serving process gone). Until the pool is started, and for good once a child has died,
 messages are validated in the calling thread by the server's own validator: slower, never
-unchecked.
+unchecked. A message whose validation raises in a child is validated again by the server
+itself, so it fails (or not) just as it would without the pool.
 """
 
 from __future__ import annotations
@@ -57,7 +58,11 @@ def _serve(connection: Connection, others: list[Connection], validator: Validato
             resource, profiles = connection.recv()
         except (EOFError, OSError):
             return
-        connection.send(validator.validate(resource, profiles=profiles))
+        try:
+            answer: ValidationResult | None = validator.validate(resource, profiles=profiles)
+        except Exception:   # the server validates it again itself, to fail as it would alone
+            answer = None
+        connection.send(answer)
 
 
 class ValidationPool:
@@ -101,16 +106,29 @@ class ValidationPool:
         if self.running:
             connection = self._idle.get()
             try:
-                connection.send((resource, tuple(profiles)))
-                result: ValidationResult = connection.recv()
-            except (EOFError, OSError):
+                result = self._ask(connection, resource, tuple(profiles))
+            finally:
+                # Back even when its child is gone: a thread waiting for a child takes it,
+                # fails at once and validates itself, instead of waiting for ever.
+                self._idle.put(connection)
+            if result is not None:
+                return result
+        return self.validator.validate(resource, profiles=profiles)
+
+    def _ask(self, connection: Connection, resource: Any,
+             profiles: tuple[str, ...]) -> ValidationResult | None:
+        """The child's answer; None when it could not give one (it died, or its validation
+        raised)."""
+        try:
+            connection.send((resource, profiles))
+            answer: ValidationResult | None = connection.recv()
+        except (EOFError, OSError):
+            if not self._broken:
                 self._broken = True
                 log.error("a validation process died: validating in the serving process "
                           "from now on")
-            else:
-                self._idle.put(connection)
-                return result
-        return self.validator.validate(resource, profiles=profiles)
+            return None
+        return answer
 
     def close(self) -> None:
         """Close the pipes (each child then ends) and wait for the children."""
