@@ -1,5 +1,7 @@
 """``ecanfhir validate``'s start-up (ecanfhir.commands.validate): the cyclic garbage collector
-is paused while the definitions load and the first file is validated, and given back as found."""
+is paused while the definitions load and the first file is validated, and given back as found;
+a run that reads the pilot's snapshots from the user cache reports what a run without them
+does."""
 
 from __future__ import annotations
 
@@ -13,8 +15,11 @@ import pytest
 
 from ecanfhir.cli import main
 from ecanfhir.commands import validate as command
+from ecanfhir.definitions.snapshot_generator import SnapshotGenerator
 
 PATIENT = {"resourceType": "Patient", "gender": "female"}
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+REFERRAL = EXAMPLES / "bundles" / "cancer-case-referral.json"
 
 
 @pytest.fixture()
@@ -70,3 +75,30 @@ def test_collector_back_after_a_usage_error(collector: None) -> None:
     gc.enable()
     assert main(["validate", __file__, "--profile", "http://example.org/none"]) == 2
     assert gc.isenabled()
+
+
+def test_pilot_message_reported_alike_from_the_cache(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pilot's referral validated twice with an empty user cache: the first run generates
+    the pilot's snapshots and stores them, the second reads them all and prints the same
+    report (here with its extensible-binding warning on the Provenance's activity)."""
+    monkeypatch.setenv("ECANFHIR_CACHE_DIR", str(tmp_path / "cache"))
+    generated: list[str] = []
+    run = SnapshotGenerator.run
+
+    def counting(self: SnapshotGenerator, sd: Any) -> Any:
+        generated.append(sd["url"])
+        return run(self, sd)
+
+    monkeypatch.setattr(SnapshotGenerator, "run", counting)
+    reports, generations = [], []
+    for _ in range(2):
+        assert main(["validate", str(REFERRAL), "--format", "json"]) == 0
+        reports.append(capsys.readouterr().out)
+        generations.append(len(generated))
+    first = json.loads(reports[0])["issue"]
+    assert ("warning", "code-invalid", ["Bundle.entry[14].resource.activity"]) in [
+        (i["severity"], i["code"], i.get("expression")) for i in first]
+    assert reports[1] == reports[0]
+    assert generations[0] >= 10 and generations[1] == generations[0]
