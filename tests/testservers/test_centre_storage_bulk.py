@@ -19,6 +19,7 @@ from testservers.national_centre.storage import (
     Envelope,
     Processed,
     SearchQuery,
+    references_rewritten,
     rewrite_references,
 )
 
@@ -66,3 +67,15 @@ def test_rewrite_changes_references_only() -> None:
     assert out["identifier"][0]["value"] == URN and out["url"] == URN
     assert out["note"][0]["text"] == f'"reference":"{URN}"'
     assert resource["subject"]["reference"] == URN      # a copy: the input is unchanged
+
+
+def test_the_resources_of_a_bundle_are_rewritten_together() -> None:
+    """A resource referring to a target is a rewritten copy; one referring to none is the
+    very same object, not a copy; without targets the list is as it was."""
+    patient = {"resourceType": "Patient", "id": "1", "name": [{"family": "Ærø"}]}
+    condition = {"resourceType": "Condition", "subject": {"reference": URN}}
+    out = references_rewritten([patient, condition], {URN: "Patient/1"})
+    assert out[0] is patient
+    assert out[1] == {"resourceType": "Condition", "subject": {"reference": "Patient/1"}}
+    assert condition["subject"]["reference"] == URN
+    assert references_rewritten([condition], {}) == [condition]

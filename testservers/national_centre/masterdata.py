@@ -27,7 +27,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .storage import SearchQuery, TokenParam, Transaction, rewrite_references
+from .storage import SearchQuery, TokenParam, Transaction, references_rewritten
 
 __all__ = ["SOR_SYSTEM", "master_data"]
 
@@ -57,8 +57,10 @@ def master_data(resources: Sequence[Mapping[str, Any]], tx: Transaction
         if current is not None and _content(json.loads(current.json)) == _content(update):
             unchanged.add(number)
         out[number] = update
-    return [r if r.get("resourceType") == "Bundle" else rewrite_references(r, renamed)
-            for n, r in enumerate(out) if n not in unchanged]
+    kept = [r for n, r in enumerate(out) if n not in unchanged]
+    rewritten = iter(references_rewritten(     # the Bundle, the message as received, as it is
+        [r for r in kept if r.get("resourceType") != "Bundle"], renamed))
+    return [r if r.get("resourceType") == "Bundle" else next(rewritten) for r in kept]
 
 
 def _sor(resource: Mapping[str, Any]) -> str | None:

@@ -40,7 +40,14 @@ from ._ack import MEDCOM_ERRORS
 from ._fhirio import FhirError, dumps
 from ._kpifacts import kpi_facts, resolve, sor_of
 from .settings import FaultRule, Settings
-from .storage import SERVER_WRITTEN, Envelope, Processed, Receipt, Store, rewrite_references
+from .storage import (
+    SERVER_WRITTEN,
+    Envelope,
+    Processed,
+    Receipt,
+    Store,
+    references_rewritten,
+)
 from .validation_pool import ValidationPool
 
 __all__ = ["MEDCOM_ERRORS", "MessageService", "Reply", "envelope_of", "medcom_issues"]
@@ -238,5 +245,5 @@ def stored_entries(bundle: Mapping[str, Any]) -> list[dict[str, Any]]:
         if isinstance(entry.get("fullUrl"), str):
             targets[entry["fullUrl"]] = f"{resource['resourceType']}/{resource['id']}"
         resources.append(resource)
-    return [rewrite_references(r, targets) for r in resources]
+    return references_rewritten(resources, targets)
 

@@ -31,7 +31,7 @@ from typing import Any, Literal, Protocol, TypeVar
 __all__ = ["SERVER_WRITTEN", "Envelope", "IndexEntry", "MessageFact", "Overview", "Processed",
            "Receipt", "ReceiptKind", "SearchPage", "SearchQuery", "Store", "StoreUnavailable",
            "StoredResource", "TokenParam", "Transaction", "index_entries", "now",
-           "rewrite_references", "split_reference"]
+           "references_rewritten", "rewrite_references", "split_reference"]
 
 T = TypeVar("T")
 ReceiptKind = Literal["processed", "resend", "duplicate", "bundle-id-reused"]
@@ -290,9 +290,36 @@ def rewrite_references(node: Any, targets: Mapping[str, str]) -> Any:
     every resource passes here): quotes inside strings are escaped, so a ``"reference":"…"``
     pair of the text is a ``reference`` key with that string value (or a key ending in an
     escaped quote and "reference", which no FHIR element has)."""
-    text = json.dumps(node, separators=(",", ":"))
-    for source, target in targets.items():
-        needle = '"reference":' + json.dumps(source)
+    return json.loads(_rewritten(_compact(node), _rewrites(targets)))
+
+
+def references_rewritten(nodes: Sequence[Any], targets: Mapping[str, str]) -> list[Any]:
+    """:func:`rewrite_references` for the resources of one Bundle, the rewrites worked out
+    once for all of them; a resource that refers to none of ``targets`` is returned as it is,
+    not copied."""
+    rewrites = _rewrites(targets)
+    if not rewrites:
+        return list(nodes)
+    out = []
+    for node in nodes:
+        text = _compact(node)
+        rewritten = _rewritten(text, rewrites)
+        out.append(node if rewritten is text else json.loads(rewritten))
+    return out
+
+
+def _compact(node: Any) -> str:
+    return json.dumps(node, separators=(",", ":"))
+
+
+def _rewrites(targets: Mapping[str, str]) -> list[tuple[str, str]]:
+    return [('"reference":' + json.dumps(source), '"reference":' + json.dumps(target))
+            for source, target in targets.items()]
+
+
+def _rewritten(text: str, rewrites: list[tuple[str, str]]) -> str:
+    """``text`` with the rewrites made (the very same string when none applies)."""
+    for needle, replacement in rewrites:
         if needle in text:
-            text = text.replace(needle, '"reference":' + json.dumps(target))
-    return json.loads(text)
+            text = text.replace(needle, replacement)
+    return text
