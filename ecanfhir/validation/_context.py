@@ -106,3 +106,7 @@ class Run:
     # No profile was asked for (the HL7 validator's "baseOnly"): only then are codes outside a
     # preferred binding's value set worth a hint.
     base_only: bool = False
+    # The walk under way is a profile's walk standing in for the core definition's walk of its
+    # resource: the bindings and Reference targets the profile replaced are checked against the
+    # core elements too (see _plan.core_counterpart).
+    in_place_of_core: bool = False

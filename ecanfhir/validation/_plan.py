@@ -20,8 +20,9 @@ from ._issue import Issue
 from .checks.element_limits import has_limits
 from .checks.primitive import PrimitiveCheck, plain_values, primitive_check
 
-__all__ = ["ELE_1", "RESOURCE_TYPES", "ObjectPlan", "PrimitivePlan", "constraints_of", "ele_1",
-           "object_plan", "primitive_plan", "type_hint"]
+__all__ = ["ELE_1", "RESOURCE_TYPES", "ObjectPlan", "PrimitivePlan", "constraints_of",
+           "core_counterpart", "core_reference", "ele_1", "object_plan", "primitive_plan",
+           "type_hint"]
 
 RESOURCE_TYPES = ("Resource",)
 ELE_1 = "hasValue() or (children().count() > id.count())"
@@ -39,6 +40,9 @@ class PrimitivePlan:
     constraints: tuple[Constraint, ...]
     profiled: bool  # fixed, pattern, min/max or limits to check
     bound: bool
+    # The core element a profile's element constrains, when its binding is not the profile's:
+    # see :func:`core_counterpart`.
+    core: ElementNode | None
 
 
 def primitive_plan(run: Run, element: ElementNode, type_ref: TypeRef) -> PrimitivePlan:
@@ -49,9 +53,11 @@ def primitive_plan(run: Run, element: ElementNode, type_ref: TypeRef) -> Primiti
         profiled = element.fixed is not None or element.pattern is not None \
             or element.min_value is not None or element.max_value is not None \
             or has_limits(element)
+        core = core_counterpart(run, element)
         plan = PrimitivePlan(primitive_check(run, element, type_ref),
                              *plain_values(run, element, type_ref),
-                             constraints_of(element, None), profiled, element.binding is not None)
+                             constraints_of(element, None), profiled, element.binding is not None,
+                             core if core is not None and _rebound(element, core) else None)
         element.primitive_plan_cache[type_ref.code] = plan
     return plan
 
@@ -66,6 +72,9 @@ class ObjectPlan:
     # profile's root): the constraints to evaluate, and the FHIRPath type hint.
     constraints: tuple[Constraint, ...]
     hint: str
+    # The core element a profile's element constrains, when the profile changed its binding or
+    # its Reference targets (see :func:`core_counterpart`).
+    core: ElementNode | None
 
 
 def object_plan(run: Run, element: ElementNode, code: str | None) -> ObjectPlan:
@@ -88,8 +97,12 @@ def object_plan(run: Run, element: ElementNode, code: str | None) -> ObjectPlan:
         type_root = run.schema.content_target(element)
     else:
         type_root = run.schema.type_root(code) if code and not element.children else None
+    core = core_counterpart(run, element)
+    if core is not None and not _rebound(element, core) \
+            and _reference_targets(core) == _reference_targets(element):
+        core = None
     plan = ObjectPlan(kind, inline, constraints_of(element, type_root),
-                       type_hint(element, code, type_root))
+                      type_hint(element, code, type_root), core)
     element.object_plan_cache[code] = plan
     return plan
 
@@ -120,3 +133,40 @@ def constraints_of(element: ElementNode, type_root: ElementNode | None) -> tuple
         hit = tuple(c for c in merged if not (c.key == "ele-1" and c.expression == ELE_1))
         element.constraint_cache[key] = hit
     return hit
+
+
+# -- a profile's walk in place of the core definition's -----------------------------------------
+# A resource that claims a profile of its type is walked against that profile alone, not also
+# against its type's core definition (see _walk.walk_resource): the profile's snapshot holds
+# every element, cardinality and constraint of the core, tightened. What a profile may replace
+# rather than tighten, the core's binding of an element and the targets of a Reference, the walk
+# checks against the core element as well, so the issues are those of both walks, as the HL7
+# validator reports them (it validates against the base definition and then each profile).
+CORE = "http://hl7.org/fhir/StructureDefinition/"
+
+
+def core_counterpart(run: Run, element: ElementNode) -> ElementNode | None:
+    """The element of a core definition that a profile's element constrains, found by its base
+    path (``Observation.code.coding`` unfolded in a profile is ``CodeableConcept.coding``);
+    None for an element of a core definition itself, or when there is none."""
+    structure = element.structure
+    if structure is None or structure.derivation != "constraint":
+        return None
+    base = element.base_path
+    core = run.schema.find(CORE + base.split(".", 1)[0])
+    found = core.by_id.get(base) if core is not None else None
+    return found if found is not element else None
+
+
+def _rebound(element: ElementNode, core: ElementNode) -> bool:
+    return core.binding is not None and core.binding != element.binding
+
+
+def _reference_targets(element: ElementNode) -> tuple[str, ...] | None:
+    ref = core_reference(element)
+    return ref.target_profiles if ref is not None else None
+
+
+def core_reference(element: ElementNode) -> TypeRef | None:
+    """An element's Reference type (its targets), if it has one."""
+    return next((t for t in element.types if t.code == "Reference"), None)

@@ -22,7 +22,15 @@ from ..definitions.schema import CompiledStructure, ElementNode, JsonProperty, T
 from ._conformance import alternative, conformance, profiles_of, type_profile_not_used
 from ._context import BundleScope, Frame, PendingReference, Run, Walked
 from ._issue import Issue
-from ._plan import RESOURCE_TYPES, constraints_of, ele_1, object_plan, primitive_plan, type_hint
+from ._plan import (
+    RESOURCE_TYPES,
+    constraints_of,
+    core_reference,
+    ele_1,
+    object_plan,
+    primitive_plan,
+    type_hint,
+)
 from ._resource_rules import check_resource_rules
 from .checks.attachment import check_attachment
 from .checks.binding import check_binding, check_bound_text, check_coding_system
@@ -64,10 +72,7 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
         return None
     rt = resource.get("resourceType")
     if not isinstance(rt, str) or not rt:
-        found = "no resourceType property" if rt is None else (
-            f"resourceType {_json_kind(rt)}, which is no type name")
-        run.issues.append(Issue.error("required", path, f"the resource has {found}, so its "
-                                      "type is unknown", "json-form"))
+        run.issues.append(_untyped(rt, path))
         return None
     model = None  # a logical model's instance names the model's URL (checks/logical.py)
     if not run.schema.registry.is_resource_type(rt):
@@ -80,8 +85,8 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
                   full_url=full_url)
     frame.env = frame_env(run, frame, conforms)
     # A logical model's instance, like a resource, meets the profiles asked of it too.
-    structures = [model or run.schema.structure(rt),
-                  *profiles_of(run, resource, root_path, profiles)]
+    core = model or run.schema.structure(rt)
+    structures = [core, *profiles_of(run, resource, root_path, profiles)]
     if run.depth > run.options.max_depth:
         run.issues.append(Issue.error("structure", root_path, "resources are nested deeper than "
                                       f"{run.options.max_depth} levels", "json-form"))
@@ -93,24 +98,41 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
     walked = run.walked.get((id(resource), root_path)) if parent is not None else None
     if walked is not None:
         structures = [s for s in structures if s.url not in walked.structures]
+    # A profile of the resource's type holds all of the core definition, tightened: the first
+    # one is walked in its place (what a profile may replace, it checks against the core too:
+    # see _plan.CORE).
+    primary = next((s for s in structures[1:] if s.type == rt and s.derivation == "constraint"),
+                   None) if model is None and structures and structures[0] is core else None
     run.depth += 1
     start, unchecked_from = len(run.issues), len(run.unchecked)
+    outer = run.in_place_of_core
     try:
-        for structure in structures:
+        for structure in structures if primary is None else structures[1:]:
             if structure is not model and structure.type != rt:
                 run.issues.append(Issue.error(
                     "structure", root_path, f"the profile {structure.url} is for {structure.type} "
                     f"resources, not {rt}", "profile-type"))
                 continue
+            run.in_place_of_core = structure is primary
             _walk_object(run, resource, structure.root, None, root_path, frame, is_resource=True)
             run.issues.extend(check_invariants(run, structure.root.constraints, resource, frame,
                                                root_path, type_hint=rt))
+        run.in_place_of_core = outer
         if walked is None:
             check_resource_rules(run, frame)
     finally:
         run.depth -= 1
+        run.in_place_of_core = outer
     _remember_walk(run, resource, root_path, structures, walked, start, unchecked_from)
     return frame
+
+
+def _untyped(rt: Any, path: str) -> Issue:
+    """A resource without a (string) resourceType."""
+    found = "no resourceType property" if rt is None else (
+        f"resourceType {_json_kind(rt)}, which is no type name")
+    return Issue.error("required", path, f"the resource has {found}, so its type is unknown",
+                       "json-form")
 
 
 def _remember_walk(run: Run, resource: Mapping[str, Any], path: str,
@@ -510,6 +532,11 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
     if code in QUANTITY_TYPES:
         run.issues.extend(check_ucum_annotations(value, path))
     if code in ("Coding", "CodeableConcept", "Quantity"):
+        core = plan.core if run.in_place_of_core else None
+        if core is not None and core.binding is not None and core.binding != element.binding:
+            # the core element's binding first, as the core definition's walk came first
+            run.issues.extend(check_binding(run, core, code, value, path))
+            run.issues.extend(check_coding_systems(run, code, value, path, binding=core.binding))
         if element.binding is not None:
             run.issues.extend(check_binding(run, element, code, value, path))
         run.issues.extend(check_coding_system(run, code, value, path,
@@ -531,6 +558,12 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         run.issues.extend(check_reference_parts(value, path))
         reference = value.get("reference")
         if isinstance(reference, str) and reference and type_ref is not None:
+            core_ref = core_reference(plan.core) \
+                if run.in_place_of_core and plan.core is not None else None
+            if core_ref is not None and core_ref.target_profiles != type_ref.target_profiles:
+                # the core element's targets too (first, as the core definition's walk came)
+                run.references.append(PendingReference(f"{path}.reference", reference,
+                                                       core_ref, frame))
             run.references.append(PendingReference(f"{path}.reference", reference, type_ref,
                                                    frame))
 
@@ -563,6 +596,9 @@ def _walk_primitive(run: Run, element: ElementNode, type_ref: TypeRef, value: An
         hosts = (definition_path(path, frame.path, frame.resource_type), element.path,
                  element.base_path, type_ref.code)
         _walk_primitive_extension(run, type_ref, ext, path, frame, hosts)
+    if run.in_place_of_core and plan.core is not None and isinstance(value, str):
+        # the core element's binding first, as the core definition's walk came first
+        run.issues.extend(check_bound_text(run, plan.core, type_ref.code, value, path))
     if plan.bound and isinstance(value, str):
         run.issues.extend(check_bound_text(run, element, type_ref.code, value, path))
     if value is None and not (isinstance(ext, dict) and _beyond_id(ext)):
@@ -583,6 +619,10 @@ def _resource_among(run: Run, element: ElementNode, value: Mapping[str, Any],
     rt = value.get("resourceType")
     if isinstance(rt, str) and rt in allowed:
         return rt
+    if not isinstance(rt, str) or not rt:
+        # What the core definition's walk finds in it (a Resource): this walk may stand in
+        # for that one (see walk_resource).
+        run.issues.append(_untyped(rt, path))
     shown = rt if isinstance(rt, str) else _json_kind(rt)
     run.issues.append(Issue.error("structure", path, f"expected one of {', '.join(allowed)} "
                                   f"here, found {shown}", "resource-type"))

@@ -1,9 +1,12 @@
-"""A resource inside a container walked against several structures is walked once per structure
-of its own (ecanfhir.validation._walk.walk_resource).
+"""A resource is walked once per structure of its own (ecanfhir.validation._walk.walk_resource),
+and a profile of its type is walked in place of its core definition.
 
-A Bundle validated against its core definition and a profile meets each entry twice; the entry
-is walked against its own structures the first time and, the second time, only against what the
-container's profile asks of it beyond them. Work is counted, not timed. All data is synthetic.
+A profile's snapshot holds all of its type's core definition, tightened, so a resource asked
+to conform to one is walked against the profile alone (bindings and Reference targets the
+profile replaced are also checked against the core elements: test_profile_in_place_of_core.py).
+A container walked against several structures meets each entry once per walk; the entry is
+walked against its own structures the first time and, later, only against what the container's
+profile asks of it beyond them. Work is counted, not timed. All data is synthetic.
 """
 
 from __future__ import annotations
@@ -70,30 +73,39 @@ def walks(validator: Validator, monkeypatch: pytest.MonkeyPatch, bundle: dict[st
 
 def test_an_entry_is_walked_once_per_structure(validator: Validator,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    """The roster is walked against Bundle and its profile; each Patient entry, claiming the
-    dated-patient profile, against Patient and dated-patient once each (not once per walk of
-    the Bundle)."""
+    """The roster is walked against its profile, in place of Bundle; each Patient entry,
+    claiming the dated-patient profile, against dated-patient once, in place of Patient."""
     first = {"resourceType": "Patient", "text": NARRATIVE, "birthDate": "1970-01-01",
              "meta": {"profile": [DATED["url"]]}}
     second = {**first, "birthDate": "1980-02-02"}
     bundle = roster(first, second)
     counted = walks(validator, monkeypatch, bundle, [ROSTER["url"]])
-    assert counted == Counter({
-        (id(bundle), CORE + "Bundle"): 1, (id(bundle), ROSTER["url"]): 1,
-        (id(first), CORE + "Patient"): 1, (id(first), DATED["url"]): 1,
-        (id(second), CORE + "Patient"): 1, (id(second), DATED["url"]): 1})
+    assert counted == Counter({(id(bundle), ROSTER["url"]): 1, (id(first), DATED["url"]): 1,
+                               (id(second), DATED["url"]): 1})
+
+
+def test_the_first_profile_of_the_resource_type_stands_in_for_the_core(
+        validator: Validator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Asked to conform to a Patient profile and then to the roster, a Bundle is walked against
+    the roster in place of Bundle; the Patient profile is reported as of another type."""
+    patient = {"resourceType": "Patient", "text": NARRATIVE, "birthDate": "1970-01-01",
+               "meta": {"profile": [DATED["url"]]}}
+    bundle = roster(patient)
+    counted = walks(validator, monkeypatch, bundle, [DATED["url"], ROSTER["url"]])
+    assert counted == Counter({(id(bundle), ROSTER["url"]): 1, (id(patient), DATED["url"]): 1})
+    result = validator.validate(bundle, profiles=[DATED["url"], ROSTER["url"]])
+    assert [(i.expression, i.rule) for i in result.errors] == [("Bundle", "profile-type")]
 
 
 def test_what_a_later_walk_of_the_container_asks_is_still_checked(
         validator: Validator, monkeypatch: pytest.MonkeyPatch) -> None:
-    """An entry that claims no profile is walked against Patient when the Bundle is walked
-    against its core definition, and against dated-patient, which only the roster profile asks
-    of it, when the Bundle is walked against the roster: the missing birth date is reported
-    once, at the entry."""
+    """An entry that claims no profile is walked against dated-patient, which only the roster
+    profile asks of it, in place of Patient: the missing birth date is reported once, at the
+    entry; without the roster, against Patient."""
     undated = {"resourceType": "Patient", "text": NARRATIVE, "active": True}
     bundle = roster(undated)
     counted = walks(validator, monkeypatch, bundle, [ROSTER["url"]])
-    assert counted[(id(undated), CORE + "Patient")] == 1
+    assert counted[(id(undated), CORE + "Patient")] == 0
     assert counted[(id(undated), DATED["url"])] == 1
     result = validator.validate(bundle, profiles=[ROSTER["url"]])
     issue = assert_issue(result, "Bundle.entry[0].resource.birthDate", severity="error",
