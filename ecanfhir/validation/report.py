@@ -60,6 +60,8 @@ def render_junit(results: Sequence[ValidationResult]) -> str:
 def render_text(results: Sequence[ValidationResult], *, colour: bool = False,
                 width: int = 100) -> str:
     """Grouped per file, severity first, with the FHIRPath location of each issue."""
+    if not colour:
+        return _plain_text(results)  # the same text, without importing rich
     from rich.console import Console
 
     console = Console(force_terminal=colour, no_color=not colour, width=width,
@@ -79,6 +81,20 @@ def render_text(results: Sequence[ValidationResult], *, colour: bool = False,
             console.print(f"\n{len(results)} resource(s) checked: {len(results) - bad} valid, "
                           f"{bad} invalid")
     return captured.get()
+
+
+def _plain_text(results: Sequence[ValidationResult]) -> str:
+    lines = []
+    for r in results:
+        lines.append(f"{r.source or 'resource'}: {'valid' if r.ok else 'invalid'}{_counts(r)}")
+        for issue in r.issues:
+            where = f" {issue.expression}:" if issue.expression else ""
+            lines.append(f"  {issue.severity:<11} {issue.code:<13}{where} {issue.message}")
+    if len(results) > 1:
+        bad = sum(1 for r in results if not r.ok)
+        lines += ["", f"{len(results)} resource(s) checked: {len(results) - bad} valid, "
+                      f"{bad} invalid"]
+    return "".join(line.expandtabs(8) + "\n" for line in lines)
 
 
 def _counts(r: ValidationResult) -> str:
