@@ -127,7 +127,7 @@ def _references(data: Any) -> set[str]:
         parent = stack.pop()
         for value in parent.values():
             for item in value if isinstance(value, list) else (value,):
-                if isinstance(item, Mapping):
+                if type(item) is dict or isinstance(item, Mapping):
                     reference = item.get("reference")
                     for ref in reference if isinstance(reference, list) else (reference,):
                         if isinstance(ref, str):

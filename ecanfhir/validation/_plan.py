@@ -50,13 +50,11 @@ def primitive_plan(run: Run, element: ElementNode, type_ref: TypeRef) -> Primiti
     :func:`object_plan`."""
     plan: PrimitivePlan | None = element.primitive_plan_cache.get(type_ref.code)
     if plan is None:
-        profiled = element.fixed is not None or element.pattern is not None \
-            or element.min_value is not None or element.max_value is not None \
-            or has_limits(element)
         core = core_counterpart(run, element)
         plan = PrimitivePlan(primitive_check(run, element, type_ref),
                              *plain_values(run, element, type_ref),
-                             constraints_of(element, None), profiled, element.binding is not None,
+                             constraints_of(element, None), _profiled(element),
+                             element.binding is not None,
                              core if core is not None and _rebound(element, core) else None)
         element.primitive_plan_cache[type_ref.code] = plan
     return plan
@@ -72,9 +70,18 @@ class ObjectPlan:
     # profile's root): the constraints to evaluate, and the FHIRPath type hint.
     constraints: tuple[Constraint, ...]
     hint: str
+    profiled: bool  # fixed, pattern, min/max or limits to check
     # The core element a profile's element constrains, when the profile changed its binding or
     # its Reference targets (see :func:`core_counterpart`).
     core: ElementNode | None
+
+
+def _profiled(element: ElementNode) -> bool:
+    """Whether a profile fixes or limits the element's values (fixed[x], pattern[x],
+    minValue[x], maxValue[x], the limits of checks/element_limits)."""
+    return element.fixed is not None or element.pattern is not None \
+        or element.min_value is not None or element.max_value is not None \
+        or has_limits(element)
 
 
 def object_plan(run: Run, element: ElementNode, code: str | None) -> ObjectPlan:
@@ -102,7 +109,7 @@ def object_plan(run: Run, element: ElementNode, code: str | None) -> ObjectPlan:
             and _reference_targets(core) == _reference_targets(element):
         core = None
     plan = ObjectPlan(kind, inline, constraints_of(element, type_root),
-                      type_hint(element, code, type_root), core)
+                      type_hint(element, code, type_root), _profiled(element), core)
     element.object_plan_cache[code] = plan
     return plan
 

@@ -376,9 +376,10 @@ def _walk_values(run: Run, element: ElementNode, type_ref: TypeRef | None, key: 
     nodes: list[ElementNode | None] = [element] * len(items)
     if element.slices:  # an empty array fills no slice, as a missing element does not
         nodes = _slice_items(run, element, type_ref, items, path, frame)
+    own = _slice_type(element, type_ref)
     for (item_path, item, item_ext), node in zip(items, nodes, strict=True):
-        _walk_value(run, node or element, _slice_type(node, type_ref), item, item_ext,
-                    item_path, frame)
+        _walk_value(run, node or element, own if node is element else _slice_type(node, type_ref),
+                    item, item_ext, item_path, frame)
         if node is not None and node is not element and element.children and node.children:
             run.issues.extend(check_sliced_element_limits(element, node, item, item_path))
     return len(items)
@@ -485,14 +486,16 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         _walk_primitive(run, element, type_ref, value, ext, path, frame)
         return
     code = type_ref.code if type_ref is not None else None
-    _check_profile_values(run, element, code, value, path)
+    plan = object_plan(run, element, code)
+    if plan.profiled:
+        _check_profile_values(run, element, code, value, path)
     if code is None and len(element.types) > 1 and isinstance(value, Mapping):
         # A resource element narrowed to several types: even without a resourceType the value
         # is a resource (of none of them), not an element to walk as an object.
         code = _resource_among(run, element, value, path)
         if code == "":
             return
-    plan = object_plan(run, element, code)
+        plan = object_plan(run, element, code)
     if plan.inline_resource:
         kind = plan.kind
         rt = value.get("resourceType") if isinstance(value, Mapping) else None

@@ -39,14 +39,14 @@ _HL7_FHIR = re.compile(r"https?://(www\.)?hl7\.org/fhir(/|$)")
 
 def _codings(type_code: str, value: Any) -> list[tuple[Mapping[str, Any], int | None]]:
     """The codings of a value, each with its index in ``coding`` (None: the value itself)."""
-    if not isinstance(value, Mapping):
+    if type(value) is not dict and not isinstance(value, Mapping):
         return []
     if type_code == "Coding":
         return [(value, None)]
     codings = value.get("coding")
     if type_code != "CodeableConcept" or not isinstance(codings, list):
         return []
-    return [(c, i) for i, c in enumerate(codings) if isinstance(c, Mapping)]
+    return [(c, i) for i, c in enumerate(codings) if type(c) is dict or isinstance(c, Mapping)]
 
 
 def _where(at: str, index: int | None) -> str:
