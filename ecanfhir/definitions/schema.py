@@ -428,6 +428,14 @@ class Schema:
         sd = self.registry.structure_definition(canonical)
         if sd is None:
             raise ProfileNotFound(f"no StructureDefinition '{canonical}' is loaded")
+        # A type name and its canonical URL ("Patient", ".../StructureDefinition/Patient") name
+        # one definition: compiled once, under both.
+        url = sd.get("url")
+        alias = url if isinstance(url, str) and url != canonical and "|" not in canonical \
+            and self.registry.structure_definition(url) is sd else None
+        if alias is not None and alias in self._compiled:
+            compiled = self._compiled[canonical] = self._compiled[alias]
+            return compiled
         if not sd.get("snapshot", {}).get("element"):
             # Most hand-written profiles carry only a differential: generate the snapshot as the
             # HL7 tools do (see ``snapshot``), or read it from the user cache.
@@ -439,6 +447,8 @@ class Schema:
                 raise missing from exc
         compiled = compile_structure(sd)
         self._compiled[canonical] = compiled
+        if alias is not None:
+            self._compiled[alias] = compiled
         return compiled
 
     def find(self, canonical: str) -> CompiledStructure | None:

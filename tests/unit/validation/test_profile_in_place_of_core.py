@@ -102,3 +102,42 @@ def test_without_a_profile_the_core_alone_is_checked() -> None:
         ("error", "binding-required")]
     assert EXAMPLE not in next(i.message for i in validate(patient).issues
                                if i.expression == "Patient.gender")
+
+
+COMPONENT_CODE = constraint("rebound-component", "Observation", element(
+    "Observation.component.code", binding={"strength": "required", "valueSet": VALUE_SET}))
+
+
+def test_a_replaced_binding_below_the_root_is_checked_against_the_core_too() -> None:
+    """Observation.component.code rebound by the profile (core: example binding, so silent);
+    the code outside the profile's value set is an error of the profile, and the core's
+    counterpart is found three steps down."""
+    from ecanfhir.validation._context import Run
+    from ecanfhir.validation._plan import core_counterpart
+
+    registry = Registry()
+    registry.add_all([CODE_SYSTEM, STATUSES, COMPONENT_CODE])
+    validator = Validator(registry)
+    run = Run(validator.schema, validator.terminology, validator.options)
+    node = validator.schema.structure(COMPONENT_CODE["url"]).by_id["Observation.component.code"]
+    core = core_counterpart(run, node)
+    assert core is not None and core.path == "Observation.component.code"
+    assert core is validator.schema.structure("Observation").by_id["Observation.component.code"]
+
+
+def test_no_core_counterpart_for_core_elements_or_unknown_bases() -> None:
+    from dataclasses import replace
+
+    from ecanfhir.validation._context import Run
+    from ecanfhir.validation._plan import core_counterpart
+
+    validator = Validator(Registry())
+    run = Run(validator.schema, validator.terminology, validator.options)
+    core = validator.schema.structure("Patient")
+    assert core_counterpart(run, core.by_id["Patient.gender"]) is None  # a core element
+    profiled = Registry()
+    profiled.add_all([CODE_SYSTEM, STATUSES, NARROW_GENDER])
+    node = Validator(profiled).schema.structure(NARROW_GENDER["url"]).by_id["Patient.gender"]
+    assert core_counterpart(run, replace(node, structure=None)) is None
+    unknown = replace(node, definition={**node.definition, "base": {"path": "Unknown.gender"}})
+    assert core_counterpart(run, unknown) is None
