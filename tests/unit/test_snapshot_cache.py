@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _generations import count_generations
 
 from ecanfhir import Registry, Validator
 from ecanfhir.definitions import snapshot_cache
-from ecanfhir.definitions.snapshot_generator import SnapshotGenerator
 
 EXAMPLE = "http://example.org/fhir/StructureDefinition/"
 PATIENT = "http://hl7.org/fhir/StructureDefinition/Patient"
@@ -46,15 +46,7 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture()
 def generations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The url of each snapshot generated (not read from the cache)."""
-    made: list[str] = []
-    run = SnapshotGenerator.run
-
-    def counting(self: SnapshotGenerator, sd: Any) -> Any:
-        made.append(sd["url"])
-        return run(self, sd)
-
-    monkeypatch.setattr(SnapshotGenerator, "run", counting)
-    return made
+    return count_generations(monkeypatch)
 
 
 BASE = _profile("gendered-patient", PATIENT, "Patient.gender")

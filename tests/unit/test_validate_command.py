@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _generations import count_generations
 
 from ecanfhir.cli import main
 from ecanfhir.commands import validate as command
-from ecanfhir.definitions.snapshot_generator import SnapshotGenerator
 
 PATIENT = {"resourceType": "Patient", "gender": "female"}
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -84,14 +84,7 @@ def test_pilot_message_reported_alike_from_the_cache(
     the pilot's snapshots and stores them, the second reads them all and prints the same
     report (here with its extensible-binding warning on the Provenance's activity)."""
     monkeypatch.setenv("ECANFHIR_CACHE_DIR", str(tmp_path / "cache"))
-    generated: list[str] = []
-    run = SnapshotGenerator.run
-
-    def counting(self: SnapshotGenerator, sd: Any) -> Any:
-        generated.append(sd["url"])
-        return run(self, sd)
-
-    monkeypatch.setattr(SnapshotGenerator, "run", counting)
+    generated = count_generations(monkeypatch)
     reports, generations = [], []
     for _ in range(2):
         assert main(["validate", str(REFERRAL), "--format", "json"]) == 0
