@@ -36,7 +36,8 @@ from .fast_nodes import (
 
 __all__ = [
     "ARITHMETIC", "additive_operator", "arithmetic_operator", "comparison_operator",
-    "equality_operator", "logic_operator", "membership_operator", "type_operator",
+    "equality_operator", "logic_operator", "membership_operator", "same_precision",
+    "type_operator",
 ]
 
 _TEMPORAL_TYPES = frozenset({
@@ -109,7 +110,7 @@ def _comparable(a: Item, b: Item) -> tuple[Any, Any]:
         x_type, y_type = type_name_of(x, x_path), type_name_of(y, y_path)
         if x_type in STRING_TYPES and y_type in STRING_TYPES:
             return x, y
-        if x_type in _TEMPORAL_TYPES and y_type in _TEMPORAL_TYPES and _same_precision(x, y):
+        if x_type in _TEMPORAL_TYPES and y_type in _TEMPORAL_TYPES and same_precision(x, y):
             return x, y  # as strings, as fhirpathpy does: right only at one precision
         raise Unsupported
     if is_number(x) and is_number(y):
@@ -119,7 +120,7 @@ def _comparable(a: Item, b: Item) -> tuple[Any, Any]:
     raise Unsupported
 
 
-def _same_precision(x: str, y: str) -> bool:
+def same_precision(x: str, y: str) -> bool:
     """Whether two date/time strings order as strings: same shape and the same zone."""
     a, b = _TEMPORAL.fullmatch(x), _TEMPORAL.fullmatch(y)
     if a is None or b is None or len(x) != len(y) or a[3] != b[3]:

@@ -25,6 +25,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..terminology.comparison import compare
+from .fast_operators import same_precision
 from .functions import html_checks
 from .model import (
     R4_MODEL,
@@ -374,6 +375,20 @@ def bdl_8(focus: Any, env: EvalEnv) -> bool | None:
     return "/_history/" not in url if isinstance(url, str) else None
 
 
+def per_1(focus: Any, env: EvalEnv) -> bool | None:
+    """per-1 ``start.hasValue().not() or end.hasValue().not() or (start <= end)`` on two
+    dateTimes written to the same precision and zone, which order as strings (as the fast path
+    compares them); any other pair is evaluated as written."""
+    if not isinstance(focus, dict) or "_start" in focus or "_end" in focus:
+        return None
+    start, end = focus.get("start"), focus.get("end")
+    if start is None or end is None:
+        return True
+    if not isinstance(start, str) or not isinstance(end, str) or not same_precision(start, end):
+        return None
+    return start <= end
+
+
 _VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 
 
@@ -441,6 +456,7 @@ NATIVE_INVARIANTS: Mapping[str, Callable[[Any, EvalEnv], bool | None]] = Mapping
     "(type = 'history') or entry.where(fullUrl.exists()).select(fullUrl&resource.meta.versionId)"
     ".isDistinct()": bdl_7,
     "fullUrl.contains('/_history/').not()": bdl_8,
+    "start.hasValue().not() or end.hasValue().not() or (start <= end)": per_1,
     "clinicalStatus.exists() or verificationStatus.coding.where(system='http://terminology.hl7"
     ".org/CodeSystem/condition-ver-status' and code = 'entered-in-error').exists() or "
     "category.select($this='problem-list-item').empty()": con_3,

@@ -60,7 +60,7 @@ QTY_3, SQTY_1, LST_1 = _expression("qty-3"), _expression("sqty-1"), _expression(
 RNG_2 = _expression("rng-2")
 BDL_3, BDL_4, BDL_7 = _expression("bdl-3"), _expression("bdl-4"), _expression("bdl-7")
 BDL_5, BDL_8 = _expression("bdl-5"), _expression("bdl-8")
-CON_3 = _expression("con-3")
+CON_3, PER_1 = _expression("con-3"), _expression("per-1")
 
 
 def _pilot_expression(key: str) -> str:
@@ -94,7 +94,7 @@ class Case:
 HINTS = {ELE_1: "string", EXT_1: "Extension", TXT: "xhtml", REF_1: "Reference",
          OBS_3: "Observation.referenceRange", VS_3: "Observation.component",
          VS_1: "dateTime", QTY_3: "Quantity", SQTY_1: "Quantity", BDL_5: "Bundle.entry",
-         BDL_8: "Bundle.entry"}
+         BDL_8: "Bundle.entry", PER_1: "Period"}
 
 
 def agree(expression: str, case: Case, hint: str | None = None) -> None:
@@ -114,7 +114,7 @@ def test_every_native_is_a_shipped_expression_with_a_test() -> None:
     one is tested here."""
     tested = {ELE_1, EXT_1, DOM_2, DOM_3, DOM_3_LATER, DOM_4, DOM_5, DOM_6, TXT, REF_1, NAME,
               OBS_3, OBS_6, OBS_7, VS_1, VS_2, VS_3, QTY_3, SQTY_1, LST_1, RNG_2, MSG_3,
-              BDL_3, BDL_4, BDL_5, BDL_7, BDL_8, CON_3}
+              BDL_3, BDL_4, BDL_5, BDL_7, BDL_8, CON_3, PER_1}
     assert set(NATIVE_INVARIANTS) == tested
 
 
@@ -187,6 +187,13 @@ CONDITIONS = [
         "coding": [{**_ERROR, "code": "confirmed"}]}},
     {"resourceType": "Condition", "category": [{}], "verificationStatus": {
         "coding": [{"code": "entered-in-error"}]}},
+]
+PERIODS = [
+    {}, {"start": "2020-01-01"}, {"end": "2020-01-01"},
+    {"start": "2020-01-01", "end": "2020-01-02"}, {"start": "2020-01-02", "end": "2020-01-01"},
+    {"start": "2020-01-01T10:00:00+01:00", "end": "2020-01-01T09:00:00+01:00"},
+    {"start": "2020-01-01T10:00:00+01:00", "end": "2020-01-01T09:30:00Z"},  # other zones
+    {"start": "2020-01", "end": "2020-01-15"},  # other precisions
 ]
 EDGE_CASES = [
     (ELE_1, Case(Primitive("x"))),
@@ -276,6 +283,7 @@ EDGE_CASES = [
     (BDL_8, Case({"fullUrl": "http://x.example/fhir/Basic/1"})),
     (BDL_8, Case({})),
     *((CON_3, Case(condition)) for condition in CONDITIONS),
+    *((PER_1, Case(period)) for period in PERIODS),
 ]
 
 
@@ -329,6 +337,8 @@ def _mg(value: float) -> dict[str, Any]:
     (BDL_8, Case({"fullUrl": "http://x.example/fhir/Basic/1/_history/2"}), False),
     *((CON_3, Case(condition), holds) for condition, holds in zip(
         CONDITIONS, [True, False, True, True, False, False], strict=True)),
+    *((PER_1, Case(period), holds) for period, holds in zip(
+        PERIODS[:6], [True, True, True, True, False, False], strict=True)),
     *((MSG_3, Case(message), holds) for message, holds in zip(
         MESSAGES, [True, False, True, False, True, False, True, False, True, True], strict=True)),
 ])
@@ -448,6 +458,11 @@ conditions_with_status = some(
     verificationStatus=some(coding=st.lists(verification_codings, max_size=2)),
     category=st.lists(st.one_of(concepts, texts, st.none()), max_size=2))
 
+moments = st.sampled_from([
+    "2020", "2021", "2020-01", "2020-02", "2020-01-01", "2020-01-02", "2020-01-01T10:00:00Z",
+    "2020-01-01T09:00:00Z", "2020-01-01T10:00:00+01:00", "2020-01-01T10:00:00.5+01:00", 5])
+periods = some(start=moments, end=moments, _start=elements, _end=elements)
+
 STRATEGIES: dict[str, st.SearchStrategy[Case]] = {
     ELE_1: st.one_of(primitives, element_dicts, texts).map(Case),
     EXT_1: extensions.map(Case),
@@ -474,6 +489,7 @@ STRATEGIES: dict[str, st.SearchStrategy[Case]] = {
     LST_1: some({"resourceType": st.just("List")}, emptyReason=concepts,
                 entry=st.lists(st.just({"item": {}}), max_size=2)).map(Case),
     CON_3: conditions_with_status.map(Case),
+    PER_1: periods.map(Case),
     BDL_3: bundles.map(Case),
     BDL_4: bundles.map(Case),
     BDL_5: bundle_entries.map(Case),
