@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import partial
 from types import MappingProxyType
 from typing import Any, Literal, TypeVar
 
@@ -206,7 +205,7 @@ class Terminology:
         # A validation asks again and again about the same few codes (a status, a gender),
         # and the answer depends on the loaded definitions only.
         return self.remember(("check_code", value_set, system, code, display),
-                             partial(self._check_code, value_set, system, code, display))
+                             self._check_code, value_set, system, code, display)
 
     def _check_code(self, value_set: str, system: str | None, code: str,
                     display: str | None) -> CodeCheck:
@@ -231,17 +230,20 @@ class Terminology:
         return CodeCheck("not-member", f"{found} is not in the value set '{value_set}'"
                          f"{self._hint(url, code, part)}; {self._expected(codes)}")
 
-    def remember(self, key: Hashable, compute: Callable[[], _T]) -> _T:
-        """``compute()``, a fact that depends on the loaded definitions alone, computed once
-        per ``key`` until the registry changes (a check's verdict on a code system, say)."""
-        self._sync()
+    def remember(self, key: Hashable, compute: Callable[..., _T], *args: Any) -> _T:
+        """``compute(*args)``, a fact that depends on the loaded definitions alone, computed
+        once per ``key`` until the registry changes (a check's verdict on a code system, say).
+        The arguments are passed rather than bound beforehand, so a fact already known costs
+        no new object."""
+        if self._generation != self.registry.generation:
+            self._sync()
         try:
             return self._facts[key]  # type: ignore[no-any-return]
         except KeyError:
             pass
         if len(self._facts) >= _REMEMBERED:
             self._facts.clear()  # a bound on memory for streams of ever new codes
-        fact = self._facts[key] = compute()
+        fact = self._facts[key] = compute(*args)
         return fact
 
     def lookup(self, system: str, code: str, *, version: str | None = None) -> Concept | None:

@@ -237,11 +237,10 @@ def test_remember_computes_a_fact_once_per_key_until_the_registry_changes() -> N
         calls.append(name)
         return name.upper()
 
-    assert [tx.remember(("k", n), lambda n=n: fact(n)) for n in ("a", "b", "a")] == \
-        ["A", "B", "A"]
+    assert [tx.remember(("k", n), fact, n) for n in ("a", "b", "a")] == ["A", "B", "A"]
     assert calls == ["a", "b"]
     tx.registry.add(STAGE_CS | {"version": "2"})
-    assert tx.remember(("k", "a"), lambda: fact("a")) == "A"
+    assert tx.remember(("k", "a"), lambda: fact("a")) == "A"  # a computation without arguments
     assert calls == ["a", "b", "a"]
 
 

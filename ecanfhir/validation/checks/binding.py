@@ -14,7 +14,6 @@ validator), and a CodeableConcept with no code at all is an error instead of a w
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ...definitions.schema import ElementNode
@@ -82,7 +81,7 @@ def check_bound_text(run: Run, element: ElementNode, type_code: str, value: str,
         return
     issues, unchecked = run.terminology.remember(
         ("bound-text", binding, run.base_only, type_code, value),
-        partial(_bound_text_findings, run, element, type_code, value))
+        _bound_text_findings, run, element, type_code, value)
     run.unchecked.extend(unchecked)
     for issue in issues:
         yield issue.under(at)
@@ -214,7 +213,7 @@ def _system_status(run: Run, vs_url: str, verdicts: list[CodeCheck],
     for system in dict.fromkeys(v.concept.system for v in verdicts
                                 if v.outcome == "member" and v.concept is not None):
         note = run.terminology.remember(("code-system-status", vs_url, system),
-                                        partial(_status_note, run, vs_url, system))
+                                        _status_note, run, vs_url, system)
         if note is not None:
             yield Issue.information("expired", at, note, "code-system-status")
 
@@ -356,7 +355,7 @@ def check_coding_system(run: Run, type_code: str, value: Any, at: str, *,
         display = display if run.options.check_display and isinstance(display, str) else None
         # The findings depend on the loaded definitions alone: worked out once per coding.
         findings = term.remember(("coding", system, code, display, language),
-                                 partial(_code_findings, run, system, code, display, language))
+                                 _code_findings, run, system, code, display, language)
         for issue in findings:
             yield issue.under(f"{at}.coding[{i}]" if type_code == "CodeableConcept" else at)
         if system in EXTERNAL_SYSTEMS and not term.is_known_system(system):

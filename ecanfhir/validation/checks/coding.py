@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ...definitions.schema import Binding
@@ -68,7 +67,7 @@ def check_coding_systems(run: Run, type_code: str, value: Any, at: str, *,
         version = version if isinstance(version, str) else None
         # The findings depend on the system and version alone: worked out once for each.
         findings = run.terminology.remember(("coding-system", system, version),
-                                            partial(_system_findings, run, system, version))
+                                            _system_findings, run, system, version)
         for issue in findings:
             yield issue.under(_where(at, index))
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .._issue import Issue
@@ -153,7 +152,7 @@ def target_types(run: Run, type_ref: TypeRef) -> tuple[Target, ...]:
     loaded definitions stay the same.
     """
     urls = type_ref.target_profiles
-    return run.terminology.remember(("reference-targets", urls), partial(_targets, run, urls))
+    return run.terminology.remember(("reference-targets", urls), _targets, run, urls)
 
 
 def _targets(run: Run, urls: tuple[str, ...]) -> tuple[Target, ...]:
