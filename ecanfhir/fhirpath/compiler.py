@@ -382,11 +382,30 @@ def _context_type(source: Fn, params: list[Mapping[str, Any]]) -> Fn:
     return context_type
 
 
+def _iif(source: Fn, params: list[Mapping[str, Any]]) -> Fn:
+    """``iif(criterion, true-result [, otherwise-result])``, each evaluated on the whole input
+    collection as fhirpathpy's macro does; the criterion holds only as one item equal to true
+    (fhirpathpy's ``util.is_true``)."""
+    if len(params) not in (2, 3):
+        raise NotCompilable("iif")
+    criterion, chosen = _compile(params[0]), _compile(params[1])
+    otherwise = _compile(params[2]) if len(params) == 3 else None
+
+    def iif(focus: Coll, scope: Scope) -> Coll:
+        data = source(focus, scope)
+        result = criterion(data, scope)
+        if len(result) == 1 and result[0][0] == True:  # noqa: E712 (1 counts, as there)
+            return chosen(data, scope)
+        return otherwise(data, scope) if otherwise is not None else []
+
+    return iif
+
+
 _FUNCTIONS: Mapping[str, Builder] = {
     **FUNCTIONS,
     "exists": _exists, "where": _where, "all": _all, "select": _select,
     "contains": _contains, "startsWith": _prefix_test("startswith"),
     "endsWith": _prefix_test("endswith"), "matches": _matches,
-    "trace": _trace, "extension": _extension, "substring": _substring,
+    "trace": _trace, "extension": _extension, "substring": _substring, "iif": _iif,
     CONTEXT_TYPE: _context_type,
 }

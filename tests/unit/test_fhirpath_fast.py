@@ -136,6 +136,13 @@ EXTRA = [
     ("Extension.value.exists() or Element.extension.empty()", "Extension"),
     ("given.where(HumanName.family.exists()).empty()", "HumanName"),
     ("Bundle.entry.resource.ofType(Patient).count() = 1", "Bundle"),
+    # iif() runs its criterion and results on the whole input collection.
+    ("extension.iif(exists(), url.exists(), true)", "Extension"),
+    ("given.iif(count() > 1, family.exists())", "HumanName"),
+    ("iif(family.exists(), given.exists(), period.empty())", "HumanName"),
+    ("period.iif(empty(), true, start.exists())", "HumanName"),
+    ("given.iif(count(), true, false)", "HumanName"),  # one item equal to true: 1 counts
+    ("entry.resource.iif(empty(), true, ofType(Patient).exists())", "Bundle"),
 ]
 EXTRA_FAST = [(expression, hint) for expression, hint in EXTRA
               if compile_expression(expression, type_hint=hint)._fast is not None]
@@ -158,7 +165,7 @@ def test_core_coverage() -> None:
 
 
 @pytest.mark.parametrize("expression", [
-    "children().count() > 1", "(family | 'x').count()", "name.iif(true, 1, 2)", "@2020 < birthDate",
+    "children().count() > 1", "(family | 'x').count()", "name.tail().exists()", "@2020 < birthDate",
     "value > 5 'mg'", "a | b", "-1 < 0", "a[0]", "name.$this", "$index", "a.length",
     "a.matches('(')", "a.startsWith(b)", "a ~ b", "a.select(1).is(System.Integer)",
 ])

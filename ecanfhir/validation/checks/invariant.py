@@ -78,6 +78,7 @@ def check_invariants(run: Run, constraints: Sequence[Constraint], focus: Any, fr
     if env is None:
         return
     is_object = type(focus) is dict
+    subject = _focus(focus, primitive)
     for constraint in constraints:
         severity = constraint.severity
         if constraint.best_practice:
@@ -88,7 +89,7 @@ def check_invariants(run: Run, constraints: Sequence[Constraint], focus: Any, fr
             compiled = compile_expression(constraint.expression, type_hint=type_hint)
             if is_object and compiled.holds_without(focus):
                 continue
-            passed = compiled.test(_focus(focus, primitive), env)
+            passed = compiled.test(subject, env)
         except EcanfhirError as exc:
             yield Issue.warning("processing", at, f"invariant {constraint.key} could not be "
                                 f"evaluated: {exc}", constraint.key)
