@@ -104,18 +104,33 @@ class CompiledExpression:
     False
     """
 
-    __slots__ = ("_absent", "_ast", "_fast", "_native", "_type_path", "_vars", "expression",
-                 "type_hint")
+    __slots__ = ("_absent", "_fast", "_names", "_native", "_tree", "_type_path", "_vars",
+                 "expression", "type_hint")
 
     def __init__(self, expression: str, *, type_hint: str | None = None) -> None:
         self.expression = expression
         self.type_hint = type_hint
-        self._ast = _type_steps(_syntax_tree(expression), entry=True)
-        self._vars = _check_tree(self._ast, expression)
+        tree = _type_steps(_syntax_tree(expression), entry=True)
+        self._vars = _check_tree(tree, expression)
         self._type_path = _type_path(type_hint)
         self._native: NativeInvariant | None = NATIVE_INVARIANTS.get(expression)
-        self._fast: FastExpression | None = compile_fast(self._ast)
+        self._fast: FastExpression | None = compile_fast(tree)
+        self._names = _focus_names(tree, rooted=True)  # for holds_without
         self._absent: frozenset[str] | bool | None = False  # not yet known: see holds_without
+        # The syntax tree is kept where the interpreter is the way; where the fast path or a
+        # native answers, it is read again (from the user cache, or parsed) only if data takes
+        # the expression to the interpreter. Kept for every expression, the trees were a third
+        # of a loaded validator's objects, which every full garbage collection walks.
+        self._tree: dict[str, Any] | None = \
+            tree if self._fast is None and self._native is None else None
+
+    @property
+    def _ast(self) -> dict[str, Any]:
+        """The expression's syntax tree (fhirpathpy's, with the type steps marked)."""
+        tree = self._tree
+        if tree is None:
+            tree = self._tree = _type_steps(_syntax_tree(self.expression), entry=True)
+        return tree
 
     def holds_without(self, focus: Mapping[str, Any]) -> bool:
         """True when the invariant holds on an object because it has none of its inputs.
@@ -387,7 +402,7 @@ def _absent_keys(compiled: CompiledExpression) -> frozenset[str] | None:
     hint = compiled.type_hint
     if hint is None or hint.split(".", 1)[0] not in R4_MODEL["type2Parent"]:
         return None
-    names = _focus_names(compiled._ast, rooted=True)
+    names = compiled._names
     if names is None:
         return None
     try:

@@ -332,3 +332,19 @@ def test_natives_are_used_by_test() -> None:
     assert ele1.test({"id": "only"}, ENV, native=False) is False
     assert ele1.test(Primitive(None, {"id": "only"}), ENV) is False
     assert ele1.test(Primitive("x", {"id": "a"}), ENV) is True
+
+
+def test_a_fast_expression_reads_its_syntax_tree_again_only_when_interpreted() -> None:
+    """The fast path needs no syntax tree: it is dropped after compiling, and read again (from
+    the user cache, or parsed) the first time the interpreter evaluates the expression; an
+    expression outside the fast path keeps its own."""
+    fast = compile_expression("name.given.exists() or name.family.count() > 7",
+                              type_hint="Patient")
+    assert fast._tree is None
+    patient = {"resourceType": "Patient", "name": [{"given": ["Synthetic"]}]}
+    assert fast.evaluate(patient, EvalEnv.for_resource(patient)) == [True]
+    assert fast._tree is not None
+    interpreted = compile_expression("name.tail().exists() or name.count() > 7",
+                                     type_hint="Patient")
+    assert interpreted._tree is not None
+    assert interpreted.test(patient, EvalEnv.for_resource(patient)) is False
