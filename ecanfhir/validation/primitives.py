@@ -31,7 +31,8 @@ from functools import partial
 from types import MappingProxyType
 from typing import Final, Literal
 
-__all__ = ["PRIMITIVE_TYPES", "SPEC_REGEXES", "PrimitiveProblem", "check_primitive"]
+__all__ = ["PRIMITIVE_TYPES", "SPEC_REGEXES", "STRING_MAX_LENGTH", "PrimitiveProblem",
+           "check_primitive"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +113,7 @@ _ID_CHARS = re.compile(r"[A-Za-z0-9\-.]+", re.ASCII)
 _BASE64_CHARS = re.compile(r"[\sA-Za-z0-9+/=]*", re.ASCII)
 _WHITESPACE = re.compile(r"\s+", re.ASCII)
 
-_STRING_MAX_LENGTH: Final = 1024 * 1024  # string.value maxLength: "SHALL NOT exceed 1MB"
+STRING_MAX_LENGTH: Final = 1024 * 1024  # string.value maxLength: "SHALL NOT exceed 1MB"
 _INT32_MIN: Final = -(2**31)
 _INT32_MAX: Final = 2**31 - 1
 _SHOW_MAX: Final = 80
@@ -376,7 +377,7 @@ _CHECKS: Final[Mapping[str, Check]] = {
     "unsignedInt": partial(_check_integer, "unsignedInt", 0),
     "positiveInt": partial(_check_integer, "positiveInt", 1),
     "decimal": _check_decimal,
-    "string": partial(_check_text, "string", _STRING_MAX_LENGTH),
+    "string": partial(_check_text, "string", STRING_MAX_LENGTH),
     "markdown": partial(_check_text, "markdown", None),
     "uri": _lexical("uri", _URI, controls=True, hint=_uri_hint),
     "url": _lexical("url", _URI, controls=True, hint=_uri_hint),

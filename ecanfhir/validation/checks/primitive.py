@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...definitions.schema import ElementNode, TypeRef
 from .._issue import Issue
-from ..primitives import check_primitive
+from ..primitives import SPEC_REGEXES, STRING_MAX_LENGTH, check_primitive
 from .element_limits import check_base64_whitespace
 from .plausibility import PLAUSIBILITY_TYPES, check_plausible
 from .text import check_text
@@ -30,24 +30,24 @@ def check_primitive_value(run: Run, element: ElementNode, type_ref: TypeRef, val
     return primitive_check(run, element, type_ref)(run, value, at)
 
 
-# Text that every check of its type passes without a closer look (check_primitive's regexes,
+# Text that every check of its type passes without a closer look: check_primitive's regexes,
 # control characters and lengths; check_text's whitespace, bidi controls and tags; for URIs
-# checks/uri.py's rules): no control
-# character or unpaired surrogate, no bidi control, no "<", and for a string no whitespace at
-# either end. A subset of what passes, so a value it does not match is simply checked in full.
+# checks/uri.py's rules. No control character or unpaired surrogate, no bidi control, no "<",
+# and for a string no whitespace at either end. A subset of what passes, so a value it does not
+# match is simply checked in full.
 _NOT_PLAIN = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\u202a-\u202e\u2066-\u2069<"
+# Absolute by their scheme, no urn:uuid:/urn:oid: to check, no "|" (an Extension.url's
+# version): checks/uri.py finds nothing in them.
+_PLAIN_URL = re.compile(f"https?://[^\\s|{_NOT_PLAIN}]+")
 _PLAIN: dict[str, re.Pattern[str]] = {
     "string": re.compile(f"[^\\s{_NOT_PLAIN}](?:[^{_NOT_PLAIN}]*[^\\s{_NOT_PLAIN}])?"),
     "markdown": re.compile(f"[^{_NOT_PLAIN}]+"),
     # R4 code: [^\s]+(\s[^\s]+)*, here with single spaces only.
     "code": re.compile(f"[^\\s{_NOT_PLAIN}]+(?: [^\\s{_NOT_PLAIN}]+)*"),
-    "id": re.compile(r"[A-Za-z0-9\-.]{1,64}", re.ASCII),
-    # Absolute by their scheme, no urn:uuid:/urn:oid: to check, no "|" (an Extension.url's
-    # version): checks/uri.py finds nothing in them.
-    "uri": re.compile(f"https?://[^\\s|{_NOT_PLAIN}]+"),
-    "url": re.compile(f"https?://[^\\s|{_NOT_PLAIN}]+"),
+    "id": re.compile(SPEC_REGEXES["id"], re.ASCII),
+    "uri": _PLAIN_URL,
+    "url": _PLAIN_URL,
 }
-_STRING_LIMIT = 1024 * 1024  # string.value maxLength: "SHALL NOT exceed 1MB"
 
 
 def plain_values(run: Run, element: ElementNode,
@@ -59,8 +59,8 @@ def plain_values(run: Run, element: ElementNode,
     plain = _PLAIN.get(code)
     if plain is None:
         return None, 0
-    limit = element.max_length if element.max_length is not None else _STRING_LIMIT
-    return plain.fullmatch, min(limit, _STRING_LIMIT) if code == "string" else limit
+    limit = element.max_length if element.max_length is not None else STRING_MAX_LENGTH
+    return plain.fullmatch, min(limit, STRING_MAX_LENGTH) if code == "string" else limit
 
 
 def _datatype(run: Run, element: ElementNode, type_ref: TypeRef) -> str:
