@@ -22,7 +22,7 @@ from .checks.primitive import PrimitiveCheck, plain_values, primitive_check
 
 __all__ = ["ELE_1", "RESOURCE_TYPES", "ObjectPlan", "PrimitivePlan", "constraints_of",
            "core_counterpart", "core_reference", "ele_1", "object_plan", "primitive_plan",
-           "type_hint"]
+           "rebound", "type_hint"]
 
 RESOURCE_TYPES = ("Resource",)
 ELE_1 = "hasValue() or (children().count() > id.count())"
@@ -55,7 +55,7 @@ def primitive_plan(run: Run, element: ElementNode, type_ref: TypeRef) -> Primiti
                              *plain_values(run, element, type_ref),
                              constraints_of(element, None), _profiled(element),
                              element.binding is not None,
-                             core if core is not None and _rebound(element, core) else None)
+                             core if core is not None and rebound(element, core) else None)
         element.primitive_plan_cache[type_ref.code] = plan
     return plan
 
@@ -105,7 +105,7 @@ def object_plan(run: Run, element: ElementNode, code: str | None) -> ObjectPlan:
     else:
         type_root = run.schema.type_root(code) if code and not element.children else None
     core = core_counterpart(run, element)
-    if core is not None and not _rebound(element, core) \
+    if core is not None and not rebound(element, core) \
             and _reference_targets(core) == _reference_targets(element):
         core = None
     plan = ObjectPlan(kind, inline, constraints_of(element, type_root),
@@ -165,7 +165,8 @@ def core_counterpart(run: Run, element: ElementNode) -> ElementNode | None:
     return found if found is not element else None
 
 
-def _rebound(element: ElementNode, core: ElementNode) -> bool:
+def rebound(element: ElementNode, core: ElementNode) -> bool:
+    """Whether a profile's element replaced the binding of its core element."""
     return core.binding is not None and core.binding != element.binding
 
 

@@ -29,6 +29,7 @@ from ._plan import (
     ele_1,
     object_plan,
     primitive_plan,
+    rebound,
     type_hint,
 )
 from ._resource_rules import check_resource_rules
@@ -117,7 +118,6 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
             _walk_object(run, resource, structure.root, None, root_path, frame, is_resource=True)
             run.issues.extend(check_invariants(run, structure.root.constraints, resource, frame,
                                                root_path, type_hint=rt))
-        run.in_place_of_core = outer
         if walked is None:
             check_resource_rules(run, frame)
     finally:
@@ -536,7 +536,7 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         run.issues.extend(check_ucum_annotations(value, path))
     if code in ("Coding", "CodeableConcept", "Quantity"):
         core = plan.core if run.in_place_of_core else None
-        if core is not None and core.binding is not None and core.binding != element.binding:
+        if core is not None and rebound(element, core):
             # the core element's binding first, as the core definition's walk came first
             run.issues.extend(check_binding(run, core, code, value, path))
             run.issues.extend(check_coding_systems(run, code, value, path, binding=core.binding))
