@@ -48,34 +48,52 @@ EXAMPLES = ROOT / "examples" / "bundles"
 PILOT_MESSAGE = EXAMPLES / "cancer-case-referral.json"
 
 
-def _resources(paths: list[Path]) -> list[dict[str, Any]]:
+def _entries(paths: list[Path]) -> list[dict[str, Any]]:
+    """The entries of the Bundles at ``paths`` that hold a resource (with their fullUrls)."""
     out = []
     for path in paths:
         bundle = json.loads(path.read_bytes())
-        out.extend(e["resource"] for e in bundle.get("entry", []) if "resource" in e)
+        out.extend({k: e[k] for k in ("fullUrl", "resource") if k in e}
+                   for e in bundle.get("entry", []) if "resource" in e)
     return out
 
 
 def build_bundle(n: int, seed: int = 0, base: list[dict[str, Any]] | None = None
                  ) -> dict[str, Any]:
-    """A collection Bundle of n resources (default: the examples'), copies with new ids."""
-    base = base or _resources(sorted(EXAMPLES.glob("*.json")))
+    """A collection Bundle of n entries: the base entries (default: the examples') as they are,
+    then copies of them with new ids.
+
+    A copy is valid where its original is: its resource gets a new id, and its fullUrl a new
+    ``urn:uuid:`` (or, for a RESTful fullUrl, the new id in place of the old), written wherever
+    the original's own URN appears in it; its references to other resources still resolve, to
+    the original entries. So the bundles of every size hold the same kinds of content and the
+    same problems per entry, and their times compare growth only.
+    """
+    base = base or _entries(sorted(EXAMPLES.glob("*.json")))
     entries = []
     rng = uuid.UUID(int=seed)
     for i in range(n):
-        resource = copy.deepcopy(base[i % len(base)])
-        if i >= len(base) and "id" in resource:  # new ids for copies, references alongside
-            old = resource["id"]
-            new = str(uuid.uuid5(rng, f"{i}-{old}"))
-            if len(old) == 36:  # a uuid: rewrite urn:uuid references to it as well
-                resource = json.loads(json.dumps(resource).replace(old, new))
-            resource["id"] = new
-        entry = {"resource": resource}
-        if "id" in resource:
-            entry = {"fullUrl": f"urn:uuid:{resource['id']}", "resource": resource}
+        entry = copy.deepcopy(base[i % len(base)])
+        if i >= len(base):
+            entry = _copied(entry, uuid.uuid5(rng, str(i)))
         entries.append(entry)
     return {"resourceType": "Bundle", "id": str(uuid.uuid5(rng, "bundle")), "type": "collection",
             "entry": entries}
+
+
+def _copied(entry: dict[str, Any], new: uuid.UUID) -> dict[str, Any]:
+    resource = entry["resource"]
+    full_url = entry.get("fullUrl")
+    if isinstance(full_url, str) and full_url.startswith("urn:uuid:"):
+        text = json.dumps(entry).replace(full_url, f"urn:uuid:{new}")
+        entry = json.loads(text)
+        resource = entry["resource"]
+    old = resource.get("id")
+    if isinstance(old, str):
+        resource["id"] = str(new)
+        if isinstance(full_url, str) and full_url.endswith(f"/{old}"):
+            entry["fullUrl"] = full_url[: -len(old)] + str(new)
+    return entry
 
 
 def median_time(fn: Callable[[], object], repeat: int) -> float:
@@ -184,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.bundle:
         raw50 = Path(args.bundle).read_bytes()
         label = Path(args.bundle).name
-        source = _resources([Path(args.bundle)])
+        source = _entries([Path(args.bundle)])
     else:
         raw50 = json.dumps(build_bundle(50)).encode()
         label = "synthetic 50-resource bundle"

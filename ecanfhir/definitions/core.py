@@ -51,7 +51,12 @@ class _Index(Mapping[str, IndexEntry]):
     def __init__(self, rows: list[Any]) -> None:
         self._rows: dict[str, Any] = {}
         for row in rows:
-            self._rows.setdefault(row[0] if isinstance(row, list) else row["url"], row)
+            if isinstance(row, list):
+                # kept as a tuple: one of strings and numbers only is a tuple the garbage
+                # collector stops tracking, and a zip has thousands of rows
+                self._rows.setdefault(row[0], tuple(row))
+            else:
+                self._rows.setdefault(row["url"], row)
         self._made: dict[str, IndexEntry] = {}
 
     def __getitem__(self, url: str) -> IndexEntry:
@@ -71,7 +76,7 @@ class _Index(Mapping[str, IndexEntry]):
 
 
 def _entry(raw: Any) -> IndexEntry:
-    if isinstance(raw, list):  # a row: url, version, type, member, ..., offset, size
+    if isinstance(raw, tuple):  # a row: url, version, type, member, ..., offset, size
         url, version, rtype, member, typ, kind, derivation, offset, size = raw
         return IndexEntry(url, version, rtype, member, typ, kind, derivation, (offset, size))
     return IndexEntry(raw["url"], raw["version"], raw["resourceType"], raw["member"],
