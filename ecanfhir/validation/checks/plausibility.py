@@ -22,13 +22,14 @@ from decimal import Decimal
 
 from .._issue import Issue
 
-__all__ = ["PLAUSIBILITY_TYPES", "check_plausible"]
+__all__ = ["PLAUSIBILITY_TYPES", "YEARS_AHEAD", "check_plausible"]
 
 PLAUSIBILITY_TYPES = frozenset({"date", "dateTime", "instant", "decimal"})
 _FIRST_YEAR = 1800
-_YEARS_AHEAD = 80
+YEARS_AHEAD = 80
 _MAX_DIGITS = 18
 _MAX_EXPONENT_DIGITS = 4
+_INT_LIMIT = 10**_MAX_DIGITS
 
 
 def check_plausible(type_code: str, value: object, at: str, *,
@@ -54,14 +55,16 @@ def _year(value: str, at: str, this_year: int) -> Issue | None:
     if len(digits) != 4 or not digits.isdigit():
         return None
     year = int(digits)
-    if _FIRST_YEAR <= year <= this_year + _YEARS_AHEAD:
+    if _FIRST_YEAR <= year <= this_year + YEARS_AHEAD:
         return None
     return Issue.warning("invalid", at, f"the value '{value}' is outside the range of reasonable "
-                         f"years ({_FIRST_YEAR} to {this_year + _YEARS_AHEAD}): check for a data "
+                         f"years ({_FIRST_YEAR} to {this_year + YEARS_AHEAD}): check for a data "
                          "entry error", "date-reasonable")
 
 
 def _decimal(value: object, at: str) -> Issue | None:
+    if type(value) is int and -_INT_LIMIT < value < _INT_LIMIT:
+        return None  # at most 18 digits
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         return None
     text = repr(value) if isinstance(value, float) else str(value)

@@ -3,6 +3,7 @@ what a valid value may still get wrong (URIs: checks/uri.py; text: checks/text.p
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -11,7 +12,7 @@ from ...definitions.schema import ElementNode, TypeRef
 from .._issue import Issue
 from ..primitives import SPEC_REGEXES, STRING_MAX_LENGTH, check_primitive
 from .element_limits import check_base64_whitespace
-from .plausibility import PLAUSIBILITY_TYPES, check_plausible
+from .plausibility import PLAUSIBILITY_TYPES, YEARS_AHEAD, check_plausible
 from .text import check_text
 from .uri import URI_TYPES, check_uri_value
 
@@ -36,9 +37,22 @@ def check_primitive_value(run: Run, element: ElementNode, type_ref: TypeRef, val
 # and for a string no whitespace at either end. A subset of what passes, so a value it does not
 # match is simply checked in full.
 _NOT_PLAIN = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\u202a-\u202e\u2066-\u2069<"
-# Absolute by their scheme, no urn:uuid:/urn:oid: to check, no "|" (an Extension.url's
-# version): checks/uri.py finds nothing in them.
-_PLAIN_URL = re.compile(f"https?://[^\\s|{_NOT_PLAIN}]+")
+# Absolute by their scheme, no urn:oid: to check, no "|" (an Extension.url's version), a
+# urn:uuid: only with a lowercase UUID and nothing after it: checks/uri.py finds nothing in them.
+_PLAIN_URL = re.compile(f"https?://[^\\s|{_NOT_PLAIN}]+"
+                        "|urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# Dates and times the spec regexes accept (R4 §2.24.0.1) with a day that every month has (1 to
+# 28: later days take the calendar check) and a year of 1800 to 2099, which the plausibility
+# check (checks/plausibility.py) finds reasonable as long as this year is 2019 or later.
+_YEAR, _MONTH = r"(?:18|19|20)[0-9]{2}", r"-(?:0[1-9]|1[0-2])"
+_DAY = r"-(?:0[1-9]|1[0-9]|2[0-8])"
+_TIME = (r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:(?:[0-5][0-9]|60)(?:\.[0-9]+)?"
+         r"(?:Z|[+-](?:(?:0[0-9]|1[0-3]):[0-5][0-9]|14:00))")
+_PLAIN_TEMPORAL: dict[str, re.Pattern[str]] = {
+    "date": re.compile(f"{_YEAR}(?:{_MONTH}(?:{_DAY})?)?"),
+    "dateTime": re.compile(f"{_YEAR}(?:{_MONTH}(?:{_DAY}(?:{_TIME})?)?)?"),
+    "instant": re.compile(f"{_YEAR}{_MONTH}{_DAY}{_TIME}"),
+}
 _PLAIN: dict[str, re.Pattern[str]] = {
     "string": re.compile(f"[^\\s{_NOT_PLAIN}](?:[^{_NOT_PLAIN}]*[^\\s{_NOT_PLAIN}])?"),
     "markdown": re.compile(f"[^{_NOT_PLAIN}]+"),
@@ -57,6 +71,8 @@ def plain_values(run: Run, element: ElementNode,
     value takes :func:`primitive_check`."""
     code = _datatype(run, element, type_ref)
     plain = _PLAIN.get(code)
+    if plain is None and datetime.date.today().year + YEARS_AHEAD >= 2099:
+        plain = _PLAIN_TEMPORAL.get(code)
     if plain is None:
         return None, 0
     limit = element.max_length if element.max_length is not None else STRING_MAX_LENGTH

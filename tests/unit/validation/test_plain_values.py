@@ -6,6 +6,7 @@ get their issue, with its code and location. All data is synthetic."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -56,14 +57,17 @@ def test_what_the_plain_test_lets_through_passes_every_check(code: str, prefix: 
     ("string", "a<b>c</b>"), ("string", "a\x0bb"), ("string", ""), ("code", "a  b"),
     ("code", "a\tb"), ("markdown", "a\u2066b"), ("id", "a_b"), ("id", "a" * 65),
     ("uri", "urn:uuid:ABC"), ("uri", "urn:oid:1.2"), ("uri", "http://x|1.0"), ("uri", "x/y"),
-    ("url", "http://a b"),
+    ("url", "http://a b"), ("uri", "urn:uuid:6CA16FDC-DDB4-5DA7-9E08-066B42E34827"),
+    ("uri", "urn:uuid:6ca16fdc-ddb4-5da7-9e08-066b42e34827#x"), ("date", "2021-02-29"),
+    ("date", "2021-04-31"), ("date", "1799-01-01"), ("dateTime", "2100-01-01"),
+    ("dateTime", "2021-01-01T10:00:00"), ("instant", "2021-01-01"),
 ])
 def test_the_plain_test_leaves_what_may_fail_to_the_full_check(code: str, text: str) -> None:
     plain, _ = plain_values(NO_RUN, _element(), TypeRef(code))
     assert plain is not None and plain(text) is None
 
 
-@pytest.mark.parametrize("code", ["canonical", "dateTime", "boolean", "decimal", "xhtml"])
+@pytest.mark.parametrize("code", ["canonical", "time", "boolean", "decimal", "xhtml"])
 def test_other_types_always_take_the_full_check(code: str) -> None:
     assert plain_values(NO_RUN, _element(), TypeRef(code)) == (None, 0)
 
@@ -101,3 +105,50 @@ def test_resource_id_takes_the_id_rules() -> None:
     issue = assert_issue(Validator().validate(patient), "Patient.id", severity="error",
                          code="invalid", fragment="not a valid id")
     assert issue.rule == "type-id"
+
+
+def _temporal_values() -> list[str]:
+    """Dates and times around every boundary of the spec regexes, the calendar and the
+    plausible years, well formed or not (synthetic)."""
+    dates = [f"{year}-{month}-{day}"
+             for year in ("0001", "1799", "1800", "1972", "2000", "2024", "2099", "2100", "9999")
+             for month in ("00", "01", "02", "04", "09", "10", "12", "13", "1")
+             for day in ("00", "01", "09", "10", "19", "20", "28", "29", "30", "31", "32", "1")]
+    times = [f"T{time}{zone}" for time in ("00:00:00", "23:59:59", "23:59:60", "24:00:00",
+                                           "12:60:00", "12:00:00.123", "12:00:00.", "12:00")
+             for zone in ("", "Z", "+01:00", "-13:59", "+14:00", "+14:01", "-15:00", "z")]
+    whole = [f"{date}{time}" for date in dates[::7] for time in times]
+    return dates + whole + [d[:7] for d in dates] + [d[:4] for d in dates] + ["", "2021-1-1"]
+
+
+@pytest.mark.parametrize("code", ["date", "dateTime", "instant"])
+def test_a_plain_date_or_time_passes_every_check(code: str) -> None:
+    element = _element()
+    plain, limit = plain_values(NO_RUN, element, TypeRef(code))
+    check = primitive_check(NO_RUN, element, TypeRef(code))
+    assert plain is not None
+    values = _temporal_values()
+    through = [value for value in values if plain(value) is not None]
+    assert [(value, check(NO_RUN, value, "x")) for value in through
+            if check(NO_RUN, value, "x") is not None] == []
+    assert len(through) > 40  # most valid values are spared the full check
+
+
+@pytest.mark.parametrize("code", ["uri", "url"])
+def test_a_plain_urn_uuid_passes_every_check(code: str) -> None:
+    element = _element()
+    plain, _ = plain_values(NO_RUN, element, TypeRef(code))
+    check = primitive_check(NO_RUN, element, TypeRef(code))
+    assert plain is not None
+    urns = [f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, str(n))}" for n in range(200)]
+    assert all(plain(urn) is not None and check(NO_RUN, urn, "x") is None for urn in urns)
+
+
+@pytest.mark.parametrize(("value", "rule"), [
+    ("2021-02-29", "type-dateTime"), ("1066-10-14", "date-reasonable"),
+])
+def test_a_date_outside_the_plain_test_is_checked_in_full(value: str, rule: str) -> None:
+    patient = {"resourceType": "Patient", "text": NARRATIVE, "deceasedDateTime": value}
+    result = Validator().validate(patient)
+    issue = next(i for i in result.issues if i.expression == "Patient.deceased.ofType(dateTime)")
+    assert issue.rule == rule
