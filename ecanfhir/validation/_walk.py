@@ -24,6 +24,8 @@ from ._context import BundleScope, Frame, PendingReference, Run, Walked
 from ._issue import Issue
 from ._plan import (
     RESOURCE_TYPES,
+    ObjectPlan,
+    PrimitivePlan,
     constraints_of,
     core_reference,
     ele_1,
@@ -187,7 +189,11 @@ def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code:
                  path: str, frame: Frame, *, is_resource: bool = False,
                  hosts: tuple[str, ...] | None = None) -> None:
     """Check one JSON object's properties against the children of ``node``."""
-    props = run.schema.json_properties(node, type_code)
+    # The caches looked up here rather than through the functions that fill them: this runs
+    # for every object and value (the same for the plans below).
+    props = node.props_cache.get(type_code)
+    if props is None:
+        props = run.schema.json_properties(node, type_code)
     if not is_resource and "id" in obj and type_code != "ElementDefinition":
         # ElementDefinition.id is the element's path-based id, unique within a snapshot and
         # within a differential (R4 elementdefinition.html#id), repeated between the two
@@ -230,7 +236,10 @@ def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code:
             run.hosts.pop()
             run.host_values.pop()
     # Required elements that are missing altogether.
-    for child in run.schema.required(node, type_code):
+    required = node.required_cache.get(type_code)
+    if required is None:
+        required = run.schema.required(node, type_code)
+    for child in required:
         if id(child) not in present and id(child) not in walked:
             run.issues.extend(check_cardinality(child, 0, f"{path}.{child.name}"))
             if child.slices:
@@ -486,7 +495,9 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         _walk_primitive(run, element, type_ref, value, ext, path, frame)
         return
     code = type_ref.code if type_ref is not None else None
-    plan = object_plan(run, element, code)
+    plan: ObjectPlan | None = element.object_plan_cache.get(code)
+    if plan is None:
+        plan = object_plan(run, element, code)
     if plan.profiled:
         _check_profile_values(run, element, code, value, path)
     if code is None and len(element.types) > 1 and isinstance(value, Mapping):
@@ -585,7 +596,9 @@ def _check_profile_values(run: Run, element: ElementNode, code: str | None, valu
 def _walk_primitive(run: Run, element: ElementNode, type_ref: TypeRef, value: Any, ext: Any,
                     path: str, frame: Frame) -> None:
     """A primitive value and its ``_x`` companion (R4 JSON §2.6.2.3)."""
-    plan = primitive_plan(run, element, type_ref)
+    plan: PrimitivePlan | None = element.primitive_plan_cache.get(type_ref.code)
+    if plan is None:
+        plan = primitive_plan(run, element, type_ref)
     if plan.profiled:
         _check_profile_values(run, element, type_ref.code, value, path)
     if value is not None:
