@@ -528,7 +528,10 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         run.issues.append(Issue.error("structure", path, "elements are nested deeper than "
                                       f"{run.options.max_depth} levels", "json-form"))
         return
-    target, target_type = _object_definition(run, element, type_ref, value, path, frame)
+    if element.children:  # a backbone element, or one a profile unfolded: its own children
+        target, target_type = element, None
+    else:
+        target, target_type = _object_definition(run, element, type_ref, value, path, frame)
     run.depth += 1
     try:
         _walk_object(run, value, target, target_type, path, frame)
@@ -539,7 +542,7 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         hint = type_hint(element, code, target)
     else:
         constraints, hint = plan.constraints, plan.hint
-    if not _beyond_id(value) and checks_ele_1(element):
+    if len(value) <= ("id" in value) and checks_ele_1(element):  # (not _beyond_id(value))
         run.issues.append(ele_1(element, path))
     if constraints:
         run.issues.extend(check_invariants(run, constraints, value, frame, path, type_hint=hint))
