@@ -43,6 +43,10 @@ class PrimitivePlan:
     # The core element a profile's element constrains, when its binding is not the profile's:
     # see :func:`core_counterpart`.
     core: ElementNode | None
+    # ``plain`` when nothing else is checked on a value of this element (no profile values, no
+    # binding, no constraint, no core binding): a text it matches, up to ``limit`` long, with
+    # no ``_name`` companion, needs no more than that match.
+    quiet: Callable[[str], object] | None = None
 
 
 def primitive_plan(run: Run, element: ElementNode, type_ref: TypeRef) -> PrimitivePlan:
@@ -51,11 +55,13 @@ def primitive_plan(run: Run, element: ElementNode, type_ref: TypeRef) -> Primiti
     plan: PrimitivePlan | None = element.primitive_plan_cache.get(type_ref.code)
     if plan is None:
         core = core_counterpart(run, element)
-        plan = PrimitivePlan(primitive_check(run, element, type_ref),
-                             *plain_values(run, element, type_ref),
-                             constraints_of(element, None), _profiled(element),
-                             element.binding is not None,
-                             core if core is not None and rebound(element, core) else None)
+        core = core if core is not None and rebound(element, core) else None
+        plain, limit = plain_values(run, element, type_ref)
+        constraints, profiled = constraints_of(element, None), _profiled(element)
+        bound = element.binding is not None
+        quiet = None if constraints or profiled or bound or core is not None else plain
+        plan = PrimitivePlan(primitive_check(run, element, type_ref), plain, limit,
+                             constraints, profiled, bound, core, quiet)
         element.primitive_plan_cache[type_ref.code] = plan
     return plan
 

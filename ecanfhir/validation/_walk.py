@@ -217,8 +217,14 @@ def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code:
             if prop.leaf and type(value) is not list and "_" + key not in obj:
                 # The common case: one primitive value, which nothing else in the object
                 # (a companion, another type of a choice) is counted or paired with.
-                walked.append(id(prop.element))
-                _walk_primitive(run, prop.element, prop.type, value,  # type: ignore[arg-type]
+                element = prop.element
+                walked.append(id(element))
+                plan: PrimitivePlan | None = element.primitive_plan_cache.get(
+                    prop.type.code)  # type: ignore[union-attr]
+                if plan is not None and plan.quiet is not None and type(value) is str \
+                        and len(value) <= plan.limit and plan.quiet(value) is not None:
+                    continue  # plain text where nothing else is checked (_walk_primitive)
+                _walk_primitive(run, element, prop.type, value,  # type: ignore[arg-type]
                                 None, f"{path}.{key}", frame)
                 continue
             if prop.whole and not present:
