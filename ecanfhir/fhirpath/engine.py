@@ -141,10 +141,16 @@ class CompiledExpression:
         when that is a pass, such objects need no evaluation (``dom-2``..``dom-5`` on a
         resource without ``contained``). The JSON keys are worked out once per expression.
         """
+        keys = self.absent_keys()
+        return keys is not None and keys.isdisjoint(focus)
+
+    def absent_keys(self) -> frozenset[str] | None:
+        """The JSON keys without which the invariant holds on an object (see
+        :meth:`holds_without`), or None when it must always be evaluated."""
         keys = self._absent
         if keys is False:
             keys = self._absent = _absent_keys(self)
-        return keys is not None and keys.isdisjoint(focus)  # type: ignore[union-attr]
+        return keys  # type: ignore[return-value]
 
     def __repr__(self) -> str:
         return f"CompiledExpression({self.expression!r}, type_hint={self.type_hint!r})"

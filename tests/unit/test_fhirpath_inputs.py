@@ -48,3 +48,15 @@ def test_evaluated(expression: str, hint: str, focus: dict[str, object]) -> None
     """Objects that hold an input, and expressions not read through named children, are
     evaluated."""
     assert not compile_expression(expression, type_hint=hint).holds_without(focus)
+
+
+def test_absent_keys_name_the_json_inputs() -> None:
+    """absent_keys(): each input's JSON keys, its ``_x`` and choice variants too; None when
+    the expression must always be evaluated."""
+    keys = compile_expression("value.exists() implies url.exists()",
+                              type_hint="Extension").absent_keys()
+    assert keys is not None
+    assert {"url", "_url", "valueString", "_valueString", "valueCoding"} <= keys
+    assert "extension" not in keys
+    assert compile_expression("value.exists() or dataAbsentReason.exists()",
+                              type_hint="Observation").absent_keys() is None

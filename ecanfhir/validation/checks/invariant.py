@@ -8,12 +8,12 @@ to an empty collection, as the HL7 validator does. Best-practice constraints (do
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..._exceptions import EcanfhirError
 from ...definitions.schema import Constraint
-from ...fhirpath.engine import EvalEnv, compile_expression
+from ...fhirpath.engine import EvalEnv, Primitive, compile_expression
 from .._issue import Issue
 from .reference import resolver_for
 
@@ -72,36 +72,93 @@ def _member_of(run: Run, value: Any, url: str) -> bool | None:
 
 def check_invariants(run: Run, constraints: Sequence[Constraint], focus: Any, frame: Frame,
                      at: str, *, type_hint: str | None = None,
-                     primitive: bool = False) -> Iterator[Issue]:
-    """Evaluate each constraint on ``focus``; yield an issue for each one that fails."""
+                     primitive: bool = False) -> Sequence[Issue]:
+    """Evaluate each constraint on ``focus``; an issue for each one that fails.
+
+    ``focus`` is a JSON object, or with ``primitive`` a primitive's ``(value, _x object)``.
+    """
     env = frame.env
     if env is None:
-        return
-    is_object = type(focus) is dict
-    subject = _focus(focus, primitive)
-    for constraint in constraints:
-        severity = constraint.severity
-        if constraint.best_practice:
-            severity = run.options.best_practice
-            if severity == "ignore":
-                continue
+        return ()
+    if primitive:
+        value, ext = focus
+        # A bare value is the focus Primitive(value) stands for (see fhirpath.model.Primitive).
+        subject = value if ext is None and type(value) in _SCALARS else Primitive(value, ext)
+        is_object = False
+    else:
+        subject = focus
+        is_object = type(focus) is dict
+    issues: list[Issue] | None = None
+    for constraint, test, absent in _prepared(constraints, type_hint, primitive):
+        if is_object and absent is not None and absent.isdisjoint(focus):
+            continue  # CompiledExpression.holds_without
+        if constraint.best_practice and run.options.best_practice == "ignore":
+            continue
         try:
-            compiled = compile_expression(constraint.expression, type_hint=type_hint)
-            if is_object and compiled.holds_without(focus):
-                continue
-            passed = compiled.test(subject, env)
-        except EcanfhirError as exc:
-            yield Issue.warning("processing", at, f"invariant {constraint.key} could not be "
-                                f"evaluated: {exc}", constraint.key)
-            continue
+            passed = test(subject, env)
         except Exception as exc:
-            yield Issue.warning("processing", at, f"invariant {constraint.key} could not be "
-                                f"evaluated ({type(exc).__name__}: {exc})", constraint.key)
-            continue
-        if not passed:
-            yield Issue(severity if severity in ("error", "warning") else "error",  # type: ignore[arg-type]
-                        "invariant", at, f"constraint {constraint.key} failed: {constraint.human}"
-                        f"{_defined_in(run, constraint)}", constraint.key)
+            issue = _not_evaluated(constraint, at, exc)
+        else:
+            if passed:
+                continue
+            issue = _failed(run, constraint, at)
+        if issues is None:
+            issues = []
+        issues.append(issue)
+    return () if issues is None else issues
+
+
+# A constraint of a list, ready to run: the constraint, the test of its compiled expression
+# (or a test that raises why it cannot be compiled), and the JSON keys without which it holds
+# on an object (``CompiledExpression.absent_keys``).
+_Ready = tuple[Constraint, Callable[[Any, EvalEnv], bool], frozenset[str] | None]
+# Compiled once per list of constraints and type hint, not looked up per value. Keyed by the
+# list's id, the list itself kept beside its entries so that the id stays its own; the lists
+# are the schema's (element plans, structure roots), and the cache is emptied should some
+# caller pass new lists each time.
+_READY: dict[tuple[int, str | None, bool], tuple[Sequence[Constraint], tuple[_Ready, ...]]] = {}
+_READY_LIMIT = 50_000
+_SCALARS = frozenset({str, int, float, bool})
+
+
+def _prepared(constraints: Sequence[Constraint], type_hint: str | None,
+              primitive: bool) -> tuple[_Ready, ...]:
+    key = (id(constraints), type_hint, primitive)
+    hit = _READY.get(key)
+    if hit is not None and hit[0] is constraints:
+        return hit[1]
+    ready = tuple(_prepare(constraint, type_hint, primitive) for constraint in constraints)
+    if len(_READY) >= _READY_LIMIT:
+        _READY.clear()
+    _READY[key] = (constraints, ready)
+    return ready
+
+
+def _prepare(constraint: Constraint, type_hint: str | None, primitive: bool) -> _Ready:
+    try:
+        compiled = compile_expression(constraint.expression, type_hint=type_hint)
+    except Exception as exc:
+        error = exc
+
+        def cannot_compile(focus: Any, env: EvalEnv) -> bool:
+            raise error.with_traceback(None)  # a new traceback each time, not a growing one
+
+        return constraint, cannot_compile, None
+    return constraint, compiled.test, None if primitive else compiled.absent_keys()
+
+
+def _failed(run: Run, constraint: Constraint, at: str) -> Issue:
+    severity = run.options.best_practice if constraint.best_practice else constraint.severity
+    return Issue(severity if severity in ("error", "warning") else "error",  # type: ignore[arg-type]
+                 "invariant", at, f"constraint {constraint.key} failed: {constraint.human}"
+                 f"{_defined_in(run, constraint)}", constraint.key)
+
+
+def _not_evaluated(constraint: Constraint, at: str, exc: Exception) -> Issue:
+    detail = f": {exc}" if isinstance(exc, EcanfhirError) else f" ({type(exc).__name__}: {exc})"
+    return Issue.warning("processing", at,
+                         f"invariant {constraint.key} could not be evaluated{detail}",
+                         constraint.key)
 
 
 def _defined_in(run: Run, constraint: Constraint) -> str:
@@ -111,12 +168,3 @@ def _defined_in(run: Run, constraint: Constraint) -> str:
     structure = run.schema.find(source) if source else None
     return f" (defined in {source})" if structure is not None \
         and structure.derivation == "constraint" else ""
-
-
-def _focus(focus: Any, primitive: bool) -> Any:
-    if not primitive:
-        return focus
-    from ...fhirpath.engine import Primitive
-
-    value, ext = focus
-    return Primitive(value, ext)
