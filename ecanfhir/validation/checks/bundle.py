@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._context import BundleScope, Frame
 from .._issue import Issue
-from .reference import LITERAL
+from .reference import literal
 
 if TYPE_CHECKING:
     from .._context import Run
@@ -85,7 +85,7 @@ def check_bundle(run: Run, frame: Frame) -> Iterator[Issue]:
         if ":" not in full_url:
             yield Issue.error("invalid", f"{at}.fullUrl", f"the fullUrl must be an absolute URL "
                               f"(not '{full_url}')", "bundle-fullurl-absolute")
-        m = LITERAL.match(full_url)
+        m = literal(full_url)
         if m and full_url.startswith("http"):
             rt, rid = resource.get("resourceType"), resource.get("id")
             if rid is None:
@@ -107,7 +107,7 @@ def _canonical_full_url(resource: Mapping[str, Any], full_url: str, at: str) -> 
             full_url.startswith(("http://terminology.hl7.org/CodeSystem/v2-",
                                  "http://terminology.hl7.org/CodeSystem/v3-")):
         return
-    m = LITERAL.match(full_url)
+    m = literal(full_url)
     if m is None or m.group("id") != rid:
         yield Issue.error("invalid", f"{at}.fullUrl", f"the canonical url '{url}' is also the "
                           f"fullUrl, so it must end with the resource's id ({rid})",

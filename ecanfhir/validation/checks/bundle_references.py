@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._context import BundleScope, Frame
 from .._issue import Issue
-from .reference import LITERAL, resolve_in_bundle
+from .reference import literal, resolve_in_bundle
 from .reference_query import query_problem
 
 if TYPE_CHECKING:
@@ -192,7 +192,7 @@ def _unversioned_targets(run: Run, frame: Frame, scope: BundleScope) -> Iterator
     said: set[int] = set()
     for pending in run.references:
         entry = _entry_frame(pending.frame)
-        m = LITERAL.match(pending.reference.split("#", 1)[0])
+        m = literal(pending.reference.split("#", 1)[0])
         if entry is None or entry.bundle is not scope or m is None or not m.group("version"):
             continue
         for target in resolve_in_bundle(scope, pending.reference, entry.full_url):

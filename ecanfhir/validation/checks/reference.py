@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from .._issue import Issue
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from ...definitions.schema import TypeRef
     from .._context import BundleScope, Frame, PendingReference, Run
 
-__all__ = ["Target", "check_references", "literal_type", "resolve", "resolver_for",
+__all__ = ["Target", "check_references", "literal", "literal_type", "resolve", "resolver_for",
            "target_types"]
 
 # [base/]Type/id[/_history/version] (R4 §2.3.0 "Literal references").
@@ -41,9 +42,17 @@ LITERAL = re.compile(
 )
 
 
+@lru_cache(maxsize=4096)
+def literal(reference: str) -> re.Match[str] | None:
+    """:data:`LITERAL` matched against a reference or a fullUrl, once for each: a Bundle's
+    references name the same few resources over and over, and its fullUrls are read again for
+    each reference made from their entries."""
+    return LITERAL.match(reference)
+
+
 def literal_type(reference: str) -> str | None:
     """The resource type a literal reference names (``Patient/1`` → ``Patient``)."""
-    m = LITERAL.match(reference)
+    m = literal(reference)
     return m.group("type") if m else None
 
 
@@ -61,13 +70,13 @@ def resolve_in_bundle(scope: BundleScope, reference: str,
                       full_url: str | None) -> list[Mapping[str, Any]]:
     """Every entry a reference may point to (more than one is an ambiguity)."""
     ref = reference.split("#", 1)[0]
-    m = LITERAL.match(ref)
+    m = literal(ref)
     version = m.group("version") if m else None
     if version:
         ref = ref[: ref.rindex("/_history/")]  # the last one: a base may hold one too
     hits = scope.by_full_url.get(ref, [])
     if not hits and m is not None and m.group("base") is None:
-        fm = LITERAL.match(full_url) if full_url else None
+        fm = literal(full_url) if full_url else None
         if fm and fm.group("base"):
             hits = scope.by_full_url.get(f"{fm.group('base')}/{ref}", [])
         elif not (full_url or "").startswith(("urn:uuid:", "urn:oid:")):
@@ -271,7 +280,7 @@ def _urn_type_mismatch(scope: BundleScope, reference: str, at: str, *,
     there that is not a ``Type`` is an error (``Reference_REF_ResourceType``): the reference
     names, almost certainly by mistake, the id of another resource of the Bundle.
     """
-    m = LITERAL.match(reference)
+    m = literal(reference)
     if m is None or m.group("base") is not None or not (full_url or "").startswith("urn:"):
         return None
     assert full_url is not None
@@ -291,7 +300,7 @@ def _urn_type_mismatch(scope: BundleScope, reference: str, at: str, *,
 def _unresolved_in_bundle(scope: BundleScope, reference: str, at: str, *,
                           full_url: str | None) -> Iterator[Issue]:
     bundle_type = scope.bundle.get("type")
-    m = LITERAL.match(reference.split("#", 1)[0])
+    m = literal(reference.split("#", 1)[0])
     alike = scope.by_type_id.get((m.group("type"), m.group("id")), []) \
         if m is not None and m.group("base") is None else []
     if alike:
