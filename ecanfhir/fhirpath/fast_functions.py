@@ -1,7 +1,7 @@
 """The FHIRPath functions of the fast path that take no expression to compile (FHIRPath §5):
 ``empty()``, ``count()``, ``not()``, ``hasValue()``, ``first()``, ``length()``, ``toInteger()``,
-``resolve()``, the type functions (``is()``, ``as()``, ``ofType()``), ``isDistinct()`` and the
-Boolean aggregates (``allTrue()``…).
+``toString()``, ``resolve()``, the type functions (``is()``, ``as()``, ``ofType()``),
+``isDistinct()`` and the Boolean aggregates (``allTrue()``…).
 
 :data:`FUNCTIONS` maps their names to builders; the compiler adds the functions whose
 parameters are criteria or literals (``where()``, ``startsWith()``…) and uses
@@ -133,6 +133,28 @@ def _to_integer(source: Fn, params: list[Mapping[str, Any]]) -> Fn:
     return to_integer
 
 
+def _to_string(source: Fn, params: list[Mapping[str, Any]]) -> Fn:
+    """``toString()``: fhirpathpy's ``to_string`` (one item, else empty), where its text is
+    FHIRPath's (N1 §5.5, conversion): a string as it is, dates, dateTimes and times as written
+    (JSON holds them as strings), an integer in decimal digits. Booleans (fhirpathpy writes
+    ``True``), decimals (``1E+2``) and objects are left to fhirpathpy."""
+    if params:
+        raise NotCompilable("toString")
+
+    def to_string(focus: Coll, scope: Scope) -> Coll:
+        coll = source(focus, scope)
+        if len(coll) != 1:
+            return []
+        value = coll[0][0]
+        if type(value) is str:
+            return [(value, LITERAL)]
+        if type(value) is int:
+            return [(str(value), LITERAL)]
+        raise Unsupported
+
+    return to_string
+
+
 def _resolve(source: Fn, params: list[Mapping[str, Any]]) -> Fn:
     """``resolve()``: contained targets, then the validator's resolver (the enclosing Bundle),
     as ``functions.resolve`` does for fhirpathpy."""
@@ -227,5 +249,5 @@ FUNCTIONS: Mapping[str, Builder] = {
     "allTrue": _bool_aggregate(all), "anyTrue": _bool_aggregate(any),
     "allFalse": _bool_aggregate(lambda values: not any(values)),
     "anyFalse": _bool_aggregate(lambda values: not all(values)),
-    "toInteger": _to_integer, "resolve": _resolve,
+    "toInteger": _to_integer, "toString": _to_string, "resolve": _resolve,
 }

@@ -121,20 +121,29 @@ def _descendants(data: Any, path: str | None) -> Iterator[tuple[Any, str | None]
 
 def _references(data: Any) -> set[str]:
     """The ``reference`` strings of every descendant of ``data``, as :func:`_descendants`
-    visits them (lists nested in lists are not entered)."""
+    visits them (lists nested in lists are not entered). Strings, numbers, Booleans and nulls,
+    most of the values, are passed over at once."""
     found: set[str] = set()
     stack = [data]
+    pop, push = stack.pop, stack.append
     while stack:
-        parent = stack.pop()
-        for value in parent.values():
-            for item in value if isinstance(value, list) else (value,):
-                if type(item) is dict or isinstance(item, Mapping):
+        for value in pop().values():
+            kind = type(value)
+            if kind in _LEAVES:
+                continue
+            for item in value if kind is list else (value,):
+                if type(item) is dict or (type(item) not in _LEAVES
+                                          and isinstance(item, Mapping)):
                     reference = item.get("reference")
-                    for ref in reference if isinstance(reference, list) else (reference,):
-                        if isinstance(ref, str):
-                            found.add(ref)
-                    stack.append(item)
+                    if reference is not None:
+                        for ref in reference if isinstance(reference, list) else (reference,):
+                            if isinstance(ref, str):
+                                found.add(ref)
+                    push(item)
     return found
+
+
+_LEAVES = frozenset({str, int, float, bool, type(None)})
 
 
 def _dom_3(uri_type: str, require_id: bool) -> Callable[[Any, EvalEnv], bool]:

@@ -130,6 +130,16 @@ EXTRA = [
     ("(10 - $this.substring(0, 1).toInteger() mod 10) mod 10 = 1", "string"),
     ("$this.toInteger() div 2 = 1 or $this.toInteger().empty()", "string"),
     ("value.toInteger() * 2 = 4", "Quantity"),
+    # toString(): strings, dates and times as written, integers; fhirpathpy's other texts
+    # (booleans, decimals) are its own.
+    ("start.toString().matches('T.*(Z|[+-][0-9]{2}:[0-9]{2})$')", "Period"),
+    ("start.exists() implies start.toString().substring(0, 4).toInteger() > 2020", "Period"),
+    ("family.toString() = family and given.toString().length() > 1", "HumanName"),
+    ("value.toString() = '1' or value.toString().startsWith('1')", "Quantity"),
+    ("value.toString().exists() or value.toString().empty()", "Extension"),
+    ("$this.toString() = '2020' or $this.toString().length() = 10", "date"),
+    ("$this.toString().toInteger() = $this", "integer"),
+    ("(1 + 2).toString() & ('a' | 'b').toString() = '3'", "Extension"),
     # A leading type name (FHIRPath §4.1): the context when of that type, else nothing.
     ("HumanName.given.count() = 2", "HumanName"),
     ("Quantity.value.exists() implies HumanName.family.exists()", "HumanName"),
@@ -208,6 +218,10 @@ TWO_HALVES = {"given": ["a", "b"], "_given": [None, {"id": "g"}]}
     ("$this = $this", "Quantity", {"value": 1}),
     # System types: fhirpathpy's names (`String`) are not FHIRPath's (`string`).
     ("id is string", "Patient", {"resourceType": "Patient", "id": "a"}),
+    # toString(): fhirpathpy writes Python's texts of a boolean ('True') and of a decimal.
+    ("active.toString() = 'true'", "Patient", {"resourceType": "Patient", "active": True}),
+    ("value.toString() = '100.0'", "Quantity", {"value": 100.0}),
+    ("period.toString().exists()", "HumanName", {"period": {"start": "2020"}}),
 ])
 def test_hands_over_where_fhirpathpy_departs(expression: str, hint: str, focus: Any) -> None:
     """Data where fhirpathpy's answer is not FHIRPath's goes to fhirpathpy, unanswered."""
@@ -241,6 +255,14 @@ def test_hands_over_where_fhirpathpy_departs(expression: str, hint: str, focus: 
     ("start <= end", "Period", {"start": "2020", "end": "2019",
                                 "_start": {"extension": [{"url": "u", "valueString": "x"}]}},
      False),
+    # toString(): a dateTime as written, an integer in digits; of several items, empty.
+    ("start.toString() = '2020-01-01T10:00:00+01:00'", "Period",
+     {"start": "2020-01-01T10:00:00+01:00"}, True),
+    ("start.toString().matches('T.*Z$')", "Period", {"start": "2020-01-01T10:00:00+01:00"},
+     False),
+    ("value.toString() = '-7'", "Quantity", {"value": -7}, True),
+    ("given.toString().empty()", "HumanName", {"given": ["a", "b"]}, True),
+    ("family.toString().exists()", "HumanName", {"family": "a", "_family": {"id": "f"}}, False),
     # A resource is typed by its resourceType, whatever the hint.
     ("value.exists()", "Basic", {"resourceType": "Observation", "valueString": "x"}, True),
 ])
