@@ -76,7 +76,11 @@ class FastExpression:
         Raises:
             Unsupported: fhirpathpy must decide this one (it may well raise).
         """
-        root = input_collection(focus, type_path)
+        if type(focus) is dict:  # input_collection() of the usual focus, inline
+            root = [(focus, focus["resourceType"]) if "resourceType" in focus
+                    else (focus, type_path)]
+        else:
+            root = input_collection(focus, type_path)
         result = self._fn(root, Scope(env, root))
         if result is TRUE or result is FALSE:
             return result is TRUE

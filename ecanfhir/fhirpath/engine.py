@@ -196,6 +196,37 @@ class CompiledExpression:
                 return self._fast.test(focus, self._type_path, env)
             except Unsupported:
                 pass  # data the fast path leaves to fhirpathpy
+        return self._interpreted(focus, env)
+
+    def tester(self) -> Callable[[Any, EvalEnv], bool]:
+        """:meth:`test` as a function of the focus and the environment, going straight to the
+        tiers this expression has: for a caller that tests many foci (``checks/invariant``)."""
+        native, fast, type_path, interpreted = \
+            self._native, self._fast, self._type_path, self._interpreted
+        after = interpreted
+        if fast is not None:
+            fast_test = fast.test
+
+            def after(focus: Any, env: EvalEnv) -> bool:
+                try:
+                    return fast_test(focus, type_path, env)
+                except Unsupported:
+                    return interpreted(focus, env)  # data the fast path leaves to fhirpathpy
+
+        if native is None:
+            return after
+
+        def test(focus: Any, env: EvalEnv) -> bool:
+            if not isinstance(focus, list):
+                verdict = native(focus, env)
+                if verdict is not None:
+                    return verdict
+            return after(focus, env)
+
+        return test
+
+    def _interpreted(self, focus: Any, env: EvalEnv) -> bool:
+        """fhirpathpy's verdict (see :meth:`test`)."""
         result = [n for n in self._run(focus, env)
                   if not is_companion(n) and get_data(n) is not None]
         if not result:

@@ -32,6 +32,7 @@ from .fast_nodes import (
     resource_node,
     single_value,
     singleton,
+    string_path,
     type_name_of,
     type_specifier,
     values_only,
@@ -100,7 +101,8 @@ def on_string(test: Callable[[str], Any]) -> Callable[[Fn], Fn]:
             if not coll:
                 return []
             value, path = singleton(coll)
-            if not isinstance(value, str) or type_name_of(value, path) not in STRING_TYPES:
+            if (type(value) is not str or not string_path(path)) and (  # JSON's string: sooner
+                    not isinstance(value, str) or type_name_of(value, path) not in STRING_TYPES):
                 raise Unsupported  # fhirpathpy raises on non-strings; dates are strings to it
             return [(test(value), LITERAL)]
 
@@ -122,6 +124,8 @@ def _to_integer(source: Fn, params: list[Mapping[str, Any]]) -> Fn:
         if len(coll) != 1:
             return []
         value = coll[0][0]
+        if type(value) is str:  # the usual input: a substring()
+            return [(int(value), LITERAL)] if _INTEGER.match(value) else []
         if isinstance(value, bool):
             return [(int(value), LITERAL)]
         if is_number(value):

@@ -23,7 +23,7 @@ __all__ = [
     "FALSE", "LITERAL", "STRING_TYPES", "TRUE", "Coll", "Fn", "Item", "NotCompilable", "Scope",
     "Unsupported", "boolean", "distinct_key", "input_collection", "is_companion_pair",
     "is_mapping", "is_number", "is_type", "member_invocation", "resource_node", "single_value",
-    "singleton", "type_name_of", "type_specifier", "values_only",
+    "singleton", "string_path", "type_name_of", "type_specifier", "values_only",
 ]
 
 
@@ -128,6 +128,12 @@ def type_name_of(data: Any, path: Any) -> str | None:
     return path
 
 
+def string_path(path: Any) -> bool:
+    """Whether a JSON string (``type(data) is str``) with this path is a String to both
+    FHIRPath and fhirpathpy: ``type_name_of(data, path) in STRING_TYPES``, sooner."""
+    return path is LITERAL or (type(path) is str and path in STRING_TYPES)
+
+
 # -- member navigation ------------------------------------------------------------------------
 @cache
 def _member_plan(path: Any, key: str) -> tuple[tuple[tuple[str, str, str], ...], str]:
@@ -148,7 +154,9 @@ def _member_plan(path: Any, key: str) -> tuple[tuple[tuple[str, str, str], ...],
 
 
 def _add(out: Coll, value: Any, path: str) -> None:
-    if type(value) is list:
+    if type(value) is str:
+        out.append((value, path))  # resource_node() of a string
+    elif type(value) is list:
         out.extend([resource_node(item, path) for item in value])
     else:
         out.append(resource_node(value, path))
@@ -162,7 +170,7 @@ def member_invocation(key: str, source: Fn | None) -> Fn:
     def member(focus: Coll, scope: Scope) -> Coll:
         out: Coll = []
         for data, path in (focus if source is None else source(focus, scope)):
-            if not is_mapping(data):
+            if type(data) is not dict and not is_mapping(data):
                 continue  # fhirpathpy finds no member on a non-object (nor on a literal)
             try:
                 plan = plans.get(path)
@@ -185,7 +193,10 @@ def member_invocation(key: str, source: Fn | None) -> Fn:
                 continue
             value = data.get(key)
             if value is not None:
-                _add(out, value, child)
+                if type(value) is str:
+                    out.append((value, child))  # _add() of the usual value, inline
+                else:
+                    _add(out, value, child)
             element = data.get(underscored)
             if element is not None:
                 _add(out, element, child)
@@ -213,7 +224,16 @@ def singleton(coll: Coll) -> Item:
 
 
 def is_number(value: Any) -> bool:
+    kind = type(value)  # JSON's own types first: cheaper than the union isinstance
+    if kind in _NUMBERS:
+        return True
+    if kind in _NOT_NUMBERS:
+        return False
     return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
+_NUMBERS = frozenset({int, float, Decimal})
+_NOT_NUMBERS = frozenset({str, bool, dict, list, type(None)})
 
 
 def distinct_key(value: Any) -> str:

@@ -30,6 +30,7 @@ from .fast_nodes import (
     is_type,
     single_value,
     singleton,
+    string_path,
     type_name_of,
     type_specifier,
 )
@@ -129,6 +130,9 @@ def same_precision(x: str, y: str) -> bool:
 
 
 def _equal(a: Item, b: Item) -> bool:
+    (x, x_path), (y, y_path) = a, b
+    if type(x) is str and type(y) is str and string_path(x_path) and string_path(y_path):
+        return x == y  # the usual case, as _comparable() decides it
     x, y = _comparable(a, b)
     if (isinstance(x, float) and isinstance(y, Decimal)) or (
             isinstance(y, float) and isinstance(x, Decimal)):
@@ -141,7 +145,9 @@ def equality_operator(negate: bool, left: Fn, right: Fn) -> Fn:
         a, b = left(focus, scope), right(focus, scope)
         if not a or not b:
             return []
-        return boolean(_equal(singleton(a), singleton(b)) is not negate)
+        if len(a) != 1 or len(b) != 1:
+            raise Unsupported  # as singleton()
+        return TRUE if (_equal(a[0], b[0]) is not negate) else FALSE
 
     return equality
 
@@ -212,7 +218,9 @@ def additive_operator(operator: str, left: Fn, right: Fn) -> Fn:
         a, b = left(focus, scope), right(focus, scope)
         if not a or not b:
             return []
-        (x, x_path), (y, y_path) = singleton(a), singleton(b)
+        if len(a) != 1 or len(b) != 1:
+            raise Unsupported  # as singleton()
+        (x, x_path), (y, y_path) = a[0], b[0]
         if x_path is not LITERAL or y_path is not LITERAL or not (
                 is_number(x) and is_number(y)):
             raise Unsupported  # fhirpathpy converts dates, quantities… of nodes first
@@ -241,10 +249,15 @@ def arithmetic_operator(operation: Callable[[Any, Any], Any], left: Fn, right: F
         a, b = left(focus, scope), right(focus, scope)
         if not a or not b:
             return []
-        (x, x_path), (y, y_path) = singleton(a), singleton(b)
-        if x_path is not LITERAL or y_path is not LITERAL or not (
-                is_number(x) and is_number(y)) or isinstance(x, float) or isinstance(y, float):
+        if len(a) != 1 or len(b) != 1:
+            raise Unsupported  # as singleton()
+        (x, x_path), (y, y_path) = a[0], b[0]
+        if x_path is not LITERAL or y_path is not LITERAL:
             raise Unsupported  # quantities, dates, element values: fhirpathpy's conversions
+        if (type(x) is not int or type(y) is not int) and (not (is_number(x) and is_number(y))
+                                                           or isinstance(x, float)
+                                                           or isinstance(y, float)):
+            raise Unsupported
         result = operation(x, y)
         return [] if result is None else [(result, LITERAL)]
 

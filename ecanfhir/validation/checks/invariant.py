@@ -144,7 +144,7 @@ def _prepare(constraint: Constraint, type_hint: str | None, primitive: bool) -> 
             raise error.with_traceback(None)  # a new traceback each time, not a growing one
 
         return constraint, cannot_compile, None
-    return constraint, compiled.test, None if primitive else compiled.absent_keys()
+    return constraint, compiled.tester(), None if primitive else compiled.absent_keys()
 
 
 def _failed(run: Run, constraint: Constraint, at: str) -> Issue:
