@@ -23,6 +23,7 @@ from html.parser import HTMLParser
 from types import MappingProxyType
 from typing import Any
 
+from ..formats.xhtml import Markup, read_markup, read_tag
 from .model import (
     ENV_KEY,
     EvalEnv,
@@ -221,9 +222,10 @@ _ALLOWED_ELEMENTS = frozenset({
 })
 
 
-# One token of narrative markup, in the plain form XHTML writers produce: a start tag with
-# quoted attributes, an end tag, a comment. html.parser reads these exactly so; anything else
-# (a `<` in text, `<!DOCTYPE`, CDATA, bare attributes) goes to html.parser itself.
+# A narrative is read as tags once (formats.xhtml.read_markup, shared with the narrative check);
+# what that reading leaves (comments, a `>` in text...) is scanned here, token by token: a
+# start tag with quoted attributes, an end tag, a comment. html.parser reads these exactly so;
+# anything else (a `<` in text, `<!DOCTYPE`, CDATA, bare attributes) goes to html.parser itself.
 _SPACE = "[ \t\n\r\f]"  # what ends a tag name for html.parser (not all of \s)
 _MARKUP = re.compile(rf"""
     <([a-zA-Z][a-zA-Z0-9]*)                                             # 1: start tag
@@ -258,12 +260,51 @@ def html_checks(div: str) -> bool:
     text = div.strip()
     if not text.startswith("<div"):
         return False
-    verdict = _scan(text)
+    markup = read_markup(text)
+    verdict = _scan(text) if markup is None else _verdict(markup)
     return html_checks_reference(div) if verdict is None else verdict
 
 
-def _blank(data: str) -> bool:
-    return data.isspace() or ("&" in data and not unescape(data).strip())
+def _has_text(data: str) -> bool:
+    """Whether text holds more than whitespace once its character references are replaced."""
+    return bool((unescape(data) if "&" in data else data).strip())
+
+
+_BAD, _GOOD, _IMAGE = range(3)  # what txt-1 makes of a narrative's tags
+
+
+def _verdict(markup: Markup) -> bool:
+    """:func:`_scan`'s verdict on a narrative read as plain tags, with no Python step per tag.
+
+    The first tag is the root ``<div>`` (the text starts with it), and the last closes it
+    (another tag after that would be a second root or an end tag too many); the text after the
+    last tag is outside the root, so must be blank; the texts between tags are inside it.
+    Character references do not reach across a space (html.unescape), so the inner texts
+    joined by spaces hold text exactly when one of them does.
+    """
+    if not markup.one_root:
+        return False
+    tags = _tags_kind(tuple(markup.tags))
+    texts = markup.texts
+    if tags == _BAD or _has_text(texts[-1]):  # texts[-1]: after the root div
+        return False
+    return tags == _IMAGE or _has_text(" ".join(texts[:-1]))
+
+
+@lru_cache(maxsize=1024)  # narratives written by one generator share their tags
+def _tags_kind(bodies: tuple[str, ...]) -> int:
+    """What txt-1 makes of a narrative's distinct tags (as :func:`read_tag` reads them), the
+    root's first: bad, good, or good with an ``<img>``."""
+    kind = _GOOD
+    for i, body in enumerate(bodies):
+        tag = read_tag(body)
+        if tag is None or tag.depth < 0:
+            continue  # end tags are only counted
+        if tag.lower not in _ALLOWED_ELEMENTS or not _attributes_ok(tag.raw) \
+                or (i == 0 and tag.lower != "div"):
+            return _BAD
+        kind = _IMAGE if tag.lower == "img" else kind
+    return kind
 
 
 def _scan(text: str) -> bool | None:
@@ -281,7 +322,7 @@ def _scan(text: str) -> bool | None:
         if data:
             if "<" in data:
                 return None  # markup this scan does not read
-            if not _blank(data):
+            if _has_text(data):
                 if depth == 0:
                     return False  # text outside the root div
                 content = True
@@ -302,7 +343,7 @@ def _scan(text: str) -> bool | None:
                 return False
     if "<" in rest:
         return None
-    if rest and not _blank(rest):
+    if _has_text(rest):
         if depth == 0:
             return False
         content = True

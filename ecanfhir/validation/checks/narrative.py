@@ -27,12 +27,15 @@ on it), as in the HL7 validator.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 from html import unescape
 from html.entities import name2codepoint
 from typing import Any
 
 from ...fhirpath.functions import _ALLOWED_ELEMENTS as ELEMENTS
+from ...formats.xhtml import Tag, read_markup, read_tag
 from .._issue import Issue
 
 __all__ = ["check_narrative"]
@@ -58,10 +61,13 @@ ENTITIES = frozenset(name2codepoint) | {"apos"}
 # digits of any script too, as the HL7 validator allows.
 _URL_CHARS = frozenset(";?:@&=+$.,/%-_~#[]!'()*|")
 
-# Narratives are scanned with a few regexes rather than parsed (this runs on every resource):
-# the start tags (with what follows their name), and the tags that open or close a paragraph or
-# a block. A '>' inside a quoted attribute value ends a tag early for these patterns, so
-# when that happens the tags are read again with _START_TAG_EXACT.
+Problem = tuple[str, str, bool]  # rule id, message, whether it is only a warning
+
+# Narratives are read once, as tags, by formats.xhtml.read_markup (the reading txt-1 uses too).
+# A narrative it does not read (a comment, a DOCTYPE, a '<' in text...) is scanned with a few
+# regexes instead: the start tags (with what follows their name), and the tags that open or
+# close a paragraph or a block. A '>' inside a quoted attribute value ends a tag early for
+# these patterns, so when that happens the tags are read again with _START_TAG_EXACT.
 _START_TAG = re.compile(r"<([A-Za-z][\w:.\-]*)([\s/][^>]*)?>")
 _START_TAG_EXACT = re.compile(
     r"""<([A-Za-z][\w:.\-]*)((?:\s+[^\s=/>]+(?:\s*=\s*(?:"[^"]*"|'[^']*'))?)*\s*/?)>""")
@@ -97,7 +103,53 @@ def check_narrative(narrative: Mapping[str, Any], at: str, *,
                    else Issue.error("invalid", where, message, rule))
 
 
-def _problems(div: str, language: Any) -> Iterator[tuple[str, str, bool]]:
+def _problems(div: str, language: Any) -> Iterator[Problem]:
+    markup = read_markup(div.strip())  # the reading txt-1's htmlChecks() made of this div
+    tags = _tags_report(tuple(markup.tags)) if markup is not None and markup.tags else None
+    if markup is None or tags is None \
+            or (tags.root_again and markup.bodies.count(markup.bodies[0]) > 1):
+        yield from _problems_as_written(div, language)  # (a rare shape of narrative)
+        return
+    root = tags.root
+    yield from _known_root(root.lower, root.raw, _language(language))
+    yield from tags.problems
+    blocks = tags.blocks
+    if blocks and "P" in "".join(map(blocks.__getitem__, markup.bodies)).replace("Pp", ""):
+        # some paragraph is not closed right after it is opened
+        yield from _blocks_in_paragraphs((blocks[body], markup.tags[body].name)
+                                         for body in markup.bodies if blocks[body])
+    if "&" in div:
+        yield from _entities(div)
+
+
+@dataclass(frozen=True, slots=True)
+class _TagsReport:
+    """What the narrative rules find in a narrative's distinct tags (the root's first)."""
+
+    root: Tag
+    root_again: bool  # the root's own tag, if written again, has problems of its own
+    problems: tuple[Problem, ...]  # those of the other tags' attributes and names
+    blocks: dict[str, str] | None  # each tag's block kind, if some tag opens a paragraph
+
+
+@lru_cache(maxsize=1024)  # narratives written by one generator share their tags
+def _tags_report(bodies: tuple[str, ...]) -> _TagsReport | None:
+    """None if the first tag is not a start tag (the narrative is then read as written)."""
+    tags = [tag for tag in map(read_tag, bodies) if tag is not None]
+    root = tags[0]
+    if root.depth < 0:
+        return None
+    starts = [tag for tag in tags[1:] if tag.depth >= 0]
+    problems = [problem for tag in starts for problem in _element(tag.lower, tag.raw)]
+    problems += _disallowed({tag.lower for tag in starts})
+    blocks = {body: _block_kind(tag) for body, tag in zip(bodies, tags, strict=True)}
+    return _TagsReport(root, bool(_element(root.lower, root.raw)) or root.lower not in ELEMENTS,
+                       tuple(problems), blocks if "P" in blocks.values() else None)
+
+
+def _problems_as_written(div: str, language: Any) -> Iterator[Problem]:
+    """:func:`_problems` for a div :func:`read_markup` does not read (comments, a DOCTYPE, a
+    ``<`` in text...): the tags are found with regexes in the text as written."""
     if "<!--" in div:
         div = _COMMENT.sub("", div)
     if "<!" in div and _DOCTYPE.search(div):
@@ -109,34 +161,75 @@ def _problems(div: str, language: Any) -> Iterator[tuple[str, str, bool]]:
     if any(raw.count('"') % 2 or raw.count("'") % 2 for _, raw in tags if raw):
         tags = _START_TAG_EXACT.findall(div)
     root, root_raw = tags[0]
-    yield from _root(root.lower(), _attributes(root_raw), language)
+    yield from _root(root.lower(), root_raw, _language(language))
     names = set()
     for name, raw in tags[1:]:
-        names.add(name)
-        if raw and raw != "/" and not raw.isspace():
-            yield from _element_attributes(name.lower(), _attributes(raw))
-    for name in sorted({name.lower() for name in names} - ELEMENTS):
+        names.add(name.lower())
+        yield from _element(name.lower(), raw)
+    yield from _disallowed(names)
+    if "<p" in div:
+        yield from _blocks_in_paragraphs(_written_blocks(div))
+    if "&" in div:
+        yield from _entities(div)
+
+
+def _language(language: Any) -> str | None:
+    return language if isinstance(language, str) and language else None
+
+
+def _element(name: str, raw: str) -> tuple[Problem, ...]:
+    if not raw or raw == "/" or raw.isspace():
+        return ()
+    return tuple(_element_attributes(name, _attributes(raw)))
+
+
+def _disallowed(names: set[str]) -> Iterator[Problem]:
+    for name in sorted(names - ELEMENTS):
         yield "xhtml-element", f"<{name}> is not allowed in a narrative (only basic HTML " \
             "formatting, links, images and tables)", False
-    if "<p" in div:
-        yield from _blocks_in_paragraphs(div)
-    for m in _ENTITY.finditer(div) if "&" in div else ():
+
+
+def _entities(div: str) -> Iterator[Problem]:
+    for m in _ENTITY.finditer(div):
         if m.group(1) not in ENTITIES:
             yield "xhtml-entity", f"'&{m.group(1)};' is not an XHTML entity (use a numeric " \
                 "character reference)", False
 
 
-def _blocks_in_paragraphs(div: str) -> Iterator[tuple[str, str, bool]]:
-    """A block (or another paragraph) opened while a <p> is open: XHTML closes every <p>."""
-    paragraphs = 0
+def _written_blocks(div: str) -> Iterator[tuple[str, str]]:
+    """The block tags of a div as written, as :func:`_blocks_in_paragraphs` takes them
+    (``_BLOCK_TAG`` matches the names in lower case, so does :func:`_block_kind`)."""
     for closing, name, raw in _BLOCK_TAG.findall(div):
-        if closing:
-            paragraphs -= paragraphs > 0 and name == "p"
+        if not closing:
+            yield "B" if name != "p" or raw.rstrip().endswith("/") else "P", name
+        elif name == "p":
+            yield "p", name
+
+
+def _block_kind(tag: Tag) -> str:
+    """"P" for a paragraph's start tag, "p" for its end tag, "B" for another block's (or an
+    empty paragraph's) start tag, "" for any other tag."""
+    if tag.name not in BLOCKS:
+        return ""
+    if tag.depth < 0:
+        return "p" if tag.name == "p" else ""
+    return "P" if tag.name == "p" and tag.depth else "B"
+
+
+def _blocks_in_paragraphs(blocks: Iterable[tuple[str, str]]) -> Iterator[Problem]:
+    """A block (or another paragraph) opened while a <p> is open: XHTML closes every <p>.
+
+    ``blocks`` are (kind, name) as :func:`_block_kind` names the kinds, in the order written.
+    """
+    paragraphs = 0
+    for kind, name in blocks:
+        if kind == "p":
+            paragraphs -= paragraphs > 0
             continue
         if paragraphs:
             yield "xhtml-in-paragraph", f"<{name}> is a block and cannot be inside a " \
                 "paragraph (<p>)", False
-        paragraphs += name == "p" and not raw.rstrip().endswith("/")
+        paragraphs += kind == "P"
 
 
 def _attributes(raw: str) -> dict[str, str]:
@@ -144,7 +237,16 @@ def _attributes(raw: str) -> dict[str, str]:
             for a, d, s in _ATTRIBUTE.findall(raw) if a != "/"}
 
 
-def _root(name: str, attrs: Mapping[str, str], language: Any) -> Iterator[tuple[str, str, bool]]:
+def _root(name: str, raw: str, language: str | None) -> tuple[Problem, ...]:
+    return tuple(_root_problems(name, _attributes(raw), language))
+
+
+# Most narratives have the same root tag; read_markup's tags are short, so they are kept.
+_known_root = lru_cache(maxsize=256)(_root)
+
+
+def _root_problems(name: str, attrs: Mapping[str, str],
+                   language: str | None) -> Iterator[Problem]:
     if name != "div":
         yield "xhtml-root", f"the narrative's root element is <{name}>: it must be a <div>", False
     if attrs.get("xmlns") != XHTML_NS:
@@ -152,12 +254,12 @@ def _root(name: str, attrs: Mapping[str, str], language: Any) -> Iterator[tuple[
         yield "xhtml-namespace", (f"the narrative's root is in the namespace '{found}'" if found
                                   else "the narrative's root has no xmlns") + \
             f": it must be xmlns=\"{XHTML_NS}\"", False
-    if isinstance(language, str) and language:
+    if language:
         yield from _languages(language, attrs.get("lang"), attrs.get("xml:lang"))
 
 
 def _languages(language: str, lang: str | None,
-               xml_lang: str | None) -> Iterator[tuple[str, str, bool]]:
+               xml_lang: str | None) -> Iterator[Problem]:
     """W3C i18n (www.w3.org/TR/i18n-html-tech-lang): the resource's language is stated on the
     narrative as both lang and xml:lang."""
     if lang is None and xml_lang is None:
@@ -173,7 +275,7 @@ def _languages(language: str, lang: str | None,
                 f"language is '{language}'", True
 
 
-def _element_attributes(name: str, attrs: Mapping[str, str]) -> Iterator[tuple[str, str, bool]]:
+def _element_attributes(name: str, attrs: Mapping[str, str]) -> Iterator[Problem]:
     for attribute, value in attrs.items():
         if attribute == "xmlns":
             if value != XHTML_NS:
