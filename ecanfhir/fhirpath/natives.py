@@ -87,10 +87,22 @@ def _empty(*keys: str) -> Callable[[Any, EvalEnv], bool]:
 
 
 def _exists(*paths: tuple[str, ...]) -> Callable[[Any, EvalEnv], bool]:
+    keys = [(path[0], "_" + path[0]) for path in paths] \
+        if all(len(path) == 1 for path in paths) else None
+
     def check(focus: Any, env: EvalEnv) -> bool:
+        if keys is not None and type(focus) is dict:
+            # one step from a JSON object: member() finds something when the key or its `_x`
+            # holds anything but null or an empty array
+            return any(_some(focus.get(key)) or _some(focus.get(companion))
+                       for key, companion in keys)
         items = halves(focus)
         return any(navigate(items, *path) for path in paths)
     return check
+
+
+def _some(value: Any) -> bool:
+    return value is not None and value != []
 
 
 def dom_4(focus: Any, env: EvalEnv) -> bool:
@@ -186,6 +198,10 @@ def _dom_3(uri_type: str, require_id: bool) -> Callable[[Any, EvalEnv], bool]:
 
 def ref_1(focus: Any, env: EvalEnv) -> bool:
     """``#id`` references point at a resource contained in ``%rootResource``."""
+    if type(focus) is dict:
+        ref = focus.get("reference")  # the usual one: a plain reference to elsewhere
+        if type(ref) is str and ref[:1] != "#" and focus.get("_reference") is None:
+            return True
     refs = [ref for ref in member(_value(focus), "reference") if isinstance(ref, str)]
     if len(refs) != 1 or not refs[0].startswith("#") or len(refs[0]) == 1:
         return True
