@@ -113,9 +113,10 @@ def _nest(pairs: bytes) -> bool:
     round takes away the innermost elements."""
     brackets = pairs.replace(b"<\xff", b"").replace(b"<>", b"(").replace(b"\xfe>", b")")
     for _ in range(32):
-        if b"()" not in brackets:
-            return not brackets
-        brackets = brackets.replace(b"()", b"")
+        inner = brackets.replace(b"()", b"")  # (not `in`: bytes try a number first, and raise)
+        if len(inner) == len(brackets):
+            return not inner
+        brackets = inner
     depth = 0  # nested deeper than that: count
     for bracket in brackets:
         depth += 1 if bracket == ord("(") else -1
