@@ -286,7 +286,7 @@ def _verdict(markup: Markup) -> bool:
         return False
     tags = _tags_kind(tuple(markup.tags))
     texts = markup.texts
-    if tags == _BAD or _has_text(texts[-1]):  # texts[-1]: after the root div
+    if tags == _BAD or (texts[-1] and _has_text(texts[-1])):  # texts[-1]: after the root
         return False
     return tags == _IMAGE or _has_text(" ".join(texts[:-1]))
 

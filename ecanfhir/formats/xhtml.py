@@ -59,7 +59,8 @@ class Tag(NamedTuple):
 
 
 class Markup(NamedTuple):
-    """A narrative read as tags: ``lead``, then each tag followed by its text."""
+    """A narrative read as tags: ``lead``, then each tag followed by its text (shared by the
+    checks through :func:`read_markup`'s cache, so read, never changed)."""
 
     lead: str  # the text before the first tag
     bodies: list[str]  # each tag as written between its '<' and '>', in order
