@@ -8,12 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from _profiles import EXAMPLE, constraint, element
 
 from ecanfhir import Registry, ValidationOptions, Validator
 
 NARRATIVE = {"status": "generated",
              "div": '<div xmlns="http://www.w3.org/1999/xhtml">Synthetic test data</div>'}
-URL = "http://example.net/fhir/StructureDefinition/invariant-lists-patient"
+PROFILE = "invariant-lists-patient"
+URL = EXAMPLE + PROFILE
 
 
 def validator(path: str, *constraints: tuple[str, str], severity: str = "error",
@@ -28,13 +30,8 @@ def validator(path: str, *constraints: tuple[str, str], severity: str = "error",
             rule["extension"] = [{
                 "url": "http://hl7.org/fhir/StructureDefinition/elementdefinition-bestpractice",
                 "valueBoolean": True}]
-    registry.add({
-        "resourceType": "StructureDefinition", "url": URL, "name": "InvariantListsPatient",
-        "status": "draft", "kind": "resource", "abstract": False, "type": "Patient",
-        "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient",
-        "derivation": "constraint", "differential": {"element": [
-            {"id": "Patient", "path": "Patient"},
-            {"id": path, "path": path, "constraint": rules}]}})
+    registry.add(constraint(PROFILE, "Patient", element("Patient"),
+                            element(path, constraint=rules)))
     options = ValidationOptions(best_practice=best_practice) if best_practice else None
     return Validator(registry, options=options) if options else Validator(registry)
 

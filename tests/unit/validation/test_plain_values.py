@@ -124,7 +124,7 @@ def _temporal_values() -> list[str]:
 @pytest.mark.parametrize("code", ["date", "dateTime", "instant"])
 def test_a_plain_date_or_time_passes_every_check(code: str) -> None:
     element = _element()
-    plain, limit = plain_values(NO_RUN, element, TypeRef(code))
+    plain, _ = plain_values(NO_RUN, element, TypeRef(code))
     check = primitive_check(NO_RUN, element, TypeRef(code))
     assert plain is not None
     values = _temporal_values()
