@@ -139,7 +139,8 @@ def server(database: str, workers: int, *, validation: bool = True,
            "BENCH_VALIDATION_PROCESSES": str(validation_processes),
            "PYTHONPATH": os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])}
     code = ("import uvicorn; uvicorn.run('server:app_from_env', factory=True, host='127.0.0.1', "
-            f"port={port}, workers={workers}, log_level='warning', app_dir={str(HERE)!r})")
+            f"port={port}, workers={workers}, log_level='warning', app_dir={str(HERE)!r}, "
+            "http='h11')")  # as ecanfhir serve runs it
     process = subprocess.Popen([sys.executable, "-c", code], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

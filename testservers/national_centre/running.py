@@ -34,7 +34,7 @@ def serve_in_thread(app: Any, port: int, *, start_timeout: float = 30.0) -> Iter
     import uvicorn
 
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           ws="none", lifespan="on"))
+                                           ws="none", lifespan="on", http="h11"))
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + start_timeout
