@@ -44,6 +44,7 @@ _PLAIN_URL = re.compile(f"https?://[^\\s|{_NOT_PLAIN}]+"
 # Dates and times the spec regexes accept (R4 §2.24.0.1) with a day that every month has (1 to
 # 28: later days take the calendar check) and a year of 1800 to 2099, which the plausibility
 # check (checks/plausibility.py) finds reasonable as long as this year is 2019 or later.
+_LAST_PLAIN_YEAR = 2099  # the last year _YEAR matches
 _YEAR, _MONTH = r"(?:18|19|20)[0-9]{2}", r"-(?:0[1-9]|1[0-2])"
 _DAY = r"-(?:0[1-9]|1[0-9]|2[0-8])"
 _TIME = (r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:(?:[0-5][0-9]|60)(?:\.[0-9]+)?"
@@ -71,7 +72,7 @@ def plain_values(run: Run, element: ElementNode,
     value takes :func:`primitive_check`."""
     code = _datatype(run, element, type_ref)
     plain = _PLAIN.get(code)
-    if plain is None and datetime.date.today().year + YEARS_AHEAD >= 2099:
+    if plain is None and datetime.date.today().year + YEARS_AHEAD >= _LAST_PLAIN_YEAR:
         plain = _PLAIN_TEMPORAL.get(code)
     if plain is None:
         return None, 0
