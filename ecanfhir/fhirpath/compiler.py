@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
-
-from fhirpathpy.engine.evaluators import evaluators
 
 from .fast_functions import FUNCTIONS, Builder, no_nulls, on_string
 from .fast_nodes import (
@@ -56,8 +55,7 @@ from .fast_operators import (
     membership_operator,
     type_operator,
 )
-from .functions import CONTEXT_TYPE
-from .model import EvalEnv, fhir_constant, is_subtype
+from .model import CONTEXT_TYPE, EvalEnv, fhir_constant, is_subtype
 
 __all__ = ["FastExpression", "Unsupported", "compile_fast"]
 
@@ -145,9 +143,34 @@ def _literal(node: Mapping[str, Any] | None) -> Fn:
     if node is None or node["type"] not in (
             "StringLiteral", "NumberLiteral", "BooleanLiteral", "NullLiteral"):
         raise NotCompilable("literal")
-    values = evaluators[node["type"]](None, None, node)  # fhirpathpy's own literal parsing
-    constant: Coll = [(value, LITERAL) for value in values]
+    constant: Coll = [(value, LITERAL) for value in literal_values(node)]
     return lambda focus, scope: constant
+
+
+def literal_values(node: Mapping[str, Any]) -> list[Any]:
+    """The value of a string, number, boolean or null literal, as fhirpathpy's evaluators read
+    it (``fhirpathpy.engine.evaluators``: a number is an int when it is whole, else a Decimal;
+    a string's escapes are replaced one kind after the other, as there), without importing
+    fhirpathpy."""
+    kind, text = node["type"], node["text"]
+    if kind == "BooleanLiteral":
+        return [text == "true"]
+    if kind == "NumberLiteral":
+        number = Decimal(text)
+        whole = int(number)
+        return [whole] if number == whole else [number]
+    if kind == "NullLiteral":
+        return []
+    value = _QUOTES.sub("", text)
+    for escaped, plain in _ESCAPES:
+        value = value.replace(escaped, plain)
+    return [_UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1)[1:], 16)), value)]
+
+
+_QUOTES = re.compile(r"^['\"]|['\"]$")
+_ESCAPES = (("\\'", "'"), ("\\`", "`"), ('\\"', '"'), ("\\r", "\r"), ("\\n", "\n"),
+            ("\\t", "\t"), ("\\f", "\f"), ("\\\\", "\\"))
+_UNICODE_ESCAPE = re.compile(r"\\(u\d{4})")
 
 
 def _constant_name(node: Mapping[str, Any]) -> str:

@@ -28,37 +28,18 @@ from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
-from antlr4 import (  # type: ignore[import-untyped, unused-ignore]
-    CommonTokenStream,
-    InputStream,
-    ParseTreeWalker,
-)
-from antlr4.error.ErrorListener import (  # type: ignore[import-untyped, unused-ignore]
-    ErrorListener,
-)
-from fhirpathpy import __version__ as fhirpathpy_version
-from fhirpathpy import engine
-from fhirpathpy.engine.invocations import constants, invocation_registry
-from fhirpathpy.engine.nodes import TypeInfo
-from fhirpathpy.parser.ASTPathListener import ASTPathListener
-from fhirpathpy.parser.generated.FHIRPathLexer import FHIRPathLexer
-from fhirpathpy.parser.generated.FHIRPathParser import FHIRPathParser
-
 from .._cache import read_entry, write_entry
-from .._exceptions import EcanfhirError
 from .compiler import FastExpression, Unsupported, compile_fast
-from .functions import CONTEXT_TYPE, FUNCTIONS
+from .errors import FhirPathError, FhirPathEvaluationError
 from .model import (
-    ENV_KEY,
+    CONTEXT_TYPE,
     FHIR_CONSTANTS,
+    FHIR_FUNCTIONS,
     R4_MODEL,
     EvalEnv,
     Primitive,
-    companion_node,
     fhir_constant,
-    get_data,
-    is_companion,
-    make_node,
+    fhirpathpy_version,
 )
 from .natives import NATIVE_INVARIANTS
 
@@ -73,19 +54,6 @@ __all__ = [
 ]
 
 _VARIABLES = frozenset({"context", "resource", "rootResource", *FHIR_CONSTANTS})
-# Typed handles on the unannotated parts of fhirpathpy (see ``model``).
-_do_eval: Callable[..., list[Any]] = engine.do_eval
-_system_time: Any = constants.constants  # now()/today() are fixed for one evaluation
-_type_info_class: Any = TypeInfo
-_BUILT_INS: Mapping[str, Any] = invocation_registry
-
-
-class FhirPathError(EcanfhirError):
-    """A FHIRPath expression cannot be compiled (syntax error, unknown function or variable)."""
-
-
-class FhirPathEvaluationError(FhirPathError):
-    """A compiled expression failed on a given focus (e.g. ``+`` on a collection of two)."""
 
 
 # A verdict, or None where the data is not of the plain shape the native reads: then the
@@ -164,8 +132,9 @@ class CompiledExpression:
         Raises:
             FhirPathEvaluationError: the expression fails on this focus.
         """
-        values = (get_data(n) for n in self._run(focus, env) if not is_companion(n))
-        return [value for value in values if value is not None]  # JSON nulls pad arrays only
+        from .interpreter import evaluate
+
+        return evaluate(self._ast, self.expression, focus, self._type_path, self._vars, env)
 
     def test(self, focus: Any, env: EvalEnv, *, native: bool = True) -> bool:
         """Evaluate as an invariant: True when it holds.
@@ -227,41 +196,13 @@ class CompiledExpression:
 
     def _interpreted(self, focus: Any, env: EvalEnv) -> bool:
         """fhirpathpy's verdict (see :meth:`test`)."""
-        result = [n for n in self._run(focus, env)
-                  if not is_companion(n) and get_data(n) is not None]
+        result = self.evaluate(focus, env)
         if not result:
             return True
         if len(result) > 1:
             return False
-        value = get_data(result[0])
+        value = result[0]
         return value if isinstance(value, bool) else True
-
-    def _run(self, focus: Any, env: EvalEnv) -> list[Any]:
-        root = _focus_nodes(focus, self._type_path)
-        ctx: dict[str, Any] = {
-            "dataRoot": root,
-            "vars": {
-                **self._vars,
-                "context": root,
-                "resource": make_node(env.resource),
-                "rootResource": make_node(env.root_resource),
-            },
-            "model": R4_MODEL,
-            "userInvocationTable": FUNCTIONS,
-            "$this": root,
-            ENV_KEY: env,
-        }
-        # fhirpathpy keeps the model for type tests in a class attribute, set by is/as only.
-        _type_info_class.model = R4_MODEL
-        _system_time.reset()
-        try:
-            result = _do_eval(ctx, root, self._ast)
-        except FhirPathError:
-            raise
-        except Exception as exc:  # fhirpathpy raises bare Exceptions for runtime errors
-            raise FhirPathEvaluationError(
-                f"FHIRPath {self.expression!r} failed: {exc}") from exc
-        return result
 
 
 def compile_expression(expression: str, *, type_hint: str | None = None) -> CompiledExpression:
@@ -286,7 +227,7 @@ def compile_expression(expression: str, *, type_hint: str | None = None) -> Comp
     >>> compile_expression("name.frobnicate()")
     Traceback (most recent call last):
     ...
-    ecanfhir.fhirpath.engine.FhirPathError: FHIRPath 'name.frobnicate()': unknown function ...
+    ecanfhir.fhirpath.errors.FhirPathError: FHIRPath 'name.frobnicate()': unknown function ...
     """
     return _compile(expression, type_hint)
 
@@ -299,18 +240,9 @@ def _compile(expression: str, type_hint: str | None) -> CompiledExpression:
 # -- parsing and compile-time checks ------------------------------------------------------
 
 
-class _RaisingListener(ErrorListener):  # type: ignore[misc]
-    def __init__(self, expression: str) -> None:
-        self.expression = expression
-
-    def syntaxError(self, recognizer: Any, offending: Any, line: int, column: int,
-                    msg: str, e: Any) -> None:
-        raise FhirPathError(f"FHIRPath {self.expression!r}: syntax error at {column}: {msg}")
-
-
 # Syntax trees are JSON, and parsing is most of a new process's time (ANTLR in Python takes
 # milliseconds an expression): they are kept in the user cache, per fhirpathpy version.
-_TREES = f"fhirpath-ast-{fhirpathpy_version}-1"
+_TREES = f"fhirpath-ast-{fhirpathpy_version()}-1"
 
 
 def _syntax_tree(expression: str) -> dict[str, Any]:
@@ -325,24 +257,29 @@ def _syntax_tree(expression: str) -> dict[str, Any]:
 
 def _parse(expression: str) -> dict[str, Any]:
     """fhirpathpy's parser, but raising on syntax errors and requiring the whole input."""
-    listener = _RaisingListener(expression)
-    lexer = FHIRPathLexer(InputStream(expression))
-    lexer.removeErrorListeners()
-    lexer.addErrorListener(listener)
-    parser: Any = FHIRPathParser(CommonTokenStream(lexer))
-    parser.buildParseTrees = True
-    parser.removeErrorListeners()
-    parser.addErrorListener(listener)
-    try:
-        tree = parser.entireExpression()  # expression EOF: no silently ignored trailing text
-    except FhirPathError as exc:
-        raise FhirPathError(str(exc)) from None  # hide antlr's internal exception chain
-    ast: Any = ASTPathListener
-    ast = ast()
-    ParseTreeWalker().walk(ast, tree)
-    entire: dict[str, Any] = ast.parentStack[0]["children"][0]
-    node: dict[str, Any] = entire["children"][0]
-    return node
+    from .interpreter import parse
+
+    return parse(expression)
+
+
+# The functions an expression may call: fhirpathpy's built-ins (kept in the user cache too, so
+# that checking an expression read from there needs no fhirpathpy) and the FHIR additions.
+_BUILT_INS = f"fhirpath-functions-{fhirpathpy_version()}-1"
+
+
+@lru_cache(maxsize=1)
+def _arities() -> Mapping[str, frozenset[int] | None]:
+    """Each function's parameter counts (None: any), the FHIR additions over the built-ins."""
+    table = read_entry(_BUILT_INS, "built-ins")
+    if not isinstance(table, dict):
+        from .interpreter import built_in_arities
+
+        table = built_in_arities()
+        write_entry(_BUILT_INS, "built-ins", table)
+    found = {name: None if counts is None else frozenset(counts)
+             for name, counts in table.items()}
+    found.update((name, frozenset(arity or (0,))) for name, arity in FHIR_FUNCTIONS.items())
+    return found
 
 
 def _type_steps(node: dict[str, Any], *, entry: bool) -> dict[str, Any]:
@@ -395,17 +332,16 @@ def _walk(node: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
 
 def _check_tree(ast: Mapping[str, Any], expression: str) -> dict[str, Any]:
     """Reject unknown functions and variables; return the ``%`vs-x```-style constants used."""
-    table: Mapping[str, Mapping[str, Any]] = {**_BUILT_INS, **FUNCTIONS}
+    table = _arities()
     constants_used: dict[str, Any] = dict(FHIR_CONSTANTS)
     for node in _walk(ast):
         if node["type"] == "Functn":
             name = node["children"][0]["text"]
             params = node["children"][1]["children"] if len(node["children"]) > 1 else []
-            entry = table.get(name)
-            if entry is None:
+            if name not in table:
                 raise FhirPathError(f"FHIRPath {expression!r}: unknown function {name}()")
-            arities = entry.get("arity", {0: []})
-            if "variadic" not in entry and len(params) not in arities:
+            arities = table[name]
+            if arities is not None and len(params) not in arities:
                 raise FhirPathError(
                     f"FHIRPath {expression!r}: {name}() takes {sorted(arities)} arguments, "
                     f"not {len(params)}")
@@ -535,18 +471,3 @@ def _type_path(type_hint: str | None) -> str | None:
         return typed
     elsewhere: str = R4_MODEL["pathsDefinedElsewhere"].get(hint, hint)
     return elsewhere
-
-
-def _focus_nodes(focus: Any, path: str | None) -> list[Any]:
-    if focus is None:
-        return []
-    if isinstance(focus, list):
-        return [node for item in focus for node in _focus_nodes(item, path)]
-    if isinstance(focus, Primitive):
-        # fhirpathpy models a primitive as up to two nodes: the value and the `_x` object.
-        nodes = [] if focus.value is None else [make_node(focus.value, path)]
-        if focus.element is not None:
-            nodes.append(companion_node(focus.element, path))
-        return nodes
-    return [make_node(focus, path)]
-

@@ -37,7 +37,7 @@ from .fast_nodes import (
     type_specifier,
     values_only,
 )
-from .functions import _contained
+from .model import contained
 
 __all__ = ["FUNCTIONS", "Builder", "no_nulls", "on_string"]
 
@@ -174,7 +174,7 @@ def _resolve(source: Fn, params: list[Mapping[str, Any]]) -> Fn:
                 continue
             target = None
             if ref.startswith("#") and len(ref) > 1:
-                target = _contained(env.resource, ref[1:]) or _contained(env.root_resource,
+                target = contained(env.resource, ref[1:]) or contained(env.root_resource,
                                                                            ref[1:])
             if target is None and env.resolve is not None:
                 target = env.resolve(ref)

@@ -13,55 +13,59 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from types import MappingProxyType
 from typing import Any
 
-from fhirpathpy.engine import util
-from fhirpathpy.engine.nodes import ResourceNode, TypeInfo
-
 __all__ = [
+    "CONTEXT_TYPE",
     "ENV_KEY",
     "FHIR_CONSTANTS",
+    "FHIR_FUNCTIONS",
     "R4_MODEL",
-    "CompanionNode",
     "EvalEnv",
     "Primitive",
     "child_path",
     "choice",
-    "companion_node",
+    "contained",
     "fhir_constant",
-    "get_data",
+    "fhirpathpy_version",
     "halves",
-    "is_companion",
     "is_companion_data",
     "is_primitive_value",
     "is_subtype",
-    "make_node",
     "member",
     "navigate",
-    "type_info",
     "type_of_path",
 ]
 
 
 
+def _fhirpathpy_folder() -> str | None:
+    """Where fhirpathpy's files are, found without importing it (its package imports its
+    parser and engine, a tenth of a new process's start, which the fast path does without)."""
+    spec = importlib.util.find_spec("fhirpathpy")
+    if spec is None or not spec.submodule_search_locations:  # an unusual installation
+        return None
+    return next(iter(spec.submodule_search_locations))
+
+
 def _r4_model() -> dict[str, Any]:
     """fhirpathpy's R4 model (choice types, paths to types, type parents), read from its files.
 
-    ``fhirpathpy.models`` reads the models of all four FHIR versions when imported (about a
-    tenth of a new process's start); only R4's are needed, and its files are found without
-    importing it.
+    ``fhirpathpy.models`` reads the models of all four FHIR versions when imported; only R4's
+    are needed, and its files are found without importing fhirpathpy.
     """
-    spec = importlib.util.find_spec("fhirpathpy.models")
-    if spec is None or not spec.submodule_search_locations:  # an unusual installation
+    folder = _fhirpathpy_folder()
+    if folder is None:
         from fhirpathpy.models import models
 
         found: dict[str, Any] = models["r4"]
         return found
-    folder = os.path.join(next(iter(spec.submodule_search_locations)), "r4")
+    folder = os.path.join(folder, "models", "r4")
     model: dict[str, Any] = {}
     for name in sorted(os.listdir(folder)):
         if name.endswith(".json"):
@@ -70,14 +74,55 @@ def _r4_model() -> dict[str, Any]:
     return model
 
 
+_VERSION = re.compile(r"""^__version__\s*=\s*["']([^"']+)["']""", re.MULTILINE)
+
+
+@cache
+def fhirpathpy_version() -> str:
+    """fhirpathpy's version, read from its package file without importing it (the user cache
+    keeps its syntax trees and its function table per version)."""
+    folder = _fhirpathpy_folder()
+    if folder is not None:
+        try:
+            with open(os.path.join(folder, "__init__.py"), encoding="utf-8") as fh:
+                found = _VERSION.search(fh.read())
+        except OSError:
+            found = None
+        if found is not None:
+            return found.group(1)
+    import fhirpathpy
+
+    version: str = fhirpathpy.__version__
+    return version
+
+
 R4_MODEL: Mapping[str, Any] = _r4_model()
 ENV_KEY = "ecanfhir.env"  # where the running evaluation's EvalEnv sits in fhirpathpy's ctx
 
-# fhirpathpy ships py.typed but leaves its functions unannotated; these typed aliases are the
-# only way the rest of ecanfhir calls them.
-get_data: Callable[[Any], Any] = util.get_data  # a node's JSON value (floats as Decimal)
-make_node: Callable[..., Any] = ResourceNode.create_node  # (data, type path) -> node
-type_info: Callable[[Any], Any] = TypeInfo.from_value  # node -> fhirpathpy TypeInfo | None
+# The step an expression's leading type name becomes (``Patient`` in ``Patient.active``, see
+# ``engine._type_steps``); not an identifier, so no expression can call it by name.
+CONTEXT_TYPE = "%contextType"
+
+# The FHIR additions to FHIRPath (R4 fhirpath.html, "Additional functions") and the built-ins
+# ecanfhir replaces (see ``functions``), with their arities in fhirpathpy's format: parameter
+# count -> parameter kinds; None for a function without parameters.
+FHIR_FUNCTIONS: Mapping[str, Mapping[int, list[str]] | None] = MappingProxyType({
+    "hasValue": None,
+    "getValue": None,
+    "htmlChecks": None,
+    "resolve": None,
+    "conformsTo": {1: ["String"]},
+    "memberOf": {1: ["String"]},
+    "extension": {1: ["String"]},
+    "trace": {0: [], 1: ["String"], 2: ["String", "Expr"]},
+    "children": None,
+    "as": {1: ["TypeSpecifier"]},
+    "is": {1: ["TypeSpecifier"]},
+    "asOp": {2: ["Any", "TypeSpecifier"]},
+    "isOp": {2: ["Any", "TypeSpecifier"]},
+    "ofType": {1: ["TypeSpecifier"]},
+    CONTEXT_TYPE: {1: ["String"]},
+})
 _PRIMITIVE_KEYS = frozenset({"id", "extension"})
 FHIR_CONSTANTS: Mapping[str, str] = MappingProxyType({
     # FHIR-defined environment variables (R4 fhirpath.html, "Variables").
@@ -124,16 +169,6 @@ class Primitive:
         return cls(value, element if isinstance(element, Mapping) else None)
 
 
-class CompanionNode(ResourceNode):  # type: ignore[misc, unused-ignore]
-    """The ``_x`` half of a :class:`Primitive` focus, marked so it is never taken as a value."""
-
-
-def companion_node(element: Mapping[str, Any], path: str | None) -> Any:
-    """A node for the ``_x`` half of a primitive focus, of the primitive's type."""
-    factory: Any = CompanionNode
-    return factory(element, path)
-
-
 def is_primitive_value(data: Any) -> bool:
     return data is not None and not isinstance(data, Mapping | list)
 
@@ -159,13 +194,6 @@ def is_subtype(path: str | None, base: str) -> bool:
     return False
 
 
-def is_companion(node: Any) -> bool:
-    """Whether a node is the ``_x`` half of a primitive (skipped when a value is wanted)."""
-    if isinstance(node, CompanionNode):
-        return True
-    return isinstance(node, ResourceNode) and is_companion_data(node.data, node.path)
-
-
 def is_companion_data(data: Any, path: Any) -> bool:
     """:func:`is_companion` for a node's data and type path: an id/extension-only object of
     a primitive type."""
@@ -178,6 +206,15 @@ def is_companion_data(data: Any, path: Any) -> bool:
     if name is None:
         return list(keys) == ["extension"]  # fhirpathpy's own rule when it knows no type
     return name.startswith("System.") or name[:1].islower()
+
+
+def contained(resource: Any, resource_id: str) -> Mapping[str, Any] | None:
+    """The contained resource of ``resource`` with this id (``#id`` references, R4
+    references.html#contained), or None."""
+    for candidate in (resource.get("contained") or []) if isinstance(resource, Mapping) else []:
+        if isinstance(candidate, Mapping) and candidate.get("id") == resource_id:
+            return candidate
+    return None
 
 
 def child_path(parent: str | None, key: str) -> str | None:

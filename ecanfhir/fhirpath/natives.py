@@ -26,7 +26,7 @@ from typing import Any
 
 from ..terminology.comparison import compare
 from .fast_operators import same_precision
-from .functions import html_checks
+from .html_checks import html_checks
 from .model import (
     R4_MODEL,
     EvalEnv,

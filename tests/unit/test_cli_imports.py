@@ -27,3 +27,32 @@ def test_validate_imports_no_client_or_ui(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", PROBE, str(path)], capture_output=True,
                           text=True, env=env, check=True, timeout=120)
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+WARM_PROBE = """
+import sys
+from ecanfhir.cli import main
+code = main(["validate", sys.argv[1], "--format", "json"])
+LAZY = {"ecanfhir.definitions.packages.build", "ecanfhir.definitions.packages.install",
+        "ecanfhir.fhirpath.interpreter", "ecanfhir.fhirpath.nodes"}
+print(sorted(m for m in sys.modules if m.split(".")[0] in {"fhirpathpy", "antlr4"} or m in LAZY))
+"""
+
+
+def test_warm_validation_of_a_pilot_message_needs_no_fhirpath_interpreter(tmp_path: Path) -> None:
+    """Once the user cache holds the invariants' syntax trees and fhirpathpy's function table,
+    a new process validating a pilot message imports neither fhirpathpy (parser, interpreter)
+    nor the package builder and installer: every pilot invariant runs natively or compiled."""
+    message = Path(ROOT) / "examples" / "bundles" / "cancer-case-referral.json"
+    env = {**os.environ, "ECANFHIR_CACHE_DIR": str(tmp_path / "cache"),
+           "PYTHONPATH": os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")])}
+
+    def imported() -> list[str]:
+        done = subprocess.run([sys.executable, "-c", WARM_PROBE, str(message)],
+                              capture_output=True, text=True, env=env, check=True, timeout=120)
+        listed: list[str] = json.loads(done.stdout.strip().splitlines()[-1].replace("'", '"'))
+        return listed
+
+    first = imported()  # a cold cache: the trees are parsed, so fhirpathpy is imported
+    assert "fhirpathpy" in first and "ecanfhir.fhirpath.interpreter" in first
+    assert imported() == []

@@ -1,4 +1,4 @@
-"""htmlChecks(): the one-pass scan agrees with html.parser (ecanfhir.fhirpath.functions).
+"""htmlChecks(): the one-pass scan agrees with html.parser (ecanfhir.fhirpath.html_checks).
 
 ``html_checks`` scans narrative markup with one regex and leaves what it does not read to
 ``html_checks_reference``, the html.parser implementation it replaced. On hand-written and
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from ecanfhir.fhirpath.functions import _scan, html_checks, html_checks_reference
+from ecanfhir.fhirpath.html_checks import _scan, html_checks, html_checks_reference
 
 XHTML = 'xmlns="http://www.w3.org/1999/xhtml"'
 DIV = f"<div {XHTML}>"

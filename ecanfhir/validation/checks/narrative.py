@@ -34,7 +34,7 @@ from html import unescape
 from html.entities import name2codepoint
 from typing import Any
 
-from ...fhirpath.functions import _ALLOWED_ELEMENTS as ELEMENTS
+from ...fhirpath.html_checks import ALLOWED_ELEMENTS as ELEMENTS
 from ...formats.xhtml import Tag, read_markup, read_tag
 from .._issue import Issue
 

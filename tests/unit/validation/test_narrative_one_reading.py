@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from ecanfhir.fhirpath.functions import html_checks, html_checks_reference
+from ecanfhir.fhirpath.html_checks import html_checks, html_checks_reference
 from ecanfhir.formats.xhtml import read_markup
 from ecanfhir.validation._issue import Issue
 from ecanfhir.validation.checks import narrative
