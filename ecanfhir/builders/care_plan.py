@@ -11,7 +11,6 @@ The focus of the ``tumour-board-outcome`` message (DOMAIN.md §2(a), §3; cf. MI
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +18,7 @@ from typing import Any, Literal
 
 from .._exceptions import BuildError
 from ..definitions.pilot import pilot_url
+from ..formats.json_copy import copy_json
 from ._context import BuildContext
 from ._resource import entry_for, new_resource
 from .datatypes import Coding, fhir_instant, require_aware
@@ -212,7 +212,7 @@ def build_tumour_board_outcome_message(outcome: TumourBoardOutcome, *,
     ctx = context or BuildContext()
     header, request, sender, receiver = _referral_parts(in_reply_to)
     header_entry = in_reply_to["entry"][0]
-    carried = [copy.deepcopy(dict(e)) for e in in_reply_to["entry"][1:]
+    carried = [copy_json(dict(e)) for e in in_reply_to["entry"][1:]
                if e.get("resource", {}).get("resourceType") not in ("MessageHeader", "Provenance")]
     service_request = request["resource"]
     care_plan = build_care_plan(

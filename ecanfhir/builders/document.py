@@ -11,7 +11,6 @@ document.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import html
 import re
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._exceptions import BuildError
+from ..formats.json_copy import copy_json
 from ._claims import claimed_profiles
 from ._narrative import narrative
 from .message import entry_reference, message_header, resolve_entry
@@ -101,7 +101,7 @@ def to_document(message_bundle: Mapping[str, Any]) -> dict[str, Any]:
     if event not in _DOCUMENT_TYPE:
         raise BuildError(f"message_bundle: a {event!r} message has no clinical content to "
                          "turn into a document")
-    clinical = [copy.deepcopy(dict(e)) for e in message_bundle["entry"]
+    clinical = [copy_json(dict(e)) for e in message_bundle["entry"]
                 if e.get("resource", {}).get("resourceType") not in _ENVELOPE]
     patients = [e for e in clinical if e["resource"]["resourceType"] == "Patient"]
     if len(patients) != 1:
@@ -156,7 +156,7 @@ def _section(spec: _Section, clinical: list[dict[str, Any]]) -> dict[str, Any] |
         section["entry"] = [entry_reference(e) for e in members]
     else:
         section["text"] = narrative(f"{spec.title}: no information in the message")
-        section["emptyReason"] = copy.deepcopy(_UNAVAILABLE)
+        section["emptyReason"] = copy_json(_UNAVAILABLE)
     return section
 
 

@@ -15,13 +15,13 @@ rather than a ``urn:uuid`` that can resolve nowhere.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from .._exceptions import BuildError
 from ..definitions.pilot import pilot_url
+from ..formats.json_copy import copy_json
 from ._context import BuildContext
 from ._resource import new_resource, previous_message
 
@@ -92,7 +92,7 @@ def resolve_entry(bundle: Mapping[str, Any], reference: str) -> dict[str, Any] |
 def _copied(entry: Mapping[str, Any], previous: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of an earlier Provenance entry, its target rewritten when it was a bundle-local
     reference to the earlier MessageHeader (``previous``, that message's header entry)."""
-    out = copy.deepcopy(dict(entry))
+    out: dict[str, Any] = copy_json(dict(entry))
     header_id = previous["resource"]["id"]
     local = {previous.get("fullUrl"), f"MessageHeader/{header_id}"}
     out["resource"]["target"] = [previous_message(header_id) if t.get("reference") in local else t
@@ -189,7 +189,7 @@ def resend(bundle: Mapping[str, Any], *, context: BuildContext | None = None) ->
     """
     message_header(bundle)
     ctx = context or BuildContext()
-    out = copy.deepcopy(dict(bundle))
+    out: dict[str, Any] = copy_json(dict(bundle))
     out["id"] = ctx.new_id()
     out["timestamp"] = ctx.timestamp()
     return out

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 __all__ = [
     "MAX_DEPTH", "Definitions", "Key", "Node", "Segment", "Source", "Tree", "base_of",
-    "child_named", "copy_json", "element_keys", "ill_formed", "is_extension_path", "source_tree",
+    "child_named", "element_keys", "ill_formed", "is_extension_path", "source_tree",
     "types_of", "usable", "working_code",
 ]
 
@@ -244,15 +244,6 @@ def usable(sd: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def is_extension_path(path: str) -> bool:
     return path.endswith((".extension", ".modifierExtension"))
-
-
-def copy_json(value: Any) -> Any:
-    """A deep copy of JSON data (faster than copy.deepcopy)."""
-    if isinstance(value, dict):
-        return {k: copy_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [copy_json(v) for v in value]
-    return value
 
 
 def base_of(element: Mapping[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import SnapshotMissing
+from ..formats.json_copy import copy_json
 from .snapshot_elements import (
     MAX_DEPTH,
     Definitions,
@@ -21,7 +22,6 @@ from .snapshot_elements import (
     Tree,
     base_of,
     child_named,
-    copy_json,
     element_keys,
     ill_formed,
     is_extension_path,

@@ -15,12 +15,12 @@ the ``patternCoding`` on ``Encounter.class``), ``also`` lists the twin issue.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ..definitions.pilot import pilot_url
+from ..formats.json_copy import copy_json
 
 __all__ = ["MUTATIONS", "Expected", "Mutation"]
 
@@ -156,7 +156,7 @@ def _dangling_reference(bundle: Bundle) -> tuple[str, str]:
 
 def _two_patients(bundle: Bundle) -> tuple[str, str]:
     i = _index(bundle, "Patient")
-    twin = copy.deepcopy(bundle["entry"][i])
+    twin = copy_json(bundle["entry"][i])
     twin["resource"]["id"] = "ffffffff" + twin["resource"]["id"][8:]
     twin["fullUrl"] = f"urn:uuid:{twin['resource']['id']}"
     bundle["entry"].insert(i + 1, twin)

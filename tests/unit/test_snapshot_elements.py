@@ -11,7 +11,6 @@ from ecanfhir.definitions.snapshot_elements import (
     Node,
     base_of,
     child_named,
-    copy_json,
     element_keys,
     ill_formed,
     is_extension_path,
@@ -310,16 +309,6 @@ def test_usable(sd: dict[str, Any], found: list[Any]) -> None:
 ])
 def test_is_extension_path(path: str, expected: bool) -> None:
     assert is_extension_path(path) is expected
-
-
-def test_copy_json_is_deep() -> None:
-    original = {"a": [{"b": 1}, [2, {"c": "d"}]], "e": None}
-    copied = copy_json(original)
-    assert copied == original
-    copied["a"][0]["b"] = 9
-    copied["a"][1][1]["c"] = "x"
-    copied["a"][1].append(3)
-    assert original == {"a": [{"b": 1}, [2, {"c": "d"}]], "e": None}
 
 
 def test_base_of() -> None:
