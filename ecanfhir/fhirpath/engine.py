@@ -78,7 +78,7 @@ class CompiledExpression:
     def __init__(self, expression: str, *, type_hint: str | None = None) -> None:
         self.expression = expression
         self.type_hint = type_hint
-        tree = _type_steps(_syntax_tree(expression), entry=True)
+        tree = _syntax_tree(expression)
         self._vars = _check_tree(tree, expression)
         self._type_path = _type_path(type_hint)
         self._native: NativeInvariant | None = NATIVE_INVARIANTS.get(expression)
@@ -97,7 +97,7 @@ class CompiledExpression:
         """The expression's syntax tree (fhirpathpy's, with the type steps marked)."""
         tree = self._tree
         if tree is None:
-            tree = self._tree = _type_steps(_syntax_tree(self.expression), entry=True)
+            tree = self._tree = _syntax_tree(self.expression)
         return tree
 
     def holds_without(self, focus: Mapping[str, Any]) -> bool:
@@ -241,16 +241,18 @@ def _compile(expression: str, type_hint: str | None) -> CompiledExpression:
 
 
 # Syntax trees are JSON, and parsing is most of a new process's time (ANTLR in Python takes
-# milliseconds an expression): they are kept in the user cache, per fhirpathpy version.
-_TREES = f"fhirpath-ast-{fhirpathpy_version()}-1"
+# milliseconds an expression): they are kept in the user cache, per fhirpathpy version, with
+# their leading type names already turned into type tests (_type_steps).
+_TREES = f"fhirpath-ast-{fhirpathpy_version()}-2"
 
 
 def _syntax_tree(expression: str) -> dict[str, Any]:
-    """fhirpathpy's syntax tree of an expression (a new copy: callers rewrite it)."""
+    """fhirpathpy's syntax tree of an expression, its type steps marked (a new copy: callers
+    may rewrite it)."""
     tree = read_entry(_TREES, expression)
     if isinstance(tree, dict):
         return tree
-    tree = _parse(expression)
+    tree = _type_steps(_parse(expression), entry=True)
     write_entry(_TREES, expression, tree)
     return tree
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,19 @@ def test_fhirpath_trees_come_from_the_cache(cache: Path) -> None:
     assert planted.test({"resourceType": "Patient", "gender": "male"}, env)
     CompiledExpression("birthDate.exists()", type_hint="Patient")
     assert _cache.read_entry(_TREES, "birthDate.exists()") == _parse("birthDate.exists()")
+
+
+def test_fhirpath_trees_are_kept_with_their_type_steps(cache: Path) -> None:
+    """What the cache keeps is the tree as compiled: a leading type name already a type test
+    (%contextType), so a later process does not rewrite it again; it still selects by type."""
+    env = EvalEnv.for_resource({"resourceType": "Patient"})
+    compiled = CompiledExpression("Patient.active.exists()", type_hint="Patient")
+    stored = _cache.read_entry(_TREES, "Patient.active.exists()")
+    assert "%contextType" in json.dumps(stored)
+    assert stored != _parse("Patient.active.exists()")
+    again = CompiledExpression("Patient.active.exists()", type_hint="Patient")
+    for expression in (compiled, again):
+        assert expression.test({"resourceType": "Patient", "active": True}, env)
+        assert not expression.test({"resourceType": "Patient"}, env)
+        assert expression.evaluate({"resourceType": "Observation", "active": True}, env) == \
+            [False]
