@@ -246,6 +246,13 @@ class Terminology:
         fact = self._facts[key] = compute(*args)
         return fact
 
+    def recall(self, key: Hashable) -> Any:
+        """The fact :meth:`remember` keeps under ``key``, or None when there is none (yet):
+        for a caller that would rather not pass the arguments of its computation each time."""
+        if self._generation != self.registry.generation:
+            self._sync()
+        return self._facts.get(key)
+
     def lookup(self, system: str, code: str, *, version: str | None = None) -> Concept | None:
         """The concept ``code`` of a complete, loaded code system; None when unknown."""
         cs = self._code_system(system, version)

@@ -36,10 +36,9 @@ from ._plan import (
 )
 from ._resource_rules import check_resource_rules
 from .checks.attachment import check_attachment
-from .checks.binding import check_binding, check_bound_text, check_coding_system
+from .checks.binding import check_bound_text, check_coded_value
 from .checks.bundle import scope_of
 from .checks.choice_types import choice_type_hint
-from .checks.coding import check_coding_systems
 from .checks.definition_status import check_definition_status
 from .checks.element_ids import check_element_id
 from .checks.element_limits import check_attachment_content, check_element_limits, has_limits
@@ -556,15 +555,9 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         run.issues.extend(check_ucum_annotations(value, path))
     if code in ("Coding", "CodeableConcept", "Quantity"):
         core = plan.core if run.in_place_of_core else None
-        if core is not None and rebound(element, core):
-            # the core element's binding first, as the core definition's walk came first
-            run.issues.extend(check_binding(run, core, code, value, path))
-            run.issues.extend(check_coding_systems(run, code, value, path, binding=core.binding))
-        if element.binding is not None:
-            run.issues.extend(check_binding(run, element, code, value, path))
-        run.issues.extend(check_coding_system(run, code, value, path,
-                                              language=frame.resource.get("language")))
-        run.issues.extend(check_coding_systems(run, code, value, path, binding=element.binding))
+        run.issues.extend(check_coded_value(
+            run, element, code, value, path, language=frame.resource.get("language"),
+            core=core if core is not None and rebound(element, core) else None))
     elif code == "Attachment":
         run.issues.extend(check_attachment(value, path))
         run.issues.extend(check_attachment_content(value, path))

@@ -13,13 +13,15 @@ validator), and a CodeableConcept with no code at all is an error instead of a w
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from itertools import product
 from typing import TYPE_CHECKING, Any
 
 from ...definitions.schema import ElementNode
 from ...terminology.code_syntax import check_code_syntax
 from ...terminology.value_sets import EXTERNAL_SYSTEMS, CodeCheck
 from .._issue import Issue
+from .coding import check_coding_systems
 from .concept_status import concept_status
 from .display_language import has_display_in
 from .value_set_dependencies import missing_dependencies
@@ -27,7 +29,7 @@ from .value_set_dependencies import missing_dependencies
 if TYPE_CHECKING:
     from .._context import Run
 
-__all__ = ["check_binding", "check_bound_text", "check_coding_system"]
+__all__ = ["check_binding", "check_bound_text", "check_coded_value", "check_coding_system"]
 
 STRENGTH_SEVERITY = {"required": "error", "extensible": "warning",
                      "preferred": "information"}
@@ -72,28 +74,131 @@ def check_binding(run: Run, element: ElementNode, type_code: str, value: Any,
 
 
 def check_bound_text(run: Run, element: ElementNode, type_code: str, value: str,
-                     at: str) -> Iterator[Issue]:
+                     at: str) -> list[Issue]:
     """:func:`check_binding` on a primitive's text (a code, a uri...). What it finds depends on
-    the binding, the text and the loaded definitions alone, so it is worked out once for each:
-    the issues relative to the value, and the notes of what could not be checked."""
+    the binding, the text and the loaded definitions alone, so it is worked out once for each."""
     binding = element.binding
     if binding is None:
-        return
-    issues, unchecked = run.terminology.remember(
-        ("bound-text", binding, run.base_only, type_code, value),
-        _bound_text_findings, run, element, type_code, value)
-    run.unchecked.extend(unchecked)
-    for issue in issues:
-        yield issue.under(at)
+        return []
+    key = ("bound-text", id(binding), run.base_only, type_code, value)
+    known = run.terminology.recall(key)
+    if known is None:
+        known = _remember(run, key, (binding,), check_binding, run, element, type_code, value,
+                          "")
+    return [] if known[1] is _NOTHING else _placed(run, known[1], at)
 
 
-def _bound_text_findings(run: Run, element: ElementNode, type_code: str,
-                         value: str) -> tuple[tuple[Issue, ...], tuple[str, ...]]:
-    start = len(run.unchecked)
-    issues = tuple(check_binding(run, element, type_code, value, ""))
-    unchecked = tuple(run.unchecked[start:])
-    del run.unchecked[start:]
-    return issues, unchecked
+# What checks found on a value checked on its own: the issues, located relative to the value,
+# the notes of what could not be checked (Run.unchecked) and the external code systems met.
+_Findings = tuple[tuple[Issue, ...], tuple[str, ...], frozenset[str]]
+_NOTHING: _Findings = ((), (), frozenset())
+
+
+def _remember(run: Run, key: tuple[object, ...], held: tuple[object, ...],
+              check: Callable[..., Iterable[Issue]], *args: Any
+              ) -> tuple[tuple[object, ...], _Findings]:
+    """``check(*args)``'s findings, remembered under ``key`` for the validator's terminology.
+
+    A key names bindings by their id (a Binding's own hash is computed in Python, on every
+    look-up): ``held`` are those bindings, kept with the findings, so that no other object can
+    take their id while the findings are remembered."""
+    return run.terminology.remember(key, _pair, held, _detached(run, check, *args))
+
+
+def _pair(held: tuple[object, ...], findings: _Findings) -> tuple[tuple[object, ...], _Findings]:
+    return held, findings
+
+
+def _detached(run: Run, check: Callable[..., Iterable[Issue]], *args: Any) -> _Findings:
+    """``check(*args)``'s findings, with the notes it leaves on the run taken back out."""
+    unchecked, external = run.unchecked, run.external_systems
+    run.unchecked, run.external_systems = [], set()
+    try:
+        found = tuple(check(*args)), tuple(run.unchecked), frozenset(run.external_systems)
+        return found if any(found) else _NOTHING
+    finally:
+        run.unchecked, run.external_systems = unchecked, external
+
+
+def _placed(run: Run, findings: _Findings, at: str) -> list[Issue]:
+    """The findings on a value at ``at``: their notes left on the run, their issues placed."""
+    issues, unchecked, external = findings
+    if unchecked:
+        run.unchecked.extend(unchecked)
+    if external:
+        run.external_systems.update(external)
+    return [issue.under(at) for issue in issues]
+
+
+def check_coded_value(run: Run, element: ElementNode, type_code: str, value: Any, at: str, *,
+                      core: ElementNode | None = None, language: Any = None) -> list[Issue]:
+    """The terminology checks of a Coding, CodeableConcept or Quantity: the element's binding,
+    the codes in their code systems (:func:`check_coding_system`) and the systems themselves
+    (:func:`check_coding_systems`).
+
+    ``core``: the core element whose binding a profile's ``element`` replaced, checked first
+    (the core definition's walk came first). ``language``: the resource's language.
+
+    What they find depends on the value's codings, the bindings (and whether the element has
+    several types), the resource's language, the options and the loaded definitions alone, not
+    on where the value is: a value like one seen before (a status, a unit) is checked once per
+    validator, and what it found placed at each value."""
+    language = language if isinstance(language, str) else None
+    codings = _coded_key(type_code, value)
+    if codings is None:  # not plain text throughout: checked as it is, not remembered
+        return _placed(run, _detached(run, _coded_issues, run, element, core, type_code, value,
+                                      language), at)
+    binding, core_binding = element.binding, None if core is None else core.binding
+    key = (type_code, codings, id(binding), len(element.types),
+           None if core is None else (id(core_binding), len(core.types)), run.base_only,
+           run.options.check_display, language)
+    known = run.terminology.recall(key)
+    if known is None:
+        known = _remember(run, key, (binding, core_binding), _coded_issues, run, element, core,
+                          type_code, value, language)
+    return [] if known[1] is _NOTHING else _placed(run, known[1], at)
+
+
+def _coded_issues(run: Run, element: ElementNode, core: ElementNode | None, type_code: str,
+                  value: Any, language: str | None) -> Iterator[Issue]:
+    """:func:`check_coded_value`'s checks, in the order of the walks, relative to the value."""
+    if core is not None:
+        yield from check_binding(run, core, type_code, value, "")
+        yield from check_coding_systems(run, type_code, value, "", binding=core.binding)
+    if element.binding is not None:
+        yield from check_binding(run, element, type_code, value, "")
+    yield from check_coding_system(run, type_code, value, "", language=language)
+    yield from check_coding_systems(run, type_code, value, "", binding=element.binding)
+
+
+_ABSENT = object()  # in a coding's key: the property is not there
+# The types of a key's parts (system, code, display, version) when each is text or absent.
+_PLAIN = frozenset(product((str, object), repeat=4))
+
+
+def _coded_key(type_code: str, value: Any) -> tuple[object, ...] | None:
+    """What the checks of :func:`check_coded_value` read of a value: each coding's system,
+    code, display and version. None when any of them is there but not text, or a coding is
+    not an object: such a value is not remembered."""
+    if type(value) is not dict:
+        return None
+    if type_code != "CodeableConcept":
+        return _coding_key(value)
+    codings = value.get("coding", ())
+    if type(codings) is not list:
+        return () if codings == () else None
+    keys = tuple([_coding_key(coding) for coding in codings])
+    return None if None in keys else keys
+
+
+def _coding_key(coding: Any) -> tuple[object, ...] | None:
+    if type(coding) is not dict:
+        return None
+    system, code = coding.get("system", _ABSENT), coding.get("code", _ABSENT)
+    display, version = coding.get("display", _ABSENT), coding.get("version", _ABSENT)
+    if (type(system), type(code), type(display), type(version)) in _PLAIN:
+        return system, code, display, version
+    return None
 
 
 def _check_value_set(run: Run, element: ElementNode, strength: str, vs_url: str,
