@@ -52,11 +52,13 @@ from .storage import (
     Receipt,
     SearchPage,
     SearchQuery,
+    Serialised,
     StoredResource,
     StoreUnavailable,
     Transaction,
     index_entries,
     now,
+    serialised,
 )
 
 __all__ = ["PostgresStore"]
@@ -211,14 +213,15 @@ class PostgresStore:
     def _store(self, conn: psycopg.Connection[Any], envelope: Envelope,
                processed: Processed) -> Receipt:
         keys = _envelope_keys(envelope)
-        keys += [key for r in processed.resources for key in _resource_keys(r)]
+        items = [serialised(r) for r in processed.resources]
+        keys += [key for item in items for key in _resource_keys(item.resource)]
         _lock(conn, keys)
         earlier = self._classify(conn, envelope)
         if earlier is not None:
             return earlier
         received = now()
         record_message(conn.execute, envelope, processed, received, "%s")
-        for resource in master_data(processed.resources, _PostgresTransaction(conn)):
+        for resource in master_data(items, _PostgresTransaction(conn)):
             _put(conn, resource, received, locked=True)
         return Receipt("processed", processed.ack, processed.ack_code)
 
@@ -333,16 +336,17 @@ def _resource_keys(resource: Mapping[str, Any]) -> list[str]:
 
 # -- resources ----------------------------------------------------------------------------------
 
-def _put(conn: psycopg.Connection[Any], resource: Mapping[str, Any], last_updated: str, *,
-         locked: bool, audit: bool = False) -> StoredResource:
+def _put(conn: psycopg.Connection[Any], resource: Mapping[str, Any] | Serialised,
+         last_updated: str, *, locked: bool, audit: bool = False) -> StoredResource:
+    item = serialised(resource)
     if not locked:
-        _lock(conn, _resource_keys(resource))
+        _lock(conn, _resource_keys(item.resource))
 
     def insert_many(sql: str, rows: list[tuple[Any, ...]]) -> None:
         with conn.cursor() as cur:
             cur.executemany(sql, rows)
 
-    return put_resource(conn.execute, insert_many, resource, last_updated, "%s", audit=audit)
+    return put_resource(conn.execute, insert_many, item, last_updated, "%s", audit=audit)
 
 
 def _read(conn: psycopg.Connection[Any], resource_type: str,

@@ -8,6 +8,7 @@ serialises writers with ``BEGIN IMMEDIATE``, PostgreSQL with advisory locks.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -21,10 +22,13 @@ from .storage import (
     Receipt,
     SearchPage,
     SearchQuery,
+    Serialised,
     StoredResource,
     TokenParam,
+    compact_json,
     index_entries,
     now,
+    serialised,
 )
 
 __all__ = ["Execute", "InsertMany", "classify", "message_facts", "put_resource",
@@ -73,8 +77,9 @@ def record_message(execute: Execute, envelope: Envelope, processed: Processed, r
     record_aggregates(execute, envelope, processed, received, p)
 
 
-def put_resource(execute: Execute, insert_many: InsertMany, resource: Mapping[str, Any],
-                 last_updated: str, p: str, *, audit: bool = False) -> StoredResource:
+def put_resource(execute: Execute, insert_many: InsertMany,
+                 resource: Mapping[str, Any] | Serialised, last_updated: str, p: str, *,
+                 audit: bool = False) -> StoredResource:
     """Store a new version of ``resource`` (meta.versionId/lastUpdated set) and re-index it.
     The caller holds whatever lock makes "read the version, write the next" safe.
 
@@ -82,6 +87,8 @@ def put_resource(execute: Execute, insert_many: InsertMany, resource: Mapping[st
         PermissionError: a type of :data:`SERVER_WRITTEN` outside ``audit`` (the audit trail),
             or a new version of an AuditEvent (the trail is append-only).
     """
+    item = serialised(resource)
+    resource = item.resource
     rtype, rid = str(resource["resourceType"]), str(resource["id"])
     if (rtype in SERVER_WRITTEN) != audit:
         raise PermissionError(f"{rtype} is {'not ' if audit else ''}written by the server only")
@@ -90,10 +97,7 @@ def put_resource(execute: Execute, insert_many: InsertMany, resource: Mapping[st
     if audit and row is not None:
         raise PermissionError(f"{rtype}/{rid} exists: the audit trail is append-only")
     version = 1 if row is None else int(row[0]) + 1
-    meta = dict(resource.get("meta") or {})
-    meta.update(versionId=str(version), lastUpdated=last_updated)
-    body = json.dumps({**resource, "meta": meta}, ensure_ascii=False,
-                      separators=(",", ":")).encode()
+    body = with_meta(item, version, last_updated).encode()
     execute(f"INSERT INTO resource_versions VALUES ({p},{p},{p},{p},{p})",
             (rtype, rid, version, last_updated, body))
     execute(f"INSERT INTO resources VALUES ({p},{p},{p},{p}) ON CONFLICT (type, id) DO UPDATE "
@@ -104,6 +108,25 @@ def put_resource(execute: Execute, insert_many: InsertMany, resource: Mapping[st
     if entries:
         insert_many(f"INSERT INTO search_index VALUES ({p},{p},{p},{p},{p})", entries)
     return StoredResource(rtype, rid, version, last_updated, body)
+
+
+def with_meta(item: Serialised, version: int, last_updated: str) -> str:
+    """The text of ``{**resource, "meta": meta}``, meta with ``versionId`` and ``lastUpdated``
+    set: ``meta`` spliced into the resource's text, where it was or else last, as the dict
+    would be serialised."""
+    resource, text = item.resource, item.text
+    meta = dict(resource.get("meta") or {})
+    meta.update(versionId=str(version), lastUpdated=last_updated)
+    member = '"meta":' + compact_json(meta)
+    if "meta" not in resource:
+        return text[:-1] + ("," if len(text) > 2 else "") + member + "}"
+    old = '"meta":' + compact_json(resource["meta"])
+    start = text.find(old)
+    if text.find(old, start + 1) >= 0:   # also inside an element before it: count members
+        start = 1 + sum(len(compact_json(key)) + len(compact_json(value)) + 2
+                        for key, value in itertools.takewhile(lambda kv: kv[0] != "meta",
+                                                              resource.items()))
+    return text[:start] + member + text[start + len(old):]
 
 
 def read_resource(execute: Execute, resource_type: str, resource_id: str,

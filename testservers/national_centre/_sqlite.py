@@ -49,10 +49,12 @@ from .storage import (
     Receipt,
     SearchPage,
     SearchQuery,
+    Serialised,
     StoredResource,
     StoreUnavailable,
     Transaction,
     now,
+    serialised,
 )
 
 __all__ = ["SqliteStore"]
@@ -246,7 +248,8 @@ class SqliteStore:
             return earlier
         received = now()
         record_message(conn.execute, envelope, processed, received, "?")
-        for resource in master_data(processed.resources, _SqliteTransaction(self, conn)):
+        items = [serialised(r) for r in processed.resources]
+        for resource in master_data(items, _SqliteTransaction(self, conn)):
             self._put(conn, resource, received)
         return Receipt("processed", processed.ack, processed.ack_code)
 
@@ -291,7 +294,7 @@ class SqliteStore:
 
     # -- resources ----------------------------------------------------------------------------
 
-    def _put(self, conn: sqlite3.Connection, resource: Mapping[str, Any],
+    def _put(self, conn: sqlite3.Connection, resource: Mapping[str, Any] | Serialised,
              last_updated: str, *, audit: bool = False) -> StoredResource:
         return put_resource(conn.execute, conn.executemany, resource, last_updated, "?",
                             audit=audit)

@@ -27,21 +27,29 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .storage import SearchQuery, TokenParam, Transaction, references_rewritten
+from .storage import (
+    SearchQuery,
+    Serialised,
+    TokenParam,
+    Transaction,
+    compact_json,
+    texts_rewritten,
+)
 
 __all__ = ["SOR_SYSTEM", "master_data"]
 
 SOR_SYSTEM = "urn:oid:1.2.208.176.1.1"
 
 
-def master_data(resources: Sequence[Mapping[str, Any]], tx: Transaction
-                ) -> list[Mapping[str, Any]]:
-    """``resources`` of one message as they are to be stored (see the module docstring)."""
+def master_data(resources: Sequence[Serialised], tx: Transaction) -> list[Serialised]:
+    """``resources`` of one message as they are to be stored (see the module docstring), each
+    with its text."""
     renamed: dict[str, str] = {}
     unchanged: set[int] = set()
-    out: list[Mapping[str, Any]] = list(resources)
+    out: list[Serialised] = list(resources)
     seen: dict[str, str] = {}
-    for number, resource in enumerate(resources):
+    for number, item in enumerate(resources):
+        resource = item.resource
         sor = _sor(resource)
         if sor is None:
             continue
@@ -56,11 +64,12 @@ def master_data(resources: Sequence[Mapping[str, Any]], tx: Transaction
         update = {**resource, "id": stored_id}
         if current is not None and _content(json.loads(current.json)) == _content(update):
             unchanged.add(number)
-        out[number] = update
+        elif stored_id != resource["id"]:       # else update is item.resource, text and all
+            out[number] = Serialised(update, compact_json(update))
     kept = [r for n, r in enumerate(out) if n not in unchanged]
-    rewritten = iter(references_rewritten(     # the Bundle, the message as received, as it is
-        [r for r in kept if r.get("resourceType") != "Bundle"], renamed))
-    return [r if r.get("resourceType") == "Bundle" else next(rewritten) for r in kept]
+    rewritten = iter(texts_rewritten(     # the Bundle, the message as received, as it is
+        [r for r in kept if r.resource.get("resourceType") != "Bundle"], renamed))
+    return [r if r.resource.get("resourceType") == "Bundle" else next(rewritten) for r in kept]
 
 
 def _sor(resource: Mapping[str, Any]) -> str | None:

@@ -45,8 +45,10 @@ from .storage import (
     Envelope,
     Processed,
     Receipt,
+    Serialised,
     Store,
-    references_rewritten,
+    compact_json,
+    texts_rewritten,
 )
 from .validation_pool import ValidationPool
 
@@ -113,10 +115,14 @@ class MessageService:
             ack = self._ack(bundle, "fatal-error", issues)
             reasons = tuple(f"{i.get('expression', [''])[0]}: {i['diagnostics']}"[:300]
                             for i in issues[:10])
-            return Processed(dumps(ack), "fatal-error", (ack,), reasons=reasons)
+            stored = Serialised(ack, compact_json(ack))   # its text is what dumps() sends
+            return Processed(stored.text.encode(), "fatal-error", (stored,), reasons=reasons)
         ack = self._ack(bundle, "ok", [])
-        resources = (bundle, *stored_entries(bundle), ack)
-        return Processed(dumps(ack), "ok", resources, kpi_facts(bundle, envelope.event))
+        stored = Serialised(ack, compact_json(ack))
+        resources = (Serialised(bundle, compact_json(bundle)), *serialised_entries(bundle),
+                     stored)
+        return Processed(stored.text.encode(), "ok", resources,
+                         kpi_facts(bundle, envelope.event))
 
     def _check(self, bundle: Mapping[str, Any], envelope: Envelope,
                format_issues: Sequence[Issue]) -> list[dict[str, Any]]:
@@ -231,11 +237,16 @@ def _medcom_issue(code: str, issue_code: str, text: str, expression: str) -> dic
             "expression": [expression]}
 
 
-def stored_entries(bundle: Mapping[str, Any]) -> list[dict[str, Any]]:
+def stored_entries(bundle: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The entry resources of a message as stored: ``urn:uuid:`` references rewritten to
     ``Type/id`` (so ``subject=Patient/…`` searches work), a missing id given a new UUID."""
+    return [item.resource for item in serialised_entries(bundle)]
+
+
+def serialised_entries(bundle: Mapping[str, Any]) -> list[Serialised]:
+    """:func:`stored_entries` with their texts, each resource serialised once."""
     targets: dict[str, str] = {}
-    resources: list[dict[str, Any]] = []
+    resources: list[Serialised] = []
     for entry in bundle.get("entry") or []:
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
@@ -244,6 +255,5 @@ def stored_entries(bundle: Mapping[str, Any]) -> list[dict[str, Any]]:
             resource = {**resource, "id": str(uuid.uuid4())}
         if isinstance(entry.get("fullUrl"), str):
             targets[entry["fullUrl"]] = f"{resource['resourceType']}/{resource['id']}"
-        resources.append(resource)
-    return references_rewritten(resources, targets)
-
+        resources.append(Serialised(resource, compact_json(resource)))
+    return texts_rewritten(resources, targets)

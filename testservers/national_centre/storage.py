@@ -29,15 +29,19 @@ from datetime import UTC, datetime
 from typing import Any, Literal, Protocol, TypeVar
 
 __all__ = ["SERVER_WRITTEN", "Envelope", "IndexEntry", "MessageFact", "Overview", "Processed",
-           "Receipt", "ReceiptKind", "SearchPage", "SearchQuery", "Store", "StoreUnavailable",
-           "StoredResource", "TokenParam", "Transaction", "index_entries", "now",
-           "references_rewritten", "rewrite_references", "split_reference"]
+           "Receipt", "ReceiptKind", "SearchPage", "SearchQuery", "Serialised", "Store",
+           "StoreUnavailable", "StoredResource", "TokenParam", "Transaction", "compact_json",
+           "index_entries", "now", "references_rewritten", "rewrite_references", "serialised",
+           "split_reference", "texts_rewritten"]
 
 T = TypeVar("T")
 ReceiptKind = Literal["processed", "resend", "duplicate", "bundle-id-reused"]
 # Resource types only the server writes: the audit trail is append-only, and no client may
 # create, update or delete an AuditEvent (only Store.add_audit_events stores them).
 SERVER_WRITTEN = frozenset({"AuditEvent"})
+# The one JSON form the centre stores and sends: compact, UTF-8 (no \u escapes). One encoder
+# for every call: json.dumps with arguments builds a new one each time.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 class StoreUnavailable(Exception):
@@ -61,17 +65,41 @@ class Envelope:
     timestamp: str | None = None       # Bundle.timestamp
 
 
+def compact_json(value: Any) -> str:
+    """The compact JSON text the centre stores and sends (``json.dumps`` with
+    ``ensure_ascii=False, separators=(",", ":")``)."""
+    return _COMPACT.encode(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Serialised:
+    """A resource with its :func:`compact_json` text, made once when a message is received and
+    carried through the reference rewrites to the store, which splices ``meta`` into it: no
+    resource of a message is serialised twice. ``text`` is always ``resource``'s text."""
+
+    resource: Mapping[str, Any]
+    text: str
+
+
+def serialised(resource: Mapping[str, Any] | Serialised) -> Serialised:
+    """``resource`` with its text (made now unless it came with it)."""
+    if isinstance(resource, Serialised):
+        return resource
+    return Serialised(resource, _COMPACT.encode(resource))
+
+
 @dataclass(frozen=True, slots=True)
 class Processed:
     """A message processed once: the acknowledgement to keep and what to store with it.
 
+    ``resources`` may come with their text (:class:`Serialised`) or not (it is made then).
     ``kpi`` holds the facts the KPIs need (hashed case keys, strata); never patient data.
     ``reasons`` are short texts for rejected messages (no message content).
     """
 
     ack: bytes
     ack_code: str
-    resources: tuple[Mapping[str, Any], ...] = ()
+    resources: tuple[Mapping[str, Any] | Serialised, ...] = ()
     kpi: Mapping[str, Any] = field(default_factory=dict)
     reasons: tuple[str, ...] = ()
 
@@ -290,30 +318,35 @@ def rewrite_references(node: Any, targets: Mapping[str, str]) -> Any:
     every resource passes here): quotes inside strings are escaped, so a ``"reference":"…"``
     pair of the text is a ``reference`` key with that string value (or a key ending in an
     escaped quote and "reference", which no FHIR element has)."""
-    return json.loads(_rewritten(_compact(node), _rewrites(targets)))
+    return json.loads(_rewritten(_COMPACT.encode(node), _rewrites(targets)))
 
 
 def references_rewritten(nodes: Sequence[Any], targets: Mapping[str, str]) -> list[Any]:
     """:func:`rewrite_references` for the resources of one Bundle, the rewrites worked out
     once for all of them; a resource that refers to none of ``targets`` is returned as it is,
     not copied."""
+    if not targets:
+        return list(nodes)
+    return [s.resource for s in texts_rewritten([serialised(n) for n in nodes], targets)]
+
+
+def texts_rewritten(items: Sequence[Serialised], targets: Mapping[str, str]
+                    ) -> list[Serialised]:
+    """:func:`references_rewritten` on resources that carry their text: the text is rewritten
+    and parsed again only when a reference changes (the same item when none does)."""
     rewrites = _rewrites(targets)
     if not rewrites:
-        return list(nodes)
+        return list(items)
     out = []
-    for node in nodes:
-        text = _compact(node)
-        rewritten = _rewritten(text, rewrites)
-        out.append(node if rewritten is text else json.loads(rewritten))
+    for item in items:
+        text = _rewritten(item.text, rewrites)
+        out.append(item if text is item.text else Serialised(json.loads(text), text))
     return out
 
 
-def _compact(node: Any) -> str:
-    return json.dumps(node, separators=(",", ":"))
-
-
 def _rewrites(targets: Mapping[str, str]) -> list[tuple[str, str]]:
-    return [('"reference":' + json.dumps(source), '"reference":' + json.dumps(target))
+    encode = _COMPACT.encode
+    return [('"reference":' + encode(source), '"reference":' + encode(target))
             for source, target in targets.items()]
 
 

@@ -1,0 +1,102 @@
+"""Resources of a message are serialised once: the text made at receipt is carried through the
+reference rewrites to the store, which splices ``meta`` into it. What is stored must be the very
+bytes the dict form gives (``json.dumps`` of ``{**resource, "meta": …}``, compact, UTF-8)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from _centre_messages import referral
+
+from ecanfhir import ValidationResult, Validator
+from testservers.national_centre import Settings
+from testservers.national_centre._sql import with_meta
+from testservers.national_centre.database import open_store
+from testservers.national_centre.messaging import MessageService
+from testservers.national_centre.storage import (
+    SearchQuery,
+    Serialised,
+    compact_json,
+    serialised,
+    texts_rewritten,
+)
+
+URN = "urn:uuid:6d1c3f0a-0000-4000-8000-000000000002"
+STAMP = "2026-03-01T10:00:00.000000+00:00"
+
+
+def _dict_form(resource: dict[str, Any], version: int, stamp: str = STAMP) -> str:
+    meta = dict(resource.get("meta") or {})
+    meta.update(versionId=str(version), lastUpdated=stamp)
+    return json.dumps({**resource, "meta": meta}, ensure_ascii=False, separators=(",", ":"))
+
+
+@pytest.mark.parametrize("resource", [
+    {"resourceType": "Patient", "id": "1", "name": [{"family": "Ærø"}]},
+    {"resourceType": "Patient", "id": "1", "meta": {"profile": ["p"]}, "active": True},
+    {"resourceType": "Patient", "meta": {"versionId": "7", "tag": []}, "id": "1"},
+    {"resourceType": "Patient", "id": "1", "meta": None},
+    {"resourceType": "Patient", "id": "1", "meta": {}},
+    # the meta of a contained resource, the same text as the resource's own, comes first
+    {"resourceType": "Observation", "contained": [{"resourceType": "Patient", "meta": {"a": 1}}],
+     "meta": {"a": 1}, "note": [{"text": '"meta":{"a":1}'}]},
+])
+def test_meta_is_spliced_as_the_dict_form_writes_it(resource: dict[str, Any]) -> None:
+    """versionId and lastUpdated land where ``{**resource, "meta": meta}`` puts them: in the
+    resource's own meta (kept in place, never a contained resource's), or last."""
+    assert with_meta(serialised(resource), 3, STAMP) == _dict_form(resource, 3)
+
+
+def test_rewritten_texts_stay_the_resources_texts() -> None:
+    """A rewritten item's text is its new resource's text; an item that refers to nothing
+    rewritten is the same object; non-ASCII stays as it is in the text."""
+    patient = serialised({"resourceType": "Patient", "id": "1", "name": [{"family": "Ærø"}]})
+    condition = serialised({"resourceType": "Condition", "subject": {"reference": URN}})
+    same, changed = texts_rewritten([patient, condition], {URN: "Patient/1"})
+    assert same is patient and "Ærø" in patient.text
+    assert changed.resource == {"resourceType": "Condition",
+                                "subject": {"reference": "Patient/1"}}
+    assert changed.text == compact_json(changed.resource)
+
+
+class _Accepting:
+    """A validator that finds nothing (what is stored is the question here)."""
+
+    def __init__(self) -> None:
+        self.registry = Validator().registry
+
+    def validate(self, *_args: Any, **_kwargs: Any) -> ValidationResult:
+        return ValidationResult(())
+
+
+def test_stored_messages_are_their_dict_forms(database: str) -> None:
+    """Every resource version stored for a received message (the Bundle, its entries with
+    references rewritten, the ack) is the compact JSON of its dict with meta set; the
+    entries' urn:uuid references name the stored Type/id."""
+    store = open_store(database)
+    try:
+        service = MessageService(Settings(database=database), store,
+                                 _Accepting())  # type: ignore[arg-type]
+        for n in range(2):     # the second message's Organizations are the first's
+            assert service.receive(referral(f"CASE-TEXT-{n}", seed=40 + n)).ack_code == "ok"
+        ids = [r.id for r in store.search(SearchQuery("Bundle")).resources]
+        assert len(ids) == 4                   # two messages, two acknowledgements
+        for rtype in ("Bundle", "ServiceRequest", "Condition", "Organization"):
+            for found in store.search(SearchQuery(rtype)).resources:
+                stored = json.loads(found.json)
+                assert found.json.decode() == _dict_form(stored, found.version,
+                                                              found.last_updated)
+                assert stored["meta"]["lastUpdated"] == found.last_updated
+                assert ("urn:uuid:" in found.json.decode()) == (rtype == "Bundle")
+    finally:
+        store.close()
+
+
+def test_a_resource_without_its_text_is_serialised_when_stored() -> None:
+    """serialised() keeps an item that has its text and makes the text of a plain dict."""
+    item = Serialised({"resourceType": "Basic"}, '{"resourceType":"Basic"}')
+    assert serialised(item) is item
+    assert serialised({"resourceType": "Basic", "id": "Ø"}).text == (
+        '{"resourceType":"Basic","id":"Ø"}')
