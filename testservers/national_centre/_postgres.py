@@ -33,9 +33,11 @@ from psycopg import errors
 from ._aggregates import SCHEMA as AGGREGATES
 from ._aggregates import backfill, overview
 from ._sql import (
+    InsertMany,
     classify,
     message_facts,
     put_resource,
+    put_resources,
     read_resource,
     record_message,
     search_resources,
@@ -221,8 +223,8 @@ class PostgresStore:
             return earlier
         received = now()
         record_message(conn.execute, envelope, processed, received, "%s")
-        for resource in master_data(items, _PostgresTransaction(conn)):
-            _put(conn, resource, received, locked=True)
+        put_resources(conn.execute, _insert_many(conn), master_data(
+            items, _PostgresTransaction(conn)), received, "%s")   # locked above
         return Receipt("processed", processed.ack, processed.ack_code)
 
     def _classify(self, conn: psycopg.Connection[Any], envelope: Envelope) -> Receipt | None:
@@ -341,12 +343,15 @@ def _put(conn: psycopg.Connection[Any], resource: Mapping[str, Any] | Serialised
     item = serialised(resource)
     if not locked:
         _lock(conn, _resource_keys(item.resource))
+    return put_resource(conn.execute, _insert_many(conn), item, last_updated, "%s", audit=audit)
 
+
+def _insert_many(conn: psycopg.Connection[Any]) -> InsertMany:
     def insert_many(sql: str, rows: list[tuple[Any, ...]]) -> None:
         with conn.cursor() as cur:
             cur.executemany(sql, rows)
 
-    return put_resource(conn.execute, insert_many, item, last_updated, "%s", audit=audit)
+    return insert_many
 
 
 def _read(conn: psycopg.Connection[Any], resource_type: str,

@@ -32,11 +32,12 @@ from .storage import (
 )
 
 __all__ = ["Execute", "InsertMany", "classify", "message_facts", "put_resource",
-           "read_resource", "record_message", "search_resources", "search_where",
+           "put_resources", "read_resource", "record_message", "search_resources", "search_where",
            "transmission_count", "vread_resource"]
 
 Execute = Callable[..., Any]  # connection.execute(sql, params) -> a cursor
 InsertMany = Callable[[str, list[tuple[Any, ...]]], object]  # executemany(sql, rows)
+_CHUNK = 400    # ids per statement: far below SQLite's bound on parameters (999 before 3.32)
 
 
 def classify(execute: Execute, envelope: Envelope, p: str) -> Receipt | None:
@@ -80,34 +81,69 @@ def record_message(execute: Execute, envelope: Envelope, processed: Processed, r
 def put_resource(execute: Execute, insert_many: InsertMany,
                  resource: Mapping[str, Any] | Serialised, last_updated: str, p: str, *,
                  audit: bool = False) -> StoredResource:
-    """Store a new version of ``resource`` (meta.versionId/lastUpdated set) and re-index it.
-    The caller holds whatever lock makes "read the version, write the next" safe.
+    """Store a new version of ``resource`` (meta.versionId/lastUpdated set) and re-index it:
+    :func:`put_resources` of one."""
+    return put_resources(execute, insert_many, [resource], last_updated, p, audit=audit)[0]
+
+
+def put_resources(execute: Execute, insert_many: InsertMany,
+                  resources: Sequence[Mapping[str, Any] | Serialised], last_updated: str,
+                  p: str, *, audit: bool = False) -> list[StoredResource]:
+    """Store a new version of each resource, in order (meta.versionId/lastUpdated set), and
+    re-index them: the versions of all are read in one statement, and the rows of all are
+    written a table at a time; a resource named twice gets two versions. The caller holds
+    whatever lock makes "read the versions, write the next" safe.
 
     Raises:
         PermissionError: a type of :data:`SERVER_WRITTEN` outside ``audit`` (the audit trail),
             or a new version of an AuditEvent (the trail is append-only).
     """
-    item = serialised(resource)
-    resource = item.resource
-    rtype, rid = str(resource["resourceType"]), str(resource["id"])
-    if (rtype in SERVER_WRITTEN) != audit:
-        raise PermissionError(f"{rtype} is {'not ' if audit else ''}written by the server only")
-    row = execute(f"SELECT version FROM resources WHERE type = {p} AND id = {p}",
-                  (rtype, rid)).fetchone()
-    if audit and row is not None:
-        raise PermissionError(f"{rtype}/{rid} exists: the audit trail is append-only")
-    version = 1 if row is None else int(row[0]) + 1
-    body = with_meta(item, version, last_updated).encode()
-    execute(f"INSERT INTO resource_versions VALUES ({p},{p},{p},{p},{p})",
-            (rtype, rid, version, last_updated, body))
-    execute(f"INSERT INTO resources VALUES ({p},{p},{p},{p}) ON CONFLICT (type, id) DO UPDATE "
-            "SET version = excluded.version, last_updated = excluded.last_updated",
-            (rtype, rid, version, last_updated))
-    execute(f"DELETE FROM search_index WHERE type = {p} AND id = {p}", (rtype, rid))
-    entries = [(rtype, rid, e.param, e.system, e.value) for e in index_entries(resource)]
+    items = [serialised(r) for r in resources]
+    keys = [(str(i.resource["resourceType"]), str(i.resource["id"])) for i in items]
+    for rtype, _ in keys:
+        if (rtype in SERVER_WRITTEN) != audit:
+            raise PermissionError(f"{rtype} is {'not ' if audit else ''}written by the server "
+                                  "only")
+    versions = _versions(execute, keys, p)
+    existing = [key for key in dict.fromkeys(keys) if key in versions]
+    stored: list[StoredResource] = []
+    current: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for item, (rtype, rid) in zip(items, keys, strict=True):
+        if audit and (rtype, rid) in versions:
+            raise PermissionError(f"{rtype}/{rid} exists: the audit trail is append-only")
+        version = versions[rtype, rid] = versions.get((rtype, rid), 0) + 1
+        body = with_meta(item, version, last_updated).encode()
+        stored.append(StoredResource(rtype, rid, version, last_updated, body))
+        current[rtype, rid] = item.resource
+    insert_many(f"INSERT INTO resource_versions VALUES ({p},{p},{p},{p},{p})",
+                [(s.resource_type, s.id, s.version, s.last_updated, s.json) for s in stored])
+    insert_many(f"INSERT INTO resources VALUES ({p},{p},{p},{p}) ON CONFLICT (type, id) DO "
+                "UPDATE SET version = excluded.version, last_updated = excluded.last_updated",
+                [(s.resource_type, s.id, s.version, s.last_updated) for s in stored])
+    for rtype, rid in existing:       # a new resource has no index rows yet
+        execute(f"DELETE FROM search_index WHERE type = {p} AND id = {p}", (rtype, rid))
+    entries = [(rtype, rid, e.param, e.system, e.value)
+               for (rtype, rid), resource in current.items() for e in index_entries(resource)]
     if entries:
         insert_many(f"INSERT INTO search_index VALUES ({p},{p},{p},{p},{p})", entries)
-    return StoredResource(rtype, rid, version, last_updated, body)
+    return stored
+
+
+def _versions(execute: Execute, keys: Sequence[tuple[str, str]],
+              p: str) -> dict[tuple[str, str], int]:
+    """The current versions of the resources ``keys`` names that exist (one statement per
+    few hundred: the (type, id) key's index serves ``type IN (…) AND id IN (…)``)."""
+    wanted = set(keys)
+    ids = sorted({rid for _, rid in wanted})
+    types = sorted({rtype for rtype, _ in wanted})
+    found: dict[tuple[str, str], int] = {}
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start:start + _CHUNK]
+        rows = execute(f"SELECT type, id, version FROM resources WHERE type IN "
+                       f"({','.join([p] * len(types))}) AND id IN ({','.join([p] * len(chunk))})",
+                       (*types, *chunk)).fetchall()
+        found.update(((r[0], r[1]), int(r[2])) for r in rows if (r[0], r[1]) in wanted)
+    return found
 
 
 def with_meta(item: Serialised, version: int, last_updated: str) -> str:

@@ -33,6 +33,7 @@ from ._sql import (
     classify,
     message_facts,
     put_resource,
+    put_resources,
     read_resource,
     record_message,
     search_resources,
@@ -249,8 +250,8 @@ class SqliteStore:
         received = now()
         record_message(conn.execute, envelope, processed, received, "?")
         items = [serialised(r) for r in processed.resources]
-        for resource in master_data(items, _SqliteTransaction(self, conn)):
-            self._put(conn, resource, received)
+        put_resources(conn.execute, conn.executemany,
+                      master_data(items, _SqliteTransaction(self, conn)), received, "?")
         return Receipt("processed", processed.ack, processed.ack_code)
 
     def _classify(self, conn: sqlite3.Connection, envelope: Envelope) -> Receipt | None:
