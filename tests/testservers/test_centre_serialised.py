@@ -5,20 +5,22 @@ bytes the dict form gives (``json.dumps`` of ``{**resource, "meta": …}``, comp
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 
 import pytest
 from _centre_messages import referral
 
 from ecanfhir import ValidationResult, Validator
-from testservers.national_centre import Settings
-from testservers.national_centre._sql import with_meta
+from testservers.national_centre import Settings, _sqlite
+from testservers.national_centre._sql import put_resources, with_meta
 from testservers.national_centre.database import open_store
 from testservers.national_centre.messaging import MessageService
 from testservers.national_centre.storage import (
     SearchQuery,
     Serialised,
     compact_json,
+    composed_json,
     serialised,
     texts_rewritten,
 )
@@ -100,3 +102,44 @@ def test_a_resource_without_its_text_is_serialised_when_stored() -> None:
     assert serialised(item) is item
     assert serialised({"resourceType": "Basic", "id": "Ø"}).text == (
         '{"resourceType":"Basic","id":"Ø"}')
+
+
+def test_a_bundles_text_is_composed_from_its_entries_texts() -> None:
+    """composed_json gives compact_json's text, taking the known entries' texts as they are
+    (a text that is not the object's own would show) and serialising the rest."""
+    patient = {"resourceType": "Patient", "id": "1", "name": [{"family": "Ærø"}]}
+    bundle = {"resourceType": "Bundle", "type": "message", "timestamp": "2026",
+              "entry": [{"fullUrl": URN, "resource": patient},
+                        {"resource": {"resourceType": "Basic", "amount": 1.5e-7}}, {}, []],
+              "signature": {"data": None}}
+    assert composed_json(bundle, {id(patient): compact_json(patient)}) == compact_json(bundle)
+    marked = composed_json(bundle, {id(patient): '{"x":1}'})
+    assert json.loads(marked)["entry"][0]["resource"] == {"x": 1}
+    assert composed_json({"entry": []}, {}) == '{"entry":[]}'
+
+
+def test_resources_put_together_are_numbered_and_indexed_in_order() -> None:
+    """One put of several resources: a resource named twice gets versions 1 and 2 and is
+    indexed as its last version; one stored before gets its next version and loses the index
+    rows of the one before; audit puts refuse what exists."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn.executescript(_sqlite.SCHEMA)
+    try:
+        old = {"resourceType": "Patient", "id": "p", "identifier": [{"value": "old"}]}
+        put_resources(conn.execute, conn.executemany, [old], STAMP, "?")
+        first = {"resourceType": "Organization", "id": "o", "identifier": [{"value": "1"}]}
+        second = {**first, "identifier": [{"value": "2"}]}
+        new = {**old, "identifier": [{"value": "new"}]}
+        stored = put_resources(conn.execute, conn.executemany,
+                               [first, serialised(new), second], STAMP, "?")
+        assert [(s.id, s.version) for s in stored] == [("o", 1), ("p", 2), ("o", 2)]
+        assert sorted(conn.execute("SELECT id, value FROM search_index").fetchall()) == [
+            ("o", "2"), ("p", "new")]
+        assert conn.execute("SELECT type, id, version FROM resources ORDER BY id").fetchall() == [
+            ("Organization", "o", 2), ("Patient", "p", 2)]
+        with pytest.raises(PermissionError, match="append-only"):
+            put_resources(conn.execute, conn.executemany, [
+                {"resourceType": "AuditEvent", "id": "a"},
+                {"resourceType": "AuditEvent", "id": "a"}], STAMP, "?", audit=True)
+    finally:
+        conn.close()

@@ -48,6 +48,7 @@ from .storage import (
     Serialised,
     Store,
     compact_json,
+    composed_json,
     texts_rewritten,
 )
 from .validation_pool import ValidationPool
@@ -119,8 +120,7 @@ class MessageService:
             return Processed(stored.text.encode(), "fatal-error", (stored,), reasons=reasons)
         ack = self._ack(bundle, "ok", [])
         stored = Serialised(ack, compact_json(ack))
-        resources = (Serialised(bundle, compact_json(bundle)), *serialised_entries(bundle),
-                     stored)
+        resources = (*_serialised_message(bundle), stored)
         return Processed(stored.text.encode(), "ok", resources,
                          kpi_facts(bundle, envelope.event))
 
@@ -245,6 +245,12 @@ def stored_entries(bundle: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def serialised_entries(bundle: Mapping[str, Any]) -> list[Serialised]:
     """:func:`stored_entries` with their texts, each resource serialised once."""
+    return texts_rewritten(*_entries(bundle))
+
+
+def _entries(bundle: Mapping[str, Any]) -> tuple[list[Serialised], dict[str, str]]:
+    """The entry resources with their texts (as received, but for a missing id) and the
+    ``Type/id`` each fullUrl names."""
     targets: dict[str, str] = {}
     resources: list[Serialised] = []
     for entry in bundle.get("entry") or []:
@@ -256,4 +262,12 @@ def serialised_entries(bundle: Mapping[str, Any]) -> list[Serialised]:
         if isinstance(entry.get("fullUrl"), str):
             targets[entry["fullUrl"]] = f"{resource['resourceType']}/{resource['id']}"
         resources.append(Serialised(resource, compact_json(resource)))
-    return texts_rewritten(resources, targets)
+    return resources, targets
+
+
+def _serialised_message(bundle: Mapping[str, Any]) -> list[Serialised]:
+    """The message Bundle as received and its entries as stored, with their texts: the
+    Bundle's text is made from its entries' (an entry given an id is not the Bundle's)."""
+    entries, targets = _entries(bundle)
+    text = composed_json(bundle, {id(e.resource): e.text for e in entries})
+    return [Serialised(bundle, text), *texts_rewritten(entries, targets)]

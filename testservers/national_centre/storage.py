@@ -31,6 +31,7 @@ from typing import Any, Literal, Protocol, TypeVar
 __all__ = ["SERVER_WRITTEN", "Envelope", "IndexEntry", "MessageFact", "Overview", "Processed",
            "Receipt", "ReceiptKind", "SearchPage", "SearchQuery", "Serialised", "Store",
            "StoreUnavailable", "StoredResource", "TokenParam", "Transaction", "compact_json",
+           "composed_json",
            "index_entries", "now", "references_rewritten", "rewrite_references", "serialised",
            "split_reference", "texts_rewritten"]
 
@@ -69,6 +70,24 @@ def compact_json(value: Any) -> str:
     """The compact JSON text the centre stores and sends (``json.dumps`` with
     ``ensure_ascii=False, separators=(",", ":")``)."""
     return _COMPACT.encode(value)
+
+
+def composed_json(node: Any, known: Mapping[int, str], *, depth: int = 3) -> str:
+    """:func:`compact_json` of ``node``, the texts of the objects in ``known`` (by ``id()``;
+    each alive, so no other object has its id) taken as they are: an object's compact text is
+    its members' texts joined, so a message Bundle's text is made from its entries' resources'
+    texts instead of serialising them again. Objects and arrays are composed ``depth`` levels
+    down (Bundle, ``entry``, an entry), below that serialised."""
+    text = known.get(id(node))
+    if text is not None:
+        return text
+    if depth and isinstance(node, dict) and node and all(type(k) is str for k in node):
+        encode = _COMPACT.encode
+        return "{" + ",".join([f"{encode(k)}:{composed_json(v, known, depth=depth - 1)}"
+                               for k, v in node.items()]) + "}"
+    if depth and isinstance(node, list) and node:
+        return "[" + ",".join([composed_json(v, known, depth=depth - 1) for v in node]) + "]"
+    return _COMPACT.encode(node)
 
 
 @dataclass(frozen=True, slots=True)
