@@ -18,7 +18,8 @@ rewritten to the stored id. The Bundle itself (the message as received) and the
 acknowledgement are kept as they are. Organizations without a SOR identifier are stored as
 before. The store calls :func:`master_data` inside the transaction that stores the message,
 where the identifier is locked (SQLite's write lock, PostgreSQL's ``identifier:`` advisory
-lock), so two messages naming one new department store one Organization.
+lock, which that store takes for every identifier of the message's resources before its first
+check), so two messages naming one new department store one Organization.
 """
 
 from __future__ import annotations
@@ -53,14 +54,17 @@ def master_data(resources: Sequence[Serialised], tx: Transaction) -> list[Serial
         sor = _sor(resource)
         if sor is None:
             continue
-        stored_id = seen.get(sor) or next(iter(tx.match(_by_sor(sor))), None)
-        if stored_id is None:
-            seen[sor] = str(resource["id"])
-            continue
-        seen[sor] = stored_id
+        if seen.get(sor):   # a second Organization with the SOR number in this message
+            stored_id = seen[sor]
+            current = tx.read("Organization", stored_id)
+        else:               # the stored one and its JSON, in one search
+            current = next(iter(tx.search(_by_sor(sor)).resources), None)
+            if current is None:
+                seen[sor] = str(resource["id"])
+                continue
+            stored_id = seen[sor] = current.id
         if stored_id != resource["id"]:
             renamed[f"Organization/{resource['id']}"] = f"Organization/{stored_id}"
-        current = tx.read("Organization", stored_id)
         update = {**resource, "id": stored_id}
         if current is not None and _content(json.loads(current.json)) == _content(update):
             unchanged.add(number)

@@ -43,6 +43,7 @@ SERVER_WRITTEN = frozenset({"AuditEvent"})
 # The one JSON form the centre stores and sends: compact, UTF-8 (no \u escapes). One encoder
 # for every call: json.dumps with arguments builds a new one each time.
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_encode_string: Callable[[str], str] = json.encoder.encode_basestring
 
 
 class StoreUnavailable(Exception):
@@ -81,9 +82,10 @@ def composed_json(node: Any, known: Mapping[int, str], *, depth: int = 3) -> str
     text = known.get(id(node))
     if text is not None:
         return text
+    if type(node) is str:               # what the encoder does with a string, without it
+        return _encode_string(node)
     if depth and isinstance(node, dict) and node and all(type(k) is str for k in node):
-        encode = _COMPACT.encode
-        return "{" + ",".join([f"{encode(k)}:{composed_json(v, known, depth=depth - 1)}"
+        return "{" + ",".join([f"{_encode_string(k)}:{composed_json(v, known, depth=depth - 1)}"
                                for k, v in node.items()]) + "}"
     if depth and isinstance(node, list) and node:
         return "[" + ",".join([composed_json(v, known, depth=depth - 1) for v in node]) + "]"
