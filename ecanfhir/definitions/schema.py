@@ -210,6 +210,9 @@ class JsonProperty:
     leaf: bool = False
     # An element that is not a primitive nor a choice: this is its only JSON property.
     whole: bool = False
+    # Such an element, neither repeated nor sliced, that admits one value: the walker walks its
+    # one value (not an array) as it meets it, with nothing to count.
+    one: bool = False
 
 
 @dataclass(eq=False, slots=True)
@@ -517,8 +520,10 @@ class Schema:
                 single = types[0] if len(types) == 1 else None
                 leaf = single is not None and single.is_primitive and not child.repeats \
                     and not child.slices and child.min <= 1 and child.max != 0
-                props[child.name] = JsonProperty(child, single, leaf=leaf, whole=single is None
-                                                 or not single.is_primitive)
+                whole = single is None or not single.is_primitive
+                one = whole and not child.repeats and not child.slices and child.min <= 1 \
+                    and child.max != 0
+                props[child.name] = JsonProperty(child, single, leaf=leaf, whole=whole, one=one)
                 if single is not None and single.is_primitive:
                     props["_" + child.name] = JsonProperty(child, single,
                                                            primitive_extension=True)

@@ -229,8 +229,14 @@ def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code:
             if prop.whole and not present:
                 # An element with no other property to wait for, met before any that has:
                 # walked now, still in the order of the properties (element ids are met so).
-                walked.append(id(prop.element))
-                _walk_one(run, prop.element, key, prop, value, path, frame)
+                element = prop.element
+                walked.append(id(element))
+                if prop.one and type(value) is not list:
+                    # What _walk_one and _walk_values come to for one value of an element
+                    # that admits one: the value walked at the element's path.
+                    _walk_value(run, element, prop.type, value, None, f"{path}.{key}", frame)
+                else:
+                    _walk_one(run, element, key, prop, value, path, frame)
                 continue
             slot = present.setdefault(id(prop.element), (prop.element, []))
             slot[1].append((key, prop, value))
