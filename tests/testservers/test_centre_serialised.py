@@ -143,3 +143,32 @@ def test_resources_put_together_are_numbered_and_indexed_in_order() -> None:
                 {"resourceType": "AuditEvent", "id": "a"}], STAMP, "?", audit=True)
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("resource", [
+    {"resourceType": "Observation", "id": "o", "meta": {"extension": [
+        {"url": "x", "valueReference": {"reference": URN}}]}, "subject": {"reference": URN}},
+    {"resourceType": "Provenance", "id": "p", "meta": {"profile": ["p"]},
+     "target": [{"reference": URN}], "contained": [{"resourceType": "Basic", "meta": {}}]},
+    {"resourceType": "Basic", "id": "b", "contained": [
+        {"resourceType": "Basic", "meta": {"extension": [{"url": "x", "valueReference": {
+            "reference": "Patient/1"}}]}}],
+     "meta": {"extension": [{"url": "x", "valueReference": {"reference": URN}}]}},
+])
+def test_a_rewritten_resource_is_stored_and_indexed_as_its_rewritten_dict(
+        resource: dict[str, Any]) -> None:
+    """A rewritten text is parsed only when needed; what is stored (meta spliced, also into a
+    meta whose references were rewritten) and indexed is what the rewritten dict gives."""
+    (item,) = texts_rewritten([serialised(resource)], {URN: "Patient/1"})
+    expected = json.loads(item.text)
+    assert with_meta(item, 2, STAMP) == _dict_form(expected, 2)
+    assert item.like is resource and item.resource == expected
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn.executescript(_sqlite.SCHEMA)
+    try:
+        put_resources(conn.execute, conn.executemany, [item], STAMP, "?")
+        index = conn.execute("SELECT param, system, value FROM search_index").fetchall()
+        assert sorted(index) == ([("patient", "Patient", "1"), ("subject", "Patient", "1")]
+                         if "subject" in resource else [])
+    finally:
+        conn.close()

@@ -216,7 +216,7 @@ class PostgresStore:
                processed: Processed) -> Receipt:
         keys = _envelope_keys(envelope)
         items = [serialised(r) for r in processed.resources]
-        keys += [key for item in items for key in _resource_keys(item.resource)]
+        keys += [key for item in items for key in _resource_keys(item.like)]
         _lock(conn, keys)
         earlier = self._classify(conn, envelope)
         if earlier is not None:
@@ -342,7 +342,7 @@ def _put(conn: psycopg.Connection[Any], resource: Mapping[str, Any] | Serialised
          last_updated: str, *, locked: bool, audit: bool = False) -> StoredResource:
     item = serialised(resource)
     if not locked:
-        _lock(conn, _resource_keys(item.resource))
+        _lock(conn, _resource_keys(item.like))
     return put_resource(conn.execute, _insert_many(conn), item, last_updated, "%s", audit=audit)
 
 

@@ -17,6 +17,7 @@ from ._aggregates import record_aggregates
 from .storage import (
     SERVER_WRITTEN,
     Envelope,
+    IndexEntry,
     MessageFact,
     Processed,
     Receipt,
@@ -99,7 +100,7 @@ def put_resources(execute: Execute, insert_many: InsertMany,
             or a new version of an AuditEvent (the trail is append-only).
     """
     items = [serialised(r) for r in resources]
-    keys = [(str(i.resource["resourceType"]), str(i.resource["id"])) for i in items]
+    keys = [(str(i.like["resourceType"]), str(i.like["id"])) for i in items]
     for rtype, _ in keys:
         if (rtype in SERVER_WRITTEN) != audit:
             raise PermissionError(f"{rtype} is {'not ' if audit else ''}written by the server "
@@ -107,14 +108,14 @@ def put_resources(execute: Execute, insert_many: InsertMany,
     versions = _versions(execute, keys, p)
     existing = [key for key in dict.fromkeys(keys) if key in versions]
     stored: list[StoredResource] = []
-    current: dict[tuple[str, str], Mapping[str, Any]] = {}
+    current: dict[tuple[str, str], Serialised] = {}
     for item, (rtype, rid) in zip(items, keys, strict=True):
         if audit and (rtype, rid) in versions:
             raise PermissionError(f"{rtype}/{rid} exists: the audit trail is append-only")
         version = versions[rtype, rid] = versions.get((rtype, rid), 0) + 1
         body = with_meta(item, version, last_updated).encode()
         stored.append(StoredResource(rtype, rid, version, last_updated, body))
-        current[rtype, rid] = item.resource
+        current[rtype, rid] = item
     insert_many(f"INSERT INTO resource_versions VALUES ({p},{p},{p},{p},{p})",
                 [(s.resource_type, s.id, s.version, s.last_updated, s.json) for s in stored])
     insert_many(f"INSERT INTO resources VALUES ({p},{p},{p},{p}) ON CONFLICT (type, id) DO "
@@ -123,7 +124,7 @@ def put_resources(execute: Execute, insert_many: InsertMany,
     for rtype, rid in existing:       # a new resource has no index rows yet
         execute(f"DELETE FROM search_index WHERE type = {p} AND id = {p}", (rtype, rid))
     entries = [(rtype, rid, e.param, e.system, e.value)
-               for (rtype, rid), resource in current.items() for e in index_entries(resource)]
+               for (rtype, rid), item in current.items() for e in _index_entries(item)]
     if entries:
         insert_many(f"INSERT INTO search_index VALUES ({p},{p},{p},{p},{p})", entries)
     return stored
@@ -146,23 +147,39 @@ def _versions(execute: Execute, keys: Sequence[tuple[str, str]],
     return found
 
 
+def _index_entries(item: Serialised) -> list[IndexEntry]:
+    """The index of a resource; it reads references only from ``subject`` and ``patient``, so
+    a resource without them is indexed as it was before its references were rewritten."""
+    like = item.like
+    return index_entries(item.resource if "subject" in like or "patient" in like else like)
+
+
 def with_meta(item: Serialised, version: int, last_updated: str) -> str:
     """The text of ``{**resource, "meta": meta}``, meta with ``versionId`` and ``lastUpdated``
     set: ``meta`` spliced into the resource's text, where it was or else last, as the dict
     would be serialised."""
-    resource, text = item.resource, item.text
-    meta = dict(resource.get("meta") or {})
-    meta.update(versionId=str(version), lastUpdated=last_updated)
-    member = '"meta":' + compact_json(meta)
+    resource, text = item.like, item.text
     if "meta" not in resource:
-        return text[:-1] + ("," if len(text) > 2 else "") + member + "}"
+        return text[:-1] + ("," if len(text) > 2 else "") + _meta_member(
+            resource, version, last_updated) + "}"
     old = '"meta":' + compact_json(resource["meta"])
+    if '"reference":' in old:       # a rewrite may have changed it: the resource's own
+        resource = item.resource
+        old = '"meta":' + compact_json(resource["meta"])
+    member = _meta_member(resource, version, last_updated)
     start = text.find(old)
     if text.find(old, start + 1) >= 0:   # also inside an element before it: count members
+        resource = item.resource
         start = 1 + sum(len(compact_json(key)) + len(compact_json(value)) + 2
                         for key, value in itertools.takewhile(lambda kv: kv[0] != "meta",
                                                               resource.items()))
     return text[:start] + member + text[start + len(old):]
+
+
+def _meta_member(resource: Mapping[str, Any], version: int, last_updated: str) -> str:
+    meta = dict(resource.get("meta") or {})
+    meta.update(versionId=str(version), lastUpdated=last_updated)
+    return '"meta":' + compact_json(meta)
 
 
 def read_resource(execute: Execute, resource_type: str, resource_id: str,

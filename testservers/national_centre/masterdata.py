@@ -50,10 +50,10 @@ def master_data(resources: Sequence[Serialised], tx: Transaction) -> list[Serial
     out: list[Serialised] = list(resources)
     seen: dict[str, str] = {}
     for number, item in enumerate(resources):
-        resource = item.resource
-        sor = _sor(resource)
+        sor = _sor(item.like)      # identifiers are no references: the same after rewrites
         if sor is None:
             continue
+        resource = item.resource
         if seen.get(sor):   # a second Organization with the SOR number in this message
             stored_id = seen[sor]
             current = tx.read("Organization", stored_id)
@@ -72,8 +72,8 @@ def master_data(resources: Sequence[Serialised], tx: Transaction) -> list[Serial
             out[number] = Serialised(update, compact_json(update))
     kept = [r for n, r in enumerate(out) if n not in unchanged]
     rewritten = iter(texts_rewritten(     # the Bundle, the message as received, as it is
-        [r for r in kept if r.resource.get("resourceType") != "Bundle"], renamed))
-    return [r if r.resource.get("resourceType") == "Bundle" else next(rewritten) for r in kept]
+        [r for r in kept if r.like.get("resourceType") != "Bundle"], renamed))
+    return [r if r.like.get("resourceType") == "Bundle" else next(rewritten) for r in kept]
 
 
 def _sor(resource: Mapping[str, Any]) -> str | None:

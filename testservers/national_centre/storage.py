@@ -92,14 +92,34 @@ def composed_json(node: Any, known: Mapping[int, str], *, depth: int = 3) -> str
     return _COMPACT.encode(node)
 
 
-@dataclass(frozen=True, slots=True)
 class Serialised:
     """A resource with its :func:`compact_json` text, made once when a message is received and
     carried through the reference rewrites to the store, which splices ``meta`` into it: no
-    resource of a message is serialised twice. ``text`` is always ``resource``'s text."""
+    resource of a message is serialised twice. ``text`` is always ``resource``'s text.
 
-    resource: Mapping[str, Any]
-    text: str
+    A rewritten text is parsed only when ``resource`` is asked for; ``like`` is the resource
+    before the rewrite, the same but for ``reference`` values: its type, id, identifier
+    values and which elements it has are the resource's own.
+    """
+
+    __slots__ = ("_like", "_resource", "text")
+
+    def __init__(self, resource: Mapping[str, Any] | None, text: str, *,
+                 like: Mapping[str, Any] | None = None) -> None:
+        like = resource if like is None else like
+        if like is None:
+            raise ValueError("a resource or a resource like it is needed")
+        self._resource, self._like, self.text = resource, like, text
+
+    @property
+    def resource(self) -> Mapping[str, Any]:
+        if self._resource is None:
+            self._resource = json.loads(self.text)
+        return self._resource
+
+    @property
+    def like(self) -> Mapping[str, Any]:
+        return self._like
 
 
 def serialised(resource: Mapping[str, Any] | Serialised) -> Serialised:
@@ -353,15 +373,15 @@ def references_rewritten(nodes: Sequence[Any], targets: Mapping[str, str]) -> li
 
 def texts_rewritten(items: Sequence[Serialised], targets: Mapping[str, str]
                     ) -> list[Serialised]:
-    """:func:`references_rewritten` on resources that carry their text: the text is rewritten
-    and parsed again only when a reference changes (the same item when none does)."""
+    """:func:`references_rewritten` on resources that carry their text: the same item when no
+    reference changes, else one with the rewritten text (parsed when first needed)."""
     rewrites = _rewrites(targets)
     if not rewrites:
         return list(items)
     out = []
     for item in items:
         text = _rewritten(item.text, rewrites)
-        out.append(item if text is item.text else Serialised(json.loads(text), text))
+        out.append(item if text is item.text else Serialised(None, text, like=item.like))
     return out
 
 
