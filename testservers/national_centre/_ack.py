@@ -12,16 +12,20 @@ new Provenance (activity ``acknowledgement``, entity ``revision`` → the origin
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from ecanfhir.builders.acknowledgement import AckErrorCode
 from ecanfhir.definitions.pilot import pilot_url
 
 from .settings import CentreIdentity
+
+if TYPE_CHECKING:
+    from ecanfhir.builders import Organization
 
 __all__ = ["AckCode", "acknowledge"]
 
@@ -52,9 +56,9 @@ def acknowledge(original: Mapping[str, Any], *, code: AckCode,
         sender: the acknowledging organisation.
         source_endpoint: where this server receives messages (the ack's ``source.endpoint``).
     """
-    from ecanfhir.builders import AckIssue, BuildError, Organization, build_acknowledgement
+    from ecanfhir.builders import AckIssue, BuildError, build_acknowledgement
 
-    org = Organization(name=sender.name, sor=sender.sor, gln=sender.gln, endpoint=source_endpoint)
+    org = _acknowledging(sender, source_endpoint)
     try:
         ack_issues = [AckIssue(cast(AckErrorCode, _medcom_code(i) or _STAND_IN),
                                str(i.get("diagnostics") or ""),
@@ -70,6 +74,15 @@ def acknowledge(original: Mapping[str, Any], *, code: AckCode,
     if issues:
         _put_issues(ack, issues)
     return ack
+
+
+@functools.lru_cache(maxsize=16)
+def _acknowledging(sender: CentreIdentity, endpoint: str) -> Organization:
+    """The centre as the builder's Organization, checked once (SOR, GLN check digit) rather
+    than for every acknowledgement: it is frozen, and the same for every message."""
+    from ecanfhir.builders import Organization
+
+    return Organization(name=sender.name, sor=sender.sor, gln=sender.gln, endpoint=endpoint)
 
 
 def _medcom_code(issue: Mapping[str, Any]) -> str | None:
