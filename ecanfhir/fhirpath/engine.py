@@ -12,7 +12,8 @@ The hot R4 core invariants (``ele-1`` sits on every element) are far too slow th
 interpreter; :data:`NATIVE_INVARIANTS` (``natives``) holds Python equivalents, keyed by
 exact expression text, that :meth:`CompiledExpression.test` uses automatically. Most other
 invariants (``value.empty() or system.exists()``) fall in the subset ``compiler`` compiles
-to closures; fhirpathpy evaluates the rest, and whatever data the fast path hands back.
+to closures; fhirpathpy evaluates the rest, and whatever data the fast path hands back
+(``interpreter``, imported only then, or to parse an expression the user cache does not hold).
 
 The focus passed to :meth:`CompiledExpression.evaluate`/:meth:`~CompiledExpression.test` is a
 JSON node: a ``dict`` (resource, datatype or backbone element), a list (a collection), or a
@@ -273,7 +274,7 @@ _BUILT_INS = f"fhirpath-functions-{fhirpathpy_version()}-1"
 def _arities() -> Mapping[str, frozenset[int] | None]:
     """Each function's parameter counts (None: any), the FHIR additions over the built-ins."""
     table = read_entry(_BUILT_INS, "built-ins")
-    if not isinstance(table, dict):
+    if not _arity_table(table):  # none yet, or not what this module writes: made again
         from .interpreter import built_in_arities
 
         table = built_in_arities()
@@ -282,6 +283,13 @@ def _arities() -> Mapping[str, frozenset[int] | None]:
              for name, counts in table.items()}
     found.update((name, frozenset(arity or (0,))) for name, arity in FHIR_FUNCTIONS.items())
     return found
+
+
+def _arity_table(table: Any) -> bool:
+    """Whether a cached function table has the form :func:`_arities` reads."""
+    return isinstance(table, dict) and all(
+        counts is None or (isinstance(counts, list) and all(type(n) is int for n in counts))
+        for counts in table.values())
 
 
 def _type_steps(node: dict[str, Any], *, entry: bool) -> dict[str, Any]:

@@ -79,7 +79,7 @@ def test_unknown_functions_and_arities_rejected(expression: str, message: str) -
 def test_function_table_from_the_user_cache(tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """The built-ins' table is written to the user cache and read back from there; a damaged
-    entry is computed again."""
+    entry, or one of another form, is computed again."""
     monkeypatch.setenv("ECANFHIR_CACHE_DIR", str(tmp_path))
     engine._arities.cache_clear()
     try:
@@ -93,6 +93,10 @@ def test_function_table_from_the_user_cache(tmp_path: Path,
         entry.write_text("{")
         engine._arities.cache_clear()
         assert engine._arities() == table
+        for damaged in ({"where": 1}, {"where": ["1"]}, ["where"]):
+            _cache.write_entry(engine._BUILT_INS, "built-ins", damaged)
+            engine._arities.cache_clear()
+            assert engine._arities() == table
     finally:
         engine._arities.cache_clear()
 
