@@ -19,8 +19,9 @@ from testservers.national_centre.storage import (
     Envelope,
     Processed,
     SearchQuery,
-    references_rewritten,
     rewrite_references,
+    serialised,
+    texts_rewritten,
 )
 
 URN = "urn:uuid:6d1c3f0a-0000-4000-8000-000000000001"
@@ -71,11 +72,12 @@ def test_rewrite_changes_references_only() -> None:
 
 def test_the_resources_of_a_bundle_are_rewritten_together() -> None:
     """A resource referring to a target is a rewritten copy; one referring to none is the
-    very same object, not a copy; without targets the list is as it was."""
-    patient = {"resourceType": "Patient", "id": "1", "name": [{"family": "Ærø"}]}
-    condition = {"resourceType": "Condition", "subject": {"reference": URN}}
-    out = references_rewritten([patient, condition], {URN: "Patient/1"})
+    very same item, not a copy; without targets the list is as it was."""
+    patient = serialised({"resourceType": "Patient", "id": "1", "name": [{"family": "Ærø"}]})
+    condition = serialised({"resourceType": "Condition", "subject": {"reference": URN}})
+    out = texts_rewritten([patient, condition], {URN: "Patient/1"})
     assert out[0] is patient
-    assert out[1] == {"resourceType": "Condition", "subject": {"reference": "Patient/1"}}
-    assert condition["subject"]["reference"] == URN
-    assert references_rewritten([condition], {}) == [condition]
+    assert out[1].resource == {"resourceType": "Condition", "subject": {"reference": "Patient/1"}}
+    assert out[1].text == '{"resourceType":"Condition","subject":{"reference":"Patient/1"}}'
+    assert condition.resource["subject"]["reference"] == URN
+    assert texts_rewritten([condition], {}) == [condition]

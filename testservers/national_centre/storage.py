@@ -31,8 +31,7 @@ from typing import Any, Literal, Protocol, TypeVar
 __all__ = ["SERVER_WRITTEN", "Envelope", "IndexEntry", "MessageFact", "Overview", "Processed",
            "Receipt", "ReceiptKind", "SearchPage", "SearchQuery", "Serialised", "Store",
            "StoreUnavailable", "StoredResource", "TokenParam", "Transaction", "compact_json",
-           "composed_json",
-           "index_entries", "now", "references_rewritten", "rewrite_references", "serialised",
+           "composed_json", "index_entries", "now", "rewrite_references", "serialised",
            "split_reference", "texts_rewritten"]
 
 T = TypeVar("T")
@@ -362,19 +361,11 @@ def rewrite_references(node: Any, targets: Mapping[str, str]) -> Any:
     return json.loads(_rewritten(_COMPACT.encode(node), _rewrites(targets)))
 
 
-def references_rewritten(nodes: Sequence[Any], targets: Mapping[str, str]) -> list[Any]:
-    """:func:`rewrite_references` for the resources of one Bundle, the rewrites worked out
-    once for all of them; a resource that refers to none of ``targets`` is returned as it is,
-    not copied."""
-    if not targets:
-        return list(nodes)
-    return [s.resource for s in texts_rewritten([serialised(n) for n in nodes], targets)]
-
-
 def texts_rewritten(items: Sequence[Serialised], targets: Mapping[str, str]
                     ) -> list[Serialised]:
-    """:func:`references_rewritten` on resources that carry their text: the same item when no
-    reference changes, else one with the rewritten text (parsed when first needed)."""
+    """:func:`rewrite_references` for the resources of one Bundle, which carry their text, the
+    rewrites worked out once for all of them: the same item when no reference changes, else one
+    with the rewritten text (parsed when first needed)."""
     rewrites = _rewrites(targets)
     if not rewrites:
         return list(items)
