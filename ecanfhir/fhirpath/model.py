@@ -44,6 +44,7 @@ __all__ = [
 
 
 
+@cache
 def _fhirpathpy_folder() -> str | None:
     """Where fhirpathpy's files are, found without importing it (its package imports its
     parser and engine, a tenth of a new process's start, which the fast path does without)."""
