@@ -389,13 +389,19 @@ def compile_structure(sd: Mapping[str, Any]) -> CompiledStructure:
     return structure
 
 
+_ABSENT_MAX = 4096  # canonicals remembered as not loaded, at most
+
+
 class Schema:
     """Compiled StructureDefinitions of one registry, each compiled once."""
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
         self._compiled: dict[str, CompiledStructure] = {}
-        self._failed: dict[str, SnapshotMissing] = {}
+        # Why a canonical cannot be compiled: its message, raised anew each time (an exception
+        # raised again keeps each raise's traceback, and the frames' locals with it).
+        self._failed: dict[str, str] = {}
+        self._absent: set[str] = set()  # canonicals nothing loaded has (for find())
         self._generation = registry.generation
         self._snapshots = SnapshotCache(registry)
         # One compilation per canonical, even with many threads validating (a server): the
@@ -406,6 +412,7 @@ class Schema:
         if self._generation != self.registry.generation:
             self._compiled.clear()
             self._failed.clear()
+            self._absent.clear()
             self._generation = self.registry.generation
 
     def structure(self, canonical: str) -> CompiledStructure:
@@ -427,7 +434,7 @@ class Schema:
             return hit
         failed = self._failed.get(canonical)
         if failed is not None:
-            raise failed
+            raise SnapshotMissing(failed)
         sd = self.registry.structure_definition(canonical)
         if sd is None:
             raise ProfileNotFound(f"no StructureDefinition '{canonical}' is loaded")
@@ -445,9 +452,9 @@ class Schema:
             try:
                 sd = self._snapshots.generate(canonical, sd)
             except EcanfhirError as exc:
-                missing = SnapshotMissing(f"StructureDefinition {sd.get('url')}: {exc}")
-                self._failed[canonical] = missing
-                raise missing from exc
+                failed = f"StructureDefinition {sd.get('url')}: {exc}"
+                self._failed[canonical] = failed
+                raise SnapshotMissing(failed) from exc
         compiled = compile_structure(sd)
         self._compiled[canonical] = compiled
         if alias is not None:
@@ -456,9 +463,22 @@ class Schema:
 
     def find(self, canonical: str) -> CompiledStructure | None:
         """Like :meth:`structure`, but None when it is not loaded or has no usable snapshot."""
+        hit = self._compiled.get(canonical)
+        if self._generation == self.registry.generation:
+            if hit is not None:
+                return hit
+            if canonical in self._absent:  # a profile claimed by every message, not loaded
+                return None
         try:
             return self.structure(canonical)
-        except (ProfileNotFound, SnapshotMissing):
+        except ProfileNotFound:
+            with self._lock:
+                if self._generation == self.registry.generation:
+                    if len(self._absent) >= _ABSENT_MAX:  # the URLs come from the instances
+                        self._absent.clear()
+                    self._absent.add(canonical)
+            return None
+        except SnapshotMissing:
             return None
 
     def problem(self, canonical: str) -> str | None:
