@@ -198,7 +198,7 @@ def is_subtype(path: str | None, base: str) -> bool:
 def is_companion_data(data: Any, path: Any) -> bool:
     """:func:`is_companion` for a node's data and type path: an id/extension-only object of
     a primitive type."""
-    if not isinstance(data, Mapping):
+    if not isinstance(data, dict):
         return False
     keys = data.keys()
     if not keys or not keys <= _PRIMITIVE_KEYS:

@@ -35,7 +35,7 @@ def profiles_of(run: Run, resource: Mapping[str, Any], at: str,
                 asked: Sequence[str]) -> list[CompiledStructure]:
     """The loaded profiles a resource must conform to; unknown ones are reported (R4 §2.36.0.4)."""
     meta = resource.get("meta")
-    claimed = meta.get("profile") if isinstance(meta, Mapping) else None
+    claimed = meta.get("profile") if isinstance(meta, dict) else None
     urls = [(u, f"{at}.meta.profile[{i}]") for i, u in
             enumerate(claimed if isinstance(claimed, list) else []) if isinstance(u, str)]
     implied = [(u, at) for u in vital_signs_profiles(resource)]

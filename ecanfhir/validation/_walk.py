@@ -511,7 +511,7 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         plan = object_plan(run, element, code)
     if plan.profiled:
         _check_profile_values(run, element, code, value, path)
-    if code is None and len(element.types) > 1 and isinstance(value, Mapping):
+    if code is None and len(element.types) > 1 and isinstance(value, dict):
         # A resource element narrowed to several types: even without a resourceType the value
         # is a resource (of none of them), not an element to walk as an object.
         code = _resource_among(run, element, value, path)
@@ -520,7 +520,7 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         plan = object_plan(run, element, code)
     if plan.inline_resource:
         kind = plan.kind
-        rt = value.get("resourceType") if isinstance(value, Mapping) else None
+        rt = value.get("resourceType") if isinstance(value, dict) else None
         if kind not in RESOURCE_TYPES and isinstance(rt, str) and rt != kind:
             run.issues.append(Issue.error("structure", path, f"expected a {kind} here, found a "
                                           f"{rt}", "resource-type"))
@@ -722,7 +722,7 @@ def _walk_inline_resource(run: Run, element: ElementNode, value: Any, path: str,
         full_url = bundle.full_url_of.get(id(value))
     # Type profiles (a Bundle profile's entry slice naming a Composition profile...) apply to
     # the resource when it is of that type.
-    rt = value.get("resourceType") if isinstance(value, Mapping) else None
+    rt = value.get("resourceType") if isinstance(value, dict) else None
     profiles = tuple(p for t in element.types if t.code in (rt, "Resource") for p in t.profiles)
     if len(profiles) > 1:
         profiles = (alternative(run, frame, value, profiles, at=path, walk=_walk_trial),)

@@ -49,7 +49,7 @@ REVERSE_OK = frozenset({"Provenance"})
 
 def _references(value: Any, found: set[str]) -> None:
     """Every reference string and every string that may name an entry, below ``value``."""
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         if value.get("resourceType") == "Bundle":
             return
         for key, item in value.items():

@@ -17,7 +17,7 @@ __all__ = ["check_meta"]
 
 def check_meta(meta: Any, at: str) -> Iterator[Issue]:
     """Security labels given more than once."""
-    labels = meta.get("security") if isinstance(meta, Mapping) else None
+    labels = meta.get("security") if isinstance(meta, dict) else None
     if not isinstance(labels, list):
         return
     seen: set[tuple[Any, Any]] = set()

@@ -27,7 +27,7 @@ def same_value(instance: Any, fixed: Any) -> bool:
         return instance is fixed
     if isinstance(fixed, (int, float)) and isinstance(instance, (int, float)):
         return Decimal(str(instance)) == Decimal(str(fixed))
-    if isinstance(fixed, Mapping) and isinstance(instance, Mapping):
+    if isinstance(fixed, dict) and isinstance(instance, dict):
         return fixed.keys() == instance.keys() and all(same_value(instance[k], fixed[k])
                                                        for k in fixed)
     if isinstance(fixed, list) and isinstance(instance, list):
@@ -37,8 +37,8 @@ def same_value(instance: Any, fixed: Any) -> bool:
 
 def matches_pattern(instance: Any, pattern: Any) -> bool:
     """True when ``instance`` carries everything ``pattern`` has."""
-    if isinstance(pattern, Mapping):
-        if not isinstance(instance, Mapping):
+    if isinstance(pattern, dict):
+        if not isinstance(instance, dict):
             return False
         return all(k in instance and matches_pattern(instance[k], v) for k, v in pattern.items())
     if isinstance(pattern, list):

@@ -7,7 +7,7 @@ three is reported (a warning, as in the HL7 validator: an extension may still ca
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 from .._issue import Issue
@@ -17,7 +17,7 @@ __all__ = ["check_reference_parts"]
 
 def check_reference_parts(reference: Any, at: str) -> Iterator[Issue]:
     """A Reference without reference, identifier or display."""
-    if not isinstance(reference, Mapping):
+    if not isinstance(reference, dict):
         return
     if not any(reference.get(key) for key in ("reference", "identifier", "display")):
         yield Issue.warning("invalid", at, "a Reference without a reference or an identifier "

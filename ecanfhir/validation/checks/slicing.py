@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from ...definitions.schema import ElementNode, TypeRef
@@ -47,8 +48,10 @@ Resolve = Callable[[str], Mapping[str, Any] | None]
 CORE = "http://hl7.org/fhir/StructureDefinition/"
 
 
-def _tokens(path: str) -> list[str]:
-    return [m.group(0) for m in TOKEN.finditer(path)]
+@cache
+def _tokens(path: str) -> tuple[str, ...]:
+    """The steps of a discriminator path (a profile has few distinct ones: read each once)."""
+    return tuple(m.group(0) for m in TOKEN.finditer(path))
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +100,9 @@ def _navigate(items: list[Typed], token: str, resolve: Resolve) -> list[Typed]:
         elif token.startswith("extension("):
             url = token[11:-2]
             for ext in _extensions(value):
-                if isinstance(ext, Mapping) and ext.get("url") == url:
+                if isinstance(ext, dict) and ext.get("url") == url:
                     out.append(Typed(ext, "Extension"))
-        elif isinstance(value, Mapping):
+        elif isinstance(value, dict):
             out.extend(_child(value, token))
     return out
 
@@ -107,7 +110,7 @@ def _navigate(items: list[Typed], token: str, resolve: Resolve) -> list[Typed]:
 def _extensions(value: Any) -> list[Any]:
     """``value.extension`` when it is an array; the walker reports any other shape
     (``"extension": 1``), so slicing then just finds no extension."""
-    found = value.get("extension") if isinstance(value, Mapping) else None
+    found = value.get("extension") if isinstance(value, dict) else None
     return found if isinstance(found, list) else []
 
 
