@@ -102,7 +102,7 @@ def _ucum_syntax(code: str) -> str | None:
     return None
 
 
-_BCP47 = re.compile(r"""
+_BCP47 = r"""
     (?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})      # language, extended language
     (?:-[a-z]{4})?                                   # script
     (?:-(?:[a-z]{2}|\d{3}))?                         # region
@@ -112,13 +112,18 @@ _BCP47 = re.compile(r"""
     | x(?:-[a-z\d]{1,8})+
     | i-(?:ami|bnn|default|enochian|hak|klingon|lux|mingo|navajo|pwn|tao|tay|tsu)
     | en-gb-oed | sgn-(?:be-fr|be-nl|ch-de)
-    """, re.IGNORECASE | re.VERBOSE)
+    """
 
 
-def _syntax(pattern: str | re.Pattern[str], what: str) -> Callable[[str], str | None]:
-    compiled = re.compile(pattern)
+def _syntax(pattern: str, what: str, flags: int = 0) -> Callable[[str], str | None]:
+    """A check of codes against a pattern, compiled at its first code: most runs meet few of
+    these systems, and a new process compiles only what it uses."""
+    compiled: re.Pattern[str] | None = None
 
     def check(code: str) -> str | None:
+        nonlocal compiled
+        if compiled is None:
+            compiled = re.compile(pattern, flags)
         return None if compiled.fullmatch(code) else f"'{code}' is not {what}"
 
     return check
@@ -128,7 +133,8 @@ _SYNTAX: Mapping[str, Callable[[str], str | None]] = MappingProxyType({
     "http://snomed.info/sct": _snomed_syntax,
     "http://loinc.org": _loinc_syntax,
     "http://unitsofmeasure.org": _ucum_syntax,
-    "urn:ietf:bcp:47": _syntax(_BCP47, "a BCP-47 language tag (e.g. 'en-GB')"),
+    "urn:ietf:bcp:47": _syntax(_BCP47, "a BCP-47 language tag (e.g. 'en-GB')",
+                               re.IGNORECASE | re.VERBOSE),
     "http://hl7.org/fhir/sid/icd-10": _syntax(
         r"[A-Z]\d[\dA-Z](?:\.?[\dA-Z]{1,4})?[+*†]?|[A-Z]\d\d-[A-Z]\d\d",
         "an ICD-10 code (e.g. 'C50.9')"),
