@@ -128,11 +128,20 @@ def conformance(run: Run, frame: Frame, value: Any, url: str, *, at: str | None 
         return False, ()
     trial = Run(run.schema, run.terminology, run.options, issues=_TrialIssues(),
                 depth=run.depth, conformance=run.conformance)
+    # Asked again while this trial runs (a profile the value claims, walked in the trial, has
+    # an invariant calling conformsTo() with this profile), the value is taken to conform: the
+    # trial in progress gives the answer. Walking it again would nest trials until the depth
+    # limit or the recursion limit, whichever came first, failed one of them, and the verdict
+    # would follow that limit.
+    run.conformance[key] = (True, ())
     try:
         walk(trial, value, url, structure, at or frame.path, frame)
         verdict = (True, tuple(dict.fromkeys(trial.unchecked)))
     except _TrialFailed:
         verdict = (False, ())  # what could not be checked matters only to a value that conforms
+    except BaseException:
+        del run.conformance[key]
+        raise
     run.conformance[key] = verdict
     return verdict
 

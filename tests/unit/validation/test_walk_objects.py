@@ -8,6 +8,7 @@ code, location and rule. The profiles and data are hand-written and synthetic.
 from __future__ import annotations
 
 import copy
+import sys
 from typing import Any
 
 import pytest
@@ -481,6 +482,26 @@ def test_invariant_asks_conforms_to() -> None:
     assert found(patient(birthDate="1970-01-01", **claims), BORN, CONFORMING) == []
     assert found(patient(**claims), BORN, CONFORMING) == [
         ("error", "invariant", "Patient", "cfm-1")]
+
+
+@pytest.mark.parametrize("limit", [200, 16384])
+def test_conforms_to_a_profile_being_tried_does_not_follow_the_recursion_limit(
+        limit: int) -> None:
+    """The patient claims the profile whose invariant asks conformsTo(born): trying it against
+    born walks its claimed profile again, whose invariant asks the same question. The trial in
+    progress answers it, so the verdict is the same whatever Python's recursion limit (a
+    higher one used to let the trials nest to the depth limit and fail cfm-1; mypy, run in
+    the same process, sets 16384)."""
+    claims = {"meta": {"profile": [EXAMPLE + "conforming"]}}
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit)
+    try:
+        born = found(patient(birthDate="1970-01-01", **claims), BORN, CONFORMING)
+        unborn = found(patient(**claims), BORN, CONFORMING)
+    finally:
+        sys.setrecursionlimit(old)
+    assert born == []
+    assert unborn == [("error", "invariant", "Patient", "cfm-1")]
 
 
 # -- resources among several types ---------------------------------------------------------------
