@@ -25,12 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._frozen import frozen
+
 __all__ = ["DemoResult", "KpiFigure", "run_demo"]
 
 KPI_MEASURES = ("ecan-kpi-cancer-cases", "ecan-kpi-telemedicine-consultations")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class KpiFigure:
     """One population of a KPI MeasureReport."""
 

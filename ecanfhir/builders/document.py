@@ -16,10 +16,10 @@ import html
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from .._exceptions import BuildError
+from .._frozen import frozen
 from ..formats.json_copy import copy_json
 from ._claims import claimed_profiles
 from ._narrative import narrative
@@ -39,7 +39,7 @@ _DOCUMENT_TYPE = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Section:
     """A Composition section: the resource types it lists, its LOINC code, its title, and
     whether IPS requires it (then, without entries, it says why: emptyReason, ips-comp-1)."""

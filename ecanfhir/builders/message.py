@@ -16,10 +16,10 @@ rather than a ``urn:uuid`` that can resolve nowhere.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from .._exceptions import BuildError
+from .._frozen import frozen
 from ..definitions.pilot import pilot_url
 from ..formats.json_copy import copy_json
 from ._context import BuildContext
@@ -43,7 +43,7 @@ _EVENT_DISPLAY = {"cancer-case-referral": "Cancer case referral",
                   "acknowledgement": "Acknowledgement"}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Party:
     """A sender or receiver inside a message: its Organization entry and its endpoint."""
 

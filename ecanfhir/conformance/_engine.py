@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 import httpx
 
+from .._frozen import frozen
 from ..client._core import Format, decode_body, encode
 from ..validation._validator import Validator
 from ._asserts import compare, evaluate
@@ -70,7 +71,7 @@ class ExchangeSink:
     items: list[Exchange] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class EngineConfig:
     """What every script of a run shares."""
 

@@ -21,10 +21,11 @@ import os
 import zipfile
 import zlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
+
+from .._frozen import frozen
 
 __all__ = ["CoreDefinitions", "DefaultPackage", "IndexEntry", "core_definitions",
            "default_packages", "shipped_identity", "url_key"]
@@ -32,7 +33,7 @@ __all__ = ["CoreDefinitions", "DefaultPackage", "IndexEntry", "core_definitions"
 FHIR_VERSION = "4.0.1"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class IndexEntry:
     url: str
     version: str

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._exceptions import EcanfhirError, ProfileNotFound, SnapshotMissing
+from .._frozen import frozen
 from .registry import Registry
 from .snapshot_cache import SnapshotCache
 
@@ -51,7 +52,7 @@ PRIMITIVES = frozenset({
 })
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class TypeRef:
     code: str
     profiles: tuple[str, ...] = ()
@@ -69,7 +70,7 @@ class TypeRef:
                      if p.startswith("http://hl7.org/fhir/StructureDefinition/"))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Constraint:
     key: str
     severity: str  # "error" | "warning"
@@ -101,7 +102,7 @@ PUBLISHED_EXPRESSION_FIXES: Mapping[str, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Binding:
     strength: str
     value_set: str | None
@@ -140,7 +141,7 @@ def _max_value_set(raw: Mapping[str, Any]) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Slicing:
     discriminators: tuple[tuple[str, str], ...]  # (type, path)
     rules: str  # closed | open | openAtEnd
@@ -198,7 +199,7 @@ class ElementNode:
         return tuple(t.code for t in self.types)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class JsonProperty:
     """How one JSON property name maps onto an element: ``valueQuantity`` → value[x], Quantity."""
 

@@ -15,10 +15,11 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from functools import cache
 from types import MappingProxyType
 from typing import Any
+
+from .._frozen import frozen
 
 __all__ = [
     "CONTEXT_TYPE",
@@ -144,7 +145,7 @@ def fhir_constant(name: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Primitive:
     """A primitive element as a FHIRPath focus: its JSON value and its ``_x`` object.
 
@@ -295,7 +296,7 @@ def navigate(items: Sequence[Any], *keys: str) -> list[Any]:
     return current
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class EvalEnv:
     """What an expression can see beyond its focus.
 

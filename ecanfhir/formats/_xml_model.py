@@ -26,10 +26,11 @@ True
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cache
 from typing import Literal
 
+from .._frozen import frozen
 from ..definitions.registry import Registry
 from ..definitions.schema import PRIMITIVES, ElementNode, Schema
 
@@ -64,7 +65,7 @@ def json_kind(type_code: str) -> JsonKind:
     return "string"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class XmlChild:
     """One child element of a type or backbone element, as both formats see it."""
 
@@ -102,7 +103,7 @@ class XmlChild:
         return is_primitive(code)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class XmlType:
     """The children of a type (``HumanName``) or backbone element (``Bundle.entry``), ordered."""
 

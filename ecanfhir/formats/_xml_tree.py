@@ -26,6 +26,8 @@ from xml.sax.xmlreader import Locator
 from defusedxml.common import DefusedXmlException, DTDForbidden, EntitiesForbidden
 from defusedxml.expatreader import DefusedExpatParser
 
+from .._frozen import frozen
+
 __all__ = ["Attribute", "Content", "Document", "Node", "Text", "XmlRefused", "parse_document",
            "parse_tree", "serialize"]
 
@@ -42,7 +44,7 @@ class Text:
     kind: TextKind = "text"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Attribute:
     ns: str | None
     name: str  # local name
@@ -209,7 +211,7 @@ class _TreeBuilder(sax_handler.ContentHandler):
         (self.stack[-1].content if self.stack else self.prolog).append(text)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Document:
     """A parsed document: its root element, what stands outside it (comments, processing
     instructions), and its bytes when they are UTF-8 (to quote an element as written)."""

@@ -29,9 +29,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any
 
+from .._frozen import frozen
 from ..validation._issue import Issue, IssueCode, Severity
 from ._sniff import looks_like_xml
 from ._xml_model import XmlChild, XmlType, child_model, is_resource_type, json_kind, type_model
@@ -49,7 +50,7 @@ _ABSENT = object()
 ParseFloat = Callable[[str], Any]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class XmlRead:
     """A FHIR XML document read: the resource in JSON form (None when it could not be read),
     the issues found while reading, and where each element starts (FHIRPath → line, column)."""

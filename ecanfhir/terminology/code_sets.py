@@ -10,8 +10,8 @@ bound right, so a code can be judged ``member`` or ``not-member`` even when anot
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from .._frozen import frozen
 from .code_systems import Concept
 
 __all__ = ["EMPTY", "MAX_EXPANSION", "CodeSet", "Part", "active_only", "difference",
@@ -20,7 +20,7 @@ __all__ = ["EMPTY", "MAX_EXPANSION", "CodeSet", "Part", "active_only", "differen
 MAX_EXPANSION = 100_000  # more codes than this and a value set counts as not enumerable
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Part:
     """One system's share of a value set: codes surely in it, and codes possibly in it.
 
@@ -37,7 +37,7 @@ class Part:
         return self.upper is not None and len(self.upper) == len(self.lower)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CodeSet:
     parts: dict[str, Part]
     other: str | None = None  # set when systems not in ``parts`` may have members: why

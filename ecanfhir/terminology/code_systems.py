@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from .._frozen import frozen
 
 __all__ = ["CodeSystemIndex", "Concept", "dicts", "filter_keys", "index_code_system", "strings",
            "text"]
@@ -23,7 +24,7 @@ _KEPT_PROPERTIES = frozenset({"status", "notSelectable", "abstract", "deprecated
 _FALSE_BY_DEFAULT = frozenset({"notSelectable", "abstract", "inactive"})
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Concept:
     """A code as its code system defines it (or as a value set lists it)."""
 
@@ -36,7 +37,7 @@ class Concept:
 
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CodeSystemIndex:
     url: str
     version: str | None

@@ -19,10 +19,11 @@ algebra in ``code_sets``, the syntax of external codes in ``code_syntax``.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from types import MappingProxyType
 from typing import Any, Literal, TypeVar
 
+from .._frozen import frozen
 from ..definitions.registry import Registry, split_canonical
 from .code_sets import (
     EMPTY,
@@ -89,7 +90,7 @@ EXTERNAL_SYSTEMS: Mapping[str, str] = MappingProxyType({
 
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Expansion:
     """The complete, flat list of codes in a value set."""
 
@@ -120,7 +121,7 @@ _REMEMBERED = 65_536  # facts remember() keeps per Terminology (check_code answe
 _T = TypeVar("_T")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class CodeCheck:
     """The answer to "is this code in that value set?".
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .._frozen import frozen
 from ..fhirpath.engine import EvalEnv
 from ._issue import Issue
 
@@ -60,7 +61,7 @@ class Frame:
         return self.parent if self.contained and self.parent is not None else self
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PendingReference:
     path: str
     reference: str

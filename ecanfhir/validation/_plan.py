@@ -12,8 +12,8 @@ a value or children (R4 §2.24.0.6).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from .._frozen import frozen
 from ..definitions.schema import Constraint, ElementNode, TypeRef
 from ._context import Run
 from ._issue import Issue
@@ -28,7 +28,7 @@ RESOURCE_TYPES = ("Resource",)
 ELE_1 = "hasValue() or (children().count() > id.count())"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PrimitivePlan:
     """What the walker decides for a primitive value of an element and type, once."""
 
@@ -66,7 +66,7 @@ def primitive_plan(run: Run, element: ElementNode, type_ref: TypeRef) -> Primiti
     return plan
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ObjectPlan:
     """What the walker decides for an object value of an element and type, whatever it holds."""
 

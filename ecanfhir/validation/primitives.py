@@ -25,17 +25,18 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 from types import MappingProxyType
 from typing import Final, Literal
 
+from .._frozen import frozen
+
 __all__ = ["PRIMITIVE_TYPES", "SPEC_REGEXES", "STRING_MAX_LENGTH", "PrimitiveProblem",
            "check_primitive"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PrimitiveProblem:
     """Why a JSON value is not a valid FHIR primitive (without its location)."""
 

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..._frozen import frozen
+
 if TYPE_CHECKING:
     import httpx  # imported where used: `ecanfhir validate` does not need an HTTP client
 
@@ -63,7 +65,7 @@ __all__ = ["InstallProblem", "InstalledPackage", "PackageInstall", "install_pack
 _VERSION = re.compile(r"[A-Za-z0-9*][A-Za-z0-9.\-+$*]*")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class InstalledPackage:
     """A package that is in the cache after the install."""
 
@@ -74,7 +76,7 @@ class InstalledPackage:
     required_by: str | None = None  # "id#version" of the package needing it; None: asked for
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class InstallProblem:
     """A package that could not be installed, and why."""
 

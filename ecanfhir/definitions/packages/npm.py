@@ -35,9 +35,10 @@ import json
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 from urllib.parse import urljoin
+
+from ..._frozen import frozen
 
 if TYPE_CHECKING:
     import httpx  # imported where used: `ecanfhir validate` does not need an HTTP client
@@ -81,7 +82,7 @@ class RegistryFailure(PackageError):
         self.available = tuple(available)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Release:
     """One version of a package on one registry, and how to check its tarball."""
 

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from ..._frozen import frozen
 from ...definitions.registry import Registry
 from .._issue import Issue
 
@@ -47,7 +47,7 @@ class _Unknown(Exception):
     """The walk reaches what is not loaded: nothing more can be said."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Focus:
     elements: Sequence[Mapping[str, Any]]  # the snapshot the element belongs to
     element: Mapping[str, Any]

@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from html import unescape
 from html.entities import name2codepoint
 from typing import Any
 
+from ..._frozen import frozen
 from ...fhirpath.html_checks import ALLOWED_ELEMENTS as ELEMENTS
 from ...formats.xhtml import Tag, read_markup, read_tag
 from .._issue import Issue
@@ -122,7 +122,7 @@ def _problems(div: str, language: Any) -> Iterator[Problem]:
         yield from _entities(div)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _TagsReport:
     """What the narrative rules find in a narrative's distinct tags (the root's first)."""
 

@@ -27,9 +27,9 @@ extends / compliesWith: each item is the base's  error    the item (compliesWith
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from ..._frozen import frozen
 from ...definitions.registry import Registry
 from .._issue import Issue, IssueCode
 
@@ -41,7 +41,7 @@ _ANSWER_VALUES = ("valueInteger", "valueDate", "valueTime", "valueString", "valu
                   "valueReference")
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class _Derivation:
     base: Mapping[str, Any]
     mode: str  # "extends" | "compliesWith"

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from ..._frozen import frozen
 from .._issue import Issue
 from .bundle_matches import possible_matches
 from .reference_fragments import fragment_target
@@ -124,7 +124,7 @@ CORE_TYPE = "http://hl7.org/fhir/StructureDefinition/"
 _ANY = frozenset({"Resource", "DomainResource"})  # abstract types: any resource may be the target
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Target:
     """One ``targetProfile`` of a Reference: the resource type it admits, and the profile the
     target must then conform to (None for a base type, or a profile that is not loaded)."""

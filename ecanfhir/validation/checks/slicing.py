@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from ..._frozen import frozen
 from ...definitions.schema import ElementNode, TypeRef
 from .._issue import Issue
 from .pattern import matches_pattern, same_value
@@ -54,13 +54,13 @@ def _tokens(path: str) -> tuple[str, ...]:
     return tuple(m.group(0) for m in TOKEN.finditer(path))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Typed:
     value: Any
     type: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Unknown:
     """A discriminator that could not be evaluated here (a value set that cannot be expanded
     offline, a reference that does not resolve): not a match, and reported as unchecked."""
@@ -414,7 +414,7 @@ def _codings(value: Any) -> list[Mapping[str, Any]]:
     return []
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class SliceAssignment:
     """Which slice each value of a sliced element belongs to."""
 

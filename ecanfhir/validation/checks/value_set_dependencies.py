@@ -12,16 +12,16 @@ says which (``UNABLE_TO_CHECK_IF_THE_PROVIDED_CODES_ARE_IN_THE_VALUE_SET_CS`` / 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from ..._frozen import frozen
 from ...definitions.registry import Registry
 from ...terminology.value_sets import EXTERNAL_SYSTEMS
 
 __all__ = ["Missing", "missing_dependencies"]
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Missing:
     """Code systems and value sets a value set needs that are not loaded."""
 
