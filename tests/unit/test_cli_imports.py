@@ -56,3 +56,34 @@ def test_warm_validation_of_a_pilot_message_needs_no_fhirpath_interpreter(tmp_pa
     first = imported()  # a cold cache: the trees are parsed, so fhirpathpy is imported
     assert "fhirpathpy" in first and "ecanfhir.fhirpath.interpreter" in first
     assert imported() == []
+
+
+DEFINITION_PROBE = """
+import sys
+from ecanfhir.cli import main
+code = main(["validate", sys.argv[1], "--format", "json"])
+RULES = {"code_system", "concept_map", "measure", "questionnaire", "questionnaire_definition",
+         "search_parameter", "structure_definition", "value_set"}
+print(sorted(m.rpartition(".")[2] for m in sys.modules
+             if m.startswith("ecanfhir.validation.checks.") and m.rpartition(".")[2] in RULES))
+"""
+
+
+def test_rules_of_definitional_resources_are_imported_when_one_is_met(tmp_path: Path) -> None:
+    """A message loads no rules of Questionnaire, ValueSet, StructureDefinition...; a
+    Questionnaire loads its own (and nothing else of them)."""
+    questionnaire = tmp_path / "questionnaire.json"
+    questionnaire.write_text(json.dumps({
+        "resourceType": "Questionnaire", "status": "draft",
+        "item": [{"linkId": "1", "type": "string", "text": "Synthetic question"}]}))
+    message = Path(ROOT) / "examples" / "bundles" / "cancer-case-referral.json"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")])}
+
+    def loaded(path: Path) -> list[str]:
+        done = subprocess.run([sys.executable, "-c", DEFINITION_PROBE, str(path)],
+                              capture_output=True, text=True, env=env, check=True, timeout=120)
+        listed: list[str] = json.loads(done.stdout.strip().splitlines()[-1].replace("'", '"'))
+        return listed
+
+    assert loaded(message) == []
+    assert loaded(questionnaire) == ["questionnaire_definition"]
