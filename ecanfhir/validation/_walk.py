@@ -416,7 +416,11 @@ def _slice_type(node: ElementNode | None, type_ref: TypeRef | None) -> TypeRef |
     """
     if node is None or type_ref is None or type_ref.profiles:
         return type_ref
-    return next((t for t in node.types if t.code == type_ref.code), type_ref)
+    code = type_ref.code
+    for own in node.types:  # (a loop, not next() over a generator: this runs for every array)
+        if own.code == code:
+            return own
+    return type_ref
 
 
 def _slice_items(run: Run, element: ElementNode, type_ref: TypeRef | None,
