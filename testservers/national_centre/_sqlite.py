@@ -12,6 +12,13 @@ not store a message twice).
 A write the database cannot take (``SQLITE_FULL``, a read-only file, an I/O error, a lock held
 past the busy timeout) is rolled back and raised as :class:`~.storage.StoreUnavailable`; so is
 a database that cannot be opened for writing at start, with the reason in one line.
+
+WAL checkpoints (copying committed pages back into the database file, and syncing it) run in
+a thread of the store's own (:class:`_Checkpointer`), after commits, not in the request whose
+commit crossed SQLite's threshold: measured on a store of 100,000 cases, those checkpoints
+made the commit's p95 27 ms instead of 4.6 ms, and the centre's p95 2.4 times the empty
+store's. A request checkpoints only if the WAL reaches :data:`WAL_SELF_CHECKPOINT` pages,
+should the thread fall behind.
 """
 
 from __future__ import annotations
@@ -59,6 +66,11 @@ from .storage import (
 )
 
 __all__ = ["SqliteStore"]
+
+# WAL pages (4 KiB) at which a committing request checkpoints itself (SQLite's default: 1,000);
+# the checkpointer thread normally keeps the WAL far below it.
+WAL_SELF_CHECKPOINT = 10_000
+CHECKPOINT_PAUSE = 0.2  # seconds between two checkpoints: commits in between share one
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -164,6 +176,7 @@ class SqliteStore:
         # tries again, so threads of one process would leave the lock free while they sleep.
         self._writer = threading.RLock()
         self._group = _GroupCommit()
+        self._checkpointer = _Checkpointer(self._connect)
         try:
             self._conn().executescript(SCHEMA)
             with self._transaction() as conn:   # a database we cannot write is no use
@@ -180,15 +193,20 @@ class SqliteStore:
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                   timeout=60.0, uri=self._uri)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA busy_timeout=60000")
-            conn.execute("PRAGMA foreign_keys=ON")
+            conn = self._connect()
+            conn.execute(f"PRAGMA wal_autocheckpoint={WAL_SELF_CHECKPOINT}")
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                               timeout=60.0, uri=self._uri)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA busy_timeout=60000")
+        conn.execute("PRAGMA foreign_keys=ON")
         return conn
 
     @contextmanager
@@ -200,6 +218,7 @@ class SqliteStore:
             try:
                 yield conn
                 conn.execute("COMMIT")
+                self._checkpointer.poke()
             except BaseException:
                 if conn.in_transaction:     # SQLite has rolled back itself after SQLITE_FULL
                     with suppress(sqlite3.Error):
@@ -207,6 +226,7 @@ class SqliteStore:
                 raise
 
     def close(self) -> None:
+        self._checkpointer.stop()
         with self._lock:
             for conn in self._all:
                 conn.close()
@@ -312,6 +332,56 @@ class SqliteStore:
     @_guarded
     def search(self, query: SearchQuery) -> SearchPage:
         return search_resources(self._conn().execute, query, _where(query), "?")
+
+
+class _Checkpointer:
+    """PASSIVE checkpoints of the WAL in a thread of its own, started by the first commit.
+
+    A commit pokes it; it checkpoints what has been committed, pauses
+    :data:`CHECKPOINT_PAUSE` so that the commits meanwhile share the next checkpoint, and waits
+    for the next poke. PASSIVE copies the frames no reader still needs and never blocks a
+    writer (SQLite's wal.html, "Checkpointing"). Durability does not
+    depend on it: a commit is on disk in the WAL (``synchronous=FULL``) before it returns.
+    """
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
+        self._connect = connect
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def poke(self) -> None:
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None and not self._stopping.is_set():
+                    self._thread = threading.Thread(target=self._run, daemon=True,
+                                                    name="ecanfhir-checkpoint")
+                    self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        conn = self._connect()
+        try:
+            while True:
+                self._wake.wait()
+                if self._stopping.is_set():
+                    return
+                self._wake.clear()
+                with suppress(sqlite3.Error):   # busy, or the file gone: the next poke retries
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                if self._stopping.wait(CHECKPOINT_PAUSE):
+                    return
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping.set()
+            thread, self._thread = self._thread, None
+        self._wake.set()
+        if thread is not None:
+            thread.join(timeout=10)
 
 
 class _GroupCommit:
