@@ -73,6 +73,7 @@ def test_mypy_rejects_assigning_a_field(tmp_path: Path) -> None:
     # process it runs in.
     done = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental",
                            "--config-file", str(tmp_path / "mypy.ini"),
+                           "--cache-dir", str(tmp_path / "mypy-cache"),  # not in the checkout
                            str(tmp_path / "records.py")],
                           capture_output=True, text=True, timeout=300, check=False)
     out, status = done.stdout, done.returncode
