@@ -89,3 +89,40 @@ def test_close_stops_the_thread_and_later_commits_start_none(tmp_path: Path) -> 
     assert not thread.is_alive()
     store._checkpointer.poke()
     assert store._checkpointer._thread is None
+
+
+def test_a_connection_that_cannot_be_opened_ends_no_thread_and_the_next_poke_retries(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The thread opens its connection at its first poke; if the database cannot be opened
+    then, the thread stays (no traceback) and the next poke opens it and checkpoints."""
+    failures: list[BaseException] = []
+    monkeypatch.setattr("threading.excepthook", lambda args: failures.append(args.exc_value))
+    path = tmp_path / "retried.sqlite3"
+    sqlite3.connect(path).close()
+    opened: list[int] = []
+
+    def connect() -> sqlite3.Connection:
+        opened.append(1)
+        if len(opened) == 1:
+            raise sqlite3.OperationalError("unable to open database file")
+        conn = sqlite3.connect(path, check_same_thread=False)
+        checkpoints.append(conn)
+        return conn
+
+    checkpoints: list[sqlite3.Connection] = []
+    checkpointer = _sqlite._Checkpointer(connect)
+    try:
+        checkpointer.poke()
+        deadline = time.monotonic() + 10
+        while not opened and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(_sqlite.CHECKPOINT_PAUSE + 0.1)
+        thread = checkpointer._thread
+        assert thread is not None and thread.is_alive()
+        checkpointer.poke()
+        while len(opened) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(opened) == 2 and len(checkpoints) == 1
+    finally:
+        checkpointer.stop()
+    assert not thread.is_alive() and failures == []

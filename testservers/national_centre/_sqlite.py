@@ -361,19 +361,24 @@ class _Checkpointer:
         self._wake.set()
 
     def _run(self) -> None:
-        conn = self._connect()
+        conn: sqlite3.Connection | None = None
         try:
             while True:
                 self._wake.wait()
                 if self._stopping.is_set():
                     return
                 self._wake.clear()
-                with suppress(sqlite3.Error):   # busy, or the file gone: the next poke retries
+                # busy, or the file gone (even before the thread's connection is open): the
+                # next poke retries; a request checkpoints itself past WAL_SELF_CHECKPOINT.
+                with suppress(sqlite3.Error):
+                    if conn is None:
+                        conn = self._connect()
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 if self._stopping.wait(CHECKPOINT_PAUSE):
                     return
         finally:
-            conn.close()
+            if conn is not None:
+                conn.close()
 
     def stop(self) -> None:
         with self._lock:
