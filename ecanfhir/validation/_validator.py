@@ -70,11 +70,14 @@ class Validator:
                                     f"object), found {kind}", "json-form"))
             return ValidationResult(tuple(run.issues), source)
         rt = resource.get("resourceType")
-        frame = walk_resource(run, resource, rt if isinstance(rt, str) and rt else "Resource",
-                              profiles=profiles)
-        if frame is not None and self.options.resolve_references:
-            run.issues.extend(check_references(
-                run, lambda f, target, url: conforms(run, f, target, url)))
+        root = rt if isinstance(rt, str) and rt else "Resource"
+        try:
+            frame = walk_resource(run, resource, root, profiles=profiles)
+            if frame is not None and self.options.resolve_references:
+                run.issues.extend(check_references(
+                    run, lambda f, target, url: conforms(run, f, target, url)))
+        except Exception as exc:  # a defect of ecanfhir's, not of the data: reported, not raised
+            run.issues.append(internal_error(exc, root))
         run.issues.extend(_external_note(run.external_systems))
         return ValidationResult(sort_issues(run.issues), source)
 
@@ -90,6 +93,27 @@ class Validator:
         found = self.validate(read.resource, profiles=profiles, source=source)
         return ValidationResult(sort_issues([*read.issues, *map(read.locate, found.issues)]),
                                 source)
+
+
+def internal_error(exc: Exception, root: str) -> Issue:
+    """A check that raised, as a fatal ``exception`` issue (FHIR IssueType: "an unexpected
+    internal error has occurred"), located at the innermost value the validator was checking:
+    the ``at`` or ``path`` of the deepest frame of ecanfhir's that has one. The issues found
+    until then are kept; the validation stopped there, so the result is not a pass."""
+    where = root
+    tb = exc.__traceback__
+    while tb is not None:
+        local = tb.tb_frame.f_locals
+        for name in ("at", "path"):
+            value = local.get(name)
+            if isinstance(value, str) and value.startswith(root) \
+                    and tb.tb_frame.f_globals.get("__name__", "").startswith("ecanfhir."):
+                where = value
+                break
+        tb = tb.tb_next
+    return Issue("fatal", "exception", where, f"ecanfhir could not finish validating: "
+                 f"{type(exc).__name__}: {exc} (a defect of ecanfhir's: please report it with "
+                 "the resource)", "internal-error")
 
 
 def _external_note(systems: set[str]) -> list[Issue]:

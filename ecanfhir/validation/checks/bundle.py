@@ -74,7 +74,8 @@ def check_bundle(run: Run, frame: Frame) -> Iterator[Issue]:
         version = None
         if isinstance(resource, Mapping) and isinstance(resource.get("meta"), Mapping):
             version = resource["meta"].get("versionId")
-        key = (full_url, version)
+        # (a versionId of another JSON type, reported by the walker, compares as its text)
+        key = (full_url, version if version is None or isinstance(version, str) else str(version))
         if key in seen and bundle.get("type") != "history":
             yield Issue.error("duplicate", f"{at}.fullUrl", f"fullUrl '{full_url}' is also used by "
                               f"entry[{seen[key]}]: each entry needs its own fullUrl",

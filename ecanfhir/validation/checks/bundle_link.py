@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from .._issue import Issue
+from .json_values import objects
 from .uri import is_absolute
 
 __all__ = ["check_bundle_links", "check_search_set"]
@@ -41,13 +42,6 @@ __all__ = ["check_bundle_links", "check_search_set"]
 PAGING = ("first", "previous", "next", "last")
 SEARCH_TYPES = ("searchset", "history")
 FHIR_CSS = "https://hl7.org/fhir/fhir.css"
-
-
-def _items(value: Any) -> list[tuple[int, Mapping[str, Any]]]:
-    """The well-formed objects of a JSON array, with their index (others are reported already)."""
-    if not isinstance(value, list):
-        return []
-    return [(i, item) for i, item in enumerate(value) if isinstance(item, Mapping)]
 
 
 def _str(obj: Mapping[str, Any], key: str) -> str | None:
@@ -61,7 +55,7 @@ def check_bundle_links(bundle: Mapping[str, Any], at: str) -> Iterator[Issue]:
     if kind is None:
         return
     seen: set[str] = set()
-    for i, link in _items(bundle.get("link")):
+    for i, link in objects(bundle.get("link")):
         rel = _str(link, "relation")
         if rel is None:
             continue
@@ -97,7 +91,7 @@ def _stylesheet(bundle: Mapping[str, Any], url: str | None, where: str) -> Itera
                                 "resolvable link (http:, https: or ftp:)",
                                 "bundle-link-stylesheet")
         return
-    names = {f"{r.get('resourceType')}/{r.get('id')}" for _, entry in _items(bundle.get("entry"))
+    names = {f"{r.get('resourceType')}/{r.get('id')}" for _, entry in objects(bundle.get("entry"))
              if isinstance(r := entry.get("resource"), Mapping)}
     if url not in names:
         yield Issue.error("not-found", where, f"the stylesheet '{url}' is not a resource in "
@@ -109,10 +103,10 @@ def check_search_set(bundle: Mapping[str, Any], at: str, *,
     """The rules of a search set's self link and entries (not for other Bundle types)."""
     if bundle.get("type") != "searchset":
         return
-    entries = _items(bundle.get("entry"))
+    entries = objects(bundle.get("entry"))
     if not entries:
         return
-    self_url = next((_str(link, "url") for _, link in _items(bundle.get("link"))
+    self_url = next((_str(link, "url") for _, link in objects(bundle.get("link"))
                      if link.get("relation") == "self"), None)
     if self_url is None:
         yield Issue.warning("invalid", at, "a search set should have a self link that says "

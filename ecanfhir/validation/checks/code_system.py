@@ -35,6 +35,7 @@ from collections.abc import Generator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._issue import Issue
+from .json_values import objects
 
 if TYPE_CHECKING:
     from .._context import Run
@@ -52,12 +53,6 @@ KNOWN_PROPERTIES: Mapping[str, str | None] = {
 _VALUE_TYPES = ("code", "Coding", "string", "integer", "boolean", "dateTime", "decimal")
 
 
-def _items(value: Any) -> list[tuple[int, Mapping[str, Any]]]:
-    if not isinstance(value, list):
-        return []
-    return [(i, item) for i, item in enumerate(value) if isinstance(item, Mapping)]
-
-
 def _str(obj: Mapping[str, Any], key: str) -> str | None:
     value = obj.get(key)
     return value if isinstance(value, str) else None
@@ -65,7 +60,7 @@ def _str(obj: Mapping[str, Any], key: str) -> str | None:
 
 def _concepts(concepts: Any, at: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
     """Every concept, nested ones included, with its location."""
-    for i, concept in _items(concepts):
+    for i, concept in objects(concepts):
         where = f"{at}.concept[{i}]"
         yield where, concept
         yield from _concepts(concept.get("concept"), where)
@@ -107,7 +102,7 @@ def _meta(cs: Mapping[str, Any], at: str, count: int) -> Iterator[Issue]:
                               "system it supplements (CodeSystem.supplements)",
                               "codesystem-supplement")
         hl7 = "hl7.org" in url or "fhir.org" in url
-        nested = any(isinstance(c.get("concept"), list) for _, c in _items(cs.get("concept")))
+        nested = any(isinstance(c.get("concept"), list) for _, c in objects(cs.get("concept")))
         for name, needed in (("caseSensitive", True), ("hierarchyMeaning", nested)):
             if needed and name not in cs:
                 message = f"the CodeSystem should state {name}, so users know how to read codes"
@@ -196,7 +191,7 @@ def _all_codes_value_set(run: Run, cs: Mapping[str, Any], at: str,
     if vs is None:
         return
     compose = vs.get("compose")
-    includes = _items(compose.get("include")) if isinstance(compose, Mapping) else []
+    includes = objects(compose.get("include")) if isinstance(compose, Mapping) else []
     where = f"{at}.valueSet"
     if len(includes) != 1:
         yield Issue.error("business-rule", where, f"the 'all codes' value set {vs_url} has no "
@@ -225,7 +220,7 @@ def _properties(cs: Mapping[str, Any],
     """Issues of the property definitions; returns the declared property types by code."""
     declared: dict[str, str | None] = {}
     seen: set[str] = set()
-    for i, prop in _items(cs.get("property")):
+    for i, prop in objects(cs.get("property")):
         where = f"{at}.property[{i}]"
         uri, code, kind = _str(prop, "uri"), _str(prop, "code"), _str(prop, "type")
         known_by_uri = None
@@ -279,17 +274,18 @@ def _property_meaning(code: str | None, kind: str | None, uri: str | None,
 def _concept_properties(cs: Mapping[str, Any], concepts: list[tuple[str, Mapping[str, Any]]],
                         declared: dict[str, str | None]) -> Iterator[Issue]:
     language = cs.get("language")
-    codes = {concept.get("code") for _, concept in concepts}
+    codes = {code for _, concept in concepts if isinstance(code := concept.get("code"), str)}
     for where, concept in concepts:
-        for i, prop in _items(concept.get("property")):
+        for i, prop in objects(concept.get("property")):
             code, at = _str(prop, "code"), f"{where}.property[{i}]"
             if code is None:
                 continue
-            if code == "synonym" and prop.get("valueCode") not in codes:
+            synonym = prop.get("valueCode")
+            if code == "synonym" and not (isinstance(synonym, str) and synonym in codes):
                 # a synonym declares equivalence to another code of this system (R4
                 # codesystem-concept-properties: synonym), so it must be one: the HL7
                 # validator's CODESYSTEM_PROPERTY_SYNONYM_CHECK
-                yield Issue.warning("business-rule", at, f"the synonym '{prop.get('valueCode')}'"
+                yield Issue.warning("business-rule", at, f"the synonym '{synonym}'"
                                     " is not also defined in the code system",
                                     "codesystem-property")
             if code not in declared:
@@ -309,7 +305,7 @@ def _concept_properties(cs: Mapping[str, Any], concepts: list[tuple[str, Mapping
 
 def _designations(concept: Mapping[str, Any], where: str, language: Any) -> Iterator[Issue]:
     display = _str(concept, "display")
-    for i, designation in _items(concept.get("designation")):
+    for i, designation in objects(concept.get("designation")):
         value, lang = _str(designation, "value"), designation.get("language")
         if "use" in designation or "additionalUse" in designation or display is None \
                 or value is None or value == display:

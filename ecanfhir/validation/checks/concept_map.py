@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._issue import Issue
+from .json_values import objects
 
 if TYPE_CHECKING:
     from .._context import Run
@@ -27,24 +28,18 @@ if TYPE_CHECKING:
 __all__ = ["check_concept_map"]
 
 
-def _items(value: Any) -> list[tuple[int, Mapping[str, Any]]]:
-    if not isinstance(value, list):
-        return []
-    return [(i, item) for i, item in enumerate(value) if isinstance(item, Mapping)]
-
-
 def check_concept_map(run: Run, cm: Mapping[str, Any], at: str) -> Iterator[Issue]:
     """Each group's source and target systems, and the codes mapped between them."""
-    for g, group in _items(cm.get("group")):
+    for g, group in objects(cm.get("group")):
         where = f"{at}.group[{g}]"
         issues: list[Issue] = []
         source = _system(run, group, "source", where, issues)
         target = _system(run, group, "target", where, issues)
         yield from issues
-        for e, element in _items(group.get("element")):
+        for e, element in objects(group.get("element")):
             element_at = f"{where}.element[{e}]"
             yield from _code(run, source, element, element_at, "source")
-            for t, mapped in _items(element.get("target")):
+            for t, mapped in objects(element.get("target")):
                 yield from _code(run, target, mapped, f"{element_at}.target[{t}]", "target")
 
 

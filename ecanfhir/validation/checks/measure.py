@@ -48,6 +48,7 @@ from xml.etree import ElementTree
 
 from ...definitions.registry import Registry
 from .._issue import Issue
+from .json_values import array
 
 __all__ = ["check_measure", "check_measure_report"]
 
@@ -115,7 +116,7 @@ def _find_measure(report: Mapping[str, Any], canonical: str,
 def _check_groups(measure: Mapping[str, Any], groups: list[Mapping[str, Any]],
                   report: Mapping[str, Any], at: str, *, scoring: str | None,
                   report_type: str | None) -> Iterator[Issue]:
-    reported = _items(report.get("group"))
+    reported = array(report.get("group"))
     if len(reported) == 1 and len(groups) == 1 and isinstance(reported[0], Mapping):
         # One group on each side: it may be (and usually is) anonymous; codes, if both have
         # one, must agree.
@@ -173,7 +174,7 @@ def _check_populations(defined: Mapping[str, Any], group: Mapping[str, Any], at:
                        report: Mapping[str, Any], report_type: str | None) -> Iterator[Issue]:
     populations = _dicts(defined.get("population"))
     seen: list[int] = []
-    for i, population in enumerate(_items(group.get("population"))):
+    for i, population in enumerate(array(group.get("population"))):
         where = f"{at}.population[{i}]"
         if not isinstance(population, Mapping):
             continue
@@ -280,7 +281,7 @@ def _check_stratifiers(defined: Mapping[str, Any], group: Mapping[str, Any],
                        at: str) -> Iterator[Issue]:
     stratifiers = _dicts(defined.get("stratifier"))
     seen: list[int] = []
-    for i, stratifier in enumerate(_items(group.get("stratifier"))):
+    for i, stratifier in enumerate(array(group.get("stratifier"))):
         where = f"{at}.stratifier[{i}]"
         if not isinstance(stratifier, Mapping):
             continue
@@ -315,7 +316,7 @@ def _check_subject_count(population: Mapping[str, Any], at: str, *,
                      if c.get("resourceType") == "List" and c.get("id") == target[1:]), None)
     if subjects is None:
         return
-    listed = len(_items(subjects.get("entry")))
+    listed = len(array(subjects.get("entry")))
     if listed != count:
         yield Issue.error("business-rule", f"{at}.count", f"the count {count} is not the "
                           f"number of subjects the List '{target}' holds ({listed})",
@@ -326,7 +327,7 @@ def _check_subject_count(population: Mapping[str, Any], at: str, *,
 def check_measure(measure: Mapping[str, Any], at: str, *, registry: Registry) -> Iterator[Issue]:
     """Check that a Measure's parts can be told apart and its CQL stratifiers resolve."""
     libraries: list[Mapping[str, Any]] = []
-    for i, library in enumerate(_items(measure.get("library"))):
+    for i, library in enumerate(array(measure.get("library"))):
         if not isinstance(library, str):
             continue
         found = registry.get(library, "Library")
@@ -336,7 +337,7 @@ def check_measure(measure: Mapping[str, Any], at: str, *, registry: Registry) ->
                                     "it", "measure-library")
         else:
             libraries.append(found)
-    groups = _items(measure.get("group"))
+    groups = array(measure.get("group"))
     if not groups:
         yield Issue.warning("required", at, "the Measure has no group", "measure-group")
     for g, group in enumerate(groups):
@@ -349,16 +350,16 @@ def check_measure(measure: Mapping[str, Any], at: str, *, registry: Registry) ->
         if "population" not in group:
             yield Issue.warning("required", where, "the group has no population",
                                 "measure-group")
-        yield from _uncoded(_items(group.get("population")), f"{where}.population",
+        yield from _uncoded(array(group.get("population")), f"{where}.population",
                             "populations")
-        stratifiers = _items(group.get("stratifier"))
+        stratifiers = array(group.get("stratifier"))
         yield from _uncoded(stratifiers, f"{where}.stratifier", "stratifiers")
         for s, stratifier in enumerate(stratifiers):
             if not isinstance(stratifier, Mapping):
                 continue
             parts = [(f"{where}.stratifier[{s}]", stratifier)] + [
                 (f"{where}.stratifier[{s}].component[{c}]", component)
-                for c, component in enumerate(_items(stratifier.get("component")))
+                for c, component in enumerate(array(stratifier.get("component")))
                 if isinstance(component, Mapping)]
             for part_at, part in parts:
                 criteria = _dict(part.get("criteria"))
@@ -530,9 +531,5 @@ def _dict(value: Any) -> Mapping[str, Any] | None:
     return value if isinstance(value, Mapping) else None
 
 
-def _items(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
 def _dicts(value: Any) -> list[Mapping[str, Any]]:
-    return [v for v in _items(value) if isinstance(v, Mapping)]
+    return [v for v in array(value) if isinstance(v, Mapping)]

@@ -22,8 +22,9 @@ def check_meta(meta: Any, at: str) -> Iterator[Issue]:
         return
     seen: set[tuple[Any, Any]] = set()
     for i, label in enumerate(labels):
-        if not isinstance(label, Mapping) or not isinstance(label.get("code"), str):
-            continue
+        if not isinstance(label, Mapping) or not isinstance(label.get("code"), str) \
+                or not isinstance(label.get("system"), str | None):
+            continue  # (the walker reports a system or code of another type)
         key = (label.get("system"), label.get("code"))
         if key in seen:
             yield Issue.warning("duplicate", f"{at}.security[{i}]", f"the security label "

@@ -16,6 +16,7 @@ from typing import Any
 from ...definitions.schema import ElementNode
 from ...terminology.comparison import compare, compare_dates, relative_to_now
 from .._issue import Issue
+from .json_values import array
 from .structure import from_profile as _source
 
 __all__ = ["check_fixed_pattern", "check_min_max", "matches_pattern", "same_value"]
@@ -72,7 +73,7 @@ def _fixed_extensions(value: Any, fixed: Any, at: str, *, source: str) -> Iterat
     else as many, each url of the fixed value present."""
     if not isinstance(value, Mapping) or not isinstance(fixed, Mapping):
         return
-    found, wanted = (_list(v.get("extension")) for v in (value, fixed))
+    found, wanted = (array(v.get("extension")) for v in (value, fixed))
     if not wanted:
         if found:
             yield Issue.error("value", f"{at}.extension[0]", "no extensions are allowed here, as "
@@ -87,10 +88,6 @@ def _fixed_extensions(value: Any, fixed: Any, at: str, *, source: str) -> Iterat
             if url not in urls:
                 yield Issue.error("value", at, f"the extension {url} of the fixed value is "
                                   f"missing{source}", "fixed-extension")
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def _without_extensions(value: Any) -> Any:

@@ -33,6 +33,7 @@ from ...definitions.registry import Registry
 from ...terminology.comparison import compare_dates
 from ...terminology.value_sets import Terminology
 from .._issue import Issue
+from .json_values import array
 from .questionnaire_answers import check_answer
 from .questionnaire_enable_when import is_enabled
 from .questionnaire_form import Chain, Form, Resolve, find_questionnaire, index_items
@@ -114,7 +115,7 @@ def _check_items(form: Form, value: object, q_items: list[Mapping[str, Any]], at
     position = {q["linkId"]: n for n, q in enumerate(q_items) if isinstance(q.get("linkId"), str)}
     present: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
     last = -1
-    for i, item in enumerate(_list(value)):
+    for i, item in enumerate(array(value)):
         link_id = item.get("linkId") if isinstance(item, Mapping) else None
         if not isinstance(item, Mapping) or not isinstance(link_id, str):
             continue  # a missing linkId is a cardinality error, reported elsewhere
@@ -181,7 +182,7 @@ def _check_instance(form: Form, q_item: Mapping[str, Any], item: Mapping[str, An
                           f"item '{link_id}' in the Questionnaire (" + (
                               f"'{expected}'" if isinstance(expected, str) else "none") + ")",
                           "qr-item-text")
-    answers, children = _list(item.get("answer")), _list(item.get("item"))
+    answers, children = array(item.get("answer")), array(item.get("item"))
     inner: Chain = (*chain, (link_id, item))
     child_required = enabled is not False
     if not isinstance(kind, str):
@@ -249,5 +250,3 @@ def _has_answers(item: Mapping[str, Any]) -> bool:
 
 
 # -- small helpers -------------------------------------------------------------------------
-def _list(value: object) -> list[Any]:
-    return value if isinstance(value, list) else []

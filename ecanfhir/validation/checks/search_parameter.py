@@ -30,18 +30,15 @@ from typing import Any
 from ...definitions.registry import Registry
 from ...fhirpath.engine import FhirPathError, compile_expression
 from .._issue import Issue
+from .json_values import array
 
 __all__ = ["check_capability_search_params", "check_search_parameter"]
 
 CORE_PREFIX = "http://hl7.org/fhir/SearchParameter/"
 
 
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
 def _strings(value: Any) -> list[str]:
-    return [v for v in _list(value) if isinstance(v, str)]
+    return [v for v in array(value) if isinstance(v, str)]
 
 
 def check_search_parameter(sp: Mapping[str, Any], at: str, *,
@@ -56,7 +53,7 @@ def check_search_parameter(sp: Mapping[str, Any], at: str, *,
     master_url = sp.get("derivedFrom")
     if isinstance(master_url, str) and master_url:
         yield from _derived(sp, master_url, at, registry)
-    components = [c for c in _list(sp.get("component")) if isinstance(c, Mapping)]
+    components = [c for c in array(sp.get("component")) if isinstance(c, Mapping)]
     if sp.get("type") == "composite" and len(components) < 2:
         yield Issue.error("business-rule", at, f"a composite search parameter combines two or "
                           f"more components; this one has {len(components)}",
@@ -123,13 +120,13 @@ def _for_bases(expression: str, bases: list[str]) -> frozenset[str]:
 def check_capability_search_params(cs: Mapping[str, Any], at: str, *,
                                    registry: Registry) -> Iterator[Issue]:
     """Each rest.resource.searchParam with a loaded definition has that definition's type."""
-    for i, rest in enumerate(_list(cs.get("rest"))):
+    for i, rest in enumerate(array(cs.get("rest"))):
         if not isinstance(rest, Mapping):
             continue
-        for j, resource in enumerate(_list(rest.get("resource"))):
+        for j, resource in enumerate(array(rest.get("resource"))):
             if not isinstance(resource, Mapping):
                 continue
-            for k, param in enumerate(_list(resource.get("searchParam"))):
+            for k, param in enumerate(array(resource.get("searchParam"))):
                 if not isinstance(param, Mapping):
                     continue
                 definition, kind = param.get("definition"), param.get("type")

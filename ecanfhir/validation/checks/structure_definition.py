@@ -38,6 +38,7 @@ from ...definitions.snapshot import ensure_snapshot, snapshot_issues
 from .._issue import Issue
 from .element_definition import check_element_definitions, fhirpath_problems, path_problem
 from .element_type import check_element_types
+from .json_values import array
 from .slicing_definition import check_slicing_definitions
 
 __all__ = ["check_structure_definition"]
@@ -136,7 +137,7 @@ def _check_inherited_obligations(sd: Mapping[str, Any], at: str,
     """Extension inherit-obligations (FHIR extensions pack): the profile it names brings its
     obligations into this one, so it must be an obligation profile (extension
     obligation-profile = true) constraining the same base."""
-    for i, ext in enumerate(sd.get("extension") or ()):
+    for i, ext in enumerate(array(sd.get("extension"))):
         if not isinstance(ext, Mapping) or ext.get("url") != _INHERIT_OBLIGATIONS:
             continue
         url, where = ext.get("valueCanonical"), f"{at}.extension[{i}]"
@@ -146,7 +147,7 @@ def _check_inherited_obligations(sd: Mapping[str, Any], at: str,
                                 "loaded, so what this profile inherits was not checked",
                                 "sd-obligations")
         elif not any(isinstance(e, Mapping) and e.get("url") == _OBLIGATION_PROFILE
-                     and e.get("valueBoolean") is True for e in other.get("extension") or ()):
+                     and e.get("valueBoolean") is True for e in array(other.get("extension"))):
             yield Issue.error("business-rule", where, f"the profile '{url}' is not marked as an "
                               "obligation profile (extension obligation-profile)",
                               "sd-obligations")

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...terminology.value_sets import EXTERNAL_SYSTEMS
 from .._issue import Issue
+from .json_values import objects
 from .uri import host_within, is_absolute
 from .value_set_concepts import SNOMED, check_semantic_tags, check_supplements
 
@@ -76,12 +77,6 @@ _CODING = re.compile(r"[^\s#|]+(\|[^\s#]+)?#\S+")
 _EXAMPLE_HOSTS = ("example.org", "example.com", "acme.com", "acme.org")
 
 
-def _items(value: Any) -> list[tuple[int, Mapping[str, Any]]]:
-    if not isinstance(value, list):
-        return []
-    return [(i, item) for i, item in enumerate(value) if isinstance(item, Mapping)]
-
-
 def _strings(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
@@ -98,7 +93,7 @@ def check_value_set(run: Run, vs: Mapping[str, Any], at: str) -> Iterator[Issue]
     if not isinstance(compose, Mapping):
         return
     for part in ("include", "exclude"):
-        for i, include in _items(compose.get(part)):
+        for i, include in objects(compose.get(part)):
             yield from _include(run, vs, include, f"{at}.compose.{part}[{i}]")
 
 
@@ -106,8 +101,8 @@ def _include(run: Run, vs: Mapping[str, Any], include: Mapping[str, Any],
              at: str) -> Iterator[Issue]:
     yield from _imports(run, include, at, own=_str(vs, "url"))
     system, version = _str(include, "system"), _str(include, "version")
-    concepts = _items(include.get("concept"))
-    filters = _items(include.get("filter"))
+    concepts = objects(include.get("concept"))
+    filters = objects(include.get("filter"))
     if system is None:
         if concepts or filters:
             yield Issue.warning("business-rule", at, "concepts and filters without a system "
@@ -155,7 +150,7 @@ def _imports_itself(run: Run, url: str, own: str | None) -> bool:
         seen.add(current)
         compose = (run.schema.registry.value_set(current) or {}).get("compose")
         for part in ("include", "exclude"):
-            for _, include in _items(compose.get(part) if isinstance(compose, Mapping) else None):
+            for _, include in objects(compose.get(part) if isinstance(compose, Mapping) else None):
                 todo.extend(_strings(include.get("valueSet")))
     return False
 
@@ -190,7 +185,7 @@ def _imports(run: Run, include: Mapping[str, Any], at: str, *,
 def _contained_system(vs: Mapping[str, Any], system: str, version: str | None,
                       at: str) -> Iterator[Issue]:
     found = []
-    for _, contained in _items(vs.get("contained")):
+    for _, contained in objects(vs.get("contained")):
         if f"#{contained.get('id')}" != system:
             continue
         if contained.get("resourceType") != "CodeSystem":
@@ -346,9 +341,9 @@ def _declared(code_system: Mapping[str, Any] | None,
     """The value type and operators a CodeSystem declares for a filter property, if it does."""
     if code_system is None:
         return None
-    ops = frozenset(op for _, f in _items(code_system.get("filter")) if f.get("code") == prop
+    ops = frozenset(op for _, f in objects(code_system.get("filter")) if f.get("code") == prop
                     for op in _strings(f.get("operator")))
-    for _, p in _items(code_system.get("property")):
+    for _, p in objects(code_system.get("property")):
         if p.get("code") == prop:
             kind = p.get("type")
             # a 'code' property is often a code of another list, so only its form is checked
