@@ -355,10 +355,10 @@ def compile_structure(sd: Mapping[str, Any]) -> CompiledStructure:
     elements = sd.get("snapshot", {}).get("element") or []
     if not elements:
         raise SnapshotMissing(f"StructureDefinition {sd.get('url')} has no snapshot")
-    root = _node(elements[0])
+    root = _read_node(sd, elements[0], 0)
     by_id: dict[str, ElementNode] = {root.id: root}
-    for element in elements[1:]:
-        node = _node(_published_element(sd, element))
+    for index, element in enumerate(elements[1:], 1):
+        node = _read_node(sd, _published_element(sd, element), index)
         by_id[node.id] = node
         segments = _id_segments(node.id)
         last = segments[-1]
@@ -388,6 +388,21 @@ def compile_structure(sd: Mapping[str, Any]) -> CompiledStructure:
     for node in by_id.values():
         node.structure = structure
     return structure
+
+
+def _read_node(sd: Mapping[str, Any], element: Any, index: int) -> ElementNode:
+    """A snapshot element compiled, or SnapshotMissing naming what in it cannot be read (a
+    max that is neither a number nor "*", a constraint without key, an extension that is no
+    object...): a profile whose snapshot is malformed cannot be used, and says why."""
+    try:
+        return _node(element)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        name = element.get("id") or element.get("path") if isinstance(element, Mapping) \
+            else None
+        raise SnapshotMissing(
+            f"StructureDefinition {sd.get('url')}: its snapshot element {index}"
+            f"{f' ({name})' if isinstance(name, str) else ''} cannot be read "
+            f"({type(exc).__name__}: {exc})") from None
 
 
 _ABSENT_MAX = 4096  # canonicals remembered as not loaded, at most
@@ -456,7 +471,11 @@ class Schema:
                 failed = f"StructureDefinition {sd.get('url')}: {exc}"
                 self._failed[canonical] = failed
                 raise SnapshotMissing(failed) from exc
-        compiled = compile_structure(sd)
+        try:
+            compiled = compile_structure(sd)
+        except SnapshotMissing as exc:
+            self._failed[canonical] = str(exc)
+            raise
         self._compiled[canonical] = compiled
         if alias is not None:
             self._compiled[alias] = compiled

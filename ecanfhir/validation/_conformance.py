@@ -58,7 +58,8 @@ def _dependencies(run: Run, structure: CompiledStructure,
     resource held to the profile is held to them too, as the HL7 validator does; one that is
     not loaded is a warning (VALIDATION_VAL_PROFILE_DEPENDS_NOT_RESOLVED)."""
     found = []
-    for ext in structure.definition.get("extension") or ():
+    extensions = structure.definition.get("extension")
+    for ext in extensions if isinstance(extensions, list) else ():
         url = ext.get("valueCanonical") if isinstance(ext, Mapping) \
             and ext.get("url") == _DEPENDENCIES else None
         if not isinstance(url, str):

@@ -94,6 +94,44 @@ def test_a_check_that_raises_is_reported_where_it_was(monkeypatch: pytest.Monkey
         or any(i.expression == "Patient.gender" for i in result.issues)
 
 
+def _patient_profile(**changes: Any) -> dict[str, Any]:
+    """A profile of Patient with the core snapshot, changed as asked."""
+    core = Validator().registry.structure_definition(
+        "http://hl7.org/fhir/StructureDefinition/Patient")
+    assert core is not None
+    sd = copy.deepcopy(core)
+    sd.update(url="http://example.org/fhir/StructureDefinition/odd-patient", name="OddPatient",
+              derivation="constraint",
+              baseDefinition="http://hl7.org/fhir/StructureDefinition/Patient", **changes)
+    return sd
+
+
+def test_a_profile_whose_snapshot_cannot_be_read_is_reported_unusable() -> None:
+    """max "many" (neither a number nor "*"): the profile cannot be used, and the issue says
+    which element; the failure is remembered, not compiled again for the next resource."""
+    sd = _patient_profile()
+    sd["snapshot"]["element"][3]["max"] = "many"
+    registry = Validator().registry
+    registry.add(sd)
+    validator = Validator(registry)
+    for _ in range(2):
+        issues = list(validator.validate({"resourceType": "Patient"}, profiles=(sd["url"],)).issues)
+        unusable = [i for i in issues if i.rule == "profile-unusable"]
+        assert [(i.code, i.expression) for i in unusable] == [("not-found", "Patient")]
+        assert "snapshot element 3" in unusable[0].message
+        assert "cannot be read" in unusable[0].message
+        assert not [i for i in issues if i.rule == "internal-error"]
+    assert sd["url"] in validator.schema._failed
+
+
+def test_a_profile_whose_extension_is_not_an_array_has_no_dependencies() -> None:
+    sd = _patient_profile(extension=1.5)
+    registry = Validator().registry
+    registry.add(sd)
+    result = Validator(registry).validate({"resourceType": "Patient"}, profiles=(sd["url"],))
+    assert not [i for i in result.issues if i.rule in ("internal-error", "profile-unusable")]
+
+
 # -- mutations of the project's own resources ------------------------------------------------
 SEEDS = sorted(p for folder in ("examples", "profiles") for p in (ROOT / folder).rglob("*.json")
                if p.name != "package.json")
