@@ -119,6 +119,8 @@ ADDITIONAL_BINDING_EXTS = frozenset({
 
 
 def _binding(raw: Mapping[str, Any]) -> Binding:
+    if not isinstance(raw.get("valueSet"), str | None):
+        raise ValueError(f"binding.valueSet {raw.get('valueSet')!r} is not a canonical")
     additional = []
     for ext in raw.get("extension", ()):
         if ext.get("url") not in ADDITIONAL_BINDING_EXTS:
@@ -232,6 +234,8 @@ def _type_refs(element: Mapping[str, Any]) -> tuple[TypeRef, ...]:
     refs = []
     for t in element.get("type", ()):
         code = t.get("code", "")
+        if not isinstance(code, str) or not code:
+            raise ValueError(f"type code {code!r} is not a type name")
         if code in SYSTEM_TYPES or code.startswith("http://hl7.org/fhirpath/"):
             fhir_type = next((e.get("valueUrl") or e.get("valueUri") for e in t.get("extension", ())
                               if e.get("url") == FHIR_TYPE_EXT), None)
@@ -293,6 +297,8 @@ def _expression(expression: Any) -> Any:
 
 def _node(element: Mapping[str, Any]) -> ElementNode:
     path = element["path"]
+    if not isinstance(path, str) or not path:
+        raise ValueError(f"path {path!r} is not an element path")
     name = path.rsplit(".", 1)[-1]
     choice = name.endswith("[x]")
     raw_max = element.get("max", "*")

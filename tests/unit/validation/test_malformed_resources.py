@@ -124,6 +124,43 @@ def test_a_profile_whose_snapshot_cannot_be_read_is_reported_unusable() -> None:
     assert sd["url"] in validator.schema._failed
 
 
+@pytest.mark.parametrize(("field", "value", "says"), [
+    ("type", [{"code": ""}], "type code '' is not a type name"),
+    ("binding", {"strength": "required", "valueSet": ["http://example.org/vs"]},
+     "is not a canonical"),
+    ("path", "", "path '' is not an element path"),
+])
+def test_an_element_definition_that_cannot_be_read(field: str, value: Any, says: str) -> None:
+    sd = _patient_profile()
+    index, gender = next((i, e) for i, e in enumerate(sd["snapshot"]["element"])
+                         if e["id"] == "Patient.gender")
+    gender[field] = value
+    registry = Validator().registry
+    registry.add(sd)
+    issues = list(Validator(registry).validate({"resourceType": "Patient", "gender": "male"},
+                                               profiles=(sd["url"],)).issues)
+    unusable = [i for i in issues if i.rule == "profile-unusable"]
+    assert [(i.code, i.expression) for i in unusable] == [("not-found", "Patient")]
+    assert f"snapshot element {index}" in unusable[0].message and says in unusable[0].message
+    assert not [i for i in issues if i.rule == "internal-error"]
+
+
+def test_an_extension_whose_contexts_are_not_objects() -> None:
+    """The contexts that are objects are the extension's; an array inside is not one."""
+    core = Validator().registry.structure_definition(
+        "http://hl7.org/fhir/StructureDefinition/patient-birthPlace")
+    assert core is not None
+    sd = copy.deepcopy(core)
+    sd.update(url="http://example.org/fhir/StructureDefinition/odd-birth-place",
+              context=[["Patient"], {"type": "element", "expression": "Patient"}])
+    registry = Validator().registry
+    registry.add(sd)
+    patient = {"resourceType": "Patient", "extension": [
+        {"url": sd["url"], "valueAddress": {"city": "Aarhus"}}]}
+    issues = _issues(patient, Validator(registry))
+    assert not [i for i in issues if i.rule == "extension-context"]
+
+
 def test_a_profile_whose_extension_is_not_an_array_has_no_dependencies() -> None:
     sd = _patient_profile(extension=1.5)
     registry = Validator().registry
