@@ -121,6 +121,8 @@ ADDITIONAL_BINDING_EXTS = frozenset({
 def _binding(raw: Mapping[str, Any]) -> Binding:
     if not isinstance(raw.get("valueSet"), str | None):
         raise ValueError(f"binding.valueSet {raw.get('valueSet')!r} is not a canonical")
+    if not isinstance(raw.get("strength", ""), str):
+        raise ValueError(f"binding.strength {raw.get('strength')!r} is not a binding strength")
     additional = []
     for ext in raw.get("extension", ()):
         if ext.get("url") not in ADDITIONAL_BINDING_EXTS:

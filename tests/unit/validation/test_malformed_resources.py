@@ -128,6 +128,8 @@ def test_a_profile_whose_snapshot_cannot_be_read_is_reported_unusable() -> None:
     ("type", [{"code": ""}], "type code '' is not a type name"),
     ("binding", {"strength": "required", "valueSet": ["http://example.org/vs"]},
      "is not a canonical"),
+    ("binding", {"strength": ["required"], "valueSet": "http://example.org/vs"},
+     "is not a binding strength"),
     ("path", "", "path '' is not an element path"),
 ])
 def test_an_element_definition_that_cannot_be_read(field: str, value: Any, says: str) -> None:
