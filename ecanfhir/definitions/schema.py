@@ -398,13 +398,17 @@ def compile_structure(sd: Mapping[str, Any]) -> CompiledStructure:
     return structure
 
 
+# What reading JSON of the wrong shape raises (a number where an array or object belongs...).
+_MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+
+
 def _read_node(sd: Mapping[str, Any], element: Any, index: int) -> ElementNode:
     """A snapshot element compiled, or SnapshotMissing naming what in it cannot be read (a
     max that is neither a number nor "*", a constraint without key, an extension that is no
     object...): a profile whose snapshot is malformed cannot be used, and says why."""
     try:
         return _node(element)
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+    except _MALFORMED as exc:
         name = element.get("id") or element.get("path") if isinstance(element, Mapping) \
             else None
         raise SnapshotMissing(
@@ -479,6 +483,11 @@ class Schema:
                 failed = f"StructureDefinition {sd.get('url')}: {exc}"
                 self._failed[canonical] = failed
                 raise SnapshotMissing(failed) from exc
+            except _MALFORMED as exc:  # a differential or base the generator cannot read
+                failed = (f"StructureDefinition {sd.get('url')}: its snapshot cannot be "
+                          f"generated from what it holds ({type(exc).__name__}: {exc})")
+                self._failed[canonical] = failed
+                raise SnapshotMissing(failed) from None
         try:
             compiled = compile_structure(sd)
         except SnapshotMissing as exc:

@@ -31,6 +31,7 @@ from typing import Any
 from ..._frozen import frozen
 from ...definitions.registry import Registry
 from .._issue import Issue
+from .json_values import array
 
 __all__ = ["discriminator_path_issues"]
 
@@ -156,7 +157,7 @@ def _into_type(focus: _Focus, registry: Registry) -> _Focus:
             raise _Unknown("")
         return _Focus(focus.elements, target)
     type_ref = _one_type(focus, "a path into its children")
-    profiles = [p for p in type_ref.get("profile") or () if isinstance(p, str)]
+    profiles = [p for p in array(type_ref.get("profile")) if isinstance(p, str)]
     if len(profiles) > 1:
         raise _Refused(f"{focus.element.get('path')} has several type profiles")
     code = str(type_ref.get("code"))
@@ -176,7 +177,7 @@ def _root(definition: Mapping[str, Any] | None) -> _Focus:
 
 
 def _one_type(focus: _Focus, what: str) -> Mapping[str, Any]:
-    types = [t for t in focus.element.get("type") or () if isinstance(t, Mapping)]
+    types = [t for t in array(focus.element.get("type")) if isinstance(t, Mapping)]
     path = focus.element.get("path")
     if not types:
         raise _Refused(f"{path} has no type, so {what} cannot be followed")
@@ -196,8 +197,8 @@ def _extension(focus: _Focus, url: str, registry: Registry) -> _Focus:
                   and isinstance(e.get("sliceName"), str)
                   and str(e.get("id") or "").startswith(str(focus.element.get("id")) + ".")]
     for candidate in candidates:
-        for type_ref in candidate.get("type") or ():
-            for profile in (type_ref.get("profile") or ()) if isinstance(type_ref, Mapping) \
+        for type_ref in array(candidate.get("type")):
+            for profile in array(type_ref.get("profile")) if isinstance(type_ref, Mapping) \
                     else ():
                 if isinstance(profile, str) and _is_or_derives(profile, url, registry):
                     return _Focus(focus.elements, candidate)
@@ -222,7 +223,7 @@ def _resolve(focus: _Focus, registry: Registry, *, last: bool) -> _Focus:
     if type_ref.get("code") != "Reference":
         raise _Refused(f"{focus.element.get('path')} is a {type_ref.get('code')}, not a "
                        "Reference, so resolve() cannot be used")
-    targets = [t for t in type_ref.get("targetProfile") or () if isinstance(t, str)]
+    targets = [t for t in array(type_ref.get("targetProfile")) if isinstance(t, str)]
     if len(targets) > 1 and not last:
         # the path goes on into the target, but which one? (HL7 FHIRPathEngine
         # .evaluateDefinition: FHIRPATH_RESOLVE_DISCRIMINATOR_NO_TARGET)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .json_values import array
+
 __all__ = ["has_display_in"]
 
 
@@ -43,6 +45,6 @@ def has_display_in(code_system: Mapping[str, Any] | None, code: str, language: s
                     and isinstance(concept.get("display"), str):
                 return True
             return any(isinstance(d, Mapping) and _same_language(d.get("language"), language)
-                       for d in concept.get("designation") or ())
-        todo.extend(concept.get("concept") or ())
+                       for d in array(concept.get("designation")))
+        todo.extend(array(concept.get("concept")))
     return True

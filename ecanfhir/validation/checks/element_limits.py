@@ -28,6 +28,7 @@ from typing import Any
 from ...definitions.schema import ElementNode
 from ...terminology.comparison import decimal_places, number
 from .._issue import Issue
+from .json_values import array
 
 __all__ = ["check_attachment_content", "check_base64_whitespace", "check_element_limits",
            "has_limits"]
@@ -43,7 +44,7 @@ def has_limits(element: ElementNode) -> bool:
 
 
 def _extension(element: ElementNode, url: str, key: str) -> Any:
-    for ext in element.definition.get("extension") or ():
+    for ext in array(element.definition.get("extension")):
         if isinstance(ext, Mapping) and ext.get("url") == url:
             return ext.get(key)
     return None

@@ -31,6 +31,7 @@ from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 
 from .._issue import Issue
+from .json_values import array
 
 if TYPE_CHECKING:
     from ...definitions.schema import ElementNode
@@ -78,7 +79,7 @@ def check_narrative_source(element: ElementNode, narrative: Mapping[str, Any],
 
 
 def _level(definition: Mapping[str, Any]) -> Severity | None:
-    for ext in definition.get("extension", ()) or ():
+    for ext in array(definition.get("extension")):
         if isinstance(ext, Mapping) and ext.get("url") == SOURCE_CONTROL:
             code = ext.get("valueCode")
             return LEVELS.get(code) if isinstance(code, str) else None

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from ..._frozen import frozen
 from .._issue import Issue
 from .bundle_matches import possible_matches
+from .json_values import array
 from .reference_fragments import fragment_target
 from .reference_matches import several_matching_profiles
 from .reference_query import suspicious
@@ -100,7 +101,7 @@ def resolve(frame: Frame, reference: str) -> Mapping[str, Any] | None:
         container = frame.container()
         if reference == "#":
             return container.resource
-        for item in container.resource.get("contained", ()) or ():
+        for item in array(container.resource.get("contained")):
             if isinstance(item, Mapping) and item.get("id") == reference[1:]:
                 return item
         return None

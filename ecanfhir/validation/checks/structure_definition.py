@@ -344,7 +344,7 @@ def _check_target_profiles(element: Mapping[str, Any], at: str,
     judged)."""
     base = _base_element(element, base_by_id)
     allowed = {url.split("|", 1)[0] for t in _dicts(base.get("type") if base else None)
-               if t.get("code") == "Reference" for url in t.get("targetProfile") or ()
+               if t.get("code") == "Reference" for url in array(t.get("targetProfile"))
                if isinstance(url, str)}
     if not allowed or _CORE + "Resource" in allowed:
         return

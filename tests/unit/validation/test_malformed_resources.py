@@ -75,6 +75,37 @@ def test_bundle_entries_whose_version_id_is_an_array() -> None:
     assert _found(issues, "duplicate", "Bundle.entry[1].fullUrl", "bundle-fullurl-unique")
 
 
+def test_a_contained_reference_into_contained_that_is_a_number() -> None:
+    issues = _issues({"resourceType": "Patient", "contained": 5,
+                      "managingOrganization": {"reference": "#o1"}})
+    assert _found(issues, "structure", "Patient.contained", "json-form")
+    assert _found(issues, "not-found", "Patient.managingOrganization.reference",
+                  "reference-contained")
+
+
+def test_a_differential_the_snapshot_generator_cannot_read(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the generator raises on a differential of the wrong shape makes the profile
+    unusable, as a snapshot that cannot be generated does (the generator stands in here for
+    any such defect of reading)."""
+    from ecanfhir.definitions import snapshot_cache
+
+    def unreadable(self: Any, canonical: str, sd: Any) -> Any:
+        raise TypeError("'int' object is not iterable")
+
+    monkeypatch.setattr(snapshot_cache.SnapshotCache, "generate", unreadable)
+    sd = _patient_profile()
+    del sd["snapshot"]
+    registry = Validator().registry
+    registry.add(sd)
+    issues = list(Validator(registry).validate({"resourceType": "Patient"},
+                                               profiles=(sd["url"],)).issues)
+    unusable = [i for i in issues if i.rule == "profile-unusable"]
+    assert [(i.code, i.expression) for i in unusable] == [("not-found", "Patient")]
+    assert "cannot be generated from what it holds (TypeError" in unusable[0].message
+    assert not [i for i in issues if i.rule == "internal-error"]
+
+
 def test_a_check_that_raises_is_reported_where_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
     """The net: a defect of a check is a fatal exception issue at the value it was checking,
     the issues found before it are kept, and validate() returns."""
