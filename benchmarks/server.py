@@ -138,9 +138,12 @@ def server(database: str, workers: int, *, validation: bool = True,
            "BENCH_NO_VALIDATION": "0" if validation else "1",
            "BENCH_VALIDATION_PROCESSES": str(validation_processes),
            "PYTHONPATH": os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])}
-    code = ("import uvicorn; uvicorn.run('server:app_from_env', factory=True, host='127.0.0.1', "
-            f"port={port}, workers={workers}, log_level='warning', app_dir={str(HERE)!r}, "
-            "http='h11')")  # as ecanfhir serve runs it
+    # as ecanfhir serve runs it (BENCH_HTTP=h11 for uvicorn's pure-Python parser instead)
+    http = "'h11'" if os.environ.get("BENCH_HTTP") == "h11" else "protocol_class()"
+    code = ("import uvicorn; from testservers.national_centre.http_protocol import "
+            "protocol_class; uvicorn.run('server:app_from_env', factory=True, "
+            f"host='127.0.0.1', port={port}, workers={workers}, log_level='warning', "
+            f"app_dir={str(HERE)!r}, http={http})")
     process = subprocess.Popen([sys.executable, "-c", code], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

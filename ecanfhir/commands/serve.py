@@ -19,12 +19,6 @@ from . import EXIT_OK, UsageError
 __all__ = ["add_parser", "run"]
 
 
-# uvicorn's pure-Python HTTP/1.1 parser, whatever else is installed: a request it can read
-# reaches the app, which answers every client error with an OperationOutcome. httptools (which
-# uvicorn would take if installed) answers a header with a byte outside RFC 9110's field-vchar
-# (a DEL in a mutated bearer token) itself, with a plain-text 400.
-HTTP = "h11"
-
 
 def add_parser(sub: Any) -> None:
     s = sub.add_parser("serve", help="run the mock national cancer centre",
@@ -112,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
         import uvicorn
 
         from testservers.national_centre import create_app
+        from testservers.national_centre.http_protocol import protocol_class
         from testservers.national_centre.storage import StoreUnavailable
     except ImportError as exc:
         raise UsageError(f"serve needs the server dependencies ({exc.name} is missing): "
@@ -129,8 +124,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"serve cannot start: {exc}") from exc
     if args.workers < 1:
         raise UsageError(f"--workers {args.workers}: at least 1")
+    # uvicorn's HTTP/1.1 protocol, answering a request it cannot parse with an OperationOutcome
+    http = protocol_class()
     if args.workers == 1:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="info", http=HTTP)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info", http=http)
         return EXIT_OK
     # The app above was built once to check the settings (and create the database schema);
     # each worker builds its own from the same arguments.
@@ -138,5 +135,5 @@ def run(args: argparse.Namespace) -> int:
     shared["token_secret"] = secrets.token_urlsafe(32)
     os.environ[SETTINGS_VARIABLE] = json.dumps(shared)
     uvicorn.run(f"{__name__}:app_from_env", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level="info", http=HTTP)
+                workers=args.workers, log_level="info", http=http)
     return EXIT_OK

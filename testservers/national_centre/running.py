@@ -33,8 +33,10 @@ def serve_in_thread(app: Any, port: int, *, start_timeout: float = 30.0) -> Iter
     """
     import uvicorn
 
+    from .http_protocol import protocol_class
+
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           ws="none", lifespan="on", http="h11"))
+                                           ws="none", lifespan="on", http=protocol_class()))
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + start_timeout
