@@ -232,18 +232,36 @@ class CompiledStructure:
     definition: Mapping[str, Any] = field(repr=False)
 
 
+def _text(obj: Mapping[str, Any], key: str, default: str | None) -> str:
+    """A string property (``default`` when absent; required when None)."""
+    value = obj.get(key, default)
+    if not isinstance(value, str):
+        raise ValueError(f"{key} {value!r} is not a string")
+    return value
+
+
+def _canonicals(type_ref: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    values = tuple(type_ref.get(key, ()))
+    if not all(isinstance(v, str) for v in values):
+        raise ValueError(f"type {key} {list(values)!r} holds a value that is not a canonical")
+    return values
+
+
 def _type_refs(element: Mapping[str, Any]) -> tuple[TypeRef, ...]:
     refs = []
     for t in element.get("type", ()):
         code = t.get("code", "")
-        if not isinstance(code, str) or not code:
+        if not isinstance(code, str):
             raise ValueError(f"type code {code!r} is not a type name")
         if code in SYSTEM_TYPES or code.startswith("http://hl7.org/fhirpath/"):
             fhir_type = next((e.get("valueUrl") or e.get("valueUri") for e in t.get("extension", ())
                               if e.get("url") == FHIR_TYPE_EXT), None)
             code = fhir_type or SYSTEM_TYPES.get(code, "string")
-        refs.append(TypeRef(code, tuple(t.get("profile", ())), tuple(t.get("targetProfile", ())),
-                            aggregation=tuple(t.get("aggregation", ()))))
+        # a type name, or a logical model's URL, whose last part names it
+        if not isinstance(code, str) or not code.rsplit("/", 1)[-1]:
+            raise ValueError(f"type code {code!r} is not a type name")
+        profiles, targets = _canonicals(t, "profile"), _canonicals(t, "targetProfile")
+        refs.append(TypeRef(code, profiles, targets, aggregation=tuple(t.get("aggregation", ()))))
     return tuple(refs)
 
 
@@ -319,11 +337,11 @@ def _node(element: Mapping[str, Any]) -> ElementNode:
         binding=_binding(binding) if binding else None,
         constraints=tuple(
             Constraint(
-                c["key"], c.get("severity", "error"), c.get("human", ""),
+                _text(c, "key", None), _text(c, "severity", "error"), _text(c, "human", ""),
                 _expression(c["expression"]),
                 any(e.get("url") == BEST_PRACTICE_EXT and e.get("valueBoolean")
                     for e in c.get("extension", ())),
-                c.get("source", ""),
+                _text(c, "source", ""),
             )
             for c in element.get("constraint", ())
             if c.get("expression")
@@ -336,14 +354,23 @@ def _node(element: Mapping[str, Any]) -> ElementNode:
         is_modifier=bool(element.get("isModifier")),
         must_support=bool(element.get("mustSupport")),
         slice_name=element.get("sliceName"),
-        slicing=Slicing(
-            tuple((d.get("type", ""), d.get("path", "")) for d in slicing.get("discriminator", ())),
-            slicing.get("rules", "open"),
-            bool(slicing.get("ordered")),
-        ) if slicing else None,
+        slicing=_slicing(slicing) if slicing else None,
         definition=element,
         repeats=_repeats(element),
     )
+
+
+def _slicing(raw: Mapping[str, Any]) -> Slicing:
+    discriminators = tuple((d.get("type", ""), d.get("path", ""))
+                           for d in raw.get("discriminator", ()))
+    for kind, path in discriminators:
+        if not isinstance(kind, str) or not isinstance(path, str):
+            raise ValueError(f"slicing discriminator ({kind!r}, {path!r}) is not a type and "
+                             "a path")
+    rules = raw.get("rules", "open")
+    if not isinstance(rules, str):
+        raise ValueError(f"slicing.rules {rules!r} is not a rule")
+    return Slicing(discriminators, rules, bool(raw.get("ordered")))
 
 
 def _id_segments(element_id: str) -> list[str]:

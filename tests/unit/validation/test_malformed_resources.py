@@ -21,6 +21,7 @@ import pytest
 
 from ecanfhir import Issue, Validator
 from ecanfhir.definitions.pilot import pilot_registry
+from ecanfhir.definitions.registry import Registry
 from ecanfhir.validation import _walk
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -162,6 +163,13 @@ def test_a_profile_whose_snapshot_cannot_be_read_is_reported_unusable() -> None:
     ("binding", {"strength": ["required"], "valueSet": "http://example.org/vs"},
      "is not a binding strength"),
     ("path", "", "path '' is not an element path"),
+    ("type", [{"code": "http://example.org/fhir/Model/"}], "is not a type name"),
+    ("type", [{"code": "code", "profile": [5]}], "holds a value that is not a canonical"),
+    ("constraint", [{"key": "x-1", "severity": "error", "human": "x", "expression": "true",
+                     "source": ["http://example.org/fhir/StructureDefinition/x"]}],
+     "source ['http://example.org/fhir/StructureDefinition/x'] is not a string"),
+    ("slicing", {"discriminator": [{"type": "value", "path": ["system"]}], "rules": "open"},
+     "is not a type and a path"),
 ])
 def test_an_element_definition_that_cannot_be_read(field: str, value: Any, says: str) -> None:
     sd = _patient_profile()
@@ -275,3 +283,27 @@ def _pilot_validator() -> Validator:
     if not _PILOT:
         _PILOT.append(Validator(pilot_registry()))
     return _PILOT[0]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_mutated_profiles_are_unusable_or_applied_never_raised(seed: int) -> None:
+    """100 mutated pilot profiles per seed, each loaded alone and asked of an example that
+    claims it: the profile is applied or reported unusable, and no check raises."""
+    rng = random.Random(1000 + seed)
+    pilot = _pilot_validator().registry
+    claimed: dict[str, list[dict[str, Any]]] = {}
+    for path in SEEDS:
+        example = json.loads(path.read_text())
+        for url in (example.get("meta") or {}).get("profile", []):
+            claimed.setdefault(url, []).append(example)
+    usable = [sd for url in sorted(claimed) if (sd := pilot.structure_definition(url))
+              and sd.get("derivation") == "constraint" and "hl7.org" not in url]
+    assert len(usable) > 10
+    for n in range(100):
+        original = rng.choice(usable)
+        registry = Registry()
+        registry.add(_mutated(original, rng))
+        example = rng.choice(claimed[original["url"]])
+        result = Validator(registry).validate(example, profiles=(original["url"],))
+        raised = [i for i in result.issues if i.rule == "internal-error"]
+        assert not raised, (seed, n, raised)
