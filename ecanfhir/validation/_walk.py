@@ -18,6 +18,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from .._exceptions import SnapshotMissing
 from ..definitions.schema import CompiledStructure, ElementNode, JsonProperty, TypeRef
 from ._conformance import alternative, conformance, profiles_of, type_profile_not_used
 from ._context import BundleScope, Frame, PendingReference, Run, Walked
@@ -87,7 +88,13 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
                   full_url=full_url)
     frame.env = frame_env(run, frame, conforms)
     # A logical model's instance, like a resource, meets the profiles asked of it too.
-    core = model or run.schema.structure(rt)
+    try:
+        core = model or run.schema.structure(rt)
+    except SnapshotMissing as exc:  # a loaded definition of the type that cannot be read
+        run.issues.append(Issue.error("not-found", root_path, f"the definition of {rt} "
+                                      f"cannot be used, so the resource was not checked: {exc}",
+                                      "profile-unusable"))
+        return frame
     structures = [core, *profiles_of(run, resource, root_path, profiles)]
     if run.depth > run.options.max_depth:
         run.issues.append(Issue.error("structure", root_path, "resources are nested deeper than "

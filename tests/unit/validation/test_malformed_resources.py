@@ -202,6 +202,20 @@ def test_an_extension_whose_contexts_are_not_objects() -> None:
     assert not [i for i in issues if i.rule == "extension-context"]
 
 
+def test_a_loaded_definition_of_the_type_itself_that_cannot_be_read() -> None:
+    """A package whose StructureDefinition takes the type's own name as url, malformed: the
+    resource is reported unchecked, as with a profile that cannot be used."""
+    sd = _patient_profile()
+    sd["url"] = "Patient"
+    sd["snapshot"]["element"][3]["max"] = "many"
+    registry = Validator().registry
+    registry.add(sd)
+    issues = _issues({"resourceType": "Patient"}, Validator(registry))
+    assert [(i.code, i.expression, i.rule) for i in issues if i.is_error] == \
+        [("not-found", "Patient", "profile-unusable")]
+    assert "cannot be read" in issues[0].message
+
+
 def test_a_profile_whose_extension_is_not_an_array_has_no_dependencies() -> None:
     sd = _patient_profile(extension=1.5)
     registry = Validator().registry
