@@ -19,6 +19,7 @@ from typing import Any
 from ..definitions.schema import CompiledStructure
 from ._context import Frame, Run
 from ._issue import Issue
+from .checks.json_values import dicts
 from .checks.observation import vital_signs_profiles
 
 __all__ = ["TrialWalk", "alternative", "conformance", "profiles_of", "type_profile_not_used"]
@@ -58,10 +59,8 @@ def _dependencies(run: Run, structure: CompiledStructure,
     resource held to the profile is held to them too, as the HL7 validator does; one that is
     not loaded is a warning (VALIDATION_VAL_PROFILE_DEPENDS_NOT_RESOLVED)."""
     found = []
-    extensions = structure.definition.get("extension")
-    for ext in extensions if isinstance(extensions, list) else ():
-        url = ext.get("valueCanonical") if isinstance(ext, Mapping) \
-            and ext.get("url") == _DEPENDENCIES else None
+    for ext in dicts(structure.definition.get("extension")):
+        url = ext.get("valueCanonical") if ext.get("url") == _DEPENDENCIES else None
         if not isinstance(url, str):
             continue
         dependency = run.schema.find(url)

@@ -24,7 +24,7 @@ from .._issue import Issue
 from .coding import check_coding_systems
 from .concept_status import concept_status
 from .display_language import has_display_in
-from .json_values import objects
+from .json_values import dicts
 from .value_set_dependencies import missing_dependencies
 
 if TYPE_CHECKING:
@@ -304,7 +304,7 @@ _STANDARDS_STATUS = "http://hl7.org/fhir/StructureDefinition/structuredefinition
 
 def _status(resource: Mapping[str, Any]) -> tuple[str | None, str | None, bool]:
     """(status, standards status, experimental) of a canonical resource."""
-    standards = next((e.get("valueCode") for _, e in objects(resource.get("extension"))
+    standards = next((e.get("valueCode") for e in dicts(resource.get("extension"))
                       if e.get("url") == _STANDARDS_STATUS), None)
     status = resource.get("status")
     return (status if isinstance(status, str) else None,

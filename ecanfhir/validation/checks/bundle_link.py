@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from .._issue import Issue
-from .json_values import objects
+from .json_values import dicts, objects
 from .uri import is_absolute
 
 __all__ = ["check_bundle_links", "check_search_set"]
@@ -91,7 +91,7 @@ def _stylesheet(bundle: Mapping[str, Any], url: str | None, where: str) -> Itera
                                 "resolvable link (http:, https: or ftp:)",
                                 "bundle-link-stylesheet")
         return
-    names = {f"{r.get('resourceType')}/{r.get('id')}" for _, entry in objects(bundle.get("entry"))
+    names = {f"{r.get('resourceType')}/{r.get('id')}" for entry in dicts(bundle.get("entry"))
              if isinstance(r := entry.get("resource"), Mapping)}
     if url not in names:
         yield Issue.error("not-found", where, f"the stylesheet '{url}' is not a resource in "
@@ -106,7 +106,7 @@ def check_search_set(bundle: Mapping[str, Any], at: str, *,
     entries = objects(bundle.get("entry"))
     if not entries:
         return
-    self_url = next((_str(link, "url") for _, link in objects(bundle.get("link"))
+    self_url = next((_str(link, "url") for link in dicts(bundle.get("link"))
                      if link.get("relation") == "self"), None)
     if self_url is None:
         yield Issue.warning("invalid", at, "a search set should have a self link that says "

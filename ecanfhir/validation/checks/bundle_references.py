@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._context import BundleScope, Frame
 from .._issue import Issue
-from .json_values import array
+from .json_values import dicts
 from .reference import literal, resolve_in_bundle
 from .reference_query import query_problem
 
@@ -83,8 +83,8 @@ def check_reachable_entries(bundle: Mapping[str, Any], scope: BundleScope,
     targets = {i: _targets(entries[i], scope, index) for i in index.values()}
     visited: set[int] = set()
     _visit(0, targets, visited)
-    for link in array(bundle.get("link")):
-        if isinstance(link, Mapping) and link.get("relation") == "stylesheet":
+    for link in dicts(bundle.get("link")):
+        if link.get("relation") == "stylesheet":
             visited.update(i for i in index.values() if _type_id(entries[i]) == link.get("url"))
     yield from _reverse(entries, targets, visited, kind, at)
     for i in sorted(set(index.values()) - visited):

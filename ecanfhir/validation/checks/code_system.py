@@ -35,7 +35,7 @@ from collections.abc import Generator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._issue import Issue
-from .json_values import objects
+from .json_values import dicts, objects
 
 if TYPE_CHECKING:
     from .._context import Run
@@ -102,7 +102,7 @@ def _meta(cs: Mapping[str, Any], at: str, count: int) -> Iterator[Issue]:
                               "system it supplements (CodeSystem.supplements)",
                               "codesystem-supplement")
         hl7 = "hl7.org" in url or "fhir.org" in url
-        nested = any(isinstance(c.get("concept"), list) for _, c in objects(cs.get("concept")))
+        nested = any(isinstance(c.get("concept"), list) for c in dicts(cs.get("concept")))
         for name, needed in (("caseSensitive", True), ("hierarchyMeaning", nested)):
             if needed and name not in cs:
                 message = f"the CodeSystem should state {name}, so users know how to read codes"

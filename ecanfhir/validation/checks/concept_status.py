@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .json_values import array
+from .json_values import dicts
 
 __all__ = ["concept_status"]
 
@@ -31,7 +31,7 @@ def concept_status(code_system: Mapping[str, Any] | None, code: str) -> str | No
         if not isinstance(concept, Mapping):
             continue
         if concept.get("code") == code:
-            props = [p for p in array(concept.get("property")) if isinstance(p, Mapping)]
+            props = dicts(concept.get("property"))
             status = next((p.get("valueCode") for p in props if p.get("code") == "status"), None)
             if isinstance(status, str):
                 return status

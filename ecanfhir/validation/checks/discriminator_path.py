@@ -31,7 +31,7 @@ from typing import Any
 from ..._frozen import frozen
 from ...definitions.registry import Registry
 from .._issue import Issue
-from .json_values import array
+from .json_values import array, dicts
 
 __all__ = ["discriminator_path_issues"]
 
@@ -177,7 +177,7 @@ def _root(definition: Mapping[str, Any] | None) -> _Focus:
 
 
 def _one_type(focus: _Focus, what: str) -> Mapping[str, Any]:
-    types = [t for t in array(focus.element.get("type")) if isinstance(t, Mapping)]
+    types = dicts(focus.element.get("type"))
     path = focus.element.get("path")
     if not types:
         raise _Refused(f"{path} has no type, so {what} cannot be followed")
@@ -197,9 +197,8 @@ def _extension(focus: _Focus, url: str, registry: Registry) -> _Focus:
                   and isinstance(e.get("sliceName"), str)
                   and str(e.get("id") or "").startswith(str(focus.element.get("id")) + ".")]
     for candidate in candidates:
-        for type_ref in array(candidate.get("type")):
-            for profile in array(type_ref.get("profile")) if isinstance(type_ref, Mapping) \
-                    else ():
+        for type_ref in dicts(candidate.get("type")):
+            for profile in array(type_ref.get("profile")):
                 if isinstance(profile, str) and _is_or_derives(profile, url, registry):
                     return _Focus(focus.elements, candidate)
     raise _Refused(f"{path} has no extension slice for {url}")

@@ -26,12 +26,13 @@ the profile) for another expression
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ...definitions.registry import Registry
 from ...fhirpath.engine import FhirPathError, compile_expression
 from .._issue import Issue
+from .json_values import dicts
 
 __all__ = ["check_element_definitions", "fhirpath_problems", "path_problem"]
 
@@ -163,7 +164,7 @@ def _check_expressions(element: Mapping[str, Any], at: str, *,
     validator: ED_INVARIANT_NO_EXPRESSION, a hint; ED_INVARIANT_EXPRESSION_ERROR). Syntax errors
     are errors; an unknown function or variable a warning (it may be another engine's)."""
     url = sd.get("url")
-    for c, constraint in enumerate(_dicts(element.get("constraint"))):
+    for c, constraint in enumerate(dicts(element.get("constraint"))):
         key, expression = constraint.get("key"), constraint.get("expression")
         source = constraint.get("source")
         if not isinstance(key, str) or not key or (
@@ -196,7 +197,7 @@ def _check_slicing(element: Mapping[str, Any], path: str, at: str,
         return
     definition = registry.structure_definition(_CORE + path.split(".", 1)[0])
     snapshot = definition.get("snapshot") if definition is not None else None
-    core = next((e for e in _dicts(snapshot.get("element")) if e.get("path") == path), None) \
+    core = next((e for e in dicts(snapshot.get("element")) if e.get("path") == path), None) \
         if isinstance(snapshot, Mapping) else None
     if core is not None and core.get("max") == "1":
         yield Issue.error("not-found", f"{at}.slicing", f"'{path}' cannot be sliced: it does "
@@ -205,7 +206,7 @@ def _check_slicing(element: Mapping[str, Any], path: str, at: str,
 
 def _check_characteristics(element: Mapping[str, Any], path: str, at: str,
                            registry: Registry) -> Iterator[Issue]:
-    codes = [path] if "." not in path else [c for c in map(_type_code, _dicts(element.get("type")))
+    codes = [path] if "." not in path else [c for c in map(_type_code, dicts(element.get("type")))
                                              if c]
     known = [c for c in codes if registry.structure_definition(
         c if ":" in c else _CORE + c) is not None]
@@ -215,13 +216,13 @@ def _check_characteristics(element: Mapping[str, Any], path: str, at: str,
     listed = ", ".join(codes)
     needs = [(name, need, word) for name, need, word in _NEEDS if name in element
              or any(k.startswith(name) and k[len(name):len(name) + 1].isupper() for k in element)]
-    urls = {e.get("url") for e in _dicts(element.get("extension"))}
+    urls = {e.get("url") for e in dicts(element.get("extension"))}
     needs += [(url, need, word) for url, need, word in _EXTENSION_NEEDS if url in urls]
     for _, need, word in needs:
         if need not in allowed:
             yield Issue.error("business-rule", at, f"the element has {word}, but its types "
                               f"({listed}) do not allow it", "sd-element")
-    if _TARGET not in allowed and any("targetProfile" in t for t in _dicts(element.get("type"))):
+    if _TARGET not in allowed and any("targetProfile" in t for t in dicts(element.get("type"))):
         yield Issue.error("business-rule", at, f"the element has a targetProfile, but its types "
                           f"({listed}) do not refer to anything", "sd-element")
 
@@ -274,8 +275,8 @@ def _base_invariants(base: Mapping[str, Any] | None) -> dict[str, str]:
     found: dict[str, str] = {}
     if not isinstance(snapshot, Mapping):
         return found
-    for element in _dicts(snapshot.get("element")):
-        for constraint in _dicts(element.get("constraint")):
+    for element in dicts(snapshot.get("element")):
+        for constraint in dicts(element.get("constraint")):
             key, expression = constraint.get("key"), constraint.get("expression")
             if isinstance(key, str) and isinstance(expression, str):
                 found.setdefault(key, expression)
@@ -284,7 +285,7 @@ def _base_invariants(base: Mapping[str, Any] | None) -> dict[str, str]:
 
 def _type_code(type_ref: Mapping[str, Any]) -> str | None:
     """The type's code (for FHIRPath System types, the FHIR type they stand for)."""
-    for ext in _dicts(type_ref.get("extension")):
+    for ext in dicts(type_ref.get("extension")):
         if ext.get("url") == _FHIR_TYPE and isinstance(ext.get("valueUrl") or
                                                        ext.get("valueUri"), str):
             return str(ext.get("valueUrl") or ext.get("valueUri"))
@@ -292,5 +293,3 @@ def _type_code(type_ref: Mapping[str, Any]) -> str | None:
     return code if isinstance(code, str) and code else None
 
 
-def _dicts(value: Any) -> Sequence[Mapping[str, Any]]:
-    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []

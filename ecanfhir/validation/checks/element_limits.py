@@ -28,7 +28,7 @@ from typing import Any
 from ...definitions.schema import ElementNode
 from ...terminology.comparison import decimal_places, number
 from .._issue import Issue
-from .json_values import array
+from .json_values import dicts
 
 __all__ = ["check_attachment_content", "check_base64_whitespace", "check_element_limits",
            "has_limits"]
@@ -44,8 +44,8 @@ def has_limits(element: ElementNode) -> bool:
 
 
 def _extension(element: ElementNode, url: str, key: str) -> Any:
-    for ext in array(element.definition.get("extension")):
-        if isinstance(ext, Mapping) and ext.get("url") == url:
+    for ext in dicts(element.definition.get("extension")):
+        if ext.get("url") == url:
             return ext.get(key)
     return None
 

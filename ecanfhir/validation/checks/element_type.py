@@ -38,11 +38,12 @@ must-support itself                                              information
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ...definitions.registry import Registry
 from .._issue import Issue
+from .json_values import dicts
 
 __all__ = ["check_element_types"]
 
@@ -78,7 +79,7 @@ def check_element_types(sd: Mapping[str, Any], at: str, *,
 # -- type.profile and type.targetProfile -------------------------------------------------
 def _check_type_profiles(element: Mapping[str, Any], path: str, at: str,
                          registry: Registry) -> Iterator[Issue]:
-    for t, type_ref in enumerate(_dicts(element.get("type"))):
+    for t, type_ref in enumerate(dicts(element.get("type"))):
         code = _type_code(type_ref)
         if code is None:
             continue
@@ -118,7 +119,7 @@ def _check_profile(profile: Mapping[str, Any], url: str, code: str, path: str, a
     if profiled != "Extension":
         return
     modifier = any(e.get("path") == "Extension" and e.get("isModifier") is True
-                   for e in _dicts((profile.get("snapshot") or {}).get("element")))
+                   for e in dicts((profile.get("snapshot") or {}).get("element")))
     on_modifier = path.endswith(".modifierExtension")
     if modifier and not on_modifier:
         yield Issue.error("invalid", at, f"the extension {url} is a modifier extension, but "
@@ -154,7 +155,7 @@ def _check_binding(element: Mapping[str, Any], path: str, at: str, registry: Reg
     if not isinstance(binding, Mapping):
         return
     where = f"{at}.binding"
-    codes = [c for c in map(_type_code, _dicts(element.get("type"))) if c]
+    codes = [c for c in map(_type_code, dicts(element.get("type"))) if c]
     bindable = [c for c in codes if c in _BINDABLE]
     if len(bindable) > 1:
         yield Issue.information("business-rule", where, f"the element {path} has a binding and "
@@ -177,7 +178,7 @@ def _check_binding(element: Mapping[str, Any], path: str, at: str, registry: Reg
 # -- fixed, pattern and default values ------------------------------------------------------
 def _check_values(element: Mapping[str, Any], path: str, at: str,
                   registry: Registry) -> Iterator[Issue]:
-    codes = [c for c in map(_type_code, _dicts(element.get("type"))) if c]
+    codes = [c for c in map(_type_code, dicts(element.get("type"))) if c]
     if not codes:
         if "contentReference" not in element:
             yield Issue.error("structure", at, f"the element {path} has no type and no "
@@ -233,7 +234,7 @@ def _check_content_reference(element: Mapping[str, Any], elements: Any,
 def _check_must_support(element: Mapping[str, Any], path: str, at: str, *, snapshot: bool,
                         has_snapshot: bool) -> Iterator[Issue]:
     if element.get("mustSupport") is True or not any(
-            _marked_must_support(type_ref) for type_ref in _dicts(element.get("type"))):
+            _marked_must_support(type_ref) for type_ref in dicts(element.get("type"))):
         return
     message = (f"the element {path} has types, profiles or targets marked must-support, "
                "but is not must-support itself")
@@ -247,15 +248,15 @@ def _check_must_support(element: Mapping[str, Any], path: str, at: str, *, snaps
 def _marked_must_support(type_ref: Mapping[str, Any]) -> bool:
     holders: list[Mapping[str, Any]] = [type_ref]
     for name in ("_profile", "_targetProfile"):
-        holders += _dicts(type_ref.get(name))
+        holders += dicts(type_ref.get(name))
     return any(e.get("url") == _TYPE_MUST_SUPPORT and e.get("valueBoolean") is True
-               for holder in holders for e in _dicts(holder.get("extension")))
+               for holder in holders for e in dicts(holder.get("extension")))
 
 
 # -- helpers -----------------------------------------------------------------------------------
 def _type_code(type_ref: Mapping[str, Any]) -> str | None:
     """The type's code (for FHIRPath System types, the FHIR type they stand for)."""
-    for ext in _dicts(type_ref.get("extension")):
+    for ext in dicts(type_ref.get("extension")):
         value = ext.get("valueUrl") or ext.get("valueUri")
         if ext.get("url") == _FHIR_TYPE and isinstance(value, str):
             return value
@@ -267,5 +268,3 @@ def _strings(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
-def _dicts(value: Any) -> Sequence[Mapping[str, Any]]:
-    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []

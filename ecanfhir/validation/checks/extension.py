@@ -18,7 +18,7 @@ from ...definitions.schema import CompiledStructure
 from ...definitions.xver import status as cross_version_status
 from ...fhirpath.engine import compile_expression
 from .._issue import Issue
-from .json_values import objects
+from .json_values import dicts
 
 if TYPE_CHECKING:
     from .._context import Frame, Run
@@ -132,7 +132,7 @@ def _use_issues(structure: CompiledStructure, *, modifier: bool, hosts: Sequence
     elif modifier and not is_modifier:
         yield Issue.error("structure", at, f"the extension '{url}' is not a modifier extension, so "
                           "it must not be sent as a modifierExtension", "extension-modifier")
-    contexts = [c for _, c in objects(structure.definition.get("context"))]
+    contexts = dicts(structure.definition.get("context"))
     if not contexts or not hosts:
         return
     allowed = []

@@ -12,12 +12,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["array", "objects"]
+__all__ = ["array", "dicts", "objects"]
 
 
 def array(value: Any) -> list[Any]:
     """The items of a JSON array; [] for anything else."""
     return value if isinstance(value, list) else []
+
+
+def dicts(value: Any) -> list[Mapping[str, Any]]:
+    """The objects of a JSON array (other items are the walker's)."""
+    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) \
+        else []
 
 
 def objects(value: Any) -> list[tuple[int, Mapping[str, Any]]]:

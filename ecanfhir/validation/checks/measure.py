@@ -48,7 +48,7 @@ from xml.etree import ElementTree
 
 from ...definitions.registry import Registry
 from .._issue import Issue
-from .json_values import array
+from .json_values import array, dicts
 
 __all__ = ["check_measure", "check_measure_report"]
 
@@ -97,7 +97,7 @@ def check_measure_report(report: Mapping[str, Any], at: str, *,
                                 f"'{canonical}' is {_said(scoring)}, so its scores were not "
                                 "checked", "mr-scoring")
     report_type = _text(report.get("type"))
-    groups = _dicts(measure.get("group"))
+    groups = dicts(measure.get("group"))
     if not groups:
         return
     yield from _check_groups(measure, groups, report, at, scoring=scoring,
@@ -107,7 +107,7 @@ def check_measure_report(report: Mapping[str, Any], at: str, *,
 def _find_measure(report: Mapping[str, Any], canonical: str,
                   registry: Registry) -> Mapping[str, Any] | None:
     if canonical.startswith("#"):
-        return next((c for c in _dicts(report.get("contained"))
+        return next((c for c in dicts(report.get("contained"))
                      if c.get("resourceType") == "Measure" and c.get("id") == canonical[1:]),
                     None)
     return registry.get(canonical, "Measure")
@@ -172,7 +172,7 @@ def _check_group(defined: Mapping[str, Any], group: Mapping[str, Any], at: str, 
 
 def _check_populations(defined: Mapping[str, Any], group: Mapping[str, Any], at: str, *,
                        report: Mapping[str, Any], report_type: str | None) -> Iterator[Issue]:
-    populations = _dicts(defined.get("population"))
+    populations = dicts(defined.get("population"))
     seen: list[int] = []
     for i, population in enumerate(array(group.get("population"))):
         where = f"{at}.population[{i}]"
@@ -233,7 +233,7 @@ def _check_score(group: Mapping[str, Any], at: str, *, measure: Mapping[str, Any
         return  # the wrong JSON shape is reported by the walker
     value = score.get("value")
     if value is None:
-        alternate = next((e for e in _dicts(score.get("extension"))
+        alternate = next((e for e in dicts(score.get("extension"))
                           if e.get("url") == _ALTERNATE_SCORE), None)
         value = alternate.get("valueDecimal") if alternate is not None else None
     if value is None:
@@ -255,7 +255,7 @@ def _check_score(group: Mapping[str, Any], at: str, *, measure: Mapping[str, Any
 
 def _check_unit(score: Mapping[str, Any], at: str, *, measure: Mapping[str, Any],
                 scoring: str) -> Iterator[Issue]:
-    unit = next((_dict(e.get("valueCoding")) for e in _dicts(measure.get("extension"))
+    unit = next((_dict(e.get("valueCoding")) for e in dicts(measure.get("extension"))
                  if e.get("url") == _UNIT), None)
     code = score.get("code")
     if code is None:
@@ -279,7 +279,7 @@ def _check_unit(score: Mapping[str, Any], at: str, *, measure: Mapping[str, Any]
 
 def _check_stratifiers(defined: Mapping[str, Any], group: Mapping[str, Any],
                        at: str) -> Iterator[Issue]:
-    stratifiers = _dicts(defined.get("stratifier"))
+    stratifiers = dicts(defined.get("stratifier"))
     seen: list[int] = []
     for i, stratifier in enumerate(array(group.get("stratifier"))):
         where = f"{at}.stratifier[{i}]"
@@ -312,7 +312,7 @@ def _check_subject_count(population: Mapping[str, Any], at: str, *,
     if not isinstance(count, int) or isinstance(count, bool) or target is None \
             or not target.startswith("#"):
         return
-    subjects = next((c for c in _dicts(report.get("contained"))
+    subjects = next((c for c in dicts(report.get("contained"))
                      if c.get("resourceType") == "List" and c.get("id") == target[1:]), None)
     if subjects is None:
         return
@@ -414,7 +414,7 @@ def _check_criteria(criteria: Mapping[str, Any], at: str, *,
 
 def _check_elm(library: Mapping[str, Any], expression: str, at: str) -> Iterator[Issue]:
     url = library.get("url")
-    content = next((c for c in _dicts(library.get("content"))
+    content = next((c for c in dicts(library.get("content"))
                     if c.get("contentType") == "application/elm+xml"), None)
     if content is None:
         yield Issue.error("invalid", at, f"the Library '{url}' has no ELM (application/elm+xml) "
@@ -440,7 +440,7 @@ def _check_elm(library: Mapping[str, Any], expression: str, at: str) -> Iterator
 # -- codes -----------------------------------------------------------------------------------
 def _scoring(group: Mapping[str, Any], measure_scoring: str | None) -> str | None:
     """The group's scoring (R5 Measure.group.scoring, carried in R4 by the CQM extension)."""
-    for ext in _dicts(group.get("extension")):
+    for ext in dicts(group.get("extension")):
         if ext.get("url") == _CQM_SCORING:
             code = _code(ext.get("valueCodeableConcept"))
             if code is not None:
@@ -472,7 +472,7 @@ def _match(code: Mapping[str, Any], candidates: Sequence[Mapping[str, Any]], *,
             continue
         if wanted & _codings(other):
             return index
-        if (by_text and not _dicts(code.get("coding")) and not _dicts(other.get("coding"))
+        if (by_text and not dicts(code.get("coding")) and not dicts(other.get("coding"))
                 and _text(code.get("text")) is not None
                 and code.get("text") == other.get("text")):
             return index
@@ -480,7 +480,7 @@ def _match(code: Mapping[str, Any], candidates: Sequence[Mapping[str, Any]], *,
 
 
 def _codings(concept: Mapping[str, Any]) -> set[tuple[str, str]]:
-    return {(c["system"], c["code"]) for c in _dicts(concept.get("coding"))
+    return {(c["system"], c["code"]) for c in dicts(concept.get("coding"))
             if isinstance(c.get("system"), str) and isinstance(c.get("code"), str)}
 
 
@@ -489,7 +489,7 @@ def _usable(concept: Mapping[str, Any]) -> bool:
 
 
 def _code(concept: Any) -> str | None:
-    codings = _dicts(concept.get("coding")) if isinstance(concept, Mapping) else []
+    codings = dicts(concept.get("coding")) if isinstance(concept, Mapping) else []
     return _text(codings[0].get("code")) if codings else None
 
 
@@ -500,7 +500,7 @@ def _describe(part: Mapping[str, Any]) -> str:
 
 
 def _show(concept: Mapping[str, Any]) -> str:
-    codings = [_show_coding(c) for c in _dicts(concept.get("coding"))]
+    codings = [_show_coding(c) for c in dicts(concept.get("coding"))]
     if codings:
         return ", ".join(codings)
     return f"'{concept['text']}'" if isinstance(concept.get("text"), str) else "''"
@@ -531,5 +531,3 @@ def _dict(value: Any) -> Mapping[str, Any] | None:
     return value if isinstance(value, Mapping) else None
 
 
-def _dicts(value: Any) -> list[Mapping[str, Any]]:
-    return [v for v in array(value) if isinstance(v, Mapping)]

@@ -31,7 +31,7 @@ from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 
 from .._issue import Issue
-from .json_values import array
+from .json_values import dicts
 
 if TYPE_CHECKING:
     from ...definitions.schema import ElementNode
@@ -79,8 +79,8 @@ def check_narrative_source(element: ElementNode, narrative: Mapping[str, Any],
 
 
 def _level(definition: Mapping[str, Any]) -> Severity | None:
-    for ext in array(definition.get("extension")):
-        if isinstance(ext, Mapping) and ext.get("url") == SOURCE_CONTROL:
+    for ext in dicts(definition.get("extension")):
+        if ext.get("url") == SOURCE_CONTROL:
             code = ext.get("valueCode")
             return LEVELS.get(code) if isinstance(code, str) else None
     return None

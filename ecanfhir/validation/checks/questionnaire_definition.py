@@ -32,6 +32,7 @@ from typing import Any
 from ..._frozen import frozen
 from ...definitions.registry import Registry
 from .._issue import Issue, IssueCode
+from .json_values import dicts
 
 __all__ = ["check_questionnaire"]
 
@@ -82,7 +83,7 @@ def _check_items(node: Mapping[str, Any], questionnaire: Mapping[str, Any], at: 
 def _check_enable_when(item: Mapping[str, Any], questionnaire: Mapping[str, Any], at: str,
                        parents: tuple[Mapping[str, Any], ...]) -> Iterator[Issue]:
     link_id = item.get("linkId")
-    for condition in _dicts(item.get("enableWhen")):
+    for condition in dicts(item.get("enableWhen")):
         question = condition.get("question")
         if not isinstance(question, str) or not question:
             yield Issue.error("business-rule", at, "an enableWhen must name the question it "
@@ -157,7 +158,7 @@ def _check_derivations(questionnaire: Mapping[str, Any], at: str, registry: Regi
             continue
         companion = companions[i] if isinstance(companions, list) and i < len(companions) \
             else None
-        extension = next((e for e in _dicts(companion.get("extension"))
+        extension = next((e for e in dicts(companion.get("extension"))
                           if e.get("url") == _DERIVATION_EXT), None) \
             if isinstance(companion, Mapping) else None
         if extension is None:
@@ -251,9 +252,9 @@ def _check_derived_value(item: Mapping[str, Any], at: str, key: str,
 def _check_derived_answers(item: Mapping[str, Any], base: Mapping[str, Any], at: str,
                            url: str) -> Iterator[Issue]:
     link_id = item.get("linkId")
-    options = _dicts(base.get("answerOption"))
+    options = dicts(base.get("answerOption"))
     if options:
-        mine = _dicts(item.get("answerOption"))
+        mine = dicts(item.get("answerOption"))
         if "answerValueSet" in item:
             yield Issue.error("business-rule", at, f"the item '{link_id}' lists its answers in "
                               f"'{url}', so it cannot take them from a value set",
@@ -297,8 +298,6 @@ def _same_option(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> bool:
 
 # -- helpers --------------------------------------------------------------------------------
 def _items(node: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return _dicts(node.get("item"))
+    return dicts(node.get("item"))
 
 
-def _dicts(value: Any) -> list[Mapping[str, Any]]:
-    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []

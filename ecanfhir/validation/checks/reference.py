@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from ..._frozen import frozen
 from .._issue import Issue
 from .bundle_matches import possible_matches
-from .json_values import array
+from .json_values import dicts
 from .reference_fragments import fragment_target
 from .reference_matches import several_matching_profiles
 from .reference_query import suspicious
@@ -101,8 +101,8 @@ def resolve(frame: Frame, reference: str) -> Mapping[str, Any] | None:
         container = frame.container()
         if reference == "#":
             return container.resource
-        for item in array(container.resource.get("contained")):
-            if isinstance(item, Mapping) and item.get("id") == reference[1:]:
+        for item in dicts(container.resource.get("contained")):
+            if item.get("id") == reference[1:]:
                 return item
         return None
     entry = _bundle_frame(frame)

@@ -30,7 +30,7 @@ from typing import Any
 from ...definitions.registry import Registry
 from ...fhirpath.engine import FhirPathError, compile_expression
 from .._issue import Issue
-from .json_values import array
+from .json_values import array, dicts
 
 __all__ = ["check_capability_search_params", "check_search_parameter"]
 
@@ -53,7 +53,7 @@ def check_search_parameter(sp: Mapping[str, Any], at: str, *,
     master_url = sp.get("derivedFrom")
     if isinstance(master_url, str) and master_url:
         yield from _derived(sp, master_url, at, registry)
-    components = [c for c in array(sp.get("component")) if isinstance(c, Mapping)]
+    components = dicts(sp.get("component"))
     if sp.get("type") == "composite" and len(components) < 2:
         yield Issue.error("business-rule", at, f"a composite search parameter combines two or "
                           f"more components; this one has {len(components)}",

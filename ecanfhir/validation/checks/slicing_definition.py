@@ -34,6 +34,7 @@ from typing import Any
 from ...definitions.registry import Registry
 from .._issue import Issue
 from .discriminator_path import discriminator_path_issues
+from .json_values import dicts
 from .slicing_values import check_discriminator_values
 
 __all__ = ["check_slicing_definitions"]
@@ -84,7 +85,7 @@ def _check_slice(slice_: Mapping[str, Any], slicing: Mapping[str, Any],
                  by_id: Mapping[str, Mapping[str, Any]], at: str, *,
                  snapshot: Sequence[Mapping[str, Any]], registry: Registry) -> Iterator[Issue]:
     name = slice_.get("sliceName")
-    for discriminator in _dicts(slicing.get("discriminator")):
+    for discriminator in dicts(slicing.get("discriminator")):
         kind, path = discriminator.get("type"), discriminator.get("path")
         if not isinstance(path, str):
             continue
@@ -101,7 +102,7 @@ def _check_slice(slice_: Mapping[str, Any], slicing: Mapping[str, Any],
                               f"existence, but the slice '{name}' neither sets min >= 1 nor "
                               "max = 0 there", "sd-slice-discriminator")
         elif kind in ("type", "profile"):
-            types = _dicts(target.get("type"))
+            types = dicts(target.get("type"))
             if not types or len(types) > 1:
                 yield Issue.error("business-rule", at, f"the discriminator on {path} is based "
                                   f"on {kind}, but the slice '{name}' has "
@@ -119,18 +120,18 @@ def _check_slice_values(slice_: Mapping[str, Any], slicing: Mapping[str, Any],
     item can ever match it (HL7 validator: "Could not match discriminator ... does not have
     fixed value, binding or existence assertions"). Slices typed by a profile take their
     values from it, and paths through functions or choices are not judged."""
-    discriminators = _dicts(slicing.get("discriminator"))
+    discriminators = dicts(slicing.get("discriminator"))
     paths = [d.get("path") for d in discriminators]
     slice_id = str(slice_.get("id"))
     if not discriminators or any(d.get("type") not in ("value", "pattern")
                                  for d in discriminators) \
             or any(not isinstance(p, str) or "(" in p or "[x]" in p for p in paths) \
-            or any(t.get("profile") for t in _dicts(slice_.get("type"))) \
+            or any(t.get("profile") for t in dicts(slice_.get("type"))) \
             or ("url" in paths and str(slice_.get("path")).endswith("xtension")):
         return  # a sub-extension's slice name is its url (R4 extensibility.html, complex)
     parts = slice_id.split(".")
     if any(t.get("profile") for i in range(1, len(parts))
-           for t in _dicts(by_id.get(".".join(parts[:i]), {}).get("type"))):
+           for t in dicts(by_id.get(".".join(parts[:i]), {}).get("type"))):
         return  # inside a profiled type: the slice may come from it, with its values
     targets = [slice_id if p == "$this" else f"{slice_id}.{p}" for p in paths]
     if any(t not in by_id for t in targets):
@@ -158,7 +159,7 @@ def _has_value(target: str, snapshot: Sequence[Mapping[str, Any]], slice_id: str
         if element_id == target and isinstance(binding, Mapping) \
                 and binding.get("strength") == "required" and binding.get("valueSet"):
             return True
-        if any(t.get("profile") for t in _dicts(element.get("type"))) and (on_path or below):
+        if any(t.get("profile") for t in dicts(element.get("type"))) and (on_path or below):
             return True  # a profile below fixes what it fixes
     return False
 
@@ -171,7 +172,7 @@ def _check_type_slicing(sliced_id: str, slicing: Mapping[str, Any],
     unordered (HL7 ProfileUtilities: type slicing); each slice is one of its types, named
     after it (``valueQuantity``). A slice that states no type takes it from its name, which
     must then name a type (ProfileUtilities.determineFixedType)."""
-    discriminators = _dicts(slicing.get("discriminator"))
+    discriminators = dicts(slicing.get("discriminator"))
     if here is not None and discriminators:
         said = [(d.get("type"), d.get("path")) for d in discriminators]
         if len(said) > 1:
@@ -189,8 +190,8 @@ def _check_type_slicing(sliced_id: str, slicing: Mapping[str, Any],
         if index is None:
             continue
         where, name = f"{at}.differential.element[{index}]", str(slice_.get("sliceName"))
-        codes = [str(t.get("code")) for t in _dicts(slice_.get("type"))]
-        if not _dicts(differential[index].get("type")) and len(codes) > 1 \
+        codes = [str(t.get("code")) for t in dicts(slice_.get("type"))]
+        if not dicts(differential[index].get("type")) and len(codes) > 1 \
                 and name not in {stem + c[:1].upper() + c[1:] for c in codes}:
             yield Issue.error("business-rule", where, f"the type slice '{name}' states no type, "
                               f"and its name does not name one of the types of {sliced_id} "
@@ -245,5 +246,3 @@ def _min(element: Mapping[str, Any]) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def _dicts(value: Any) -> list[Mapping[str, Any]]:
-    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []

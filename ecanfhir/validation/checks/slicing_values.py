@@ -29,6 +29,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .._issue import Issue
+from .json_values import dicts
 
 __all__ = ["check_discriminator_values"]
 
@@ -49,7 +50,7 @@ def check_discriminator_values(slice_: Mapping[str, Any], slicing: Mapping[str, 
     """Warnings for the slice's values at ``value``/``pattern`` discriminator paths that the
     HL7 validator cannot turn into a slice test."""
     name = str(slice_.get("sliceName"))
-    for discriminator in _dicts(slicing.get("discriminator")):
+    for discriminator in dicts(slicing.get("discriminator")):
         path = discriminator.get("path")
         if discriminator.get("type") not in ("value", "pattern") or not isinstance(path, str) \
                 or "(" in path:
@@ -124,5 +125,3 @@ def _lower(type_name: str) -> str:
     return type_name[:1].lower() + type_name[1:]
 
 
-def _dicts(value: Any) -> list[Mapping[str, Any]]:
-    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []

@@ -38,7 +38,7 @@ from ...definitions.snapshot import ensure_snapshot, snapshot_issues
 from .._issue import Issue
 from .element_definition import check_element_definitions, fhirpath_problems, path_problem
 from .element_type import check_element_types
-from .json_values import array
+from .json_values import array, dicts
 from .slicing_definition import check_slicing_definitions
 
 __all__ = ["check_structure_definition"]
@@ -172,7 +172,7 @@ def _check_context(sd: Mapping[str, Any], at: str, registry: Registry) -> Iterat
         if isinstance(invariant, str) and invariant:
             yield from fhirpath_problems(invariant, f"{at}.contextInvariant[{i}]",
                                          what="the context invariant")
-    for i, context in enumerate(_dicts(sd.get("context"))):
+    for i, context in enumerate(dicts(sd.get("context"))):
         expression = context.get("expression")
         if context.get("type") == "fhirpath" and isinstance(expression, str) \
                 and _element_exists(expression, registry) is True:
@@ -191,11 +191,11 @@ def _check_context_elements(sd: Mapping[str, Any], at: str,
     SD_CONTEXT_SHOULD_ELEMENT_NOT_FOUND); contexts for other FHIR versions are not judged."""
     if sd.get("type") != "Extension":
         return
-    for i, context in enumerate(_dicts(sd.get("context"))):
+    for i, context in enumerate(dicts(sd.get("context"))):
         expression = context.get("expression")
         if context.get("type") != "element" or not isinstance(expression, str) \
                 or any("version-specific" in str(e.get("url"))
-                       for e in _dicts(context.get("extension"))):
+                       for e in dicts(context.get("extension"))):
             continue
         if _element_exists(expression, registry) is False:
             yield Issue.error("invalid", f"{at}.context[{i}]", f"the context '{expression}' "
@@ -231,7 +231,7 @@ def _element_exists(path: str, registry: Registry) -> bool | None:
         if isinstance(reference, str) and reference.startswith("#"):
             prefix = reference[1:]
             continue
-        codes = [t.get("code") for t in _dicts(element.get("type"))]
+        codes = [t.get("code") for t in dicts(element.get("type"))]
         if codes in (["BackboneElement"], ["Element"]) or not codes:
             prefix = f"{prefix}.{part}"
             continue
@@ -343,12 +343,12 @@ def _check_target_profiles(element: Mapping[str, Any], at: str,
     profile derived from one (a target that is not loaded, or whose ancestry is not, is not
     judged)."""
     base = _base_element(element, base_by_id)
-    allowed = {url.split("|", 1)[0] for t in _dicts(base.get("type") if base else None)
+    allowed = {url.split("|", 1)[0] for t in dicts(base.get("type") if base else None)
                if t.get("code") == "Reference" for url in array(t.get("targetProfile"))
                if isinstance(url, str)}
     if not allowed or _CORE + "Resource" in allowed:
         return
-    for t, type_ref in enumerate(_dicts(element.get("type"))):
+    for t, type_ref in enumerate(dicts(element.get("type"))):
         targets = type_ref.get("targetProfile") if type_ref.get("code") == "Reference" else None
         for p, url in enumerate(targets if isinstance(targets, list) else []):
             if isinstance(url, str) and _derives_from(url, allowed, registry) is False:
@@ -376,7 +376,7 @@ def _derives_from(url: str, allowed: set[str], registry: Registry) -> bool | Non
 
 
 def _discriminators(slicing: Mapping[str, Any]) -> list[tuple[Any, Any]]:
-    return [(d.get("type"), d.get("path")) for d in _dicts(slicing.get("discriminator"))]
+    return [(d.get("type"), d.get("path")) for d in dicts(slicing.get("discriminator"))]
 
 
 def _slicing_issue(at: str, what: str, mine: Mapping[str, Any],
@@ -427,7 +427,7 @@ def _differential(sd: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 def _snapshot(sd: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     snapshot = sd.get("snapshot")
     elements = snapshot.get("element") if isinstance(snapshot, Mapping) else None
-    return _dicts(elements)
+    return dicts(elements)
 
 
 def _locator(differential: Sequence[Mapping[str, Any]], at: str) -> Any:
@@ -461,7 +461,7 @@ def _base_element(element: Mapping[str, Any],
 
 
 def _types(element: Mapping[str, Any]) -> list[str]:
-    return [t["code"] for t in _dicts(element.get("type")) if isinstance(t.get("code"), str)]
+    return [t["code"] for t in dicts(element.get("type")) if isinstance(t.get("code"), str)]
 
 
 def _choice_values(element: Mapping[str, Any]) -> dict[tuple[str, str], Any]:
@@ -490,5 +490,3 @@ def _show(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _dicts(value: Any) -> list[Mapping[str, Any]]:
-    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...terminology.value_sets import EXTERNAL_SYSTEMS
 from .._issue import Issue
-from .json_values import objects
+from .json_values import dicts, objects
 from .uri import host_within, is_absolute
 from .value_set_concepts import SNOMED, check_semantic_tags, check_supplements
 
@@ -150,7 +150,7 @@ def _imports_itself(run: Run, url: str, own: str | None) -> bool:
         seen.add(current)
         compose = (run.schema.registry.value_set(current) or {}).get("compose")
         for part in ("include", "exclude"):
-            for _, include in objects(compose.get(part) if isinstance(compose, Mapping) else None):
+            for include in dicts(compose.get(part) if isinstance(compose, Mapping) else None):
                 todo.extend(_strings(include.get("valueSet")))
     return False
 
@@ -185,7 +185,7 @@ def _imports(run: Run, include: Mapping[str, Any], at: str, *,
 def _contained_system(vs: Mapping[str, Any], system: str, version: str | None,
                       at: str) -> Iterator[Issue]:
     found = []
-    for _, contained in objects(vs.get("contained")):
+    for contained in dicts(vs.get("contained")):
         if f"#{contained.get('id')}" != system:
             continue
         if contained.get("resourceType") != "CodeSystem":
@@ -341,9 +341,9 @@ def _declared(code_system: Mapping[str, Any] | None,
     """The value type and operators a CodeSystem declares for a filter property, if it does."""
     if code_system is None:
         return None
-    ops = frozenset(op for _, f in objects(code_system.get("filter")) if f.get("code") == prop
+    ops = frozenset(op for f in dicts(code_system.get("filter")) if f.get("code") == prop
                     for op in _strings(f.get("operator")))
-    for _, p in objects(code_system.get("property")):
+    for p in dicts(code_system.get("property")):
         if p.get("code") == prop:
             kind = p.get("type")
             # a 'code' property is often a code of another list, so only its form is checked
