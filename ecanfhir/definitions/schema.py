@@ -241,10 +241,12 @@ def _text(obj: Mapping[str, Any], key: str, default: str | None) -> str:
 
 
 def _canonicals(type_ref: Mapping[str, Any], key: str) -> tuple[str, ...]:
-    values = tuple(type_ref.get(key, ()))
-    if not all(isinstance(v, str) for v in values):
-        raise ValueError(f"type {key} {list(values)!r} holds a value that is not a canonical")
-    return values
+    """A type's profile or targetProfile: an array of canonicals (a string alone would be
+    read as its characters)."""
+    values = type_ref.get(key, [])
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ValueError(f"type {key} {values!r} is not an array of canonicals")
+    return tuple(values)
 
 
 def _type_refs(element: Mapping[str, Any]) -> tuple[TypeRef, ...]:
