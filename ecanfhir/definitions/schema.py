@@ -15,12 +15,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._exceptions import EcanfhirError, ProfileNotFound, SnapshotMissing
 from .._frozen import frozen
 from .registry import Registry
 from .snapshot_cache import SnapshotCache
+
+if TYPE_CHECKING:
+    from ..validation._issue import Issue
 
 __all__ = [
     "Binding",
@@ -230,6 +233,10 @@ class CompiledStructure:
     derivation: str
     abstract: bool
     definition: Mapping[str, Any] = field(repr=False)
+    # The errors generating its snapshot from its differential met (a path its base does not
+    # have...): the structure holds what could be applied, and a resource checked against it
+    # is told (see validation._conformance.snapshot_problems).
+    snapshot_errors: tuple[Issue, ...] = ()
 
 
 def _text(obj: Mapping[str, Any], key: str, default: str | None) -> str:
@@ -507,7 +514,8 @@ class Schema:
             # Most hand-written profiles carry only a differential: generate the snapshot as the
             # HL7 tools do (see ``snapshot``), or read it from the user cache.
             try:
-                sd = self._snapshots.generate(canonical, sd)
+                sd, generated = self._snapshots.generate(canonical, sd)
+                errors = tuple(i for i in generated if i.is_error)
             except EcanfhirError as exc:
                 failed = f"StructureDefinition {sd.get('url')}: {exc}"
                 self._failed[canonical] = failed
@@ -517,11 +525,14 @@ class Schema:
                           f"generated from what it holds ({type(exc).__name__}: {exc})")
                 self._failed[canonical] = failed
                 raise SnapshotMissing(failed) from None
+        else:
+            errors = ()
         try:
             compiled = compile_structure(sd)
         except SnapshotMissing as exc:
             self._failed[canonical] = str(exc)
             raise
+        compiled.snapshot_errors = errors
         self._compiled[canonical] = compiled
         if alias is not None:
             self._compiled[alias] = compiled

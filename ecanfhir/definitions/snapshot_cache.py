@@ -20,7 +20,9 @@ a user-loaded definition it did not use          used (the snapshot cannot diffe
 the entry itself (damaged, another key's)        unreadable or ill-formed: generated again
 ==============================================  =============================================
 
-A failed generation (``SnapshotMissing``) is never stored: it is raised again each time.
+A failed generation (``SnapshotMissing``) is never stored: it is raised again each time. What
+a generation reported (a differential element its base does not have...) is stored with the
+snapshot, so a process reading the entry reports what the one writing it did.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import json
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._cache import cache_dir, read_entry, write_entry
 from .._version import __version__
@@ -38,9 +40,12 @@ from .core import shipped_identity
 from .registry import CORE_BASE, Registry
 from .snapshot_generator import SnapshotGenerator
 
+if TYPE_CHECKING:
+    from ..validation._issue import Issue
+
 __all__ = ["SnapshotCache"]
 
-KIND = "snapshots-2"  # the cache folder; the number is the format of an entry
+KIND = "snapshots-3"  # the cache folder; the number is the format of an entry
 # A look-up: ("sd", canonical) for structure_definition, ("type", code) for type_definition.
 Use = tuple[str, str]
 
@@ -56,6 +61,22 @@ def _code_digest() -> str:
         except OSError:  # unreadable source: the version alone tells the code apart
             continue
     return digest.hexdigest()[:32]
+
+
+def _issues(stored: Any) -> list[Issue] | None:
+    """The issues an entry stores, or None when they are not as ``generate`` writes them."""
+    from ..validation._issue import SEVERITY_ORDER, Issue
+
+    if not isinstance(stored, list):
+        return None
+    issues = []
+    for item in stored:
+        if not isinstance(item, list) or len(item) != 5 \
+                or not all(isinstance(part, str) for part in item) \
+                or item[0] not in SEVERITY_ORDER:
+            return None
+        issues.append(Issue(*item))
+    return issues
 
 
 class _Noting:
@@ -86,28 +107,31 @@ class SnapshotCache:
         # reused while it is remembered.
         self._digests: dict[int, tuple[Mapping[str, Any], str]] = {}
 
-    def generate(self, canonical: str, sd: Mapping[str, Any]) -> dict[str, Any]:
-        """``generate_snapshot(sd, registry)`` for the definition ``canonical`` names.
+    def generate(self, canonical: str,
+                 sd: Mapping[str, Any]) -> tuple[dict[str, Any], list[Issue]]:
+        """``generate_snapshot(sd, registry)`` for the definition ``canonical`` names, with
+        what the generation reported (as :func:`~.snapshot.snapshot_issues`).
 
         Raises:
             SnapshotMissing: as :func:`~.snapshot.generate_snapshot`.
         """
         if cache_dir() is None:  # caching turned off: no digests to take
-            return SnapshotGenerator(self.registry, ()).run(sd)[0]
+            return SnapshotGenerator(self.registry, ()).run(sd)
         basis = self._basis()
-        elements = self._read(canonical, basis)
-        if elements is not None:
+        entry = self._read(canonical, basis)
+        if entry is not None:
             result = dict(sd)
-            result["snapshot"] = {"element": elements}
-            return result
+            result["snapshot"] = {"element": entry[0]}
+            return result, entry[1]
         noting = _Noting(self.registry)
-        result = SnapshotGenerator(noting, ()).run(sd)[0]
+        result, issues = SnapshotGenerator(noting, ()).run(sd)
         uses = [("sd", canonical), *noting.uses]
         write_entry(KIND, canonical, {
             "basis": basis, "uses": [[kind, name, self._answer((kind, name))]
                                      for kind, name in uses],
-            "elements": result["snapshot"]["element"]})
-        return result
+            "elements": result["snapshot"]["element"],
+            "issues": [[i.severity, i.code, i.expression, i.message, i.rule] for i in issues]})
+        return result, issues
 
     def _basis(self) -> str:
         """What every snapshot of this registry is generated with, besides the definitions
@@ -121,7 +145,7 @@ class SnapshotCache:
                      if str(d.get("url", "")).startswith(CORE_BASE)]
         return f"{_code_digest()} {shipped} {' '.join(overrides)}"
 
-    def _read(self, canonical: str, basis: str) -> list[Any] | None:
+    def _read(self, canonical: str, basis: str) -> tuple[list[Any], list[Issue]] | None:
         entry = read_entry(KIND, canonical)
         if not isinstance(entry, dict) or entry.get("basis") != basis:
             return None
@@ -130,7 +154,8 @@ class SnapshotCache:
             return None
         if not all(self._holds(use) for use in uses) or uses[0][:2] != ["sd", canonical]:
             return None
-        return elements
+        issues = _issues(entry.get("issues"))
+        return None if issues is None else (elements, issues)
 
     def _holds(self, use: Any) -> bool:
         """Whether a look-up the entry notes still gets the answer it got."""

@@ -22,7 +22,8 @@ from ._issue import Issue
 from .checks.json_values import dicts
 from .checks.observation import vital_signs_profiles
 
-__all__ = ["TrialWalk", "alternative", "conformance", "profiles_of", "type_profile_not_used"]
+__all__ = ["TrialWalk", "alternative", "conformance", "profiles_of", "snapshot_problems",
+           "type_profile_not_used"]
 
 CORE_BASE = "http://hl7.org/fhir/StructureDefinition/"
 _DEPENDENCIES = CORE_BASE + "structuredefinition-dependencies"
@@ -49,8 +50,27 @@ def profiles_of(run: Run, resource: Mapping[str, Any], at: str,
             # Also a base definition named as a profile (a Bundle entry typed Resource with
             # profile .../DocumentManifest): it says which type the resource must be.
             found.append(structure)
+            run.issues.extend(snapshot_problems(run, structure, where))
             found.extend(d for d in _dependencies(run, structure, where) if d not in found)
     return found
+
+
+def snapshot_problems(run: Run, structure: CompiledStructure, where: str) -> list[Issue]:
+    """What generating a profile's snapshot could not apply of its differential, reported
+    where the profile is first used in a run: the profile is applied as far as it could be
+    generated, and a silent partial check would pass what the profile's author meant to
+    refuse. Warnings, as the value itself is not at fault (the HL7 validator validates the
+    parameters-profiled-resource case, whose second profile names a path Patient does not
+    have, without an error); ``ecanfhir snapshot`` lists them for the profile's author."""
+    if not structure.snapshot_errors or structure.url in run.snapshot_reported:
+        return []
+    run.snapshot_reported.add(structure.url)
+    prefix = f"{structure.url}: "
+    return [Issue.warning(
+        error.code, where, f"the snapshot of profile '{structure.url}' could not be generated "
+        "in full from its differential, so what it could not apply was not checked: "
+        f"{error.message.removeprefix(prefix)}", "profile-snapshot")
+        for error in structure.snapshot_errors]
 
 
 def _dependencies(run: Run, structure: CompiledStructure,

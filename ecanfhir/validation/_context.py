@@ -88,7 +88,8 @@ class Run:
     issues: list[Issue] = field(default_factory=list)
     references: list[PendingReference] = field(default_factory=list)
     external_systems: set[str] = field(default_factory=set)
-    unknown_profiles: set[str] = field(default_factory=set)
+    # Profiles whose snapshot errors this run has reported (once each, where first used).
+    snapshot_reported: set[str] = field(default_factory=set)
     depth: int = 0
     hosts: list[tuple[str, ...]] = field(default_factory=list)  # what extensions are extending
     # ... and the element itself with its resource's frame (None: a primitive's extensions),

@@ -20,7 +20,13 @@ from typing import Any
 
 from .._exceptions import SnapshotMissing
 from ..definitions.schema import CompiledStructure, ElementNode, JsonProperty, TypeRef
-from ._conformance import alternative, conformance, profiles_of, type_profile_not_used
+from ._conformance import (
+    alternative,
+    conformance,
+    profiles_of,
+    snapshot_problems,
+    type_profile_not_used,
+)
 from ._context import BundleScope, Frame, PendingReference, Run, Walked
 from ._issue import Issue
 from ._plan import (
@@ -688,6 +694,7 @@ def _object_definition(run: Run, element: ElementNode, type_ref: TypeRef | None,
         run.issues.extend(issues)
         if structure is not None:
             run.issues.extend(check_definition_status(run, structure.url, "extension", path))
+            run.issues.extend(snapshot_problems(run, structure, path))
             return structure.root, None
     elif type_ref is not None and type_ref.profiles:
         url = alternative(run, frame, value, type_ref.profiles, at=path, walk=_walk_trial)
@@ -702,6 +709,7 @@ def _object_definition(run: Run, element: ElementNode, type_ref: TypeRef | None,
                     f"for its type {code} is a profile of {profile.type}, so it was not applied",
                     "profile-type"))
                 return element, code
+            run.issues.extend(snapshot_problems(run, profile, path))
             return profile.root, None
     return element, code
 
