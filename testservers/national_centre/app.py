@@ -79,6 +79,7 @@ def create_app(settings: Settings) -> FastAPI:
         pool.start()    # forked warm, before the first request
         yield
         pool.close()
+        audit_recorder.close()    # what the exchanges handed over is stored first
         store.close()
 
     app = FastAPI(title="ecanfhir mock national cancer centre", lifespan=lifespan,

@@ -15,6 +15,7 @@ Also here: the uvicorn access log filter that drops query strings for the same r
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
@@ -25,8 +26,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
-
-from starlette.concurrency import run_in_threadpool
 
 from ecanfhir import Issue
 
@@ -205,28 +204,104 @@ def audit_event(settings: Settings, exchange: Exchange, *, method: str, path: st
 # -- recording --------------------------------------------------------------------------------
 
 class AuditRecorder:
-    """Stores AuditEvents with group commit: each caller returns once its event is stored,
-    and events arriving while another caller writes go into that caller's next batch."""
+    """Stores AuditEvents with group commit, from a writer thread of its own.
+
+    A caller hands its event over and waits until the transaction holding it is committed,
+    so an event is stored before its exchange ends, as a caller storing it itself would have
+    it. The writer takes every event handed over since its last transaction into the next one:
+    one transaction (and one sync of the log) for all the exchanges that ended meanwhile. An
+    exchange of the event loop waits without a thread of the pool (:meth:`arecord`): the
+    writer wakes each loop once per transaction, whatever the number of its events in it.
+    """
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._pending: list[dict[str, Any]] = []
-        self._pending_lock = threading.Lock()
-        self._write_lock = threading.Lock()
+        self._pending: list[_Handed] = []
+        self._wake = threading.Condition()
+        self._writer: threading.Thread | None = None
+        self._closed = False
 
     def record(self, event: dict[str, Any]) -> None:
-        with self._pending_lock:
-            self._pending.append(event)
-        with self._write_lock:
-            with self._pending_lock:
+        """Store one event; returns once it is stored (or could not be)."""
+        done = threading.Event()
+        self._hand_over(_Handed(event, None, done))
+        done.wait()
+
+    async def arecord(self, event: dict[str, Any]) -> None:
+        """:meth:`record` for a coroutine of the running event loop."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        self._hand_over(_Handed(event, loop, future))
+        await future
+
+    def close(self) -> None:
+        """Store what is handed over, then stop the writer (later events are stored by the
+        caller's thread)."""
+        with self._wake:
+            self._closed = True
+            writer, self._writer = self._writer, None
+            self._wake.notify()
+        if writer is not None:
+            writer.join(timeout=30)
+
+    def _hand_over(self, handed: _Handed) -> None:
+        with self._wake:
+            if not self._closed:
+                self._pending.append(handed)
+                if self._writer is None:
+                    self._writer = threading.Thread(target=self._write, daemon=True,
+                                                    name="ecan-audit-writer")
+                    self._writer.start()
+                self._wake.notify()
+                return
+        self._store([handed])  # closed: as the caller would store it itself
+
+    def _write(self) -> None:
+        while True:
+            with self._wake:
+                while not self._pending and not self._closed:
+                    self._wake.wait()
                 batch, self._pending = self._pending, []
-            if not batch:
-                return   # a concurrent caller stored it with its own
-            try:
-                self.store.add_audit_events(tuple(batch))
-            except Exception as exc:  # auditing must never take the server down
-                log.error("could not store %d audit events: %s", len(batch),
-                          type(exc).__name__)
+                if not batch and self._closed:
+                    return
+            self._store(batch)
+
+    def _store(self, batch: list[_Handed]) -> None:
+        try:
+            self.store.add_audit_events(tuple(h.event for h in batch))
+        except Exception as exc:  # auditing must never take the server down
+            log.error("could not store %d audit events: %s", len(batch), type(exc).__name__)
+        finally:
+            _release(batch)
+
+
+@dataclass(slots=True)
+class _Handed:
+    """An event handed to the writer, and how its caller learns that it is stored: a
+    threading.Event, or a future of an event loop."""
+
+    event: dict[str, Any]
+    loop: asyncio.AbstractEventLoop | None
+    done: threading.Event | asyncio.Future[None]
+
+
+def _release(batch: list[_Handed]) -> None:
+    """Let the callers of a stored batch go on: one wake-up per event loop."""
+    futures: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for handed in batch:
+        if handed.loop is None:
+            handed.done.set()  # type: ignore[union-attr]
+        else:
+            futures.setdefault(handed.loop, []).append(handed.done)  # type: ignore[arg-type]
+    for loop, waiting in futures.items():
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(_resolve, waiting)
+
+
+def _resolve(futures: list[asyncio.Future[None]]) -> None:
+    for future in futures:
+        if not future.done():  # (a cancelled request's future)
+            future.set_result(None)
 
 
 class AuditMiddleware:
@@ -260,7 +335,7 @@ class AuditMiddleware:
             event = audit_event(self.settings, exchange, method=method, path=path,
                                 status=status[0],
                                 client_address=str(client[0]) if client else None)
-            await run_in_threadpool(self.recorder.record, event)
+            await self.recorder.arecord(event)
 
 
 # -- search -----------------------------------------------------------------------------------
