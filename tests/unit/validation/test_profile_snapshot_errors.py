@@ -120,6 +120,20 @@ def test_datatype_profile_of_an_element() -> None:
         ("warning", "structure", "Patient.name[0]")]
 
 
+def test_a_profile_on_such_a_base_says_what_its_base_left_out(registry: Registry) -> None:
+    derived = {**_profile("derived-patient", [
+        {"id": "Patient.birthDate", "path": "Patient.birthDate", "min": 1}]),
+        "baseDefinition": HALF["url"]}
+    registry.add(derived)
+    result = Validator(registry).validate({"resourceType": "Patient", "gender": "male"},
+                                          profiles=[derived["url"]])
+    [warning] = [i for i in result.issues if i.rule == "profile-snapshot"]
+    assert (warning.code, warning.expression) == ("structure", "Patient")
+    assert derived["url"] in warning.message and f"{HALF['url']}: " in warning.message
+    assert "dateOfBirth" in warning.message
+    assert [(i.code, i.expression) for i in result.errors] == [("required", "Patient.birthDate")]
+
+
 def test_a_sound_profile_says_nothing() -> None:
     sound = _profile("sound-patient", [
         {"id": "Patient.gender", "path": "Patient.gender", "min": 1}])
