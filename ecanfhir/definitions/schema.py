@@ -515,7 +515,7 @@ class Schema:
             # HL7 tools do (see ``snapshot``), or read it from the user cache.
             try:
                 sd, generated = self._snapshots.generate(canonical, sd)
-                errors = (*(i for i in generated if i.is_error), *self._base_errors(sd))
+                errors = tuple(i for i in generated if i.is_error)
             except EcanfhirError as exc:
                 failed = f"StructureDefinition {sd.get('url')}: {exc}"
                 self._failed[canonical] = failed
@@ -537,13 +537,6 @@ class Schema:
         if alias is not None:
             self._compiled[alias] = compiled
         return compiled
-
-    def _base_errors(self, sd: Mapping[str, Any]) -> tuple[Issue, ...]:
-        """The snapshot errors of a generated profile's base: what its base could not apply
-        is missing from the profile too."""
-        base_url = sd.get("baseDefinition")
-        base = self.find(base_url) if isinstance(base_url, str) else None
-        return base.snapshot_errors if base is not None else ()
 
     def find(self, canonical: str) -> CompiledStructure | None:
         """Like :meth:`structure`, but None when it is not loaded or has no usable snapshot."""

@@ -165,3 +165,22 @@ def test_cache_turned_off(monkeypatch: pytest.MonkeyPatch, generations: list[str
     assert _missing(BASE, DATED) == EXPECTED
     assert _missing(BASE, DATED) == EXPECTED
     assert generations == [DATED["url"], BASE["url"]] * 2
+
+
+def test_a_hit_reports_what_generation_met(cache: Path, generations: list[str]) -> None:
+    """A profile applied in part (a differential path Patient does not have) is reported the
+    same when its snapshot comes from the cache: the entry keeps the generation's issues."""
+    half = _profile("half-applied", PATIENT, "Patient.gender", "Patient.dateOfBirth")
+
+    def warnings() -> list[tuple[str, str, str]]:
+        registry = Registry()
+        registry.add(half)
+        result = Validator(registry).validate({"resourceType": "Patient", "gender": "male"},
+                                              profiles=[half["url"]])
+        return [(i.severity, i.code, i.expression) for i in result.issues
+                if i.rule == "profile-snapshot" and "dateOfBirth" in i.message]
+
+    assert warnings() == [("warning", "structure", "Patient")]
+    assert generations == [half["url"]]
+    assert warnings() == [("warning", "structure", "Patient")]
+    assert generations == [half["url"]]  # the second came from the cache

@@ -1,18 +1,16 @@
 """A profile whose snapshot cannot be generated in full from its differential (a path its base
 does not have, a differential that is not an array) is applied as far as it could be, and the
 resource checked against it is told what was left out: a warning ``profile-snapshot`` where the
-profile is first used, the same whether the snapshot was generated or read from the user
-cache."""
+profile is first used (the same when the snapshot comes from the user cache:
+tests/unit/test_snapshot_cache.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ecanfhir import Registry, Validator
-from ecanfhir.definitions.snapshot_generator import SnapshotGenerator
 
 EXAMPLE = "http://example.org/fhir/StructureDefinition/"
 
@@ -120,20 +118,6 @@ def test_datatype_profile_of_an_element() -> None:
         ("warning", "structure", "Patient.name[0]")]
 
 
-def test_a_profile_on_such_a_base_says_what_its_base_left_out(registry: Registry) -> None:
-    derived = {**_profile("derived-patient", [
-        {"id": "Patient.birthDate", "path": "Patient.birthDate", "min": 1}]),
-        "baseDefinition": HALF["url"]}
-    registry.add(derived)
-    result = Validator(registry).validate({"resourceType": "Patient", "gender": "male"},
-                                          profiles=[derived["url"]])
-    [warning] = [i for i in result.issues if i.rule == "profile-snapshot"]
-    assert (warning.code, warning.expression) == ("structure", "Patient")
-    assert derived["url"] in warning.message and f"{HALF['url']}: " in warning.message
-    assert "dateOfBirth" in warning.message
-    assert [(i.code, i.expression) for i in result.errors] == [("required", "Patient.birthDate")]
-
-
 def test_a_sound_profile_says_nothing() -> None:
     sound = _profile("sound-patient", [
         {"id": "Patient.gender", "path": "Patient.gender", "min": 1}])
@@ -143,30 +127,3 @@ def test_a_sound_profile_says_nothing() -> None:
                                           profiles=[sound["url"]])
     assert _found(result.issues, "profile-snapshot") == []
     assert result.ok
-
-
-def test_cached_snapshot_reports_the_same(tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    """A new process reads the snapshot from the user cache and still reports what its
-    generation met."""
-    monkeypatch.setenv("ECANFHIR_CACHE_DIR", str(tmp_path / "cache"))
-    generations: list[str] = []
-    run = SnapshotGenerator.run
-
-    def counting(self: SnapshotGenerator, sd: Any) -> Any:
-        generations.append(sd["url"])
-        return run(self, sd)
-
-    monkeypatch.setattr(SnapshotGenerator, "run", counting)
-
-    def warnings() -> list[tuple[str, str, str]]:
-        registry = Registry()
-        registry.add(HALF)
-        result = Validator(registry).validate({"resourceType": "Patient", "gender": "male"},
-                                              profiles=[HALF["url"]])
-        return _found(result.issues, "profile-snapshot")
-
-    first = warnings()
-    assert generations == [HALF["url"]]
-    assert warnings() == first == [("warning", "structure", "Patient")]
-    assert generations == [HALF["url"]]  # the second came from the cache
