@@ -387,6 +387,13 @@ def _walk_values(run: Run, element: ElementNode, type_ref: TypeRef | None, key: 
         # The common case, one value of a single element: no item list, no [i] paths.
         _walk_value(run, element, type_ref, value, ext if primitive else None, path, frame)
         return 1
+    if type(value) is list and value and repeats and not primitive and not element.slices:
+        # The common case of an array: objects of an element that is not sliced (what the
+        # loop at the end comes to, without the item and node lists).
+        own = _slice_type(element, type_ref)
+        for i, item in enumerate(value):
+            _walk_value(run, element, own, item, None, f"{path}[{i}]", frame)
+        return len(value)
     if primitive:
         items = _align_primitive(run, element, key, value, ext, path)
     else:
