@@ -56,19 +56,20 @@ def profiles_of(run: Run, resource: Mapping[str, Any], at: str,
 
 
 def snapshot_problems(run: Run, structure: CompiledStructure, where: str) -> list[Issue]:
-    """What generating a profile's snapshot could not apply of its differential, reported
-    where the profile is first used in a run: the profile is applied as far as it could be
-    generated, and a silent partial check would pass what the profile's author meant to
-    refuse. Warnings, as the value itself is not at fault (the HL7 validator validates the
-    parameters-profiled-resource case, whose second profile names a path Patient does not
+    """The errors generating a profile's snapshot met, reported where the profile is first
+    used in a run. The profile is applied as it was generated: without what could not be
+    applied (a path its base does not have), with what loosens its base (a max above the
+    base's), so a silent check would pass what the profile's author meant to refuse, or its
+    base refuses. Warnings, as the value itself is not at fault (the HL7 validator validates
+    the parameters-profiled-resource case, whose second profile names a path Patient does not
     have, without an error); ``ecanfhir snapshot`` lists them for the profile's author."""
     if not structure.snapshot_errors or structure.url in run.snapshot_reported:
         return []
     run.snapshot_reported.add(structure.url)
     prefix = f"{structure.url}: "
     return [Issue.warning(
-        error.code, where, f"the snapshot of profile '{structure.url}' could not be generated "
-        "in full from its differential, so what it could not apply was not checked: "
+        error.code, where, f"the differential of profile '{structure.url}' has an error, and "
+        "the value was checked against the snapshot generated from it as it is: "
         f"{error.message.removeprefix(prefix)}", "profile-snapshot")
         for error in structure.snapshot_errors]
 

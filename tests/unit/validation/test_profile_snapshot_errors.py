@@ -1,8 +1,7 @@
-"""A profile whose snapshot cannot be generated in full from its differential (a path its base
-does not have, a differential that is not an array) is applied as far as it could be, and the
-resource checked against it is told what was left out: a warning ``profile-snapshot`` where the
-profile is first used (the same when the snapshot comes from the user cache:
-tests/unit/test_snapshot_cache.py)."""
+"""A profile whose differential has an error (a path its base does not have, a differential
+that is no array, a max above its base's) is applied as its snapshot was generated, and the
+resource checked against it is told: a warning ``profile-snapshot`` where the profile is first
+used (the same when the snapshot comes from the user cache: tests/unit/test_snapshot_cache.py)."""
 
 from __future__ import annotations
 
@@ -116,6 +115,21 @@ def test_datatype_profile_of_an_element() -> None:
     result = Validator(registry).validate(patient, profiles=[named["url"]])
     assert _found(result.issues, "profile-snapshot") == [
         ("warning", "structure", "Patient.name[0]")]
+
+
+def test_a_profile_loosening_its_base() -> None:
+    """A max above the base's is applied as written (the HL7 generator reports it and goes
+    on too), and said."""
+    loose = _profile("loose-patient", [
+        {"id": "Patient.gender", "path": "Patient.gender", "max": "*"}])
+    registry = Registry()
+    registry.add(loose)
+    result = Validator(registry).validate({"resourceType": "Patient", "gender": "male"},
+                                          profiles=[loose["url"]])
+    [warning] = [i for i in result.issues if i.rule == "profile-snapshot"]
+    assert (warning.severity, warning.code, warning.expression) == (
+        "warning", "business-rule", "Patient")
+    assert "max * is higher than the base max 1" in warning.message
 
 
 def test_a_sound_profile_says_nothing() -> None:
