@@ -21,7 +21,8 @@ def test_default_outputs_are_ignored() -> None:
     database = parser.parse_args(["serve"]).db
     demo = parser.parse_args(["demo"]).out
     reports = parser.parse_args(["conformance", "--endpoint", "http://127.0.0.1:9"]).out
-    paths = [database, f"{database}-wal", f"{database}-journal", f"{demo}/index.html",
+    paths = [database, f"{database}-wal", f"{database}-journal", f"{database}-writer",
+             f"{demo}/index.html",
              f"{reports}/report.json"]
     done = subprocess.run(["git", "check-ignore", "--no-index", *paths], cwd=ROOT,
                           capture_output=True, text=True, timeout=60, check=False)

@@ -1,7 +1,9 @@
 """The SQLite store: WAL journal, ``synchronous=FULL`` (an ``ok`` ack is on disk), one
 connection per thread, and ``BEGIN IMMEDIATE`` around every check-then-write. The threads of a
-process write one at a time, queued on a lock, and concurrent messages are stored with group
-commit (:class:`_GroupCommit`: one transaction and one sync for all that wait).
+process write one at a time, queued on a lock, the processes on one file (the workers of
+``serve --workers N``) one at a time, queued on a lock file (:class:`_FileLock`), and concurrent
+messages are stored with group commit (:class:`_GroupCommit`: one transaction and one sync for
+all that wait).
 
 Duplicate detection under concurrency rests on two things: the write lock taken by
 ``BEGIN IMMEDIATE`` before the message log is read (so two transmissions of one message are
@@ -33,6 +35,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock (see _FileLock)
+    fcntl = None  # type: ignore[assignment]
 
 from ._aggregates import SCHEMA as AGGREGATES
 from ._aggregates import backfill, overview
@@ -175,6 +182,11 @@ class SqliteStore:
         # makes a thread that finds the database locked sleep 1, 2, 5, 10... ms before it
         # tries again, so threads of one process would leave the lock free while they sleep.
         self._writer = threading.RLock()
+        # ... and one process at a time, queued on a lock file, for the same reason: two
+        # workers on one file otherwise take turns through that busy handler, and the one that
+        # lost sleeps up to 100 ms at a time while the other commits again (measured: one
+        # worker's senders stalled 0.2 to 1.3 s at a time, every second or two).
+        self._between_processes = _FileLock(None if uri or self._scratch else f"{path}-writer")
         self._group = _GroupCommit()
         self._checkpointer = _Checkpointer(self._connect)
         try:
@@ -213,7 +225,7 @@ class SqliteStore:
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction: the database write lock is held from its first statement."""
         conn = self._conn()
-        with self._writer:
+        with self._writer, self._between_processes:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
@@ -227,6 +239,7 @@ class SqliteStore:
 
     def close(self) -> None:
         self._checkpointer.stop()
+        self._between_processes.close()
         with self._lock:
             for conn in self._all:
                 conn.close()
@@ -387,6 +400,45 @@ class _Checkpointer:
         self._wake.set()
         if thread is not None:
             thread.join(timeout=10)
+
+
+class _FileLock:
+    """An exclusive lock on a file (``flock``), held around the store's write transactions
+    so that processes writing one database queue in the kernel, each woken as the lock is
+    released, rather than in SQLite's busy handler. Taken by one thread at a time (the
+    caller holds the store's writer lock), re-entered by counting. Without a path (an
+    in-memory or URI database) or without ``fcntl`` (Windows) it does nothing: SQLite's busy
+    handler still serialises the writers, only less fairly."""
+
+    def __init__(self, path: str | None) -> None:
+        self._path = path if fcntl is not None else None
+        self._fd: int | None = None
+        self._depth = 0
+
+    def __enter__(self) -> None:
+        if self._path is None:
+            return
+        if self._depth == 0:
+            try:
+                if self._fd is None:
+                    self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            except OSError:   # (a folder we may not write): SQLite's busy handler then
+                self._path = None
+                return
+        self._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        if self._path is None or self._depth == 0:
+            return
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 class _GroupCommit:
