@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from _centre_messages import referral
@@ -36,15 +37,15 @@ def store(tmp_path: Path) -> Iterator[SqliteStore]:
 
 def _counted(store: SqliteStore, groups: list[int], *, fail_first: bool = False) -> None:
     """Record the size of each group ``store`` commits (failing the first one if asked)."""
-    commit_many = store.commit_many
+    run_many = store._run_many
 
-    def counting(messages: Sequence[tuple[Envelope, Processed]]) -> list[Receipt]:
-        groups.append(len(messages))
+    def counting(works: Sequence[Callable[[Any], Any]]) -> list[Any]:
+        groups.append(len(works))
         if fail_first and len(groups) == 1:
             raise StoreUnavailable("the database cannot take this request now (test)")
-        return commit_many(messages)
+        return run_many(works)
 
-    store.commit_many = counting  # type: ignore[method-assign]
+    store._run_many = counting  # type: ignore[method-assign]
 
 
 def _commit_while_writing_is_held(store: SqliteStore,
@@ -113,3 +114,33 @@ def test_a_failed_group_is_stored_message_by_message(store: SqliteStore) -> None
     assert len(groups) >= 2      # the failed first group, then the rest
     assert [r.kind for r in receipts] == ["processed"] * 3
     assert len(store.messages()) == 3
+
+
+def test_audit_events_share_the_messages_transaction(store: SqliteStore) -> None:
+    """AuditEvents handed over while messages are being stored go into the messages' group
+    (one transaction and one sync for both), each caller returning once it is committed."""
+    service = MessageService(Settings(), store, Validator())
+    messages = [_accepted(service, referral(f"CASE-GROUP-A{n}", seed=560 + n))
+                for n in range(3)]
+    events = [({"resourceType": "AuditEvent", "id": f"synthetic-audit-{n}",
+                "recorded": "2026-12-07T10:00:00Z", "outcome": "0",
+                "type": {"code": "rest"}, "agent": [{"requestor": True}],
+                "source": {"observer": {"display": "centre"}}},) for n in range(2)]
+    groups: list[int] = []
+    _counted(store, groups)
+    receipts: list[Receipt] = []
+    threads = [*(threading.Thread(target=store.add_audit_events, args=(e,)) for e in events),
+               *(threading.Thread(target=lambda m=m: receipts.append(store.commit(*m)))
+                 for m in messages)]
+    with store._writer:      # every write queues while this thread holds the writer lock
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 30
+        while sum(groups) + len(store._group._waiting) < len(threads):
+            assert time.monotonic() < deadline, "the writers did not queue"
+            time.sleep(0.01)
+    for thread in threads:
+        thread.join(timeout=60)
+    assert [r.kind for r in receipts] == ["processed"] * 3
+    assert all(store.read("AuditEvent", e[0]["id"]) is not None for e in events)
+    assert sum(groups) == 5 and len(groups) == 2     # the first caller's group, then the rest

@@ -34,7 +34,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 try:
     import fcntl
@@ -264,16 +264,24 @@ class SqliteStore:
 
     @_guarded
     def commit(self, envelope: Envelope, processed: Processed) -> Receipt:
-        receipt = self._group.commit(envelope, processed, self.commit_many)
-        if receipt is not None:
-            return receipt
-        with self._transaction() as conn:    # its group failed: alone, as if never grouped
+        def store(conn: sqlite3.Connection) -> Receipt:
             return self._store(conn, envelope, processed)
+
+        receipt = self._group.run(store, self._run_many)
+        if receipt is not _FAILED:
+            return cast(Receipt, receipt)
+        with self._transaction() as conn:    # its group failed: alone, as if never grouped
+            return store(conn)
 
     @_guarded
     def commit_many(self, messages: Sequence[tuple[Envelope, Processed]]) -> list[Receipt]:
         with self._transaction() as conn:
             return [self._store(conn, envelope, processed) for envelope, processed in messages]
+
+    def _run_many(self, works: Sequence[Callable[[sqlite3.Connection], Any]]) -> list[Any]:
+        """A group's works in one transaction, one after the other."""
+        with self._transaction() as conn:
+            return [work(conn) for work in works]
 
     def _store(self, conn: sqlite3.Connection, envelope: Envelope,
                processed: Processed) -> Receipt:
@@ -322,9 +330,15 @@ class SqliteStore:
 
     @_guarded
     def add_audit_events(self, events: tuple[Mapping[str, Any], ...]) -> None:
-        with self._transaction() as conn:
+        # In the group commit of the messages being stored meanwhile, if any: the exchanges
+        # that just ended share the transaction (and the sync) of those still going on.
+        def put(conn: sqlite3.Connection) -> None:
             for event in events:
                 self._put(conn, event, str(event["recorded"]), audit=True)
+
+        if self._group.run(put, self._run_many) is _FAILED:
+            with self._transaction() as conn:    # its group failed: alone
+                put(conn)
 
     # -- resources ----------------------------------------------------------------------------
 
@@ -442,15 +456,16 @@ class _FileLock:
 
 
 class _GroupCommit:
-    """Group commit of messages (one process's concurrent :meth:`SqliteStore.commit` calls):
-    the first caller to get the turn stores every message waiting by then in one
-    transaction, one commit and one sync of the log for all of them; each caller returns once
-    the transaction holding its message is committed, so an ``ok`` is still on disk first.
+    """Group commit of one process's concurrent writes (messages, :meth:`SqliteStore.commit`;
+    audit events, :meth:`SqliteStore.add_audit_events`): the first caller to get the turn runs
+    every write waiting by then in one transaction, one commit and one sync of the log for all
+    of them; each caller returns once the transaction holding its write is committed, so an
+    ``ok`` is still on disk first.
 
-    Messages of one group are stored one after the other as single commits would be (a second
+    The writes of one group run one after the other as single commits would (a second
     transmission of a message sees the first's rows). When a group fails as a whole, nothing
-    of it was stored and :meth:`commit` answers None: the caller stores its message alone, so
-    a failure is the message's own, as without grouping.
+    of it was stored and :meth:`run` answers ``_FAILED``: the caller writes alone, so a failure
+    is the write's own, as without grouping.
     """
 
     def __init__(self) -> None:
@@ -458,10 +473,11 @@ class _GroupCommit:
         self._waiting_lock = threading.Lock()
         self._turn = threading.Lock()
 
-    def commit(self, envelope: Envelope, processed: Processed,
-               commit_many: Callable[[Sequence[tuple[Envelope, Processed]]], list[Receipt]]
-               ) -> Receipt | None:
-        mine = _Waiting(envelope, processed)
+    def run(self, work: Callable[[sqlite3.Connection], Any],
+            run_many: Callable[[Sequence[Callable[[sqlite3.Connection], Any]]], list[Any]]
+            ) -> Any:
+        """``work``'s result, once its group is committed; ``_FAILED`` if the group failed."""
+        mine = _Waiting(work)
         with self._waiting_lock:
             self._waiting.append(mine)
         with self._turn:
@@ -469,20 +485,21 @@ class _GroupCommit:
                 with self._waiting_lock:
                     group, self._waiting = self._waiting, []
                 try:
-                    receipts: list[Receipt | None] = list(commit_many(
-                        [(w.envelope, w.processed) for w in group]))
+                    results = list(run_many([w.work for w in group]))
                 except Exception:
-                    receipts = [None] * len(group)
-                for waiting, receipt in zip(group, receipts, strict=True):
-                    waiting.receipt, waiting.done = receipt, True
-        return mine.receipt
+                    results = [_FAILED] * len(group)
+                for waiting, result in zip(group, results, strict=True):
+                    waiting.result, waiting.done = result, True
+        return mine.result
+
+
+_FAILED: Any = object()  # what a write of a failed group gets
 
 
 @dataclass(slots=True)
 class _Waiting:
-    envelope: Envelope
-    processed: Processed
-    receipt: Receipt | None = None
+    work: Callable[[sqlite3.Connection], Any]
+    result: Any = _FAILED
     done: bool = False
 
 
