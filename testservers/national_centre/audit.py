@@ -224,14 +224,13 @@ class AuditRecorder:
     def record(self, event: dict[str, Any]) -> None:
         """Store one event; returns once it is stored (or could not be)."""
         done = threading.Event()
-        self._hand_over(_Handed(event, None, done))
+        self._hand_over(_Handed(event, done))
         done.wait()
 
     async def arecord(self, event: dict[str, Any]) -> None:
         """:meth:`record` for a coroutine of the running event loop."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
-        self._hand_over(_Handed(event, loop, future))
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._hand_over(_Handed(event, future))
         await future
 
     def close(self) -> None:
@@ -281,7 +280,6 @@ class _Handed:
     threading.Event, or a future of an event loop."""
 
     event: dict[str, Any]
-    loop: asyncio.AbstractEventLoop | None
     done: threading.Event | asyncio.Future[None]
 
 
@@ -289,10 +287,10 @@ def _release(batch: list[_Handed]) -> None:
     """Let the callers of a stored batch go on: one wake-up per event loop."""
     futures: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
     for handed in batch:
-        if handed.loop is None:
-            handed.done.set()  # type: ignore[union-attr]
+        if isinstance(handed.done, threading.Event):
+            handed.done.set()
         else:
-            futures.setdefault(handed.loop, []).append(handed.done)  # type: ignore[arg-type]
+            futures.setdefault(handed.done.get_loop(), []).append(handed.done)
     for loop, waiting in futures.items():
         with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
             loop.call_soon_threadsafe(_resolve, waiting)
