@@ -186,8 +186,8 @@ class ElementNode:
     # Per-type caches of Schema.json_properties / required children (filled lazily).
     props_cache: dict[str | None, dict[str, JsonProperty]] = field(default_factory=dict,
                                                                   repr=False)
-    required_cache: dict[str | None, tuple[ElementNode, ...]] = field(default_factory=dict,
-                                                                     repr=False)
+    required_cache: dict[str | None, tuple[tuple[ElementNode, tuple[str, ...]], ...]] = field(
+        default_factory=dict, repr=False)
     # Constraints to evaluate for a value checked against a type root (key: id of the root).
     constraint_cache: dict[int, tuple[Constraint, ...]] = field(default_factory=dict, repr=False)
     # Per type code: what the walker decides for an object value of this element that does not
@@ -627,11 +627,16 @@ class Schema:
         node.props_cache[type_code] = props
         return props
 
-    def required(self, node: ElementNode, type_code: str | None = None) -> tuple[ElementNode, ...]:
-        """The children checked when absent from an object: min > 0, or a slice with min > 0."""
+    def required(self, node: ElementNode, type_code: str | None = None
+                 ) -> tuple[tuple[ElementNode, tuple[str, ...]], ...]:
+        """The children checked when absent from an object (min > 0, or a slice with
+        min > 0), each with the JSON properties that carry it (:meth:`json_properties`): the
+        child is absent when the object has none of them."""
         hit = node.required_cache.get(type_code)
         if hit is None:
-            hit = tuple(c for c in self.children(node, type_code).values()
+            props = self.json_properties(node, type_code)
+            hit = tuple((c, tuple(key for key, prop in props.items() if prop.element is c))
+                        for c in self.children(node, type_code).values()
                         if c.min > 0 or any(s.min > 0 for s in c.slices))
             node.required_cache[type_code] = hit
         return hit

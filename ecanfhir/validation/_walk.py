@@ -212,8 +212,9 @@ def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code:
         duplicate = check_element_id(frame.element_ids, obj["id"], path)
         if duplicate is not None:
             run.issues.append(duplicate)
-    present: dict[int, tuple[ElementNode, list[tuple[str, JsonProperty, Any]]]] = {}
-    walked: list[int] = []  # the elements walked on the way
+    # The elements whose properties wait for the others (a value and its `_x` companion, the
+    # types of a choice), walked after the loop; made when the first one is met.
+    present: dict[int, tuple[ElementNode, list[tuple[str, JsonProperty, Any]]]] | None = None
     extended = "extension" in obj or "modifierExtension" in obj
     if extended:  # what the object's extensions are on (their contexts)
         run.hosts.append(hosts or _hosts(run, obj, node, type_code, path, frame, is_resource))
@@ -230,7 +231,6 @@ def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code:
                 # The common case: one primitive value, which nothing else in the object
                 # (a companion, another type of a choice) is counted or paired with.
                 element = prop.element
-                walked.append(id(element))
                 plan: PrimitivePlan | None = element.primitive_plan_cache.get(
                     prop.type.code)  # type: ignore[union-attr]
                 if plan is not None and plan.quiet is not None and type(value) is str \
@@ -239,11 +239,10 @@ def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code:
                 _walk_primitive(run, element, prop.type, value,  # type: ignore[arg-type]
                                 None, f"{path}.{key}", frame)
                 continue
-            if prop.whole and not present:
+            if prop.whole and present is None:
                 # An element with no other property to wait for, met before any that has:
                 # walked now, still in the order of the properties (element ids are met so).
                 element = prop.element
-                walked.append(id(element))
                 if prop.one and type(value) is not list:
                     # What _walk_one and _walk_values come to for one value of an element
                     # that admits one: the value walked at the element's path.
@@ -251,25 +250,32 @@ def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code:
                 else:
                     _walk_one(run, element, key, prop, value, path, frame)
                 continue
+            if present is None:
+                present = {}
             slot = present.setdefault(id(prop.element), (prop.element, []))
             slot[1].append((key, prop, value))
-        for element, occurrences in present.values():
-            _walk_element(run, element, occurrences, path, frame)
+        if present is not None:
+            for element, occurrences in present.values():
+                _walk_element(run, element, occurrences, path, frame)
     finally:
         if extended:
             run.hosts.pop()
             run.host_values.pop()
-    # Required elements that are missing altogether.
+    # Required elements that are missing altogether: none of their properties is there.
     required = node.required_cache.get(type_code)
     if required is None:
         required = run.schema.required(node, type_code)
-    for child in required:
-        if id(child) not in present and id(child) not in walked:
+    for child, keys in required:
+        for key in keys:
+            if key in obj:
+                break
+        else:
             run.issues.extend(check_cardinality(child, 0, f"{path}.{child.name}"))
             if child.slices:
                 run.issues.extend(check_slices(child, (), (), f"{path}.{child.name}"))
     if run.options.must_support:
-        run.issues.extend(_must_support(run, node, type_code, {*present, *walked}, path))
+        met = {id(prop.element) for key in obj if (prop := props.get(key)) is not None}
+        run.issues.extend(_must_support(run, node, type_code, met, path))
 
 
 def _must_support(run: Run, node: ElementNode, type_code: str | None, present: Collection[int],

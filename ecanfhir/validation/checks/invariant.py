@@ -90,7 +90,7 @@ def check_invariants(run: Run, constraints: Sequence[Constraint], focus: Any, fr
         is_object = type(focus) is dict
     issues: list[Issue] | None = None
     for constraint, test, absent in _prepared(constraints, type_hint, primitive):
-        if is_object and absent is not None and absent.isdisjoint(focus):
+        if is_object and absent is not None and focus.keys().isdisjoint(absent):
             continue  # CompiledExpression.holds_without
         if constraint.best_practice and run.options.best_practice == "ignore":
             continue
