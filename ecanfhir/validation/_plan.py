@@ -18,6 +18,7 @@ from ..definitions.schema import Constraint, ElementNode, TypeRef
 from ._context import Run
 from ._issue import Issue
 from .checks.element_limits import has_limits
+from .checks.invariant import Ready, ready
 from .checks.primitive import PrimitiveCheck, plain_values, primitive_check
 
 __all__ = ["ELE_1", "RESOURCE_TYPES", "ObjectPlan", "PrimitivePlan", "constraints_of",
@@ -38,6 +39,7 @@ class PrimitivePlan:
     plain: Callable[[str], object] | None
     limit: int
     constraints: tuple[Constraint, ...]
+    ready: Ready  # the constraints compiled (checks/invariant.ready), under the type's name
     profiled: bool  # fixed, pattern, min/max or limits to check
     bound: bool
     # The core element a profile's element constrains, when its binding is not the profile's:
@@ -61,7 +63,8 @@ def primitive_plan(run: Run, element: ElementNode, type_ref: TypeRef) -> Primiti
         bound = element.binding is not None
         quiet = None if constraints or profiled or bound or core is not None else plain
         plan = PrimitivePlan(primitive_check(run, element, type_ref), plain, limit,
-                             constraints, profiled, bound, core, quiet)
+                             constraints, ready(constraints, type_ref.code, True), profiled,
+                             bound, core, quiet)
         element.primitive_plan_cache[type_ref.code] = plan
     return plan
 
@@ -76,6 +79,7 @@ class ObjectPlan:
     # profile's root): the constraints to evaluate, and the FHIRPath type hint.
     constraints: tuple[Constraint, ...]
     hint: str
+    ready: Ready  # the constraints compiled (checks/invariant.ready) under the hint
     profiled: bool  # fixed, pattern, min/max or limits to check
     # The core element a profile's element constrains, when the profile changed its binding or
     # its Reference targets (see :func:`core_counterpart`).
@@ -114,8 +118,9 @@ def object_plan(run: Run, element: ElementNode, code: str | None) -> ObjectPlan:
     if core is not None and not rebound(element, core) \
             and _reference_targets(core) == _reference_targets(element):
         core = None
-    plan = ObjectPlan(kind, inline, constraints_of(element, type_root),
-                      type_hint(element, code, type_root), _profiled(element), core)
+    constraints, hint = constraints_of(element, type_root), type_hint(element, code, type_root)
+    plan = ObjectPlan(kind, inline, constraints, hint, ready(constraints, hint, False),
+                      _profiled(element), core)
     element.object_plan_cache[code] = plan
     return plan
 

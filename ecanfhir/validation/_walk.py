@@ -50,7 +50,7 @@ from .checks.definition_status import check_definition_status
 from .checks.element_ids import check_element_id
 from .checks.element_limits import check_attachment_content, check_element_limits, has_limits
 from .checks.extension import base_types, definition_path, resolve_extension
-from .checks.invariant import check_invariants, frame_env
+from .checks.invariant import check_invariants, check_ready, frame_env
 from .checks.logical import checks_ele_1, is_logical_type, logical_model, unknown_resource_type
 from .checks.meta import check_meta
 from .checks.narrative import check_narrative
@@ -571,22 +571,24 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         return
     if element.children:  # a backbone element, or one a profile unfolded: its own children
         target, target_type = element, None
-    else:
+    elif code == "Extension" or (type_ref is not None and type_ref.profiles):
         target, target_type = _object_definition(run, element, type_ref, value, path, frame)
+    else:  # (what _object_definition comes to for any other object)
+        target, target_type = element, code
     run.depth += 1
     try:
         _walk_object(run, value, target, target_type, path, frame)
     finally:
         run.depth -= 1
-    if target is not element:
-        constraints = constraints_of(element, target)
-        hint = type_hint(element, code, target)
-    else:
-        constraints, hint = plan.constraints, plan.hint
     if len(value) <= ("id" in value) and checks_ele_1(element):  # (not _beyond_id(value))
         run.issues.append(ele_1(element, path))
-    if constraints:
-        run.issues.extend(check_invariants(run, constraints, value, frame, path, type_hint=hint))
+    if target is not element:
+        constraints = constraints_of(element, target)
+        if constraints:
+            run.issues.extend(check_invariants(run, constraints, value, frame, path,
+                                               type_hint=type_hint(element, code, target)))
+    elif plan.ready:
+        run.issues.extend(check_ready(run, plan.ready, value, frame, path))
     if code in QUANTITY_TYPES:
         run.issues.extend(check_ucum_annotations(value, path))
     if code in ("Coding", "CodeableConcept", "Quantity"):
@@ -657,9 +659,9 @@ def _walk_primitive(run: Run, element: ElementNode, type_ref: TypeRef, value: An
         run.issues.extend(check_bound_text(run, element, type_ref.code, value, path))
     if value is None and not (isinstance(ext, dict) and _beyond_id(ext)):
         run.issues.append(ele_1(element, path))
-    if plan.constraints:
-        run.issues.extend(check_invariants(run, plan.constraints, (value, ext), frame,
-                                           path, type_hint=type_ref.code, primitive=True))
+    if plan.ready:
+        run.issues.extend(check_ready(run, plan.ready, (value, ext), frame, path,
+                                      primitive=True))
 
 
 def _resource_among(run: Run, element: ElementNode, value: Mapping[str, Any],

@@ -20,7 +20,7 @@ from .reference import resolver_for
 if TYPE_CHECKING:
     from .._context import Frame, Run
 
-__all__ = ["check_invariants", "frame_env"]
+__all__ = ["Ready", "check_invariants", "check_ready", "frame_env", "ready"]
 
 
 Conforms = Callable[["Run", "Frame", Any, str], bool]
@@ -77,6 +77,14 @@ def check_invariants(run: Run, constraints: Sequence[Constraint], focus: Any, fr
 
     ``focus`` is a JSON object, or with ``primitive`` a primitive's ``(value, _x object)``.
     """
+    return check_ready(run, ready(constraints, type_hint, primitive), focus, frame, at,
+                       primitive=primitive)
+
+
+def check_ready(run: Run, constraints: Ready, focus: Any, frame: Frame, at: str, *,
+                primitive: bool = False) -> Sequence[Issue]:
+    """:func:`check_invariants` for constraints made :func:`ready` before (the walker's
+    element plans keep theirs)."""
     env = frame.env
     if env is None:
         return ()
@@ -89,7 +97,7 @@ def check_invariants(run: Run, constraints: Sequence[Constraint], focus: Any, fr
         subject = focus
         is_object = type(focus) is dict
     issues: list[Issue] | None = None
-    for constraint, test, absent in _prepared(constraints, type_hint, primitive):
+    for constraint, test, absent in constraints:
         if is_object and absent is not None and focus.keys().isdisjoint(absent):
             continue  # CompiledExpression.holds_without
         if constraint.best_practice and run.options.best_practice == "ignore":
@@ -112,26 +120,27 @@ def check_invariants(run: Run, constraints: Sequence[Constraint], focus: Any, fr
 # (or a test that raises why it cannot be compiled), and the JSON keys without which it holds
 # on an object (``CompiledExpression.absent_keys``).
 _Ready = tuple[Constraint, Callable[[Any, EvalEnv], bool], frozenset[str] | None]
+Ready = tuple[_Ready, ...]
 # Compiled once per list of constraints and type hint, not looked up per value. Keyed by the
 # list's id, the list itself kept beside its entries so that the id stays its own; the lists
 # are the schema's (element plans, structure roots), and the cache is emptied should some
 # caller pass new lists each time.
-_READY: dict[tuple[int, str | None, bool], tuple[Sequence[Constraint], tuple[_Ready, ...]]] = {}
+_READY: dict[tuple[int, str | None, bool], tuple[Sequence[Constraint], Ready]] = {}
 _READY_LIMIT = 50_000
 _SCALARS = frozenset({str, int, float, bool})
 
 
-def _prepared(constraints: Sequence[Constraint], type_hint: str | None,
-              primitive: bool) -> tuple[_Ready, ...]:
+def ready(constraints: Sequence[Constraint], type_hint: str | None, primitive: bool) -> Ready:
+    """The constraints ready to run under a type hint, compiled once per list."""
     key = (id(constraints), type_hint, primitive)
     hit = _READY.get(key)
     if hit is not None and hit[0] is constraints:
         return hit[1]
-    ready = tuple(_prepare(constraint, type_hint, primitive) for constraint in constraints)
+    made = tuple(_prepare(constraint, type_hint, primitive) for constraint in constraints)
     if len(_READY) >= _READY_LIMIT:
         _READY.clear()
-    _READY[key] = (constraints, ready)
-    return ready
+    _READY[key] = (constraints, made)
+    return made
 
 
 def _prepare(constraint: Constraint, type_hint: str | None, primitive: bool) -> _Ready:
