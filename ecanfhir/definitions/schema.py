@@ -221,6 +221,9 @@ class JsonProperty:
     # Such an element, neither repeated nor sliced, that admits one value: the walker walks its
     # one value (not an array) as it meets it, with nothing to count.
     one: bool = False
+    # Such an element that repeats and is not sliced: the walker walks each object of its
+    # array as it meets it.
+    objects: bool = False
 
 
 @dataclass(eq=False, slots=True)
@@ -620,7 +623,9 @@ class Schema:
                 whole = single is None or not single.is_primitive
                 one = whole and not child.repeats and not child.slices and child.min <= 1 \
                     and child.max != 0
-                props[child.name] = JsonProperty(child, single, leaf=leaf, whole=whole, one=one)
+                objects = whole and child.repeats and not child.slices
+                props[child.name] = JsonProperty(child, single, leaf=leaf, whole=whole, one=one,
+                                                 objects=objects)
                 if single is not None and single.is_primitive:
                     props["_" + child.name] = JsonProperty(child, single,
                                                            primitive_extension=True)

@@ -243,12 +243,24 @@ def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code:
                 # An element with no other property to wait for, met before any that has:
                 # walked now, still in the order of the properties (element ids are met so).
                 element = prop.element
-                if prop.one and type(value) is not list:
-                    # What _walk_one and _walk_values come to for one value of an element
-                    # that admits one: the value walked at the element's path.
-                    _walk_value(run, element, prop.type, value, None, f"{path}.{key}", frame)
-                else:
-                    _walk_one(run, element, key, prop, value, path, frame)
+                if type(value) is not list:
+                    if prop.one:
+                        # What _walk_one and _walk_values come to for one value of an element
+                        # that admits one: the value walked at the element's path.
+                        _walk_value(run, element, prop.type, value, None, f"{path}.{key}",
+                                    frame)
+                        continue
+                elif value and prop.objects:
+                    # And for an array of objects of an element that repeats, not sliced: each
+                    # walked at its index, then the count checked.
+                    own, at = _slice_type(element, prop.type), f"{path}.{key}"
+                    for i, item in enumerate(value):
+                        _walk_value(run, element, own, item, None, f"{at}[{i}]", frame)
+                    if len(value) < element.min or (element.max is not None
+                                                    and len(value) > element.max):
+                        run.issues.extend(check_cardinality(element, len(value), at))
+                    continue
+                _walk_one(run, element, key, prop, value, path, frame)
                 continue
             if present is None:
                 present = {}
