@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import EcanfhirError, ProfileNotFound, SnapshotMissing
-from .._frozen import frozen
+from .._frozen import frozen, record
 from .registry import Registry
 from .snapshot_cache import SnapshotCache
 
@@ -155,7 +155,7 @@ class Slicing:
     ordered: bool = False
 
 
-@dataclass(eq=False, slots=True)
+@record(eq=False)
 class ElementNode:
     """One ElementDefinition, with its children by name (``value[x]`` is ``value``)."""
 
@@ -226,7 +226,7 @@ class JsonProperty:
     objects: bool = False
 
 
-@dataclass(eq=False, slots=True)
+@record(eq=False)
 class CompiledStructure:
     url: str
     type: str

@@ -11,8 +11,10 @@ of properties, JSON copies) are here too.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Protocol
+
+from .._frozen import record
 
 __all__ = [
     "MAX_DEPTH", "Definitions", "Key", "Node", "Segment", "Source", "Tree", "base_of",
@@ -39,7 +41,7 @@ class Definitions(Protocol):
 
 
 # -- trees ---------------------------------------------------------------------------------
-@dataclass(eq=False, slots=True)
+@record(eq=False)
 class Source:
     """A read-only element of a base (or datatype) snapshot, with its children and slices."""
 
@@ -50,13 +52,13 @@ class Source:
     slices: list[Source] = field(default_factory=list)
 
 
-@dataclass(eq=False, slots=True)
+@record(eq=False)
 class Tree:
     root: Source
     by_id: dict[str, Source]
 
 
-@dataclass(eq=False, slots=True)
+@record(eq=False)
 class Node:
     """An element of the snapshot being built."""
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 import xml.sax
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 from xml.parsers.expat import XMLParserType
 from xml.sax import handler as sax_handler
@@ -26,7 +26,7 @@ from xml.sax.xmlreader import Locator
 from defusedxml.common import DefusedXmlException, DTDForbidden, EntitiesForbidden
 from defusedxml.expatreader import DefusedExpatParser
 
-from .._frozen import frozen
+from .._frozen import frozen, record
 
 __all__ = ["Attribute", "Content", "Document", "Node", "Text", "XmlRefused", "parse_document",
            "parse_tree", "serialize"]
@@ -34,7 +34,7 @@ __all__ = ["Attribute", "Content", "Document", "Node", "Text", "XmlRefused", "pa
 TextKind = Literal["text", "cdata", "comment", "pi"]
 
 
-@dataclass(slots=True)
+@record
 class Text:
     """Character data (or a comment or processing instruction) where it starts."""
 
@@ -52,7 +52,7 @@ class Attribute:
     value: str
 
 
-@dataclass(slots=True)
+@record
 class Node:
     """One element, with its content in document order."""
 

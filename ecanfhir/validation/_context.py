@@ -8,10 +8,10 @@ reference resolution its scope (contained resources, the enclosing Bundle).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
-from .._frozen import frozen
+from .._frozen import frozen, record
 from ..fhirpath.engine import EvalEnv
 from ._issue import Issue
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["BundleScope", "Frame", "PendingReference", "Run"]
 
 
-@dataclass(slots=True)
+@record
 class BundleScope:
     """The entries of a Bundle, indexed for reference resolution (R4 §3.3.1.4.2)."""
 
@@ -36,7 +36,7 @@ class BundleScope:
     entry_of: dict[int, tuple[int, Mapping[str, Any]]] | None = None
 
 
-@dataclass(slots=True)
+@record
 class Frame:
     resource: Mapping[str, Any]
     path: str
@@ -69,7 +69,7 @@ class PendingReference:
     frame: Frame
 
 
-@dataclass(slots=True)
+@record
 class Walked:
     """A resource inside another that was walked already in a run, and how it went."""
 
@@ -78,7 +78,7 @@ class Walked:
     unchecked: tuple[str, ...]  # what those walks could not check offline
 
 
-@dataclass(slots=True)
+@record
 class Run:
     """Everything one ``validate()`` call accumulates."""
 

@@ -26,10 +26,10 @@ asks for, which is what the extension's definition says its value is.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 
+from ..._frozen import record
 from .._issue import Issue
 from .json_values import dicts
 
@@ -86,7 +86,7 @@ def _level(definition: Mapping[str, Any]) -> Severity | None:
     return None
 
 
-@dataclass(slots=True)
+@record
 class _Part:
     """One child node of the root ``div``: an element or a run of text."""
 

@@ -11,9 +11,10 @@ are errors or warnings.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from ..._frozen import record
 from ...definitions.registry import Registry, split_canonical
 from ...terminology.value_sets import Terminology
 from .._issue import Issue, Severity
@@ -24,7 +25,7 @@ __all__ = ["Chain", "Form", "Resolve", "find_questionnaire", "index_items"]
 Resolve = Callable[[str], Mapping[str, Any] | None]
 
 
-@dataclass(slots=True)
+@record
 class Form:
     """One response being checked against one Questionnaire."""
 
