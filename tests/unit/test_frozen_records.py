@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ecanfhir._frozen import frozen
+from ecanfhir._frozen import frozen, record
 from ecanfhir.definitions.schema import TypeRef
 
 
@@ -80,3 +80,47 @@ def test_mypy_rejects_assigning_a_field(tmp_path: Path) -> None:
     assert status == 1, out
     assert 'Property "x" defined in "Point" is read-only' in out
     assert out.count("error:") == 1, out
+
+
+@record
+class Counter:
+    name: str
+    hits: list[int] = dataclasses.field(default_factory=list)
+
+
+@record(eq=False)
+class Node:
+    name: str
+
+
+def test_mutable_records_compare_by_their_fields_and_are_unhashable() -> None:
+    counter = Counter("a")
+    counter.hits.append(1)  # a mutable record's fields may change
+    counter.name = "b"
+    assert counter == Counter("b", [1]) != Counter("b")
+    assert Counter("x").hits is not Counter("x").hits  # a new default each time
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(counter)
+    assert repr(counter) == "Counter(name='b', hits=[1])"
+    assert dataclasses.replace(counter, name="c") == Counter("c", [1])
+    assert [f.name for f in dataclasses.fields(counter)] == ["name", "hits"]
+
+
+def test_records_without_eq_compare_and_hash_by_identity() -> None:
+    one, other = Node("n"), Node("n")
+    assert one != other and one == one
+    assert len({one, other}) == 2
+    assert not hasattr(one, "__dict__")
+
+
+def test_fields_left_out_of_comparison_and_representation_stay_out() -> None:
+    @frozen
+    class Tagged:
+        value: int
+        note: str = dataclasses.field(default="", compare=False, repr=False)
+
+    assert Tagged(1, "a") == Tagged(1, "b")
+    assert hash(Tagged(1, "a")) == hash(Tagged(1, "b"))
+    assert repr(Tagged(1, "a")).endswith(".<locals>.Tagged(value=1)")  # (as dataclass names it)
+    other: object = Point(1)
+    assert Tagged(1) != other  # another class: not equal, whatever its fields
