@@ -9,7 +9,6 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree as ET
 
 from ._issue import ValidationResult, to_operation_outcome
 
@@ -38,6 +37,8 @@ def render_json(results: Sequence[ValidationResult]) -> str:
 
 def render_junit(results: Sequence[ValidationResult]) -> str:
     """JUnit XML: one testcase per input, failing when it has errors."""
+    from xml.etree import ElementTree as ET  # (here: the other reports need no XML library)
+
     failures = sum(1 for r in results if not r.ok)
     suite = ET.Element("testsuite", name="ecanfhir validate", tests=str(len(results)),
                        failures=str(failures), errors="0", skipped="0")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tarfile
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -303,6 +302,8 @@ def _open_package(path: Path) -> tuple[dict[str, Any], Iterable[tuple[str, bytes
 
 def _read_archive(path: Path) -> tuple[Any, list[tuple[str, bytes]]]:
     """Read a package ``.tgz`` in memory: its manifest and resource files, nothing extracted."""
+    import tarfile  # (here: a run that loads no archive, the pilot's alone, needs none)
+
     contents: dict[str, bytes] = {}
     try:
         with tarfile.open(path, mode="r:*") as archive:
@@ -420,6 +421,8 @@ def _looks_like_package(path: Path) -> bool:
         return (path / "package" / "package.json").is_file() or (path / "package.json").is_file()
     if path.name.lower().endswith(_ARCHIVE_SUFFIXES):
         return True
+    import tarfile
+
     try:
         return tarfile.is_tarfile(path)
     except OSError:
