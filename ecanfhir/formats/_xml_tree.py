@@ -92,7 +92,21 @@ class XmlRefused(ValueError):
 
 
 def _names(expat_name: str) -> tuple[str | None, str, str]:
-    """(namespace, local name, qualified name) of an expat ``uri local prefix`` name."""
+    """(namespace, local name, qualified name) of an expat ``uri local prefix`` name (a
+    document repeats a few dozen names: each is read once)."""
+    known = _NAMES.get(expat_name)
+    if known is None:
+        if len(_NAMES) >= _NAMES_LIMIT:
+            _NAMES.clear()  # a bound on memory for documents of ever new names
+        known = _NAMES[expat_name] = _read_names(expat_name)
+    return known
+
+
+_NAMES: dict[str, tuple[str | None, str, str]] = {}
+_NAMES_LIMIT = 10_000
+
+
+def _read_names(expat_name: str) -> tuple[str | None, str, str]:
     parts = expat_name.split(" ")
     if len(parts) == 1:
         return None, parts[0], parts[0]
