@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from html import unescape
-from html.parser import HTMLParser
 
 from ..formats.xhtml import Markup, read_markup, read_tag
 
@@ -74,7 +72,11 @@ def html_checks(div: str) -> bool:
 
 def _has_text(data: str) -> bool:
     """Whether text holds more than whitespace once its character references are replaced."""
-    return bool((unescape(data) if "&" in data else data).strip())
+    if "&" in data:
+        from html import unescape  # (here: html's entity table is needed only with an "&")
+
+        data = unescape(data)
+    return bool(data.strip())
 
 
 _BAD, _GOOD, _IMAGE = range(3)  # what txt-1 makes of a narrative's tags
@@ -165,67 +167,17 @@ def _attributes_ok(attributes: str) -> bool:
         if name in ("href", "src"):
             value = double or single
             if "&" in value:
+                from html import unescape
+
                 value = unescape(value)
             if value.strip().lower().startswith("javascript:"):
                 return False
     return True
 
 
-class _NarrativeChecker(HTMLParser):
-    """html.parser's reading of a narrative, for what :func:`_scan` leaves to it."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.ok = True
-        self.depth = 0
-        self.roots = 0
-        self.content = False  # txt-2: some non-whitespace text, or an image
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._element(tag, attrs)
-        self.depth += 1
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._element(tag, attrs)
-
-    def _element(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self.depth == 0:
-            self.roots += 1
-            self.ok &= tag == "div" and self.roots == 1
-        self.ok &= tag in ALLOWED_ELEMENTS
-        self.ok &= not any(name.startswith("on") for name, _ in attrs)
-        self.ok &= not any(name in ("href", "src") and (value or "").strip().lower()
-                           .startswith("javascript:") for name, value in attrs)
-        self.content |= tag == "img"
-
-    def handle_endtag(self, tag: str) -> None:
-        self.depth -= 1
-        self.ok &= self.depth >= 0
-
-    def handle_data(self, data: str) -> None:
-        if data.strip():
-            self.content = True
-            self.ok &= self.depth > 0  # text outside the root div
-
-    def handle_decl(self, decl: str) -> None:
-        self.ok = False
-
-    def handle_pi(self, data: str) -> None:
-        self.ok = False
-
-    def unknown_decl(self, data: str) -> None:
-        self.ok = False
-
-
 def html_checks_reference(div: str) -> bool:
-    """:func:`html_checks` through html.parser: the definition the fast scan is held to."""
-    text = div.strip()
-    if not text.startswith("<div"):
-        return False
-    checker = _NarrativeChecker()
-    try:
-        checker.feed(text)
-        checker.close()
-    except (AssertionError, ValueError):  # HTMLParser's way to reject broken markup
-        return False
-    return checker.ok and checker.depth == 0 and checker.content
+    """:func:`html_checks` through html.parser: the definition the fast scan is held to (in
+    ``html_reference``, imported for the rare narrative the scan leaves to it)."""
+    from .html_reference import read_narrative
+
+    return read_narrative(div, ALLOWED_ELEMENTS)

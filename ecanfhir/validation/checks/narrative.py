@@ -28,9 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from functools import lru_cache
-from html import unescape
-from html.entities import name2codepoint
+from functools import cache, lru_cache
 from typing import Any
 
 from ..._frozen import frozen
@@ -56,7 +54,6 @@ ELEMENT_ATTRIBUTES = frozenset({
     "table.cellpadding", "pre.space", "td.nowrap",
 })
 BLOCKS = frozenset({"div", "blockquote", "table", "ol", "ul", "p"})
-ENTITIES = frozenset(name2codepoint) | {"apos"}
 # Characters a URL may hold as they are (RFC 3986 unreserved, reserved and '%'); letters and
 # digits of any script too, as the HL7 validator allows.
 _URL_CHARS = frozenset(";?:@&=+$.,/%-_~#[]!'()*|")
@@ -191,9 +188,17 @@ def _disallowed(names: set[str]) -> Iterator[Problem]:
 
 def _entities(div: str) -> Iterator[Problem]:
     for m in _ENTITY.finditer(div):
-        if m.group(1) not in ENTITIES:
+        if m.group(1) not in _entity_names():
             yield "xhtml-entity", f"'&{m.group(1)};' is not an XHTML entity (use a numeric " \
                 "character reference)", False
+
+
+@cache
+def _entity_names() -> frozenset[str]:
+    """The XHTML entities (HTML 4's and ``apos``); html's table is read at the first ``&``."""
+    from html.entities import name2codepoint
+
+    return frozenset(name2codepoint) | {"apos"}
 
 
 def _written_blocks(div: str) -> Iterator[tuple[str, str]]:
@@ -233,8 +238,14 @@ def _blocks_in_paragraphs(blocks: Iterable[tuple[str, str]]) -> Iterator[Problem
 
 
 def _attributes(raw: str) -> dict[str, str]:
-    return {a.lower(): unescape(d or s) if "&" in (d or s) else d or s
+    return {a.lower(): _unescaped(d or s) if "&" in (d or s) else d or s
             for a, d, s in _ATTRIBUTE.findall(raw) if a != "/"}
+
+
+def _unescaped(text: str) -> str:
+    from html import unescape  # (here: html's entity table is needed only with an "&")
+
+    return unescape(text)
 
 
 def _root(name: str, raw: str, language: str | None) -> tuple[Problem, ...]:

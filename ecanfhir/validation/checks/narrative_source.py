@@ -26,10 +26,8 @@ asks for, which is what the extension's definition says its value is.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 
-from ..._frozen import record
 from .._issue import Issue
 from .json_values import dicts
 
@@ -44,8 +42,6 @@ SOURCES = frozenset({"generated", "boilerplate", "original"})
 LEVELS: dict[str, Severity] = {"fatal": "fatal", "error": "error", "warning": "warning",
                                "information": "information",
                                "hint": "information"}  # the HL7 validator's name for it
-# Elements without content or an end tag: they neither open a part nor nest.
-_VOID = frozenset({"br", "hr", "img", "area", "col", "wbr"})
 
 
 def check_narrative_source(element: ElementNode, narrative: Mapping[str, Any],
@@ -66,7 +62,9 @@ def check_narrative_source(element: ElementNode, narrative: Mapping[str, Any],
     div = narrative.get("div")
     if level is None or not isinstance(div, str):
         return
-    parts = _Parts()
+    from .narrative_parts import NarrativeParts  # (html.parser: only for such a profile)
+
+    parts = NarrativeParts()
     parts.feed(div)
     parts.close()
     for part in parts.found:
@@ -84,56 +82,3 @@ def _level(definition: Mapping[str, Any]) -> Severity | None:
             code = ext.get("valueCode")
             return LEVELS.get(code) if isinstance(code, str) else None
     return None
-
-
-@record
-class _Part:
-    """One child node of the root ``div``: an element or a run of text."""
-
-    classes: frozenset[str] = frozenset()
-    text: str = ""
-    content: bool = False  # any text that is not whitespace, or a child element
-
-
-class _Parts(HTMLParser):
-    """The child nodes of the narrative's root ``div`` (depth 1), with their text."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.found: list[_Part] = []
-        self.depth = 0
-        self.current: _Part | None = None  # the depth-1 node being read
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self.depth == 1:
-            classes = next((v or "" for k, v in attrs if k == "class"), "")
-            self.current = _Part(frozenset(classes.split()))
-            self.found.append(self.current)
-        elif self.depth > 1 and self.current is not None:
-            self.current.content = True
-        if tag not in _VOID:
-            self.depth += 1
-        elif self.depth == 1:
-            self.current = None
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        depth = self.depth
-        self.handle_starttag(tag, attrs)
-        self.depth = depth
-        if depth == 1:
-            self.current = None
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _VOID:
-            return
-        self.depth = max(self.depth - 1, 0)
-        if self.depth == 1:
-            self.current = None
-
-    def handle_data(self, data: str) -> None:
-        if self.depth == 1 and self.current is None:
-            self.current = _Part()
-            self.found.append(self.current)
-        if self.depth >= 1 and self.current is not None:
-            self.current.text += data
-            self.current.content = self.current.content or not data.isspace()

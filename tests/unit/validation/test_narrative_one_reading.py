@@ -73,7 +73,7 @@ def _old_problems(div: str, language: Any) -> Iterator[Problem]:
                     "paragraph (<p>)", False
             paragraphs += name == "p" and not raw.rstrip().endswith("/")
     for m in narrative._ENTITY.finditer(div) if "&" in div else ():
-        if m.group(1) not in narrative.ENTITIES:
+        if m.group(1) not in narrative._entity_names():
             yield "xhtml-entity", f"'&{m.group(1)};' is not an XHTML entity (use a numeric " \
                 "character reference)", False
 
