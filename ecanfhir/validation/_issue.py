@@ -141,8 +141,9 @@ def sort_issues(issues: Iterable[Issue]) -> tuple[Issue, ...]:
 
 def _location_key(expression: str) -> tuple[str | int, ...]:
     """``a.b[10].c`` as ``("a.b", 10, ".c")``: list indexes compare as numbers."""
-    parts = _INDEX.split(expression)
-    return tuple(int(p) if n % 2 else p for n, p in enumerate(parts))
+    parts: list[str | int] = _INDEX.split(expression)
+    parts[1::2] = map(int, parts[1::2])
+    return tuple(parts)
 
 
 def to_operation_outcome(issues: Iterable[Issue]) -> dict[str, Any]:
