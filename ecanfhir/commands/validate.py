@@ -64,9 +64,24 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    files = _input_files(args.paths)
+    # With several files, what the first one loads is moved out of the collector's way until
+    # the report is written (gc.freeze, as `ecanfhir serve` does with its definitions): the
+    # full collections that fall every few dozen files then scan the new objects only, not the
+    # hundred thousand of the definitions again (300 copies of bundle-50: 7.2-8.0 s -> 6.7-7.3 s).
+    # Only a run that finds nothing frozen freezes, and it thaws what it froze at its end, so a
+    # program calling main() finds the collector as it left it.
+    freezing = len(files) > 1 and gc.get_freeze_count() == 0
+    try:
+        return _run(args, files, freezing)
+    finally:
+        if freezing:
+            gc.unfreeze()
+
+
+def _run(args: argparse.Namespace, files: list[tuple[Path, bool]], freezing: bool) -> int:
     from ..validation._options import ValidationOptions
 
-    files = _input_files(args.paths)
     collecting = _pause_collector()
     try:
         registry, profiles = _registry(args)
@@ -83,8 +98,10 @@ def run(args: argparse.Namespace) -> int:
         results: list[ValidationResult] = []
         for result in _run_all(validator, files, profiles, progress=not args.no_progress,
                                skipped=skipped):
+            if freezing and not results:
+                gc.freeze()  # the definitions this run needs are loaded by now
             results.append(result)
-            _resume_collector(collecting)  # the definitions this run needs are loaded by now
+            _resume_collector(collecting)
     finally:
         _resume_collector(collecting)
     for path in skipped:

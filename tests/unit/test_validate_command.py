@@ -59,6 +59,65 @@ def test_collector_paused_for_the_first_file_only(tmp_path: Path, collector: Non
     assert gc.isenabled()
 
 
+@pytest.fixture()
+def thawed() -> Iterator[None]:
+    """No object frozen (gc.freeze) at the start, whatever earlier tests froze; as frozen as
+    before at the end."""
+    frozen = gc.get_freeze_count()
+    gc.unfreeze()
+    yield
+    if frozen:
+        gc.freeze()
+
+
+def _freeze_spy(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Record whether objects are frozen as each file is validated."""
+    seen: list[bool] = []
+    validate_file = command._validate_file
+
+    def spy(*args: Any) -> Any:
+        seen.append(gc.get_freeze_count() > 0)
+        return validate_file(*args)
+
+    monkeypatch.setattr(command, "_validate_file", spy)
+    return seen
+
+
+def test_definitions_frozen_after_the_first_of_several_files(
+        tmp_path: Path, thawed: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With several files, what the first loaded is frozen out of the collector's way for the
+    next ones, and thawed when the command ends."""
+    seen = _freeze_spy(monkeypatch)
+    paths = [tmp_path / f"p{i}.json" for i in range(3)]
+    for path in paths:
+        path.write_text(json.dumps(PATIENT))
+    assert main(["validate", *map(str, paths), "--format", "json"]) == 0
+    assert seen == [False, True, True]
+    assert gc.get_freeze_count() == 0
+
+
+def test_one_file_freezes_nothing(tmp_path: Path, thawed: None,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = _freeze_spy(monkeypatch)
+    (tmp_path / "p.json").write_text(json.dumps(PATIENT))
+    assert main(["validate", str(tmp_path / "p.json"), "--format", "json"]) == 0
+    assert seen == [False]
+    assert gc.get_freeze_count() == 0
+
+
+def test_what_a_program_froze_is_left_frozen(tmp_path: Path, thawed: None) -> None:
+    """A program that froze objects itself (a server's warm start) finds them frozen after
+    main(), not thawed by it."""
+    gc.freeze()
+    frozen = gc.get_freeze_count()
+    paths = [tmp_path / f"p{i}.json" for i in range(2)]
+    for path in paths:
+        path.write_text(json.dumps(PATIENT))
+    assert main(["validate", *map(str, paths), "--format", "json"]) == 0
+    assert frozen and gc.get_freeze_count() > 0  # (frozen objects freed since count out)
+    gc.unfreeze()
+
+
 def test_collector_left_off_when_it_was_off(tmp_path: Path, collector: None,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """A caller that turned the collector off finds it off afterwards."""
