@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,17 +32,26 @@ def collector() -> Iterator[None]:
         gc.disable()
 
 
-def _spy(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Record whether the collector runs as each file is validated."""
+def _spy(monkeypatch: pytest.MonkeyPatch,
+         state: Callable[[], bool] = gc.isenabled) -> list[bool]:
+    """Record ``state()`` as each file is validated (by default: whether the collector runs)."""
     seen: list[bool] = []
     validate_file = command._validate_file
 
     def spy(*args: Any) -> Any:
-        seen.append(gc.isenabled())
+        seen.append(state())
         return validate_file(*args)
 
     monkeypatch.setattr(command, "_validate_file", spy)
     return seen
+
+
+def _validate_patients(folder: Path, count: int) -> int:
+    """``ecanfhir validate`` of ``count`` files, each a synthetic patient."""
+    paths = [folder / f"p{i}.json" for i in range(count)]
+    for path in paths:
+        path.write_text(json.dumps(PATIENT))
+    return main(["validate", *map(str, paths), "--format", "json"])
 
 
 def test_collector_paused_for_the_first_file_only(tmp_path: Path, collector: None,
@@ -51,10 +60,7 @@ def test_collector_paused_for_the_first_file_only(tmp_path: Path, collector: Non
     and it runs again after the command."""
     gc.enable()
     seen = _spy(monkeypatch)
-    paths = [tmp_path / f"p{i}.json" for i in range(3)]
-    for path in paths:
-        path.write_text(json.dumps(PATIENT))
-    assert main(["validate", *map(str, paths), "--format", "json"]) == 0
+    assert _validate_patients(tmp_path, 3) == 0
     assert seen == [False, True, True]
     assert gc.isenabled()
 
@@ -72,15 +78,7 @@ def thawed() -> Iterator[None]:
 
 def _freeze_spy(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Record whether objects are frozen as each file is validated."""
-    seen: list[bool] = []
-    validate_file = command._validate_file
-
-    def spy(*args: Any) -> Any:
-        seen.append(gc.get_freeze_count() > 0)
-        return validate_file(*args)
-
-    monkeypatch.setattr(command, "_validate_file", spy)
-    return seen
+    return _spy(monkeypatch, lambda: gc.get_freeze_count() > 0)
 
 
 def test_definitions_frozen_after_the_first_of_several_files(
@@ -88,10 +86,7 @@ def test_definitions_frozen_after_the_first_of_several_files(
     """With several files, what the first loaded is frozen out of the collector's way for the
     next ones, and thawed when the command ends."""
     seen = _freeze_spy(monkeypatch)
-    paths = [tmp_path / f"p{i}.json" for i in range(3)]
-    for path in paths:
-        path.write_text(json.dumps(PATIENT))
-    assert main(["validate", *map(str, paths), "--format", "json"]) == 0
+    assert _validate_patients(tmp_path, 3) == 0
     assert seen == [False, True, True]
     assert gc.get_freeze_count() == 0
 
@@ -110,10 +105,7 @@ def test_what_a_program_froze_is_left_frozen(tmp_path: Path, thawed: None) -> No
     main(), not thawed by it."""
     gc.freeze()
     frozen = gc.get_freeze_count()
-    paths = [tmp_path / f"p{i}.json" for i in range(2)]
-    for path in paths:
-        path.write_text(json.dumps(PATIENT))
-    assert main(["validate", *map(str, paths), "--format", "json"]) == 0
+    assert _validate_patients(tmp_path, 2) == 0
     assert frozen and gc.get_freeze_count() > 0  # (frozen objects freed since count out)
     gc.unfreeze()
 
