@@ -38,8 +38,8 @@ class PrimitivePlan:
     # checks/primitive.plain_values (None: every value takes ``check``).
     plain: Callable[[str], object] | None
     limit: int
-    constraints: tuple[Constraint, ...]
-    ready: Ready  # the constraints compiled (checks/invariant.ready), under the type's name
+    # The element's constraints, compiled (checks/invariant.ready) under the type's name.
+    ready: Ready
     profiled: bool  # fixed, pattern, min/max or limits to check
     bound: bool
     # The core element a profile's element constrains, when its binding is not the profile's:
@@ -63,8 +63,8 @@ def primitive_plan(run: Run, element: ElementNode, type_ref: TypeRef) -> Primiti
         bound = element.binding is not None
         quiet = None if constraints or profiled or bound or core is not None else plain
         plan = PrimitivePlan(primitive_check(run, element, type_ref), plain, limit,
-                             constraints, ready(constraints, type_ref.code, True), profiled,
-                             bound, core, quiet)
+                             ready(constraints, type_ref.code, True), profiled, bound, core,
+                             quiet)
         element.primitive_plan_cache[type_ref.code] = plan
     return plan
 
@@ -76,10 +76,9 @@ class ObjectPlan:
     kind: str | None  # the type, or the element's only type
     inline_resource: bool  # Resource, or a resource type a profile narrowed it to
     # When the object is checked against the element itself (not an extension's or a type
-    # profile's root): the constraints to evaluate, and the FHIRPath type hint.
-    constraints: tuple[Constraint, ...]
-    hint: str
-    ready: Ready  # the constraints compiled (checks/invariant.ready) under the hint
+    # profile's root): the constraints to evaluate, compiled (checks/invariant.ready) under
+    # the FHIRPath type hint of the value.
+    ready: Ready
     profiled: bool  # fixed, pattern, min/max or limits to check
     # The core element a profile's element constrains, when the profile changed its binding or
     # its Reference targets (see :func:`core_counterpart`).
@@ -118,8 +117,8 @@ def object_plan(run: Run, element: ElementNode, code: str | None) -> ObjectPlan:
     if core is not None and not rebound(element, core) \
             and _reference_targets(core) == _reference_targets(element):
         core = None
-    constraints, hint = constraints_of(element, type_root), type_hint(element, code, type_root)
-    plan = ObjectPlan(kind, inline, constraints, hint, ready(constraints, hint, False),
+    plan = ObjectPlan(kind, inline, ready(constraints_of(element, type_root),
+                                          type_hint(element, code, type_root), False),
                       _profiled(element), core)
     element.object_plan_cache[code] = plan
     return plan
