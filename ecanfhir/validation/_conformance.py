@@ -38,14 +38,13 @@ def profiles_of(run: Run, resource: Mapping[str, Any], at: str,
     """The loaded profiles a resource must conform to; unknown ones are reported (R4 §2.36.0.4)."""
     meta = resource.get("meta")
     claimed = meta.get("profile") if isinstance(meta, dict) else None
-    if not asked and not (isinstance(claimed, list) and claimed) \
-            and resource.get("resourceType") != "Observation":
+    implied = vital_signs_profiles(resource)
+    if not asked and not (isinstance(claimed, list) and claimed) and not implied:
         return []  # (the common case: nothing claimed, asked or implied by a vital sign)
     urls = [(u, f"{at}.meta.profile[{i}]") for i, u in
             enumerate(claimed if isinstance(claimed, list) else []) if isinstance(u, str)]
-    implied = [(u, at) for u in vital_signs_profiles(resource)]
     found: list[CompiledStructure] = []
-    for url, where in [*((u, at) for u in asked), *urls, *implied]:
+    for url, where in [*((u, at) for u in asked), *urls, *((u, at) for u in implied)]:
         structure = run.schema.find(url)
         if structure is None:
             run.issues.append(_profile_not_used(run, url, where, asked=where == at))
