@@ -264,9 +264,7 @@ class SqliteStore:
 
     @_guarded
     def commit(self, envelope: Envelope, processed: Processed) -> Receipt:
-        def store(conn: sqlite3.Connection) -> Receipt:
-            return self._store(conn, envelope, processed)
-
+        store = self._storing(envelope, processed)
         receipt = self._group.run(store, self._run_many)
         if receipt is not _FAILED:
             return cast(Receipt, receipt)
@@ -275,8 +273,13 @@ class SqliteStore:
 
     @_guarded
     def commit_many(self, messages: Sequence[tuple[Envelope, Processed]]) -> list[Receipt]:
-        with self._transaction() as conn:
-            return [self._store(conn, envelope, processed) for envelope, processed in messages]
+        return self._run_many([self._storing(envelope, processed)
+                               for envelope, processed in messages])
+
+    def _storing(self, envelope: Envelope,
+                 processed: Processed) -> Callable[[sqlite3.Connection], Receipt]:
+        """The write that stores one message, for a transaction of one or of a group."""
+        return lambda conn: self._store(conn, envelope, processed)
 
     def _run_many(self, works: Sequence[Callable[[sqlite3.Connection], Any]]) -> list[Any]:
         """A group's works in one transaction, one after the other."""
