@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ..formats.xhtml import Markup, read_markup, read_tag
+from ..formats.xhtml import Markup, read_markup, read_tag, unescaped
 
 __all__ = ["ALLOWED_ELEMENTS", "html_checks", "html_checks_reference"]
 
@@ -72,11 +72,7 @@ def html_checks(div: str) -> bool:
 
 def _has_text(data: str) -> bool:
     """Whether text holds more than whitespace once its character references are replaced."""
-    if "&" in data:
-        from html import unescape  # (here: html's entity table is needed only with an "&")
-
-        data = unescape(data)
-    return bool(data.strip())
+    return bool((unescaped(data) if "&" in data else data).strip())
 
 
 _BAD, _GOOD, _IMAGE = range(3)  # what txt-1 makes of a narrative's tags
@@ -167,9 +163,7 @@ def _attributes_ok(attributes: str) -> bool:
         if name in ("href", "src"):
             value = double or single
             if "&" in value:
-                from html import unescape
-
-                value = unescape(value)
+                value = unescaped(value)
             if value.strip().lower().startswith("javascript:"):
                 return False
     return True

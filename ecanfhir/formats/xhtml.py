@@ -31,7 +31,7 @@ import re
 from functools import lru_cache
 from typing import NamedTuple, cast
 
-__all__ = ["LONGEST_TAG", "Markup", "Tag", "read_markup", "read_tag"]
+__all__ = ["LONGEST_TAG", "Markup", "Tag", "read_markup", "read_tag", "unescaped"]
 
 LONGEST_TAG = 1000  # characters; the readings of shorter tags are kept for the next narrative
 SPACE = "[ \t\n\r\f]"  # what ends a tag name for html.parser (not all of \s)
@@ -124,3 +124,11 @@ def _nest(pairs: bytes) -> bool:
         if depth < 0:
             return False
     return depth == 0
+
+
+def unescaped(text: str) -> str:
+    """``html.unescape(text)``: the character references replaced. html's entity table is
+    imported at the first call, so a run whose narratives have no ``&`` never reads it."""
+    from html import unescape
+
+    return unescape(text)

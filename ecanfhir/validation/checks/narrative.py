@@ -33,7 +33,7 @@ from typing import Any
 
 from ..._frozen import frozen
 from ...fhirpath.html_checks import ALLOWED_ELEMENTS as ELEMENTS
-from ...formats.xhtml import Tag, read_markup, read_tag
+from ...formats.xhtml import Tag, read_markup, read_tag, unescaped
 from .._issue import Issue
 
 __all__ = ["check_narrative"]
@@ -238,14 +238,8 @@ def _blocks_in_paragraphs(blocks: Iterable[tuple[str, str]]) -> Iterator[Problem
 
 
 def _attributes(raw: str) -> dict[str, str]:
-    return {a.lower(): _unescaped(d or s) if "&" in (d or s) else d or s
+    return {a.lower(): unescaped(d or s) if "&" in (d or s) else d or s
             for a, d, s in _ATTRIBUTE.findall(raw) if a != "/"}
-
-
-def _unescaped(text: str) -> str:
-    from html import unescape  # (here: html's entity table is needed only with an "&")
-
-    return unescape(text)
 
 
 def _root(name: str, raw: str, language: str | None) -> tuple[Problem, ...]:
