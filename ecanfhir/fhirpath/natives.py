@@ -89,6 +89,9 @@ def _empty(*keys: str) -> Callable[[Any, EvalEnv], bool]:
 def _exists(*paths: tuple[str, ...]) -> Callable[[Any, EvalEnv], bool]:
     keys = [(path[0], "_" + path[0]) for path in paths] \
         if all(len(path) == 1 for path in paths) else None
+    # dom-6's one path of two steps (text.`div`): through an object that has no `_x` companion
+    two = (paths[0][0], "_" + paths[0][0], paths[0][1], "_" + paths[0][1]) \
+        if len(paths) == 1 and len(paths[0]) == 2 else None
 
     def check(focus: Any, env: EvalEnv) -> bool:
         if keys is not None and type(focus) is dict:
@@ -96,6 +99,12 @@ def _exists(*paths: tuple[str, ...]) -> Callable[[Any, EvalEnv], bool]:
             # holds anything but null or an empty array
             return any(_some(focus.get(key)) or _some(focus.get(companion))
                        for key, companion in keys)
+        if two is not None and type(focus) is dict and focus.get(two[1]) is None:
+            middle = focus.get(two[0])
+            if middle is None:
+                return False
+            if type(middle) is dict:
+                return _some(middle.get(two[2])) or _some(middle.get(two[3]))
         items = halves(focus)
         return any(navigate(items, *path) for path in paths)
     return check

@@ -41,7 +41,8 @@ def check_text(type_code: str, value: str, at: str) -> Issue | None:
         if value != value.strip():
             return Issue.warning("invalid", at, f"the value '{value}' should not start or end "
                                  "with whitespace", "string-whitespace")
-    if _BIDI.search(value) and not _bidi_closed(value):
+    # (bidi controls are not ASCII: an ASCII text, most of them, is not searched)
+    if not value.isascii() and _BIDI.search(value) and not _bidi_closed(value):
         return Issue.warning("invalid", at, "the value has Unicode bidi control characters that "
                              "are not closed (CVE-2021-42574)", "unicode-bidi")
     if type_code in ("string", "markdown") and "<" in value and _TAG.search(value):
