@@ -195,6 +195,8 @@ class ElementNode:
     object_plan_cache: dict[str | None, Any] = field(default_factory=dict, repr=False)
     # Per primitive type code: the checks of a primitive value (see validation/_plan.py).
     primitive_plan_cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    # The plan of the element's only type, when it has one and it is primitive (the same).
+    leaf_plan: Any = field(default=None, repr=False)
 
     @property
     def base_path(self) -> str:
@@ -224,6 +226,8 @@ class JsonProperty:
     # Such an element that repeats and is not sliced: the walker walks each object of its
     # array as it meets it.
     objects: bool = False
+    # A leaf's ``_name``: when the object has it, the value is walked with it.
+    companion: str = ""
 
 
 @record(eq=False)
@@ -625,7 +629,8 @@ class Schema:
                     and child.max != 0
                 objects = whole and child.repeats and not child.slices
                 props[child.name] = JsonProperty(child, single, leaf=leaf, whole=whole, one=one,
-                                                 objects=objects)
+                                                 objects=objects,
+                                                 companion="_" + child.name if leaf else "")
                 if single is not None and single.is_primitive:
                     props["_" + child.name] = JsonProperty(child, single,
                                                            primitive_extension=True)

@@ -66,6 +66,8 @@ def primitive_plan(run: Run, element: ElementNode, type_ref: TypeRef) -> Primiti
                              ready(constraints, type_ref.code, True), profiled, bound, core,
                              quiet)
         element.primitive_plan_cache[type_ref.code] = plan
+        if len(element.types) == 1 and element.types[0].code == type_ref.code:
+            element.leaf_plan = plan  # (read by the walker without a look-up)
     return plan
 
 

@@ -227,12 +227,11 @@ def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code:
             if prop is None:
                 run.issues.append(_unknown_property(key, path, props))
                 continue
-            if prop.leaf and type(value) is not list and "_" + key not in obj:
+            if prop.leaf and type(value) is not list and prop.companion not in obj:
                 # The common case: one primitive value, which nothing else in the object
                 # (a companion, another type of a choice) is counted or paired with.
                 element = prop.element
-                plan: PrimitivePlan | None = element.primitive_plan_cache.get(
-                    prop.type.code)  # type: ignore[union-attr]
+                plan: PrimitivePlan | None = element.leaf_plan
                 if plan is not None and plan.quiet is not None and type(value) is str \
                         and len(value) <= plan.limit and plan.quiet(value) is not None:
                     continue  # plain text where nothing else is checked (_walk_primitive)
