@@ -7,7 +7,6 @@ three is reported (a warning, as in the HL7 validator: an extension may still ca
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from .._issue import Issue
@@ -15,10 +14,12 @@ from .._issue import Issue
 __all__ = ["check_reference_parts"]
 
 
-def check_reference_parts(reference: Any, at: str) -> Iterator[Issue]:
+def check_reference_parts(reference: Any, at: str) -> tuple[Issue, ...]:
     """A Reference without reference, identifier or display."""
-    if not isinstance(reference, dict):
-        return
-    if not any(reference.get(key) for key in ("reference", "identifier", "display")):
-        yield Issue.warning("invalid", at, "a Reference without a reference or an identifier "
-                            "should have a display saying what it refers to", "reference-display")
+    # (a tuple, no generator: this runs for every Reference)
+    if not isinstance(reference, dict) or reference.get("reference") \
+            or reference.get("identifier") or reference.get("display"):
+        return ()
+    return (Issue.warning("invalid", at, "a Reference without a reference or an identifier "
+                          "should have a display saying what it refers to",
+                          "reference-display"),)
