@@ -138,7 +138,17 @@ def _pause_collector() -> bool:
 
 
 def _resume_collector(collecting: bool) -> None:
-    if collecting:
+    """Resume the collector :func:`_pause_collector` paused.
+
+    What the pause allocated is all in the youngest generation, which the first collection
+    after it would scan whole (some 6 ms after a pilot message). Frozen and at once unfrozen,
+    it moves to the oldest generation instead, unscanned (``gc.unfreeze`` puts the permanent
+    generation into the oldest); only when nothing else is frozen, so what a program froze
+    stays frozen."""
+    if collecting and not gc.isenabled():
+        if gc.get_freeze_count() == 0:
+            gc.freeze()
+            gc.unfreeze()
         gc.enable()
 
 

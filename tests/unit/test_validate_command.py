@@ -110,6 +110,21 @@ def test_what_a_program_froze_is_left_frozen(tmp_path: Path, thawed: None) -> No
     gc.unfreeze()
 
 
+def test_what_the_pause_made_is_not_scanned_young(collector: None, thawed: None) -> None:
+    """The objects made while the collector was paused (the definitions, in a run) leave the
+    youngest generation when it resumes, so its next collection does not scan them all; and
+    nothing stays frozen."""
+    gc.enable()
+    collecting = command._pause_collector()
+    made = [[i] for i in range(10_000)]
+    assert gc.get_count()[0] >= len(made)
+    command._resume_collector(collecting)
+    assert gc.isenabled()
+    assert gc.get_count()[0] < 1_000
+    assert gc.get_freeze_count() == 0
+    assert all(gc.is_tracked(item) for item in made[:10])
+
+
 def test_collector_left_off_when_it_was_off(tmp_path: Path, collector: None,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """A caller that turned the collector off finds it off afterwards."""
