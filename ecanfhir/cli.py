@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from ._collector import pause_collector, resume_collector
 from ._exceptions import EcanfhirError
 from .commands import EXIT_USAGE, UsageError
 
@@ -43,7 +44,11 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser(sys.argv[1:] if argv is None else argv)
+    collecting = pause_collector()  # the command's modules are imported here
+    try:
+        parser = _parser(sys.argv[1:] if argv is None else argv)
+    finally:
+        resume_collector(collecting)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

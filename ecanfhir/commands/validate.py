@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import atexit
 import gc
 import os
 import sys
@@ -11,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from .._collector import pause_collector, resume_collector
 from ..definitions.registry import Registry
 from ..validation._issue import Issue, ValidationResult
 from ..validation._validator import Validator
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, files: list[tuple[Path, bool]], freezing: bool) -> int:
     from ..validation._options import ValidationOptions
 
-    collecting = _pause_collector()
+    collecting = pause_collector()
     try:
         registry, profiles = _registry(args)
         for url in profiles:
@@ -101,9 +101,9 @@ def _run(args: argparse.Namespace, files: list[tuple[Path, bool]], freezing: boo
             if freezing and not results:
                 gc.freeze()  # the definitions this run needs are loaded by now
             results.append(result)
-            _resume_collector(collecting)
+            resume_collector(collecting)
     finally:
-        _resume_collector(collecting)
+        resume_collector(collecting)
     for path in skipped:
         print(f"ecanfhir validate: skipping {path}: not a FHIR resource (no resourceType, or XML "
               "outside the FHIR namespace); name the file to validate it", file=sys.stderr)
@@ -118,38 +118,6 @@ def _run(args: argparse.Namespace, files: list[tuple[Path, bool]], freezing: boo
         report = render_text(results, colour=colour)
     write_output(report, args.output)
     return EXIT_OK if all(r.ok for r in results) else EXIT_INVALID
-
-
-def _pause_collector() -> bool:
-    """Pause the cyclic garbage collector while the definitions load; say if it was on.
-
-    Start-up builds a few hundred thousand objects that live as long as the process (the
-    definitions read, the snapshots generated, the compiled trees) and makes almost no cyclic
-    garbage; every collection meanwhile scans them all again, a tenth of a cold start. At
-    exit, CPython collects once more over the whole heap before it frees it: ``gc.freeze()``
-    at exit (after the report is written) spares that scan, as it spares the mock centre's
-    collections (``testservers``' ``warm``).
-    """
-    atexit.unregister(gc.freeze)  # once, however often run() is called in one process
-    atexit.register(gc.freeze)
-    collecting = gc.isenabled()
-    gc.disable()
-    return collecting
-
-
-def _resume_collector(collecting: bool) -> None:
-    """Resume the collector :func:`_pause_collector` paused.
-
-    What the pause allocated is all in the youngest generation, which the first collection
-    after it would scan whole (some 6 ms after a pilot message). Frozen and at once unfrozen,
-    it moves to the oldest generation instead, unscanned (``gc.unfreeze`` puts the permanent
-    generation into the oldest); only when nothing else is frozen, so what a program froze
-    stays frozen."""
-    if collecting and not gc.isenabled():
-        if gc.get_freeze_count() == 0:
-            gc.freeze()
-            gc.unfreeze()
-        gc.enable()
 
 
 def _input_files(paths: Sequence[str]) -> list[tuple[Path, bool]]:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from _generations import count_generations
 
+from ecanfhir._collector import pause_collector, resume_collector
 from ecanfhir.cli import main
 from ecanfhir.commands import validate as command
 
@@ -115,10 +116,10 @@ def test_what_the_pause_made_is_not_scanned_young(collector: None, thawed: None)
     youngest generation when it resumes, so its next collection does not scan them all; and
     nothing stays frozen."""
     gc.enable()
-    collecting = command._pause_collector()
+    collecting = pause_collector()
     made = [[i] for i in range(10_000)]
     assert gc.get_count()[0] >= len(made)
-    command._resume_collector(collecting)
+    resume_collector(collecting)
     assert gc.isenabled()
     assert gc.get_count()[0] < 1_000
     assert gc.get_freeze_count() == 0
