@@ -90,6 +90,11 @@ def _property_values(concept: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
         name = prop.get("code") if isinstance(prop, dict) else None
         if not isinstance(name, str):
             continue
+        code = prop.get("valueCode")
+        if type(code) is str and len(prop) == 2:
+            # the usual shape, {"code": ..., "valueCode": ...}: what the loop below finds in it
+            found[name] = (*found[name], code) if name in found else (code,)
+            continue
         for k, value in prop.items():
             if not k.startswith("value"):
                 continue

@@ -264,3 +264,26 @@ def test_all_codes_expansion_of_the_wrong_size_is_an_error() -> None:
     resource = {**BASE, "text": NARRATIVE, "valueSet": ALL_CODES["url"]}
     assert found(Validator(registry), resource) == [
         ("error", "CodeSystem.valueSet", "codesystem-valueset")]
+
+
+def test_index_reads_concept_property_values() -> None:
+    """A concept's property values as the index keeps them: several values of one property
+    in order, whatever their shape (a bare valueCode, one with an extension beside it, a
+    boolean, a Coding's code), and the flags and hierarchy read from them."""
+    from ecanfhir.terminology.code_systems import index_code_system
+
+    resource = code_system(concept=[
+        {"code": "a", "property": [{"code": "status", "valueCode": "retired"}]},
+        {"code": "b", "property": [
+            {"code": "parent", "valueCode": "a"},
+            {"code": "parent", "valueCode": "c",
+             "extension": [{"url": EX + "x", "valueString": "y"}]},
+            {"code": "notSelectable", "valueBoolean": True},
+            {"code": "grade", "valueCoding": {"system": EX, "code": "g1"}},
+            {"code": "grade", "valueInteger": 2}]},
+        {"code": "c"}])
+    index = index_code_system(EX, resource)
+    assert index.properties["b"] == {"parent": ("a", "c"), "notSelectable": ("true",),
+                                     "grade": ("g1", "2")}
+    assert index.concepts["a"].inactive and index.concepts["b"].abstract
+    assert index.parents["b"] == ["a", "c"]
