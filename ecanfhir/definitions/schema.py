@@ -226,7 +226,11 @@ class JsonProperty:
     # Such an element that repeats and is not sliced: the walker walks each object of its
     # array as it meets it.
     objects: bool = False
-    # A leaf's ``_name``: when the object has it, the value is walked with it.
+    # A primitive element that repeats, not sliced nor a choice: without its ``_name``
+    # companion, the walker checks each value of its array as it meets it.
+    items: bool = False
+    # The ``_name`` of a leaf or of such an element: when the object has it, the values are
+    # walked with it.
     companion: str = ""
 
 
@@ -628,9 +632,12 @@ class Schema:
                 one = whole and not child.repeats and not child.slices and child.min <= 1 \
                     and child.max != 0
                 objects = whole and child.repeats and not child.slices
+                items = single is not None and single.is_primitive and child.repeats \
+                    and not child.slices
                 props[child.name] = JsonProperty(child, single, leaf=leaf, whole=whole, one=one,
-                                                 objects=objects,
-                                                 companion="_" + child.name if leaf else "")
+                                                 objects=objects, items=items,
+                                                 companion="_" + child.name if leaf or items
+                                                 else "")
                 if single is not None and single.is_primitive:
                     props["_" + child.name] = JsonProperty(child, single,
                                                            primitive_extension=True)

@@ -238,6 +238,24 @@ def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code:
                 _walk_primitive(run, element, prop.type, value,  # type: ignore[arg-type]
                                 None, f"{path}.{key}", frame)
                 continue
+            if prop.items and type(value) is list and value and prop.companion not in obj \
+                    and None not in value:
+                # An array of primitive values (no companion, no null to align with one): what
+                # _walk_element comes to for it, each value walked at its index, then the count.
+                element = prop.element
+                plan = element.leaf_plan
+                quiet = plan.quiet if plan is not None else None
+                at = f"{path}.{key}"
+                for i, item in enumerate(value):
+                    if quiet is not None and type(item) is str and len(item) <= plan.limit \
+                            and quiet(item) is not None:
+                        continue
+                    _walk_primitive(run, element, prop.type,  # type: ignore[arg-type]
+                                    item, None, f"{at}[{i}]", frame)
+                if len(value) < element.min or (element.max is not None
+                                                and len(value) > element.max):
+                    run.issues.extend(check_cardinality(element, len(value), at))
+                continue
             if prop.whole and present is None:
                 # An element with no other property to wait for, met before any that has:
                 # walked now, still in the order of the properties (element ids are met so).

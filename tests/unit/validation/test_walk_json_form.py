@@ -65,6 +65,18 @@ def test_companion_that_is_no_array_is_named() -> None:
     assert "'_given' must be an array" in issues[0].message
 
 
+
+def test_primitive_array_items_checked_at_their_index() -> None:
+    """An array of primitives without a companion: each value is checked where it is, a plain
+    one as well as one that is not (a number among strings, spaces around a name, a control
+    character in an address line), and the others pass."""
+    issues = found(patient(name=[{"given": ["Anna", 5, " Bo", "Ea"]}],
+                           address=[{"line": ["Vej 1", "Vej\u00012"]}]))
+    assert sorted(issues) == [
+        ("error", "invalid", "Patient.address[0].line[1]", "type-string"),
+        ("error", "structure", "Patient.name[0].given[1]", "type-string"),
+        ("warning", "invalid", "Patient.name[0].given[2]", "string-whitespace")]
+
 def test_null_without_companion_does_not_stop_the_array() -> None:
     """A null with nothing at its position is an error; the items after it are still checked."""
     assert found(patient(name=[{"given": ["Anna", None, 5]}])) == [
