@@ -155,13 +155,19 @@ def _remember_walk(run: Run, resource: Mapping[str, Any], path: str,
     """Note what a resource was walked against (see :func:`walk_resource`) and, when no walk
     of it found an error, that it conforms to each structure (:func:`_remember_conformance`)."""
     issues = run.issues
-    clean = not any(issues[i].is_error for i in range(start, len(issues)))
-    unchecked = tuple(dict.fromkeys(run.unchecked[unchecked_from:]))
+    # (each step skipped when there is nothing to take: most resources add no issue and
+    # nothing unchecked, and are walked against one structure)
+    clean = len(issues) == start or not any(issue.is_error for issue in issues[start:])
     if walked is None:
         walked = run.walked[(id(resource), path)] = Walked(set(), True, ())
-    walked.structures.update(s.url for s in structures)
+    if len(structures) == 1:
+        walked.structures.add(structures[0].url)
+    else:
+        walked.structures.update(s.url for s in structures)
     walked.clean = walked.clean and clean
-    walked.unchecked = tuple(dict.fromkeys((*walked.unchecked, *unchecked)))
+    if len(run.unchecked) > unchecked_from:
+        walked.unchecked = tuple(dict.fromkeys((*walked.unchecked,
+                                                *run.unchecked[unchecked_from:])))
     if walked.clean:
         _remember_conformance(run, resource, structures, walked.unchecked)
 
