@@ -99,14 +99,21 @@ def read_markup(text: str) -> Markup | None:
         return None  # a '<' or '>' that is not a tag's
     parts = text.replace(">", "<").split("<")
     bodies = parts[1::2]
-    distinct = dict.fromkeys(bodies)
-    if max(map(len, distinct), default=0) > LONGEST_TAG:
+    distinct = tuple(dict.fromkeys(bodies))
+    if len(text) > LONGEST_TAG and max(map(len, distinct), default=0) > LONGEST_TAG:
         return None  # (an image's data: URL, say: not kept by the caches here and after)
-    tags = dict(zip(distinct, map(read_tag, distinct), strict=True))
-    if not all(tags.values()):
+    tags = _read_tags(distinct)
+    if tags is None:
         return None
     one_root = pairs[:2] == b"<>" and pairs[-2:] == b"\xfe>" and _nest(pairs[2:-2])
-    return Markup(parts[0], bodies, parts[2::2], cast("dict[str, Tag]", tags), one_root)
+    return Markup(parts[0], bodies, parts[2::2], tags, one_root)
+
+
+@lru_cache(maxsize=1024)  # narratives written by one generator share their tags
+def _read_tags(bodies: tuple[str, ...]) -> dict[str, Tag] | None:
+    """Each distinct tag body read (:func:`read_tag`), or None if one is not a plain tag."""
+    tags = dict(zip(bodies, map(read_tag, bodies), strict=True))
+    return cast("dict[str, Tag]", tags) if all(tags.values()) else None
 
 
 def _nest(pairs: bytes) -> bool:
