@@ -44,6 +44,9 @@ __all__ = ["NATIVE_INVARIANTS"]
 
 _EXTENSION_VALUE = tuple(R4_MODEL["choiceTypePaths"]["Extension.value"])
 _OBSERVATION_VALUE = tuple(R4_MODEL["choiceTypePaths"]["Observation.value"])
+# Extension.value[x]'s JSON names, with their `_x` companions, to their type's rank
+_EXTENSION_VALUE_NAMES = {f"{prefix}value{name}": rank for rank, name in enumerate(_EXTENSION_VALUE)
+                          for prefix in ("", "_")}
 
 
 def _value(focus: Any) -> Any:
@@ -75,6 +78,20 @@ def ele_1(focus: Any, env: EvalEnv) -> bool:
 
 def ext_1(focus: Any, env: EvalEnv) -> bool:
     """``extension.exists() != value.exists()``: an extension has a value or extensions."""
+    if type(focus) is dict:
+        # What choice() and navigate() below find in one object, without their lists: the
+        # value is that of the first type (in the model's order) with a non-null property.
+        first = None
+        for name, value in focus.items():
+            rank = _EXTENSION_VALUE_NAMES.get(name)
+            if rank is not None and value is not None and (first is None or rank < first):
+                first = rank
+        if first is None:
+            has_value = False
+        else:
+            name = "value" + _EXTENSION_VALUE[first]
+            has_value = _some(focus.get(name)) or _some(focus.get("_" + name))
+        return (_some(focus.get("extension")) or _some(focus.get("_extension"))) != has_value
     items = halves(focus)
     has_value = any(choice(item, "value", _EXTENSION_VALUE) for item in items)
     return bool(navigate(items, "extension")) != has_value
