@@ -440,6 +440,34 @@ def per_1(focus: Any, env: EvalEnv) -> bool | None:
     return start <= end
 
 
+# gln-modulus-10 as the pilot's Organization profile states it on the Identifier (DK-core's rule,
+# written otherwise there, on Identifier.value): a 13-digit GLN ends with its GS1 check digit,
+# the weights 1 and 3 alternating over the first twelve digits.
+_GLN_MODULUS_10 = (
+    "value.matches('^[0-9]{13}$') implies ((10 - ((" + " + ".join(
+        f"value.substring({i}, 1).toInteger() * {3 if i % 2 else 1}" for i in range(12))
+    + ") mod 10)) mod 10) = value.substring(12, 1).toInteger()"
+)
+_THIRTEEN_DIGITS = re.compile("^[0-9]{13}$", re.DOTALL)  # searched, as fhirpathpy's matches()
+
+
+def gln_modulus_10(focus: Any, env: EvalEnv) -> bool | None:
+    """:data:`_GLN_MODULUS_10` on an Identifier: a value that is not 13 digits holds (the
+    implication's premise is false, or empty without a value); anything but a plain string
+    value is evaluated as written."""
+    if type(focus) is not dict or focus.get("_value") is not None:
+        return None
+    value = focus.get("value")
+    if value is None:
+        return True
+    if type(value) is not str:
+        return None
+    if _THIRTEEN_DIGITS.search(value) is None:
+        return True
+    total = sum(int(digit) * (3 if i % 2 else 1) for i, digit in enumerate(value[:12]))
+    return (10 - total % 10) % 10 == int(value[12])
+
+
 _VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 
 
@@ -497,6 +525,7 @@ NATIVE_INVARIANTS: Mapping[str, Callable[[Any, EvalEnv], bool | None]] = Mapping
     "emptyReason.empty() or entry.empty()": lambda focus, env: (  # cmp-2, lst-1
         not navigate(halves(focus), "emptyReason") or not navigate(halves(focus), "entry")),
     _MESSAGE_REFERENCES: message_references,  # ecan-msg-3
+    _GLN_MODULUS_10: gln_modulus_10,  # the pilot's gln-modulus-10
     "entry.all(request.exists() = (%resource.type = 'batch' or %resource.type = 'transaction' "
     "or %resource.type = 'history'))": _entries_match_type("request", _BATCH_LIKE),  # bdl-3
     "entry.all(response.exists() = (%resource.type = 'batch-response' or %resource.type = "

@@ -25,7 +25,7 @@ from ecanfhir.fhirpath.engine import (
     Primitive,
     compile_expression,
 )
-from ecanfhir.fhirpath.natives import _DOM_3_LATER
+from ecanfhir.fhirpath.natives import _DOM_3_LATER, gln_modulus_10
 
 XHTML = 'xmlns="http://www.w3.org/1999/xhtml"'
 
@@ -78,6 +78,18 @@ def _pilot_expression(key: str) -> str:
 MSG_3 = _pilot_expression("ecan-msg-3")
 
 
+def _organization_expression(key: str) -> str:
+    """The exact text of the pilot Organization profile's invariant ``key``."""
+    definition = pilot_registry().structure_definition(
+        pilot_url("StructureDefinition", "ecan-organization")) or {}
+    return next(str(constraint["expression"])
+                for element in definition.get("differential", {}).get("element", [])
+                for constraint in element.get("constraint", []) if constraint["key"] == key)
+
+
+GLN = _organization_expression("gln-modulus-10")
+
+
 @dataclass(frozen=True)
 class Case:
     """A focus, the resource(s) around it, and the type the core declares the invariant on."""
@@ -94,7 +106,7 @@ class Case:
 HINTS = {ELE_1: "string", EXT_1: "Extension", TXT: "xhtml", REF_1: "Reference",
          OBS_3: "Observation.referenceRange", VS_3: "Observation.component",
          VS_1: "dateTime", QTY_3: "Quantity", SQTY_1: "Quantity", BDL_5: "Bundle.entry",
-         BDL_8: "Bundle.entry", PER_1: "Period"}
+         BDL_8: "Bundle.entry", PER_1: "Period", GLN: "Identifier"}
 
 
 def agree(expression: str, case: Case, hint: str | None = None) -> None:
@@ -114,7 +126,7 @@ def test_every_native_is_a_shipped_expression_with_a_test() -> None:
     one is tested here."""
     tested = {ELE_1, EXT_1, DOM_2, DOM_3, DOM_3_LATER, DOM_4, DOM_5, DOM_6, TXT, REF_1, NAME,
               OBS_3, OBS_6, OBS_7, VS_1, VS_2, VS_3, QTY_3, SQTY_1, LST_1, RNG_2, MSG_3,
-              BDL_3, BDL_4, BDL_5, BDL_7, BDL_8, CON_3, PER_1}
+              BDL_3, BDL_4, BDL_5, BDL_7, BDL_8, CON_3, PER_1, GLN}
     assert set(NATIVE_INVARIANTS) == tested
 
 
@@ -241,6 +253,10 @@ EDGE_CASES = [
     (DOM_4, Case({"resourceType": "Patient", "contained": [{**ORG, "meta": {"versionId": "1"}}]})),
     (DOM_4, Case({"resourceType": "Patient", "contained": [{**ORG, "meta": {"source": "x"}}]})),
     (DOM_5, Case({"resourceType": "Patient", "contained": [{**ORG, "meta": {"security": [{}]}}]})),
+    *((GLN, Case({"system": "urn:oid:1.3.88", "value": value})) for value in (
+        "5790000123452", "5790000123456", "5790001234560", "579000012345", "57900001234520",
+        "579000012345a", "5790000123452\n", "", None)),
+    (GLN, Case({"system": "urn:oid:1.3.88"})),
     (DOM_6, Case({"resourceType": "Patient", "text": {"status": "empty"}})),
     (DOM_6, Case({"resourceType": "Patient", "text": {"div": "<div/>"}})),
     (DOM_6, Case({"resourceType": "Patient", "text": {"_div": {"id": "d"}}})),
@@ -317,6 +333,17 @@ def test_native_agrees_on_edge_cases(expression: str, case: Case) -> None:
     compiled = compile_expression(expression, type_hint=HINTS.get(expression))
     expected = compiled.test(case.focus, case.env(), native=False)
     assert compiled.test(case.focus, case.env()) is expected
+
+
+@pytest.mark.parametrize("identifier", [{"value": 5790000123452},
+                                        {"value": "5790000123452", "_value": {"id": "v"}}])
+def test_gln_data_the_native_does_not_read_is_evaluated_as_written(
+        identifier: dict[str, Any]) -> None:
+    """gln-modulus-10 reads a plain string value; a number, or a value with an `_value`, goes
+    to the compiled expression, which cannot evaluate it (as before the native)."""
+    assert gln_modulus_10(identifier, Case(identifier).env()) is None
+    with pytest.raises(FhirPathEvaluationError):
+        compile_expression(GLN, type_hint="Identifier").test(identifier, Case(identifier).env())
 
 
 @pytest.mark.parametrize("entry", [{"fullUrl": URN_A, "_fullUrl": {"id": "u"}},
@@ -519,6 +546,8 @@ STRATEGIES: dict[str, st.SearchStrategy[Case]] = {
     BDL_5: bundle_entries.map(Case),
     BDL_7: bundles.map(Case),
     BDL_8: bundle_entries.map(Case),
+    GLN: st.builds(lambda digits, value: Case({"value": digits if value is None else value}),
+                   st.text("0123456789", min_size=12, max_size=14), st.one_of(st.none(), texts)),
     MSG_3: st.builds(
         lambda entries: Case({"resourceType": "Bundle", "type": "message", "entry": entries}),
         st.lists(some(fullUrl=message_urls, resource=st.one_of(resources, provenances, conditions)),
