@@ -14,7 +14,6 @@ validator), and a CodeableConcept with no code at all is an error instead of a w
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from itertools import product
 from typing import TYPE_CHECKING, Any
 
 from ...definitions.schema import ElementNode
@@ -173,8 +172,6 @@ def _coded_issues(run: Run, element: ElementNode, core: ElementNode | None, type
 
 
 _ABSENT = object()  # in a coding's key: the property is not there
-# The types of a key's parts (system, code, display, version) when each is text or absent.
-_PLAIN = frozenset(product((str, object), repeat=4))
 
 
 def _coded_key(type_code: str, value: Any) -> tuple[object, ...] | None:
@@ -188,6 +185,9 @@ def _coded_key(type_code: str, value: Any) -> tuple[object, ...] | None:
     codings = value.get("coding", ())
     if type(codings) is not list:
         return () if codings == () else None
+    if len(codings) == 1:  # (the usual one, without a list of keys)
+        key = _coding_key(codings[0])
+        return None if key is None else (key,)
     keys = tuple([_coding_key(coding) for coding in codings])
     return None if None in keys else keys
 
@@ -195,9 +195,13 @@ def _coded_key(type_code: str, value: Any) -> tuple[object, ...] | None:
 def _coding_key(coding: Any) -> tuple[object, ...] | None:
     if type(coding) is not dict:
         return None
-    system, code = coding.get("system", _ABSENT), coding.get("code", _ABSENT)
-    display, version = coding.get("display", _ABSENT), coding.get("version", _ABSENT)
-    if (type(system), type(code), type(display), type(version)) in _PLAIN:
+    get = coding.get
+    system, code = get("system", _ABSENT), get("code", _ABSENT)
+    display, version = get("display", _ABSENT), get("version", _ABSENT)
+    # (each part text or absent: only then is the value remembered)
+    if (type(system) is str or system is _ABSENT) and (type(code) is str or code is _ABSENT) \
+            and (type(display) is str or display is _ABSENT) \
+            and (type(version) is str or version is _ABSENT):
         return system, code, display, version
     return None
 
