@@ -150,7 +150,7 @@ def conformance(run: Run, frame: Frame, value: Any, url: str, *, at: str | None 
         run.conformance[key] = (False, ())
         return False, ()
     trial = Run(run.schema, run.terminology, run.options, issues=_TrialIssues(),
-                depth=run.depth, conformance=run.conformance)
+                depth=run.depth, conformance=run.conformance, frames=run.frames)
     # Asked again while this trial runs (a profile the value claims, walked in the trial, has
     # an invariant calling conformsTo() with this profile), the value is taken to conform: the
     # trial in progress gives the answer. Walking it again would nest trials until the depth

@@ -112,3 +112,14 @@ class Run:
     # resource: the bindings and Reference targets the profile replaced are checked against the
     # core elements too (see _plan.core_counterpart).
     in_place_of_core: bool = False
+    # Every resource frame the run made (its trials' too). A frame's FHIRPath environment
+    # refers back to it (resolve(), conformsTo()), a reference cycle: :meth:`release` breaks
+    # them when the run ends, so that the resources validated are freed with the result
+    # returned, not kept, with all they hold, for the cyclic collector to find.
+    frames: list[Frame] = field(default_factory=list)
+
+    def release(self) -> None:
+        """Break the cycles of the run's frames (the run is over: nothing evaluates in them)."""
+        for frame in self.frames:
+            frame.env = None
+        self.frames.clear()

@@ -78,6 +78,8 @@ class Validator:
                     run, lambda f, target, url: conforms(run, f, target, url)))
         except Exception as exc:  # a defect of ecanfhir's, not of the data: reported, not raised
             run.issues.append(internal_error(exc, root))
+        finally:
+            run.release()
         run.issues.extend(_external_note(run.external_systems))
         return ValidationResult(sort_issues(run.issues), source)
 

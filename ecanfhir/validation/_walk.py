@@ -93,6 +93,7 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
     frame = Frame(resource, root_path, rt, parent=parent, contained=contained, bundle=bundle,
                   full_url=full_url)
     frame.env = frame_env(run, frame, conforms)
+    run.frames.append(frame)
     # A logical model's instance, like a resource, meets the profiles asked of it too.
     try:
         core = model or run.schema.structure(rt)
