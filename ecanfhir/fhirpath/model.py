@@ -31,6 +31,7 @@ __all__ = [
     "Primitive",
     "child_path",
     "choice",
+    "choice_names",
     "contained",
     "fhir_constant",
     "fhirpathpy_version",
@@ -274,7 +275,7 @@ def choice(data: Any, key: str, types: tuple[str, ...]) -> list[Any]:
     """``data.key`` for a choice element: the first ``key<Type>`` (or ``_key<Type>``) present."""
     if not isinstance(data, Mapping):
         return []
-    names = _choice_names(key, types)
+    names = choice_names(key, types)
     found = [names[name] for name, value in data.items() if name in names and value is not None]
     if not found:
         return []
@@ -283,7 +284,9 @@ def choice(data: Any, key: str, types: tuple[str, ...]) -> list[Any]:
 
 
 @cache
-def _choice_names(key: str, types: tuple[str, ...]) -> Mapping[str, int]:
+def choice_names(key: str, types: tuple[str, ...]) -> Mapping[str, int]:
+    """A choice element's JSON names (``valueString``, ``_valueString``...) to the rank of
+    their type in ``types``."""
     return {f"{prefix}{key}{type_name}": rank
             for rank, type_name in enumerate(types) for prefix in ("", "_")}
 

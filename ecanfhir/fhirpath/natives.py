@@ -33,6 +33,7 @@ from .model import (
     Primitive,
     child_path,
     choice,
+    choice_names,
     halves,
     is_primitive_value,
     is_subtype,
@@ -44,9 +45,7 @@ __all__ = ["NATIVE_INVARIANTS"]
 
 _EXTENSION_VALUE = tuple(R4_MODEL["choiceTypePaths"]["Extension.value"])
 _OBSERVATION_VALUE = tuple(R4_MODEL["choiceTypePaths"]["Observation.value"])
-# Extension.value[x]'s JSON names, with their `_x` companions, to their type's rank
-_EXTENSION_VALUE_NAMES = {f"{prefix}value{name}": rank for rank, name in enumerate(_EXTENSION_VALUE)
-                          for prefix in ("", "_")}
+_EXTENSION_VALUE_NAMES = choice_names("value", _EXTENSION_VALUE)  # (as choice() reads them)
 
 
 def _value(focus: Any) -> Any:

@@ -63,10 +63,11 @@ BDL_5, BDL_8 = _expression("bdl-5"), _expression("bdl-8")
 CON_3, PER_1 = _expression("con-3"), _expression("per-1")
 
 
-def _pilot_expression(key: str) -> str:
-    """The exact text of the pilot's invariant ``key`` on a message Bundle."""
+def _pilot_expression(key: str, profile: str = "ecan-message") -> str:
+    """The exact text of the pilot's invariant ``key`` in one of its profiles (by default, on
+    a message Bundle)."""
     definition = pilot_registry().structure_definition(
-        pilot_url("StructureDefinition", "ecan-message")) or {}
+        pilot_url("StructureDefinition", profile)) or {}
     for element in definition.get("differential", {}).get("element", []):
         for constraint in element.get("constraint", []):
             if constraint["key"] == key:
@@ -76,18 +77,7 @@ def _pilot_expression(key: str) -> str:
 
 
 MSG_3 = _pilot_expression("ecan-msg-3")
-
-
-def _organization_expression(key: str) -> str:
-    """The exact text of the pilot Organization profile's invariant ``key``."""
-    definition = pilot_registry().structure_definition(
-        pilot_url("StructureDefinition", "ecan-organization")) or {}
-    return next(str(constraint["expression"])
-                for element in definition.get("differential", {}).get("element", [])
-                for constraint in element.get("constraint", []) if constraint["key"] == key)
-
-
-GLN = _organization_expression("gln-modulus-10")
+GLN = _pilot_expression("gln-modulus-10", "ecan-organization")
 
 
 @dataclass(frozen=True)
