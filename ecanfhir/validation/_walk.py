@@ -157,14 +157,11 @@ def _remember_walk(run: Run, resource: Mapping[str, Any], path: str,
     of it found an error, that it conforms to each structure (:func:`_remember_conformance`)."""
     issues = run.issues
     # (each step skipped when there is nothing to take: most resources add no issue and
-    # nothing unchecked, and are walked against one structure)
+    # nothing unchecked)
     clean = len(issues) == start or not any(issue.is_error for issue in issues[start:])
     if walked is None:
         walked = run.walked[(id(resource), path)] = Walked(set(), True, ())
-    if len(structures) == 1:
-        walked.structures.add(structures[0].url)
-    else:
-        walked.structures.update(s.url for s in structures)
+    walked.structures.update(s.url for s in structures)
     walked.clean = walked.clean and clean
     if len(run.unchecked) > unchecked_from:
         walked.unchecked = tuple(dict.fromkeys((*walked.unchecked,

@@ -63,13 +63,12 @@ def check_bundle(run: Run, frame: Frame) -> Iterator[Issue]:
                           "bundle-first-entry")
     seen: dict[tuple[str, Any], int] = {}
     for i, entry in enumerate(entries):
-        # (an entry's location is written only for an issue: this runs for every entry)
+        at = f"{frame.path}.entry[{i}]"
         full_url = entry.get("fullUrl")
         resource = entry.get("resource")
         if full_url is None and isinstance(kind, str) and kind not in OPTIONAL_FULL_URL:
-            yield Issue.error("invalid", f"{frame.path}.entry[{i}]", "except in transactions and "
-                              "batches, each entry has a fullUrl, the identity of its resource",
-                              "bundle-fullurl-required")
+            yield Issue.error("invalid", at, "except in transactions and batches, each entry has "
+                              "a fullUrl, the identity of its resource", "bundle-fullurl-required")
         if not isinstance(full_url, str):
             continue
         version = None
@@ -78,29 +77,27 @@ def check_bundle(run: Run, frame: Frame) -> Iterator[Issue]:
         # (a versionId of another JSON type, reported by the walker, compares as its text)
         key = (full_url, version if version is None or isinstance(version, str) else str(version))
         if key in seen and bundle.get("type") != "history":
-            yield Issue.error("duplicate", f"{frame.path}.entry[{i}].fullUrl", f"fullUrl "
-                              f"'{full_url}' is also used by entry[{seen[key]}]: each entry needs "
-                              "its own fullUrl", "bundle-fullurl-unique")
+            yield Issue.error("duplicate", f"{at}.fullUrl", f"fullUrl '{full_url}' is also used by "
+                              f"entry[{seen[key]}]: each entry needs its own fullUrl",
+                              "bundle-fullurl-unique")
         seen.setdefault(key, i)
         if not isinstance(resource, Mapping):
             continue
         if ":" not in full_url:
-            yield Issue.error("invalid", f"{frame.path}.entry[{i}].fullUrl", f"the fullUrl must be "
-                              f"an absolute URL (not '{full_url}')", "bundle-fullurl-absolute")
-        m = literal(full_url) if full_url.startswith("http") else None
-        if m:
+            yield Issue.error("invalid", f"{at}.fullUrl", f"the fullUrl must be an absolute URL "
+                              f"(not '{full_url}')", "bundle-fullurl-absolute")
+        m = literal(full_url)
+        if m and full_url.startswith("http"):
             rt, rid = resource.get("resourceType"), resource.get("id")
             if rid is None:
-                yield Issue.error("invalid", f"{frame.path}.entry[{i}].fullUrl", f"fullUrl "
-                                  f"'{full_url}' is a RESTful URL, so the resource needs the id "
-                                  f"it names ({m.group('id')})", "bundle-fullurl-id")
-            elif isinstance(rid, str) and (m.group("id") != rid or m.group("type") != rt):
-                yield Issue.error("invalid", f"{frame.path}.entry[{i}].fullUrl", f"fullUrl "
-                                  f"'{full_url}' does not match the resource ({rt}/{rid}): a "
-                                  "RESTful fullUrl ends with the resource's type and id",
+                yield Issue.error("invalid", f"{at}.fullUrl", f"fullUrl '{full_url}' is a RESTful "
+                                  f"URL, so the resource needs the id it names ({m.group('id')})",
                                   "bundle-fullurl-id")
-        if resource.get("url") == full_url:
-            yield from _canonical_full_url(resource, full_url, f"{frame.path}.entry[{i}]")
+            elif isinstance(rid, str) and (m.group("id") != rid or m.group("type") != rt):
+                yield Issue.error("invalid", f"{at}.fullUrl", f"fullUrl '{full_url}' does not "
+                                  f"match the resource ({rt}/{rid}): a RESTful fullUrl ends with "
+                                  "the resource's type and id", "bundle-fullurl-id")
+        yield from _canonical_full_url(resource, full_url, at)
 
 
 def _canonical_full_url(resource: Mapping[str, Any], full_url: str, at: str) -> Iterator[Issue]:
