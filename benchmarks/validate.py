@@ -157,10 +157,15 @@ def cold_start(path: str, repeat: int) -> tuple[float, float]:
     return run(cli), run(floor)
 
 
+def medplum_files(directory: str) -> tuple[Path, Path]:
+    """The node binary and the bench script the peer's setup installs in ``directory``."""
+    return (Path(directory) / "node22" / "node_modules" / ".bin" / "node",
+            Path(directory) / "medplum5" / "bench.mjs")
+
+
 def medplum(directory: str, bundle: Path, runs: int) -> dict[str, Any]:
     """Medplum's warm median on ``bundle`` (its bench script prints one JSON line)."""
-    node = Path(directory) / "node22" / "node_modules" / ".bin" / "node"
-    script = Path(directory) / "medplum5" / "bench.mjs"
+    node, script = medplum_files(directory)
     done = subprocess.run([str(node), str(script), str(bundle), str(runs)], capture_output=True,
                           text=True, check=True, timeout=600)
     figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -194,6 +199,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--peer-medplum", metavar="DIR",
                     help="time Medplum's validator (installed in DIR) on the same bundle")
     args = ap.parse_args(argv)
+    if args.peer_medplum:  # said before the minutes of timing, not after them
+        missing = [str(f) for f in medplum_files(args.peer_medplum) if not f.is_file()]
+        if missing:
+            ap.error(f"--peer-medplum {args.peer_medplum}: no {' or '.join(missing)} (install "
+                     "the peer there with its setup.sh)")
 
     from ecanfhir.validation._validator import Validator
 
