@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
+from .._collector import collector_paused
 from ..definitions.registry import Registry
 from ..definitions.schema import Schema
 from ..formats._models import resource_json
@@ -54,7 +55,14 @@ class Validator:
 
         Returns:
             The issues found; ``result.ok`` is True when none is an error.
+
+        The cyclic garbage collector is paused while it runs (``_collector.collector_paused``).
         """
+        with collector_paused():
+            return self._validate(resource, profiles=profiles, source=source)
+
+    def _validate(self, resource: Any, *, profiles: Sequence[str],
+                  source: str | None) -> ValidationResult:
         resource = resource_json(resource)
         if isinstance(resource, (str, bytes, bytearray)) and looks_like_xml(resource):
             return self._validate_xml(resource, profiles=profiles, source=source)
@@ -92,7 +100,7 @@ class Validator:
         read = read_xml(text)
         if read.resource is None:
             return ValidationResult(tuple(read.issues), source)
-        found = self.validate(read.resource, profiles=profiles, source=source)
+        found = self._validate(read.resource, profiles=profiles, source=source)
         return ValidationResult(sort_issues([*read.issues, *map(read.locate, found.issues)]),
                                 source)
 

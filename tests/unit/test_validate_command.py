@@ -118,7 +118,8 @@ def test_what_the_pause_made_is_not_scanned_young(collector: None, thawed: None)
     gc.enable()
     collecting = pause_collector()
     made = [[i] for i in range(10_000)]
-    assert gc.get_count()[0] >= len(made)
+    # (not >= len(made): containers freed meanwhile, pytest's own, count down)
+    assert gc.get_count()[0] > len(made) // 2
     resume_collector(collecting)
     assert gc.isenabled()
     assert gc.get_count()[0] < 1_000

@@ -1,0 +1,108 @@
+"""A validation runs with the cyclic garbage collector paused (``_collector.collector_paused``)
+and gives it back as it found it: on after a validation, an error or an overlapping one in
+another thread; off when the program had turned it off."""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from ecanfhir import Validator
+from ecanfhir._collector import collector_paused
+from ecanfhir.validation import _validator
+
+PATIENT = {"resourceType": "Patient", "gender": "female"}
+PATIENT_XML = ('<Patient xmlns="http://hl7.org/fhir"><gender value="female"/></Patient>')
+
+
+@pytest.fixture()
+def collector() -> Iterator[None]:
+    was = gc.isenabled()
+    yield
+    if was:
+        gc.enable()
+    else:
+        gc.disable()
+
+
+def _spy(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Record whether the collector runs while each resource is walked."""
+    seen: list[bool] = []
+    walk = _validator.walk_resource
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return walk(*args, **kwargs)
+
+    monkeypatch.setattr(_validator, "walk_resource", spy)
+    return seen
+
+
+@pytest.mark.parametrize("resource", [PATIENT, PATIENT_XML], ids=["json", "xml"])
+def test_paused_while_validating(collector: None, monkeypatch: pytest.MonkeyPatch,
+                                 resource: Any) -> None:
+    gc.enable()
+    seen = _spy(monkeypatch)
+    assert Validator().validate(resource).ok
+    assert seen == [False]
+    assert gc.isenabled()
+
+
+def test_left_off_when_the_program_turned_it_off(collector: None,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    gc.disable()
+    seen = _spy(monkeypatch)
+    assert Validator().validate(PATIENT).ok
+    assert seen == [False]
+    assert not gc.isenabled()
+
+
+def test_back_on_after_a_check_raised(collector: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A defect in a check is an internal-error issue, and the collector runs again."""
+    gc.enable()
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a defect")
+
+    monkeypatch.setattr(_validator, "walk_resource", broken)
+    result = Validator().validate(PATIENT)
+    assert [(i.code, i.rule) for i in result.issues] == [("exception", "internal-error")]
+    assert gc.isenabled()
+
+
+def test_nested_blocks_resume_once(collector: None) -> None:
+    gc.enable()
+    with collector_paused():
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer block still holds the pause
+    assert gc.isenabled()
+
+
+def test_overlapping_threads_pause_no_longer_than_the_first(collector: None) -> None:
+    """The first block holds the pause and gives it back at its end, although a block of
+    another thread is still running; that one does not turn the collector on or off."""
+    gc.enable()
+    second_in, first_out = threading.Event(), threading.Event()
+    states: dict[str, bool] = {}
+
+    def second() -> None:
+        with collector_paused():
+            second_in.set()
+            first_out.wait(10)
+            states["second, after the first ended"] = gc.isenabled()
+        states["second, after its own end"] = gc.isenabled()
+
+    with collector_paused():
+        thread = threading.Thread(target=second)
+        thread.start()
+        assert second_in.wait(10)
+        states["first, inside"] = gc.isenabled()
+    first_out.set()
+    thread.join(10)
+    assert states == {"first, inside": False, "second, after the first ended": True,
+                      "second, after its own end": True}
