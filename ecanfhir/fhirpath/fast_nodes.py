@@ -193,8 +193,16 @@ def member_invocation(key: str, source: Fn | None) -> Fn:
                 continue
             value = data.get(key)
             if value is not None:
-                if type(value) is str:
-                    out.append((value, child))  # _add() of the usual value, inline
+                kind = type(value)
+                if kind is str:
+                    out.append((value, child))  # _add() of the usual values, inline
+                elif kind is list:
+                    for item in value:
+                        if type(item) is dict:  # (resource_node of an object)
+                            out.append((item, item["resourceType"]) if "resourceType" in item
+                                       else (item, child))
+                        else:
+                            out.append(resource_node(item, child))
                 else:
                     _add(out, value, child)
             element = data.get(underscored)
