@@ -510,6 +510,19 @@ def _walk_trial(trial: Run, value: Mapping[str, Any], url: str, structure: Compi
                 at: str, frame: Frame) -> None:
     """Walk a value into a trial run of :func:`conformance`: a resource with the profile asked
     of it, an element (a datatype) against the profile's root."""
+    # The first error ends a trial: the profile's fixed and pattern values of its top-level
+    # elements are compared first, as the walk will compare them (a MessageHeader tried against
+    # a profile with another event is not walked through its meta and narrative first).
+    for key, prop in trial.schema.json_properties(structure.root).items():
+        element = prop.element
+        if (element.fixed is not None or element.pattern is not None) \
+                and not prop.primitive_extension and not element.slices:
+            found = value.get(key)
+            for i, item in enumerate(found if type(found) is list else (found,)):
+                if item is not None:
+                    trial.issues.extend(check_fixed_pattern(
+                        element, item, f"{at}.{key}[{i}]" if type(found) is list else
+                        f"{at}.{key}"))
     if "resourceType" in value:
         # A contained resource is tried inside its container, as it is walked: its "#id"
         # references and %rootResource are the container's (R4 references.html#contained).

@@ -85,3 +85,58 @@ def test_a_slice_by_profile_still_finds_the_value_that_conforms() -> None:
     bundle["entry"][1]["resource"]["active"] = True  # type: ignore[index]
     assert not [i for i in Validator(registry).validate(bundle).errors
                 if i.rule == "reference-profile"]
+
+
+CODED = constraint("trial-coded-observation", "Observation", element(
+    "Observation.code", patternCodeableConcept={"coding": [{"system": "http://example.org/codes",
+                                                            "code": "a"}]}),
+                   element("Observation.status", fixedCode="final"))
+
+
+def _observation(code: str, status: str = "final") -> dict[str, Any]:
+    return {"resourceType": "Observation", "status": status,
+            "text": {"status": "generated",
+                     "div": '<div xmlns="http://www.w3.org/1999/xhtml">synthetic</div>'},
+            "code": {"coding": [{"system": "http://example.org/codes", "code": code}]}}
+
+
+def _trial(value: dict[str, Any], monkeypatch: Any) -> tuple[bool, list[str]]:
+    """conformance() of ``value`` to CODED through the walker's trial walk; the paths of the
+    objects the trial walked."""
+    from ecanfhir.validation import _walk
+
+    registry = Registry()
+    registry.add(CODED)
+    validator = Validator(registry)
+    run = Run(validator.schema, validator.terminology, validator.options)
+    walked: list[str] = []
+    walk_object = _walk._walk_object
+
+    def spy(run: Run, obj: Any, node: Any, type_code: Any, path: str, *args: Any,
+            **kwargs: Any) -> None:
+        walked.append(path)
+        walk_object(run, obj, node, type_code, path, *args, **kwargs)
+
+    monkeypatch.setattr(_walk, "_walk_object", spy)
+    verdict = _walk.conforms(run, Frame(value, "Observation", "Observation"), value,
+                             EXAMPLE + "trial-coded-observation")
+    return verdict, walked
+
+
+def test_a_trial_compares_top_level_fixed_and_pattern_values_first(monkeypatch: Any) -> None:
+    """Another code (a pattern) or status (a fixed value) ends the trial before the walk."""
+    assert _trial(_observation("b"), monkeypatch) == (False, [])
+    assert _trial(_observation("a", status="amended"), monkeypatch) == (False, [])
+    verdict, walked = _trial(_observation("a"), monkeypatch)
+    assert verdict is True and "Observation.text" in walked
+
+
+def test_the_first_comparison_changes_no_verdict() -> None:
+    """Through validate(): the slice-free profile's verdicts as the walk proper decides them."""
+    registry = Registry()
+    registry.add(CODED)
+    validator = Validator(registry)
+    url = EXAMPLE + "trial-coded-observation"
+    wrong = validator.validate(_observation("b"), profiles=[url])
+    assert [(i.rule, i.expression) for i in wrong.errors] == [("pattern", "Observation.code")]
+    assert validator.validate(_observation("a"), profiles=[url]).ok
