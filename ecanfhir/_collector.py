@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import gc
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,19 @@ __all__ = ["collector_paused", "pause_collector", "resume_collector"]
 
 _HOLDER = threading.Lock()
 _held = False  # whether a collector_paused() block holds the pause now
+
+
+def _after_fork_in_child() -> None:
+    """A child forked while a thread of its parent held the pause (or the lock) has neither
+    that thread nor its block's end: the lock is new, and the collector runs again."""
+    global _HOLDER, _held
+    _HOLDER = threading.Lock()
+    if _held:
+        _held = False
+        gc.enable()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def pause_collector() -> bool:

@@ -5,6 +5,7 @@ another thread; off when the program had turned it off."""
 from __future__ import annotations
 
 import gc
+import os
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -106,3 +107,42 @@ def test_overlapping_threads_pause_no_longer_than_the_first(collector: None) -> 
     thread.join(10)
     assert states == {"first, inside": False, "second, after the first ended": True,
                       "second, after its own end": True}
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
+def test_a_child_forked_during_a_pause_collects_and_can_pause(collector: None) -> None:
+    """Forked while another thread's block holds the pause (the mock centre forks its
+    validation processes from a serving process): the child's collector runs, and its own
+    validations pause it again, instead of finding it held for ever."""
+    gc.enable()
+    inside, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with collector_paused():
+            inside.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert inside.wait(10)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report, then leave without pytest's clean-up
+        try:
+            states = [gc.isenabled()]
+            with collector_paused():
+                states.append(gc.isenabled())
+            states.append(gc.isenabled())
+            os.write(write, bytes(states))
+        finally:
+            os._exit(0)
+    os.close(write)
+    try:
+        with os.fdopen(read, "rb") as pipe:
+            reported = list(pipe.read())
+        os.waitpid(pid, 0)
+    finally:
+        release.set()
+        thread.join(10)
+    assert reported == [True, False, True]
+    assert gc.isenabled()
