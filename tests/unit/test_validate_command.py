@@ -23,16 +23,6 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 REFERRAL = EXAMPLES / "bundles" / "cancer-case-referral.json"
 
 
-@pytest.fixture()
-def collector() -> Iterator[None]:
-    was = gc.isenabled()
-    yield
-    if was:
-        gc.enable()
-    else:
-        gc.disable()
-
-
 def _spy(monkeypatch: pytest.MonkeyPatch,
          state: Callable[[], bool] = gc.isenabled) -> list[bool]:
     """Record ``state()`` as each file is validated (by default: whether the collector runs)."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 import gc
 import os
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,16 +17,6 @@ from ecanfhir.validation import _validator
 
 PATIENT = {"resourceType": "Patient", "gender": "female"}
 PATIENT_XML = ('<Patient xmlns="http://hl7.org/fhir"><gender value="female"/></Patient>')
-
-
-@pytest.fixture()
-def collector() -> Iterator[None]:
-    was = gc.isenabled()
-    yield
-    if was:
-        gc.enable()
-    else:
-        gc.disable()
 
 
 def _spy(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
