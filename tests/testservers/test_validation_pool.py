@@ -147,3 +147,20 @@ def test_the_centre_validates_messages_in_its_children(tmp_path: Path) -> None:
         assert not pool.running   # closed at shutdown
     finally:
         app.state.services.store.close()
+
+
+def test_errors_only_in_a_child_and_in_the_server() -> None:
+    """``errors_only`` (the server's pool: a message receiver reads the errors alone): a
+    child's result and the server's own, before the children start, hold the errors and
+    nothing else."""
+    pool = ValidationPool(Validator(), processes=1, errors_only=True)
+    everything = pool.validator.validate(BAD_PATIENT).issues
+    errors = [i for i in everything if i.is_error]
+    assert errors and len(errors) < len(everything)
+    assert list(pool.validate(BAD_PATIENT).issues) == errors   # not started: the server's
+    pool.start()
+    try:
+        for _ in range(2):
+            assert list(pool.validate(BAD_PATIENT).issues) == errors
+    finally:
+        pool.close()

@@ -66,7 +66,8 @@ def create_app(settings: Settings) -> FastAPI:
     validator = Validator(pilot_registry())
     store = open_store(settings.database)
     published = now()
-    pool = ValidationPool(validator, processes=settings.validation_processes)
+    # Messages need only the errors of a validation (MessageService reads result.errors).
+    pool = ValidationPool(validator, processes=settings.validation_processes, errors_only=True)
     services = Services(settings, store, validator,
                         AuditedMessageService(settings, store, pool),
                         capability_statement(settings, published))
