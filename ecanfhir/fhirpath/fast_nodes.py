@@ -157,7 +157,12 @@ def _add(out: Coll, value: Any, path: str) -> None:
     if type(value) is str:
         out.append((value, path))  # resource_node() of a string
     elif type(value) is list:
-        out.extend([resource_node(item, path) for item in value])
+        for item in value:
+            if type(item) is dict:  # resource_node() of an object, inline
+                out.append((item, item["resourceType"]) if "resourceType" in item
+                           else (item, path))
+            else:
+                out.append(resource_node(item, path))
     else:
         out.append(resource_node(value, path))
 
@@ -193,16 +198,8 @@ def member_invocation(key: str, source: Fn | None) -> Fn:
                 continue
             value = data.get(key)
             if value is not None:
-                kind = type(value)
-                if kind is str:
-                    out.append((value, child))  # _add() of the usual values, inline
-                elif kind is list:
-                    for item in value:
-                        if type(item) is dict:  # (resource_node of an object)
-                            out.append((item, item["resourceType"]) if "resourceType" in item
-                                       else (item, child))
-                        else:
-                            out.append(resource_node(item, child))
+                if type(value) is str:
+                    out.append((value, child))  # _add() of the usual value, inline
                 else:
                     _add(out, value, child)
             element = data.get(underscored)
