@@ -20,16 +20,12 @@ from ._issue import Issue
 from .checks.element_limits import has_limits
 from .checks.invariant import Ready, ready
 from .checks.primitive import PrimitiveCheck, plain_values, primitive_check
-from .checks.quantity import QUANTITY_TYPES
 
 __all__ = ["ELE_1", "RESOURCE_TYPES", "ObjectPlan", "PrimitivePlan", "constraints_of",
            "core_counterpart", "core_reference", "ele_1", "object_plan", "primitive_plan",
            "rebound", "type_hint"]
 
 RESOURCE_TYPES = ("Resource",)
-# The types whose objects the walker checks further once walked (_walk._walk_value).
-_TYPED = QUANTITY_TYPES | {"Coding", "CodeableConcept", "Attachment", "Identifier", "Meta",
-                           "Narrative", "Reference"}
 ELE_1 = "hasValue() or (children().count() > id.count())"
 
 
@@ -89,9 +85,6 @@ class ObjectPlan:
     # The core element a profile's element constrains, when the profile changed its binding or
     # its Reference targets (see :func:`core_counterpart`).
     core: ElementNode | None
-    # Whether objects of this type have checks of their own after their walk (coded values,
-    # quantities, attachments, identifiers, meta, narratives, references: _walk._walk_value).
-    typed: bool = True
 
 
 def _profiled(element: ElementNode) -> bool:
@@ -128,7 +121,7 @@ def object_plan(run: Run, element: ElementNode, code: str | None) -> ObjectPlan:
         core = None
     plan = ObjectPlan(kind, inline, ready(constraints_of(element, type_root),
                                           type_hint(element, code, type_root), False),
-                      _profiled(element), core, code in _TYPED)
+                      _profiled(element), core)
     element.object_plan_cache[code] = plan
     return plan
 

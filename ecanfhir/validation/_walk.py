@@ -635,8 +635,6 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
                                                type_hint=type_hint(element, code, target)))
     elif plan.ready:
         run.issues.extend(check_ready(run, plan.ready, value, frame, path))
-    if not plan.typed:
-        return  # (a type without checks of its own below)
     if code in QUANTITY_TYPES:
         run.issues.extend(check_ucum_annotations(value, path))
     if code in ("Coding", "CodeableConcept", "Quantity"):
