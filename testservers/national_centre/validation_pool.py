@@ -81,9 +81,9 @@ class ValidationPool:
     def __init__(self, validator: Validator, *, processes: int, errors_only: bool = False
                  ) -> None:
         self.validator = validator
-        # A child answers with the errors (and fatal issues) only: all a message receiver
-        # reads. A referral's warnings and information (18 issues) took 0.05 ms to pickle in
-        # the child and 0.05 ms to unpickle in the serving process, per message.
+        # Results of the errors (and fatal issues) only: all a message receiver reads. A
+        # referral's warnings and information (18 issues) took 0.05 ms to pickle in a child
+        # and 0.05 ms to unpickle in the serving process, per message.
         self.errors_only = errors_only
         self.registry: Registry = validator.registry
         self.processes = processes
