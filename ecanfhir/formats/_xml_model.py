@@ -96,7 +96,7 @@ class XmlChild:
         """Whether the element wraps a resource (``<resource><Patient>…</Patient></resource>``):
         typed ``Resource`` or a resource type (the core's ``Bundle.entry.response.outcome``
         is ``OperationOutcome``; R4 §2.6.1: a resource inside an element is wrapped)."""
-        return any(t in _RESOURCE_CODES or is_resource_type(t) for t in self.types)
+        return _wraps(self.types)
 
     def is_primitive(self, type_code: str | None = None) -> bool:
         code = type_code if type_code is not None else (self.types[0] if self.types else "")
@@ -122,6 +122,13 @@ class XmlType:
     def order(self, child: XmlChild) -> int:
         """The child's position in definition order (XML requires this order)."""
         return self.positions[child.name]
+
+
+@cache
+def _wraps(types: tuple[str, ...]) -> bool:
+    """:attr:`XmlChild.holds_resource` of an element of these types (asked for each element
+    read)."""
+    return any(t in _RESOURCE_CODES or is_resource_type(t) for t in types)
 
 
 @cache

@@ -7,6 +7,12 @@ expansion), no external entities or network access. The tree keeps, for each ele
 namespace, attributes, content in document order (text, CDATA, comments, processing
 instructions, child elements) and its line and column, for issues that say where.
 
+Read with ``blank_free`` (a namespace: FHIR's), the tree leaves out what FHIR's mapping ignores
+and gets there faster: text of only whitespace directly inside the elements of that namespace
+(outside any element of another: the narrative's XHTML keeps all of its text) is dropped, and
+expat hands text over in one piece, so a text's line and column are not known (0, 0). A
+reader that must say where some text stands reads the document again without it.
+
 >>> root = parse_tree(b'<Patient xmlns="http://hl7.org/fhir"><id value="a"/></Patient>')
 >>> root.name, root.ns, root.elements()[0].attribute("value"), root.elements()[0].column
 ('Patient', 'http://hl7.org/fhir', 'a', 38)
@@ -18,7 +24,7 @@ import io
 import xml.sax
 from collections.abc import Mapping
 from dataclasses import field
-from typing import Literal
+from typing import Literal, cast
 from xml.parsers.expat import XMLParserType
 from xml.sax import handler as sax_handler
 from xml.sax.xmlreader import Locator
@@ -66,12 +72,16 @@ class Node:
     content: list[Node | Text] = field(default_factory=list)
     start: int = -1  # byte offset of the start tag in the parsed bytes
     stop: int = -1  # byte offset of the end tag (or just after an empty-element tag)
+    mixed: bool = False  # some of the content is a Text (else it is elements only)
 
     def elements(self) -> list[Node]:
+        """The child elements (the content itself when it holds nothing else: not a copy)."""
+        if not self.mixed:
+            return cast("list[Node]", self.content)
         return [c for c in self.content if isinstance(c, Node)]
 
     def texts(self) -> list[Text]:
-        return [c for c in self.content if isinstance(c, Text)]
+        return [c for c in self.content if isinstance(c, Text)] if self.mixed else []
 
     def attribute(self, name: str) -> str | None:
         return next((a.value for a in self.attributes if a.ns is None and a.name == name), None)
@@ -129,20 +139,21 @@ class _SafeReader(DefusedExpatParser):
     def reset(self) -> None:
         super().reset()
         expat: XMLParserType = vars(self)["_parser"]  # set by reset(); not in the type stubs
-        expat.XmlDeclHandler = self.builder.xml_decl
-        self.builder.expat = expat
-
-    def start_element_ns(self, name: str, attrs: Mapping[str, str]) -> None:
-        self.builder.start(name, attrs)
-
-    def end_element_ns(self, name: str) -> None:
-        self.builder.end()
+        builder = self.builder
+        expat.XmlDeclHandler = builder.xml_decl
+        # Elements and namespace declarations go to the builder straight from expat, not
+        # through the SAX layer's methods (which would only pass them on).
+        expat.StartElementHandler = builder.start
+        expat.EndElementHandler = builder.end
+        expat.StartNamespaceDeclHandler = builder.startPrefixMapping
+        expat.buffer_text = builder.blank_free is not None
+        builder.expat = expat
 
 
 class _TreeBuilder(sax_handler.ContentHandler):
     """SAX events → :class:`Node` tree; comments and CDATA come through the lexical handler."""
 
-    def __init__(self) -> None:
+    def __init__(self, blank_free: str | None = None) -> None:
         super().__init__()
         self.locator: Locator | None = None
         self.expat: XMLParserType | None = None  # the parser itself, for positions
@@ -150,6 +161,8 @@ class _TreeBuilder(sax_handler.ContentHandler):
         self.stack: list[Node] = []
         self.root: Node | None = None
         self.prolog: list[Text] = []  # processing instructions and comments outside the root
+        self.blank_free = blank_free  # see the module's docstring
+        self._foreign = 0  # how many of the open elements are in or under another namespace
         self._pending: list[tuple[str, str]] = []
         self._cdata = False
 
@@ -169,23 +182,31 @@ class _TreeBuilder(sax_handler.ContentHandler):
 
     def start(self, name: str, attrs: Mapping[str, str]) -> None:
         """An element starts; names come from expat as ``uri local prefix`` (or ``local``)."""
-        line, column = self._where()
-        ns, local, qname = _names(name)
-        attributes = [Attribute(*_names(key), value) for key, value in attrs.items()]
-        node = Node(ns, local, qname, attributes, line, column, self._pending)
-        if self.expat is not None:
-            node.start = self.expat.CurrentByteIndex
+        expat = self.expat
+        assert expat is not None  # (set by the reader before it parses)
+        known = _NAMES.get(name)
+        ns, local, qname = known if known is not None else _names(name)
+        # (expat counts columns from 0; people, and the HL7 validator, from 1)
+        node = Node(ns, local, qname, [Attribute(*(_NAMES.get(key) or _names(key)), value)
+                                       for key, value in attrs.items()] if attrs else [],
+                    expat.CurrentLineNumber, expat.CurrentColumnNumber + 1, self._pending,
+                    start=expat.CurrentByteIndex)
         self._pending = []
-        if self.stack:
-            self.stack[-1].content.append(node)
+        if self._foreign or ns != self.blank_free:
+            self._foreign += 1
+        stack = self.stack
+        if stack:
+            stack[-1].content.append(node)
         else:
             self.root = node
-        self.stack.append(node)
+        stack.append(node)
 
-    def end(self) -> None:
+    def end(self, name: str) -> None:
         node = self.stack.pop()
         if self.expat is not None:
             node.stop = self.expat.CurrentByteIndex
+        if self._foreign:
+            self._foreign -= 1
 
     def xml_decl(self, version: str, encoding: str | None, standalone: int) -> None:
         self.encoding = encoding
@@ -193,14 +214,21 @@ class _TreeBuilder(sax_handler.ContentHandler):
     def characters(self, content: str) -> None:
         if not self.stack:
             return
+        if not self._foreign and self.blank_free is not None and not self._cdata \
+                and content.isspace():
+            return  # blank text between the elements of the namespace read blank-free
         kind: TextKind = "cdata" if self._cdata else "text"
-        siblings = self.stack[-1].content
+        node = self.stack[-1]
+        siblings = node.content
         last = siblings[-1] if siblings else None
         if isinstance(last, Text) and last.kind == kind:
             last.value += content  # expat delivers text in pieces
             return
-        line, column = self._where()
+        # Text read blank-free comes in one piece, when what follows it starts: where that
+        # is, is not where the text is.
+        line, column = (0, 0) if self.blank_free is not None else self._where()
         siblings.append(Text(content, line, column, kind))
+        node.mixed = True
 
     def processingInstruction(self, target: str, data: str) -> None:
         self._other(Text(f"{target} {data}".strip(), *self._where(), kind="pi"))
@@ -222,7 +250,12 @@ class _TreeBuilder(sax_handler.ContentHandler):
         pass
 
     def _other(self, text: Text) -> None:
-        (self.stack[-1].content if self.stack else self.prolog).append(text)
+        if self.stack:
+            node = self.stack[-1]
+            node.content.append(text)
+            node.mixed = True
+        else:
+            self.prolog.append(text)
 
 
 @frozen
@@ -235,6 +268,7 @@ class Document:
     utf8: bytes | None
     encoding: str | None = None  # as the XML declaration states it
     bytes_encoding: str | None = None  # bytes read in another encoding than UTF-8 (its BOM's)
+    blank_free: str | None = None  # the namespace read blank-free (see the module docstring)
 
     def source(self, node: Node) -> str | None:
         """The element's text exactly as written, when known (in a UTF-8 document, an element
@@ -256,9 +290,11 @@ def parse_tree(data: str | bytes | bytearray) -> Node:
     return parse_document(data).root
 
 
-def parse_document(data: str | bytes | bytearray) -> Document:
-    """The root element and what stands outside it (comments, processing instructions)."""
-    builder = _TreeBuilder()
+def parse_document(data: str | bytes | bytearray, *,
+                   blank_free: str | None = None) -> Document:
+    """The root element and what stands outside it (comments, processing instructions);
+    ``blank_free``: see the module's docstring."""
+    builder = _TreeBuilder(blank_free)
     parser = _SafeReader(builder)
     source = xml.sax.xmlreader.InputSource()
     try:
@@ -292,7 +328,8 @@ def parse_document(data: str | bytes | bytearray) -> Document:
         (name for mark, name in _BOMS if raw.startswith(mark)), None)
     stated = (builder.encoding or "utf-8").lower().replace("_", "-")
     utf8 = isinstance(data, str) or (bom is None and stated in ("utf-8", "utf8"))
-    return Document(builder.root, builder.prolog, raw if utf8 else None, builder.encoding, bom)
+    return Document(builder.root, builder.prolog, raw if utf8 else None, builder.encoding, bom,
+                    blank_free)
 
 
 # Byte order marks of the encodings other than UTF-8 that expat reads.

@@ -30,12 +30,21 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import field, replace
+from functools import cache
 from typing import Any
 
 from .._frozen import frozen
 from ..validation._issue import Issue, IssueCode, Severity
 from ._sniff import looks_like_xml
-from ._xml_model import XmlChild, XmlType, child_model, is_resource_type, json_kind, type_model
+from ._xml_model import (
+    XmlChild,
+    XmlType,
+    child_model,
+    is_primitive,
+    is_resource_type,
+    json_kind,
+    type_model,
+)
 from ._xml_tree import Document, Node, Text, XmlRefused, parse_document, serialize
 from .json_read import parse_json
 
@@ -104,11 +113,18 @@ def read_xml(data: str | bytes | bytearray, *,
              parse_float: ParseFloat | None = None) -> XmlRead:
     """Like :func:`parse_xml`, also giving where each element starts."""
     try:
-        document = parse_document(data)
+        # Read blank-free (_xml_tree): all that FHIR's mapping reads, without the blank text
+        # between its elements or where texts stand, until an issue must say where one does.
+        return _read(parse_document(data, blank_free=FHIR_NS), parse_float)
+    except _TextPlaceNeeded:
+        return _read(parse_document(data), parse_float)
     except XmlRefused as exc:
         code: IssueCode = "security" if exc.unsafe else "structure"
         return XmlRead(None, [Issue("fatal", code, "", _at(str(exc), exc.line, exc.column),
                                     "xml-unsafe" if exc.unsafe else "xml-syntax")])
+
+
+def _read(document: Document, parse_float: ParseFloat | None) -> XmlRead:
     root = document.root
     if root.ns != FHIR_NS or not is_resource_type(root.name):
         why = (f"unknown name '{root.name}'" if root.ns == FHIR_NS else
@@ -159,6 +175,11 @@ def _nearest(positions: Mapping[str, tuple[int, int]], expression: str) -> tuple
     return None
 
 
+class _TextPlaceNeeded(Exception):
+    """An issue is to say where a text stands, in a document read blank-free (:func:`read_xml`
+    reads it again as written)."""
+
+
 class _Reader:
     """One document's conversion: the issues and positions it collects on the way."""
 
@@ -170,6 +191,9 @@ class _Reader:
 
     def report(self, severity: Severity, code: IssueCode, path: str, message: str, rule: str,
                at: Node | Text) -> None:
+        if self.document.blank_free is not None and isinstance(at, Text) \
+                and at.kind in ("text", "cdata"):
+            raise _TextPlaceNeeded
         self.issues.append(Issue(severity, code, path, _at(message, at.line, at.column), rule))
 
     # -- elements ------------------------------------------------------------------------
@@ -201,6 +225,8 @@ class _Reader:
                         f"{node.name} for type {_type_name(model)}", "xml-attribute", node)
 
     def _stray_text(self, node: Node, path: str) -> None:
+        if not node.mixed:
+            return  # (elements only)
         for text in node.texts():
             if text.kind == "text" and text.value.strip():
                 shown = " ".join(text.value.split())
@@ -219,8 +245,9 @@ class _Reader:
         reported (element order: R4 §2.6.1, "elements SHALL appear in the order given")."""
         groups: dict[str, list[tuple[XmlChild, str, Node]]] = {}
         last = -1
+        by_name, positions = model.by_name, model.positions
         for child in node.elements():
-            hit = model.by_name.get(child.name)
+            hit = by_name.get(child.name)
             if hit is None or hit[0].attribute:
                 hint = " (it is an XML attribute here)" if hit is not None else ""
                 self.report("error", "structure", f"{path}.{child.name}", f"unrecognised "
@@ -231,13 +258,18 @@ class _Reader:
                 self.report("error", "invalid", f"{path}.{child.name}", f"wrong namespace "
                             f"'{child.ns or ''}' on '{child.name}', expected '{FHIR_NS}'",
                             "xml-namespace", child)
-            order = model.order(xc)
+            order = positions[xc.name]  # (model.order(xc))
             if order < last:
                 self.report("error", "invalid", f"{path}.{child.name}", f"element "
                             f"'{child.name}' is out of order: FHIR XML lists the elements in "
                             "the order of their definitions", "xml-order", child)
-            last = max(last, order)
-            groups.setdefault(child.name, []).append((xc, code, child))
+            else:
+                last = order
+            group = groups.get(child.name)
+            if group is None:
+                groups[child.name] = [(xc, code, child)]
+            else:
+                group.append((xc, code, child))
         return groups
 
     def _put(self, name: str, items: list[tuple[XmlChild, str, Node]], path: str,
@@ -277,6 +309,12 @@ class _Reader:
         self.positions[path] = (node.line, node.column)
         if xc.xhtml:
             return self._xhtml(node, path), None
+        attributes = node.attributes
+        if not node.content and len(attributes) == 1 and _value_attribute(code):
+            only = attributes[0]
+            if only.name == "value" and only.ns is None:
+                # A primitive with its value alone (most elements): what content() reads of it.
+                return _primitive_value(code, only.value, self.parse_float), None
         if node.ns == FHIR_NS and _empty(node):
             self.report("error", "invalid", path, "element must have some content",
                         "xml-empty", node)
@@ -338,6 +376,14 @@ class _Reader:
         return serialize(node)
 
 
+@cache
+def _value_attribute(code: str) -> bool:
+    """Whether ``code`` is a primitive type whose value is its XML attribute ``value``."""
+    model = type_model(code) if is_primitive(code) else None
+    hit = model.by_name.get("value") if model is not None else None
+    return hit is not None and hit[0].attribute
+
+
 def _primitive_value(code: str, raw: str, parse_float: ParseFloat) -> Any:
     """The JSON value of a ``value`` attribute: a number, a boolean or a string, as
     ``json.loads`` gives it for the published JSON (text that is not a valid number or
@@ -363,15 +409,25 @@ def _visible(text: Text) -> Text:
 
 def _self_contained(node: Node, declared: frozenset[str] = frozenset({"xml"})) -> bool:
     """Whether every prefix used inside the element is declared inside it."""
-    known = declared | {p for p, _ in node.prefixes}
-    names = [node.qname, *(a.qname for a in node.attributes)]
-    if any(":" in n and n.partition(":")[0] not in known for n in names):
+    # (a loop rather than generators: this runs for each element of each narrative)
+    known = declared | {p for p, _ in node.prefixes} if node.prefixes else declared
+    qname = node.qname
+    if ":" in qname and qname.partition(":")[0] not in known:
         return False
-    return all(_self_contained(c, known) for c in node.content if isinstance(c, Node))
+    for attribute in node.attributes:
+        qname = attribute.qname
+        if ":" in qname and qname.partition(":")[0] not in known:
+            return False
+    for child in node.content:
+        if isinstance(child, Node) and not _self_contained(child, known):
+            return False
+    return True
 
 
 def _empty(node: Node) -> bool:
     """No attribute, no text and no child element (HL7 XmlParser: "must have some content")."""
+    if not node.mixed:
+        return not node.attributes and not node.content
     return not node.attributes and not any(
         isinstance(c, Node) or (c.kind in ("text", "cdata") and c.value.strip())
         for c in node.content)
