@@ -194,7 +194,9 @@ def _properties(obj: Mapping[str, Any], model: XmlType, path: str, skip: Collect
         if name not in seen:
             seen.add(name)
             child, code = hit
-            yield model.children.index(child), child, name, code or child.types[0]
+            # (the child's place in definition order: model.order(child), without comparing
+            # records as children.index(child) would)
+            yield model.positions[child.name], child, name, code or child.types[0]
 
 
 def _write_child(writer: _Writer, child: XmlChild, name: str, code: str,
@@ -229,7 +231,10 @@ def _write_primitives(writer: _Writer, name: str, code: str, values: Any, compan
     model = type_model(code) or type_model("string")
     assert model is not None
     for at, value, companion in pairs:
-        if value is None and companion is None:
+        if companion is None:
+            if value is not None:  # (what _write_object comes to for a value alone)
+                text = _text(value, at).translate(_ATTRIBUTE_ESCAPES)
+                writer.line(f'<{name} value="{text}"/>')
             continue
         if companion is not None and not isinstance(companion, Mapping):
             raise XmlWriteError(at, f"the '_{name}' companion must be an object, found "
