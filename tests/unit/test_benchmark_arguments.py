@@ -1,5 +1,6 @@
-"""``benchmarks/validate.py`` says at once, with a usage error, that a ``--peer-medplum``
-folder holds no peer, instead of a traceback after the minutes of its own timing."""
+"""``benchmarks/validate.py``: it says at once, with a usage error, that a ``--peer-medplum``
+folder holds no peer, instead of a traceback after the minutes of its own timing; its XML rows
+time what they name."""
 
 from __future__ import annotations
 
@@ -22,3 +23,24 @@ def test_a_folder_without_the_peer_is_a_usage_error(tmp_path: Path) -> None:
         f"{tmp_path / 'node22' / 'node_modules' / '.bin' / 'node'} "
         "(install the peer there with its setup.sh)")
     assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_the_xml_rows_time_reading_validating_and_writing() -> None:
+    """The XML rows: each timed against its xml.etree counterpart, on the same document."""
+    import importlib.util
+    import json
+
+    from ecanfhir.validation._validator import Validator
+
+    spec = importlib.util.spec_from_file_location("bench_validate",
+                                                  ROOT / "benchmarks" / "validate.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    raw = json.dumps(bench.build_bundle(3)).encode()
+    rows = bench.xml_figures(Validator(), raw, "three", repeat=1)
+    assert [name.split(" (")[0] for name, _, _ in rows] == [
+        "XML: 50-resource bundle, parse + validate",
+        "XML: 50-resource bundle, parse_xml only",
+        "XML: 50-resource bundle, to_xml"]
+    assert all(value > 0 and base > 0 for _, value, base in rows)
