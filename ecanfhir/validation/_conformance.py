@@ -17,13 +17,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ..definitions.schema import CompiledStructure
-from ._context import Frame, Run
+from ._context import Frame, Run, Walked
 from ._issue import Issue
 from .checks.json_values import dicts
 from .checks.observation import vital_signs_profiles
 
-__all__ = ["TrialWalk", "alternative", "conformance", "profiles_of", "snapshot_problems",
-           "type_profile_not_used"]
+__all__ = ["TrialWalk", "alternative", "conformance", "profiles_of", "remember_conformance",
+           "remember_walk", "snapshot_problems", "type_profile_not_used"]
 
 CORE_BASE = "http://hl7.org/fhir/StructureDefinition/"
 _DEPENDENCIES = CORE_BASE + "structuredefinition-dependencies"
@@ -227,3 +227,39 @@ def alternative(run: Run, frame: Frame, value: Any, profiles: Sequence[str], *,
         elif conformance(run, frame, value, url, at=at, walk=walk)[0]:
             return url
     return profiles[0]
+
+
+def remember_walk(run: Run, resource: Mapping[str, Any], path: str,
+                  structures: Sequence[CompiledStructure], walked: Walked | None, start: int,
+                  unchecked_from: int) -> None:
+    """Note what a resource was walked against (see ``_walk.walk_resource``) and, when no walk
+    of it found an error, that it conforms to each structure (:func:`remember_conformance`)."""
+    issues = run.issues
+    # (each step skipped when there is nothing to take: most resources add no issue and
+    # nothing unchecked)
+    clean = len(issues) == start or not any(issue.is_error for issue in issues[start:])
+    if walked is None:
+        walked = run.walked[(id(resource), path)] = Walked(set(), True, ())
+    walked.structures.update(s.url for s in structures)
+    walked.clean = walked.clean and clean
+    if len(run.unchecked) > unchecked_from:
+        walked.unchecked = tuple(dict.fromkeys((*walked.unchecked,
+                                                *run.unchecked[unchecked_from:])))
+    if walked.clean:
+        remember_conformance(run, resource, structures, walked.unchecked)
+
+
+def remember_conformance(run: Run, resource: Mapping[str, Any],
+                         structures: Sequence[CompiledStructure],
+                         unchecked: tuple[str, ...]) -> None:
+    """A resource walked without an error conforms to each structure it was walked against.
+
+    That is what ``_walk.conforms`` would find by walking it again for one of them: a trial walks
+    the resource against its type, its claimed profiles and the one asked, a subset of what was
+    walked here. Remembering it spares a second walk of a Bundle entry that a reference's
+    ``targetProfile`` names and the entry claims. Errors are not remembered: a trial finds
+    exactly which profile they break.
+    """
+    verdict = (True, unchecked)
+    for structure in structures:
+        run.conformance.setdefault((id(resource), structure.url), verdict)

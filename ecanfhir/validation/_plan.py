@@ -23,7 +23,7 @@ from .checks.primitive import PrimitiveCheck, plain_values, primitive_check
 
 __all__ = ["ELE_1", "RESOURCE_TYPES", "ObjectPlan", "PrimitivePlan", "constraints_of",
            "core_counterpart", "core_reference", "ele_1", "object_plan", "primitive_plan",
-           "rebound", "type_hint"]
+           "rebound", "slice_type", "type_hint"]
 
 RESOURCE_TYPES = ("Resource",)
 ELE_1 = "hasValue() or (children().count() > id.count())"
@@ -190,3 +190,21 @@ def _reference_targets(element: ElementNode) -> tuple[str, ...] | None:
 def core_reference(element: ElementNode) -> TypeRef | None:
     """An element's Reference type (its targets), if it has one."""
     return next((t for t in element.types if t.code == "Reference"), None)
+
+
+def slice_type(node: ElementNode | None, type_ref: TypeRef | None) -> TypeRef | None:
+    """The type a value is checked as: its slice's own, which may narrow the element's.
+
+    A slice such as DK-core's ``Patient.identifier:cpr`` constrains its values by a type
+    profile (``Identifier`` with dk-core-cpr-identifier) rather than by child elements, and a
+    Reference slice may allow fewer targets than the element; a value in the slice SHALL
+    conform to them (R4 ElementDefinition.type.profile and .targetProfile), as the HL7
+    validator checks it against the slice's definition.
+    """
+    if node is None or type_ref is None or type_ref.profiles:
+        return type_ref
+    code = type_ref.code
+    for own in node.types:  # (a loop, not next() over a generator: this runs for every array)
+        if own.code == code:
+            return own
+    return type_ref

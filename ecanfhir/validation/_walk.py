@@ -9,12 +9,12 @@ The walker carries the FHIRPath location of each value and hands each value to t
 ``checks/``; each check yields issues. What it decides once per element and type is in
 ``_plan``; which profiles a resource must meet, and whether a value conforms to one, in
 ``_conformance`` (given the walker's trial walk); the rules of whole resources of one type in
-``_resource_rules``.
+``_resource_rules``; what it says of JSON that does not have FHIR's form, in ``_json_form``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -24,11 +24,20 @@ from ._conformance import (
     alternative,
     conformance,
     profiles_of,
+    remember_walk,
     snapshot_problems,
     type_profile_not_used,
 )
-from ._context import BundleScope, Frame, PendingReference, Run, Walked
+from ._context import BundleScope, Frame, PendingReference, Run
 from ._issue import Issue
+from ._json_form import (
+    align_primitive,
+    beyond_id,
+    json_kind,
+    resource_among,
+    unknown_property,
+    untyped,
+)
 from ._plan import (
     RESOURCE_TYPES,
     ObjectPlan,
@@ -39,20 +48,21 @@ from ._plan import (
     object_plan,
     primitive_plan,
     rebound,
+    slice_type,
     type_hint,
 )
 from ._resource_rules import check_resource_rules
 from .checks.attachment import check_attachment
 from .checks.binding import check_bound_text, check_coded_value
 from .checks.bundle import scope_of
-from .checks.choice_types import choice_type_hint
 from .checks.definition_status import check_definition_status
 from .checks.element_ids import check_element_id
 from .checks.element_limits import check_attachment_content, check_element_limits, has_limits
-from .checks.extension import base_types, definition_path, resolve_extension
+from .checks.extension import context_names, definition_path, resolve_extension
 from .checks.invariant import check_invariants, check_ready, frame_env
 from .checks.logical import checks_ele_1, is_logical_type, logical_model, unknown_resource_type
 from .checks.meta import check_meta
+from .checks.must_support import check_must_support
 from .checks.narrative import check_narrative
 from .checks.narrative_source import check_narrative_source
 from .checks.pattern import check_fixed_pattern, check_min_max
@@ -77,11 +87,11 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
     """
     if not isinstance(resource, dict):
         run.issues.append(Issue.error("structure", path, f"expected a resource (a JSON object), "
-                                      f"found {_json_kind(resource)}", "json-form"))
+                                      f"found {json_kind(resource)}", "json-form"))
         return None
     rt = resource.get("resourceType")
     if not isinstance(rt, str) or not rt:
-        run.issues.append(_untyped(rt, path))
+        run.issues.append(untyped(rt, path))
         return None
     model = None  # a logical model's instance names the model's URL (checks/logical.py)
     if not run.schema.registry.is_resource_type(rt):
@@ -138,67 +148,8 @@ def walk_resource(run: Run, resource: Any, path: str, *, parent: Frame | None = 
     finally:
         run.depth -= 1
         run.in_place_of_core = outer
-    _remember_walk(run, resource, root_path, structures, walked, start, unchecked_from)
+    remember_walk(run, resource, root_path, structures, walked, start, unchecked_from)
     return frame
-
-
-def _untyped(rt: Any, path: str) -> Issue:
-    """A resource without a (string) resourceType."""
-    found = "no resourceType property" if rt is None else (
-        f"resourceType {_json_kind(rt)}, which is no type name")
-    return Issue.error("required", path, f"the resource has {found}, so its type is unknown",
-                       "json-form")
-
-
-def _remember_walk(run: Run, resource: Mapping[str, Any], path: str,
-                   structures: Sequence[CompiledStructure], walked: Walked | None, start: int,
-                   unchecked_from: int) -> None:
-    """Note what a resource was walked against (see :func:`walk_resource`) and, when no walk
-    of it found an error, that it conforms to each structure (:func:`_remember_conformance`)."""
-    issues = run.issues
-    # (each step skipped when there is nothing to take: most resources add no issue and
-    # nothing unchecked)
-    clean = len(issues) == start or not any(issue.is_error for issue in issues[start:])
-    if walked is None:
-        walked = run.walked[(id(resource), path)] = Walked(set(), True, ())
-    walked.structures.update(s.url for s in structures)
-    walked.clean = walked.clean and clean
-    if len(run.unchecked) > unchecked_from:
-        walked.unchecked = tuple(dict.fromkeys((*walked.unchecked,
-                                                *run.unchecked[unchecked_from:])))
-    if walked.clean:
-        _remember_conformance(run, resource, structures, walked.unchecked)
-
-
-def _remember_conformance(run: Run, resource: Mapping[str, Any],
-                          structures: Sequence[CompiledStructure],
-                          unchecked: tuple[str, ...]) -> None:
-    """A resource walked without an error conforms to each structure it was walked against.
-
-    That is what :func:`conforms` would find by walking it again for one of them: a trial walks
-    the resource against its type, its claimed profiles and the one asked, a subset of what was
-    walked here. Remembering it spares a second walk of a Bundle entry that a reference's
-    ``targetProfile`` names and the entry claims. Errors are not remembered: a trial finds
-    exactly which profile they break.
-    """
-    verdict = (True, unchecked)
-    for structure in structures:
-        run.conformance.setdefault((id(resource), structure.url), verdict)
-
-
-def _json_kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, (int, float)):
-        return f"the number {value}"
-    if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        return f"the string '{shown}'"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
 
 
 def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code: str | None,
@@ -221,7 +172,8 @@ def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code:
     present: dict[int, tuple[ElementNode, list[tuple[str, JsonProperty, Any]]]] | None = None
     extended = "extension" in obj or "modifierExtension" in obj
     if extended:  # what the object's extensions are on (their contexts)
-        run.hosts.append(hosts or _hosts(run, obj, node, type_code, path, frame, is_resource))
+        run.hosts.append(hosts or context_names(run, obj, node, type_code, path, frame,
+                                                is_resource))
         run.host_values.append(None if hosts else (obj, frame))
     try:
         for key, value in obj.items():
@@ -229,7 +181,7 @@ def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code:
                 continue
             prop = props.get(key)
             if prop is None:
-                run.issues.append(_unknown_property(key, path, props))
+                run.issues.append(unknown_property(key, path, props))
                 continue
             if prop.leaf and type(value) is not list and prop.companion not in obj:
                 # The common case: one primitive value, which nothing else in the object
@@ -274,7 +226,7 @@ def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code:
                 elif value and prop.objects:
                     # And for an array of objects of an element that repeats, not sliced: each
                     # walked at its index, then the count checked.
-                    own, at = _slice_type(element, prop.type), f"{path}.{key}"
+                    own, at = slice_type(element, prop.type), f"{path}.{key}"
                     for i, item in enumerate(value):
                         _walk_value(run, element, own, item, None, f"{at}[{i}]", frame)
                     if len(value) < element.min or (element.max is not None
@@ -308,64 +260,7 @@ def _walk_object(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code:
                 run.issues.extend(check_slices(child, (), (), f"{path}.{child.name}"))
     if run.options.must_support:
         met = {id(prop.element) for key in obj if (prop := props.get(key)) is not None}
-        run.issues.extend(_must_support(run, node, type_code, met, path))
-
-
-def _must_support(run: Run, node: ElementNode, type_code: str | None, present: Collection[int],
-                  path: str) -> list[Issue]:
-    """mustSupport elements of a profile that this instance leaves out (on request only)."""
-    out = []
-    for child in run.schema.children(node, type_code).values():
-        if child.must_support and id(child) not in present and child.min == 0:
-            # A snapshot that repeats an element id leaves the element it hides no structure.
-            source = f" in {child.structure.url}" if child.structure is not None else ""
-            out.append(Issue.information("informational", f"{path}.{child.name}",
-                                         f"{child.path} is mustSupport{source} but is not "
-                                         "present", "must-support"))
-    return out
-
-
-def _hosts(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code: str | None,
-           path: str, frame: Frame, is_resource: bool) -> tuple[str, ...]:
-    """What an object is, in the terms of StructureDefinition.context (R4 §2.17.0.4)."""
-    names = [definition_path(path, frame.path, frame.resource_type), node.path, node.base_path]
-    if node.content_reference:
-        # Questionnaire.item.item is defined by contentReference #Questionnaire.item: it is a
-        # Questionnaire.item for extension contexts too (the HL7 validator adds the referenced
-        # element's path to the logical paths of the node).
-        target = run.schema.content_target(node)
-        if target is not None:
-            names.append(target.path)
-    if is_resource:
-        names += ["Resource", "DomainResource", "CanonicalResource"]
-    codes = [type_code] if type_code else list(node.type_codes())
-    for code in codes:
-        names.append(code)
-        names += base_types(run, code)
-    if node.path == "Extension" or "Extension" in codes:
-        url = obj.get("url")
-        if isinstance(url, str):
-            names.append(url)
-    return tuple(dict.fromkeys(n for n in names if n))
-
-
-def _unknown_property(key: str, path: str, props: Mapping[str, JsonProperty]) -> Issue:
-    if key == "resourceType":
-        return Issue.error("structure", f"{path}.resourceType", "resourceType is only allowed on "
-                           "a resource, not inside a datatype or backbone element", "json-form")
-    base = key[1:] if key.startswith("_") else key
-    # The properties of the choice element named so (not of multipleBirth[x] for 'multiple').
-    choices = sorted(p for p, prop in props.items() if prop.element.choice
-                     and prop.element.name == base and not prop.primitive_extension)
-    if base in props and key.startswith("_"):
-        hint = f" ('{base}' is not a primitive, so it has no '_{base}' companion)"
-    elif choices:
-        hint = f" ('{base}' is a choice element: use one of {', '.join(choices[:6])}" + (
-            ", ..." if len(choices) > 6 else "") + ")"
-    else:
-        hint = choice_type_hint(key, props)
-    return Issue.error("structure", f"{path}.{key}", f"unrecognised property '{key}'{hint}",
-                       "unknown-element")
+        run.issues.extend(check_must_support(run, node, type_code, met, path))
 
 
 def _walk_element(run: Run, element: ElementNode,
@@ -429,12 +324,12 @@ def _walk_values(run: Run, element: ElementNode, type_ref: TypeRef | None, key: 
     if type(value) is list and value and repeats and not primitive and not element.slices:
         # The common case of an array: objects of an element that is not sliced (what the
         # loop at the end comes to, without the item and node lists).
-        own = _slice_type(element, type_ref)
+        own = slice_type(element, type_ref)
         for i, item in enumerate(value):
             _walk_value(run, element, own, item, None, f"{path}[{i}]", frame)
         return len(value)
     if primitive:
-        items = _align_primitive(run, element, key, value, ext, path)
+        items = align_primitive(run, element, key, value, ext, path)
     else:
         if isinstance(value, list) and not repeats:
             run.issues.append(Issue.error("structure", path, f"'{key}' must be a single value, "
@@ -449,37 +344,19 @@ def _walk_values(run: Run, element: ElementNode, type_ref: TypeRef | None, key: 
         else:
             if repeats:
                 run.issues.append(Issue.error("structure", path, f"'{key}' must be an array "
-                                              "(the element repeats), found " + _json_kind(value),
+                                              "(the element repeats), found " + json_kind(value),
                                               "json-form"))
             items = [(f"{path}[0]" if repeats else path, value, None)]
     nodes: list[ElementNode | None] = [element] * len(items)
     if element.slices:  # an empty array fills no slice, as a missing element does not
         nodes = _slice_items(run, element, type_ref, items, path, frame)
-    own = _slice_type(element, type_ref)
+    own = slice_type(element, type_ref)
     for (item_path, item, item_ext), node in zip(items, nodes, strict=True):
-        _walk_value(run, node or element, own if node is element else _slice_type(node, type_ref),
+        _walk_value(run, node or element, own if node is element else slice_type(node, type_ref),
                     item, item_ext, item_path, frame)
         if node is not None and node is not element and element.children and node.children:
             run.issues.extend(check_sliced_element_limits(element, node, item, item_path))
     return len(items)
-
-
-def _slice_type(node: ElementNode | None, type_ref: TypeRef | None) -> TypeRef | None:
-    """The type a value is checked as: its slice's own, which may narrow the element's.
-
-    A slice such as DK-core's ``Patient.identifier:cpr`` constrains its values by a type
-    profile (``Identifier`` with dk-core-cpr-identifier) rather than by child elements, and a
-    Reference slice may allow fewer targets than the element; a value in the slice SHALL
-    conform to them (R4 ElementDefinition.type.profile and .targetProfile), as the HL7
-    validator checks it against the slice's definition.
-    """
-    if node is None or type_ref is None or type_ref.profiles:
-        return type_ref
-    code = type_ref.code
-    for own in node.types:  # (a loop, not next() over a generator: this runs for every array)
-        if own.code == code:
-            return own
-    return type_ref
 
 
 def _slice_items(run: Run, element: ElementNode, type_ref: TypeRef | None,
@@ -537,45 +414,6 @@ def _walk_trial(trial: Run, value: Mapping[str, Any], url: str, structure: Compi
         _walk_object(trial, value, structure.root, None, at, replace(frame, element_ids={}))
 
 
-def _align_primitive(run: Run, element: ElementNode, key: str, value: Any, ext: Any,
-                     path: str) -> list[tuple[str, Any, Any]]:
-    """Zip a primitive array with its ``_name`` companion (R4 JSON §2.6.2.3)."""
-    repeats = element.repeats
-    if not repeats:
-        for v, label in ((value, key), (ext, "_" + key)):
-            if isinstance(v, list):
-                run.issues.append(Issue.error("structure", path, f"'{label}' must be a single "
-                                              "value, not an array (its maximum cardinality is 1)",
-                                              "json-form"))
-                return []
-        return [(path, value, ext)]
-    values = value if isinstance(value, list) else ([] if value is None else [value])
-    exts = ext if isinstance(ext, list) else ([] if ext is None else [ext])
-    for v, label in ((value, key), (ext, "_" + key)):
-        if v is not None and not isinstance(v, list):
-            run.issues.append(Issue.error("structure", path, f"'{label}' must be an array (the "
-                                          "element repeats), found " + _json_kind(v), "json-form"))
-        elif isinstance(v, list) and not v:
-            run.issues.append(Issue.error("structure", path, f"'{label}' is an empty array: "
-                                          "leave the property out instead", "json-form"))
-    if values and exts and len(values) != len(exts):
-        run.issues.append(Issue.error("structure", path, f"'{key}' has {len(values)} item(s) but "
-                                      f"'_{key}' has {len(exts)}: the arrays must align",
-                                      "json-form"))
-    out = []
-    for i in range(max(len(values), len(exts))):
-        v = values[i] if i < len(values) else None
-        e = exts[i] if i < len(exts) else None
-        at = f"{path}[{i}]"
-        if v is None and e is None:
-            run.issues.append(Issue.error("structure", at, "null is only allowed in a primitive "
-                                          "array where the '_' companion has content at the same "
-                                          "position", "json-form"))
-            continue
-        out.append((at, v, e))
-    return out
-
-
 def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value: Any, ext: Any,
                 path: str, frame: Frame) -> None:
     if type_ref is not None and type_ref.is_primitive:
@@ -590,7 +428,7 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
     if code is None and len(element.types) > 1 and isinstance(value, dict):
         # A resource element narrowed to several types: even without a resourceType the value
         # is a resource (of none of them), not an element to walk as an object.
-        code = _resource_among(run, element, value, path)
+        code = resource_among(run, element, value, path)
         if code == "":
             return
         plan = object_plan(run, element, code)
@@ -605,7 +443,7 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         return
     if not isinstance(value, dict):
         run.issues.append(Issue.error("structure", path, f"expected an object ({code or 'element'})"
-                                      f", found {_json_kind(value)}", "json-form"))
+                                      f", found {json_kind(value)}", "json-form"))
         return
     if not value:
         run.issues.append(Issue.error("structure", path, "empty object: an element must have a "
@@ -626,7 +464,7 @@ def _walk_value(run: Run, element: ElementNode, type_ref: TypeRef | None, value:
         _walk_object(run, value, target, target_type, path, frame)
     finally:
         run.depth -= 1
-    if len(value) <= ("id" in value) and checks_ele_1(element):  # (not _beyond_id(value))
+    if len(value) <= ("id" in value) and checks_ele_1(element):  # (not beyond_id(value))
         run.issues.append(ele_1(element, path))
     if target is not element:
         constraints = constraints_of(element, target)
@@ -703,37 +541,11 @@ def _walk_primitive(run: Run, element: ElementNode, type_ref: TypeRef, value: An
         run.issues.extend(check_bound_text(run, plan.core, type_ref.code, value, path))
     if plan.bound and isinstance(value, str):
         run.issues.extend(check_bound_text(run, element, type_ref.code, value, path))
-    if value is None and not (isinstance(ext, dict) and _beyond_id(ext)):
+    if value is None and not (isinstance(ext, dict) and beyond_id(ext)):
         run.issues.append(ele_1(element, path))
     if plan.ready:
         run.issues.extend(check_ready(run, plan.ready, (value, ext), frame, path,
                                       primitive=True))
-
-
-def _resource_among(run: Run, element: ElementNode, value: Mapping[str, Any],
-                    path: str) -> str | None:
-    """A resource element narrowed to several resource types (``Bundle.entry.resource`` sliced
-    by type, each slice a resource type): the resource's own type, "" (reported) when it is
-    none of them, None when the element is not such an element."""
-    allowed = element.type_codes()
-    if not all(run.schema.registry.is_resource_type(t) for t in allowed):
-        return None
-    rt = value.get("resourceType")
-    if isinstance(rt, str) and rt in allowed:
-        return rt
-    if not isinstance(rt, str) or not rt:
-        # What the core definition's walk finds in it (a Resource): this walk may stand in
-        # for that one (see walk_resource).
-        run.issues.append(_untyped(rt, path))
-    shown = rt if isinstance(rt, str) else _json_kind(rt)
-    run.issues.append(Issue.error("structure", path, f"expected one of {', '.join(allowed)} "
-                                  f"here, found {shown}", "resource-type"))
-    return ""
-
-
-def _beyond_id(obj: Mapping[str, Any]) -> bool:
-    """Whether an object has a property other than ``id`` (``obj.keys() - {"id"}``, no set)."""
-    return len(obj) > ("id" in obj)
 
 
 def _object_definition(run: Run, element: ElementNode, type_ref: TypeRef | None, value: Any,
@@ -780,7 +592,7 @@ def _walk_primitive_extension(run: Run, type_ref: TypeRef, ext: Any, path: str,
     if not isinstance(ext, dict):
         run.issues.append(Issue.error("structure", path, "the '_' companion of a primitive must "
                                       "be an object with id and/or extension, found "
-                                      f"{_json_kind(ext)}", "json-form"))
+                                      f"{json_kind(ext)}", "json-form"))
         return
     if not ext:
         run.issues.append(Issue.error("structure", path, "empty object: an element must have a "

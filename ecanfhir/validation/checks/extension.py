@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..._exceptions import EcanfhirError
-from ...definitions.schema import CompiledStructure
+from ...definitions.schema import CompiledStructure, ElementNode
 from ...definitions.xver import status as cross_version_status
 from ...fhirpath.engine import compile_expression
 from .._issue import Issue
@@ -23,7 +23,7 @@ from .json_values import dicts
 if TYPE_CHECKING:
     from .._context import Frame, Run
 
-__all__ = ["base_types", "definition_path", "resolve_extension"]
+__all__ = ["base_types", "context_names", "definition_path", "resolve_extension"]
 
 EXAMPLE_URL = re.compile(r"^https?://([^/]*\.)?example\.(org|com|net)(/|$)|^urn:example:")
 INDEX = re.compile(r"\[\d+\]|\.ofType\([A-Za-z]+\)")
@@ -205,3 +205,27 @@ def _context_matches(expression: str, hosts: Sequence[str]) -> bool:
     if expression in ("Element", "Base"):
         return True
     return expression in hosts
+
+
+def context_names(run: Run, obj: Mapping[str, Any], node: ElementNode, type_code: str | None,
+                  path: str, frame: Frame, is_resource: bool) -> tuple[str, ...]:
+    """What an object is, in the terms of StructureDefinition.context (R4 §2.17.0.4)."""
+    names = [definition_path(path, frame.path, frame.resource_type), node.path, node.base_path]
+    if node.content_reference:
+        # Questionnaire.item.item is defined by contentReference #Questionnaire.item: it is a
+        # Questionnaire.item for extension contexts too (the HL7 validator adds the referenced
+        # element's path to the logical paths of the node).
+        target = run.schema.content_target(node)
+        if target is not None:
+            names.append(target.path)
+    if is_resource:
+        names += ["Resource", "DomainResource", "CanonicalResource"]
+    codes = [type_code] if type_code else list(node.type_codes())
+    for code in codes:
+        names.append(code)
+        names += base_types(run, code)
+    if node.path == "Extension" or "Extension" in codes:
+        url = obj.get("url")
+        if isinstance(url, str):
+            names.append(url)
+    return tuple(dict.fromkeys(n for n in names if n))
