@@ -3,9 +3,9 @@
 A snapshot is a flat, ordered list of ElementDefinitions (FHIR R4 §2.27 ElementDefinition);
 validation wants a tree: which JSON properties an object may carry, with which types and
 cardinalities. :class:`Schema` compiles each StructureDefinition once (per registry
-generation) into an :class:`ElementNode` tree (the records of :mod:`.compiled`, also named
-here). Complex-typed elements have no children in the snapshot; their children come from the
-type's own definition (``Schema.children``).
+generation) into an :class:`ElementNode` tree (the records of :mod:`.compiled`).
+Complex-typed elements have no children in the snapshot; their children come from the type's
+own definition (``Schema.children``).
 
 Slices (``Extension.extension:foo``) are kept on the sliced node, in snapshot order, for the
 profile checks.
@@ -19,7 +19,6 @@ from typing import Any
 
 from .._exceptions import EcanfhirError, ProfileNotFound, SnapshotMissing
 from .compiled import (
-    PRIMITIVES,
     Binding,
     CompiledStructure,
     Constraint,
@@ -31,17 +30,7 @@ from .compiled import (
 from .registry import Registry
 from .snapshot_cache import SnapshotCache
 
-__all__ = [
-    "PRIMITIVES",
-    "Binding",
-    "CompiledStructure",
-    "Constraint",
-    "ElementNode",
-    "JsonProperty",
-    "Schema",
-    "Slicing",
-    "TypeRef",
-]
+__all__ = ["Schema"]
 
 FHIR_TYPE_EXT = "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type"
 BEST_PRACTICE_EXT = "http://hl7.org/fhir/StructureDefinition/elementdefinition-bestpractice"

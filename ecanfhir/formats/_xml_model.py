@@ -31,8 +31,9 @@ from functools import cache
 from typing import Literal
 
 from .._frozen import frozen
+from ..definitions.compiled import PRIMITIVES, ElementNode
 from ..definitions.registry import Registry
-from ..definitions.schema import PRIMITIVES, ElementNode, Schema
+from ..definitions.schema import Schema
 
 __all__ = [
     "JsonKind",

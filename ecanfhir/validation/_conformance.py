@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from ..definitions.schema import CompiledStructure
+from ..definitions.compiled import CompiledStructure
 from ._context import Frame, Run, Walked
 from ._issue import Issue
 from .checks.json_values import dicts

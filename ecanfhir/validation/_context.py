@@ -16,7 +16,8 @@ from ..fhirpath.engine import EvalEnv
 from ._issue import Issue
 
 if TYPE_CHECKING:
-    from ..definitions.schema import Schema, TypeRef
+    from ..definitions.compiled import TypeRef
+    from ..definitions.schema import Schema
     from ..terminology.value_sets import Terminology
     from ._options import ValidationOptions
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..definitions.schema import ElementNode, JsonProperty
+from ..definitions.compiled import ElementNode, JsonProperty
 from ._context import Run
 from ._issue import Issue
 from .checks.choice_types import choice_type_hint

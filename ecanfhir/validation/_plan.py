@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .._frozen import frozen
-from ..definitions.schema import Constraint, ElementNode, TypeRef
+from ..definitions.compiled import Constraint, ElementNode, TypeRef
 from ._context import Run
 from ._issue import Issue
 from .checks.element_limits import has_limits

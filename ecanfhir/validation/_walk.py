@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from .._exceptions import SnapshotMissing
-from ..definitions.schema import CompiledStructure, ElementNode, JsonProperty, TypeRef
+from ..definitions.compiled import CompiledStructure, ElementNode, JsonProperty, TypeRef
 from ._conformance import (
     alternative,
     conformance,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ...definitions.schema import ElementNode
+from ...definitions.compiled import ElementNode
 from ...terminology.code_syntax import check_code_syntax
 from ...terminology.value_sets import EXTERNAL_SYSTEMS, CodeCheck
 from .._issue import Issue

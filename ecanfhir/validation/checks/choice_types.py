@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ...definitions.schema import JsonProperty
+from ...definitions.compiled import JsonProperty
 
 __all__ = ["choice_type_hint"]
 

@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ...definitions.schema import Binding
+from ...definitions.compiled import Binding
 from .._issue import Issue
 from .code_system_use import check_code_system_use
 

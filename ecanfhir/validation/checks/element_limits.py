@@ -25,7 +25,7 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
-from ...definitions.schema import ElementNode
+from ...definitions.compiled import ElementNode
 from ...terminology.comparison import decimal_places, number
 from .._issue import Issue
 from .json_values import dicts

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..._exceptions import EcanfhirError
-from ...definitions.schema import CompiledStructure, ElementNode
+from ...definitions.compiled import CompiledStructure, ElementNode
 from ...definitions.xver import status as cross_version_status
 from ...fhirpath.engine import compile_expression
 from .._issue import Issue

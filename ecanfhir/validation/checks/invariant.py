@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..._exceptions import EcanfhirError
-from ...definitions.schema import Constraint
+from ...definitions.compiled import Constraint
 from ...fhirpath.engine import EvalEnv, Primitive, compile_expression
 from .._issue import Issue
 from .reference import resolver_for

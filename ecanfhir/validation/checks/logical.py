@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from .._issue import Issue
 
 if TYPE_CHECKING:
-    from ...definitions.schema import CompiledStructure, ElementNode
+    from ...definitions.compiled import CompiledStructure, ElementNode
     from .._context import Run
 
 __all__ = ["checks_ele_1", "is_logical_type", "logical_model", "unknown_resource_type"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
-from ...definitions.schema import ElementNode
+from ...definitions.compiled import ElementNode
 from .._issue import Issue
 
 if TYPE_CHECKING:

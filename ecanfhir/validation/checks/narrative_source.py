@@ -32,7 +32,7 @@ from .._issue import Issue
 from .json_values import dicts
 
 if TYPE_CHECKING:
-    from ...definitions.schema import ElementNode
+    from ...definitions.compiled import ElementNode
     from .._issue import Severity
 
 __all__ = ["SOURCE_CONTROL", "check_narrative_source"]
@@ -49,7 +49,7 @@ def check_narrative_source(element: ElementNode, narrative: Mapping[str, Any],
     """Each top-level part of the narrative without a source class, when the element's
     definition asks for one (at the level it names).
 
-    >>> from ecanfhir.definitions.schema import ElementNode
+    >>> from ecanfhir.definitions.compiled import ElementNode
     >>> control = {"url": SOURCE_CONTROL, "valueCode": "warning"}
     >>> text = ElementNode("Patient.text", "Patient.text", "text", 0, 1, (),
     ...                    definition={"extension": [control]})

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from ...definitions.schema import ElementNode
+from ...definitions.compiled import ElementNode
 from ...terminology.comparison import compare, compare_dates, relative_to_now
 from .._issue import Issue
 from .json_values import array

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ...definitions.schema import ElementNode, TypeRef
+from ...definitions.compiled import ElementNode, TypeRef
 from .._issue import Issue
 from ..primitives import SPEC_REGEXES, STRING_MAX_LENGTH, check_primitive
 from .element_limits import check_base64_whitespace

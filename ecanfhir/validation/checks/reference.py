@@ -30,7 +30,7 @@ from .reference_matches import several_matching_profiles
 from .reference_query import suspicious
 
 if TYPE_CHECKING:
-    from ...definitions.schema import TypeRef
+    from ...definitions.compiled import TypeRef
     from .._context import BundleScope, Frame, PendingReference, Run
 
 __all__ = ["Target", "check_references", "literal", "literal_type", "resolve", "resolver_for",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ...definitions.schema import ElementNode
+from ...definitions.compiled import ElementNode
 from .._issue import Issue
 from .structure import check_cardinality
 

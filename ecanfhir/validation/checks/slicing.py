@@ -31,7 +31,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from ..._frozen import frozen
-from ...definitions.schema import ElementNode, TypeRef
+from ...definitions.compiled import ElementNode, TypeRef
 from .._issue import Issue
 from .pattern import matches_pattern, same_value
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ...definitions.schema import ElementNode
+from ...definitions.compiled import ElementNode
 from .._issue import Issue
 
 __all__ = ["check_cardinality", "from_profile"]
