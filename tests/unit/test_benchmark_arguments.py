@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from _scripts import load_script
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -27,16 +29,11 @@ def test_a_folder_without_the_peer_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_the_xml_rows_time_reading_validating_and_writing() -> None:
     """The XML rows: each timed against its xml.etree counterpart, on the same document."""
-    import importlib.util
     import json
 
     from ecanfhir.validation._validator import Validator
 
-    spec = importlib.util.spec_from_file_location("bench_validate",
-                                                  ROOT / "benchmarks" / "validate.py")
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_script("bench_validate", ROOT / "benchmarks" / "validate.py")
     raw = json.dumps(bench.build_bundle(3)).encode()
     rows = bench.xml_figures(Validator(), raw, "three", repeat=1)
     assert [name.split(" (")[0] for name, _, _ in rows] == [

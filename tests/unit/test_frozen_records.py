@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ecanfhir._frozen import frozen, record
-from ecanfhir.definitions.schema import TypeRef
+from ecanfhir.definitions.compiled import TypeRef
 
 
 @frozen

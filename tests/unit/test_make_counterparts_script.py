@@ -5,7 +5,6 @@ package cache ecanfhir loads."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -14,6 +13,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from _scripts import load_script
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "make_counterparts.py"
 DK = "http://hl7.dk/fhir/core/StructureDefinition/"
@@ -21,12 +22,7 @@ EX = "http://example.org/"
 
 
 def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_counterparts", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_script("make_counterparts", SCRIPT)
 
 
 def _sd(url: str, base: str, *elements: dict[str, Any]) -> dict[str, Any]:

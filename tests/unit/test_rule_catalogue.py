@@ -7,7 +7,6 @@ exists; the Markdown page must be what ``scripts/make_rule_docs.py`` writes from
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
 import re
 from functools import cache
@@ -17,6 +16,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from _scripts import load_script
 
 from ecanfhir.definitions.core import core_definitions
 
@@ -75,12 +75,7 @@ def _catalogue() -> dict[str, Any]:
 
 
 def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_rule_docs",
-                                                  ROOT / "scripts" / "make_rule_docs.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("make_rule_docs", ROOT / "scripts" / "make_rule_docs.py")
 
 
 def _rule_like_template(node: ast.JoinedStr) -> bool:

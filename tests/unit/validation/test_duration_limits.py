@@ -15,7 +15,7 @@ import pytest
 from _assertions import assert_issue
 
 from ecanfhir import Registry, Validator
-from ecanfhir.definitions.schema import ElementNode, TypeRef
+from ecanfhir.definitions.compiled import ElementNode, TypeRef
 from ecanfhir.validation.checks.pattern import check_min_max
 
 UCUM = "http://unitsofmeasure.org"

@@ -14,7 +14,7 @@ from _assertions import assert_issue
 from _profiles import constraint, element, validate_against
 
 from ecanfhir import Validator
-from ecanfhir.definitions.schema import ElementNode, TypeRef
+from ecanfhir.definitions.compiled import ElementNode, TypeRef
 from ecanfhir.validation.checks.primitive import plain_values, primitive_check
 
 NARRATIVE = {"status": "generated",

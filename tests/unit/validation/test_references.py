@@ -311,7 +311,7 @@ def test_core_profile_as_target_is_a_profile_not_a_type() -> None:
 
 def test_target_types_of_base_types_and_profiles() -> None:
     """Base type URLs are types; profiles, core or not, give their type and themselves."""
-    from ecanfhir.definitions.schema import TypeRef
+    from ecanfhir.definitions.compiled import TypeRef
     from ecanfhir.validation._context import Run
     from ecanfhir.validation.checks.reference import Target, target_types
 
