@@ -68,7 +68,7 @@ class Node:
     attributes: list[Attribute]
     line: int
     column: int
-    prefixes: list[tuple[str, str]] = field(default_factory=list)  # declared here: (prefix, uri)
+    prefixes: tuple[tuple[str, str], ...] = ()  # declared here: (prefix, uri)
     content: list[Node | Text] = field(default_factory=list)
     start: int = -1  # byte offset of the start tag in the parsed bytes
     stop: int = -1  # byte offset of the end tag (or just after an empty-element tag)
@@ -189,9 +189,10 @@ class _TreeBuilder(sax_handler.ContentHandler):
         # (expat counts columns from 0; people, and the HL7 validator, from 1)
         node = Node(ns, local, qname, [Attribute(*(_NAMES.get(key) or _names(key)), value)
                                        for key, value in attrs.items()] if attrs else [],
-                    expat.CurrentLineNumber, expat.CurrentColumnNumber + 1, self._pending,
-                    start=expat.CurrentByteIndex)
-        self._pending = []
+                    expat.CurrentLineNumber, expat.CurrentColumnNumber + 1,
+                    tuple(self._pending) if self._pending else (), [], expat.CurrentByteIndex)
+        if self._pending:
+            self._pending.clear()
         if self._foreign or ns != self.blank_free:
             self._foreign += 1
         stack = self.stack
