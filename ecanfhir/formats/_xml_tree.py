@@ -9,9 +9,12 @@ instructions, child elements) and its line and column, for issues that say where
 
 Read with ``blank_free`` (a namespace: FHIR's), the tree leaves out what FHIR's mapping ignores
 and gets there faster: text of only whitespace directly inside the elements of that namespace
-(outside any element of another: the narrative's XHTML keeps all of its text) is dropped, and
-expat hands text over in one piece, so a text's line and column are not known (0, 0). A
-reader that must say where some text stands reads the document again without it.
+(outside any element of another) is dropped, and expat hands text over in one piece, so a
+text's line and column are not known (0, 0). An XHTML ``div`` directly inside such an element
+(the narrative, which the mapping takes as written) is kept without its content
+(``Node.opaque``), with whether the prefixes used inside it are declared inside it
+(``Node.self_contained``). A reader that must say where some text stands, or must write a
+narrative out again, reads the document again without ``blank_free``.
 
 >>> root = parse_tree(b'<Patient xmlns="http://hl7.org/fhir"><id value="a"/></Patient>')
 >>> root.name, root.ns, root.elements()[0].attribute("value"), root.elements()[0].column
@@ -34,8 +37,8 @@ from defusedxml.expatreader import DefusedExpatParser
 
 from .._frozen import frozen, record
 
-__all__ = ["Attribute", "Content", "Document", "Node", "Text", "XmlRefused", "parse_document",
-           "parse_tree", "serialize"]
+__all__ = ["XHTML_NS", "Attribute", "Content", "Document", "Node", "Text", "XmlRefused",
+           "parse_document", "parse_tree", "serialize"]
 
 TextKind = Literal["text", "cdata", "comment", "pi"]
 
@@ -73,6 +76,10 @@ class Node:
     start: int = -1  # byte offset of the start tag in the parsed bytes
     stop: int = -1  # byte offset of the end tag (or just after an empty-element tag)
     mixed: bool = False  # some of the content is a Text (else it is elements only)
+    # Read blank-free, a narrative's div with content keeps none of it (see the module
+    # docstring); self_contained: whether every prefix used inside it is declared inside it.
+    opaque: bool = False
+    self_contained: bool = False
 
     def elements(self) -> list[Node]:
         """The child elements (the content itself when it holds nothing else: not a copy)."""
@@ -114,6 +121,13 @@ def _names(expat_name: str) -> tuple[str | None, str, str]:
 
 _NAMES: dict[str, tuple[str | None, str, str]] = {}
 _NAMES_LIMIT = 10_000
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+_XML_PREFIX = frozenset({"xml"})  # declared in every document (Namespaces in XML §3)
+
+
+def _declared(qname: str, known: frozenset[str]) -> bool:
+    """Whether a name's prefix, if it has one, is among ``known``."""
+    return ":" not in qname or qname.partition(":")[0] in known
 
 
 def _read_names(expat_name: str) -> tuple[str | None, str, str]:
@@ -163,6 +177,8 @@ class _TreeBuilder(sax_handler.ContentHandler):
         self.prolog: list[Text] = []  # processing instructions and comments outside the root
         self.blank_free = blank_free  # see the module's docstring
         self._foreign = 0  # how many of the open elements are in or under another namespace
+        # Inside an opaque div: the prefixes known at each open element, the div's first.
+        self._opaque: list[frozenset[str]] | None = None
         self._pending: list[tuple[str, str]] = []
         self._cdata = False
 
@@ -186,6 +202,9 @@ class _TreeBuilder(sax_handler.ContentHandler):
         assert expat is not None  # (set by the reader before it parses)
         known = _NAMES.get(name)
         ns, local, qname = known if known is not None else _names(name)
+        if self._opaque is not None:
+            self._inside_opaque(qname, attrs)
+            return
         # (expat counts columns from 0; people, and the HL7 validator, from 1)
         node = Node(ns, local, qname, [Attribute(*(_NAMES.get(key) or _names(key)), value)
                                        for key, value in attrs.items()] if attrs else [],
@@ -193,6 +212,9 @@ class _TreeBuilder(sax_handler.ContentHandler):
                     tuple(self._pending) if self._pending else (), [], expat.CurrentByteIndex)
         if self._pending:
             self._pending.clear()
+        if not self._foreign and ns == XHTML_NS and local == "div" \
+                and self.blank_free is not None and self.stack:
+            self._open_opaque(node)
         if self._foreign or ns != self.blank_free:
             self._foreign += 1
         stack = self.stack
@@ -202,7 +224,35 @@ class _TreeBuilder(sax_handler.ContentHandler):
             self.root = node
         stack.append(node)
 
+    def _open_opaque(self, div: Node) -> None:
+        """A narrative's div read blank-free: kept without its content (the module docstring;
+        ``opaque`` once it has some), judged as ``xml_read``'s ``_self_contained`` judges a div
+        kept whole."""
+        known = _XML_PREFIX | {p for p, _ in div.prefixes}
+        div.self_contained = _declared(div.qname, known) \
+            and all(_declared(a.qname, known) for a in div.attributes)
+        self._opaque = [known]
+
+    def _inside_opaque(self, qname: str, attrs: Mapping[str, str]) -> None:
+        """An element inside an opaque div: no node, only whether its prefixes are declared."""
+        assert self._opaque is not None
+        known = self._opaque[-1]
+        if self._pending:
+            known = known | {p for p, _ in self._pending}
+            self._pending.clear()
+        self._opaque.append(known)
+        div = self.stack[-1]
+        div.opaque = True
+        if div.self_contained and not (_declared(qname, known) and all(
+                _declared((_NAMES.get(key) or _names(key))[2], known) for key in attrs)):
+            div.self_contained = False
+
     def end(self, name: str) -> None:
+        if self._opaque is not None:
+            self._opaque.pop()
+            if self._opaque:
+                return  # an element inside the div
+            self._opaque = None  # the div itself ends
         node = self.stack.pop()
         if self.expat is not None:
             node.stop = self.expat.CurrentByteIndex
@@ -214,6 +264,9 @@ class _TreeBuilder(sax_handler.ContentHandler):
 
     def characters(self, content: str) -> None:
         if not self.stack:
+            return
+        if self._opaque is not None:
+            self.stack[-1].opaque = True  # text inside a div read blank-free: not kept
             return
         if not self._foreign and self.blank_free is not None and not self._cdata \
                 and content.isspace():
@@ -251,6 +304,9 @@ class _TreeBuilder(sax_handler.ContentHandler):
         pass
 
     def _other(self, text: Text) -> None:
+        if self._opaque is not None:
+            self.stack[-1].opaque = True  # inside a div read blank-free: not kept
+            return
         if self.stack:
             node = self.stack[-1]
             node.content.append(text)
@@ -276,7 +332,8 @@ class Document:
         with an end tag); None otherwise (``<div/>`` serialises as written anyway)."""
         raw = self.utf8
         if raw is None or node.start < 0 or raw[node.stop:node.stop + 2] != b"</" \
-                or (not node.content and raw[node.stop - 2:node.stop] == b"/>"):
+                or (not node.content and not node.opaque
+                    and raw[node.stop - 2:node.stop] == b"/>"):
             return None
         end = raw.find(b">", node.stop)
         return raw[node.start:end + 1].decode("utf-8") if end > 0 else None
@@ -365,6 +422,13 @@ def _write(node: Node, out: list[str], *, declared: dict[str, str]) -> None:
     if scope.get(prefix, "") != (node.ns or ""):
         decls.insert(0, (prefix, node.ns or ""))
         scope[prefix] = node.ns or ""
+    for attr in node.attributes:
+        # A prefixed attribute's namespace, declared outside what is written (``xml`` is
+        # always declared: Namespaces in XML §3).
+        own = attr.qname.partition(":")[0] if ":" in attr.qname else ""
+        if own and own != "xml" and attr.ns is not None and scope.get(own) != attr.ns:
+            decls.append((own, attr.ns))
+            scope[own] = attr.ns
     out.append("<" + node.qname)
     for p, uri in decls:
         out.append(f' xmlns{":" + p if p else ""}="{_escape_attr(uri)}"')

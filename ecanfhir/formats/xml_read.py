@@ -45,14 +45,21 @@ from ._xml_model import (
     json_kind,
     type_model,
 )
-from ._xml_tree import Document, Node, Text, XmlRefused, parse_document, serialize
+from ._xml_tree import (
+    XHTML_NS,
+    Document,
+    Node,
+    Text,
+    XmlRefused,
+    parse_document,
+    serialize,
+)
 from .json_read import parse_json
 
 __all__ = ["FHIR_NS", "XHTML_NS", "XmlRead", "looks_like_xml", "parse_xml", "read_resource",
            "read_xml"]
 
 FHIR_NS = "http://hl7.org/fhir"
-XHTML_NS = "http://www.w3.org/1999/xhtml"
 # FHIR's decimal and integer grammars are JSON's number grammar (R4 §2.24.0.1).
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _ABSENT = object()
@@ -114,9 +121,10 @@ def read_xml(data: str | bytes | bytearray, *,
     """Like :func:`parse_xml`, also giving where each element starts."""
     try:
         # Read blank-free (_xml_tree): all that FHIR's mapping reads, without the blank text
-        # between its elements or where texts stand, until an issue must say where one does.
+        # between its elements, where texts stand or the narratives' nodes, until an issue
+        # must say where a text stands or a narrative must be written out again.
         return _read(parse_document(data, blank_free=FHIR_NS), parse_float)
-    except _TextPlaceNeeded:
+    except _ExactReadingNeeded:
         return _read(parse_document(data), parse_float)
     except XmlRefused as exc:
         code: IssueCode = "security" if exc.unsafe else "structure"
@@ -175,9 +183,10 @@ def _nearest(positions: Mapping[str, tuple[int, int]], expression: str) -> tuple
     return None
 
 
-class _TextPlaceNeeded(Exception):
-    """An issue is to say where a text stands, in a document read blank-free (:func:`read_xml`
-    reads it again as written)."""
+class _ExactReadingNeeded(Exception):
+    """In a document read blank-free, an issue is to say where a text stands, or a narrative
+    is to be written out from its nodes (:func:`read_xml` reads the document again as
+    written)."""
 
 
 class _Reader:
@@ -193,7 +202,7 @@ class _Reader:
                at: Node | Text) -> None:
         if self.document.blank_free is not None and isinstance(at, Text) \
                 and at.kind in ("text", "cdata"):
-            raise _TextPlaceNeeded
+            raise _ExactReadingNeeded
         self.issues.append(Issue(severity, code, path, _at(message, at.line, at.column), rule))
 
     # -- elements ------------------------------------------------------------------------
@@ -368,11 +377,13 @@ class _Reader:
         XML → JSON gives back the same text), else serialised with its namespace declared.
         Its namespace and content are judged on the text, as for JSON (the XHTML checks)."""
         if any(p == "" for p, _ in node.prefixes) and ":" not in node.qname \
-                and _self_contained(node):
+                and (node.self_contained if node.opaque else _self_contained(node)):
             written = self.document.source(node)
             if written is not None:
                 # A carriage return survives XML only as a reference (the writer's &#xD;).
                 return written.replace("&#xD;", "\r")
+        if node.opaque:
+            raise _ExactReadingNeeded  # its nodes were not kept
         return serialize(node)
 
 

@@ -48,13 +48,79 @@ def test_blank_text_between_fhir_elements_is_left_out() -> None:
     assert [n.name for n in exact.elements()] == ["id", "text", "active", "name"]
 
 
-def test_the_narrative_keeps_all_of_its_text() -> None:
-    root = parse_document(PATIENT, blank_free=FHIR_NS).root
-    div = root.elements()[1].elements()[1]
-    assert div.name == "div" and div.mixed
-    assert [c.value for c in div.content if isinstance(c, Text)] == ["\n      ", "\n    "]
-    p = div.elements()[0]
+def test_the_narrative_is_kept_as_written_not_as_nodes() -> None:
+    """Read blank-free, the narrative's div keeps none of its content (the mapping takes it as
+    written); read as written, it keeps all of its text."""
+    document = parse_document(PATIENT, blank_free=FHIR_NS)
+    div = document.root.elements()[1].elements()[1]
+    assert div.name == "div" and div.opaque and div.self_contained
+    assert div.content == [] and not div.mixed
+    assert document.source(div) == PATIENT[PATIENT.index("<div"):PATIENT.index("</div>") + 6]
+    exact = parse_document(PATIENT).root.elements()[1].elements()[1]
+    assert not exact.opaque and exact.mixed
+    assert [c.value for c in exact.content if isinstance(c, Text)] == ["\n      ", "\n    "]
+    p = exact.elements()[0]
     assert [c.value if isinstance(c, Text) else c.name for c in p.content] == ["Ann ", "b"]
+
+
+@pytest.mark.parametrize("div, contained", [
+    (f'<div {XHTML}><p>x</p></div>', True),
+    (f'<div {XHTML}><x:p xmlns:x="urn:x">x</x:p></div>', True),
+    (f'<div {XHTML} xml:lang="en"><p xml:lang="en">x</p></div>', True),
+    (f'<div {XHTML}><p x:a="1">x</p></div>', False),  # x: declared outside the div
+    (f'<div {XHTML}><x:p>x</x:p></div>', False),
+    (f'<div {XHTML}><q xmlns:x="urn:x"/><p x:a="1">x</p></div>', False),  # out of scope
+])
+def test_an_opaque_narrative_knows_whether_its_prefixes_are_its_own(div: str,
+                                                                    contained: bool) -> None:
+    data = (f'<Basic {NS} xmlns:x="urn:x"><text><status value="generated"/>{div}</text>'
+            '<code><text value="t"/></code></Basic>')
+    node = parse_document(data, blank_free=FHIR_NS).root.elements()[0].elements()[1]
+    assert node.opaque and node.self_contained is contained
+    exact = parse_document(data).root.elements()[0].elements()[1]
+    assert xml_read._self_contained(exact) is contained
+    same(read_xml(data), exactly(data))
+
+
+@pytest.mark.parametrize("div", [
+    f'<div {XHTML}><p>one</p><br/></div>',  # content that ends with an empty-element tag
+    f'<div {XHTML}>\n</div>',
+    f'<div {XHTML}></div>',
+    f'<div {XHTML}/>',
+    f'<div {XHTML}><!-- a note --><p>x</p></div>',
+    f'<div {XHTML}><p>a &amp; b &#xD; c</p></div>',
+])
+def test_narratives_of_every_shape_read_as_when_read_as_written(div: str) -> None:
+    data = (f'<Basic {NS}><text><status value="generated"/>{div}</text>'
+            '<code><text value="t"/></code></Basic>')
+    same(read_xml(data), exactly(data))
+    same(read_xml(data.encode()), exactly(data.encode()))
+
+
+def test_a_narrative_written_out_again_takes_the_exact_reading(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A narrative that cannot be quoted as written (prefixes declared outside it, a document
+    not in UTF-8) is written out from its nodes: read blank-free, it has none, so read_xml
+    reads the document again as written."""
+    reads: list[str | None] = []
+    real = xml_read._read
+
+    def counted(document: Document, parse_float: None) -> XmlRead:
+        reads.append(document.blank_free)
+        return real(document, parse_float)
+
+    monkeypatch.setattr(xml_read, "_read", counted)
+    div = f'<div {XHTML}><p x:a="1">x</p></div>'
+    data = (f'<Basic {NS} xmlns:x="urn:x"><text><status value="generated"/>{div}</text>'
+            '<code><text value="t"/></code></Basic>')
+    read = read_xml(data)
+    assert reads == [FHIR_NS, None]
+    assert read.resource is not None and 'xmlns:x="urn:x"' in read.resource["text"]["div"]
+    reads.clear()
+    utf16 = PATIENT.replace('<Patient ', '<?xml version="1.0" encoding="UTF-16"?><Patient ', 1)
+    read = read_xml(utf16.encode("utf-16"))
+    assert reads == [FHIR_NS, None]
+    assert read.resource is not None and read.resource["text"]["div"].startswith("<div")
 
 
 def test_fhir_elements_inside_another_namespace_keep_their_blank_text() -> None:
