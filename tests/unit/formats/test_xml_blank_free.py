@@ -27,6 +27,20 @@ def exactly(data: str | bytes) -> XmlRead:
     return xml_read._read(parse_document(data), None)
 
 
+def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """From now on in the test, each reading of a document: blank-free (FHIR's namespace) or
+    as written (None)."""
+    reads: list[str | None] = []
+    real = xml_read._read
+
+    def counted(document: Document, parse_float: None) -> XmlRead:
+        reads.append(document.blank_free)
+        return real(document, parse_float)
+
+    monkeypatch.setattr(xml_read, "_read", counted)
+    return reads
+
+
 def same(one: XmlRead, other: XmlRead) -> None:
     assert one.resource == other.resource
     assert [repr(i) for i in one.issues] == [repr(i) for i in other.issues]
@@ -102,14 +116,7 @@ def test_a_narrative_written_out_again_takes_the_exact_reading(
     """A narrative that cannot be quoted as written (prefixes declared outside it, a document
     not in UTF-8) is written out from its nodes: read blank-free, it has none, so read_xml
     reads the document again as written."""
-    reads: list[str | None] = []
-    real = xml_read._read
-
-    def counted(document: Document, parse_float: None) -> XmlRead:
-        reads.append(document.blank_free)
-        return real(document, parse_float)
-
-    monkeypatch.setattr(xml_read, "_read", counted)
+    reads = _count_reads(monkeypatch)
     div = f'<div {XHTML}><p x:a="1">x</p></div>'
     data = (f'<Basic {NS} xmlns:x="urn:x"><text><status value="generated"/>{div}</text>'
             '<code><text value="t"/></code></Basic>')
@@ -163,14 +170,7 @@ def test_an_issue_about_a_text_has_its_exact_place(insert: str, fragment: str) -
 
 
 def test_the_exact_reading_is_taken_only_when_needed(monkeypatch: pytest.MonkeyPatch) -> None:
-    reads: list[str | None] = []
-    real = xml_read._read
-
-    def counted(document: Document, parse_float: None) -> XmlRead:
-        reads.append(document.blank_free)
-        return real(document, parse_float)
-
-    monkeypatch.setattr(xml_read, "_read", counted)
+    reads = _count_reads(monkeypatch)
     read_xml(PATIENT)
     assert reads == [FHIR_NS]
     reads.clear()
