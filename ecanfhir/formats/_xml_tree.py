@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import io
 import xml.sax
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import field
 from typing import Literal, cast
 from xml.parsers.expat import XMLParserType
@@ -38,7 +38,7 @@ from defusedxml.expatreader import DefusedExpatParser
 from .._frozen import frozen, record
 
 __all__ = ["XHTML_NS", "Attribute", "Content", "Document", "Node", "Text", "XmlRefused",
-           "parse_document", "parse_tree", "serialize"]
+           "parse_document", "parse_tree", "prefixes_declared_inside", "serialize"]
 
 TextKind = Literal["text", "cdata", "comment", "pi"]
 
@@ -128,6 +128,24 @@ _XML_PREFIX = frozenset({"xml"})  # declared in every document (Namespaces in XM
 def _declared(qname: str, known: frozenset[str]) -> bool:
     """Whether a name's prefix, if it has one, is among ``known``."""
     return ":" not in qname or qname.partition(":")[0] in known
+
+
+def _names_declared(qname: str, attributes: Iterable[str], known: frozenset[str]) -> bool:
+    """Whether an element's name and its attributes' names use only prefixes in ``known``."""
+    return _declared(qname, known) and all(_declared(a, known) for a in attributes)
+
+
+def prefixes_declared_inside(node: Node, known: frozenset[str] = _XML_PREFIX) -> bool:
+    """Whether every prefix used in the element (in its name, its attributes' names and below
+    it) is declared in it, ``xml`` aside: whether it can be quoted as written, alone. A
+    narrative read blank-free has no content to look at: the builder judged it as it read it
+    (``Node.self_contained``)."""
+    if node.opaque:
+        return node.self_contained
+    if node.prefixes:
+        known = known | {p for p, _ in node.prefixes}
+    return _names_declared(node.qname, (a.qname for a in node.attributes), known) and all(
+        prefixes_declared_inside(c, known) for c in node.content if isinstance(c, Node))
 
 
 def _read_names(expat_name: str) -> tuple[str | None, str, str]:
@@ -226,11 +244,10 @@ class _TreeBuilder(sax_handler.ContentHandler):
 
     def _open_opaque(self, div: Node) -> None:
         """A narrative's div read blank-free: kept without its content (the module docstring;
-        ``opaque`` once it has some), judged as ``xml_read``'s ``_self_contained`` judges a div
-        kept whole."""
+        ``opaque`` once it has some), judged as :func:`prefixes_declared_inside` judges a div
+        kept whole, element by element as they come."""
         known = _XML_PREFIX | {p for p, _ in div.prefixes}
-        div.self_contained = _declared(div.qname, known) \
-            and all(_declared(a.qname, known) for a in div.attributes)
+        div.self_contained = _names_declared(div.qname, (a.qname for a in div.attributes), known)
         self._opaque = [known]
 
     def _inside_opaque(self, qname: str, attrs: Mapping[str, str]) -> None:
@@ -243,8 +260,9 @@ class _TreeBuilder(sax_handler.ContentHandler):
         self._opaque.append(known)
         div = self.stack[-1]
         div.opaque = True
-        if div.self_contained and not (_declared(qname, known) and all(
-                _declared((_NAMES.get(key) or _names(key))[2], known) for key in attrs)):
+        if div.self_contained and not _names_declared(
+                qname, [(_NAMES.get(key) or _names(key))[2] for key in attrs] if attrs else (),
+                known):
             div.self_contained = False
 
     def end(self, name: str) -> None:

@@ -52,6 +52,7 @@ from ._xml_tree import (
     Text,
     XmlRefused,
     parse_document,
+    prefixes_declared_inside,
     serialize,
 )
 from .json_read import parse_json
@@ -377,7 +378,7 @@ class _Reader:
         XML → JSON gives back the same text), else serialised with its namespace declared.
         Its namespace and content are judged on the text, as for JSON (the XHTML checks)."""
         if any(p == "" for p, _ in node.prefixes) and ":" not in node.qname \
-                and (node.self_contained if node.opaque else _self_contained(node)):
+                and prefixes_declared_inside(node):
             written = self.document.source(node)
             if written is not None:
                 # A carriage return survives XML only as a reference (the writer's &#xD;).
@@ -416,23 +417,6 @@ def _visible(text: Text) -> Text:
     lines = lead.count("\n")
     column = len(lead) - lead.rfind("\n") if lines else text.column + len(lead)
     return Text(text.value, text.line + lines, column, text.kind)
-
-
-def _self_contained(node: Node, declared: frozenset[str] = frozenset({"xml"})) -> bool:
-    """Whether every prefix used inside the element is declared inside it."""
-    # (a loop rather than generators: this runs for each element of each narrative)
-    known = declared | {p for p, _ in node.prefixes} if node.prefixes else declared
-    qname = node.qname
-    if ":" in qname and qname.partition(":")[0] not in known:
-        return False
-    for attribute in node.attributes:
-        qname = attribute.qname
-        if ":" in qname and qname.partition(":")[0] not in known:
-            return False
-    for child in node.content:
-        if isinstance(child, Node) and not _self_contained(child, known):
-            return False
-    return True
 
 
 def _empty(node: Node) -> bool:

@@ -10,7 +10,13 @@ from __future__ import annotations
 import pytest
 
 from ecanfhir.formats import xml_read
-from ecanfhir.formats._xml_tree import Document, Node, Text, parse_document
+from ecanfhir.formats._xml_tree import (
+    Document,
+    Node,
+    Text,
+    parse_document,
+    prefixes_declared_inside,
+)
 from ecanfhir.formats.xml_read import FHIR_NS, XmlRead, read_xml
 
 NS = 'xmlns="http://hl7.org/fhir"'
@@ -92,7 +98,7 @@ def test_an_opaque_narrative_knows_whether_its_prefixes_are_its_own(div: str,
     node = parse_document(data, blank_free=FHIR_NS).root.elements()[0].elements()[1]
     assert node.opaque and node.self_contained is contained
     exact = parse_document(data).root.elements()[0].elements()[1]
-    assert xml_read._self_contained(exact) is contained
+    assert prefixes_declared_inside(exact) is contained
     same(read_xml(data), exactly(data))
 
 
