@@ -198,8 +198,12 @@ def member_invocation(key: str, source: Fn | None) -> Fn:
                 continue
             value = data.get(key)
             if value is not None:
-                if type(value) is str:
-                    out.append((value, child))  # _add() of the usual value, inline
+                kind = type(value)  # _add() of the usual values, inline
+                if kind is str:
+                    out.append((value, child))
+                elif kind is dict:
+                    out.append((value, value["resourceType"]) if "resourceType" in value
+                               else (value, child))
                 else:
                     _add(out, value, child)
             element = data.get(underscored)
@@ -262,14 +266,34 @@ def type_specifier(text: str) -> tuple[str | None, str]:
 
 def is_type(item: Item, namespace: str | None, name: str) -> bool:
     """``item is namespace.name``, for FHIR types only (fhirpathpy's ``TypeInfo.is_``)."""
+    path = item[1]
+    if type(path) is str:  # the usual item: a resource's or an element's type, known
+        known = _IS_TYPE.get((path, name))
+        if known is not None:
+            return known
     type_name = type_name_of(*item)
-    if item[1] is LITERAL or type_name is None or type_name.startswith("System."):
+    if path is LITERAL or type_name is None or type_name.startswith("System."):
         raise Unsupported  # System types: where fhirpathpy's names and FHIRPath's differ
-    while type_name:
-        if type_name == name:
+    answer = _derives(type_name, name)
+    if type_name == path and len(_IS_TYPE) < _IS_TYPE_LIMIT:
+        _IS_TYPE[(path, name)] = answer
+    return answer
+
+
+def _derives(type_name: str, name: str) -> bool:
+    """Whether ``type_name`` is ``name`` or derives from it, by the model's parents."""
+    current: str | None = type_name
+    while current:
+        if current == name:
             return True
-        type_name = _TYPE_PARENT.get(type_name) or _PATH_TO_TYPE.get(type_name)
+        current = _TYPE_PARENT.get(current) or _PATH_TO_TYPE.get(current)
     return False
+
+
+# (type path, type name) -> is_type's answer for an item of that path: the walk up the model's
+# parents, once per pair (ofType(Provenance) over a message's entries meets a dozen types).
+_IS_TYPE: dict[tuple[str, str], bool] = {}
+_IS_TYPE_LIMIT = 10_000
 
 
 def values_only(coll: Coll) -> Coll:

@@ -247,18 +247,19 @@ def _name_matches(focus: Any, env: EvalEnv) -> bool:
 
 
 def obs_6(focus: Any, env: EvalEnv) -> bool:
-    items = halves(focus)
-    has_value = any(choice(item, "value", _OBSERVATION_VALUE) for item in items)
-    return not navigate(items, "dataAbsentReason") or not has_value
+    items = halves(focus)  # (the usual Observation has no dataAbsentReason: asked first)
+    return not navigate(items, "dataAbsentReason") \
+        or not any(choice(item, "value", _OBSERVATION_VALUE) for item in items)
 
 
 def obs_7(focus: Any, env: EvalEnv) -> bool:
-    items = halves(focus)
-    if not any(choice(item, "value", _OBSERVATION_VALUE) for item in items):
+    items = halves(focus)  # (the usual Observation has no component: asked first)
+    codes = navigate(items, "component", "code")
+    if not codes or not any(choice(item, "value", _OBSERVATION_VALUE) for item in items):
         return True
     resource_codings = navigate([env.resource], "code", "coding")
     return not any(coding == other
-                   for code in navigate(items, "component", "code")
+                   for code in codes
                    for coding in member(code, "coding")
                    for other in resource_codings)
 
