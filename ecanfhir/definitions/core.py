@@ -126,6 +126,7 @@ class CoreDefinitions:
                              else f"hl7.fhir.r4.core#{self.fhir_version}")
         self.entries: Mapping[str, IndexEntry] = _Index(index["resources"])
         self._loaded: dict[str, dict[str, Any]] = {}
+        self._versioned: dict[str, list[str]] | None = None
 
     @property
     def identity(self) -> str:
@@ -133,6 +134,18 @@ class CoreDefinitions:
         is another), for caches of what is computed from its definitions."""
         stat = os.stat(self._path)
         return f"{self.package} {self._path} {stat.st_size} {stat.st_mtime_ns}"
+
+    def versioned(self, url: str) -> list[str]:
+        """The entries whose URL is ``url|version`` (R4 core ships a few v2 tables so), in
+        sorted order; the URLs are grouped once, at the first call."""
+        if self._versioned is None:
+            grouped: dict[str, list[str]] = {}
+            for key in self.entries:
+                base, bar, _ = key.partition("|")
+                if bar:
+                    grouped.setdefault(base, []).append(key)
+            self._versioned = {base: sorted(keys) for base, keys in grouped.items()}
+        return self._versioned.get(url, [])
 
     def load(self, url: str) -> dict[str, Any] | None:
         """Return the resource with this canonical URL (no version), or None."""
@@ -179,6 +192,18 @@ class DefaultPackage:
         if self._definitions is None:
             self._definitions = _open(self.file)
         return self._definitions
+
+    def versioned(self, url: str) -> list[str]:
+        """The entries whose URL is ``url|version`` (R4 core ships a few v2 tables so), in
+        sorted order; the URLs are grouped once, at the first call."""
+        if self._versioned is None:
+            grouped: dict[str, list[str]] = {}
+            for key in self.entries:
+                base, bar, _ = key.partition("|")
+                if bar:
+                    grouped.setdefault(base, []).append(key)
+            self._versioned = {base: sorted(keys) for base, keys in grouped.items()}
+        return self._versioned.get(url, [])
 
     def load(self, url: str) -> dict[str, Any] | None:
         """Return the resource with this canonical URL (no version), or None."""

@@ -529,5 +529,5 @@ class Terminology:
         found = registry.code_system(url)  # version mismatch: use what we have
         if found is not None:
             return found
-        versioned = sorted(u for u in registry.core.entries if u.startswith(url + "|"))
+        versioned = registry.core.versioned(url)
         return registry.core.load(versioned[-1]) if versioned else None

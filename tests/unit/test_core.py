@@ -115,3 +115,30 @@ def test_index_makes_entries_when_asked_and_keeps_the_first_row_of_a_url() -> No
     assert index.get(url) is entry and list(index._made) == [url]
     assert index[CORE + "Basic"].at is None and index.get(CORE + "Nothing") is None
     assert CORE + "Basic" in index and CORE + "Nothing" not in index
+
+
+def test_versioned_urls_are_the_entries_of_a_url_with_a_version() -> None:
+    """R4 core ships a few v2 tables under ``url|version``: versioned() names them, in order,
+    as a scan of every entry would, and nothing for a URL without such entries."""
+    core = core_definitions()
+    table = "http://terminology.hl7.org/CodeSystem/v2-0360"
+    assert core.versioned(table) == sorted(u for u in core.entries if u.startswith(table + "|"))
+    assert core.versioned(table) == [f"{table}|2.3.1", f"{table}|2.7"]
+    assert core.versioned("http://loinc.org") == []
+    assert core.versioned(table + "|2.7") == []
+    every = [u for u in core.entries if "|" in u]
+    assert sorted(every) == sorted(u for base in {u.split("|")[0] for u in every}
+                                   for u in core.versioned(base))
+
+
+def test_a_code_system_shipped_only_with_versions_is_found_by_its_url() -> None:
+    """Without the default packages (whose terminology package has it unversioned), the
+    terminology finds a v2 table that R4 core ships only as ``url|version`` by its plain URL:
+    the latest version, through versioned()."""
+    from ecanfhir.terminology.value_sets import Terminology
+
+    registry = Registry(defaults=False)
+    table = "http://terminology.hl7.org/CodeSystem/v2-0360"
+    assert registry.code_system(table) is None
+    found = Terminology(registry)._find_code_system(table, None)
+    assert found is not None and found["id"] == "v2-2.7-0360"  # (its version says 0360)
