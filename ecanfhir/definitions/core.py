@@ -193,18 +193,6 @@ class DefaultPackage:
             self._definitions = _open(self.file)
         return self._definitions
 
-    def versioned(self, url: str) -> list[str]:
-        """The entries whose URL is ``url|version`` (R4 core ships a few v2 tables so), in
-        sorted order; the URLs are grouped once, at the first call."""
-        if self._versioned is None:
-            grouped: dict[str, list[str]] = {}
-            for key in self.entries:
-                base, bar, _ = key.partition("|")
-                if bar:
-                    grouped.setdefault(base, []).append(key)
-            self._versioned = {base: sorted(keys) for base, keys in grouped.items()}
-        return self._versioned.get(url, [])
-
     def load(self, url: str) -> dict[str, Any] | None:
         """Return the resource with this canonical URL (no version), or None."""
         return self.definitions.load(url) if self.covers(url) else None
