@@ -89,14 +89,40 @@ _LOGIC: Mapping[str, Callable[[bool | None, bool | None], bool | None]] = {
     "or": _or, "and": _and, "xor": _xor, "implies": _implies}
 
 
+# The left operand's value that decides and, or and implies alone, and the result it gives.
+_DECIDED: Mapping[str, tuple[bool, Coll]] = {
+    "and": (False, FALSE), "or": (True, TRUE), "implies": (False, TRUE)}
+# Read when an expression is compiled; the agreement tests compile with both sides evaluated
+# always, as fhirpathpy does, to show that a verdict fhirpathpy cannot give comes only from an
+# operand left unevaluated.
+SHORT_CIRCUIT = True
+
+
 def logic_operator(operator: str, left: Fn, right: Fn) -> Fn:
-    """Three-valued logic (FHIRPath §6.5); both sides always run, as in fhirpathpy."""
+    """Three-valued logic (FHIRPath §6.5).
+
+    The right side is not evaluated when the left one decides (``false and``, ``true or``,
+    ``false implies``), as in the HL7 validator's FHIRPathEngine (``preOperate``): on data
+    where the right side cannot be evaluated (fhirpathpy, which evaluates both, raises), the
+    verdict is the left side's, as the HL7 validator's is, not "not evaluated".
+    """
     combine = _LOGIC.get(operator)
     if combine is None:
         raise NotCompilable(operator)
+    decided = _DECIDED.get(operator) if SHORT_CIRCUIT else None
+    if decided is None:  # xor: both sides, always
+
+        def both(focus: Coll, scope: Scope) -> Coll:
+            a = _operand(left(focus, scope))
+            return boolean(combine(a, _operand(right(focus, scope))))
+
+        return both
+    deciding, result = decided
 
     def logic(focus: Coll, scope: Scope) -> Coll:
         a = _operand(left(focus, scope))
+        if a is deciding:
+            return result
         return boolean(combine(a, _operand(right(focus, scope))))
 
     return logic

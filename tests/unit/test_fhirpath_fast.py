@@ -5,7 +5,9 @@ For each R4 core invariant the fast compiler accepts, and for extra expressions 
 each construct of the subset, generated JSON built from the names and literals of the
 expression itself is evaluated twice: by the fast path and by fhirpathpy
 (``test(native=False)``). Where the fast path answers, the verdict must be fhirpathpy's; where
-fhirpathpy raises, the fast path must hand over (:class:`Unsupported`) and never answer.
+fhirpathpy raises, the fast path must hand over (:class:`Unsupported`), unless an ``and``,
+``or`` or ``implies`` was decided by its left side: the fast path does not evaluate the right
+side then (as the HL7 validator's FHIRPathEngine does not), fhirpathpy does, and may fail on it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from ecanfhir import Registry
-from ecanfhir.fhirpath.compiler import Unsupported, compile_fast
+from ecanfhir.fhirpath import fast_operators
+from ecanfhir.fhirpath.compiler import FastExpression, Unsupported, compile_fast
 from ecanfhir.fhirpath.engine import (
     NATIVE_INVARIANTS,
     CompiledExpression,
@@ -378,8 +381,55 @@ def agree(expression: str, hint: str | None, focus: Any, env: EvalEnv) -> str:
         verdict = fast.test(focus, compiled._type_path, env)
     except Unsupported:
         return "fhirpathpy"
+    if expected == "error":
+        # Answered where fhirpathpy fails: only an operand left unevaluated may explain it.
+        assert isinstance(verdict, bool)
+        with pytest.raises(Unsupported):
+            _both_sides(expression).test(focus, compiled._type_path, env)
+        return "decided by a left operand"
     assert verdict == expected, (expression, hint, focus)
     return "fast"
+
+
+def _both_sides(expression: str) -> FastExpression:
+    """The expression's fast path as fhirpathpy evaluates it: both sides of every operator."""
+    fast_operators.SHORT_CIRCUIT = False
+    try:
+        eager = compile_fast(CompiledExpression(expression)._ast)
+    finally:
+        fast_operators.SHORT_CIRCUIT = True
+    assert eager is not None
+    return eager
+
+
+@pytest.mark.parametrize(("expression", "fast"), [
+    ("family.exists() and given.startsWith('a')", False),
+    ("given.exists() or given.startsWith('a')", True),
+    ("family.exists() implies given.startsWith('a')", True),
+    ("given.exists() and given.startsWith('a')", "hands over"),
+    ("given.exists() implies given.startsWith('a')", "hands over"),
+    ("family.exists() or given.startsWith('a')", "hands over"),
+    ("family.exists() xor given.startsWith('a')", "hands over"),
+])
+def test_a_left_operand_that_decides_leaves_the_right_unevaluated(expression: str,
+                                                                   fast: bool | str) -> None:
+    """``false and``, ``true or`` and ``false implies`` are decided by their left side (FHIRPath
+    §6.5; the HL7 validator's FHIRPathEngine.preOperate): the right side, which fhirpathpy
+    cannot evaluate on two given names, is not evaluated. Any other left side (and xor) needs
+    the right one, and the data goes to fhirpathpy."""
+    compiled = compile_expression(expression, type_hint="HumanName")
+    env = EvalEnv.for_resource({"resourceType": "Basic"})
+    focus = {"given": ["a", "b"]}
+    with pytest.raises(FhirPathEvaluationError):
+        compiled.test(focus, env, native=False)
+    assert compiled._fast is not None
+    try:
+        verdict: bool | str = compiled._fast.test(focus, compiled._type_path, env)
+    except Unsupported:
+        verdict = "hands over"
+    assert verdict == fast
+    assert agree(expression, "HumanName", focus, env) == (
+        "fhirpathpy" if fast == "hands over" else "decided by a left operand")
 
 
 @pytest.mark.parametrize(("key", "expression", "hint", "primitive", "resource_type"),
