@@ -36,8 +36,9 @@ from defusedxml.common import DefusedXmlException, DTDForbidden, EntitiesForbidd
 from defusedxml.expatreader import DefusedExpatParser
 
 from .._frozen import frozen, record
+from ._namespaces import XHTML_NS
 
-__all__ = ["XHTML_NS", "Attribute", "Content", "Document", "Node", "Text", "XmlRefused",
+__all__ = ["Attribute", "Content", "Document", "Node", "Text", "XmlRefused",
            "parse_document", "parse_tree", "prefixes_declared_inside", "serialize"]
 
 TextKind = Literal["text", "cdata", "comment", "pi"]
@@ -121,7 +122,6 @@ def _names(expat_name: str) -> tuple[str | None, str, str]:
 
 _NAMES: dict[str, tuple[str | None, str, str]] = {}
 _NAMES_LIMIT = 10_000
-XHTML_NS = "http://www.w3.org/1999/xhtml"
 _XML_PREFIX = frozenset({"xml"})  # declared in every document (Namespaces in XML §3)
 
 

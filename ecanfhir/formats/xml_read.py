@@ -35,6 +35,7 @@ from typing import Any
 
 from .._frozen import frozen
 from ..validation._issue import Issue, IssueCode, Severity
+from ._namespaces import FHIR_NS, XHTML_NS
 from ._sniff import looks_like_xml
 from ._xml_model import (
     XmlChild,
@@ -46,7 +47,6 @@ from ._xml_model import (
     type_model,
 )
 from ._xml_tree import (
-    XHTML_NS,
     Document,
     Node,
     Text,
@@ -60,7 +60,6 @@ from .json_read import parse_json
 __all__ = ["FHIR_NS", "XHTML_NS", "XmlRead", "looks_like_xml", "parse_xml", "read_resource",
            "read_xml"]
 
-FHIR_NS = "http://hl7.org/fhir"
 # FHIR's decimal and integer grammars are JSON's number grammar (R4 §2.24.0.1).
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _ABSENT = object()

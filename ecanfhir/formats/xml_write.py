@@ -40,12 +40,11 @@ from functools import partial
 from typing import Any
 
 from .._exceptions import EcanfhirError
+from ._namespaces import FHIR_NS, XHTML_NS
 from ._xml_model import XmlChild, XmlType, child_model, is_primitive, is_resource_type, type_model
 
 __all__ = ["FHIR_NS", "XHTML_NS", "XmlWriteError", "to_xml"]
 
-FHIR_NS = "http://hl7.org/fhir"
-XHTML_NS = "http://www.w3.org/1999/xhtml"
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 
 # XML 1.0 §2.2 Char: what a document may contain at all (even escaped).
