@@ -230,10 +230,14 @@ def _union(children: list[Mapping[str, Any]]) -> Fn:
     return lambda focus, scope: constant
 
 
+# A literal reads neither its input nor the environment; it still gets a real Scope, as its
+# type says (a compiled build checks it).
+_CONSTANT_SCOPE = Scope(EvalEnv.for_resource({}), [])
+
+
 def _constant_value(node: Mapping[str, Any]) -> Coll:
     """The value of a literal expression, computed at compile time."""
-    no_scope: Any = None
-    return _compile(node)([], no_scope)
+    return _compile(node)([], _CONSTANT_SCOPE)
 
 
 def _is_literal(node: Mapping[str, Any]) -> bool:
