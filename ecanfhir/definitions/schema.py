@@ -109,6 +109,22 @@ def _text(obj: Mapping[str, Any], key: str, default: str | None) -> str:
     return value
 
 
+def _optional_text(obj: Mapping[str, Any], key: str) -> str | None:
+    """A string property that may be absent (None)."""
+    value = obj.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"{key} {value!r} is not a string")
+    return value
+
+
+def _optional_count(obj: Mapping[str, Any], key: str) -> int | None:
+    """An integer property that may be absent (None); JSON's true and false are not counts."""
+    value = obj.get(key)
+    if value is not None and (type(value) is not int):
+        raise ValueError(f"{key} {value!r} is not an integer")
+    return value
+
+
 def _canonicals(type_ref: Mapping[str, Any], key: str) -> tuple[str, ...]:
     """A type's profile or targetProfile: an array of canonicals (a string alone would be
     read as its characters)."""
@@ -197,14 +213,14 @@ def _node(element: Mapping[str, Any]) -> ElementNode:
     slicing = element.get("slicing")
     choices = _choice_values(element)
     return ElementNode(
-        id=element.get("id") or path,
+        id=_optional_text(element, "id") or path,
         path=path,
         name=name[:-3] if choice else name,
         min=int(element.get("min", 0)),
         max=None if raw_max == "*" else int(raw_max),
         types=_type_refs(element),
         choice=choice,
-        content_reference=element.get("contentReference"),
+        content_reference=_optional_text(element, "contentReference"),
         binding=_binding(binding) if binding else None,
         constraints=tuple(
             Constraint(
@@ -219,12 +235,12 @@ def _node(element: Mapping[str, Any]) -> ElementNode:
         ),
         fixed=choices.get("fixed"),
         pattern=choices.get("pattern"),
-        max_length=element.get("maxLength"),
+        max_length=_optional_count(element, "maxLength"),
         min_value=choices.get("minValue"),
         max_value=choices.get("maxValue"),
         is_modifier=bool(element.get("isModifier")),
         must_support=bool(element.get("mustSupport")),
-        slice_name=element.get("sliceName"),
+        slice_name=_optional_text(element, "sliceName"),
         slicing=_slicing(slicing) if slicing else None,
         definition=element,
         repeats=_repeats(element),
@@ -281,13 +297,20 @@ def compile_structure(sd: Mapping[str, Any]) -> CompiledStructure:
             # Ids missing or odd: fall back to the path.
             parent = by_id.get(node.path.rsplit(".", 1)[0], root)
         parent.children.setdefault(node.name, node)
+    try:
+        url, kind = _text(sd, "url", ""), _text(sd, "kind", "")
+        type_name = _text(sd, "type", root.path)
+        derivation = _text(sd, "derivation", "specialization")
+    except ValueError as exc:  # a profile that is not one: unusable, and says why
+        raise SnapshotMissing(f"StructureDefinition {sd.get('url')!r} cannot be read ({exc})"
+                              ) from None
     structure = CompiledStructure(
-        url=sd.get("url", ""),
-        type=sd.get("type", root.path),
-        kind=sd.get("kind", ""),
+        url=url,
+        type=type_name,
+        kind=kind,
         root=root,
         by_id=by_id,
-        derivation=sd.get("derivation", "specialization"),
+        derivation=derivation,
         abstract=bool(sd.get("abstract")),
         definition=sd,
     )

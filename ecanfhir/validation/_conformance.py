@@ -159,6 +159,10 @@ def conformance(run: Run, frame: Frame, value: Any, url: str, *, at: str | None 
     run.conformance[key] = (True, ())
     try:
         walk(trial, value, url, structure, at or frame.path, frame)
+        # The walker compiled (ecanfhir._build) appends to a list typed list[Issue] as to a
+        # list, past _TrialIssues.append: its errors end no walk, and are counted here.
+        if any(issue.is_error for issue in trial.issues):
+            raise _TrialFailed
         verdict = (True, tuple(dict.fromkeys(trial.unchecked)))
     except _TrialFailed:
         verdict = (False, ())  # what could not be checked matters only to a value that conforms
