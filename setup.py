@@ -11,10 +11,15 @@ editable install reads ``profiles/`` in place
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 from setuptools import setup
+from setuptools.command.build_ext import build_ext
 from setuptools.command.build_py import build_py
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mypyc_build import extensions  # beside this file, not a package
 
 PROFILES = Path(__file__).resolve().parent / "profiles"
 SHIPPED = ("*.json", "*.md", "*.csv")
@@ -37,4 +42,24 @@ class BuildWithProfiles(build_py):
                 shutil.copyfile(source, target / relative)
 
 
-setup(cmdclass={"build_py": BuildWithProfiles})
+class OptionalBuildExt(build_ext):
+    """``build_ext`` of the compiled build (mypyc_build.py) that falls back to the Python
+    modules alone when the C extensions cannot be built (no compiler, no Python headers).
+
+    All or none: each compiled module's extension loads one shared library of them all, and an
+    extension that is there but cannot load hides its Python module, so on a failure the
+    extensions already built are removed."""
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except Exception as error:  # CompileError, LinkError, PlatformError...: all alike here
+            for ext in self.extensions:
+                Path(self.get_ext_fullpath(ext.name)).unlink(missing_ok=True)
+            self.warn(f"ecanfhir: the compiled build failed, the modules stay Python ({error})")
+
+
+EXT_MODULES, BUILD_REQUIRES = extensions()
+
+setup(cmdclass={"build_py": BuildWithProfiles, "build_ext": OptionalBuildExt},
+      ext_modules=EXT_MODULES, setup_requires=BUILD_REQUIRES)

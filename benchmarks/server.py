@@ -378,6 +378,9 @@ def main(argv: list[str] | None = None) -> int:
             return args.db or os.path.join(tmp, f"{name}.sqlite3")
 
         backend = "PostgreSQL" if args.db else "SQLite"
+        from ecanfhir._build import build_name
+
+        print(f"ecanfhir build: {build_name()}")
         print(f"{args.senders} senders, {args.workers} server workers with "
               f"{args.validation_processes} validation processes each, {backend}, "
               f"{os.cpu_count()} cores; at most {args.messages} messages or "

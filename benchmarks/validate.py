@@ -265,6 +265,9 @@ def main(argv: list[str] | None = None) -> int:
     cli, floor = cold_start(str(PILOT_MESSAGE), max(5, args.repeat // 2))
     rows.append((f"CLI cold start (new process, {PILOT_MESSAGE.name})", cli, floor))
 
+    from ecanfhir._build import build_name
+
+    print(f"ecanfhir build: {build_name()}")
     print(f"{'measurement':<72} {'time':>10} {'json.loads':>11} {'ratio':>7}")
     print("(rows marked 'XML' compare with xml.etree.ElementTree.fromstring of the same bytes, "
           "to_xml with ElementTree.tostring)")

@@ -26,13 +26,14 @@ record's fields through an ``operator.attrgetter`` made for its class.
 
 from __future__ import annotations
 
+import copyreg
 import dataclasses
 import reprlib
 from collections.abc import Callable
 from operator import attrgetter
 from typing import Any, TypeVar, dataclass_transform, overload
 
-__all__ = ["frozen", "record"]
+__all__ = ["frozen", "picklable", "record"]
 
 T = TypeVar("T")
 
@@ -107,3 +108,21 @@ def _repr_of(fields: tuple[dataclasses.Field[Any], ...]) -> Callable[[Any], str]
         shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
         return f"{self.__class__.__qualname__}({shown})"
     return __repr__
+
+
+def picklable(*classes: type[Any]) -> None:
+    """Pickle instances of frozen ``classes`` by their fields, through :mod:`copyreg`.
+
+    The compiled build (``ecanfhir._build``) makes the frozen records of its modules native
+    frozen dataclasses, which unpickle by assigning their fields, and refuse it
+    (FrozenInstanceError); its copy of such a module registers them here (``mypyc_build.py``).
+    Records cross process boundaries (the centre's validation processes)."""
+    for cls in classes:
+        names = tuple(f.name for f in dataclasses.fields(cls) if f.init)
+        copyreg.pickle(cls, _by_fields(names))
+
+
+def _by_fields(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, tuple[Any, ...]]]:
+    def reduce(record: Any) -> tuple[Any, tuple[Any, ...]]:
+        return type(record), tuple(getattr(record, name) for name in names)
+    return reduce

@@ -29,7 +29,8 @@ def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     only what it uses (``validate`` neither an HTTP client nor a terminal UI library)."""
     parser = argparse.ArgumentParser(prog="ecanfhir", description="FHIR R4 tooling for the eCAN+ "
                                      "cancer-care pilots.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_Version, nargs=0,
+                        help="show the version and build (interpreted or compiled) and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     named = next((a for a in argv or () if not a.startswith("-")), None)
     for name in (named,) if named in COMMANDS else COMMANDS:
@@ -37,10 +38,17 @@ def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _version() -> str:
-    from . import __version__
+class _Version(argparse.Action):
+    """``--version``: the version and which build runs (``ecanfhir._build``), worked out only
+    when asked, so that no other command pays for finding the compiled modules."""
 
-    return __version__
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        from . import __version__
+        from ._build import build_name
+
+        print(f"{parser.prog} {__version__} ({build_name()})")
+        parser.exit()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

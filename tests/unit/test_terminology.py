@@ -198,6 +198,7 @@ def test_expansion_is_cached(core: Terminology) -> None:
     assert core.expand(GENDER_VS) is core.expand(GENDER_VS)
 
 
+@pytest.mark.interpreted_only("ecanfhir.terminology.value_sets")
 def test_check_code_is_a_lookup_once_expanded(core: Terminology,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """After the first check, the value set is neither read nor evaluated again: a check is a

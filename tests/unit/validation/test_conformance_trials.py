@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from _profiles import EXAMPLE, constraint, element
 
 from ecanfhir import Registry, Validator
@@ -38,6 +39,21 @@ def test_a_trial_ends_at_its_first_error() -> None:
     run, frame = _run()
     assert conformance(run, frame, PATIENT, EXAMPLE + "trial-patient", walk=walk) == (False, ())
     assert steps == ["warning kept"]
+
+
+def test_an_error_added_as_to_a_plain_list_still_fails_the_trial() -> None:
+    """Compiled code appends to a list[Issue] as to a list, past the trial's own append: the
+    error does not end the walk, and still decides the verdict."""
+    steps: list[str] = []
+
+    def walk(trial: Run, *_: Any) -> None:
+        list.append(trial.issues, Issue.error("required", "Patient.active", "missing"))
+        list.extend(trial.issues, [Issue.warning("informational", "Patient", "a note")])
+        steps.append("walked on")
+
+    run, frame = _run()
+    assert conformance(run, frame, PATIENT, EXAMPLE + "trial-patient", walk=walk) == (False, ())
+    assert steps == ["walked on"]
 
 
 def test_a_trial_without_an_error_keeps_what_it_could_not_check() -> None:
@@ -123,6 +139,7 @@ def _trial(value: dict[str, Any], monkeypatch: Any) -> tuple[bool, list[str]]:
     return verdict, walked
 
 
+@pytest.mark.interpreted_only("ecanfhir.validation._walk")
 def test_a_trial_compares_top_level_fixed_and_pattern_values_first(monkeypatch: Any) -> None:
     """Another code (a pattern) or status (a fixed value) ends the trial before the walk."""
     assert _trial(_observation("b"), monkeypatch) == (False, [])

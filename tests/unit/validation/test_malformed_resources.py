@@ -107,6 +107,7 @@ def test_a_differential_the_snapshot_generator_cannot_read(
     assert not [i for i in issues if i.rule == "internal-error"]
 
 
+@pytest.mark.interpreted_only("ecanfhir.validation._walk")
 def test_a_check_that_raises_is_reported_where_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
     """The net: a defect of a check is a fatal exception issue at the value it was checking,
     the issues found before it are kept, and validate() returns."""

@@ -71,6 +71,7 @@ def walks(validator: Validator, monkeypatch: pytest.MonkeyPatch, bundle: dict[st
     return counted
 
 
+@pytest.mark.interpreted_only("ecanfhir.validation._walk")
 def test_an_entry_is_walked_once_per_structure(validator: Validator,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """The roster is walked against its profile, in place of Bundle; each Patient entry,
@@ -84,6 +85,7 @@ def test_an_entry_is_walked_once_per_structure(validator: Validator,
                                (id(second), DATED["url"]): 1})
 
 
+@pytest.mark.interpreted_only("ecanfhir.validation._walk")
 def test_the_first_profile_of_the_resource_type_stands_in_for_the_core(
         validator: Validator, monkeypatch: pytest.MonkeyPatch) -> None:
     """Asked to conform to a Patient profile and then to the roster, a Bundle is walked against
@@ -97,6 +99,7 @@ def test_the_first_profile_of_the_resource_type_stands_in_for_the_core(
     assert [(i.expression, i.rule) for i in result.errors] == [("Bundle", "profile-type")]
 
 
+@pytest.mark.interpreted_only("ecanfhir.validation._walk")
 def test_what_a_later_walk_of_the_container_asks_is_still_checked(
         validator: Validator, monkeypatch: pytest.MonkeyPatch) -> None:
     """An entry that claims no profile is walked against dated-patient, which only the roster
