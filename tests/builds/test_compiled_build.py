@@ -79,8 +79,9 @@ def test_the_compiled_build_validates_as_the_python_modules(compiled: Path,
         done = _run(tree, "-m", "ecanfhir", "validate", *examples, "--format", "json",
                     env={"ECANFHIR_CACHE_DIR": str(tmp_path / tree.name)})
         assert done.returncode in (0, 1), done.stderr
-        outputs.append(done.stdout)
-    assert '"issue"' in outputs[0]
+        # each entry's fullUrl is its file's URL: the same once the checkout's is set aside
+        outputs.append(done.stdout.replace(tree.resolve().as_uri(), "file:///checkout"))
+    assert '"issue"' in outputs[0] and "file:///checkout/examples/" in outputs[0]
     assert outputs[1] == outputs[0]
 
 
