@@ -18,7 +18,7 @@ from typing import Any
 
 from ..definitions.compiled import CompiledStructure
 from ._context import Frame, Run, Walked
-from ._issue import Issue
+from ._issue import Issue, IssueList
 from .checks.json_values import dicts
 from .checks.observation import vital_signs_profiles
 
@@ -159,8 +159,8 @@ def conformance(run: Run, frame: Frame, value: Any, url: str, *, at: str | None 
     run.conformance[key] = (True, ())
     try:
         walk(trial, value, url, structure, at or frame.path, frame)
-        # The walker compiled (ecanfhir._build) appends to a list typed list[Issue] as to a
-        # list, past _TrialIssues.append: its errors end no walk, and are counted here.
+        # Whatever added to the trial's issues as to a plain list (list.append(...)), past
+        # _TrialIssues.append: its errors ended no walk, and are counted here.
         if any(issue.is_error for issue in trial.issues):
             raise _TrialFailed
         verdict = (True, tuple(dict.fromkeys(trial.unchecked)))
@@ -177,7 +177,7 @@ class _TrialFailed(Exception):
     """A trial walk met an error: the value does not conform, whatever else it holds."""
 
 
-class _TrialIssues(list[Issue]):
+class _TrialIssues(IssueList):
     """A trial run's issues. A value conforms only when it breaks no rule of the profile, so
     the first error decides and ends the walk (a MessageHeader tried against a profile with
     another fixed event code is not walked to its end)."""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._frozen import frozen, record
 from ..fhirpath.engine import EvalEnv
-from ._issue import Issue
+from ._issue import IssueList
 
 if TYPE_CHECKING:
     from ..definitions.compiled import TypeRef
@@ -86,7 +86,7 @@ class Run:
     schema: Schema
     terminology: Terminology
     options: ValidationOptions
-    issues: list[Issue] = field(default_factory=list)
+    issues: IssueList = field(default_factory=IssueList)
     references: list[PendingReference] = field(default_factory=list)
     external_systems: set[str] = field(default_factory=set)
     # Profiles whose snapshot errors this run has reported (once each, where first used).
