@@ -6,6 +6,9 @@ package turns setuptools' editable install into an import hook, which type check
 pyright) cannot follow, so a project importing an editable ecanfhir saw no types at all. An
 editable install reads ``profiles/`` in place
 (``ecanfhir.definitions.pilot.pilot_source``).
+
+With ``ECANFHIR_COMPILE=1`` it also compiles ecanfhir's hot modules with mypyc
+(``mypyc_build.py``), falling back to the Python modules when the C build fails.
 """
 
 from __future__ import annotations
