@@ -7,11 +7,12 @@ from __future__ import annotations
 import gc
 import os
 import threading
+import weakref
 from typing import Any
 
 import pytest
 
-from ecanfhir import Validator
+from ecanfhir import Validator, _collector
 from ecanfhir._collector import collector_paused
 from ecanfhir.validation import _validator
 
@@ -96,6 +97,67 @@ def test_overlapping_threads_pause_no_longer_than_the_first(collector: None) -> 
     thread.join(10)
     assert states == {"first, inside": False, "second, after the first ended": True,
                       "second, after its own end": True}
+
+
+class _Node:
+    """An object a cycle can be made of and a weak reference can follow."""
+
+    def __init__(self) -> None:
+        self.other: _Node | None = None
+
+
+def _in_generation(obj: object, generation: int) -> bool:
+    return any(o is obj for o in gc.get_objects(generation=generation))
+
+
+def test_what_a_block_leaves_moves_to_the_oldest_generation(collector: None) -> None:
+    """What a block allocated and still lives is not left to young collections to scan."""
+    gc.enable()
+    if gc.get_freeze_count():
+        pytest.skip("something in this process is frozen")
+    with collector_paused():
+        kept = [[n] for n in range(2000)]
+    assert _in_generation(kept[0], 2) and _in_generation(kept[-1], 2)
+    assert not _in_generation(kept[-1], 0)
+    assert gc.get_freeze_count() == 0  # frozen and unfrozen at once
+
+
+def test_what_a_program_froze_stays_frozen(collector: None) -> None:
+    gc.enable()
+    frozen = [object()]
+    gc.freeze()
+    try:
+        count = gc.get_freeze_count()
+        with collector_paused():
+            kept = [[n] for n in range(100)]
+        assert gc.get_freeze_count() == count
+        assert not _in_generation(kept[-1], 2)  # left young, where it was
+        assert not _in_generation(frozen, 2)
+    finally:
+        gc.unfreeze()
+
+
+@pytest.mark.parametrize("bound, collected", [(10, True), (10**12, False)])
+def test_cyclic_garbage_moved_up_meets_a_full_collection(collector: None,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         bound: int, collected: bool) -> None:
+    """Garbage cycles among what blocks moved to the oldest generation wait for a full
+    collection, which a block's end runs itself once they have moved enough objects up."""
+    gc.enable()
+    if gc.get_freeze_count():
+        pytest.skip("something in this process is frozen")
+    monkeypatch.setattr(_collector, "PROMOTED_BEFORE_FULL_COLLECTION", bound)
+    monkeypatch.setattr(_collector, "_promoted", 0)
+    with collector_paused():
+        a, b = _Node(), _Node()
+        a.other, b.other = b, a
+        ref = weakref.ref(a)
+        filler = [[n] for n in range(100)]
+        del a, b
+    assert (ref() is None) is collected
+    gc.collect()
+    assert ref() is None
+    del filler
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
