@@ -36,13 +36,23 @@ COMPILED_MODULES: tuple[str, ...] = (
     "ecanfhir.validation._context",
     "ecanfhir.validation._json_form",
     "ecanfhir.validation._plan",
+    "ecanfhir.validation._resource_rules",
     "ecanfhir.validation._walk",
     "ecanfhir.validation.checks.binding",
+    "ecanfhir.validation.checks.bundle",
     "ecanfhir.validation.checks.bundle_matches",
     "ecanfhir.validation.checks.bundle_references",
     "ecanfhir.validation.checks.invariant",
     "ecanfhir.validation.checks.narrative",
+    "ecanfhir.validation.checks.narrative_source",
+    "ecanfhir.validation.checks.plausibility",
+    "ecanfhir.validation.checks.primitive",
+    "ecanfhir.validation.checks.quantity",
     "ecanfhir.validation.checks.reference",
+    "ecanfhir.validation.checks.reference_parts",
+    "ecanfhir.validation.checks.text",
+    "ecanfhir.validation.checks.uri",
+    "ecanfhir.validation.primitives",
 )
 
 

@@ -25,7 +25,7 @@ def check_resource_rules(run: Run, frame: Frame) -> None:
     resource, root_path, rt = frame.resource, frame.path, frame.resource_type
     if rt == "Bundle":
         scope_of(frame)
-        run.issues.extend(check_bundle(run, frame))
+        run.issues.extend(check_bundle(frame))
         run.issues.extend(check_bundle_links(resource, root_path))
         run.issues.extend(check_reachable_entries(resource, scope_of(frame), root_path))
         run.issues.extend(check_relative_references(run, frame))

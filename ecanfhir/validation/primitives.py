@@ -106,8 +106,9 @@ _BASE64 = re.compile(r"\s*+(?:[0-9a-zA-Z+/=]{4}\s*+)++", re.ASCII)
 _BASE64_PADDED = re.compile(r"[^=]*[0-9a-zA-Z+/]{2}(?:==|[0-9a-zA-Z+/]=)\s*", re.ASCII)
 # R4 §2.24.0.1 string: code points below 32 SHOULD NOT occur, except tab, CR and LF. Made an
 # error here, as XML 1.0 cannot carry them (the resource could not round-trip). Unpaired
-# surrogates (json.loads turns "\ud800" into one) are not Unicode characters at all.
-_FORBIDDEN_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+# surrogates (json.loads turns "\ud800" into one) are not Unicode characters at all. (The
+# regex's own escapes: a str literal with a surrogate cannot be compiled to C, _build.py.)
+_FORBIDDEN_CHAR = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 _XHTML_DIV = re.compile(r"\s*<div[\s>/]", re.ASCII)
 # Only used to explain a failure.
 _ID_CHARS = re.compile(r"[A-Za-z0-9\-.]+", re.ASCII)
@@ -190,7 +191,7 @@ def _bad_form(type_code: str, value: str, detail: str = "") -> PrimitiveProblem:
 
 def _forbidden_char(type_code: str, value: str, found: re.Match[str]) -> PrimitiveProblem:
     char = found.group()
-    if char >= "\ud800":
+    if ord(char) >= 0xD800:
         what = f"an unpaired surrogate U+{ord(char):04X}, which is not a Unicode character"
     else:
         what = (f"the control character U+{ord(char):04X}; below U+0020 only tab, CR and LF "

@@ -12,14 +12,11 @@ rules are the core invariants bdl-11 and bdl-12, which say nothing of an empty B
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .._context import BundleScope, Frame
 from .._issue import Issue
 from .reference import literal
-
-if TYPE_CHECKING:
-    from .._context import Run
 
 __all__ = ["check_bundle", "scope_of"]
 
@@ -52,8 +49,7 @@ def _entries(bundle: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 OPTIONAL_FULL_URL = ("transaction", "transaction-response", "batch", "batch-response")
 
 
-def check_bundle(run: Run, frame: Frame) -> Iterator[Issue]:
-    del run
+def check_bundle(frame: Frame) -> Iterator[Issue]:
     bundle = frame.resource
     kind = bundle.get("type")
     entries = _entries(bundle)

@@ -35,8 +35,8 @@ def check_primitive_value(run: Run, element: ElementNode, type_ref: TypeRef, val
 # control characters and lengths; check_text's whitespace, bidi controls and tags; for URIs
 # checks/uri.py's rules. No control character or unpaired surrogate, no bidi control, no "<",
 # and for a string no whitespace at either end. A subset of what passes, so a value it does not
-# match is simply checked in full.
-_NOT_PLAIN = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\u202a-\u202e\u2066-\u2069<"
+# match is simply checked in full. (The regex's own escapes, as primitives._FORBIDDEN_CHAR.)
+_NOT_PLAIN = r"\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\u202a-\u202e\u2066-\u2069<"
 # Absolute by their scheme, no urn:oid: to check, no "|" (an Extension.url's version), a
 # urn:uuid: only with a lowercase UUID and nothing after it: checks/uri.py finds nothing in them.
 _PLAIN_URL = re.compile(f"https?://[^\\s|{_NOT_PLAIN}]+"

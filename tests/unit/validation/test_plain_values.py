@@ -15,11 +15,15 @@ from _profiles import constraint, element, validate_against
 
 from ecanfhir import Validator
 from ecanfhir.definitions.compiled import ElementNode, TypeRef
+from ecanfhir.validation._context import Run
 from ecanfhir.validation.checks.primitive import plain_values, primitive_check
 
 NARRATIVE = {"status": "generated",
              "div": '<div xmlns="http://www.w3.org/1999/xhtml">Synthetic test data</div>'}
-NO_RUN: Any = None  # neither check reads the run for these elements (no Resource.id, no URI)
+_VALIDATOR = Validator()
+# neither check reads the run for these elements (no Resource.id, no URI); a real one all the
+# same, as compiled code checks an argument's type
+RUN = Run(_VALIDATOR.schema, _VALIDATOR.terminology, _VALIDATOR.options)
 
 
 def _element(max_length: int | None = None) -> ElementNode:
@@ -42,12 +46,12 @@ def _texts(prefix: str) -> list[str]:
 ])
 def test_what_the_plain_test_lets_through_passes_every_check(code: str, prefix: str) -> None:
     element = _element()
-    plain, limit = plain_values(NO_RUN, element, TypeRef(code))
-    check = primitive_check(NO_RUN, element, TypeRef(code))
+    plain, limit = plain_values(RUN, element, TypeRef(code))
+    check = primitive_check(RUN, element, TypeRef(code))
     assert plain is not None
     through = [text for text in _texts(prefix)
                if len(text) <= limit and plain(text) is not None]
-    failing = [(text, issue) for text in through if (issue := check(NO_RUN, text, "x"))]
+    failing = [(text, issue) for text in through if (issue := check(RUN, text, "x"))]
     assert failing == []
     assert len(through) > 200  # it lets text through (ids: ASCII only), or it spares nothing
 
@@ -63,18 +67,18 @@ def test_what_the_plain_test_lets_through_passes_every_check(code: str, prefix: 
     ("dateTime", "2021-01-01T10:00:00"), ("instant", "2021-01-01"),
 ])
 def test_the_plain_test_leaves_what_may_fail_to_the_full_check(code: str, text: str) -> None:
-    plain, _ = plain_values(NO_RUN, _element(), TypeRef(code))
+    plain, _ = plain_values(RUN, _element(), TypeRef(code))
     assert plain is not None and plain(text) is None
 
 
 @pytest.mark.parametrize("code", ["canonical", "time", "boolean", "decimal", "xhtml"])
 def test_other_types_always_take_the_full_check(code: str) -> None:
-    assert plain_values(NO_RUN, _element(), TypeRef(code)) == (None, 0)
+    assert plain_values(RUN, _element(), TypeRef(code)) == (None, 0)
 
 
 def test_a_profile_maximum_length_is_the_plain_limit() -> None:
-    assert plain_values(NO_RUN, _element(max_length=4), TypeRef("string"))[1] == 4
-    assert plain_values(NO_RUN, _element(), TypeRef("string"))[1] == 1024 * 1024
+    assert plain_values(RUN, _element(max_length=4), TypeRef("string"))[1] == 4
+    assert plain_values(RUN, _element(), TypeRef("string"))[1] == 1024 * 1024
 
 
 def test_a_plain_value_over_a_profile_maximum_length_is_too_long() -> None:
@@ -124,24 +128,24 @@ def _temporal_values() -> list[str]:
 @pytest.mark.parametrize("code", ["date", "dateTime", "instant"])
 def test_a_plain_date_or_time_passes_every_check(code: str) -> None:
     element = _element()
-    plain, _ = plain_values(NO_RUN, element, TypeRef(code))
-    check = primitive_check(NO_RUN, element, TypeRef(code))
+    plain, _ = plain_values(RUN, element, TypeRef(code))
+    check = primitive_check(RUN, element, TypeRef(code))
     assert plain is not None
     values = _temporal_values()
     through = [value for value in values if plain(value) is not None]
-    assert [(value, check(NO_RUN, value, "x")) for value in through
-            if check(NO_RUN, value, "x") is not None] == []
+    assert [(value, check(RUN, value, "x")) for value in through
+            if check(RUN, value, "x") is not None] == []
     assert len(through) > 40  # most valid values are spared the full check
 
 
 @pytest.mark.parametrize("code", ["uri", "url"])
 def test_a_plain_urn_uuid_passes_every_check(code: str) -> None:
     element = _element()
-    plain, _ = plain_values(NO_RUN, element, TypeRef(code))
-    check = primitive_check(NO_RUN, element, TypeRef(code))
+    plain, _ = plain_values(RUN, element, TypeRef(code))
+    check = primitive_check(RUN, element, TypeRef(code))
     assert plain is not None
     urns = [f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, str(n))}" for n in range(200)]
-    assert all(plain(urn) is not None and check(NO_RUN, urn, "x") is None for urn in urns)
+    assert all(plain(urn) is not None and check(RUN, urn, "x") is None for urn in urns)
 
 
 @pytest.mark.parametrize(("value", "rule"), [
