@@ -1,4 +1,5 @@
-"""The optional compiled build (``ECANFHIR_COMPILE=1 python3 -m pip install .``), for setup.py.
+"""The compiled build, for setup.py: ``pip install .`` compiles where it can (see :func:`wanted`;
+``ECANFHIR_COMPILE=0`` turns it off, ``=1`` asks for it in any build).
 
 mypyc compiles the modules listed in ``ecanfhir/_build.py`` into C extensions, installed beside
 the same modules in Python. It compiles a copy of the package made for it (``build/mypyc-src``)
@@ -13,15 +14,19 @@ with ``ecanfhir._frozen.picklable``. Measured with callgrind, bundle-50:
 74.5 M instructions a validation interpreted, 58.8 M with the modules compiled and their records
 Python classes, 50.7 M with native records.
 
-Without a C compiler the build installs the Python modules alone, with a warning.
+Without a C compiler, or when mypy fails, the build installs the Python modules alone, with a
+warning.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib.util
 import os
 import re
 import shutil
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +43,29 @@ _DECORATORS = (
 _TYPE_CHECKING_BLOCK = re.compile(r"^if TYPE_CHECKING:\n((?:    .*\n)+)", re.M)
 
 
-def wanted() -> bool:
-    """Whether this build was asked to compile (``ECANFHIR_COMPILE=1``)."""
-    return os.environ.get("ECANFHIR_COMPILE", "").strip().lower() in {"1", "true", "yes"}
+# The setup.py commands that build what gets installed, and those of an editable install, which
+# imports the modules from the checkout: compiled there, a module's extension would hide every
+# later edit of its source.
+_BUILDS = frozenset({"bdist_wheel", "build", "build_ext", "install", "bdist", "bdist_egg"})
+_EDITABLE = frozenset({"editable_wheel", "develop"})
+
+
+def _asked() -> bool | None:
+    """``ECANFHIR_COMPILE``: yes (1, true, yes, on), no (0, false, no, off), or unset."""
+    value = os.environ.get("ECANFHIR_COMPILE", "").strip().lower()
+    return True if value in {"1", "true", "yes", "on"} else \
+        False if value in {"0", "false", "no", "off"} else None
+
+
+def wanted(commands: Sequence[str] = ()) -> bool:
+    """Whether this run of setup.py compiles: ``ECANFHIR_COMPILE=1`` always, ``0`` never;
+    unset, when it builds what gets installed (``pip install .``, a wheel) and not for an
+    editable install (``pip install -e .``) nor for metadata alone (``egg_info``,
+    ``dist_info``: pip asks for it before the wheel)."""
+    asked = _asked()
+    if asked is not None:
+        return asked
+    return not _EDITABLE.intersection(commands) and bool(_BUILDS.intersection(commands))
 
 
 def compiled_modules() -> tuple[str, ...]:
@@ -89,21 +114,44 @@ def stage() -> list[str]:
     return paths
 
 
-def extensions() -> tuple[list[Any], list[str]]:
-    """setup()'s ``ext_modules`` and ``setup_requires``: none unless compiling. Before mypy is
-    in the build environment, only the requirement (setuptools' PEP 517 backend installs it
-    and runs setup.py again)."""
-    if not wanted():
-        return [], []
-    try:
-        from mypyc.build import mypycify
-    except ImportError:
-        return [], [MYPY]
-    paths = stage()
+def _config() -> Path:
+    """The mypy configuration of the compiled build. It types the code, and checks nothing
+    that ``mypy --strict`` checks in the tests: ecanfhir's dependencies are not in the build
+    environment of ``pip install .`` (pip installs them beside it), so they are read as
+    untyped (``Any``) where the tests read them typed."""
+    path = STAGE / "mypy.ini"
+    path.write_text("[mypy]\nignore_missing_imports = True\nallow_subclassing_any = True\n",
+                    encoding="utf-8")
+    return path
+
+
+def requirements() -> list[str]:
+    """setup()'s ``setup_requires``: mypy, unless it is there already or the build never
+    compiles (setuptools' PEP 517 backend installs it into the build environment before it
+    asks setup.py for the wheel)."""
+    if _asked() is False or importlib.util.find_spec("mypy") is not None:
+        return []
+    return [MYPY]
+
+
+def extensions(commands: Sequence[str]) -> list[Any]:
+    """setup()'s ``ext_modules`` for a run of setup.py with these commands: none unless it
+    compiles (:func:`wanted`) and mypy is there. mypy failing on the copy is reported and
+    the build goes on with the Python modules alone, as when the C build fails (setup.py's
+    ``OptionalBuildExt``)."""
+    if not wanted(commands) or importlib.util.find_spec("mypy") is None:
+        return []
+    from mypyc.build import mypycify
+
     cwd = os.getcwd()
-    os.chdir(ROOT)
     try:
-        return mypycify(paths, opt_level="3", debug_level="0",
-                        strict_dunder_typing=False), [MYPY]
+        paths = stage()
+        os.chdir(ROOT)
+        return list(mypycify(["--config-file", str(_config().relative_to(ROOT)), *paths],
+                             opt_level="3", debug_level="0", strict_dunder_typing=False))
+    except (Exception, SystemExit) as error:  # mypy exits on errors in the code it compiles
+        print(f"warning: ecanfhir: the compiled build failed, the modules stay Python "
+              f"({type(error).__name__}: {error})", file=sys.stderr)
+        return []
     finally:
         os.chdir(cwd)

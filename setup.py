@@ -7,8 +7,9 @@ pyright) cannot follow, so a project importing an editable ecanfhir saw no types
 editable install reads ``profiles/`` in place
 (``ecanfhir.definitions.pilot.pilot_source``).
 
-With ``ECANFHIR_COMPILE=1`` it also compiles ecanfhir's hot modules with mypyc
-(``mypyc_build.py``), falling back to the Python modules when the C build fails.
+A build of what gets installed (``pip install .``, a wheel) also compiles ecanfhir's hot
+modules with mypyc (``mypyc_build.py``; not an editable install, unless ``ECANFHIR_COMPILE=1``;
+never with ``ECANFHIR_COMPILE=0``), falling back to the Python modules when it cannot.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from setuptools.command.build_ext import build_ext
 from setuptools.command.build_py import build_py
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from mypyc_build import extensions  # beside this file, not a package
+from mypyc_build import extensions, requirements  # beside this file, not a package
 
 PROFILES = Path(__file__).resolve().parent / "profiles"
 SHIPPED = ("*.json", "*.md", "*.csv")
@@ -62,7 +63,5 @@ class OptionalBuildExt(build_ext):
             self.warn(f"ecanfhir: the compiled build failed, the modules stay Python ({error})")
 
 
-EXT_MODULES, BUILD_REQUIRES = extensions()
-
 setup(cmdclass={"build_py": BuildWithProfiles, "build_ext": OptionalBuildExt},
-      ext_modules=EXT_MODULES, setup_requires=BUILD_REQUIRES)
+      ext_modules=extensions(sys.argv[1:]), setup_requires=requirements())

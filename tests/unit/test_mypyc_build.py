@@ -27,13 +27,64 @@ def test_the_build_reads_the_module_list_the_package_reports() -> None:
         assert importlib.util.find_spec(name) is not None, name
 
 
-def test_nothing_is_compiled_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("asked", "commands", "compiles"), [
+    (None, ["bdist_wheel", "--dist-dir", "d"], True),     # pip install ., pip wheel .
+    (None, ["build_ext", "--inplace"], True),
+    (None, ["install"], True),
+    (None, ["editable_wheel", "--dist-dir", "d"], False),  # pip install -e .
+    (None, ["develop"], False),
+    (None, ["egg_info"], False),                           # pip's questions before the wheel
+    (None, ["dist_info", "--output-dir", "d"], False),
+    (None, ["build_py"], False),
+    ("0", ["bdist_wheel"], False),
+    ("no", ["build_ext", "--inplace"], False),
+    ("1", ["editable_wheel"], True),
+    ("1", ["build_ext", "--inplace"], True),
+])
+def test_what_compiles(monkeypatch: pytest.MonkeyPatch, asked: str | None, commands: list[str],
+                       compiles: bool) -> None:
+    """A build of what gets installed compiles; an editable install does not (an extension in
+    the checkout would hide every later edit of its module), unless asked to."""
+    if asked is None:
+        monkeypatch.delenv("ECANFHIR_COMPILE", raising=False)
+    else:
+        monkeypatch.setenv("ECANFHIR_COMPILE", asked)
+    assert mypyc_build.wanted(commands) is compiles
+
+
+def test_a_run_that_does_not_compile_has_no_extensions(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ECANFHIR_COMPILE", raising=False)
-    assert mypyc_build.extensions() == ([], [])
+    assert mypyc_build.extensions(["egg_info"]) == []
+    assert mypyc_build.extensions(["editable_wheel"]) == []
     monkeypatch.setenv("ECANFHIR_COMPILE", "0")
-    assert not mypyc_build.wanted()
+    assert mypyc_build.extensions(["bdist_wheel"]) == []
+
+
+def test_mypy_is_required_only_where_it_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """setuptools' PEP 517 backend installs setup_requires into the build environment; a
+    setup.py run where mypy is (a developer's, CI's) needs nothing more."""
+    monkeypatch.delenv("ECANFHIR_COMPILE", raising=False)
+    assert mypyc_build.requirements() == []  # the test dependencies include mypy
+    monkeypatch.setattr(mypyc_build.importlib.util, "find_spec", lambda name: None)
+    assert mypyc_build.requirements() == [mypyc_build.MYPY]
+    monkeypatch.setenv("ECANFHIR_COMPILE", "0")
+    assert mypyc_build.requirements() == []
+
+
+def test_mypy_failing_leaves_the_python_modules(monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """mypy exits on an error in the code it compiles: the build goes on without extensions."""
+    import mypyc.build
+
+    def failing(*args: object, **kwargs: object) -> list[object]:
+        raise SystemExit(2)
+
+    monkeypatch.setattr(mypyc_build, "stage", lambda: ["ecanfhir/x.py"])
+    monkeypatch.setattr(mypyc.build, "mypycify", failing)
     monkeypatch.setenv("ECANFHIR_COMPILE", "1")
-    assert mypyc_build.wanted()
+    assert mypyc_build.extensions(["bdist_wheel"]) == []
+    assert "the compiled build failed, the modules stay Python (SystemExit: 2)" \
+        in capsys.readouterr().err
 
 
 @pytest.mark.interpreted_only("ecanfhir._build")
