@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import importlib.util
 import json
 import os
 import random
@@ -56,6 +57,7 @@ from typing import Any
 
 import httpx
 
+import ecanfhir
 from ecanfhir.builders import (
     BuildContext,
     CancerDiagnosis,
@@ -68,9 +70,15 @@ from ecanfhir.builders.patient import CPR_SYSTEM
 from ecanfhir.synthetic._people import fictitious_cpr
 
 HERE = Path(__file__).resolve().parent
-if str(HERE.parent) not in sys.path:    # testservers/ is importable from a checkout
-    sys.path.insert(0, str(HERE.parent))
+if importlib.util.find_spec("testservers") is None:  # not installed: the checkout's
+    sys.path.append(str(HERE.parent))
+import testservers  # noqa: E402
 from testservers.national_centre.running import stop_serving, wait_until_serving  # noqa: E402
+
+# Where this process imported ecanfhir and testservers from (an installed build, or a
+# checkout): the server's processes import them from there too, and measure the same build.
+IMPORTED_FROM = [str(Path(module.__file__ or "").resolve().parent.parent)
+                 for module in (ecanfhir, testservers)]
 
 FHIR = {"Content-Type": "application/fhir+json"}
 CENTRE = Organization("National cancer centre", sor="987654321098", gln="5790000000005")
@@ -137,7 +145,8 @@ def server(database: str, workers: int, *, validation: bool = True,
     env = {**os.environ, "BENCH_DB": database, "BENCH_BASE": base,
            "BENCH_NO_VALIDATION": "0" if validation else "1",
            "BENCH_VALIDATION_PROCESSES": str(validation_processes),
-           "PYTHONPATH": os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])}
+           "PYTHONPATH": os.pathsep.join(dict.fromkeys(
+               [*IMPORTED_FROM, os.environ.get("PYTHONPATH", "")]))}
     # as ecanfhir serve runs it (BENCH_HTTP=h11 for uvicorn's pure-Python parser instead)
     http = "'h11'" if os.environ.get("BENCH_HTTP") == "h11" else "protocol_class()"
     code = ("import uvicorn; from testservers.national_centre.http_protocol import "

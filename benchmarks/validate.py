@@ -140,22 +140,29 @@ def _noop(_: int) -> None:
 
 
 def cold_start(path: str, repeat: int) -> tuple[float, float]:
-    # An installed package has its bytecode compiled (pip does it); a checkout edited since
-    # its last run, with PYTHONDONTWRITEBYTECODE set, would compile every changed module anew
-    # in each process and time the compiler, not the start-up.
-    compileall.compile_dir(ROOT / "ecanfhir", quiet=1)
+    import ecanfhir
+
+    # The processes start elsewhere than in the checkout, so that they import the ecanfhir
+    # this process imports (an installed, compiled build; or the checkout's, on PYTHONPATH).
+    package = Path(ecanfhir.__file__).resolve().parent
+    if ROOT in package.parents:
+        # An installed package has its bytecode compiled (pip does it); a checkout edited since
+        # its last run, with PYTHONDONTWRITEBYTECODE set, would compile every changed module
+        # anew in each process and time the compiler, not the start-up.
+        compileall.compile_dir(package, quiet=1)
     cli = [sys.executable, "-m", "ecanfhir.cli", "validate", path, "--format", "json"]
     floor = [sys.executable, "-c", f"import json; json.loads(open({path!r}, 'rb').read())"]
 
-    def run(cmd: list[str]) -> float:
+    def run(cmd: list[str], where: str) -> float:
         times = []
         for _ in range(repeat):
             t = time.perf_counter()
-            subprocess.run(cmd, capture_output=True, check=False, cwd=ROOT)
+            subprocess.run(cmd, capture_output=True, check=False, cwd=where)
             times.append(time.perf_counter() - t)
         return statistics.median(times)
 
-    return run(cli), run(floor)
+    with tempfile.TemporaryDirectory() as elsewhere:
+        return run(cli, elsewhere), run(floor, elsewhere)
 
 
 def medplum_files(directory: str) -> tuple[Path, Path]:
