@@ -13,12 +13,13 @@ The walker imports this module, so the walk of a trial run is passed in (:data:`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..definitions.compiled import CompiledStructure
 from ._context import Frame, Run, Walked
-from ._issue import Issue, IssueList
+from ._issue import Issue
+from ._issue_list import TrialFailed, TrialIssues
 from .checks.json_values import dicts
 from .checks.observation import vital_signs_profiles
 
@@ -149,7 +150,7 @@ def conformance(run: Run, frame: Frame, value: Any, url: str, *, at: str | None 
         # type or one derived from it: an Observation meets its own rules, not a sequence's.
         run.conformance[key] = (False, ())
         return False, ()
-    trial = Run(run.schema, run.terminology, run.options, issues=_TrialIssues(),
+    trial = Run(run.schema, run.terminology, run.options, issues=TrialIssues(),
                 depth=run.depth, conformance=run.conformance, frames=run.frames)
     # Asked again while this trial runs (a profile the value claims, walked in the trial, has
     # an invariant calling conformsTo() with this profile), the value is taken to conform: the
@@ -160,36 +161,17 @@ def conformance(run: Run, frame: Frame, value: Any, url: str, *, at: str | None 
     try:
         walk(trial, value, url, structure, at or frame.path, frame)
         # Whatever added to the trial's issues as to a plain list (list.append(...)), past
-        # _TrialIssues.append: its errors ended no walk, and are counted here.
+        # TrialIssues.append: its errors ended no walk, and are counted here.
         if any(issue.is_error for issue in trial.issues):
-            raise _TrialFailed
+            raise TrialFailed
         verdict = (True, tuple(dict.fromkeys(trial.unchecked)))
-    except _TrialFailed:
+    except TrialFailed:
         verdict = (False, ())  # what could not be checked matters only to a value that conforms
     except BaseException:
         del run.conformance[key]
         raise
     run.conformance[key] = verdict
     return verdict
-
-
-class _TrialFailed(Exception):
-    """A trial walk met an error: the value does not conform, whatever else it holds."""
-
-
-class _TrialIssues(IssueList):
-    """A trial run's issues. A value conforms only when it breaks no rule of the profile, so
-    the first error decides and ends the walk (a MessageHeader tried against a profile with
-    another fixed event code is not walked to its end)."""
-
-    def append(self, issue: Issue) -> None:
-        if issue.is_error:
-            raise _TrialFailed
-        super().append(issue)
-
-    def extend(self, issues: Iterable[Issue]) -> None:
-        for issue in issues:
-            self.append(issue)
 
 
 def _specializes(run: Run, resource_type: Any, url: str) -> bool:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._frozen import frozen, record
 from ..fhirpath.engine import EvalEnv
-from ._issue import IssueList
+from ._issue_list import IssueList
 
 if TYPE_CHECKING:
     from ..definitions.compiled import TypeRef

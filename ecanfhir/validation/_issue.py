@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from .._exceptions import EcanfhirError
 
-__all__ = ["Issue", "IssueCode", "IssueList", "Severity", "ValidationFailed",
+__all__ = ["Issue", "IssueCode", "Severity", "ValidationFailed",
            "ValidationResult", "to_operation_outcome"]
 
 Severity = Literal["fatal", "error", "warning", "information"]
@@ -76,18 +76,6 @@ class Issue:
         if self.expression:
             issue["expression"] = [self.expression]
         return issue
-
-
-class IssueList(list[Issue]):
-    """The issues a run accumulates (``Run.issues``): a list, of a class of its own.
-
-    Compiled code (``ecanfhir._build``) appends to a value declared ``list[Issue]`` with the
-    list's own C function, past any ``append`` of a subclass. Declared as this class, which is
-    not compiled, its ``append`` and ``extend`` are called as Python calls them, so a conformance
-    trial's issues (``_conformance._TrialIssues``) end the trial at its first error in both
-    builds."""
-
-    __slots__ = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,17 @@ sys.path.insert(0, str(ROOT))
 import mypyc_build  # noqa: E402  (beside setup.py, not a package)
 
 
+def test_no_public_class_is_compiled() -> None:
+    """A compiled class is native: Python code can neither subclass it nor replace its
+    methods, which users of ecanfhir's public classes (Validator, Registry...) may do."""
+    import ecanfhir
+
+    for name in ecanfhir.__all__:
+        obj = getattr(ecanfhir, name)
+        if isinstance(obj, type):
+            assert obj.__module__ not in _build.COMPILED_MODULES, name
+
+
 def test_the_build_reads_the_module_list_the_package_reports() -> None:
     assert mypyc_build.compiled_modules() == _build.COMPILED_MODULES
     for name in _build.COMPILED_MODULES:
