@@ -67,6 +67,7 @@ def resume_collector(collecting: bool) -> None:
 # of a 50-resource bundle; a full collection of a validator's heap takes some 30 ms).
 _promoted = 0
 PROMOTED_BEFORE_FULL_COLLECTION = 1_000_000
+_frozen_seen = False  # whether _promote_young has met objects the program froze
 
 
 def _promote_young() -> bool:
@@ -86,8 +87,11 @@ def _promote_young() -> bool:
     thread may) waits there for a full collection, whose schedule does not count them:
     after :data:`PROMOTED_BEFORE_FULL_COLLECTION` of them, the caller runs one instead.
     """
-    global _promoted
-    if gc.get_freeze_count():
+    global _promoted, _frozen_seen
+    # gc.get_freeze_count() walks the frozen objects (the centre's warm freezes a few hundred
+    # thousand: milliseconds a call); once some were seen, no later block promotes.
+    if _frozen_seen or gc.get_freeze_count():
+        _frozen_seen = True
         return False
     _promoted += gc.get_count()[0]
     if _promoted > PROMOTED_BEFORE_FULL_COLLECTION:
