@@ -56,7 +56,7 @@ def resume_collector(collecting: bool) -> None:
     """Resume the collector :func:`pause_collector` paused, what the pause allocated moved to
     the oldest generation (:func:`_promote_young`)."""
     if collecting and not gc.isenabled():
-        full = _promote_young()
+        full = _promote_young(recount=True)
         gc.enable()
         if full:
             gc.collect()
@@ -70,7 +70,7 @@ PROMOTED_BEFORE_FULL_COLLECTION = 1_000_000
 _frozen_seen = False  # whether _promote_young has met objects the program froze
 
 
-def _promote_young() -> bool:
+def _promote_young(*, recount: bool = False) -> bool:
     """Move the objects allocated since the last collection to the oldest generation,
     unscanned; say whether a full collection is due instead.
 
@@ -83,15 +83,19 @@ def _promote_young() -> bool:
     only when nothing else is frozen, so what a program froze stays frozen (the mock centre
     freezes its warm definitions).
 
+    ``gc.get_freeze_count()`` walks the frozen objects (12 ms for a million; the centre
+    freezes a few hundred thousand), so a validation's end counts them only until it has seen
+    some: then it leaves the young objects alone, until ``recount`` (the CLI's resume, once a
+    command) finds none frozen any more.
+
     Cyclic garbage among those objects (a validation makes none: ``Run.release``; another
     thread may) waits there for a full collection, whose schedule does not count them:
     after :data:`PROMOTED_BEFORE_FULL_COLLECTION` of them, the caller runs one instead.
     """
     global _promoted, _frozen_seen
-    # gc.get_freeze_count() walks the frozen objects (the centre's warm freezes a few hundred
-    # thousand: milliseconds a call); once some were seen, no later block promotes.
-    if _frozen_seen or gc.get_freeze_count():
-        _frozen_seen = True
+    if recount or not _frozen_seen:  # (counting nothing frozen walks an empty list)
+        _frozen_seen = gc.get_freeze_count() > 0
+    if _frozen_seen:
         return False
     _promoted += gc.get_count()[0]
     if _promoted > PROMOTED_BEFORE_FULL_COLLECTION:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from ecanfhir import Validator, _collector
-from ecanfhir._collector import collector_paused
+from ecanfhir._collector import collector_paused, pause_collector, resume_collector
 from ecanfhir.validation import _validator
 
 PATIENT = {"resourceType": "Patient", "gender": "female"}
@@ -151,6 +151,21 @@ def test_what_a_program_froze_stays_frozen(collector: None,
         assert not _in_generation(frozen, 2)
     finally:
         gc.unfreeze()
+
+
+def test_the_commands_resume_counts_the_frozen_anew(collector: None,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Objects once seen frozen and thawed since: a command's resume (once a command) counts
+    again, and moves what its pause made out of the youngest generation."""
+    monkeypatch.setattr(_collector, "_frozen_seen", True)
+    gc.enable()
+    if gc.get_freeze_count():
+        pytest.skip("something in this process is frozen")
+    collecting = pause_collector()
+    made = [[n] for n in range(2000)]
+    resume_collector(collecting)
+    assert _in_generation(made[-1], 2)
+    assert _collector._frozen_seen is False
 
 
 @pytest.mark.parametrize("bound, collected", [(10, True), (10**12, False)])
