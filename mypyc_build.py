@@ -12,7 +12,7 @@ and ``@dataclass`` for ``@record``, imports at run time what it imported for typ
 only (a native dataclass evaluates its fields' annotations), and registers its frozen records
 with ``ecanfhir._frozen.picklable``. Measured with callgrind, bundle-50:
 74.5 M instructions a validation interpreted, 58.8 M with 21 modules compiled and their records
-Python classes, 50.7 M with native records; 46.6 M with 42 modules (and 73.5 M interpreted).
+Python classes, 50.7 M with native records; 47.3 M with 39 modules (and 73.5 M interpreted).
 
 Without a C compiler, or when mypy fails, the build installs the Python modules alone, with a
 warning.
