@@ -120,6 +120,7 @@ def _config() -> Path:
     environment of ``pip install .`` (pip installs them beside it), so they are read as
     untyped (``Any``) where the tests read them typed."""
     path = STAGE / "mypy.ini"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("[mypy]\nignore_missing_imports = True\nallow_subclassing_any = True\n",
                     encoding="utf-8")
     return path
