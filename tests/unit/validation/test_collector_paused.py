@@ -106,17 +106,23 @@ class _Node:
         self.other: _Node | None = None
 
 
+@pytest.fixture
+def thawed(collector: None) -> None:
+    """The collector on, and nothing frozen in this process: what a block moves up is then
+    all that the oldest generation gains from it."""
+    gc.enable()
+    if gc.get_freeze_count():
+        pytest.skip("something in this process is frozen")
+
+
 def _in_generation(obj: object, generation: int) -> bool:
     return any(o is obj for o in gc.get_objects(generation=generation))
 
 
 def test_what_a_block_leaves_moves_to_the_oldest_generation(
-        collector: None, monkeypatch: pytest.MonkeyPatch) -> None:
+        thawed: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """What a block allocated and still lives is not left to young collections to scan."""
     monkeypatch.setattr(_collector, "_frozen_seen", False)
-    gc.enable()
-    if gc.get_freeze_count():
-        pytest.skip("something in this process is frozen")
     with collector_paused():
         kept = [[n] for n in range(2000)]
     assert _in_generation(kept[0], 2) and _in_generation(kept[-1], 2)
@@ -153,14 +159,11 @@ def test_what_a_program_froze_stays_frozen(collector: None,
         gc.unfreeze()
 
 
-def test_the_commands_resume_counts_the_frozen_anew(collector: None,
+def test_the_commands_resume_counts_the_frozen_anew(thawed: None,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Objects once seen frozen and thawed since: a command's resume (once a command) counts
     again, and moves what its pause made out of the youngest generation."""
     monkeypatch.setattr(_collector, "_frozen_seen", True)
-    gc.enable()
-    if gc.get_freeze_count():
-        pytest.skip("something in this process is frozen")
     collecting = pause_collector()
     made = [[n] for n in range(2000)]
     resume_collector(collecting)
@@ -169,14 +172,11 @@ def test_the_commands_resume_counts_the_frozen_anew(collector: None,
 
 
 @pytest.mark.parametrize("bound, collected", [(10, True), (10**12, False)])
-def test_cyclic_garbage_moved_up_meets_a_full_collection(collector: None,
+def test_cyclic_garbage_moved_up_meets_a_full_collection(thawed: None,
                                                          monkeypatch: pytest.MonkeyPatch,
                                                          bound: int, collected: bool) -> None:
     """Garbage cycles among what blocks moved to the oldest generation wait for a full
     collection, which a block's end runs itself once they have moved enough objects up."""
-    gc.enable()
-    if gc.get_freeze_count():
-        pytest.skip("something in this process is frozen")
     monkeypatch.setattr(_collector, "PROMOTED_BEFORE_FULL_COLLECTION", bound)
     monkeypatch.setattr(_collector, "_promoted", 0)
     monkeypatch.setattr(_collector, "_frozen_seen", False)
