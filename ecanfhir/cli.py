@@ -21,7 +21,7 @@ __all__ = ["main"]
 
 # Subcommands, in the order `ecanfhir --help` lists them; each module has add_parser and run.
 COMMANDS = ("demo", "validate", "convert", "generate", "send", "serve", "conformance",
-            "snapshot", "package", "align")
+            "snapshot", "package", "align", "daemon")
 
 
 def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -51,13 +51,19 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *,
+         namespace: argparse.Namespace | None = None) -> int:
+    """Run ``ecanfhir ARGV`` (default: ``sys.argv[1:]``) in this process; its exit code.
+
+    ``namespace`` carries what a resident process lends the command (``ecanfhir.daemon``:
+    the validators it keeps between runs) next to the parsed arguments.
+    """
     collecting = pause_collector()  # the command's modules are imported here
     try:
         parser = _parser(sys.argv[1:] if argv is None else argv)
     finally:
         resume_collector(collecting)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv, namespace)
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE

@@ -8,11 +8,12 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .._collector import pause_collector, resume_collector
 from ..definitions.registry import Registry
 from ..validation._issue import Issue, ValidationResult
+from ..validation._options import ValidationOptions
 from ..validation._validator import Validator
 from ..validation.report import render_json, render_junit, render_text
 from . import EXIT_INVALID, EXIT_OK, UsageError, write_output
@@ -56,6 +57,9 @@ def add_parser(sub: Any) -> None:
                    help="check the type a reference names (Group/1) against the allowed target "
                         "types even when the target is not in the resource or its Bundle")
     v.add_argument("--no-progress", action="store_true", help="no progress bar")
+    v.add_argument("--no-daemon", action="store_true",
+                   help="run in this process even when an ecanfhir daemon is running (see "
+                        "`ecanfhir daemon`)")
     v.add_argument("--no-pilot", action="store_true",
                    help="do not load the eCAN+ pilot package (ecanfhir.pilot) shipped with "
                         "ecanfhir; R4 core and the HL7 packages known by default are always "
@@ -80,20 +84,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, files: list[tuple[Path, bool]], freezing: bool) -> int:
-    from ..validation._options import ValidationOptions
-
     collecting = pause_collector()
     try:
-        registry, profiles = _registry(args)
-        for url in profiles:
-            if registry.structure_definition(url) is None:
-                raise UsageError(f"--profile {url}: no such profile is loaded (load it with --ig)")
         options = ValidationOptions(
             best_practice=args.best_practice, must_support=args.must_support,
             advice=args.advice, allow_any_extensions=args.allow_any_extensions,
             allow_extension_domains=tuple(args.allow_extension_domain),
             assume_valid_rest_references=args.assume_valid_rest_references)
-        validator = Validator(registry, options=options)
+        # A resident process (``ecanfhir daemon``) passes the validators it keeps between runs.
+        validators: ValidatorSource | None = getattr(args, "validators", None)
+        validator, profiles = validators.get(args, options, build_validator) \
+            if validators is not None else build_validator(args, options)
         skipped: list[Path] = []
         results: list[ValidationResult] = []
         for result in _run_all(validator, files, profiles, progress=not args.no_progress,
@@ -151,6 +152,27 @@ def _expected_outcome(path: Path) -> bool:
 
 def _hidden(relative: Path) -> bool:
     return any(part.startswith(".") for part in relative.parts)
+
+
+class ValidatorSource(Protocol):
+    """Where a resident process keeps validators between runs (``ecanfhir.daemon``)."""
+
+    def get(self, args: argparse.Namespace, options: ValidationOptions,
+            build: Callable[[argparse.Namespace, ValidationOptions],
+                            tuple[Validator, list[str]]]) -> tuple[Validator, list[str]]:
+        """The validator ``build`` makes for these arguments and options, and the profiles to
+        check (``build``'s own, or those of an earlier run's that ``build`` would make)."""
+
+
+def build_validator(args: argparse.Namespace,
+                    options: ValidationOptions) -> tuple[Validator, list[str]]:
+    """The validator of a run (the registry its ``--ig`` and ``--profile`` options make) and
+    the profiles its files must conform to."""
+    registry, profiles = _registry(args)
+    for url in profiles:
+        if registry.structure_definition(url) is None:
+            raise UsageError(f"--profile {url}: no such profile is loaded (load it with --ig)")
+    return Validator(registry, options=options), profiles
 
 
 def _registry(args: argparse.Namespace) -> tuple[Registry, list[str]]:
