@@ -25,6 +25,7 @@ from .._version import __version__
 from ..commands.validate import build_validator
 from ..validation._options import ValidationOptions
 from . import MAX_REQUEST, Request, decode_request, installation, private_folder
+from .client import FORWARDED
 from .validators import ValidatorCache, files_stamp
 
 __all__ = ["Daemon", "code_folders"]
@@ -80,7 +81,12 @@ class Daemon:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path)  # left by a daemon that was killed: we hold the lock
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
-                listener.bind(self.path)
+                try:
+                    listener.bind(self.path)
+                except OSError as exc:  # a path longer than a socket's (107 bytes), say
+                    print(f"ecanfhir daemon: cannot listen at {self.path}: {exc}",
+                          file=sys.stderr)
+                    return 1
                 listener.listen(16)
                 inode = os.stat(self.path).st_ino
                 if ready is not None:
@@ -180,6 +186,8 @@ class Daemon:
             return "stopping"
         if request.kind != "run" or len(fds) != 3:
             return f"refuse a request of an unknown kind ({request.kind})"
+        if not request.argv or request.argv[0] not in FORWARDED:
+            return "refuse a command the daemon does not run"
         if _code_stamp() != self._code:
             self.stopping = "its installation changed"
             return "refuse the daemon's installation changed since it started; it stops"

@@ -281,3 +281,22 @@ def test_the_daemon_stops_when_its_installation_changes(short_folder: Path,
         assert d.status() == {}
     finally:
         d.stop()
+
+
+def test_only_validate_is_run(daemon: Daemon, tmp_path: Path) -> None:
+    """A request for another command (which no client of ours sends) is refused: the daemon
+    never starts a server, sends a message or writes a package on anyone's behalf."""
+    import array
+
+    from ecanfhir.daemon import encode_request, installation
+
+    path = daemon.status()["socket"]
+    request = encode_request("run", installation(), str(tmp_path), ["serve", "--port", "0"],
+                             {}, ["utf-8"] * 3)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.connect(path)
+        s.sendmsg([request], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                               array.array("i", [0, 1, 2]).tobytes())])
+        reply = s.recv(4096).decode()
+    assert reply == "refuse a command the daemon does not run\n"
+    assert daemon.commands_run() == 0
