@@ -26,12 +26,14 @@ from ..commands.validate import build_validator
 from ..validation._options import ValidationOptions
 from . import MAX_REQUEST, Request, decode_request, installation, private_folder
 from .client import FORWARDED
-from .validators import ValidatorCache, files_stamp
+from .validators import ValidatorCache
+from .watch import InstallationWatch
 
 __all__ = ["Daemon", "code_folders"]
 
 EXIT_INTERNAL = 3
 _POLL = 0.5  # seconds between looks at the stop flag and the idle timeout while waiting
+FULL_EVERY = 100  # commands between full collections
 
 
 def code_folders() -> list[str]:
@@ -42,10 +44,6 @@ def code_folders() -> list[str]:
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     pilot = str(pilot_source())
     return [package] if pilot.startswith(package + os.sep) else [package, pilot]
-
-
-def _code_stamp() -> object:
-    return files_stamp(code_folders(), skip=frozenset({"__pycache__"}))
 
 
 class Daemon:
@@ -60,7 +58,8 @@ class Daemon:
         self.started = datetime.now(UTC)
         self.stopping = ""
         self._running = False
-        self._code = _code_stamp()
+        self._since_full = 0
+        self._installation = InstallationWatch(code_folders(), frozenset({"__pycache__"}))
 
     def serve(self, ready: TextIO | None = None) -> int:
         """Listen and run commands until stopped; 0 when stopped, 1 when another daemon of
@@ -96,6 +95,7 @@ class Daemon:
                     with self._signals():
                         self._loop(listener)
                 finally:
+                    self._installation.close()
                     with contextlib.suppress(OSError):
                         if os.stat(self.path).st_ino == inode:
                             os.unlink(self.path)
@@ -111,6 +111,24 @@ class Daemon:
             validator.validate(resource)
         gc.collect()
         gc.freeze()
+        # The daemon collects between commands, after each one's answer (_collect), not
+        # during them: with the collector off, a command's pause and resume of it
+        # (``_collector``) have nothing to do -- their resume would count the frozen objects,
+        # milliseconds for the definitions -- and no collection runs in a command's time.
+        gc.disable()
+
+    def _collect(self, ran_command: bool) -> None:
+        """Between commands: the young generations after each (what a command left alive, a
+        fraction of a millisecond to scan), and all of them (the frozen definitions apart)
+        every ``FULL_EVERY`` commands."""
+        if not ran_command:
+            return
+        self._since_full += 1
+        if self._since_full >= FULL_EVERY:
+            self._since_full = 0
+            gc.collect()
+        else:
+            gc.collect(1)
 
     @contextlib.contextmanager
     def _signals(self) -> Iterator[None]:
@@ -140,8 +158,10 @@ class Daemon:
             except (TimeoutError, InterruptedError):
                 continue
             with conn:
-                if self._handle(conn):
-                    last = time.monotonic()  # a command; asking for the status is no use
+                ran = self._handle(conn)
+            self._collect(ran)
+            if ran:
+                last = time.monotonic()  # a command; asking for the status is no use
 
     def _handle(self, conn: socket.socket) -> bool:
         """One connection: never raises (a client's bad request is refused, a command's error
@@ -188,7 +208,7 @@ class Daemon:
             return f"refuse a request of an unknown kind ({request.kind})"
         if not request.argv or request.argv[0] not in FORWARDED:
             return "refuse a command the daemon does not run"
-        if _code_stamp() != self._code:
+        if self._installation.changed():
             self.stopping = "its installation changed"
             return "refuse the daemon's installation changed since it started; it stops"
         self.requests += 1
@@ -199,7 +219,8 @@ class Daemon:
 
         return (f"status running\npid: {os.getpid()}\nsocket: {self.path}\nstarted: "
                 f"{self.started.isoformat(timespec='seconds')}\ncommands run: {self.requests}\n"
-                f"validators kept: {len(self.validators)}\necanfhir: {__version__} "
+                f"validators kept: {len(self.validators)}\ninstallation watched by: "
+                f"{self._installation.kind}\necanfhir: {__version__} "
                 f"({build_name()})\npython: {sys.executable}\nidle timeout: "
                 f"{self.idle_timeout:g} s")
 

@@ -134,3 +134,42 @@ def test_files_stamp_sees_a_file_written_added_or_removed(tmp_path: Path) -> Non
     (tmp_path / "a" / "y.json").unlink()
     assert files_stamp([str(tmp_path)]) != added
     assert files_stamp([str(tmp_path / "gone.json")]) == ((str(tmp_path / "gone.json"), -1, -1),)
+
+
+@pytest.mark.parametrize("inotify", [True, False], ids=["inotify", "stamp"])
+def test_the_installation_watch_sees_changes_but_not_bytecode(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, inotify: bool) -> None:
+    from ecanfhir.daemon import watch
+
+    if not inotify:
+        monkeypatch.setattr(watch, "_inotify", lambda folders, skip: None)
+    (tmp_path / "pkg" / "sub").mkdir(parents=True)
+    module = tmp_path / "pkg" / "sub" / "m.py"
+    module.write_text("x = 1\n")
+    w = watch.InstallationWatch([str(tmp_path / "pkg")], frozenset({"__pycache__"}))
+    try:
+        if inotify and w.kind != "inotify":
+            pytest.skip("no inotify here")
+        assert not w.changed()
+        (tmp_path / "pkg" / "sub" / "__pycache__").mkdir()
+        (tmp_path / "pkg" / "sub" / "__pycache__" / "m.cpython-311.pyc").write_bytes(b"x")
+        assert not w.changed()
+        with module.open("a") as fh:  # written in place, as some editors do
+            fh.write("y = 2\n")
+        os.utime(module, ns=(time.time_ns(), time.time_ns() + 10**9))
+        assert w.changed()
+        assert w.changed()  # and stays so
+    finally:
+        w.close()
+
+
+def test_the_installation_watch_sees_a_new_file(tmp_path: Path) -> None:
+    from ecanfhir.daemon.watch import InstallationWatch
+
+    w = InstallationWatch([str(tmp_path)], frozenset())
+    try:
+        assert not w.changed()
+        (tmp_path / "new.json").write_text("{}")
+        assert w.changed()
+    finally:
+        w.close()
