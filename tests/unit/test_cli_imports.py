@@ -91,3 +91,27 @@ def test_rules_of_definitional_resources_are_imported_when_one_is_met(tmp_path: 
 
     assert loaded(message) == []
     assert loaded(questionnaire) == ["questionnaire_definition"]
+
+
+CLIENT_PROBE = """
+import sys
+before = set(sys.modules)
+from ecanfhir.__main__ import main
+from ecanfhir.daemon.client import forward
+forward(["validate", "x.json"])  # no daemon runs in this folder: it returns None
+print(sorted(set(sys.modules) - before))
+"""
+
+
+def test_the_daemons_client_imports_next_to_nothing(tmp_path: Path) -> None:
+    """Every `ecanfhir` process asks for a daemon before anything else: that costs what its
+    imports cost, so they stay out of typing, re, json, argparse and the validator."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]),
+           "ECANFHIR_DAEMON_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", CLIENT_PROBE], capture_output=True, text=True,
+                          env=env, check=True, timeout=120)
+    imported = set(json.loads(done.stdout.strip().splitlines()[-1].replace("'", '"')))
+    heavy = {"typing", "re", "json", "argparse", "enum", "ecanfhir.cli",
+             "ecanfhir.validation", "ecanfhir.definitions"}
+    assert imported & heavy == set()
+    assert {"ecanfhir", "ecanfhir.daemon", "ecanfhir.daemon.client"} <= imported
