@@ -71,6 +71,13 @@ class Daemon:
     def commands_run(self) -> int:
         return int(self.status()["commands run"])
 
+    def gone_within(self, seconds: float) -> bool:
+        """Whether the daemon stops answering within ``seconds``."""
+        deadline = time.monotonic() + seconds
+        while self.status() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return self.status() == {}
+
     def stop(self) -> None:
         pid = self.status().get("pid")
         self.ecanfhir("daemon", "stop")
@@ -245,10 +252,7 @@ def test_an_idle_daemon_stops(short_folder: Path, tmp_path: Path) -> None:
     d = Daemon(short_folder, tmp_path)
     try:
         assert d.ecanfhir("daemon", "start", "--idle-timeout", "1").returncode == 0
-        deadline = time.monotonic() + 60
-        while d.status() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert d.status() == {}
+        assert d.gone_within(60)
     finally:
         d.stop()
 
@@ -275,10 +279,7 @@ def test_the_daemon_stops_when_its_installation_changes(short_folder: Path,
         assert json.loads(done.stdout)["resourceType"] == "OperationOutcome"
         assert re.search(r"daemon did not run the command \(the daemon's installation changed",
                          done.stderr)
-        deadline = time.monotonic() + 30
-        while d.status() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert d.status() == {}
+        assert d.gone_within(30)
     finally:
         d.stop()
 
