@@ -208,6 +208,8 @@ class Daemon:
             return f"refuse a request of an unknown kind ({request.kind})"
         if not request.argv or request.argv[0] not in FORWARDED:
             return "refuse a command the daemon does not run"
+        if not os.path.isdir(request.cwd):
+            return "refuse the caller's working folder is gone"
         if self._installation.changed():
             self.stopping = "its installation changed"
             return "refuse the daemon's installation changed since it started; it stops"
