@@ -18,7 +18,7 @@ from ..validation._validator import Validator
 from ..validation.report import render_json, render_junit, render_text
 from . import EXIT_INVALID, EXIT_OK, UsageError, write_output
 
-__all__ = ["add_parser", "run"]
+__all__ = ["ValidatorSource", "add_parser", "build_validator", "run"]
 
 PROGRESS_THRESHOLD = 20
 STDIN = "-"
