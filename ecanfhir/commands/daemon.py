@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Any
 
-from ..daemon import private_folder, runtime_dir, socket_path
+from ..daemon import package_dir, private_folder, socket_path
 from ..daemon.client import exchange
 from . import EXIT_INVALID, EXIT_OK, UsageError
 
@@ -54,12 +54,19 @@ def run(args: argparse.Namespace) -> int:
     return _start(path, args.idle_timeout)
 
 
-def _status(path: str) -> int:
+def _status_of(path: str) -> str | None:
+    """What the daemon at ``path`` says of itself; None when none answers."""
     reply = exchange(path, "status", [])
-    if not reply or not reply.startswith("status "):
+    return reply.removeprefix("status ").rstrip("\n") \
+        if reply and reply.startswith("status ") else None
+
+
+def _status(path: str) -> int:
+    status = _status_of(path)
+    if status is None:
         print(f"ecanfhir daemon: not running ({path})")
         return EXIT_INVALID
-    print(reply.removeprefix("status ").rstrip("\n"))
+    print(status)
     return EXIT_OK
 
 
@@ -78,17 +85,16 @@ def _stop(path: str) -> int:
 def _start(path: str, idle_timeout: float) -> int:
     """Start the daemon in the background (a new session, so the terminal's Ctrl-C does not
     reach it) and wait until it answers; its log is beside its socket."""
-    reply = exchange(path, "status", [])
-    if reply and reply.startswith("status "):
+    if _status_of(path) is not None:
         print(f"ecanfhir daemon: running already ({path})")
         return EXIT_OK
-    folder = runtime_dir() or "."
+    folder = os.path.dirname(path)
     if not private_folder(folder, create=True):
         raise UsageError(f"{folder} is not a folder of this user's alone")
     log_path = path.removesuffix(".sock") + ".log"
     # The daemon runs from the root folder (it holds no other busy), and must import this
     # ecanfhir, found here perhaps through the working folder: its folder goes first.
-    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    here = os.path.dirname(package_dir())
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         p for p in (here, os.environ.get("PYTHONPATH")) if p)}
     with open(log_path, "ab") as log:
@@ -105,8 +111,7 @@ def _start(path: str, idle_timeout: float) -> int:
             print(f"ecanfhir daemon: it did not start (exit {process.returncode}); its log, "
                   f"{log_path}:\n{tail}", file=sys.stderr)
             return EXIT_INVALID
-        reply = exchange(path, "status", [])
-        if reply and reply.startswith("status "):
+        if _status_of(path) is not None:
             print(f"ecanfhir daemon: started (pid {process.pid}, socket {path}, log {log_path})")
             return EXIT_OK
         time.sleep(0.05)

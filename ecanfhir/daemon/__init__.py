@@ -35,7 +35,8 @@ import os
 import sys
 import zlib
 
-__all__ = ["MAGIC", "decode_request", "encode_request", "runtime_dir", "socket_path"]
+__all__ = ["MAGIC", "decode_request", "encode_request", "package_dir", "runtime_dir",
+           "socket_path"]
 
 MAGIC = "ecanfhir-daemon-1"
 MAX_REQUEST = 64 * 1024 * 1024  # bytes: a command line naming a few hundred thousand files
@@ -57,12 +58,17 @@ def runtime_dir() -> str | None:
     return os.path.join(base, f"ecanfhir-{os.getuid()}")
 
 
+def package_dir() -> str:
+    """The folder of the ecanfhir package this process imports."""
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
 def installation() -> str:
     """What names a daemon: the Python that runs it, the ecanfhir it imports, its version."""
     from .._version import __version__
 
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return "\n".join((os.path.realpath(sys.executable), sys.version, package, __version__))
+    return "\n".join((os.path.realpath(sys.executable), sys.version, package_dir(),
+                      __version__))
 
 
 def socket_path() -> str | None:

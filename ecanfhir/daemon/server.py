@@ -24,14 +24,13 @@ from .. import cli
 from .._version import __version__
 from ..commands.validate import build_validator
 from ..validation._options import ValidationOptions
-from . import MAX_REQUEST, Request, decode_request, installation, private_folder
-from .client import FORWARDED
+from . import MAX_REQUEST, Request, decode_request, installation, package_dir, private_folder
+from .client import EXIT_INTERRUPTED, FORWARDED
 from .validators import ValidatorCache
 from .watch import InstallationWatch
 
 __all__ = ["Daemon", "code_folders"]
 
-EXIT_INTERNAL = 3
 _POLL = 0.5  # seconds between looks at the stop flag and the idle timeout while waiting
 FULL_EVERY = 100  # commands between full collections
 
@@ -41,7 +40,7 @@ def code_folders() -> list[str]:
     package's sources when they lie outside it (a checkout's ``profiles/``)."""
     from ..definitions.pilot import pilot_source
 
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    package = package_dir()
     pilot = str(pilot_source())
     return [package] if pilot.startswith(package + os.sep) else [package, pilot]
 
@@ -248,7 +247,7 @@ class Daemon:
             except SystemExit as exc:  # argparse: --help, or a usage error it has printed
                 return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
             except KeyboardInterrupt:  # the client went away, or was interrupted
-                return 130
+                return EXIT_INTERRUPTED
             finally:
                 self._running = False
         finally:
@@ -278,11 +277,10 @@ def _receive(conn: socket.socket) -> tuple[Request, list[int]]:
     """The request and the file descriptors sent with it."""
     fds = array.array("i")
     data, ancillary, _, _ = conn.recvmsg(65536, socket.CMSG_SPACE(3 * fds.itemsize))
-    received: list[int] = []
     for level, kind, payload in ancillary:
         if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
             fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
-            received.extend(fds)
+    received = list(fds)
     try:
         if len(data) < 4:
             raise ValueError("a request shorter than its length")
